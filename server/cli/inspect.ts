@@ -1,0 +1,202 @@
+/**
+ * npm run inspect -- <urdf | robot name | robot .json> [--floating | --fixed] [--json] [--package-dir DIR]... [--help]
+ *
+ * Prints a summary of the model: sizes, total mass, joints in q order, frames. With --json,
+ * exactly one JSON object on stdout (infinite limits as null). Warnings go to stderr; an error
+ * is one line on stderr and exit code 1.
+ */
+import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import { listRobots, loadRobot, type RobotMeta } from '../model/robots.ts';
+
+const USAGE = `usage: npm run inspect -- <urdf file | robot name | robot .json> [options]
+
+Prints a summary of the robot model built from a URDF.
+
+options:
+  --floating          give the root link a free-flyer joint (default: from the robot's
+                      metadata; welded to the world for a bare .urdf)
+  --fixed             weld the root link to the world (overrides the metadata)
+  --json              print one JSON object instead of text
+  --package-dir DIR   directory searched for package:// mesh URIs (repeatable)
+  --help              this text
+
+robots: ${listRobots().join(', ') || '(none)'}`;
+
+interface Args {
+  target: string;
+  floating?: boolean;
+  json: boolean;
+  packageDirs: string[];
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args | 'help' {
+  let target: string | undefined;
+  let floating: boolean | undefined;
+  let json = false;
+  const packageDirs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') return 'help';
+    else if (a === '--floating') floating = true;
+    else if (a === '--fixed') floating = false;
+    else if (a === '--json') json = true;
+    else if (a === '--package-dir') {
+      const d = argv[++i];
+      if (d === undefined) throw new UsageError('--package-dir needs a directory');
+      packageDirs.push(d);
+    } else if (a.startsWith('--package-dir=')) packageDirs.push(a.slice('--package-dir='.length));
+    else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see --help)`);
+    else if (target !== undefined) throw new UsageError(`more than one robot given ('${target}', '${a}')`);
+    else target = a;
+  }
+  if (target === undefined) throw new UsageError('no URDF file or robot name given (see --help)');
+  return { target, floating, json, packageDirs };
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function jointType(model: Model, j: number): string {
+  if (model.jointTypes[j] === JOINT_FREE) return 'free';
+  if (model.jointTypes[j] === JOINT_PRISMATIC) return 'prismatic';
+  return model.continuous[j] ? 'continuous' : 'revolute';
+}
+
+function summary(model: Model, meta: RobotMeta) {
+  let mass = model.rootInertia[0];
+  for (let j = 1; j < model.njoints; j++) mass += model.inertias[10 * j];
+  const joints = [];
+  for (let j = 1; j < model.njoints; j++) {
+    const iq = model.idxQ[j];
+    const iv = model.idxV[j];
+    const free = model.jointTypes[j] === JOINT_FREE;
+    joints.push({
+      name: model.jointNames[j],
+      type: jointType(model, j),
+      parent: model.jointNames[model.parents[j]],
+      body: model.bodyNames[j],
+      idxQ: iq,
+      idxV: iv,
+      nq: model.nqs[j],
+      nv: model.nvs[j],
+      axis: free ? null : Array.from(model.axes.subarray(3 * j, 3 * j + 3)),
+      lower: free ? null : finite(model.lowerPositionLimit[iq]),
+      upper: free ? null : finite(model.upperPositionLimit[iq]),
+      effort: free ? null : finite(model.effortLimit[iv]),
+      velocity: free ? null : finite(model.velocityLimit[iv]),
+      damping: free ? 0 : model.damping[iv],
+      friction: free ? 0 : model.friction[iv],
+      mass: model.inertias[10 * j],
+    });
+  }
+  return {
+    name: model.name,
+    source: model.source,
+    floating: model.floating,
+    nq: model.nq,
+    nv: model.nv,
+    nu: model.nu,
+    njoints: model.njoints,
+    mass,
+    rootMass: model.rootInertia[0],
+    joints,
+    frames: model.frames.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      parentJoint: f.parentJoint,
+      translation: Array.from(f.placement.subarray(9, 12)),
+    })),
+    visuals: model.visuals.length,
+    collisions: model.collisions.length,
+    contactFrames: meta.contactFrames,
+    postures: Object.keys(meta.postures),
+    torqueLimit: meta.torqueLimit,
+  };
+}
+
+function fmt(x: number | null, unit = ''): string {
+  if (x === null) return 'inf';
+  return `${Number(x.toPrecision(6))}${unit}`;
+}
+
+function printText(s: ReturnType<typeof summary>): void {
+  const lines: string[] = [];
+  lines.push(`robot ${s.name}  (${s.source})`);
+  lines.push(`  base: ${s.floating ? 'floating (free-flyer root_joint)' : 'fixed to the world'}`);
+  lines.push(`  nq ${s.nq}  nv ${s.nv}  nu ${s.nu}  joints ${s.njoints - 1} (+ universe)`);
+  lines.push(
+    `  total mass ${fmt(s.mass, ' kg')}${s.floating ? '' : ` (of which fixed root ${fmt(s.rootMass, ' kg')})`}`,
+  );
+  if (s.contactFrames.length) lines.push(`  contact frames: ${s.contactFrames.join(', ')}`);
+  if (s.postures.length) lines.push(`  postures: ${s.postures.join(', ')}`);
+  if (s.torqueLimit !== null) lines.push(`  torque limit: ${s.torqueLimit} N m`);
+  lines.push(`  geometry: ${s.visuals} visual, ${s.collisions} collision`);
+  lines.push('');
+  lines.push('joints (q order):');
+  const header = ['name', 'type', 'parent', 'idx_q', 'idx_v', 'lower', 'upper', 'effort', 'velocity', 'body mass'];
+  const rows = s.joints.map((j) => [
+    j.name,
+    j.type,
+    j.parent,
+    String(j.idxQ),
+    String(j.idxV),
+    j.type === 'free' ? '-' : fmt(j.lower),
+    j.type === 'free' ? '-' : fmt(j.upper),
+    j.type === 'free' ? '-' : fmt(j.effort),
+    j.type === 'free' ? '-' : fmt(j.velocity),
+    fmt(j.mass),
+  ]);
+  lines.push(...table(header, rows));
+  lines.push('');
+  lines.push('frames:');
+  lines.push(
+    ...table(
+      ['name', 'kind', 'parent joint', 'translation'],
+      s.frames.map((f) => [
+        f.name,
+        f.kind,
+        `${f.parentJoint} ${s.joints[f.parentJoint - 1]?.name ?? 'universe'}`,
+        f.translation.map((x) => fmt(x)).join(' '),
+      ]),
+    ),
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function main(argv: string[]): number {
+  let args: Args | 'help';
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`inspect: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (args === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    const { model, warnings, meta } = loadRobot(args.target, {
+      floating: args.floating,
+      packageDirs: args.packageDirs,
+    });
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    const s = summary(model, meta);
+    if (args.json) process.stdout.write(JSON.stringify(s) + '\n');
+    else printText(s);
+    return 0;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    process.stderr.write(`inspect: ${msg}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
