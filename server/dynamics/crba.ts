@@ -1,0 +1,63 @@
+import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import { forceAct, inertiaActAdd, inertiaMulMotion } from '../model/spatial.ts';
+import type { Data } from './data.ts';
+import { jointTransform } from './kinematics.ts';
+
+/**
+ * Composite Rigid Body Algorithm: the joint-space mass matrix M(q), written to data.M
+ * (nv x nv row-major, both triangles) and returned.
+ */
+export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Array {
+  const nj = model.njoints;
+  const nv = model.nv;
+  const parents = model.parents;
+  const L = data.liMi, Yc = data.Ycrb, M = data.M;
+  const Fs = data.tmp36; // force columns Yc S of the current joint, 6 per dof
+  for (let j = 1; j < nj; j++) jointTransform(model, data, j, q);
+  Yc.set(data.Ybody);
+  for (let j = nj - 1; j >= 1; j--) {
+    const ivj = model.idxV[j];
+    const nvj = model.nvs[j];
+    // F = Yc_j S_j, column by column
+    for (let k = 0; k < nvj; k++) {
+      motionSubspaceColumn(model, j, k, data.tmp6);
+      inertiaMulMotion(Yc, 10 * j, data.tmp6, 0, Fs, 6 * k);
+    }
+    // walk up: block (i, j) = S_i^T F expressed in frame i
+    let i = j;
+    for (;;) {
+      const ivi = model.idxV[i];
+      for (let k = 0; k < nvj; k++) {
+        for (let r = 0; r < model.nvs[i]; r++) {
+          const x = projectColumn(model, i, r, Fs, 6 * k);
+          M[(ivi + r) * nv + ivj + k] = x;
+          M[(ivj + k) * nv + ivi + r] = x;
+        }
+      }
+      const p = parents[i];
+      if (p === 0) break;
+      for (let k = 0; k < nvj; k++) forceAct(L, 12 * i, Fs, 6 * k, Fs, 6 * k);
+      i = p;
+    }
+    const p = parents[j];
+    if (p > 0) inertiaActAdd(L, 12 * j, Yc, 10 * j, Yc, 10 * p);
+  }
+  return M;
+}
+
+/** Column k of joint j's motion subspace S (in the joint frame), written to out[0..6]. */
+export function motionSubspaceColumn(model: Model, j: number, k: number, out: Float64Array): void {
+  out.fill(0, 0, 6);
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) { out[k] = 1; return; }
+  const off = type === JOINT_PRISMATIC ? 0 : 3;
+  out[off] = model.axes[3 * j]; out[off + 1] = model.axes[3 * j + 1]; out[off + 2] = model.axes[3 * j + 2];
+}
+
+/** Row r of S_j^T applied to the force at F[o..o+6]. */
+export function projectColumn(model: Model, j: number, r: number, F: Float64Array, o: number): number {
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) return F[o + r];
+  const off = type === JOINT_PRISMATIC ? o : o + 3;
+  return model.axes[3 * j] * F[off] + model.axes[3 * j + 1] * F[off + 1] + model.axes[3 * j + 2] * F[off + 2];
+}

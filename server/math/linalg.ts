@@ -1,0 +1,43 @@
+/**
+ * Small dense linear algebra on Float64Array (row-major, explicit offsets, no allocation).
+ * Hand-written on purpose: a generic library solve is tens of times slower at these sizes.
+ */
+
+/**
+ * In-place Cholesky factorization A = L L^T of the n x n symmetric matrix at A[ao..]; the
+ * lower triangle receives L (the strict upper triangle is left untouched). Returns false when
+ * A is not (numerically) positive definite.
+ */
+export function choleskyInPlace(A: Float64Array, n: number, ao = 0): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = ao + j * n;
+    let d = A[rj + j];
+    for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    A[rj + j] = ljj;
+    const inv = 1 / ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = ao + i * n;
+      let s = A[ri + j];
+      for (let k = 0; k < j; k++) s -= A[ri + k] * A[rj + k];
+      A[ri + j] = s * inv;
+    }
+  }
+  return true;
+}
+
+/** Solves L L^T x = b in place (b at b[bo..bo+n]) with the factor from choleskyInPlace. */
+export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array, lo = 0, bo = 0): void {
+  for (let i = 0; i < n; i++) {
+    const ri = lo + i * n;
+    let s = b[bo + i];
+    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k];
+    b[bo + i] = s / L[ri + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[bo + i];
+    for (let k = i + 1; k < n; k++) s -= L[lo + k * n + i] * b[bo + k];
+    b[bo + i] = s / L[lo + i * n + i];
+  }
+}
