@@ -886,8 +886,8 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
     bodyInertia[mj] = addInertia(bodyInertia[mj], transformInertia(T, linkInertia(robot, link)));
     addGeometry(link, mj, T);
     for (const j of childJoints.get(link.name) ?? []) {
+      // Each link has at most one parent joint and the root none: this walk is a tree walk.
       const child = linkByName.get(j.child) as UrdfLink;
-      if (reached.has(child.name)) findCycle(child.name);
       const Tj = compose(T, poseToSE3(j.origin));
       if (j.type === 'fixed') {
         frames.push({ name: j.name, kind: 'joint', parentJoint: mj, placement: se3Array(Tj) });
