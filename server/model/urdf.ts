@@ -9,7 +9,7 @@
  *     depth-first from the root with children in file order, merges fixed joints into their
  *     moving parent body, and fills the flat arrays of `Model` (see model.ts for conventions).
  *
- * Decisions worth knowing (also in the report of the commit that introduced this file):
+ * Decisions worth knowing:
  *  - 'continuous' joints are revolute joints with nq = 1 (the angle, not Pinocchio's cos/sin
  *    pair), infinite position limits and `continuous[j] = 1`.
  *  - A revolute/prismatic `<limit>` with lower = upper = 0 is the SolidWorks exporter's
