@@ -1,14 +1,17 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
-import { articulatedInertiaActAdd, forceActAdd, inertiaMulMotion, inertiaToMatrix, motionActInv, motionCrossForce } from '../model/spatial.ts';
+import { forceAct, forceActAdd, inertiaActAdd, inertiaToMatrix, inertiaMulMotion, motionAct, motionActInv, motionCrossForce, se3Mul } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import type { Data } from './data.ts';
-import { addJointMotion, addMotionCross, jointTransform } from './kinematics.ts';
+import { addMotionCross, jointTransform } from './kinematics.ts';
 
 /**
- * Articulated Body Algorithm (Featherstone): ddq = M(q)^-1 (tau - C(q, v) v - g(q)), written
- * to data.ddq and returned. `fext` (optional, 6 per joint, in the joint frames) are external
- * spatial forces applied to the bodies. A free-flyer is supported as joint 1 only (its
- * articulated inertia is then solved with a 6x6 Cholesky).
+ * Articulated Body Algorithm (Featherstone): ddq = M(q)^-1 (tau - C(q, v) v - g(q) + J^T fext),
+ * written to data.ddq and returned.
+ *
+ * Like Pinocchio 3, every quantity lives in the WORLD frame (at the world origin): articulated
+ * inertias and bias forces then pass from child to parent by plain addition, with no 6x6
+ * change of frame per body. `fext` (optional, 6 per joint) are spatial forces on the bodies
+ * expressed in their joint frames. A free-flyer must be joint 1 (the root).
  */
 export function aba(
   model: Model, data: Data, q: ArrayLike<number>, v: ArrayLike<number>, tau: ArrayLike<number>,
@@ -18,95 +21,114 @@ export function aba(
   const parents = model.parents;
   const types = model.jointTypes;
   const axes = model.axes;
-  const L = data.liMi, V = data.v, C = data.c, Ia = data.Ia, pA = data.pA, A = data.a;
+  const O = data.oMi, ov = data.ov, oc = data.c, Ia = data.Ia, pA = data.pA, oa = data.oa, oS = data.oS;
   const U = data.U, D = data.D, u = data.u, ddq = data.ddq;
-  const t6 = data.tmp6, t36 = data.tmp36;
+  const t6 = data.tmp6, t36 = data.tmp36, Yw = data.Ycrb;
 
-  // Pass 1: kinematics, velocity-product accelerations, bias forces, body inertias.
+  // Pass 1: placements, world velocities, motion-subspace columns, bias terms, inertias.
   for (let j = 1; j < nj; j++) {
     const p = parents[j];
-    const o = 6 * j;
+    const o = 6 * j, mo = 12 * j;
     jointTransform(model, data, j, q);
-    motionActInv(L, 12 * j, V, 6 * p, V, o);
-    t6.fill(0);
-    addJointMotion(model, j, v, t6, 0);
-    for (let k = 0; k < 6; k++) V[o + k] += t6[k];
-    C.fill(0, o, o + 6);
-    if (p > 0) addMotionCross(V, o, t6, 0, C, o);
-    inertiaToMatrix(data.Ybody, 10 * j, Ia, 36 * j);
-    inertiaMulMotion(data.Ybody, 10 * j, V, o, t6, 0);
-    motionCrossForce(V, o, t6, 0, pA, o);
-    if (fext) for (let k = 0; k < 6; k++) pA[o + k] -= fext[o + k];
+    se3Mul(O, 12 * p, data.liMi, mo, O, mo);
+    const iv = model.idxV[j];
+    if (types[j] === JOINT_FREE) {
+      for (let k = 0; k < 6; k++) t6[k] = v[iv + k];
+      motionAct(O, mo, t6, 0, ov, o);
+      for (let k = 0; k < 6; k++) oc[o + k] = 0;
+    } else {
+      // s = oMi act S: revolute [p x w; w] with w = R axis; prismatic [R axis; 0]
+      const ax = axes[3 * j], ay = axes[3 * j + 1], az = axes[3 * j + 2];
+      const rx = O[mo] * ax + O[mo + 1] * ay + O[mo + 2] * az;
+      const ry = O[mo + 3] * ax + O[mo + 4] * ay + O[mo + 5] * az;
+      const rz = O[mo + 6] * ax + O[mo + 7] * ay + O[mo + 8] * az;
+      const so = 6 * iv;
+      if (types[j] === JOINT_PRISMATIC) {
+        oS[so] = rx; oS[so + 1] = ry; oS[so + 2] = rz; oS[so + 3] = 0; oS[so + 4] = 0; oS[so + 5] = 0;
+      } else {
+        const px = O[mo + 9], py = O[mo + 10], pz = O[mo + 11];
+        oS[so] = py * rz - pz * ry; oS[so + 1] = pz * rx - px * rz; oS[so + 2] = px * ry - py * rx;
+        oS[so + 3] = rx; oS[so + 4] = ry; oS[so + 5] = rz;
+      }
+      const qd = v[iv];
+      for (let k = 0; k < 6; k++) { t6[k] = oS[so + k] * qd; oc[o + k] = 0; }
+      // c = v_parent x (s qd): the rate of change of the moving column
+      addMotionCross(ov, 6 * p, t6, 0, oc, o);
+      for (let k = 0; k < 6; k++) ov[o + k] = ov[6 * p + k] + t6[k];
+    }
+    // world inertia, its 6x6 matrix and the bias force v x* (Y v) - fext
+    const yo = 10 * j;
+    for (let k = 0; k < 10; k++) Yw[yo + k] = 0;
+    inertiaActAdd(O, mo, data.Ybody, yo, Yw, yo);
+    inertiaToMatrix(Yw, yo, Ia, 36 * j);
+    inertiaMulMotion(Yw, yo, ov, o, t6, 0);
+    motionCrossForce(ov, o, t6, 0, pA, o);
+    if (fext) {
+      forceAct(O, mo, fext, o, t6, 0);
+      for (let k = 0; k < 6; k++) pA[o + k] -= t6[k];
+    }
   }
 
   // Pass 2: articulated inertias and bias forces, leaves to root.
   for (let j = nj - 1; j >= 1; j--) {
+    if (types[j] === JOINT_FREE) continue;
     const o = 6 * j, io = 36 * j;
-    const p = parents[j];
-    if (types[j] === JOINT_FREE) {
-      // u = tau - pA; nothing to propagate (the free-flyer is the root).
-      const iv = model.idxV[j];
-      for (let k = 0; k < 6; k++) u[iv + k] = tau[iv + k] - pA[o + k];
-      continue;
-    }
     const iv = model.idxV[j];
-    const off = types[j] === JOINT_PRISMATIC ? 0 : 3;
-    const ax = axes[3 * j], ay = axes[3 * j + 1], az = axes[3 * j + 2];
-    // U = Ia S (S has a single 3-vector block at off)
-    const uo = 6 * iv;
-    for (let r = 0; r < 6; r++) {
-      const b = io + 6 * r + off;
-      U[uo + r] = Ia[b] * ax + Ia[b + 1] * ay + Ia[b + 2] * az;
-    }
-    const Dj = U[uo + off] * ax + U[uo + off + 1] * ay + U[uo + off + 2] * az;
-    D[iv] = Dj;
-    const uj = tau[iv] - (pA[o + off] * ax + pA[o + off + 1] * ay + pA[o + off + 2] * az);
-    u[iv] = uj;
-    if (p === 0) continue;
-    // Ia_a = Ia - U U^T / D ; pa = pA + Ia_a c + U u / D
-    const invD = 1 / Dj;
-    for (let r = 0; r < 6; r++) {
-      const ur = U[uo + r] * invD;
-      for (let s = 0; s < 6; s++) Ia[io + 6 * r + s] -= ur * U[uo + s];
-    }
-    const ud = uj * invD;
+    const so = 6 * iv;
+    const s0 = oS[so], s1 = oS[so + 1], s2 = oS[so + 2], s3 = oS[so + 3], s4 = oS[so + 4], s5 = oS[so + 5];
+    let Dj = 0;
     for (let r = 0; r < 6; r++) {
       const b = io + 6 * r;
-      t6[r] = pA[o + r] + U[uo + r] * ud
-        + Ia[b] * C[o] + Ia[b + 1] * C[o + 1] + Ia[b + 2] * C[o + 2]
-        + Ia[b + 3] * C[o + 3] + Ia[b + 4] * C[o + 4] + Ia[b + 5] * C[o + 5];
+      const x = Ia[b] * s0 + Ia[b + 1] * s1 + Ia[b + 2] * s2 + Ia[b + 3] * s3 + Ia[b + 4] * s4 + Ia[b + 5] * s5;
+      U[so + r] = x;
     }
-    articulatedInertiaActAdd(L, 12 * j, Ia, io, t36, Ia, 36 * p);
-    forceActAdd(L, 12 * j, t6, 0, pA, 6 * p);
+    Dj = U[so] * s0 + U[so + 1] * s1 + U[so + 2] * s2 + U[so + 3] * s3 + U[so + 4] * s4 + U[so + 5] * s5;
+    D[iv] = Dj;
+    const uj = tau[iv] - (pA[o] * s0 + pA[o + 1] * s1 + pA[o + 2] * s2 + pA[o + 3] * s3 + pA[o + 4] * s4 + pA[o + 5] * s5);
+    u[iv] = uj;
+    const p = parents[j];
+    if (p === 0) continue;
+    // parent += Ia - U U^T / D ; pA_parent += pA + Ia c + U (u - U.c) / D
+    const invD = 1 / Dj;
+    const c0 = oc[o], c1 = oc[o + 1], c2 = oc[o + 2], c3 = oc[o + 3], c4 = oc[o + 4], c5 = oc[o + 5];
+    const Uc = U[so] * c0 + U[so + 1] * c1 + U[so + 2] * c2 + U[so + 3] * c3 + U[so + 4] * c4 + U[so + 5] * c5;
+    const k = (uj - Uc) * invD;
+    const po = 36 * p;
+    for (let r = 0; r < 6; r++) {
+      const b = io + 6 * r, pb = po + 6 * r;
+      const ur = U[so + r];
+      const urD = ur * invD;
+      pA[6 * p + r] += pA[o + r] + Ia[b] * c0 + Ia[b + 1] * c1 + Ia[b + 2] * c2 + Ia[b + 3] * c3 + Ia[b + 4] * c4 + Ia[b + 5] * c5 + ur * k;
+      for (let s = 0; s < 6; s++) Ia[pb + s] += Ia[b + s] - urD * U[so + s];
+    }
   }
 
   // Pass 3: accelerations, root to leaves. The universe accelerates upward at -g.
-  A[0] = -model.gravity[0]; A[1] = -model.gravity[1]; A[2] = -model.gravity[2];
-  A[3] = 0; A[4] = 0; A[5] = 0;
+  oa[0] = -model.gravity[0]; oa[1] = -model.gravity[1]; oa[2] = -model.gravity[2];
+  oa[3] = 0; oa[4] = 0; oa[5] = 0;
   for (let j = 1; j < nj; j++) {
-    const o = 6 * j, io = 36 * j;
+    const o = 6 * j, io = 36 * j, mo = 12 * j;
     const p = parents[j];
-    motionActInv(L, 12 * j, A, 6 * p, A, o);
-    for (let k = 0; k < 6; k++) A[o + k] += C[o + k];
     const iv = model.idxV[j];
     if (types[j] === JOINT_FREE) {
-      // Ia ddq = u - Ia a
-      for (let r = 0; r < 6; r++) {
-        const b = io + 6 * r;
-        ddq[iv + r] = u[iv + r] - (Ia[b] * A[o] + Ia[b + 1] * A[o + 1] + Ia[b + 2] * A[o + 2]
-          + Ia[b + 3] * A[o + 3] + Ia[b + 4] * A[o + 4] + Ia[b + 5] * A[o + 5]);
-      }
-      t36.set(Ia.subarray(io, io + 36));
+      // Ia oa = f_tau - pA with f_tau the body-frame generalized force moved to the world;
+      // then ddq = body-frame acceleration relative to the (gravity-shifted) universe.
+      for (let k = 0; k < 6; k++) t6[k] = tau[iv + k];
+      forceAct(O, mo, t6, 0, oa, o);
+      for (let k = 0; k < 6; k++) oa[o + k] -= pA[o + k];
+      for (let k = 0; k < 36; k++) t36[k] = Ia[io + k];
       if (!choleskyInPlace(t36, 6, 0)) throw new Error(`aba: articulated inertia of joint '${model.jointNames[j]}' is not positive definite`);
-      choleskySolveInPlace(t36, 6, ddq, 0, iv);
-      for (let k = 0; k < 6; k++) A[o + k] += ddq[iv + k];
+      choleskySolveInPlace(t36, 6, oa, 0, o);
+      for (let k = 0; k < 6; k++) t6[k] = oa[o + k] - oa[6 * p + k];
+      motionActInv(O, mo, t6, 0, ddq, iv);
       continue;
     }
-    const uo = 6 * iv;
-    const x = (u[iv] - (U[uo] * A[o] + U[uo + 1] * A[o + 1] + U[uo + 2] * A[o + 2]
-      + U[uo + 3] * A[o + 3] + U[uo + 4] * A[o + 4] + U[uo + 5] * A[o + 5])) / D[iv];
+    const so = 6 * iv;
+    for (let k = 0; k < 6; k++) oa[o + k] = oa[6 * p + k] + oc[o + k];
+    const x = (u[iv] - (U[so] * oa[o] + U[so + 1] * oa[o + 1] + U[so + 2] * oa[o + 2]
+      + U[so + 3] * oa[o + 3] + U[so + 4] * oa[o + 4] + U[so + 5] * oa[o + 5])) / D[iv];
     ddq[iv] = x;
-    addJointMotion(model, j, ddq, A, o);
+    for (let k = 0; k < 6; k++) oa[o + k] += oS[so + k] * x;
   }
   return ddq;
 }

@@ -47,7 +47,7 @@ export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Arr
 
 /** Column k of joint j's motion subspace S (in the joint frame), written to out[0..6]. */
 export function motionSubspaceColumn(model: Model, j: number, k: number, out: Float64Array): void {
-  out.fill(0, 0, 6);
+  out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0; out[4] = 0; out[5] = 0;
   const type = model.jointTypes[j];
   if (type === JOINT_FREE) { out[k] = 1; return; }
   const off = type === JOINT_PRISMATIC ? 0 : 3;

@@ -27,7 +27,7 @@ export interface Data {
   readonly tau: Float64Array;
   readonly nle: Float64Array;
   readonly ddq: Float64Array;
-  /** ABA: articulated inertias (36 per joint), bias forces and velocity-product accelerations (6 per joint). */
+  /** ABA: articulated inertias (36 per joint), bias forces and velocity-product accelerations (6 per joint), world frame. */
   readonly Ia: Float64Array;
   readonly pA: Float64Array;
   readonly c: Float64Array;
@@ -35,11 +35,20 @@ export interface Data {
   readonly U: Float64Array;
   readonly D: Float64Array;
   readonly u: Float64Array;
+  /** World-frame ABA quantities: velocities, accelerations (6 per joint), motion-subspace columns (6 per dof). */
+  readonly ov: Float64Array;
+  readonly oa: Float64Array;
+  readonly oS: Float64Array;
   /** Joint Jacobian columns in the world frame at the world origin, 6 x nv row-major. */
   readonly J: Float64Array;
   /** Centre of mass of the whole robot in the world, and total moving mass. */
   readonly com: Float64Array;
   mass: number;
+  /**
+   * Per joint, precomputed from the model to pick fast paths: 0/1/2 when the joint axis is
+   * +x/+y/+z and the constant placement has an identity rotation, else 3 (general).
+   */
+  readonly jointPath: Int32Array;
   /** Scratch. */
   readonly tmp6: Float64Array;
   readonly tmp36: Float64Array;
@@ -53,6 +62,14 @@ export function createData(model: Model): Data {
   for (let j = 1; j < nj; j++) inertiaComToOrigin(model.inertias, 10 * j, Ybody, 10 * j);
   let mass = 0;
   for (let j = 1; j < nj; j++) mass += model.inertias[10 * j];
+  const jointPath = new Int32Array(nj).fill(3);
+  for (let j = 1; j < nj; j++) {
+    const P = model.jointPlacements, o = 12 * j;
+    const identity = P[o] === 1 && P[o + 4] === 1 && P[o + 8] === 1 && P[o + 1] === 0 && P[o + 2] === 0
+      && P[o + 3] === 0 && P[o + 5] === 0 && P[o + 6] === 0 && P[o + 7] === 0;
+    if (!identity) continue;
+    for (let k = 0; k < 3; k++) if (model.axes[3 * j + k] === 1) jointPath[j] = k;
+  }
   const oMi = new Float64Array(12 * nj);
   oMi[0] = 1; oMi[4] = 1; oMi[8] = 1;
   return {
@@ -74,9 +91,13 @@ export function createData(model: Model): Data {
     U: new Float64Array(6 * nv),
     D: new Float64Array(nv),
     u: new Float64Array(nv),
+    ov: new Float64Array(6 * nj),
+    oa: new Float64Array(6 * nj),
+    oS: new Float64Array(6 * nv),
     J: new Float64Array(6 * nv),
     com: new Float64Array(3),
     mass,
+    jointPath,
     tmp6: new Float64Array(6),
     tmp36: new Float64Array(36),
     tmpNv: new Float64Array(nv),

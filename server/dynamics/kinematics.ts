@@ -33,8 +33,28 @@ export function jointTransform(model: Model, data: Data, j: number, q: ArrayLike
     out[po + 11] = P[po + 11] + qj * (r6 * ax + r7 * ay + r8 * az);
     return;
   }
-  // revolute: R = R_P * Rot(axis, q) with Rodrigues' formula
-  const c = Math.cos(qj), s = Math.sin(qj), t = 1 - c;
+  const c = Math.cos(qj), s = Math.sin(qj);
+  const path = data.jointPath[j];
+  if (path !== 3) {
+    // identity placement rotation and a principal axis: R = Rot_axis(q)
+    out[po + 9] = P[po + 9]; out[po + 10] = P[po + 10]; out[po + 11] = P[po + 11];
+    if (path === 0) {
+      out[po] = 1; out[po + 1] = 0; out[po + 2] = 0;
+      out[po + 3] = 0; out[po + 4] = c; out[po + 5] = -s;
+      out[po + 6] = 0; out[po + 7] = s; out[po + 8] = c;
+    } else if (path === 1) {
+      out[po] = c; out[po + 1] = 0; out[po + 2] = s;
+      out[po + 3] = 0; out[po + 4] = 1; out[po + 5] = 0;
+      out[po + 6] = -s; out[po + 7] = 0; out[po + 8] = c;
+    } else {
+      out[po] = c; out[po + 1] = -s; out[po + 2] = 0;
+      out[po + 3] = s; out[po + 4] = c; out[po + 5] = 0;
+      out[po + 6] = 0; out[po + 7] = 0; out[po + 8] = 1;
+    }
+    return;
+  }
+  // revolute, general: R = R_P * Rot(axis, q) with Rodrigues' formula
+  const t = 1 - c;
   const m00 = c + ax * ax * t, m01 = ax * ay * t - az * s, m02 = ax * az * t + ay * s;
   const m10 = ay * ax * t + az * s, m11 = c + ay * ay * t, m12 = ay * az * t - ax * s;
   const m20 = az * ax * t - ay * s, m21 = az * ay * t + ax * s, m22 = c + az * az * t;
@@ -48,6 +68,23 @@ export function jointTransform(model: Model, data: Data, j: number, q: ArrayLike
   out[po + 7] = r6 * m01 + r7 * m11 + r8 * m21;
   out[po + 8] = r6 * m02 + r7 * m12 + r8 * m22;
   out[po + 9] = P[po + 9]; out[po + 10] = P[po + 10]; out[po + 11] = P[po + 11];
+}
+
+/** Writes the joint's own velocity S qd of joint j at out[oo..oo+6] (joint frame). */
+export function jointMotion(model: Model, j: number, qd: ArrayLike<number>, out: Float64Array, oo: number): void {
+  const iv = model.idxV[j];
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) {
+    for (let k = 0; k < 6; k++) out[oo + k] = qd[iv + k];
+    return;
+  }
+  const x = qd[iv];
+  const ax = model.axes[3 * j] * x, ay = model.axes[3 * j + 1] * x, az = model.axes[3 * j + 2] * x;
+  if (type === JOINT_PRISMATIC) {
+    out[oo] = ax; out[oo + 1] = ay; out[oo + 2] = az; out[oo + 3] = 0; out[oo + 4] = 0; out[oo + 5] = 0;
+  } else {
+    out[oo] = 0; out[oo + 1] = 0; out[oo + 2] = 0; out[oo + 3] = ax; out[oo + 4] = ay; out[oo + 5] = az;
+  }
 }
 
 /**
@@ -85,14 +122,11 @@ export function forwardKinematics(
     se3Mul(data.oMi, 12 * p, data.liMi, 12 * j, data.oMi, 12 * j);
     if (!v) continue;
     motionActInv(data.liMi, 12 * j, data.v, 6 * p, data.v, 6 * j);
-    if (p === 0) data.v.fill(0, 6 * j, 6 * j + 6);
     // vJ (joint velocity alone) in t6, then v_j += vJ
-    t6.fill(0);
-    addJointMotion(model, j, v, t6, 0);
+    jointMotion(model, j, v, t6, 0);
     for (let k = 0; k < 6; k++) data.v[6 * j + k] += t6[k];
     if (!a) continue;
-    if (p === 0) data.a.fill(0, 6 * j, 6 * j + 6);
-    else motionActInv(data.liMi, 12 * j, data.a, 6 * p, data.a, 6 * j);
+    if (p === 0) { for (let k = 0; k < 6; k++) data.a[6 * j + k] = 0; } else motionActInv(data.liMi, 12 * j, data.a, 6 * p, data.a, 6 * j);
     addJointMotion(model, j, a, data.a, 6 * j);
     // + v_j x vJ
     addMotionCross(data.v, 6 * j, t6, 0, data.a, 6 * j);

@@ -1,7 +1,7 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { forceActAdd, inertiaMulMotion, motionActInv, motionCrossForce } from '../model/spatial.ts';
 import type { Data } from './data.ts';
-import { addJointMotion, addMotionCross, jointTransform } from './kinematics.ts';
+import { addJointMotion, addMotionCross, jointMotion, jointTransform } from './kinematics.ts';
 
 /**
  * Recursive Newton-Euler: tau = M(q) a + C(q, v) v + g(q), written to data.tau (and returned).
@@ -19,8 +19,7 @@ export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLik
     const o = 6 * j;
     jointTransform(model, data, j, q);
     motionActInv(L, 12 * j, V, 6 * p, V, o);
-    vJ.fill(0);
-    addJointMotion(model, j, v, vJ, 0);
+    jointMotion(model, j, v, vJ, 0);
     for (let k = 0; k < 6; k++) V[o + k] += vJ[k];
     motionActInv(L, 12 * j, A, 6 * p, A, o);
     if (a) addJointMotion(model, j, a, A, o);
@@ -62,6 +61,7 @@ export function nonLinearEffects(model: Model, data: Data, q: ArrayLike<number>,
 
 /** Generalized gravity g(q) = RNEA(q, 0, 0), written to data.tau (and returned). */
 export function computeGeneralizedGravity(model: Model, data: Data, q: ArrayLike<number>): Float64Array {
-  data.tmpNv.fill(0);
+  const z = data.tmpNv;
+  for (let i = 0; i < z.length; i++) z[i] = 0;
   return rnea(model, data, q, data.tmpNv, null);
 }

@@ -8,7 +8,7 @@
  *   h = m c (first moment) and I the rotational inertia about the FRAME ORIGIN. In this form
  *   inertias of bodies expressed in one frame add component-wise (used by CRBA), and
  *   Y [v; w] = [m v - h x w ; h x v + I w].
- * - Articulated inertia: 6x6 row-major (36 numbers), maps motion to force.
+ * - Articulated inertia: 6x6 row-major (36 numbers), maps motion to force (see aba.ts).
  */
 
 export const SE3_SIZE = 12;
@@ -237,20 +237,14 @@ export function inertiaMulMotion(Y: Float64Array, yo: number, m: Float64Array, o
 /** Writes the 6x6 matrix of an origin-form inertia (row-major) at out[oo..oo+36]. */
 export function inertiaToMatrix(Y: Float64Array, yo: number, out: Float64Array, oo: number): void {
   const m = Y[yo], hx = Y[yo + 1], hy = Y[yo + 2], hz = Y[yo + 3];
+  const ixx = Y[yo + 4], iyy = Y[yo + 5], izz = Y[yo + 6], ixy = Y[yo + 7], ixz = Y[yo + 8], iyz = Y[yo + 9];
   // rows f: [m I, -[h]x] ; rows n: [[h]x, I]
-  out.fill(0, oo, oo + 36);
-  out[oo] = m; out[oo + 7] = m; out[oo + 14] = m;
-  // -[h]x = [[0, hz, -hy], [-hz, 0, hx], [hy, -hx, 0]]
-  out[oo + 4] = hz; out[oo + 5] = -hy;
-  out[oo + 9] = -hz; out[oo + 11] = hx;
-  out[oo + 15] = hy; out[oo + 16] = -hx;
-  // [h]x = [[0, -hz, hy], [hz, 0, -hx], [-hy, hx, 0]]
-  out[oo + 19] = -hz; out[oo + 20] = hy;
-  out[oo + 24] = hz; out[oo + 26] = -hx;
-  out[oo + 30] = -hy; out[oo + 31] = hx;
-  out[oo + 21] = Y[yo + 4]; out[oo + 22] = Y[yo + 7]; out[oo + 23] = Y[yo + 8];
-  out[oo + 27] = Y[yo + 7]; out[oo + 28] = Y[yo + 5]; out[oo + 29] = Y[yo + 9];
-  out[oo + 33] = Y[yo + 8]; out[oo + 34] = Y[yo + 9]; out[oo + 35] = Y[yo + 6];
+  out[oo] = m; out[oo + 1] = 0; out[oo + 2] = 0; out[oo + 3] = 0; out[oo + 4] = hz; out[oo + 5] = -hy;
+  out[oo + 6] = 0; out[oo + 7] = m; out[oo + 8] = 0; out[oo + 9] = -hz; out[oo + 10] = 0; out[oo + 11] = hx;
+  out[oo + 12] = 0; out[oo + 13] = 0; out[oo + 14] = m; out[oo + 15] = hy; out[oo + 16] = -hx; out[oo + 17] = 0;
+  out[oo + 18] = 0; out[oo + 19] = -hz; out[oo + 20] = hy; out[oo + 21] = ixx; out[oo + 22] = ixy; out[oo + 23] = ixz;
+  out[oo + 24] = hz; out[oo + 25] = 0; out[oo + 26] = -hx; out[oo + 27] = ixy; out[oo + 28] = iyy; out[oo + 29] = iyz;
+  out[oo + 30] = -hy; out[oo + 31] = hx; out[oo + 32] = 0; out[oo + 33] = ixz; out[oo + 34] = iyz; out[oo + 35] = izz;
 }
 
 /**
@@ -266,75 +260,4 @@ export function motionCrossForce(v: Float64Array, vo: number, f: Float64Array, f
   out[oo + 3] = wy * nz - wz * ny + ly * fz - lz * fy;
   out[oo + 4] = wz * nx - wx * nz + lz * fx - lx * fz;
   out[oo + 5] = wx * ny - wy * nx + lx * fy - ly * fx;
-}
-
-/**
- * Adds to out (6x6, parent frame) the articulated inertia A (6x6, child frame) transformed
- * to the parent: X* A X^-1 with M the child's placement in the parent. Blocks of A:
- * [[A, B], [B^T, C]]; after rotation (A' = R A R^T ...), with P = [p]x:
- * [[A', B' - A'P], [P A' + B'^T, C' + P B' - B'^T P - P A' P]].
- */
-export function articulatedInertiaActAdd(M: Float64Array, mo: number, A: Float64Array, ao: number, tmp: Float64Array, out: Float64Array, oo: number): void {
-  // tmp: >= 36 numbers scratch. First rotate each 3x3 block: X' = R X R^T.
-  const r0 = M[mo], r1 = M[mo + 1], r2 = M[mo + 2], r3 = M[mo + 3], r4 = M[mo + 4], r5 = M[mo + 5];
-  const r6 = M[mo + 6], r7 = M[mo + 7], r8 = M[mo + 8];
-  for (let bi = 0; bi < 2; bi++) {
-    for (let bj = 0; bj < 2; bj++) {
-      if (bi === 1 && bj === 0) continue; // lower-left is the transpose of upper-right
-      const base = ao + 18 * bi + 3 * bj;
-      const x00 = A[base], x01 = A[base + 1], x02 = A[base + 2];
-      const x10 = A[base + 6], x11 = A[base + 7], x12 = A[base + 8];
-      const x20 = A[base + 12], x21 = A[base + 13], x22 = A[base + 14];
-      // T = R X
-      const t00 = r0 * x00 + r1 * x10 + r2 * x20, t01 = r0 * x01 + r1 * x11 + r2 * x21, t02 = r0 * x02 + r1 * x12 + r2 * x22;
-      const t10 = r3 * x00 + r4 * x10 + r5 * x20, t11 = r3 * x01 + r4 * x11 + r5 * x21, t12 = r3 * x02 + r4 * x12 + r5 * x22;
-      const t20 = r6 * x00 + r7 * x10 + r8 * x20, t21 = r6 * x01 + r7 * x11 + r8 * x21, t22 = r6 * x02 + r7 * x12 + r8 * x22;
-      const tb = 18 * bi + 3 * bj;
-      tmp[tb] = t00 * r0 + t01 * r1 + t02 * r2;
-      tmp[tb + 1] = t00 * r3 + t01 * r4 + t02 * r5;
-      tmp[tb + 2] = t00 * r6 + t01 * r7 + t02 * r8;
-      tmp[tb + 6] = t10 * r0 + t11 * r1 + t12 * r2;
-      tmp[tb + 7] = t10 * r3 + t11 * r4 + t12 * r5;
-      tmp[tb + 8] = t10 * r6 + t11 * r7 + t12 * r8;
-      tmp[tb + 12] = t20 * r0 + t21 * r1 + t22 * r2;
-      tmp[tb + 13] = t20 * r3 + t21 * r4 + t22 * r5;
-      tmp[tb + 14] = t20 * r6 + t21 * r7 + t22 * r8;
-    }
-  }
-  const px = M[mo + 9], py = M[mo + 10], pz = M[mo + 11];
-  // A' (sym) at tmp[0..], B' at tmp[3..], C' at tmp[21..]
-  const a00 = tmp[0], a01 = tmp[1], a02 = tmp[2], a11 = tmp[7], a12 = tmp[8], a22 = tmp[14];
-  const a10 = tmp[6], a20 = tmp[12], a21 = tmp[13];
-  const b00 = tmp[3], b01 = tmp[4], b02 = tmp[5], b10 = tmp[9], b11 = tmp[10], b12 = tmp[11];
-  const b20 = tmp[15], b21 = tmp[16], b22 = tmp[17];
-  // A'P, with P = [[0,-pz,py],[pz,0,-px],[-py,px,0]]: (A'P)_ij = sum_k A'_ik P_kj
-  const ap00 = a01 * pz - a02 * py, ap01 = -a00 * pz + a02 * px, ap02 = a00 * py - a01 * px;
-  const ap10 = a11 * pz - a12 * py, ap11 = -a10 * pz + a12 * px, ap12 = a10 * py - a11 * px;
-  const ap20 = a21 * pz - a22 * py, ap21 = -a20 * pz + a22 * px, ap22 = a20 * py - a21 * px;
-  // upper-right U = B' - A'P
-  const u00 = b00 - ap00, u01 = b01 - ap01, u02 = b02 - ap02;
-  const u10 = b10 - ap10, u11 = b11 - ap11, u12 = b12 - ap12;
-  const u20 = b20 - ap20, u21 = b21 - ap21, u22 = b22 - ap22;
-  // lower-right = C' + P U' where U' = B' - A'P ... derive: P B' - B'^T P - P A' P = P (B' - A'P) - B'^T P
-  // P U: (P U)_ij = sum_k P_ik U_kj
-  const pu00 = -pz * u10 + py * u20, pu01 = -pz * u11 + py * u21, pu02 = -pz * u12 + py * u22;
-  const pu10 = pz * u00 - px * u20, pu11 = pz * u01 - px * u21, pu12 = pz * u02 - px * u22;
-  const pu20 = -py * u00 + px * u10, pu21 = -py * u01 + px * u11, pu22 = -py * u02 + px * u12;
-  // B'^T P: (B'^T P)_ij = sum_k B'_ki P_kj
-  const bp00 = b10 * pz - b20 * py, bp01 = -b00 * pz + b20 * px, bp02 = b00 * py - b10 * px;
-  const bp10 = b11 * pz - b21 * py, bp11 = -b01 * pz + b21 * px, bp12 = b01 * py - b11 * px;
-  const bp20 = b12 * pz - b22 * py, bp21 = -b02 * pz + b22 * px, bp22 = b02 * py - b12 * px;
-  // write
-  out[oo] += a00; out[oo + 1] += a01; out[oo + 2] += a02;
-  out[oo + 6] += a10; out[oo + 7] += a11; out[oo + 8] += a12;
-  out[oo + 12] += a20; out[oo + 13] += a21; out[oo + 14] += a22;
-  out[oo + 3] += u00; out[oo + 4] += u01; out[oo + 5] += u02;
-  out[oo + 9] += u10; out[oo + 10] += u11; out[oo + 11] += u12;
-  out[oo + 15] += u20; out[oo + 16] += u21; out[oo + 17] += u22;
-  out[oo + 18] += u00; out[oo + 19] += u10; out[oo + 20] += u20;
-  out[oo + 24] += u01; out[oo + 25] += u11; out[oo + 26] += u21;
-  out[oo + 30] += u02; out[oo + 31] += u12; out[oo + 32] += u22;
-  out[oo + 21] += tmp[21] + pu00 - bp00; out[oo + 22] += tmp[22] + pu01 - bp01; out[oo + 23] += tmp[23] + pu02 - bp02;
-  out[oo + 27] += tmp[27] + pu10 - bp10; out[oo + 28] += tmp[28] + pu11 - bp11; out[oo + 29] += tmp[29] + pu12 - bp12;
-  out[oo + 33] += tmp[33] + pu20 - bp20; out[oo + 34] += tmp[34] + pu21 - bp21; out[oo + 35] += tmp[35] + pu22 - bp22;
 }
