@@ -1,0 +1,44 @@
+/**
+ * npm run bench [-- --json] [-- --only name,name]
+ *
+ * Runs every benchmark suite in one process and prints a table, or with --json one JSON object
+ * {"results":[{"name","median_us","peer","peer_median_us",...}]}.
+ */
+import { dynamicsBench } from './dynamics.ts';
+import type { BenchResult } from './harness.ts';
+
+const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
+  { name: 'dynamics', run: dynamicsBench },
+];
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`usage: npm run bench [-- --json] [-- --only suite[,suite]]\nsuites: ${suites.map((s) => s.name).join(', ')}\n`);
+    return;
+  }
+  const json = argv.includes('--json');
+  const onlyIdx = argv.indexOf('--only');
+  const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1]?.split(',')) : null;
+  const results: BenchResult[] = [];
+  for (const s of suites) {
+    if (only && !only.has(s.name)) continue;
+    if (!json) process.stderr.write(`running ${s.name}...\n`);
+    results.push(...(await s.run()));
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, results }) + '\n');
+    return;
+  }
+  const fmt = (x: number | undefined) => (x === undefined ? '' : x < 100 ? x.toFixed(2) : x.toFixed(0));
+  process.stdout.write(`${'name'.padEnd(18)} ${'median µs'.padStart(10)} ${'target'.padStart(8)}   peer\n`);
+  for (const r of results) {
+    const ok = r.target_us === undefined ? '' : r.median_us <= r.target_us ? ' ok' : ' SLOW';
+    process.stdout.write(`${r.name.padEnd(18)} ${fmt(r.median_us).padStart(10)} ${fmt(r.target_us).padStart(8)}${ok.padEnd(5)} ${r.peer ? `${fmt(r.peer_median_us)} µs  ${r.peer}` : ''}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
