@@ -1,5 +1,6 @@
 import { type Model } from '../model/model.ts';
 import { inertiaComToOrigin } from '../model/spatial.ts';
+import { dofParents } from './factor-m.ts';
 
 /**
  * Data: the preallocated workspace of the algorithms for one model (one per thread).
@@ -23,6 +24,9 @@ export interface Data {
   readonly Ycrb: Float64Array;
   /** Joint-space mass matrix, nv x nv row-major, full (both triangles). */
   readonly M: Float64Array;
+  /** Sparse L^T D L factor of M (factor-m.ts) and the dof parent array it follows. */
+  readonly Mfactor: Float64Array;
+  readonly dofParent: Int32Array;
   /** Generalized torques (RNEA output), nonlinear effects, accelerations (ABA output) (nv). */
   readonly tau: Float64Array;
   readonly nle: Float64Array;
@@ -82,6 +86,8 @@ export function createData(model: Model): Data {
     Ybody,
     Ycrb: new Float64Array(10 * nj),
     M: new Float64Array(nv * nv),
+    Mfactor: new Float64Array(nv * nv),
+    dofParent: dofParents(model),
     tau: new Float64Array(nv),
     nle: new Float64Array(nv),
     ddq: new Float64Array(nv),
