@@ -8,12 +8,17 @@ import { jointTransform } from './kinematics.ts';
  * (nv x nv row-major, both triangles) and returned.
  */
 export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Array {
+  for (let j = 1; j < model.njoints; j++) jointTransform(model, data, j, q);
+  return crbaFromPlacements(model, data);
+}
+
+/** CRBA from the joint placements already in data.liMi (after forward kinematics at q). */
+export function crbaFromPlacements(model: Model, data: Data): Float64Array {
   const nj = model.njoints;
   const nv = model.nv;
   const parents = model.parents;
   const L = data.liMi, Yc = data.Ycrb, M = data.M;
   const Fs = data.tmp36; // force columns Yc S of the current joint, 6 per dof
-  for (let j = 1; j < nj; j++) jointTransform(model, data, j, q);
   Yc.set(data.Ybody);
   for (let j = nj - 1; j >= 1; j--) {
     const ivj = model.idxV[j];

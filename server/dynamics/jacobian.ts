@@ -10,6 +10,11 @@ import { forwardKinematics, type ReferenceFrame, shiftToPointWorld, updateFrameP
  */
 export function computeJointJacobians(model: Model, data: Data, q: ArrayLike<number>): Float64Array {
   forwardKinematics(model, data, q);
+  return jointJacobiansFromPlacements(model, data);
+}
+
+/** Joint Jacobian columns (as computeJointJacobians) from the placements already in data.oMi. */
+export function jointJacobiansFromPlacements(model: Model, data: Data): Float64Array {
   const nv = model.nv;
   const J = data.J;
   const col = data.tmp36;

@@ -8,6 +8,12 @@ import { addJointMotion, addMotionCross, jointMotion, jointTransform } from './k
  * Gravity enters as an upward acceleration of the universe, a_0 = -g. `a` null means zero.
  */
 export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLike<number>, a: ArrayLike<number> | null): Float64Array {
+  for (let j = 1; j < model.njoints; j++) jointTransform(model, data, j, q);
+  return rneaFromPlacements(model, data, v, a);
+}
+
+/** RNEA from the joint placements already in data.liMi (after forward kinematics at q). */
+export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number>, a: ArrayLike<number> | null): Float64Array {
   const nj = model.njoints;
   const parents = model.parents;
   const V = data.v, A = data.a, F = data.f, Y = data.Ybody, L = data.liMi;
@@ -17,7 +23,6 @@ export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLik
   for (let j = 1; j < nj; j++) {
     const p = parents[j];
     const o = 6 * j;
-    jointTransform(model, data, j, q);
     if (model.jointTypes[j] === JOINT_FREE) {
       motionActInv(L, 12 * j, V, 6 * p, V, o);
       jointMotion(model, j, v, vJ, 0);

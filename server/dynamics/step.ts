@@ -1,0 +1,409 @@
+/**
+ * Contact time stepping: x_next = step(x, u) for x = (q, v), with hard unilateral contacts and
+ * Coulomb friction on the exact cone, at the velocity level (the scheme of the simulators the
+ * seed paper's authors use).
+ *
+ * Pipeline of one step (named stages, as MuJoCo's mj_step):
+ *   position:  forward kinematics; collision detection of the robot's collision primitives
+ *              against the scene (ground half-space, static boxes) within a margin;
+ *              mass matrix M(q) (CRBA), H = M + dt D (implicit joint damping), its sparse LTDL
+ *              factor H = L^T D L (tree-sparse, factor-m.ts); contact Jacobians Jc (3 rows per
+ *              contact in its frame [t1 t2 n]); W = L^-T Jc^T and the Delassus matrix
+ *              G = Jc H^-1 Jc^T = W^T D^-1 W, all restricted to each contact's chain of
+ *              ancestor dofs (a foot of Solo touches 9 of the 18 dofs).
+ *   velocity:  nonlinear effects nle(q, v) (RNEA); torques tau = clamp(u, effort limits) on the
+ *              actuated dofs; free velocity v_free = v + H^-1 dt (tau - nle - D v).
+ *   contact:   g = Jc v_free, normal bias from the signed distances (speculative for gaps,
+ *              non-energetic Baumgarte-like correction for penetrations: contact-solver.ts),
+ *              impulses lambda from the De Saxcé NCP (PGS or ADMM), v_next = v_free + H^-1 Jc^T lambda.
+ *   integrate: q_next = integrate(q, v_next dt) (semi-implicit Euler on the configuration
+ *              manifold; the free-flyer quaternion stays unit).
+ *
+ * Modelling choices (documented defaults in SimOptions): no restitution (a perfectly
+ * inelastic impact: the solver drives the normal velocity to zero), friction from the scene
+ * object touched, no self-collision, joint position limits are not enforced (the tasks bound
+ * motion through their costs), collision meshes give no contacts (approximate them with
+ * primitives; a model whose only collision geometry is meshes is refused).
+ *
+ * Hot path: `stepInto` and the stage functions allocate nothing.
+ */
+import { actuatedDofs, type Model } from '../model/model.ts';
+import { createData, type Data } from './data.ts';
+import { crbaFromPlacements } from './crba.ts';
+import { factorMassMatrix, solveMassMatrix } from './factor-m.ts';
+import { forwardKinematics } from './kinematics.ts';
+import { integrate } from './lie.ts';
+import { rneaFromPlacements } from './rnea.ts';
+import { jointJacobiansFromPlacements } from './jacobian.ts';
+import {
+  clearContacts, collideShapeBox, collideShapePlane, collisionShapeFromGeometry, createContactBuffer,
+  groundPlane, makeBoxObstacle, SHAPE_NONE, type BoxObstacle, type CollisionShape, type ContactBuffer,
+} from './collision.ts';
+import {
+  computeContactBias, createContactSolverResult, createContactSolverWorkspace, defaultContactSolverOptions,
+  solveContacts, type ContactBiasParams, type ContactSolverOptions, type ContactSolverResult,
+} from './contact-solver.ts';
+import { se3Mul } from '../model/spatial.ts';
+import { defaultScene, type Scene } from './scene.ts';
+
+export interface SimOptions {
+  /** Time step (s). */
+  dt: number;
+  /** Contacts are detected while the signed distance is below this margin (m). */
+  margin: number;
+  /** Contact solver settings (method, iterations, tolerance); warm start across steps is on. */
+  solver: Partial<ContactSolverOptions>;
+  /** Penetration tolerated without correction (m). */
+  slop: number;
+  /** Fraction of the excess penetration removed per step, in [0, 1]. */
+  beta: number;
+  /** Cap on the separating correction velocity (m/s). */
+  maxCorrectionVelocity: number;
+  /** Clamp controls to the URDF effort limits (default true). */
+  clampEffort: boolean;
+  /** Maximum number of simultaneous contacts (buffer size). */
+  maxContacts: number;
+}
+
+export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
+  return {
+    dt: 0.01,
+    margin: 0.01,
+    solver: {},
+    slop: 5e-4,
+    beta: 0.2,
+    maxCorrectionVelocity: 0.5,
+    clampEffort: true,
+    maxContacts: 32,
+    ...overrides,
+  };
+}
+
+/** What one step reports (written in place by stepInto). */
+export interface StepInfo {
+  contacts: number;
+  solver: ContactSolverResult;
+}
+
+/**
+ * A simulator for one model in one scene: the Model, a Data workspace and every contact buffer.
+ * One per thread; reuse it for every step.
+ */
+export class Simulator {
+  readonly model: Model;
+  readonly scene: Scene;
+  readonly options: SimOptions;
+  readonly data: Data;
+  /** Contacts of the last position stage. */
+  readonly contacts: ContactBuffer;
+  /** Impulses of the last step (3 per contact, contact frames), N s. */
+  readonly lambda: Float64Array;
+  readonly info: StepInfo;
+  /** Actuated dof indices (u order). */
+  readonly actuated: Int32Array;
+
+  // collision set-up
+  private readonly shapes: CollisionShape[] = [];
+  private readonly shapeJoint: Int32Array;
+  private readonly shapePlacement: Float64Array;
+  private readonly shapeWorld: Float64Array;
+  private readonly plane: Float64Array | null;
+  private readonly boxes: BoxObstacle[];
+  private readonly envFriction: Float64Array;
+
+  // workspaces (sized for maxContacts)
+  readonly Jc: Float64Array;
+  /** W = L^-T Jc^T rows (H = L^T D L): G = W^T D^-1 W. Sparse along each contact's dof chain. */
+  readonly W: Float64Array;
+  /** Per contact: its dof chain (deepest dof of the body, then its ancestors), padded with -1. */
+  readonly chains: Int32Array;
+  readonly chainLength: Int32Array;
+  /** Scratch nv vector. */
+  private readonly rv: Float64Array;
+  readonly G: Float64Array;
+  readonly g: Float64Array;
+  readonly mu: Float64Array;
+  readonly bias: Float64Array;
+  readonly vfree: Float64Array;
+  readonly tau: Float64Array;
+  readonly dampDiag: Float64Array;
+  private readonly solverWs;
+  private readonly solverOpts: ContactSolverOptions;
+  private readonly biasParams: ContactBiasParams;
+  private readonly prevGeom: Int32Array;
+  private readonly prevEnv: Int32Array;
+  private prevCount = 0;
+  private readonly prevLambda: Float64Array;
+
+  constructor(model: Model, scene: Scene = defaultScene(), options: Partial<SimOptions> = {}) {
+    this.model = model;
+    this.scene = scene;
+    this.options = defaultSimOptions(options);
+    const o = this.options;
+    if (!(o.dt > 0)) throw new Error(`simulator: dt must be > 0, got ${o.dt}`);
+    if (!(o.margin >= 0)) throw new Error(`simulator: margin must be >= 0, got ${o.margin}`);
+    this.data = createData(model);
+    this.actuated = actuatedDofs(model);
+    const nv = model.nv;
+
+    const geomJoint: number[] = [];
+    const placements: number[] = [];
+    let meshOnly = model.collisions.length > 0;
+    for (const g of model.collisions) {
+      const shape = collisionShapeFromGeometry(g.shape);
+      if (shape.kind === SHAPE_NONE) continue;
+      meshOnly = false;
+      if (g.parentJoint === 0) continue; // welded to the world: never moves, never collides
+      this.shapes.push(shape);
+      geomJoint.push(g.parentJoint);
+      placements.push(...g.placement);
+    }
+    if (meshOnly) {
+      throw new Error(`simulator: model ${model.name} has only mesh collision geometry; contacts need primitives (sphere, capsule, cylinder, box)`);
+    }
+    this.shapeJoint = Int32Array.from(geomJoint);
+    this.shapePlacement = Float64Array.from(placements);
+    this.shapeWorld = new Float64Array(12 * this.shapes.length);
+    this.plane = scene.ground ? groundPlane(scene.ground.height) : null;
+    this.boxes = scene.boxes.map((b) => makeBoxObstacle(b.placement, [b.size[0] / 2, b.size[1] / 2, b.size[2] / 2]));
+    // env index 0 = ground, 1.. = boxes
+    this.envFriction = Float64Array.from([scene.ground?.friction ?? 0, ...scene.boxes.map((b) => b.friction)]);
+
+    const nc = o.maxContacts;
+    this.contacts = createContactBuffer(nc, o.margin);
+    this.lambda = new Float64Array(3 * nc);
+    this.prevLambda = new Float64Array(3 * nc);
+    this.prevGeom = new Int32Array(nc);
+    this.prevEnv = new Int32Array(nc);
+    this.Jc = new Float64Array(3 * nc * nv);
+    this.W = new Float64Array(3 * nc * nv);
+    this.chains = new Int32Array(nc * nv).fill(-1);
+    this.chainLength = new Int32Array(nc);
+    this.rv = new Float64Array(nv);
+    this.G = new Float64Array(9 * nc * nc);
+    this.g = new Float64Array(3 * nc);
+    this.mu = new Float64Array(nc);
+    this.bias = new Float64Array(nc);
+    this.vfree = new Float64Array(nv);
+    this.tau = new Float64Array(nv);
+    this.dampDiag = new Float64Array(nv);
+    for (let i = 0; i < nv; i++) this.dampDiag[i] = o.dt * model.damping[i];
+    this.solverWs = createContactSolverWorkspace(nc);
+    this.solverOpts = defaultContactSolverOptions({ maxIterations: 500, tolerance: 1e-12, ...o.solver, warmStart: true });
+    this.biasParams = { dt: o.dt, slop: o.slop, beta: o.beta, maxCorrectionVelocity: o.maxCorrectionVelocity, speculative: true };
+    this.info = { contacts: 0, solver: createContactSolverResult() };
+  }
+
+  get dt(): number {
+    return this.options.dt;
+  }
+
+  /**
+   * Position stage at q: kinematics, contacts, H = M + dt D and its factor, contact Jacobians,
+   * Y = H^-1 Jc^T and the Delassus matrix G. Returns the number of contacts.
+   */
+  positionStage(q: ArrayLike<number>): number {
+    const model = this.model, data = this.data, nv = model.nv;
+    forwardKinematics(model, data, q);
+    // collisions
+    const buf = this.contacts;
+    clearContacts(buf);
+    for (let s = 0; s < this.shapes.length; s++) {
+      se3Mul(data.oMi, 12 * this.shapeJoint[s], this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
+      if (this.plane) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane, s, 0, buf);
+      for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
+    }
+    const nc = buf.count;
+    // mass matrix with implicit damping, factorized
+    crbaFromPlacements(model, data);
+    factorMassMatrix(model, data, this.dampDiag);
+    if (nc === 0) return 0;
+    jointJacobiansFromPlacements(model, data);
+    const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor, lambdaDof = data.dofParent;
+    const chains = this.chains, chainLength = this.chainLength;
+    for (let c = 0; c < nc; c++) {
+      this.mu[c] = this.envFriction[buf.env[c]];
+      // dof chain of the touching body: its last dof, then every ancestor dof (descending)
+      const body = this.shapeJoint[buf.geom[c]];
+      const co = c * nv;
+      let len = 0;
+      for (let k = model.idxV[body] + model.nvs[body] - 1; k !== -1; k = lambdaDof[k]) chains[co + len++] = k;
+      chainLength[c] = len;
+      // robot witness point p = pos + dist n; a world motion (v0, w) moves it at v0 + w x p
+      const d = buf.dist[c];
+      const px = buf.pos[3 * c] + d * buf.normal[3 * c];
+      const py = buf.pos[3 * c + 1] + d * buf.normal[3 * c + 1];
+      const pz = buf.pos[3 * c + 2] + d * buf.normal[3 * c + 2];
+      const F = buf.frame, fo = 9 * c;
+      const r0 = 3 * c * nv, r1 = r0 + nv, r2 = r1 + nv;
+      for (let k = 0; k < 3 * nv; k++) { Jc[r0 + k] = 0; W[r0 + k] = 0; }
+      for (let t = 0; t < len; t++) {
+        const k = chains[co + t];
+        const wx = J[3 * nv + k], wy = J[4 * nv + k], wz = J[5 * nv + k];
+        const vx = J[k] + wy * pz - wz * py;
+        const vy = J[nv + k] + wz * px - wx * pz;
+        const vz = J[2 * nv + k] + wx * py - wy * px;
+        // rows in the contact frame: R^T v with R's columns [t1 t2 n]
+        Jc[r0 + k] = F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
+        Jc[r1 + k] = F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
+        Jc[r2 + k] = F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
+      }
+      // W rows = L^-T Jc rows (leaves to root along the chain; stays on the chain)
+      for (let r = r0; r <= r2; r += nv) {
+        for (let t = 0; t < len; t++) { const k = chains[co + t]; W[r + k] = Jc[r + k]; }
+        for (let t = 0; t < len; t++) {
+          const k = chains[co + t];
+          const wk = W[r + k];
+          if (wk === 0) continue;
+          const lk = k * nv;
+          for (let i = lambdaDof[k]; i !== -1; i = lambdaDof[i]) W[r + i] -= L[lk + i] * wk;
+        }
+      }
+    }
+    // G = W^T D^-1 W (symmetric); entry (a, b) sums over a's chain (W_b is zero elsewhere)
+    const n = 3 * nc;
+    const G = this.G, Dinv = this.rv;
+    for (let k = 0; k < nv; k++) Dinv[k] = 1 / L[k * nv + k];
+    for (let a = 0; a < n; a++) {
+      const ca = ((a / 3) | 0) * nv, len = chainLength[(a / 3) | 0], ao = a * nv;
+      for (let b = a; b < n; b++) {
+        const bo = b * nv;
+        let x = 0;
+        for (let t = 0; t < len; t++) {
+          const k = chains[ca + t];
+          x += W[ao + k] * W[bo + k] * Dinv[k];
+        }
+        G[a * n + b] = x;
+        G[b * n + a] = x;
+      }
+    }
+    computeContactBias(nc, buf.dist, this.biasParams, this.bias);
+    return nc;
+  }
+
+  /**
+   * Free velocity for (v, u) after positionStage(q) (which left the joint placements in
+   * data.liMi): v_free = v + H^-1 dt (tau - nle - D v),
+   * tau = clamp(u) on the actuated dofs. Written to this.vfree.
+   */
+  freeVelocity(v: ArrayLike<number>, u: ArrayLike<number>): void {
+    const model = this.model, nv = model.nv, dt = this.options.dt;
+    const nle = rneaFromPlacements(model, this.data, v, null);
+    const tau = this.tau;
+    for (let i = 0; i < nv; i++) tau[i] = 0;
+    const act = this.actuated;
+    const clamp = this.options.clampEffort;
+    for (let k = 0; k < act.length; k++) {
+      const i = act[k];
+      let x = u[k];
+      if (clamp) {
+        const lim = model.effortLimit[i];
+        if (x > lim) x = lim; else if (x < -lim) x = -lim;
+      }
+      tau[i] = x;
+    }
+    const vf = this.vfree;
+    for (let i = 0; i < nv; i++) vf[i] = dt * (tau[i] - nle[i] - model.damping[i] * v[i]);
+    solveMassMatrix(model, this.data, vf, 0);
+    for (let i = 0; i < nv; i++) vf[i] += v[i];
+  }
+
+  /**
+   * Contact stage: impulses for the current vfree and contacts, then vOut = v_free + Y^T lambda.
+   * Warm-starts from the previous solve when the contact set (geometry, object pairs) is the same.
+   */
+  contactStage(vOut: Float64Array, vo = 0): void {
+    const nv = this.model.nv;
+    const nc = this.contacts.count;
+    const vf = this.vfree;
+    for (let i = 0; i < nv; i++) vOut[vo + i] = vf[i];
+    this.info.contacts = nc;
+    if (nc === 0) {
+      this.info.solver.iterations = 0; this.info.solver.residual = 0; this.info.solver.converged = true;
+      return;
+    }
+    const Jc = this.Jc, g = this.g, n = 3 * nc, chains = this.chains;
+    for (let r = 0; r < n; r++) {
+      const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
+      let s = 0;
+      for (let t = 0; t < len; t++) { const k = chains[co + t]; s += Jc[o + k] * vf[k]; }
+      g[r] = s;
+    }
+    const lam = this.lambda;
+    const buf = this.contacts;
+    let same = nc === this.prevCount;
+    for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.prevGeom[c] && buf.env[c] === this.prevEnv[c];
+    for (let r = 0; r < n; r++) lam[r] = same ? this.prevLambda[r] : 0;
+    solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, this.info.solver);
+    this.applyImpulses(vOut, vo);
+  }
+
+  /** vOut += H^-1 Jc^T lambda (one sparse solve). */
+  applyImpulses(vOut: Float64Array, vo = 0): void {
+    const nv = this.model.nv, nc = this.contacts.count, Jc = this.Jc, lam = this.lambda, chains = this.chains;
+    const rv = this.rv;
+    for (let i = 0; i < nv; i++) rv[i] = 0;
+    for (let r = 0; r < 3 * nc; r++) {
+      const l = lam[r];
+      if (l === 0) continue;
+      const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
+      for (let t = 0; t < len; t++) { const k = chains[co + t]; rv[k] += Jc[o + k] * l; }
+    }
+    solveMassMatrix(this.model, this.data, rv, 0);
+    for (let i = 0; i < nv; i++) vOut[vo + i] += rv[i];
+  }
+
+  /** Remembers the last contact set and impulses as the next warm start. */
+  commitWarmStart(): void {
+    const nc = this.contacts.count;
+    this.prevCount = nc;
+    for (let c = 0; c < nc; c++) { this.prevGeom[c] = this.contacts.geom[c]; this.prevEnv[c] = this.contacts.env[c]; }
+    for (let r = 0; r < 3 * nc; r++) this.prevLambda[r] = this.lambda[r];
+  }
+
+  /** Forgets the warm start (e.g. before simulating an unrelated state). */
+  resetWarmStart(): void {
+    this.prevCount = 0;
+  }
+
+  /**
+   * One step from (q, v) under controls u (nu): writes qOut (nq) and vOut (nv). qOut may alias q
+   * and vOut may alias v. Returns this.info. Allocation-free.
+   */
+  stepInto(q: ArrayLike<number>, v: ArrayLike<number>, u: ArrayLike<number>, qOut: Float64Array, vOut: Float64Array): StepInfo {
+    this.positionStage(q);
+    this.freeVelocity(v, u);
+    this.contactStage(vOut);
+    this.commitWarmStart();
+    integrate(this.model, q, vOut, qOut, this.options.dt);
+    return this.info;
+  }
+
+  /**
+   * Step on a stacked state x = [q; v] (nq + nv): returns a new x_next. Convenience for
+   * tools and tests; hot loops use stepInto.
+   */
+  step(x: ArrayLike<number>, u: ArrayLike<number>): Float64Array {
+    const { nq, nv } = this.model;
+    const out = new Float64Array(nq + nv);
+    const q = Float64Array.from({ length: nq }, (_, i) => x[i]);
+    const v = Float64Array.from({ length: nv }, (_, i) => x[nq + i]);
+    this.stepInto(q, v, u, out.subarray(0, nq), out.subarray(nq));
+    return out;
+  }
+
+  /**
+   * World contact forces of the last step (N): for contact c, f = R_c lambda_c / dt at the
+   * point pos_c. Writes 3 numbers per contact into out and returns the count.
+   */
+  contactForces(out: Float64Array): number {
+    const nc = this.contacts.count, F = this.contacts.frame, lam = this.lambda, idt = 1 / this.options.dt;
+    for (let c = 0; c < nc; c++) {
+      const fo = 9 * c, lo = 3 * c;
+      for (let r = 0; r < 3; r++) {
+        out[lo + r] = idt * (F[fo + 3 * r] * lam[lo] + F[fo + 3 * r + 1] * lam[lo + 1] + F[fo + 3 * r + 2] * lam[lo + 2]);
+      }
+    }
+    return nc;
+  }
+}
