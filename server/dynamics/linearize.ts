@@ -1,0 +1,129 @@
+/**
+ * Jacobians of the contact step in the tangent space: for x = (q, v) and
+ * x_next = step(x, u), with dx = [dq (nv); dv (nv)],
+ *     A = d x_next / d x   (2nv x 2nv),   B = d x_next / d tau_actuated   (2nv x nu),
+ * row-major, by one-sided finite differences (forward, step h per coordinate) of the true,
+ * non-smooth step. Where a contact sticks these derivatives are exactly what a differentiable
+ * simulator returns, null gradients included (the seed's Fig. 2).
+ *
+ * What does not change between perturbations is reused (stages of Simulator):
+ *   - u columns: the position stage (contacts, H factor, Delassus) and the nonlinear effects are
+ *     unchanged; v_free moves along dt H^-1 e_i, then only the contact solve is redone.
+ *   - v columns: the position stage is unchanged; v_free and the contact solve are redone.
+ *   - q columns: everything is redone at q ⊕ h e_k.
+ * Every contact solve is warm-started from the nominal impulses.
+ *
+ * B differentiates with respect to the applied torque, before the effort clamp: control bounds
+ * are the solver's business (box-constrained DDP); the clamp in the simulator is a safety net.
+ */
+import { type Model } from '../model/model.ts';
+import { difference, integrate } from './lie.ts';
+import { solveMassMatrix } from './factor-m.ts';
+import type { Simulator } from './step.ts';
+
+export interface LinearizeOptions {
+  /** Finite-difference step for q (tangent) and v coordinates (default 1e-6). */
+  epsState: number;
+  /** Finite-difference step for the controls (N m; default 1e-6). */
+  epsControl: number;
+}
+
+export class Linearizer {
+  readonly sim: Simulator;
+  readonly model: Model;
+  readonly options: LinearizeOptions;
+  private readonly qn: Float64Array;
+  private readonly vn: Float64Array;
+  private readonly vfreeNom: Float64Array;
+  private readonly qp: Float64Array;
+  private readonly vp: Float64Array;
+  private readonly qnp: Float64Array;
+  private readonly vnp: Float64Array;
+  private readonly dq: Float64Array;
+  private readonly e: Float64Array;
+
+  constructor(sim: Simulator, options: Partial<LinearizeOptions> = {}) {
+    this.sim = sim;
+    this.model = sim.model;
+    this.options = { epsState: 1e-6, epsControl: 1e-6, ...options };
+    const { nq, nv } = this.model;
+    this.qn = new Float64Array(nq);
+    this.vn = new Float64Array(nv);
+    this.vfreeNom = new Float64Array(nv);
+    this.qp = new Float64Array(nq);
+    this.vp = new Float64Array(nv);
+    this.qnp = new Float64Array(nq);
+    this.vnp = new Float64Array(nv);
+    this.dq = new Float64Array(nv);
+    this.e = new Float64Array(nv);
+  }
+
+  /**
+   * Nominal step into (qNext, vNext) and its Jacobians into A (2nv x 2nv) and B (2nv x nu),
+   * written at offsets ao / bo. Allocation-free.
+   */
+  linearize(
+    q: ArrayLike<number>, v: ArrayLike<number>, u: ArrayLike<number>,
+    qNext: Float64Array, vNext: Float64Array, A: Float64Array, B: Float64Array, ao = 0, bo = 0,
+  ): void {
+    const sim = this.sim, model = this.model, nv = model.nv, nx = 2 * nv, nu = model.nu, dt = sim.dt;
+    const { qn, vn, qp, vp, qnp, vnp, dq, e } = this;
+
+    // nominal
+    sim.positionStage(q);
+    sim.freeVelocity(v, u);
+    sim.contactStage(vn);
+    sim.commitWarmStart();
+    integrate(model, q, vn, qn, dt);
+    qNext.set(qn);
+    vNext.set(vn);
+    this.vfreeNom.set(sim.vfree);
+
+    // u columns: v_free += h dt H^-1 e_i (the position stage is still the nominal one)
+    const hu = this.options.epsControl;
+    const act = sim.actuated;
+    for (let k = 0; k < nu; k++) {
+      for (let i = 0; i < nv; i++) e[i] = 0;
+      e[act[k]] = hu * dt;
+      solveMassMatrix(model, sim.data, e, 0);
+      for (let i = 0; i < nv; i++) sim.vfree[i] = this.vfreeNom[i] + e[i];
+      sim.contactStage(vp);
+      integrate(model, q, vp, qnp, dt);
+      this.writeColumn(B, bo, nu, k, qnp, vp, hu);
+    }
+
+    // v columns: redo the free velocity and the contact solve
+    const hx = this.options.epsState;
+    for (let k = 0; k < nv; k++) {
+      for (let i = 0; i < nv; i++) vp[i] = v[i];
+      vp[k] += hx;
+      sim.freeVelocity(vp, u);
+      sim.contactStage(vnp);
+      integrate(model, q, vnp, qnp, dt);
+      this.writeColumn(A, ao, nx, nv + k, qnp, vnp, hx);
+    }
+
+    // q columns: redo everything at q ⊕ h e_k
+    for (let k = 0; k < nv; k++) {
+      for (let i = 0; i < nv; i++) dq[i] = 0;
+      dq[k] = hx;
+      integrate(model, q, dq, qp);
+      sim.positionStage(qp);
+      sim.freeVelocity(v, u);
+      sim.contactStage(vnp);
+      integrate(model, qp, vnp, qnp, dt);
+      this.writeColumn(A, ao, nx, k, qnp, vnp, hx);
+    }
+  }
+
+  /** Column col of M (ld columns) = [qnp ⊖ qn ; vnp − vn] / h. */
+  private writeColumn(M: Float64Array, mo: number, ld: number, col: number, qnp: Float64Array, vnp: Float64Array, h: number): void {
+    const nv = this.model.nv, dq = this.dq;
+    difference(this.model, this.qn, qnp, dq);
+    const ih = 1 / h;
+    for (let r = 0; r < nv; r++) {
+      M[mo + r * ld + col] = dq[r] * ih;
+      M[mo + (nv + r) * ld + col] = (vnp[r] - this.vn[r]) * ih;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Finite-difference Jacobians of the contact step (Linearizer, forward differences with reuse)
+ * against independent references: central differences of full, fresh steps, and the closed
+ * form of B for contact-free motion.
+ */
+import { describe, expect, it } from 'vitest';
+import { createData } from '../../server/dynamics/data.ts';
+import { crba } from '../../server/dynamics/crba.ts';
+import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
+import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { difference, integrate } from '../../server/dynamics/lie.ts';
+import { staticEquilibrium } from '../../server/dynamics/statics.ts';
+import { Simulator } from '../../server/dynamics/step.ts';
+import { loadRobot, posture } from '../../server/model/robots.ts';
+import type { Model } from '../../server/model/model.ts';
+
+function centralReference(model: Model, mk: () => Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number) {
+  const nv = model.nv, nx = 2 * nv, nu = model.nu;
+  const sim = mk();
+  const full = (qq: Float64Array, vv: Float64Array, uu: Float64Array) => {
+    const qo = new Float64Array(model.nq), vo = new Float64Array(nv);
+    sim.resetWarmStart();
+    sim.stepInto(qq, vv, uu, qo, vo);
+    return [qo, vo] as const;
+  };
+  const [q0] = full(q, v, u);
+  const A = new Float64Array(nx * nx), B = new Float64Array(nx * nu);
+  const col = (M: Float64Array, ld: number, k: number, p: readonly [Float64Array, Float64Array], m: readonly [Float64Array, Float64Array]) => {
+    const d1 = difference(model, q0, p[0], new Float64Array(nv)), d2 = difference(model, q0, m[0], new Float64Array(nv));
+    for (let r = 0; r < nv; r++) {
+      M[r * ld + k] = (d1[r] - d2[r]) / (2 * h);
+      M[(nv + r) * ld + k] = (p[1][r] - m[1][r]) / (2 * h);
+    }
+  };
+  for (let k = 0; k < nx; k++) {
+    const dx = new Float64Array(nx);
+    const at = (s: number) => {
+      dx.fill(0); dx[k] = s * h;
+      const qq = integrate(model, q, dx.subarray(0, nv), new Float64Array(model.nq));
+      return full(qq, v.map((x, i) => x + dx[nv + i]), u);
+    };
+    col(A, nx, k, at(1), at(-1));
+  }
+  for (let k = 0; k < nu; k++) {
+    const up = u.slice(), um = u.slice(); up[k] += h; um[k] -= h;
+    col(B, nu, k, full(q, v, up), full(q, v, um));
+  }
+  return { A, B };
+}
+
+function relErr(a: Float64Array, b: Float64Array): number {
+  let e = 0, m = 0;
+  for (let i = 0; i < a.length; i++) { e = Math.max(e, Math.abs(a[i] - b[i])); m = Math.max(m, Math.abs(b[i])); }
+  return e / m;
+}
+
+describe('Linearizer', () => {
+  it('matches central differences of full steps for Solo-12 standing on four contacts', () => {
+    const { model, meta } = loadRobot('solo12');
+    const q = posture(meta, model, 'standing');
+    const v = new Float64Array(model.nv);
+    const qref = q.slice(7);
+    const eq = staticEquilibrium(model, q, meta.contactFrames);
+    const mk = () => new Simulator(model, undefined, { dt: 0.01 });
+    const sim = mk();
+    const u = new Float64Array(model.nu);
+    for (let k = 0; k < 60; k++) {
+      for (let i = 0; i < 12; i++) u[i] = eq.tau[i] + 2 * (qref[i] - q[7 + i]) - 0.05 * v[6 + i];
+      sim.stepInto(q, v, u, q, v);
+    }
+    expect(sim.info.contacts).toBe(4);
+    // Resting contacts sit exactly at the kink of the gap rule (d = 0: a gap closes within the
+    // step, a penetration inside the slop is kept), where one-sided and central differences
+    // legitimately differ. Compare away from it: sink the feet 0.2 mm into the slop region.
+    q[2] -= 2e-4;
+    const nx = 2 * model.nv;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+    const qn = new Float64Array(model.nq), vn = new Float64Array(model.nv);
+    new Linearizer(sim).linearize(q, v, u, qn, vn, A, B);
+    const ref = centralReference(model, mk, q, v, u, 1e-5);
+    expect(relErr(A, ref.A)).toBeLessThan(1e-5);
+    expect(relErr(B, ref.B)).toBeLessThan(1e-4);
+  });
+
+  it('equals the closed form B = [dt^2 M^-1 S^T; dt M^-1 S^T] for contact-free motion', () => {
+    const { model } = loadRobot('double_pendulum');
+    const sim = new Simulator(model, { ground: null, boxes: [] }, { dt: 0.01 });
+    const q = new Float64Array([0.7, -0.4]), v = new Float64Array([0.3, 1.1]), u = new Float64Array([0.2, -0.1]);
+    const nx = 4;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * 2);
+    new Linearizer(sim).linearize(q, v, u, new Float64Array(2), new Float64Array(2), A, B);
+    const data = createData(model);
+    const M = Float64Array.from(crba(model, data, q));
+    choleskyInPlace(M, 2);
+    for (let k = 0; k < 2; k++) {
+      const e = new Float64Array(2); e[k] = 1;
+      choleskySolveInPlace(M, 2, e);
+      for (let r = 0; r < 2; r++) {
+        expect(B[r * 2 + k]).toBeCloseTo(0.01 * 0.01 * e[r], 8);
+        expect(B[(2 + r) * 2 + k]).toBeCloseTo(0.01 * e[r], 7);
+      }
+    }
+    // and A against central differences
+    const ref = centralReference(model, () => new Simulator(model, { ground: null, boxes: [] }, { dt: 0.01 }), q, v, u, 1e-5);
+    expect(relErr(A, ref.A)).toBeLessThan(1e-6);
+  });
+
+  it('gives exactly zero derivatives of a resting cube with respect to a perturbation that keeps it resting', () => {
+    const { model, meta } = loadRobot('cube');
+    const sim = new Simulator(model, undefined, { dt: 0.01 });
+    const q = posture(meta, model), v = new Float64Array(6);
+    for (let k = 0; k < 10; k++) sim.stepInto(q, v, [], q, v);
+    const A = new Float64Array(144), B = new Float64Array(0);
+    new Linearizer(sim).linearize(q, v, [], new Float64Array(7), new Float64Array(6), A, B);
+    // a small downward/horizontal velocity perturbation is absorbed by sticking contacts: the
+    // next velocity does not depend on the initial vertical velocity (column v_z, rows v)
+    for (let r = 6; r < 12; r++) expect(Math.abs(A[r * 12 + 8])).toBeLessThan(1e-9);
+  });
+});
