@@ -4,11 +4,13 @@
  * Runs every benchmark suite in one process and prints a table, or with --json one JSON object
  * {"results":[{"name","median_us","peer","peer_median_us",...}]}.
  */
+import { contactBench } from './contact.ts';
 import { dynamicsBench } from './dynamics.ts';
 import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'dynamics', run: dynamicsBench },
+  { name: 'contact', run: contactBench },
 ];
 
 async function main(): Promise<void> {

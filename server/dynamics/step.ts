@@ -136,6 +136,7 @@ export class Simulator {
   private prevCount = 0;
   private readonly prevLambda: Float64Array;
   private readonly stickIdx: Int32Array;
+  private readonly stickMask: Uint8Array;
   private readonly polishK: Float64Array;
   private readonly polishR: Float64Array;
 
@@ -178,6 +179,7 @@ export class Simulator {
     this.lambda = new Float64Array(3 * nc);
     this.prevLambda = new Float64Array(3 * nc);
     this.stickIdx = new Int32Array(nc);
+    this.stickMask = new Uint8Array(nc);
     this.polishK = new Float64Array(9 * nc * nc);
     this.polishR = new Float64Array(3 * nc);
     this.prevGeom = new Int32Array(nc);
@@ -341,8 +343,12 @@ export class Simulator {
     let same = nc === this.prevCount;
     for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.prevGeom[c] && buf.env[c] === this.prevEnv[c];
     for (let r = 0; r < n; r++) lam[r] = same ? this.prevLambda[r] : 0;
+    // With a warm start, first try the warm start's active set exactly: when it is still right
+    // (the common case along a trajectory and in finite differences), the iterative solver
+    // only confirms the residual and returns without iterating.
+    if (same) this.polishSticking(nc);
     solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, this.info.solver);
-    this.polishSticking(nc);
+    if (!same || this.info.solver.iterations > 0) this.polishSticking(nc);
     this.applyImpulses(vOut, vo);
   }
 
@@ -356,28 +362,33 @@ export class Simulator {
    * the null gradients of sticking contacts are null to machine precision.
    */
   private polishSticking(nc: number): void {
-    const lam = this.lambda, mu = this.mu, S = this.stickIdx;
+    const lam = this.lambda, mu = this.mu, S = this.stickIdx, inS = this.stickMask;
     let ns = 0;
     for (let c = 0; c < nc; c++) {
       const o = 3 * c;
-      const ln = lam[o + 2];
-      if (ln > 0 && Math.hypot(lam[o], lam[o + 1]) < mu[c] * ln * (1 - 1e-9)) S[ns++] = c;
+      const ln = lam[o + 2], lt = mu[c] * ln * (1 - 1e-9);
+      const stick = ln > 0 && lam[o] * lam[o] + lam[o + 1] * lam[o + 1] < lt * lt;
+      inS[c] = stick ? 1 : 0;
+      if (stick) S[ns++] = c;
     }
     if (ns === 0) return;
     const n = 3 * nc, m = 3 * ns, G = this.G, K = this.polishK, r = this.polishR;
     let tr = 0;
     for (let a = 0; a < m; a++) {
       const ra = 3 * S[(a / 3) | 0] + (a % 3);
+      const row = ra * n;
       // rhs: -(g + b e_N) minus the coupling to every contact outside S
       let x = -this.g[ra] - (ra % 3 === 2 ? this.bias[(ra / 3) | 0] : 0);
       for (let c = 0; c < nc; c++) {
-        let inS = false;
-        for (let t = 0; t < ns; t++) if (S[t] === c) { inS = true; break; }
-        if (inS) continue;
-        for (let k = 0; k < 3; k++) x -= G[ra * n + 3 * c + k] * lam[3 * c + k];
+        if (inS[c]) continue;
+        const o = 3 * c;
+        x -= G[row + o] * lam[o] + G[row + o + 1] * lam[o + 1] + G[row + o + 2] * lam[o + 2];
       }
       r[a] = x;
-      for (let b = 0; b < m; b++) K[a * m + b] = G[ra * n + 3 * S[(b / 3) | 0] + (b % 3)];
+      for (let t = 0; t < ns; t++) {
+        const go = row + 3 * S[t], ko = a * m + 3 * t;
+        K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
+      }
       tr += K[a * m + a];
     }
     const ridge = 1e-14 * tr / m;
@@ -385,8 +396,8 @@ export class Simulator {
     if (!choleskyInPlace(K, m)) return;
     choleskySolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
-      const o = 3 * t;
-      if (!(r[o + 2] > 0) || Math.hypot(r[o], r[o + 1]) > mu[S[t]] * r[o + 2]) return;
+      const o = 3 * t, lim = mu[S[t]] * r[o + 2];
+      if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return;
     }
     for (let t = 0; t < ns; t++) for (let k = 0; k < 3; k++) lam[3 * S[t] + k] = r[3 * t + k];
   }
