@@ -599,7 +599,9 @@ describe('allocation', () => {
     const after = process.memoryUsage().heapUsed;
     await new Promise((r) => setTimeout(r, 10));
     obs.disconnect();
-    expect(gcs).toBeLessThanOrEqual(1);
+    // a scavenge or two can come from the JIT (re)compiling under load; an allocating loop
+    // would trigger dozens over 50k calls and grow the heap
+    expect(gcs).toBeLessThanOrEqual(3);
     expect(after - before).toBeLessThan(1024 * 1024);
   });
 });
