@@ -550,23 +550,44 @@ function det3(M: Mat3): number {
 // MJCF regeneration from a compiled model (full precision; optional exact static fusion).
 // ---------------------------------------------------------------------------------------------
 
-export interface ExtraGeom {
-  /** URDF link the geom is attached to (its frame), e.g. 'FL_FOOT'. */
-  link: string;
-  type: 'sphere';
-  radius: number;
-  /** Position in the link frame (default origin). */
-  pos?: [number, number, number];
-  name?: string;
-}
+export type ExtraGeom =
+  | {
+      /** URDF link the geom is attached to (its frame), e.g. 'FL_FOOT'. */
+      link: string;
+      type: 'sphere';
+      radius: number;
+      /** Position in the link frame (default origin). */
+      pos?: [number, number, number];
+      name?: string;
+    }
+  | {
+      link: string;
+      /** A box centred at pos, aligned with the link frame. */
+      type: 'box';
+      /** Half sizes (MuJoCo's box size), m. */
+      halfSize: [number, number, number];
+      pos?: [number, number, number];
+      name?: string;
+    };
 
 export interface ContactScene {
-  /** Spheres (or other primitives) attached to links; they collide with the ground only. */
+  /** Spheres and boxes attached to links; they collide with the ground only. */
   geoms: ExtraGeom[];
   /** Add an infinite ground plane z = 0 (default true). */
   ground?: boolean;
   /** geom friction (default MuJoCo's 1 0.005 0.0001). */
   friction?: [number, number, number];
+  /** Friction cone (MuJoCo's option cone; default 'pyramidal'). */
+  cone?: 'pyramidal' | 'elliptic';
+  /** Ratio of frictional to normal constraint impedance (option impratio; default 1). */
+  impratio?: number;
+  /** Contact solref [timeconst, dampratio] of every added geom and the ground (default MuJoCo's 0.02 1). */
+  solref?: [number, number];
+  /** Contact solimp [dmin, dmax, width, midpoint, power] (default MuJoCo's 0.9 0.95 0.001 0.5 2). */
+  solimp?: [number, number, number, number, number];
+  /** Solver iterations / tolerance (MuJoCo defaults 100 / 1e-8). */
+  iterations?: number;
+  tolerance?: number;
 }
 
 const fmt = (x: number): string => (Object.is(x, -0) ? '0' : x.toPrecision(17).replace(/\.?0+(e|$)/, '$1'));
@@ -670,7 +691,10 @@ function regenerateMjcf(
   };
 
   const contact = opts.contact;
-  const friction = contact?.friction ? ` friction="${fmtv(contact.friction)}"` : '';
+  const friction =
+    (contact?.friction ? ` friction="${fmtv(contact.friction)}"` : '') +
+    (contact?.solref ? ` solref="${fmtv(contact.solref)}"` : '') +
+    (contact?.solimp ? ` solimp="${fmtv(contact.solimp)}"` : '');
   const geomsOf = new Map<number, string[]>();
   if (contact) {
     for (const g of contact.geoms) {
@@ -680,8 +704,11 @@ function regenerateMjcf(
       const t = target[b];
       const list = geomsOf.get(t) ?? [];
       // contype 2 / conaffinity 1: collides with the ground (1/2), not with each other.
+      // composePose leaves the link's orientation in its merged target body: a box keeps it.
+      const size = g.type === 'sphere' ? fmt(g.radius) : fmtv(g.halfSize);
+      const quat = g.type === 'box' ? ` quat="${fmtv(pose.q)}"` : '';
       list.push(
-        `<geom name="${g.name ?? `${g.link}_${g.type}`}" type="${g.type}" size="${fmt(g.radius)}" pos="${fmtv(pose.p)}" contype="2" conaffinity="1" mass="0"${friction}/>`,
+        `<geom name="${g.name ?? `${g.link}_${g.type}`}" type="${g.type}" size="${size}" pos="${fmtv(pose.p)}"${quat} contype="2" conaffinity="1" mass="0"${friction}/>`,
       );
       geomsOf.set(t, list);
     }
@@ -742,12 +769,17 @@ function regenerateMjcf(
 
   let flags = '';
   if (!contact) flags = '<flag contact="disable" constraint="disable"/>';
+  let optAttrs = '';
+  if (contact?.cone) optAttrs += ` cone="${contact.cone}"`;
+  if (contact?.impratio !== undefined) optAttrs += ` impratio="${fmt(contact.impratio)}"`;
+  if (contact?.iterations !== undefined) optAttrs += ` iterations="${contact.iterations}"`;
+  if (contact?.tolerance !== undefined) optAttrs += ` tolerance="${fmt(contact.tolerance)}"`;
   const ground = contact && contact.ground !== false
     ? `    <geom name="ground" type="plane" size="0 0 1" contype="1" conaffinity="2"${friction}/>\n`
     : '';
   const xml = `<mujoco model="${opts.modelName}">
   <compiler angle="radian" autolimits="true" inertiafromgeom="false" balanceinertia="false" fusestatic="false" alignfree="false" boundmass="0" boundinertia="0"/>
-  <option timestep="${fmt(opts.timestep ?? 0.002)}" gravity="0 0 -9.81">${flags}</option>
+  <option timestep="${fmt(opts.timestep ?? 0.002)}" gravity="0 0 -9.81"${optAttrs}>${flags}</option>
   <worldbody>
 ${ground}${lines.join('\n')}
   </worldbody>

@@ -1,0 +1,319 @@
+/**
+ * npm run simulate -- --robot <name|urdf> [options]
+ *
+ * Simulates a robot with the contact time stepper (server/dynamics/step.ts) from its reference
+ * posture, passive (--hold none) or held by joint PD about that posture with a feed-forward
+ * (--hold pd), optionally dropped from a base height, and writes the trajectory as JSON:
+ *
+ *   { robot, dt, duration, steps, hold, kp, kd, scene, jointNames,
+ *     t: [steps + 1], q: [[nq] x (steps + 1)], v: [[nv] x (steps + 1)],
+ *     contacts: [[{ pos: [x y z], force: [fx fy fz] } ...] x (steps + 1)] }
+ *
+ * Entry 0 is the initial state (no contacts); entry k >= 1 is the state after step k and the
+ * contacts of step k (pos: the contact point on the scene surface, force: the world force on
+ * the robot in N, zero for a contact detected within the margin that did not close).
+ * A one-line summary goes to stderr. Errors (bad arguments, bad scene file, unknown robot,
+ * a simulation that diverges) print one line `simulate: ...` and exit with code 1.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createData } from '../dynamics/data.ts';
+import { computeGeneralizedGravity } from '../dynamics/rnea.ts';
+import { defaultScene, parseScene, sceneToJson, type Scene } from '../dynamics/scene.ts';
+import { staticEquilibrium } from '../dynamics/statics.ts';
+import { Simulator } from '../dynamics/step.ts';
+import { actuatedDofs, type Model } from '../model/model.ts';
+import { listRobots, loadRobot, posture, type RobotMeta } from '../model/robots.ts';
+
+const USAGE = `usage: npm run simulate -- --robot <name | file.urdf | file.json> [options]
+
+Simulates the robot with hard frictional contacts from its reference posture and writes the
+trajectory as JSON {robot, dt, duration, scene, t, q, v, contacts} (entry 0 = initial state,
+entry k = after step k; contacts: [{pos:[x,y,z], force:[fx,fy,fz]}] per entry, world frame).
+
+options:
+  --robot R        robot name (robots/R.json) or a .urdf / .json file (required)
+  --floating       free-flyer base (for a bare .urdf; default from the robot's metadata)
+  --scene FILE     scene JSON {"ground": {"height", "friction"} | null, "boxes": [...]}
+                   (default: ground z = 0, friction 0.9); see scenes/step.json
+  --duration S     simulated time in s (default 1)
+  --dt S           time step in s (default 0.01)
+  --hold pd|none   pd: joint PD about the posture plus a feed-forward (static-equilibrium
+                   torques on the contact frames for a floating robot, gravity compensation
+                   for a fixed base); none: zero torques. Default: pd for robots with a
+                   'standing' posture, else none
+  --kp K           PD stiffness in N m/rad (default 5)
+  --kd K           PD damping in N m s/rad (default 0.1; explicit: keep kd dt / I well below 2)
+  --height Z       start with the base at height Z m (floating robots): a drop
+  --out FILE       write the JSON to FILE (default: stdout)
+  --help           this text
+
+robots: ${listRobots().join(', ') || '(none)'}`;
+
+export class CliError extends Error {}
+
+export interface SimulateArgs {
+  robot: string;
+  floating?: boolean;
+  scene: string | null;
+  duration: number;
+  dt: number;
+  hold: 'pd' | 'none' | null;
+  kp: number;
+  kd: number;
+  height: number | null;
+  out: string | null;
+  help: boolean;
+}
+
+function numberArg(flag: string, value: string | undefined, check: (x: number) => boolean, what: string): number {
+  if (value === undefined || value.startsWith('--')) throw new CliError(`${flag} needs a value (${what})`);
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || !check(x)) throw new CliError(`${flag}: expected ${what}, got '${value}'`);
+  return x;
+}
+
+/** Parses the command line (without node and the script); throws CliError. */
+export function parseArgs(argv: readonly string[]): SimulateArgs {
+  const a: SimulateArgs = {
+    robot: '', scene: null, duration: 1, dt: 0.01, hold: null, kp: 5, kd: 0.1, height: null, out: null, help: false,
+  };
+  let robot: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string | undefined => argv[++i];
+    switch (flag) {
+      case '--help': case '-h': a.help = true; break;
+      case '--robot': {
+        const r = value();
+        if (r === undefined || r.startsWith('--')) throw new CliError('--robot needs a robot name or a URDF file');
+        robot = r;
+        break;
+      }
+      case '--floating': a.floating = true; break;
+      case '--scene': {
+        const f = value();
+        if (f === undefined || f.startsWith('--')) throw new CliError('--scene needs a JSON file');
+        a.scene = f;
+        break;
+      }
+      case '--duration': a.duration = numberArg(flag, value(), (x) => x >= 0, 'a duration >= 0 in s'); break;
+      case '--dt': a.dt = numberArg(flag, value(), (x) => x > 0, 'a time step > 0 in s'); break;
+      case '--kp': a.kp = numberArg(flag, value(), (x) => x >= 0, 'a stiffness >= 0'); break;
+      case '--kd': a.kd = numberArg(flag, value(), (x) => x >= 0, 'a damping >= 0'); break;
+      case '--height': a.height = numberArg(flag, value(), () => true, 'a height in m'); break;
+      case '--hold': {
+        const h = value();
+        if (h !== 'pd' && h !== 'none') throw new CliError(`--hold: expected 'pd' or 'none', got ${h === undefined ? 'nothing' : `'${h}'`}`);
+        a.hold = h;
+        break;
+      }
+      case '--out': {
+        const f = value();
+        if (f === undefined || f.startsWith('--')) throw new CliError('--out needs a file name');
+        a.out = f;
+        break;
+      }
+      default:
+        if (flag.startsWith('-')) throw new CliError(`unknown option '${flag}' (see --help)`);
+        throw new CliError(`unexpected argument '${flag}' (the robot is given with --robot; see --help)`);
+    }
+  }
+  if (a.help) return a;
+  if (!robot) throw new CliError('no robot given: --robot <name | file.urdf> (see --help)');
+  a.robot = robot;
+  if (a.duration / a.dt > 1e7) throw new CliError(`--duration ${a.duration} / --dt ${a.dt} is more than 1e7 steps`);
+  return a;
+}
+
+/** Reads and validates a scene file; errors name the file and the offending field. */
+export function readSceneFile(file: string): Scene {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`scene file ${file}: ${code === 'ENOENT' ? 'not found' : (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`scene file ${file}: invalid JSON (${(e as Error).message})`);
+  }
+  try {
+    return parseScene(json, path.basename(file));
+  } catch (e) {
+    throw new CliError(`scene file ${file}: ${(e as Error).message}`);
+  }
+}
+
+export interface ContactRecord {
+  pos: [number, number, number];
+  force: [number, number, number];
+}
+
+export interface SimulationRecord {
+  robot: string;
+  dt: number;
+  duration: number;
+  steps: number;
+  hold: 'pd' | 'none';
+  kp: number | null;
+  kd: number | null;
+  scene: unknown;
+  jointNames: string[];
+  t: number[];
+  q: number[][];
+  v: number[][];
+  contacts: ContactRecord[][];
+}
+
+export interface SimulationSummary {
+  steps: number;
+  finalBaseHeight: number | null;
+  maxContacts: number;
+  wallSeconds: number;
+}
+
+/** Feed-forward torques (u order) that hold `q` still: static equilibrium or gravity compensation. */
+function feedForward(model: Model, meta: RobotMeta, q: Float64Array): Float64Array {
+  if (!model.floating) {
+    const g = computeGeneralizedGravity(model, createData(model), q);
+    return Float64Array.from(actuatedDofs(model), (i) => g[i]);
+  }
+  if (meta.contactFrames.length === 0) return new Float64Array(model.nu);
+  return staticEquilibrium(model, q, meta.contactFrames).tau;
+}
+
+/** Runs the simulation described by `args` (already parsed); throws CliError. */
+export function simulate(args: SimulateArgs): { record: SimulationRecord; summary: SimulationSummary } {
+  let loaded;
+  try {
+    loaded = loadRobot(args.robot, { floating: args.floating });
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const { model, meta } = loaded;
+  const scene = args.scene ? readSceneFile(args.scene) : defaultScene();
+  const hold = args.hold ?? ('standing' in meta.postures && model.nu > 0 ? 'pd' : 'none');
+  if (hold === 'pd' && model.nu === 0) throw new CliError(`--hold pd: robot ${meta.name} has no actuated joints`);
+  const qRef = posture(meta, model, 'standing' in meta.postures ? 'standing' : undefined);
+  const q = Float64Array.from(qRef);
+  if (args.height !== null) {
+    if (!model.floating) throw new CliError(`--height: robot ${meta.name} has a fixed base (use --floating for a bare URDF)`);
+    q[2] = args.height;
+  }
+  let sim: Simulator;
+  try {
+    sim = new Simulator(model, scene, { dt: args.dt });
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  let tauFF: Float64Array = new Float64Array(model.nu);
+  if (hold === 'pd') {
+    try {
+      tauFF = feedForward(model, meta, qRef);
+    } catch (e) {
+      throw new CliError(`--hold pd: no feed-forward for ${meta.name}: ${(e as Error).message}`);
+    }
+  }
+  const act = actuatedDofs(model);
+  const qIdx = Int32Array.from({ length: model.nu }, (_, k) => {
+    // q index of the actuated dof act[k] (one q per revolute/prismatic dof)
+    const dof = act[k];
+    for (let j = 1; j < model.njoints; j++) {
+      if (dof >= model.idxV[j] && dof < model.idxV[j] + model.nvs[j]) return model.idxQ[j] + (dof - model.idxV[j]);
+    }
+    return -1;
+  });
+
+  const dt = args.dt;
+  const steps = Math.round(args.duration / dt);
+  const v = new Float64Array(model.nv);
+  const u = new Float64Array(model.nu);
+  const forces = new Float64Array(3 * sim.options.maxContacts);
+  const record: SimulationRecord = {
+    robot: meta.name,
+    dt,
+    duration: +(steps * dt).toPrecision(12),
+    steps,
+    hold,
+    kp: hold === 'pd' ? args.kp : null,
+    kd: hold === 'pd' ? args.kd : null,
+    scene: sceneToJson(scene),
+    jointNames: model.jointNames.slice(1),
+    t: [0],
+    q: [Array.from(q)],
+    v: [Array.from(v)],
+    contacts: [[]],
+  };
+  let maxContacts = 0;
+  const t0 = performance.now();
+  for (let k = 1; k <= steps; k++) {
+    if (hold === 'pd') {
+      for (let i = 0; i < model.nu; i++) u[i] = tauFF[i] + args.kp * (qRef[qIdx[i]] - q[qIdx[i]]) - args.kd * v[act[i]];
+    }
+    sim.stepInto(q, v, u, q, v);
+    const t = k * dt;
+    if (!q.every(Number.isFinite) || !v.every(Number.isFinite)) {
+      throw new CliError(`simulation diverged at t = ${+t.toPrecision(12)} s (step ${k}: non-finite state)`);
+    }
+    const nc = sim.contactForces(forces);
+    maxContacts = Math.max(maxContacts, nc);
+    const pos = sim.contacts.pos;
+    const cs: ContactRecord[] = [];
+    for (let c = 0; c < nc; c++) {
+      cs.push({
+        pos: [pos[3 * c], pos[3 * c + 1], pos[3 * c + 2]],
+        force: [forces[3 * c], forces[3 * c + 1], forces[3 * c + 2]],
+      });
+    }
+    record.t.push(+t.toPrecision(15));
+    record.q.push(Array.from(q));
+    record.v.push(Array.from(v));
+    record.contacts.push(cs);
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  return {
+    record,
+    summary: { steps, finalBaseHeight: model.floating ? q[2] : null, maxContacts, wallSeconds },
+  };
+}
+
+function main(argv: readonly string[]): number {
+  try {
+    const args = parseArgs(argv);
+    if (args.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const { record, summary } = simulate(args);
+    const text = JSON.stringify(record);
+    if (args.out) {
+      try {
+        writeFileSync(args.out, text + '\n');
+      } catch (e) {
+        throw new CliError(`--out ${args.out}: ${(e as Error).message}`);
+      }
+    } else {
+      process.stdout.write(text + '\n');
+    }
+    const height = summary.finalBaseHeight === null ? 'fixed base' : `final base height ${summary.finalBaseHeight.toFixed(4)} m`;
+    process.stderr.write(
+      `simulate: ${record.robot}, ${summary.steps} steps of ${record.dt} s (${+record.duration.toPrecision(12)} s, hold ${record.hold}), ` +
+        `${height}, max contacts ${summary.maxContacts}, wall ${summary.wallSeconds.toFixed(3)} s` +
+        `${args.out ? ` -> ${args.out}` : ''}\n`,
+    );
+    return 0;
+  } catch (e) {
+    const msg = e instanceof CliError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;
+    process.stderr.write(`simulate: ${msg}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
