@@ -1,0 +1,780 @@
+/**
+ * Single-shooting DDP / iLQR with box-constrained controls (Gauss-Newton: no second-order
+ * dynamics terms), in the tangent space of the state (problem.ts).
+ *
+ * The solver never computes dynamics derivatives itself: a LinearizationProvider fills A_t, B_t
+ * (exact finite differences, analytic, or R-DDP's randomized-smoothing estimates), the costs
+ * give their own derivatives (cost.ts), and every rollout and line search runs on the TRUE
+ * dynamics (Dynamics.step), so an accepted plan is feasible for the real system.
+ *
+ * One iteration:
+ *   1. linearize along the nominal (xs, us) (skipped after a rejected step unless
+ *      relinearizeAfterRejection: the nominal did not change) and the cost derivatives;
+ *   2. backward pass (Riccati recursion on the Q-function):
+ *        Qx = lx + Aᵀ V'x            Qu = lu + Bᵀ V'x
+ *        Qxx = lxx + Aᵀ V'xx A       Quu = luu + Bᵀ V'xx B      Qux = lux + Bᵀ V'xx A
+ *      Levenberg-Marquardt regularization μ on Quu ('control': Quu + μ I) or on V'xx ('state':
+ *      Quu + μ BᵀB, Qux + μ BᵀA). The regularized Quu is Cholesky-factorized; when it is not
+ *      positive definite, μ ← max(μ · regIncrease, regFailureFloor) and the pass restarts. The
+ *      control update solves the box QP min ½ duᵀ Quu du + Quᵀ du, lower ≤ ū + du ≤ upper
+ *      (box-qp.ts; the plain Newton step k = −Quu⁻¹ Qu without bounds); the feedback gain is
+ *      K = −Quu_ff⁻¹ Qux_f on the free rows, 0 on the clamped ones. The value function is
+ *      updated with the unregularized Q (Tassa et al. 2012):
+ *        Vx = Qx + Kᵀ Quu k + Kᵀ Qu + Quxᵀ k,   Vxx = Qxx + Kᵀ Quu K + Kᵀ Qux + Quxᵀ K,
+ *      and the expected change of the cost for step α is ΔJ(α) = α d1 + ½ α² d2 with
+ *      d1 = Σ kᵀ Qu, d2 = Σ kᵀ Quu k;
+ *   3. convergence test: expected improvement −ΔJ(1) < tolerance · max(1, |J|) (while
+ *      μ < convergenceMaxReg), or projected gradient norm max_t ‖Qu_t‖∞ (a control on a
+ *      bound with Qu pushing outward counts 0) < gradientTolerance;
+ *   4. forward pass on the true dynamics with backtracking on α ∈ {1, ½, …, minStepLength}:
+ *        u_t = clamp(ū_t + α k_t + K_t (x_t ⊖ x̄_t)),  x_{t+1} = f(x_t, u_t),
+ *      accepted when (J − J_α) / (−ΔJ(α)) ≥ acceptanceRatio. Accepted with α ≥ ½:
+ *      μ ← max(μ / regDecrease, regMin); accepted with α < 0.01 (the model is poor) or no α
+ *      accepted: μ ← max(μ · regIncrease, regFailureFloor); a rejected step leaves the nominal
+ *      unchanged and the next iteration redoes the backward pass on it (same linearization).
+ *
+ * `solve` is async so that a provider may run on workers (its linearize may return a Promise).
+ * Nothing is allocated inside the per-knot loops: every buffer is sized at construction.
+ */
+import { BoxQP, cholesky, choleskySolve, type BoxQPOptions } from './box-qp.ts';
+import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
+import type { Dynamics, LinearizationProvider } from './problem.ts';
+
+export interface DdpProblem {
+  dynamics: Dynamics;
+  /** Running costs: one per knot (length T), or one Cost (or a 1-element array) shared by every knot. */
+  running: Cost | readonly Cost[];
+  /** Terminal cost, evaluated on x_T with u = null. */
+  terminal: Cost;
+  /** Initial state (nq + nv). */
+  x0: ArrayLike<number>;
+  /** Number of control knots (xs has T + 1 states). */
+  T: number;
+  /** Control bounds (nu each); ±Infinity entries are allowed; omitted = unbounded. */
+  uLower?: ArrayLike<number>;
+  uUpper?: ArrayLike<number>;
+}
+
+export interface DdpOptions {
+  /** Converged when the expected improvement of a full step is below tolerance · max(1, |J|) (default 1e-9). */
+  tolerance: number;
+  /**
+   * The expected-improvement test only counts while μ < convergenceMaxReg (default 1e-3): a
+   * heavily regularized step is short whatever the gradient, so a tiny expected improvement
+   * then means "stalled", not "converged" (the solver keeps raising μ and ends with
+   * 'regularizationLimit' if no step is ever accepted).
+   */
+  convergenceMaxReg: number;
+  /** Converged when the projected gradient max_t ‖Qu_t‖∞ (controls on a bound with Qu pushing outward excluded) is below this (default 1e-10). */
+  gradientTolerance: number;
+  /** Initial regularization μ (default 1e-6). */
+  regInit: number;
+  /** Floor of μ after decreases (default 1e-9; 0 allowed). */
+  regMin: number;
+  /** Give up (status 'regularizationLimit') when μ must exceed this (default 1e10). */
+  regMax: number;
+  /** μ ← max(μ · regIncrease, regFailureFloor) on a failed backward pass or line search (defaults 4, 1e-3). */
+  regIncrease: number;
+  regFailureFloor: number;
+  /** μ ← max(μ / regDecrease, regMin) after an accepted step of length ≥ regDecreaseStepLength (defaults 20, 0.5). */
+  regDecrease: number;
+  regDecreaseStepLength: number;
+  /**
+   * An accepted step shorter than this counts as a poor model: μ is increased as after a
+   * rejection (default 0.01, set 0 to disable).
+   */
+  regIncreaseStepLength: number;
+  /** Where μ goes: 'control' (Quu + μ I, default) or 'state' (V'xx + μ I). */
+  regularization: 'control' | 'state';
+  /** Backtracking factor of the line search (default 0.5). */
+  lineSearchFactor: number;
+  /** Smallest step length tried (default 2^-10). */
+  minStepLength: number;
+  /** Armijo-like acceptance: actual / expected improvement ≥ this (default 0.01). */
+  acceptanceRatio: number;
+  /** Re-linearize after a rejected step even though the nominal did not change (default false). */
+  relinearizeAfterRejection: boolean;
+  /** Options of the per-knot box QP. */
+  boxQP: Partial<BoxQPOptions>;
+}
+
+export function defaultDdpOptions(overrides: Partial<DdpOptions> = {}): DdpOptions {
+  return {
+    tolerance: 1e-9,
+    convergenceMaxReg: 1e-3,
+    gradientTolerance: 1e-10,
+    regInit: 1e-6,
+    regMin: 1e-9,
+    regMax: 1e10,
+    regIncrease: 4,
+    regFailureFloor: 1e-3,
+    regDecrease: 20,
+    regDecreaseStepLength: 0.5,
+    regIncreaseStepLength: 0.01,
+    regularization: 'control',
+    lineSearchFactor: 0.5,
+    minStepLength: 2 ** -10,
+    acceptanceRatio: 0.01,
+    relinearizeAfterRejection: false,
+    boxQP: {},
+    ...overrides,
+  };
+}
+
+/** Telemetry of one iteration (all times in ms). */
+export interface IterateTelemetry {
+  /** 0-based iteration index (the one passed to the provider's ctx). */
+  iteration: number;
+  /** Cost of the nominal before the iteration. */
+  costBefore: number;
+  /** Cost of the nominal after the iteration (= the trial's cost when accepted). */
+  cost: number;
+  /** −ΔJ(α) of the quadratic model at the last step length tried (> 0 for a descent step). */
+  expectedImprovement: number;
+  /** −ΔJ(1): the convergence measure. */
+  expectedImprovementFullStep: number;
+  /** costBefore − cost of the last trial (NaN when no forward pass ran). */
+  actualImprovement: number;
+  /** Last step length tried (the accepted one when accepted; 0 when no forward pass ran). */
+  stepLength: number;
+  /** μ used by the backward pass that produced the step. */
+  regularization: number;
+  /** Projected gradient max_t ‖Qu_t‖∞ at the nominal (controls on a bound with Qu pushing outward excluded). */
+  gradientNorm: number;
+  accepted: boolean;
+  /** This iteration met a convergence test (no forward pass then). */
+  converged: boolean;
+  /** Backward passes run (1 + restarts after a non-PD Quu). */
+  backwardAttempts: number;
+  /** Rollouts of the line search. */
+  lineSearchTrials: number;
+  /** Whether the provider was called this iteration. */
+  linearized: boolean;
+  times: { linearize: number; costs: number; backward: number; forward: number };
+}
+
+/**
+ * What onIterate receives: the telemetry plus the current nominal (after the iteration).
+ * xs and us are VIEWS into the solver's buffers, overwritten by later iterations: copy them
+ * if you keep them.
+ */
+export interface IterateInfo extends IterateTelemetry {
+  xs: readonly Float64Array[];
+  us: readonly Float64Array[];
+}
+
+export interface SolveOptions {
+  /** Maximum iterations (backward + forward attempts), default 100. */
+  maxIterations?: number;
+  linearization: LinearizationProvider;
+  /** Called after every iteration (awaited). */
+  onIterate?: (it: IterateInfo) => void | Promise<void>;
+  /**
+   * Called before every iteration (awaited), e.g. to change the smoothing level of an R-DDP
+   * provider (the provider may as well read its own mutable state). Call
+   * solver.invalidateLinearization() there to force a new linearization on an unchanged nominal.
+   */
+  beforeIteration?: (ctx: { iteration: number; solver: DdpSolver }) => void | Promise<void>;
+  /** Checked every iteration; when aborted the best trajectory so far is returned with cancelled: true. */
+  signal?: AbortSignal;
+}
+
+export type SolveStatus = 'converged' | 'maxIterations' | 'cancelled' | 'regularizationLimit';
+
+export interface SolveResult {
+  /** Copies of the final (best, last accepted) trajectory. */
+  xs: Float64Array[];
+  us: Float64Array[];
+  cost: number;
+  iterations: number;
+  converged: boolean;
+  cancelled: boolean;
+  status: SolveStatus;
+  telemetry: IterateTelemetry[];
+}
+
+function now(): number {
+  return performance.now();
+}
+
+export class DdpSolver {
+  readonly dynamics: Dynamics;
+  readonly T: number;
+  readonly nx: number;
+  readonly ndx: number;
+  readonly nu: number;
+  readonly options: DdpOptions;
+  readonly running: readonly Cost[];
+  readonly terminal: Cost;
+  /** Initial state (mutable through setInitialState). */
+  readonly x0: Float64Array;
+  readonly uLower: Float64Array;
+  readonly uUpper: Float64Array;
+  /** True when some bound is finite (the box QP is used). */
+  readonly boxed: boolean;
+
+  /** Dynamics linearization along the nominal: T × ndx × ndx and T × ndx × nu, row-major. */
+  readonly As: Float64Array;
+  readonly Bs: Float64Array;
+  /** Feed-forward k (T × nu) and feedback K (T × nu × ndx) of the last backward pass. */
+  readonly k: Float64Array;
+  readonly K: Float64Array;
+  /** Regularized Quu (T × nu × nu) and Qu (T × nu) of the last backward pass (diagnostics). */
+  readonly Quu: Float64Array;
+  readonly Qu: Float64Array;
+
+  private xsCur: Float64Array[];
+  private usCur: Float64Array[];
+  private xsTrial: Float64Array[];
+  private usTrial: Float64Array[];
+  private readonly xsTmp: Float64Array[];
+  private readonly derivs: CostDerivatives[];
+  private readonly termDerivs: CostDerivatives;
+  private costCur = NaN;
+  private reg: number;
+  private needLinearize = true;
+  private needCostDerivs = true;
+  private d1 = 0;
+  private d2 = 0;
+  private gradNorm = 0;
+  private readonly qp: BoxQP;
+  private solving = false;
+
+  // backward-pass scratch
+  private readonly Vx: Float64Array;
+  private readonly Vxx: Float64Array;
+  private readonly Qx: Float64Array;
+  private readonly Qxx: Float64Array;
+  private readonly Qux: Float64Array;
+  private readonly QuxR: Float64Array;
+  private readonly QuuU: Float64Array;
+  private readonly QuuRs: Float64Array;
+  private readonly QuS: Float64Array;
+  private readonly VA: Float64Array;
+  private readonly VB: Float64Array;
+  private readonly Lq: Float64Array;
+  private readonly lb: Float64Array;
+  private readonly ub: Float64Array;
+  private readonly kPrev: Float64Array;
+  private readonly tmpU: Float64Array;
+  private readonly tmpUX: Float64Array;
+  private readonly dx: Float64Array;
+
+  constructor(problem: DdpProblem, options: Partial<DdpOptions> = {}) {
+    const dyn = problem.dynamics;
+    this.dynamics = dyn;
+    const T = problem.T;
+    if (!(Number.isInteger(T) && T >= 1)) throw new Error(`DdpSolver: T must be an integer >= 1, got ${T}`);
+    this.T = T;
+    const nx = dyn.nq + dyn.nv, ndx = 2 * dyn.nv, nu = dyn.nu;
+    this.nx = nx; this.ndx = ndx; this.nu = nu;
+    this.options = defaultDdpOptions(options);
+    this.reg = this.options.regInit;
+
+    const run = problem.running;
+    let running: Cost[];
+    if (Array.isArray(run)) {
+      const arr = run as readonly Cost[];
+      if (arr.length === T) running = [...arr];
+      else if (arr.length === 1) running = new Array<Cost>(T).fill(arr[0]);
+      else throw new Error(`DdpSolver: running must have T = ${T} costs or 1 shared, got ${arr.length}`);
+    } else {
+      running = new Array<Cost>(T).fill(run as Cost);
+    }
+    for (const c of [...new Set(running), problem.terminal]) {
+      if (c.ndx !== ndx) throw new Error(`DdpSolver: cost has ndx = ${c.ndx}, the dynamics ${ndx}`);
+      if (c !== problem.terminal && c.nu !== nu) throw new Error(`DdpSolver: running cost has nu = ${c.nu}, the dynamics ${nu}`);
+    }
+    if ((problem.terminal as { usesControl?: boolean }).usesControl === true) {
+      throw new Error('DdpSolver: the terminal cost has control terms');
+    }
+    this.running = running;
+    this.terminal = problem.terminal;
+
+    if (problem.x0.length !== nx) throw new Error(`DdpSolver: x0 must have nq + nv = ${nx} numbers, got ${problem.x0.length}`);
+    this.x0 = Float64Array.from(problem.x0);
+    this.uLower = new Float64Array(nu).fill(-Infinity);
+    this.uUpper = new Float64Array(nu).fill(Infinity);
+    if (problem.uLower) {
+      if (problem.uLower.length !== nu) throw new Error(`DdpSolver: uLower must have nu = ${nu} numbers`);
+      for (let i = 0; i < nu; i++) this.uLower[i] = problem.uLower[i];
+    }
+    if (problem.uUpper) {
+      if (problem.uUpper.length !== nu) throw new Error(`DdpSolver: uUpper must have nu = ${nu} numbers`);
+      for (let i = 0; i < nu; i++) this.uUpper[i] = problem.uUpper[i];
+    }
+    let boxed = false;
+    for (let i = 0; i < nu; i++) {
+      if (!(this.uLower[i] <= this.uUpper[i])) throw new Error(`DdpSolver: uLower[${i}] > uUpper[${i}]`);
+      if (Number.isFinite(this.uLower[i]) || Number.isFinite(this.uUpper[i])) boxed = true;
+    }
+    this.boxed = boxed;
+
+    const views = (n: number, m: number): Float64Array[] => {
+      const buf = new Float64Array(n * m);
+      return Array.from({ length: n }, (_, t) => buf.subarray(t * m, (t + 1) * m));
+    };
+    this.xsCur = views(T + 1, nx);
+    this.xsTrial = views(T + 1, nx);
+    this.xsTmp = views(T + 1, nx);
+    this.usCur = views(T, nu);
+    this.usTrial = views(T, nu);
+    this.As = new Float64Array(T * ndx * ndx);
+    this.Bs = new Float64Array(T * ndx * nu);
+    this.k = new Float64Array(T * nu);
+    this.K = new Float64Array(T * nu * ndx);
+    this.Quu = new Float64Array(T * nu * nu);
+    this.Qu = new Float64Array(T * nu);
+    {
+      const lx = views(T, ndx), lu = views(T, nu), lxx = views(T, ndx * ndx), luu = views(T, nu * nu), lux = views(T, nu * ndx);
+      this.derivs = Array.from({ length: T }, (_, t) => ({ lx: lx[t], lu: lu[t], lxx: lxx[t], luu: luu[t], lux: lux[t] }));
+    }
+    this.termDerivs = createCostDerivatives(ndx, nu);
+    this.qp = new BoxQP(nu, this.options.boxQP);
+    this.Vx = new Float64Array(ndx);
+    this.Vxx = new Float64Array(ndx * ndx);
+    this.Qx = new Float64Array(ndx);
+    this.Qxx = new Float64Array(ndx * ndx);
+    this.Qux = new Float64Array(nu * ndx);
+    this.QuxR = new Float64Array(nu * ndx);
+    this.QuuU = new Float64Array(nu * nu);
+    this.QuuRs = new Float64Array(nu * nu);
+    this.QuS = new Float64Array(nu);
+    this.VA = new Float64Array(ndx * ndx);
+    this.VB = new Float64Array(ndx * nu);
+    this.Lq = new Float64Array(nu * nu);
+    this.lb = new Float64Array(nu);
+    this.ub = new Float64Array(nu);
+    this.kPrev = new Float64Array(nu);
+    this.tmpU = new Float64Array(nu);
+    this.tmpUX = new Float64Array(nu * ndx);
+    this.dx = new Float64Array(ndx);
+  }
+
+  /** Current nominal states (T + 1 views, overwritten by later iterations). */
+  get xs(): readonly Float64Array[] {
+    return this.xsCur;
+  }
+
+  /** Current nominal controls (T views). */
+  get us(): readonly Float64Array[] {
+    return this.usCur;
+  }
+
+  /** True cost of the current nominal (the last accepted trajectory: the best so far). */
+  get cost(): number {
+    return this.costCur;
+  }
+
+  /** Current regularization μ. */
+  get mu(): number {
+    return this.reg;
+  }
+
+  /** The last accepted trajectory (views) and its true cost. */
+  lastAccepted(): { xs: readonly Float64Array[]; us: readonly Float64Array[]; cost: number } {
+    return { xs: this.xsCur, us: this.usCur, cost: this.costCur };
+  }
+
+  /** Forces the provider to be called at the next iteration even if the nominal did not change. */
+  invalidateLinearization(): void {
+    this.needLinearize = true;
+  }
+
+  /** Changes the initial state (e.g. MPC); takes effect at the next solve. */
+  setInitialState(x0: ArrayLike<number>): void {
+    if (x0.length !== this.nx) throw new Error(`DdpSolver: x0 must have ${this.nx} numbers`);
+    for (let i = 0; i < this.nx; i++) this.x0[i] = x0[i];
+  }
+
+  private clampU(u: Float64Array): void {
+    for (let i = 0; i < this.nu; i++) {
+      const v = u[i], lo = this.uLower[i], hi = this.uUpper[i];
+      u[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+  }
+
+  /** Open-loop rollout of us (clamped in place) from x0 into xs; returns the true cost. */
+  private rolloutOpenLoop(us: Float64Array[], xs: Float64Array[]): number {
+    const T = this.T;
+    xs[0].set(this.x0);
+    let J = 0;
+    for (let t = 0; t < T; t++) {
+      this.clampU(us[t]);
+      J += this.running[t].value(xs[t], us[t]);
+      this.dynamics.step(xs[t], us[t], xs[t + 1]);
+    }
+    J += this.terminal.value(xs[T], null);
+    return J;
+  }
+
+  /**
+   * True cost of the controls us (T × nu, clamped to the bounds) rolled out open-loop from x0
+   * on the true dynamics. Does not change the solver's nominal.
+   */
+  trueCostOf(us: readonly ArrayLike<number>[]): number {
+    if (us.length !== this.T) throw new Error(`trueCostOf: expected T = ${this.T} controls, got ${us.length}`);
+    const T = this.T, xs = this.xsTmp, u = this.tmpU;
+    xs[0].set(this.x0);
+    let J = 0;
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < this.nu; i++) u[i] = us[t][i];
+      this.clampU(u);
+      J += this.running[t].value(xs[t], u);
+      this.dynamics.step(xs[t], u, xs[t + 1]);
+    }
+    return J + this.terminal.value(xs[T], null);
+  }
+
+  /** Closed-loop trial rollout at step α into xsTrial/usTrial; returns its true cost (Infinity if not finite). */
+  private rolloutTrial(alpha: number): number {
+    const T = this.T, nu = this.nu, ndx = this.ndx, dx = this.dx;
+    const xs = this.xsCur, us = this.usCur, xt = this.xsTrial, ut = this.usTrial, k = this.k, K = this.K;
+    xt[0].set(this.x0);
+    let J = 0;
+    for (let t = 0; t < T; t++) {
+      this.dynamics.difference(xs[t], xt[t], dx);
+      const u = ut[t], ub = us[t], ko = t * nu, Ko = t * nu * ndx;
+      for (let a = 0; a < nu; a++) {
+        let s = ub[a] + alpha * k[ko + a];
+        const ro = Ko + a * ndx;
+        for (let j = 0; j < ndx; j++) s += K[ro + j] * dx[j];
+        u[a] = s;
+      }
+      this.clampU(u);
+      J += this.running[t].value(xt[t], u);
+      if (!Number.isFinite(J)) return Infinity;
+      this.dynamics.step(xt[t], u, xt[t + 1]);
+    }
+    J += this.terminal.value(xt[T], null);
+    return Number.isFinite(J) ? J : Infinity;
+  }
+
+  private computeCostDerivatives(): void {
+    const T = this.T;
+    for (let t = 0; t < T; t++) this.running[t].calcDiff(this.xsCur[t], this.usCur[t], this.derivs[t]);
+    this.terminal.calcDiff(this.xsCur[T], null, this.termDerivs);
+  }
+
+  /**
+   * Backward pass with regularization μ. Writes k, K, Quu, Qu, d1, d2, gradNorm.
+   * Returns false when a regularized Quu is not positive definite.
+   */
+  private backward(mu: number): boolean {
+    const T = this.T, nx = this.ndx, nu = this.nu;
+    const Vx = this.Vx, Vxx = this.Vxx, Qx = this.Qx, Qxx = this.Qxx, Qux = this.Qux, QuxR = this.QuxR;
+    const QuuU = this.QuuU, VA = this.VA, VB = this.VB, L = this.Lq, tmpU = this.tmpU, tmpUX = this.tmpUX;
+    const stateReg = this.options.regularization === 'state';
+    Vx.set(this.termDerivs.lx);
+    Vxx.set(this.termDerivs.lxx);
+    let d1 = 0, d2 = 0, gnorm = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const A = this.As, B = this.Bs, ao = t * nx * nx, bo = t * nx * nu;
+      const l = this.derivs[t];
+      // Quu (regularized) and Qu are computed in scratch and stored per knot at the end
+      const Quu = this.QuuRs, Qu = this.QuS, quo = 0, qo = 0;
+      // Qx = lx + Aᵀ Vx, Qu = lu + Bᵀ Vx
+      for (let j = 0; j < nx; j++) Qx[j] = l.lx[j];
+      for (let a = 0; a < nu; a++) Qu[qo + a] = l.lu[a];
+      for (let i = 0; i < nx; i++) {
+        const vi = Vx[i];
+        if (vi === 0) continue;
+        const ar = ao + i * nx, br = bo + i * nu;
+        for (let j = 0; j < nx; j++) Qx[j] += A[ar + j] * vi;
+        for (let a = 0; a < nu; a++) Qu[qo + a] += B[br + a] * vi;
+      }
+      // VA = Vxx A, VB = Vxx B
+      VA.fill(0);
+      VB.fill(0);
+      for (let i = 0; i < nx; i++) {
+        const vr = i * nx;
+        for (let m = 0; m < nx; m++) {
+          const v = Vxx[vr + m];
+          if (v === 0) continue;
+          const ar = ao + m * nx, br = bo + m * nu;
+          for (let j = 0; j < nx; j++) VA[vr + j] += v * A[ar + j];
+          for (let a = 0; a < nu; a++) VB[i * nu + a] += v * B[br + a];
+        }
+      }
+      // Qxx = lxx + Aᵀ VA (upper triangle, mirrored)
+      for (let i = 0; i < nx; i++) {
+        for (let j = i; j < nx; j++) {
+          let s = l.lxx[i * nx + j];
+          for (let m = 0; m < nx; m++) s += A[ao + m * nx + i] * VA[m * nx + j];
+          Qxx[i * nx + j] = s;
+          Qxx[j * nx + i] = s;
+        }
+      }
+      // Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA
+      for (let a = 0; a < nu; a++) {
+        for (let b = a; b < nu; b++) {
+          let s = l.luu[a * nu + b];
+          for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * VB[m * nu + b];
+          QuuU[a * nu + b] = s;
+          QuuU[b * nu + a] = s;
+        }
+        for (let j = 0; j < nx; j++) {
+          let s = l.lux[a * nx + j];
+          for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * VA[m * nx + j];
+          Qux[a * nx + j] = s;
+        }
+      }
+      // regularization
+      Quu.set(QuuU, quo);
+      QuxR.set(Qux);
+      if (mu > 0) {
+        if (stateReg) {
+          for (let a = 0; a < nu; a++) {
+            for (let b = 0; b < nu; b++) {
+              let s = 0;
+              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * B[bo + m * nu + b];
+              Quu[quo + a * nu + b] += mu * s;
+            }
+            for (let j = 0; j < nx; j++) {
+              let s = 0;
+              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * A[ao + m * nx + j];
+              QuxR[a * nx + j] += mu * s;
+            }
+          }
+        } else {
+          for (let a = 0; a < nu; a++) Quu[quo + a * nu + a] += mu;
+        }
+      }
+      const QuuR = Quu;
+      this.Quu.set(QuuR, t * nu * nu);
+      this.Qu.set(Qu, t * nu);
+      if (!cholesky(QuuR, nu, L)) return false;
+      const k = this.k, ko = t * nu, K = this.K, Ko = t * nu * nx;
+      if (this.boxed) {
+        const ubar = this.usCur[t];
+        for (let a = 0; a < nu; a++) {
+          this.lb[a] = this.uLower[a] - ubar[a];
+          this.ub[a] = this.uUpper[a] - ubar[a];
+          this.kPrev[a] = k[ko + a];
+        }
+        const st = this.qp.solve(QuuR, Qu, this.lb, this.ub, this.kPrev);
+        if (st === 'notPD') return false;
+        for (let a = 0; a < nu; a++) {
+          k[ko + a] = this.qp.x[a];
+          // projected gradient at the nominal (du = 0): a control on a bound with Qu pushing
+          // outward is stationary
+          const q = Qu[qo + a];
+          if ((this.lb[a] >= 0 && q > 0) || (this.ub[a] <= 0 && q < 0)) continue;
+          const g = Math.abs(q);
+          if (g > gnorm) gnorm = g;
+        }
+        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
+        for (let j = 0; j < nx; j++) this.qp.solveFree(K, Ko + j, nx);
+      } else {
+        for (let a = 0; a < nu; a++) {
+          k[ko + a] = -Qu[qo + a];
+          const g = Math.abs(Qu[qo + a]);
+          if (g > gnorm) gnorm = g;
+        }
+        choleskySolve(L, nu, k, ko, 1);
+        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
+        for (let j = 0; j < nx; j++) choleskySolve(L, nu, K, Ko + j, nx);
+      }
+      // expected improvement terms and value update with the unregularized Q
+      // tmpU = Quu k ; tmpUX = Quu K
+      for (let a = 0; a < nu; a++) {
+        let s = 0;
+        for (let b = 0; b < nu; b++) s += QuuU[a * nu + b] * k[ko + b];
+        tmpU[a] = s;
+        d1 += k[ko + a] * Qu[qo + a];
+        d2 += k[ko + a] * s;
+      }
+      for (let a = 0; a < nu; a++) {
+        for (let j = 0; j < nx; j++) {
+          let s = 0;
+          for (let b = 0; b < nu; b++) s += QuuU[a * nu + b] * K[Ko + b * nx + j];
+          tmpUX[a * nx + j] = s;
+        }
+      }
+      // Vx = Qx + Kᵀ (Quu k + Qu) + Quxᵀ k
+      for (let j = 0; j < nx; j++) {
+        let s = Qx[j];
+        for (let a = 0; a < nu; a++) s += K[Ko + a * nx + j] * (tmpU[a] + Qu[qo + a]) + Qux[a * nx + j] * k[ko + a];
+        Vx[j] = s;
+      }
+      // Vxx = Qxx + Kᵀ Quu K + Kᵀ Qux + Quxᵀ K (symmetric: computed on the upper triangle)
+      for (let i = 0; i < nx; i++) {
+        for (let j = i; j < nx; j++) {
+          let s = Qxx[i * nx + j];
+          for (let a = 0; a < nu; a++) {
+            const Kai = K[Ko + a * nx + i], Kaj = K[Ko + a * nx + j];
+            s += Kai * (tmpUX[a * nx + j] + Qux[a * nx + j]) + Qux[a * nx + i] * Kaj;
+          }
+          Vxx[i * nx + j] = s;
+          Vxx[j * nx + i] = s;
+        }
+      }
+    }
+    this.d1 = d1;
+    this.d2 = d2;
+    this.gradNorm = gnorm;
+    return true;
+  }
+
+  private increaseReg(): boolean {
+    const o = this.options;
+    this.reg = Math.max(this.reg * o.regIncrease, o.regFailureFloor);
+    return this.reg <= o.regMax;
+  }
+
+  /** Copies of the current nominal. */
+  private result(status: SolveStatus, iterations: number, telemetry: IterateTelemetry[]): SolveResult {
+    return {
+      xs: this.xsCur.map((x) => Float64Array.from(x)),
+      us: this.usCur.map((u) => Float64Array.from(u)),
+      cost: this.costCur,
+      iterations,
+      converged: status === 'converged',
+      cancelled: status === 'cancelled',
+      status,
+      telemetry,
+    };
+  }
+
+  /**
+   * Solves from the initial guess usInit (T × nu; clamped to the bounds), rolled out from x0.
+   * The regularization restarts from regInit. One solve at a time per solver.
+   */
+  async solve(usInit: readonly ArrayLike<number>[], opts: SolveOptions): Promise<SolveResult> {
+    if (this.solving) throw new Error('DdpSolver.solve: a solve is already running on this solver');
+    this.solving = true;
+    try {
+      return await this.solveImpl(usInit, opts);
+    } finally {
+      this.solving = false;
+    }
+  }
+
+  private async solveImpl(usInit: readonly ArrayLike<number>[], opts: SolveOptions): Promise<SolveResult> {
+    const T = this.T, nu = this.nu, o = this.options;
+    if (usInit.length !== T) throw new Error(`DdpSolver.solve: expected T = ${T} initial controls, got ${usInit.length}`);
+    for (let t = 0; t < T; t++) {
+      if (usInit[t].length !== nu) throw new Error(`DdpSolver.solve: control ${t} must have nu = ${nu} numbers`);
+      for (let i = 0; i < nu; i++) this.usCur[t][i] = usInit[t][i];
+    }
+    const maxIterations = opts.maxIterations ?? 100;
+    this.reg = o.regInit;
+    this.k.fill(0);
+    this.K.fill(0);
+    this.costCur = this.rolloutOpenLoop(this.usCur, this.xsCur);
+    if (!Number.isFinite(this.costCur)) throw new Error('DdpSolver.solve: the initial rollout is not finite');
+    this.needLinearize = true;
+    this.needCostDerivs = true;
+    const telemetry: IterateTelemetry[] = [];
+    let status: SolveStatus = 'maxIterations';
+    let iter = 0;
+    for (; iter < maxIterations; iter++) {
+      if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      if (opts.beforeIteration) await opts.beforeIteration({ iteration: iter, solver: this });
+      if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      const costBefore = this.costCur;
+      const times = { linearize: 0, costs: 0, backward: 0, forward: 0 };
+      const linearized = this.needLinearize;
+      let t0 = now();
+      if (this.needLinearize) {
+        const p = opts.linearization.linearize(this.xsCur, this.usCur, this.As, this.Bs, { iteration: iter });
+        if (p) await p;
+        this.needLinearize = false;
+      }
+      let t1 = now();
+      times.linearize = t1 - t0;
+      if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      if (this.needCostDerivs) {
+        this.computeCostDerivatives();
+        this.needCostDerivs = false;
+      }
+      t0 = now();
+      times.costs = t0 - t1;
+      let attempts = 0;
+      let ok = false;
+      let regOk = true;
+      for (;;) {
+        attempts++;
+        if (this.backward(this.reg)) { ok = true; break; }
+        if (!this.increaseReg()) { regOk = false; break; }
+      }
+      t1 = now();
+      times.backward = t1 - t0;
+      if (!ok || !regOk) {
+        status = 'regularizationLimit';
+        break;
+      }
+      const muUsed = this.reg;
+      const expectedFull = -(this.d1 + 0.5 * this.d2);
+      const info: IterateTelemetry = {
+        iteration: iter,
+        costBefore,
+        cost: costBefore,
+        expectedImprovement: expectedFull,
+        expectedImprovementFullStep: expectedFull,
+        actualImprovement: NaN,
+        stepLength: 0,
+        regularization: muUsed,
+        gradientNorm: this.gradNorm,
+        accepted: false,
+        converged: false,
+        backwardAttempts: attempts,
+        lineSearchTrials: 0,
+        linearized,
+        times,
+      };
+      const smallStep = muUsed < o.convergenceMaxReg && expectedFull < o.tolerance * Math.max(1, Math.abs(costBefore));
+      if (smallStep || this.gradNorm < o.gradientTolerance) {
+        info.converged = true;
+        telemetry.push(info);
+        if (opts.onIterate) await opts.onIterate({ ...info, xs: this.xsCur, us: this.usCur });
+        status = 'converged';
+        iter++;
+        break;
+      }
+      // line search on the true dynamics
+      t0 = now();
+      let alpha = 1;
+      let accepted = false;
+      for (;;) {
+        const Jt = this.rolloutTrial(alpha);
+        info.lineSearchTrials++;
+        const expected = -(alpha * this.d1 + 0.5 * alpha * alpha * this.d2);
+        info.stepLength = alpha;
+        info.expectedImprovement = expected;
+        info.actualImprovement = costBefore - Jt;
+        if (expected > 0 && (costBefore - Jt) / expected >= o.acceptanceRatio) {
+          accepted = true;
+          const xs = this.xsCur, us = this.usCur;
+          this.xsCur = this.xsTrial; this.usCur = this.usTrial;
+          this.xsTrial = xs; this.usTrial = us;
+          this.costCur = Jt;
+          break;
+        }
+        alpha *= o.lineSearchFactor;
+        if (alpha < o.minStepLength * (1 - 1e-12)) break;
+      }
+      times.forward = now() - t0;
+      info.accepted = accepted;
+      info.cost = this.costCur;
+      let stop = false;
+      if (accepted) {
+        if (info.stepLength >= o.regDecreaseStepLength) this.reg = Math.max(this.reg / o.regDecrease, o.regMin);
+        else if (info.stepLength < o.regIncreaseStepLength && !this.increaseReg()) stop = true;
+        this.needLinearize = true;
+        this.needCostDerivs = true;
+      } else {
+        if (o.relinearizeAfterRejection) this.needLinearize = true;
+        if (!this.increaseReg()) stop = true;
+      }
+      telemetry.push(info);
+      if (opts.onIterate) await opts.onIterate({ ...info, xs: this.xsCur, us: this.usCur });
+      if (stop) {
+        status = 'regularizationLimit';
+        iter++;
+        break;
+      }
+    }
+    return this.result(status, iter, telemetry);
+  }
+}
