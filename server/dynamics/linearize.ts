@@ -70,11 +70,11 @@ export class Linearizer {
     const { qn, vn, qp, vp, qnp, vnp, dq, e } = this;
 
     // nominal
-    sim.positionStage(q);
+    sim.positionStage(q, v);
     sim.freeVelocity(v, u);
     sim.contactStage(vn);
     sim.commitWarmStart();
-    integrate(model, q, vn, qn, dt);
+    sim.advance(q, vn, qn, vn);
     qNext.set(qn);
     vNext.set(vn);
     this.vfreeNom.set(sim.vfree);
@@ -88,7 +88,7 @@ export class Linearizer {
       solveMassMatrix(model, sim.data, e, 0);
       for (let i = 0; i < nv; i++) sim.vfree[i] = this.vfreeNom[i] + e[i];
       sim.contactStage(vp);
-      integrate(model, q, vp, qnp, dt);
+      sim.advance(q, vp, qnp, vp);
       this.writeColumn(B, bo, nu, k, qnp, vp, hu);
     }
 
@@ -99,7 +99,7 @@ export class Linearizer {
       vp[k] += hx;
       sim.freeVelocity(vp, u);
       sim.contactStage(vnp);
-      integrate(model, q, vnp, qnp, dt);
+      sim.advance(q, vnp, qnp, vnp);
       this.writeColumn(A, ao, nx, nv + k, qnp, vnp, hx);
     }
 
@@ -108,10 +108,10 @@ export class Linearizer {
       for (let i = 0; i < nv; i++) dq[i] = 0;
       dq[k] = hx;
       integrate(model, q, dq, qp);
-      sim.positionStage(qp);
+      sim.positionStage(qp, v);
       sim.freeVelocity(v, u);
       sim.contactStage(vnp);
-      integrate(model, qp, vnp, qnp, dt);
+      sim.advance(qp, vnp, qnp, vnp);
       this.writeColumn(A, ao, nx, k, qnp, vnp, hx);
     }
   }

@@ -16,8 +16,10 @@
  *   contact:   g = Jc v_free, normal bias from the signed distances (speculative for gaps,
  *              non-energetic Baumgarte-like correction for penetrations: contact-solver.ts),
  *              impulses lambda from the De Saxcé NCP (PGS or ADMM), v_next = v_free + H^-1 Jc^T lambda.
- *   integrate: q_next = integrate(q, v_next dt) (semi-implicit Euler on the configuration
- *              manifold; the free-flyer quaternion stays unit).
+ *   integrate: semi-implicit Euler on the configuration manifold: joints q + dt v; the
+ *              free-flyer translates on a straight line and turns by exp(dt w) (quaternion
+ *              kept unit), with the -w x v_lin term of the body-frame velocity handled exactly
+ *              (see freeVelocity/advance: no energy gain for spinning bodies).
  *
  * Modelling choices (documented defaults in SimOptions): no restitution (a perfectly
  * inelastic impact: the solver drives the normal velocity to zero), friction from the scene
@@ -37,7 +39,7 @@ import { rneaFromPlacements } from './rnea.ts';
 import { jointJacobiansFromPlacements } from './jacobian.ts';
 import {
   clearContacts, collideShapeBox, collideShapePlane, collisionShapeFromGeometry, createContactBuffer,
-  groundPlane, makeBoxObstacle, SHAPE_NONE, type BoxObstacle, type CollisionShape, type ContactBuffer,
+  groundPlane, makeBoxObstacle, SHAPE_CAPSULE, SHAPE_CYLINDER, SHAPE_NONE, SHAPE_SPHERE, type BoxObstacle, type CollisionShape, type ContactBuffer,
 } from './collision.ts';
 import {
   computeContactBias, createContactSolverResult, createContactSolverWorkspace, defaultContactSolverOptions,
@@ -106,6 +108,8 @@ export class Simulator {
   // collision set-up
   private readonly shapes: CollisionShape[] = [];
   private readonly shapeJoint: Int32Array;
+  /** Bounding radius of each shape about its centre (m). */
+  private readonly shapeRadius: Float64Array;
   private readonly shapePlacement: Float64Array;
   private readonly shapeWorld: Float64Array;
   private readonly plane: Float64Array | null;
@@ -135,6 +139,7 @@ export class Simulator {
   private readonly prevEnv: Int32Array;
   private prevCount = 0;
   private readonly prevLambda: Float64Array;
+  private readonly advTmp: Float64Array;
   private readonly stickIdx: Int32Array;
   private readonly stickMask: Uint8Array;
   private readonly polishK: Float64Array;
@@ -167,6 +172,15 @@ export class Simulator {
       throw new Error(`simulator: model ${model.name} has only mesh collision geometry; contacts need primitives (sphere, capsule, cylinder, box)`);
     }
     this.shapeJoint = Int32Array.from(geomJoint);
+    this.shapeRadius = Float64Array.from(this.shapes.map((sh) => {
+      const d = sh.dims;
+      switch (sh.kind) {
+        case SHAPE_SPHERE: return d[0];
+        case SHAPE_CAPSULE: return d[0] + d[1];
+        case SHAPE_CYLINDER: return Math.hypot(d[0], d[1]);
+        default: return Math.hypot(d[0], d[1], d[2]);
+      }
+    }));
     this.shapePlacement = Float64Array.from(placements);
     this.shapeWorld = new Float64Array(12 * this.shapes.length);
     this.plane = scene.ground ? groundPlane(scene.ground.height) : null;
@@ -178,6 +192,7 @@ export class Simulator {
     this.contacts = createContactBuffer(nc, o.margin);
     this.lambda = new Float64Array(3 * nc);
     this.prevLambda = new Float64Array(3 * nc);
+    this.advTmp = new Float64Array(nv);
     this.stickIdx = new Int32Array(nc);
     this.stickMask = new Uint8Array(nc);
     this.polishK = new Float64Array(9 * nc * nc);
@@ -211,17 +226,30 @@ export class Simulator {
    * Position stage at q: kinematics, contacts, H = M + dt D and its factor, contact Jacobians,
    * Y = H^-1 Jc^T and the Delassus matrix G. Returns the number of contacts.
    */
-  positionStage(q: ArrayLike<number>): number {
-    const model = this.model, data = this.data, nv = model.nv;
-    forwardKinematics(model, data, q);
-    // collisions
+  positionStage(q: ArrayLike<number>, v?: ArrayLike<number>): number {
+    const model = this.model, data = this.data, nv = model.nv, dt = this.options.dt;
+    forwardKinematics(model, data, q, v);
+    // collisions; with v, each shape's margin grows by the distance it can travel in the step
+    // (speed of its centre + |w| x its bounding radius, + g dt^2), so a fast body cannot pass
+    // the margin unseen; the speculative bias lets such a gap close exactly.
     const buf = this.contacts;
     clearContacts(buf);
+    const g2 = dt * dt * Math.hypot(model.gravity[0], model.gravity[1], model.gravity[2]);
     for (let s = 0; s < this.shapes.length; s++) {
-      se3Mul(data.oMi, 12 * this.shapeJoint[s], this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
+      const j = this.shapeJoint[s];
+      if (v) {
+        const V = data.v, o = 6 * j, P = this.shapePlacement, so = 12 * s;
+        const wx = V[o + 3], wy = V[o + 4], wz = V[o + 5];
+        const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
+        const sx = V[o] + wy * cz - wz * cy, sy = V[o + 1] + wz * cx - wx * cz, sz = V[o + 2] + wx * cy - wy * cx;
+        const reach = dt * (Math.sqrt(sx * sx + sy * sy + sz * sz) + Math.sqrt(wx * wx + wy * wy + wz * wz) * this.shapeRadius[s]);
+        buf.margin = this.options.margin + reach + g2;
+      }
+      se3Mul(data.oMi, 12 * j, this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
       if (this.plane) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane, s, 0, buf);
       for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
     }
+    buf.margin = this.options.margin;
     const nc = buf.count;
     // mass matrix with implicit damping, factorized
     crbaFromPlacements(model, data);
@@ -315,6 +343,58 @@ export class Simulator {
     for (let i = 0; i < nv; i++) vf[i] = dt * (tau[i] - nle[i] - model.damping[i] * v[i]);
     solveMassMatrix(model, this.data, vf, 0);
     for (let i = 0; i < nv; i++) vf[i] += v[i];
+    if (model.floating) {
+      // The base's body-frame equation carries -w x v_lin (the frame turns under the
+      // velocity). Integrated explicitly it lengthens v_lin every step (energy gain of a
+      // spinning body). Undo it here: v_free's linear part is then the new world velocity
+      // expressed in the OLD base frame, which is also what the contact Jacobians at q expect;
+      // `advance` turns it into the new frame. Exact for free rigid-body motion.
+      const wx = v[3], wy = v[4], wz = v[5], lx = v[0], ly = v[1], lz = v[2];
+      vf[0] += dt * (wy * lz - wz * ly);
+      vf[1] += dt * (wz * lx - wx * lz);
+      vf[2] += dt * (wx * ly - wy * lx);
+    }
+  }
+
+  /**
+   * Integration stage: from q and the end-of-step velocity vt (base linear part in the old base
+   * frame, as contactStage leaves it), the next configuration and velocity. Free-flyer: the base
+   * moves on a straight line p' = p + dt R vt_lin and turns R' = R exp(dt w); its stored
+   * linear velocity is re-expressed in the new frame, v_lin' = exp(-dt w) vt_lin. Other joints:
+   * q' = q + dt v. qOut may alias q and vOut may alias vt.
+   */
+  advance(q: ArrayLike<number>, vt: ArrayLike<number>, qOut: Float64Array, vOut: Float64Array): void {
+    const model = this.model, dt = this.options.dt;
+    const t = this.advTmp;
+    if (!model.floating) {
+      for (let i = 0; i < model.nv; i++) vOut[i] = vt[i];
+      integrate(model, q, vOut, qOut, dt);
+      return;
+    }
+    // base: straight-line translation, then rotation (integrate on a zero-linear twist)
+    const qx = q[3], qy = q[4], qz = q[5], qw = q[6];
+    const lx = vt[0], ly = vt[1], lz = vt[2], wx = vt[3], wy = vt[4], wz = vt[5];
+    // R vt_lin via the quaternion
+    const cx = 2 * (qy * lz - qz * ly), cy = 2 * (qz * lx - qx * lz), cz = 2 * (qx * ly - qy * lx);
+    const px = q[0] + dt * (lx + qw * cx + (qy * cz - qz * cy));
+    const py = q[1] + dt * (ly + qw * cy + (qz * cx - qx * cz));
+    const pz = q[2] + dt * (lz + qw * cz + (qx * cy - qy * cx));
+    // exp(-dt w) vt_lin (Rodrigues)
+    const th = dt * Math.sqrt(wx * wx + wy * wy + wz * wz);
+    let nlx = lx, nly = ly, nlz = lz;
+    if (th > 0) {
+      const ax = -dt * wx / th, ay = -dt * wy / th, az = -dt * wz / th;
+      const c = Math.cos(th), sn = Math.sin(th), d = (ax * lx + ay * ly + az * lz) * (1 - c);
+      nlx = lx * c + (ay * lz - az * ly) * sn + ax * d;
+      nly = ly * c + (az * lx - ax * lz) * sn + ay * d;
+      nlz = lz * c + (ax * ly - ay * lx) * sn + az * d;
+    }
+    for (let i = 0; i < model.nv; i++) t[i] = vt[i];
+    t[0] = 0; t[1] = 0; t[2] = 0;
+    integrate(model, q, t, qOut, dt);
+    qOut[0] = px; qOut[1] = py; qOut[2] = pz;
+    for (let i = 3; i < model.nv; i++) vOut[i] = vt[i];
+    vOut[0] = nlx; vOut[1] = nly; vOut[2] = nlz;
   }
 
   /**
@@ -435,11 +515,11 @@ export class Simulator {
    * and vOut may alias v. Returns this.info. Allocation-free.
    */
   stepInto(q: ArrayLike<number>, v: ArrayLike<number>, u: ArrayLike<number>, qOut: Float64Array, vOut: Float64Array): StepInfo {
-    this.positionStage(q);
+    this.positionStage(q, v);
     this.freeVelocity(v, u);
     this.contactStage(vOut);
     this.commitWarmStart();
-    integrate(this.model, q, vOut, qOut, this.options.dt);
+    this.advance(q, vOut, qOut, vOut);
     return this.info;
   }
 

@@ -251,17 +251,12 @@ describe('rest and energy', () => {
   });
 
   /**
-   * KNOWN BUG in server/dynamics/step.ts (see the report of this file's commit): a free-flying
-   * body spinning about an axis not parallel to its linear velocity GAINS kinetic energy. The
-   * free velocity is v + dt H^-1 (tau - nle) with the base's body-frame transport term
-   * m w x v_lin inside nle taken explicitly, so each step v_lin <- v_lin - dt w x v_lin, whose
-   * norm is |v_lin| sqrt(1 + dt^2 |w x v_lin|^2 / |v_lin|^2): no ground, no gravity, v = 1 m/s,
-   * w = 6 rad/s about z: speed 1.1968 after 1 s at dt 0.01 (exactly (1 + 36 dt^2)^50), 1.018 at
-   * dt 0.001. Dropped with a spin, the cube's total energy rises by up to 9e-4 (relative) per
-   * step at dt 0.01 before it lands. `it.fails` keeps the suite green while the bug is there;
-   * when step.ts is fixed these two tests start failing: turn them into plain `it`.
+   * Regression: the base's body-frame transport term m w x v_lin used to be integrated
+   * explicitly, lengthening v_lin every step (speed 1.1968 after 1 s at dt 0.01 in the test
+   * below, and energy gains of 9e-4 per step for a spinning drop). step.ts now handles it
+   * exactly (freeVelocity/advance): the world velocity of a free body is preserved.
    */
-  it.fails('KNOWN BUG: a spinning free cube keeps its world speed (no gravity, no ground)', () => {
+  it('a spinning free cube keeps its world speed (no gravity, no ground)', () => {
     const model = withGravity(cubeModel(), [0, 0, 0]);
     const dt = 0.01;
     const sim = new Simulator(model, { ground: null, boxes: [] }, { dt });
@@ -272,7 +267,7 @@ describe('rest and energy', () => {
     expect(Math.abs(Math.hypot(v[0], v[1], v[2]) - 1)).toBeLessThan(1e-9);
   });
 
-  it.fails('KNOWN BUG: energy never increases: cube dropped from 0.3 m with a general spin', () => {
+  it('energy never increases: cube dropped from 0.3 m with a general spin', () => {
     const model = cubeModel();
     const data = createData(model);
     const sim = new Simulator(model, defaultScene(), { dt: 0.01 });
@@ -291,18 +286,12 @@ describe('rest and energy', () => {
 });
 
 /**
- * KNOWN LIMITATION of server/dynamics/step.ts (see the report of this file's commit): contacts
- * are detected only while the signed distance at the START of the step is below the fixed
- * margin (SimOptions.margin, 0.01 m). A body approaching faster than margin / dt (1 m/s at
- * dt 0.01) can be more than one margin away at the start of a step and deep inside the ground
- * at its end: the speculative contact that would stop it exactly at the surface is never
- * created. The penetration is then removed by the Baumgarte push-out (0.35 m/s here) down to
- * the slop (0.5 mm), where the body stays. Seen at dt 0.01: cube dropped from 0.5 m sinks
- * 18.0 mm (27 mm from 0.7 m), Solo-12 dropped from 0.3 m with soft PD gains: feet 21-44 mm
- * deep. At dt 0.001 (the MuJoCo cross-check) the cube never sinks.
+ * Regression: contacts used to be detected only within a fixed margin (0.01 m), so a body
+ * approaching faster than margin/dt ended its step inside the ground (18 mm for a 0.5 m drop at
+ * dt 0.01). The margin now grows with each shape's reach during the step.
  */
-describe('known limitation: tunnelling beyond the contact margin', () => {
-  it.fails('KNOWN LIMITATION: a cube dropped from 0.5 m at dt 0.01 never sinks deeper than the slop', () => {
+describe('no tunnelling through the contact margin', () => {
+  it('a cube dropped from 0.5 m at dt 0.01 never sinks deeper than the slop', () => {
     const model = cubeModel();
     const sim = new Simulator(model, defaultScene(), { dt: 0.01 });
     const q = Float64Array.from([0, 0, 0.55, 0, 0, 0, 1]), v = new Float64Array(6);
