@@ -147,7 +147,15 @@ export function makeDynamics(sim: Simulator): SimulatorDynamics {
     step(x, u, xNext) {
       for (let i = 0; i < nq; i++) q[i] = x[i];
       for (let i = 0; i < nv; i++) v[i] = x[nq + i];
-      sim.stepInto(q, v, u, qn, vn);
+      try {
+        sim.stepInto(q, v, u, qn, vn);
+      } catch {
+        // a diverged trial (NaN state, mass matrix no longer positive definite): the rollout
+        // gets NaN states, so its cost is NaN and the line search rejects it
+        sim.resetWarmStart();
+        xNext.fill(NaN);
+        return;
+      }
       for (let i = 0; i < nq; i++) xNext[i] = qn[i];
       for (let i = 0; i < nv; i++) xNext[nq + i] = vn[i];
     },

@@ -13,6 +13,14 @@
  *   - q columns: everything is redone at q ⊕ h e_k.
  * Every contact solve is warm-started from the nominal impulses.
  *
+ * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
+ * penetration correction): like analytic derivatives of hard-contact simulators, the
+ * derivative of that correction term is not taken. Otherwise a resting contact (d = 0, the
+ * kink of the gap rule) turns a position perturbation of the foot into a velocity of h/dt
+ * that the next step absorbs, a spurious coupling DDP would exploit. With it, a sticking
+ * contact keeps a position perturbation and constrains velocities, as the hard-contact model's
+ * implicit derivatives do.
+ *
  * B differentiates with respect to the applied torque, before the effort clamp: control bounds
  * are the solver's business (box-constrained DDP); the clamp in the simulator is a safety net.
  */
@@ -41,6 +49,9 @@ export class Linearizer {
   private readonly vnp: Float64Array;
   private readonly dq: Float64Array;
   private readonly e: Float64Array;
+  private readonly biasNom: Float64Array;
+  private readonly geomNom: Int32Array;
+  private readonly envNom: Int32Array;
 
   constructor(sim: Simulator, options: Partial<LinearizeOptions> = {}) {
     this.sim = sim;
@@ -56,6 +67,10 @@ export class Linearizer {
     this.vnp = new Float64Array(nv);
     this.dq = new Float64Array(nv);
     this.e = new Float64Array(nv);
+    const cap = sim.contacts.capacity;
+    this.biasNom = new Float64Array(cap);
+    this.geomNom = new Int32Array(cap);
+    this.envNom = new Int32Array(cap);
   }
 
   /**
@@ -70,7 +85,9 @@ export class Linearizer {
     const { qn, vn, qp, vp, qnp, vnp, dq, e } = this;
 
     // nominal
-    sim.positionStage(q, v);
+    const ncNom = sim.positionStage(q, v);
+    const buf = sim.contacts;
+    for (let c = 0; c < ncNom; c++) { this.biasNom[c] = sim.bias[c]; this.geomNom[c] = buf.geom[c]; this.envNom[c] = buf.env[c]; }
     sim.freeVelocity(v, u);
     sim.contactStage(vn);
     sim.commitWarmStart();
@@ -108,7 +125,10 @@ export class Linearizer {
       for (let i = 0; i < nv; i++) dq[i] = 0;
       dq[k] = hx;
       integrate(model, q, dq, qp);
-      sim.positionStage(qp, v);
+      const nc = sim.positionStage(qp, v);
+      let same = nc === ncNom;
+      for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.geomNom[c] && buf.env[c] === this.envNom[c];
+      if (same) for (let c = 0; c < nc; c++) sim.bias[c] = this.biasNom[c];
       sim.freeVelocity(v, u);
       sim.contactStage(vnp);
       sim.advance(qp, vnp, qnp, vnp);
