@@ -1,0 +1,218 @@
+/**
+ * Linearization providers for DDP (problem.ts LinearizationProvider) on a contact Simulator:
+ *
+ * - ExactLinearization: the Jacobians of the true step (Linearizer: forward differences with
+ *   reuse). Where contacts stick they are the null gradients the seed paper is about.
+ * - SmoothedLinearization (R-DDP): Jacobians of the randomized-smoothing model
+ *   f_sigma(x, u) = E_w[f(x ⊕ sigma_x w_x, u + sigma_u w_u)], estimated at every knot from M
+ *   perturbed steps (smoothing.ts):
+ *     'zero'  : zero-order (score function with the f(x, u) baseline), sound for the jumps of
+ *               contact; coordinates without noise (the state, by default) take the exact
+ *               columns;
+ *     'first' : the mean of the exact Jacobians at the M perturbed points (an average of zeros
+ *               is zero where every sample sticks: informative only when samples break contact).
+ *   Noise for knot t at iteration k comes from streamFor(seed, t, k) (or k = 0 with common
+ *   random numbers), and every knot starts its contact solves cold, so the estimate of a knot
+ *   does not depend on which thread computed it or on the other knots: bit-for-bit
+ *   reproducible across backends.
+ *
+ * Both write A_t (ndx x ndx) and B_t (ndx x nu) row-major at knot offsets (DdpSolver layout).
+ */
+import type { Model } from '../model/model.ts';
+import { difference, integrate } from '../dynamics/lie.ts';
+import { Linearizer } from '../dynamics/linearize.ts';
+import { Simulator } from '../dynamics/step.ts';
+import type { LinearizationProvider } from './problem.ts';
+import { streamFor } from './rng.ts';
+import { createSampleBatch, firstOrderJacobian, samplePerturbations, setSigma, zeroOrderJacobian, type SampleBatch } from './smoothing.ts';
+
+export type Estimator = 'zero' | 'first';
+
+/** Splits x = [q; v] into the simulator's arrays. */
+function loadState(model: Model, x: Float64Array, q: Float64Array, v: Float64Array): void {
+  for (let i = 0; i < model.nq; i++) q[i] = x[i];
+  for (let i = 0; i < model.nv; i++) v[i] = x[model.nq + i];
+}
+
+export class ExactLinearization implements LinearizationProvider {
+  readonly sim: Simulator;
+  private readonly lin: Linearizer;
+  private readonly q: Float64Array;
+  private readonly v: Float64Array;
+  private readonly qn: Float64Array;
+  private readonly vn: Float64Array;
+
+  /** Uses its own Simulator (same model, scene and options as `template`). */
+  constructor(template: Simulator) {
+    this.sim = new Simulator(template.model, template.scene, template.options);
+    this.lin = new Linearizer(this.sim);
+    const { nq, nv } = template.model;
+    this.q = new Float64Array(nq); this.v = new Float64Array(nv);
+    this.qn = new Float64Array(nq); this.vn = new Float64Array(nv);
+  }
+
+  /** Linearization of knot t (also used by SmoothedLinearization for its fallback columns). */
+  linearizeKnot(x: Float64Array, u: Float64Array, As: Float64Array, Bs: Float64Array, t: number): void {
+    const model = this.sim.model, ndx = 2 * model.nv;
+    loadState(model, x, this.q, this.v);
+    this.sim.resetWarmStart();
+    this.lin.linearize(this.q, this.v, u, this.qn, this.vn, As, Bs, t * ndx * ndx, t * ndx * model.nu);
+  }
+
+  linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array): void {
+    for (let t = 0; t < us.length; t++) this.linearizeKnot(xs[t], us[t], As, Bs, t);
+  }
+}
+
+export interface SmoothingParams {
+  estimator: Estimator;
+  /** Noise scale on the controls (N m), the schedule's sigma. */
+  sigma: number;
+  /** Noise on the state relative to the control noise: sigma_x = stateNoiseRatio × sigma (default 0: controls only). */
+  stateNoiseRatio: number;
+  /** Samples per knot. */
+  samples: number;
+  seed: number;
+  /** Same noise at every iteration (common random numbers). Default false. */
+  commonRandomNumbers: boolean;
+  /** Antithetic pairs (w, -w). Default false. */
+  antithetic: boolean;
+}
+
+export function defaultSmoothingParams(overrides: Partial<SmoothingParams> = {}): SmoothingParams {
+  return { estimator: 'zero', sigma: 0.5, stateNoiseRatio: 0, samples: 16, seed: 1, commonRandomNumbers: false, antithetic: false, ...overrides };
+}
+
+/** Largest sample count a provider is built for (the schedule may grow M up to this). */
+const MAX_SAMPLES = 128;
+
+export class SmoothedLinearization implements LinearizationProvider {
+  readonly params: SmoothingParams;
+  readonly exact: ExactLinearization;
+  private readonly sim: Simulator;
+  private readonly model: Model;
+  private readonly batch: SampleBatch;
+  private readonly pattern: Float64Array;
+  private readonly J: Float64Array;
+  private readonly fallback: Float64Array;
+  private readonly Js: Float64Array;
+  private readonly q: Float64Array;
+  private readonly v: Float64Array;
+  private readonly qs: Float64Array;
+  private readonly vs: Float64Array;
+  private readonly us: Float64Array;
+  private readonly qn: Float64Array;
+  private readonly vn: Float64Array;
+  private readonly qNom: Float64Array;
+  private readonly vNom: Float64Array;
+  private readonly dq: Float64Array;
+  private readonly lin: Linearizer;
+  private readonly Ak: Float64Array;
+  private readonly Bk: Float64Array;
+
+  constructor(template: Simulator, params: Partial<SmoothingParams> = {}) {
+    this.params = defaultSmoothingParams(params);
+    this.exact = new ExactLinearization(template);
+    this.sim = new Simulator(template.model, template.scene, template.options);
+    this.lin = new Linearizer(this.sim);
+    const model = (this.model = template.model);
+    const nv = model.nv, ndx = 2 * nv, nu = model.nu, n = ndx + nu;
+    this.batch = createSampleBatch(n, ndx, MAX_SAMPLES, { M: Math.min(this.params.samples, MAX_SAMPLES), antithetic: this.params.antithetic });
+    this.pattern = new Float64Array(n);
+    this.J = new Float64Array(ndx * n);
+    this.fallback = new Float64Array(ndx * n);
+    this.Js = new Float64Array(this.params.estimator === 'first' ? MAX_SAMPLES * ndx * n : 0);
+    this.Ak = new Float64Array(ndx * ndx);
+    this.Bk = new Float64Array(ndx * nu);
+    this.q = new Float64Array(model.nq); this.v = new Float64Array(nv);
+    this.qs = new Float64Array(model.nq); this.vs = new Float64Array(nv); this.us = new Float64Array(nu);
+    this.qn = new Float64Array(model.nq); this.vn = new Float64Array(nv);
+    this.qNom = new Float64Array(model.nq); this.vNom = new Float64Array(nv);
+    this.dq = new Float64Array(nv);
+  }
+
+  /** Sets the noise level and sample count (called by R-DDP between iterations). */
+  setNoise(sigma: number, samples: number): void {
+    this.params.sigma = sigma;
+    this.params.samples = Math.max(2, Math.min(MAX_SAMPLES, Math.round(samples)));
+    if (this.params.antithetic && this.params.samples % 2) this.params.samples++;
+  }
+
+  linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: { iteration: number }): void {
+    for (let t = 0; t < us.length; t++) this.linearizeKnot(xs[t], us[t], As, Bs, t, ctx.iteration);
+  }
+
+  linearizeKnot(x: Float64Array, u: Float64Array, As: Float64Array, Bs: Float64Array, t: number, iteration: number): void {
+    const p = this.params, model = this.model, nv = model.nv, ndx = 2 * nv, nu = model.nu, n = ndx + nu;
+    if (!(p.sigma > 0)) { this.exact.linearizeKnot(x, u, As, Bs, t); return; }
+    const batch = this.batch;
+    // noise pattern: state columns (tangent) scaled by stateNoiseRatio, controls by 1
+    for (let j = 0; j < ndx; j++) this.pattern[j] = p.stateNoiseRatio;
+    for (let j = ndx; j < n; j++) this.pattern[j] = 1;
+    setSigma(batch, p.sigma, this.pattern);
+    batch.M = p.samples;
+    samplePerturbations(batch, streamFor(p.seed, t, p.commonRandomNumbers ? 0 : iteration), p.samples);
+    const ao = t * ndx * ndx, bo = t * ndx * nu;
+
+    if (p.estimator === 'zero') {
+      // exact Jacobians for the unperturbed columns (and the nominal next state as baseline)
+      this.exact.linearizeKnot(x, u, As, Bs, t);
+      for (let r = 0; r < ndx; r++) {
+        for (let j = 0; j < ndx; j++) this.fallback[r * n + j] = As[ao + r * ndx + j];
+        for (let j = 0; j < nu; j++) this.fallback[r * n + ndx + j] = Bs[bo + r * nu + j];
+      }
+    }
+    // nominal next state from a cold start (the baseline f(x, u))
+    loadState(model, x, this.q, this.v);
+    this.sim.resetWarmStart();
+    this.sim.stepInto(this.q, this.v, u, this.qNom, this.vNom);
+    batch.f0.fill(0);
+    const sx = p.sigma * p.stateNoiseRatio;
+    for (let i = 0; i < batch.M; i++) {
+      this.perturbed(x, u, i, sx, p.sigma);
+      if (p.estimator === 'zero') {
+        this.sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
+        this.writeOutput(i);
+      } else {
+        this.lin.linearize(this.qs, this.vs, this.us, this.qn, this.vn, this.Ak, this.Bk);
+        this.copyJacobian(i);
+      }
+    }
+    if (p.estimator === 'zero') zeroOrderJacobian(batch, this.J, { fallback: this.fallback });
+    else firstOrderJacobian(batch, this.Js, this.J);
+    for (let r = 0; r < ndx; r++) {
+      for (let j = 0; j < ndx; j++) As[ao + r * ndx + j] = this.J[r * n + j];
+      for (let j = 0; j < nu; j++) Bs[bo + r * nu + j] = this.J[r * n + ndx + j];
+    }
+  }
+
+  /** Sample i's state (x ⊕ sigma_x w_x) and controls (u + sigma_u w_u) into qs, vs, us. */
+  private perturbed(x: Float64Array, u: Float64Array, i: number, sx: number, su: number): void {
+    const model = this.model, nv = model.nv, ndx = 2 * nv, n = ndx + model.nu, W = this.batch.W, row = i * n;
+    loadState(model, x, this.q, this.v);
+    for (let k = 0; k < nv; k++) this.dq[k] = sx * W[row + k];
+    integrate(model, this.q, this.dq, this.qs);
+    for (let k = 0; k < nv; k++) this.vs[k] = this.v[k] + sx * W[row + nv + k];
+    for (let k = 0; k < model.nu; k++) this.us[k] = u[k] + su * W[row + ndx + k];
+    this.sim.resetWarmStart();
+  }
+
+  /** F row i = x_next(sample) ⊖ x_next(nominal), in the tangent space. */
+  private writeOutput(i: number): void {
+    const model = this.model, nv = model.nv, ndx = 2 * nv, F = this.batch.F, row = i * ndx;
+    difference(model, this.qNom, this.qn, this.dq);
+    for (let k = 0; k < nv; k++) {
+      F[row + k] = this.dq[k];
+      F[row + nv + k] = this.vn[k] - this.vNom[k];
+    }
+  }
+
+  /** Js block i = [A_i B_i] of the exact linearization at sample i. */
+  private copyJacobian(i: number): void {
+    const nv = this.model.nv, ndx = 2 * nv, nu = this.model.nu, n = ndx + nu, Js = this.Js, o = i * ndx * n;
+    for (let r = 0; r < ndx; r++) {
+      for (let j = 0; j < ndx; j++) Js[o + r * n + j] = this.Ak[r * ndx + j];
+      for (let j = 0; j < nu; j++) Js[o + r * n + ndx + j] = this.Bk[r * nu + j];
+    }
+  }
+}

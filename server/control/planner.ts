@@ -1,0 +1,176 @@
+/**
+ * Planning: one task, one solver ('ddp' or 'rddp'), from parameters to a recorded result.
+ *
+ * - 'ddp': box-constrained DDP with the exact (finite-difference) Jacobians of the contact step.
+ * - 'rddp': the same solver with randomized-smoothing Jacobians (SmoothedLinearization) whose
+ *   noise follows the adaptive schedule (schedule.ts): sigma is kept while the TRUE cost
+ *   improves, reduced when progress stalls, and set to 0 at the floor: the last iterations are
+ *   plain DDP polishing on the original non-smooth problem, which is what the result solves.
+ *   The DDP solver's own convergence tests are off while smoothing (a stationary point of a
+ *   smoothed model only means "reduce the noise"); the schedule decides when to stop.
+ *
+ * Both solvers share the problem, the initial guess and the iteration budget, so they can be
+ * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
+ */
+import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
+import { ExactLinearization, SmoothedLinearization, type Estimator } from './linearization.ts';
+import { createNoiseSchedule, type NoiseRule, type ScheduleDecision } from './schedule.ts';
+import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
+
+export type SolverKind = 'ddp' | 'rddp';
+
+export interface SolverParams {
+  iterations: number;
+  /** R-DDP: samples per knot, initial noise (N m on the controls), estimator, noise rule. */
+  samples: number;
+  sigma0: number;
+  estimator: Estimator;
+  rule: NoiseRule;
+  /** R-DDP: noise on the state relative to the controls' (0: controls only). */
+  stateNoiseRatio: number;
+  seed: number;
+}
+
+export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, ...overrides };
+}
+
+/** Per-iteration record kept in results, recordings and streamed to clients. */
+export interface IterationRecord {
+  iteration: number;
+  cost: number;
+  costBefore: number;
+  expectedImprovement: number;
+  actualImprovement: number;
+  stepLength: number;
+  regularization: number;
+  gradientNorm: number;
+  accepted: boolean;
+  sigma: number;
+  samples: number;
+  phase: 'exact' | 'smooth' | 'polish';
+  times: { linearize: number; backward: number; forward: number; total: number };
+}
+
+export interface Trajectory {
+  dt: number;
+  q: number[][];
+  v: number[][];
+  u: number[][];
+}
+
+export interface PlanResult {
+  solver: SolverKind;
+  robot: string;
+  task: string;
+  params: Record<string, number | string>;
+  solverParams: SolverParams;
+  seed: number;
+  iterations: number;
+  cost: number;
+  initialCost: number;
+  converged: boolean;
+  cancelled: boolean;
+  status: string;
+  success: boolean;
+  metrics: Record<string, number | boolean | string>;
+  timings: { total_s: number; perIteration_ms: { linearize: number; backward: number; forward: number } };
+  telemetry: IterationRecord[];
+  trajectory: Trajectory;
+}
+
+export interface PlanRequest {
+  task: string;
+  params?: Record<string, unknown>;
+  solver: SolverKind;
+  solverParams?: Partial<SolverParams>;
+  /** Warm start: controls to start from (T x nu), e.g. the previous plan's. */
+  warmStart?: number[][];
+  onIterate?: (rec: IterationRecord, traj: () => Trajectory) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export function trajectoryOf(built: BuiltTask, xs: readonly Float64Array[], us: readonly Float64Array[]): Trajectory {
+  const nq = built.model.nq;
+  return {
+    dt: built.dt,
+    q: xs.map((x) => Array.from(x.subarray(0, nq))),
+    v: xs.map((x) => Array.from(x.subarray(nq))),
+    u: us.map((u) => Array.from(u)),
+  };
+}
+
+export async function plan(req: PlanRequest): Promise<PlanResult> {
+  const def = getTask(req.task);
+  const params = resolveParams(def, req.params ?? {});
+  const sp = defaultSolverParams({ ...def.solverDefaults, ...req.solverParams });
+  const built = def.build(params);
+  const rddp = req.solver === 'rddp';
+  const solver = new DdpSolver(
+    { dynamics: built.dynamics, running: built.running, terminal: built.terminal, x0: built.x0, T: built.T, uLower: built.uLower, uUpper: built.uUpper },
+    rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0 }) : defaultDdpOptions(),
+  );
+  const exact = new ExactLinearization(built.sim);
+  const smooth = rddp ? new SmoothedLinearization(built.sim, { estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio }) : null;
+  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule }) : null;
+  const stopper = new AbortController();
+  const onAbort = () => stopper.abort();
+  req.signal?.addEventListener('abort', onAbort);
+  if (req.signal?.aborted) stopper.abort();
+
+  let uInit = built.uInit;
+  if (req.warmStart) {
+    if (req.warmStart.length !== built.T || req.warmStart.some((u) => u.length !== built.model.nu)) {
+      throw new Error(`warm start must have ${built.T} controls of ${built.model.nu} numbers (the task's horizon / dt)`);
+    }
+    uInit = req.warmStart.map((u) => Float64Array.from(u));
+  }
+
+  const telemetry: IterationRecord[] = [];
+  let current: ScheduleDecision | null = null;
+  let scheduleStopped = false;
+  const t0 = performance.now();
+  const result = await solver.solve(uInit, {
+    maxIterations: sp.iterations,
+    linearization: smooth ?? exact,
+    signal: stopper.signal,
+    onIterate: async (it: IterateInfo) => {
+      const sigma = smooth ? smooth.params.sigma : 0;
+      const rec: IterationRecord = {
+        iteration: it.iteration, cost: it.cost, costBefore: it.costBefore,
+        expectedImprovement: it.expectedImprovement, actualImprovement: it.actualImprovement,
+        stepLength: it.stepLength, regularization: it.regularization, gradientNorm: it.gradientNorm,
+        accepted: it.accepted, sigma, samples: smooth && sigma > 0 ? smooth.params.samples : 0,
+        phase: !rddp ? 'exact' : sigma > 0 ? 'smooth' : 'polish',
+        times: { linearize: it.times.linearize, backward: it.times.backward, forward: it.times.forward, total: it.times.linearize + it.times.costs + it.times.backward + it.times.forward },
+      };
+      telemetry.push(rec);
+      if (schedule && smooth && !it.converged) {
+        current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovement });
+        if (current.reduced || current.samples !== smooth.params.samples) {
+          smooth.setNoise(current.sigma, current.samples);
+          solver.invalidateLinearization();
+        }
+        if (current.stop) { scheduleStopped = true; stopper.abort(); }
+      } else if (schedule && it.converged) {
+        scheduleStopped = true;
+      }
+      if (req.onIterate) await req.onIterate(rec, () => trajectoryOf(built, it.xs, it.us));
+    },
+  });
+  req.signal?.removeEventListener('abort', onAbort);
+  const total = (performance.now() - t0) / 1000;
+  const metrics = built.metrics(result.xs, result.us);
+  const n = Math.max(1, telemetry.length);
+  const mean = (k: 'linearize' | 'backward' | 'forward') => telemetry.reduce((s, r) => s + r.times[k], 0) / n;
+  const cancelled = result.cancelled && !scheduleStopped;
+  return {
+    solver: req.solver, robot: built.robot, task: built.task, params, solverParams: sp, seed: sp.seed,
+    iterations: telemetry.length, cost: result.cost, initialCost: telemetry[0]?.costBefore ?? result.cost,
+    converged: result.converged || scheduleStopped, cancelled,
+    status: scheduleStopped ? 'converged' : result.status,
+    success: built.success(metrics), metrics,
+    timings: { total_s: total, perIteration_ms: { linearize: mean('linearize'), backward: mean('backward'), forward: mean('forward') } },
+    telemetry, trajectory: trajectoryOf(built, result.xs, result.us),
+  };
+}

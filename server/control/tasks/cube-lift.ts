@@ -1,0 +1,51 @@
+/**
+ * cube-lift (seed Fig. 2): a 1 kg cube resting on the floor, pushed by a vertical force u along
+ * a rail, must reach a target height at the final time, starting from zero force. At rest with
+ * u < m g the contact absorbs any small change of u: the exact derivative of every future state
+ * with respect to u is zero, so DDP sees no gradient; randomized smoothing does.
+ */
+import { defaultScene } from '../../dynamics/scene.ts';
+import { Simulator } from '../../dynamics/step.ts';
+import { loadRobot, posture } from '../../model/robots.ts';
+import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
+import { makeDynamics } from '../problem.ts';
+import type { TaskDefinition } from './types.ts';
+
+export const cubeLift: TaskDefinition = {
+  name: 'cube-lift',
+  title: 'Lift a resting cube',
+  description: 'A cube on a vertical rail rests on the floor; a vertical force must bring it to a target height at the final time, starting from zero force (seed paper, Fig. 2).',
+  robot: 'cube_rail',
+  params: [
+    { name: 'height', type: 'number', default: 0.3, min: 0.06, max: 1.5, unit: 'm', description: 'target height of the cube centre at the final time' },
+    { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 5, unit: 's', description: 'duration of the plan' },
+    { name: 'dt', type: 'number', default: 0.02, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
+    { name: 'forceLimit', type: 'number', default: 30, min: 10, max: 40, unit: 'N', description: 'bound on the force' },
+  ],
+  // the noise must reach the weight (9.81 N) from zero force for some samples to lift the cube
+  solverDefaults: { sigma0: 20, iterations: 40 },
+  build(params) {
+    const { model, meta } = loadRobot('cube_rail');
+    const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
+    const scene = defaultScene();
+    const sim = new Simulator(model, scene, { dt });
+    const dynamics = makeDynamics(sim);
+    const x0 = new Float64Array([...posture(meta, model, 'resting'), 0]);
+    const target = params.height as number;
+    // running: small effort penalty (the force is what lifts: no gravity compensation reference)
+    const running = new CostSum(model).add(new ControlRegularization(1, { weights: 1e-4 }), dt);
+    const xRef = new Float64Array([target, 0]);
+    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef, weights: [1000, 10] }), 1);
+    const lim = params.forceLimit as number;
+    const uInit = Array.from({ length: T }, () => new Float64Array(1));
+    return {
+      task: 'cube-lift', robot: 'cube_rail', model, scene, sim, dynamics, running, terminal, x0, T, dt,
+      uLower: new Float64Array([-lim]), uUpper: new Float64Array([lim]), uInit, params,
+      metrics(xs) {
+        const h = xs[xs.length - 1][0];
+        return { finalHeight: h, targetHeight: target, heightError: Math.abs(h - target) };
+      },
+      success(m) { return (m.heightError as number) < 0.01; },
+    };
+  },
+};

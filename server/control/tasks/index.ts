@@ -1,0 +1,14 @@
+import { cubeLift } from './cube-lift.ts';
+import { liftLeg } from './lift-leg.ts';
+import { swingUp } from './swing-up.ts';
+import type { TaskDefinition } from './types.ts';
+
+export const TASKS: readonly TaskDefinition[] = [liftLeg, cubeLift, swingUp];
+
+export function getTask(name: string): TaskDefinition {
+  const t = TASKS.find((x) => x.name === name);
+  if (!t) throw new Error(`unknown task '${name}' (known: ${TASKS.map((x) => x.name).join(', ')})`);
+  return t;
+}
+
+export * from './types.ts';

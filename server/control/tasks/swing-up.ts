@@ -1,0 +1,47 @@
+/**
+ * swing-up: the double pendulum from hanging down to upright. A smooth problem (no contact)
+ * where DDP converges fast; it guards the solvers against regressions.
+ */
+import { Simulator } from '../../dynamics/step.ts';
+import { loadRobot } from '../../model/robots.ts';
+import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
+import { makeDynamics } from '../problem.ts';
+import type { TaskDefinition } from './types.ts';
+
+export const swingUp: TaskDefinition = {
+  name: 'swing-up',
+  title: 'Double pendulum swing-up',
+  description: 'Swing the double pendulum from hanging down to upright at the final time.',
+  robot: 'double_pendulum',
+  params: [
+    { name: 'horizon', type: 'number', default: 1.5, min: 0.3, max: 5, unit: 's', description: 'duration of the plan' },
+    { name: 'dt', type: 'number', default: 0.02, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
+    { name: 'torqueLimit', type: 'number', default: 2, min: 0.1, max: 5, unit: 'N m', description: 'joint torque bound' },
+  ],
+  solverDefaults: { sigma0: 0.2, iterations: 60 },
+  build(params) {
+    const { model } = loadRobot('double_pendulum');
+    const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
+    const scene = { ground: null, boxes: [] };
+    const sim = new Simulator(model, scene, { dt });
+    const dynamics = makeDynamics(sim);
+    const x0 = new Float64Array(4);
+    const up = new Float64Array([Math.PI, 0, 0, 0]);
+    const running = new CostSum(model)
+      .add(new StateRegularization(model, { xRef: up, weights: [1, 1, 0.1, 0.1] }), dt)
+      .add(new ControlRegularization(2, { weights: 0.1 }), dt);
+    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: up, weights: [100, 100, 10, 10] }), 1);
+    const lim = params.torqueLimit as number;
+    return {
+      task: 'swing-up', robot: 'double_pendulum', model, scene, sim, dynamics, running, terminal, x0, T, dt,
+      uLower: new Float64Array(2).fill(-lim), uUpper: new Float64Array(2).fill(lim),
+      uInit: Array.from({ length: T }, () => new Float64Array(2)), params,
+      metrics(xs) {
+        const xT = xs[xs.length - 1];
+        const err = Math.hypot(Math.atan2(Math.sin(xT[0] - Math.PI), Math.cos(xT[0] - Math.PI)), Math.atan2(Math.sin(xT[1]), Math.cos(xT[1])));
+        return { angleError: err, finalVelocity: Math.hypot(xT[2], xT[3]) };
+      },
+      success(m) { return (m.angleError as number) < 0.05 && (m.finalVelocity as number) < 0.5; },
+    };
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * Tasks: named optimal-control problems with a parameter schema (served to clients, validated
+ * on input) and a builder that turns parameters into a DDP problem on a contact Simulator.
+ */
+import type { Model } from '../../model/model.ts';
+import type { Scene } from '../../dynamics/scene.ts';
+import type { Simulator } from '../../dynamics/step.ts';
+import type { CostSum } from '../cost.ts';
+import type { SimulatorDynamics } from '../problem.ts';
+
+export interface ParamSpec {
+  name: string;
+  type: 'number' | 'integer' | 'enum';
+  default: number | string;
+  min?: number;
+  max?: number;
+  options?: string[];
+  unit?: string;
+  description: string;
+}
+
+export type TaskParams = Record<string, number | string>;
+
+export interface BuiltTask {
+  task: string;
+  robot: string;
+  model: Model;
+  scene: Scene;
+  sim: Simulator;
+  dynamics: SimulatorDynamics;
+  running: CostSum;
+  terminal: CostSum;
+  x0: Float64Array;
+  T: number;
+  dt: number;
+  uLower: Float64Array;
+  uUpper: Float64Array;
+  /** Initial guess (T controls). */
+  uInit: Float64Array[];
+  /** Task-specific measurements of a trajectory (e.g. the foot height reached). */
+  metrics(xs: readonly Float64Array[], us: readonly Float64Array[]): Record<string, number | boolean | string>;
+  /** Whether the metrics meet the task's success criterion. */
+  success(metrics: Record<string, number | boolean | string>): boolean;
+  /** Parameters actually used (defaults filled in). */
+  params: TaskParams;
+}
+
+export interface TaskDefinition {
+  name: string;
+  title: string;
+  description: string;
+  robot: string;
+  params: ParamSpec[];
+  /** Solver settings suited to the task (e.g. the R-DDP noise scale in the task's control units). */
+  solverDefaults?: { sigma0?: number; samples?: number; iterations?: number };
+  build(params: TaskParams): BuiltTask;
+}
+
+export class TaskParamError extends Error {}
+
+/** Fills defaults and validates against the schema; errors name the parameter. */
+export function resolveParams(def: TaskDefinition, given: Record<string, unknown> = {}): TaskParams {
+  const out: TaskParams = {};
+  for (const key of Object.keys(given)) {
+    if (!def.params.some((p) => p.name === key)) {
+      throw new TaskParamError(`task ${def.name}: unknown parameter '${key}' (known: ${def.params.map((p) => p.name).join(', ')})`);
+    }
+  }
+  for (const p of def.params) {
+    const v = given[p.name];
+    if (v === undefined) { out[p.name] = p.default; continue; }
+    if (p.type === 'enum') {
+      if (typeof v !== 'string' || !p.options?.includes(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be one of ${p.options?.join(', ')}, got ${JSON.stringify(v)}`);
+      out[p.name] = v;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be a finite number, got ${JSON.stringify(v)}`);
+    if (p.type === 'integer' && !Number.isInteger(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be an integer, got ${v}`);
+    if (p.min !== undefined && v < p.min) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be >= ${p.min}, got ${v}`);
+    if (p.max !== undefined && v > p.max) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be <= ${p.max}, got ${v}`);
+    out[p.name] = v;
+  }
+  return out;
+}
