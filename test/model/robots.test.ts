@@ -10,10 +10,10 @@ import { expectClose, framePosition, repoRoot, upstream } from './helpers.ts';
 describe("the project's robots", () => {
   it('robots/ is found from the module location', () => {
     expect(DEFAULT_ROBOTS_DIR).toBe(path.join(repoRoot, 'robots'));
-    expect(listRobots()).toEqual(['cube', 'double_pendulum', 'solo12']);
+    expect(listRobots()).toEqual(['cube', 'cube_rail', 'double_pendulum', 'solo12']);
   });
 
-  it.each(['cube', 'double_pendulum', 'solo12'])('%s loads with zero warnings; postures fit', (name) => {
+  it.each(['cube', 'cube_rail', 'double_pendulum', 'solo12'])('%s loads with zero warnings; postures fit', (name) => {
     const { model, warnings, meta } = loadRobot(name, {});
     expect(warnings).toEqual([]);
     expect(meta.name).toBe(name);
@@ -134,7 +134,7 @@ describe('loadRobot / posture', () => {
   });
 
   it('unknown robot and unknown posture are clear errors', () => {
-    expect(() => loadRobot('nope')).toThrow(/unknown robot 'nope'.*known robots: cube, double_pendulum, solo12/);
+    expect(() => loadRobot('nope')).toThrow(/unknown robot 'nope'.*known robots: cube, cube_rail, double_pendulum, solo12/);
     const { model, meta } = loadRobot('cube');
     expect(() => posture(meta, model, 'flying')).toThrow(/robot cube: no posture 'flying' \(known: resting\)/);
   });
