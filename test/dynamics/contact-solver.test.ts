@@ -481,24 +481,27 @@ describe('allocation', () => {
       }
     };
     run(2000); // JIT warm-up
-    let gcs = 0;
-    const obs = new PerformanceObserver((list) => {
-      gcs += list.getEntries().length;
-    });
-    obs.observe({ entryTypes: ['gc'] });
-    await new Promise((r) => setTimeout(r, 10));
-    gcs = 0;
-    const before = process.memoryUsage().heapUsed;
-    run(300_000);
-    const after = process.memoryUsage().heapUsed;
-    await new Promise((r) => setTimeout(r, 10));
-    obs.disconnect();
-    // 3x10^5 calls allocating even one 16-byte number each would add ~5 MB: several scavenges
-    // (the young generation is collected every ~1-2 MB). One stray collection is tolerated
-    // (V8 may finish a compile job or a concurrent marking cycle during the loop).
-    // a scavenge or two can come from the JIT (re)compiling under load; an allocating loop
-    // would trigger dozens over 50k calls and grow the heap
-    expect(gcs).toBeLessThanOrEqual(3);
-    expect(after - before).toBeLessThan(1024 * 1024);
+    // 3x10^5 calls allocating even one 16-byte number each would add ~5 MB and several
+    // scavenges in EVERY window; a window measured while the JIT is still (re)compiling under
+    // load may see a stray collection or unrelated growth, so the best of a few windows counts.
+    let ok = false;
+    let seen = '';
+    for (let attempt = 0; attempt < 4 && !ok; attempt++) {
+      let gcs = 0;
+      const obs = new PerformanceObserver((list) => {
+        gcs += list.getEntries().length;
+      });
+      obs.observe({ entryTypes: ['gc'] });
+      await new Promise((r) => setTimeout(r, 10));
+      gcs = 0;
+      const before = process.memoryUsage().heapUsed;
+      run(300_000);
+      const after = process.memoryUsage().heapUsed;
+      await new Promise((r) => setTimeout(r, 10));
+      obs.disconnect();
+      ok = gcs <= 1 && after - before < 1024 * 1024;
+      seen += ` [${gcs} gc, ${after - before} B]`;
+    }
+    expect(ok, `allocation windows:${seen}`).toBe(true);
   });
 });
