@@ -72,8 +72,13 @@ export interface ContactBuffer {
   /** Number of valid contacts. */
   count: number;
   readonly capacity: number;
-  /** Contacts reported while dist < margin (m). */
+  /** Contacts reported while dist < margin (m); an accessor over marginBox[0]. */
   margin: number;
+  /**
+   * The margin's storage. Hot code writes marginBox[0]: assigning a fresh double to a plain
+   * object field boxes it (a 16-byte allocation per write in V8).
+   */
+  readonly marginBox: Float64Array;
   /** Contacts that did not fit since the last clear. */
   dropped: number;
   /** World witness point on the environment surface (3 per contact). */
@@ -93,10 +98,13 @@ export interface ContactBuffer {
 export function createContactBuffer(capacity: number, margin = 0.005): ContactBuffer {
   if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`invalid capacity ${capacity}`);
   if (!(margin >= 0)) throw new Error(`invalid margin ${margin}`);
+  const marginBox = new Float64Array([margin]);
   return {
     count: 0,
     capacity,
-    margin,
+    marginBox,
+    get margin() { return marginBox[0]; },
+    set margin(m: number) { marginBox[0] = m; },
     dropped: 0,
     pos: new Float64Array(3 * capacity),
     normal: new Float64Array(3 * capacity),
@@ -219,7 +227,7 @@ const U = new Int32Array(2);
 
 /** Appends the pending contact E if E.dist < margin; returns 1 if stored. */
 function emit(buf: ContactBuffer, geom: number, env: number): number {
-  if (!(E[6] < buf.margin)) return 0;
+  if (!(E[6] < buf.marginBox[0])) return 0;
   const k = buf.count;
   if (k >= buf.capacity) {
     buf.dropped++;

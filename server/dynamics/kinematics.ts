@@ -1,5 +1,5 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
-import { motionActInv, motionAct, quatToRot, se3Mul } from '../model/spatial.ts';
+import { motionActInv, motionAct, se3Mul } from '../model/spatial.ts';
 import type { Data } from './data.ts';
 
 /**
@@ -15,8 +15,14 @@ export function jointTransform(model: Model, data: Data, j: number, q: ArrayLike
   const type = model.jointTypes[j];
   const iq = model.idxQ[j];
   if (type === JOINT_FREE) {
+    // rotation of the unit quaternion, written inline: passing the four doubles to a helper
+    // that V8 does not inline boxes them (an allocation per call in the hot path)
     const t = data.tmp36;
-    quatToRot(q[iq + 3], q[iq + 4], q[iq + 5], q[iq + 6], t, 0);
+    const x = q[iq + 3], y = q[iq + 4], z = q[iq + 5], w = q[iq + 6];
+    const xx = x * x, yy = y * y, zz = z * z, xy = x * y, xz = x * z, yz = y * z, wx = w * x, wy = w * y, wz = w * z;
+    t[0] = 1 - 2 * (yy + zz); t[1] = 2 * (xy - wz); t[2] = 2 * (xz + wy);
+    t[3] = 2 * (xy + wz); t[4] = 1 - 2 * (xx + zz); t[5] = 2 * (yz - wx);
+    t[6] = 2 * (xz - wy); t[7] = 2 * (yz + wx); t[8] = 1 - 2 * (xx + yy);
     t[9] = q[iq]; t[10] = q[iq + 1]; t[11] = q[iq + 2];
     se3Mul(P, po, t, 0, out, po);
     return;

@@ -81,7 +81,7 @@ export class Linearizer {
     q: ArrayLike<number>, v: ArrayLike<number>, u: ArrayLike<number>,
     qNext: Float64Array, vNext: Float64Array, A: Float64Array, B: Float64Array, ao = 0, bo = 0,
   ): void {
-    const sim = this.sim, model = this.model, nv = model.nv, nx = 2 * nv, nu = model.nu, dt = sim.dt;
+    const sim = this.sim, model = this.model, nv = model.nv, nx = 2 * nv, nu = model.nu, dt = sim.options.dt;
     const { qn, vn, qp, vp, qnp, vnp, dq, e } = this;
 
     // nominal
@@ -106,7 +106,7 @@ export class Linearizer {
       for (let i = 0; i < nv; i++) sim.vfree[i] = this.vfreeNom[i] + e[i];
       sim.contactStage(vp);
       sim.advance(q, vp, qnp, vp);
-      this.writeColumn(B, bo, nu, k, qnp, vp, hu);
+      this.writeColumn(B, bo, nu, k, qnp, vp, 0);
     }
 
     // v columns: redo the free velocity and the contact solve
@@ -117,7 +117,7 @@ export class Linearizer {
       sim.freeVelocity(vp, u);
       sim.contactStage(vnp);
       sim.advance(q, vnp, qnp, vnp);
-      this.writeColumn(A, ao, nx, nv + k, qnp, vnp, hx);
+      this.writeColumn(A, ao, nx, nv + k, qnp, vnp, 1);
     }
 
     // q columns: redo everything at q ⊕ h e_k
@@ -132,15 +132,19 @@ export class Linearizer {
       sim.freeVelocity(v, u);
       sim.contactStage(vnp);
       sim.advance(qp, vnp, qnp, vnp);
-      this.writeColumn(A, ao, nx, k, qnp, vnp, hx);
+      this.writeColumn(A, ao, nx, k, qnp, vnp, 1);
     }
   }
 
-  /** Column col of M (ld columns) = [qnp ⊖ qn ; vnp − vn] / h. */
-  private writeColumn(M: Float64Array, mo: number, ld: number, col: number, qnp: Float64Array, vnp: Float64Array, h: number): void {
+  /**
+   * Column col of M (ld columns) = [qnp ⊖ qn ; vnp − vn] / h with h the control (which = 0)
+   * or state (which = 1) step: an index, because a double argument to a call V8 does not inline
+   * is boxed (an allocation per column).
+   */
+  private writeColumn(M: Float64Array, mo: number, ld: number, col: number, qnp: Float64Array, vnp: Float64Array, which: number): void {
     const nv = this.model.nv, dq = this.dq;
     difference(this.model, this.qn, qnp, dq);
-    const ih = 1 / h;
+    const ih = which === 0 ? 1 / this.options.epsControl : 1 / this.options.epsState;
     for (let r = 0; r < nv; r++) {
       M[mo + r * ld + col] = dq[r] * ih;
       M[mo + (nv + r) * ld + col] = (vnp[r] - this.vn[r]) * ih;

@@ -234,7 +234,8 @@ export class Simulator {
     // the margin unseen; the speculative bias lets such a gap close exactly.
     const buf = this.contacts;
     clearContacts(buf);
-    const g2 = dt * dt * Math.hypot(model.gravity[0], model.gravity[1], model.gravity[2]);
+    const G0 = model.gravity[0], G1 = model.gravity[1], G2 = model.gravity[2];
+    const g2 = dt * dt * Math.sqrt(G0 * G0 + G1 * G1 + G2 * G2); // (Math.hypot allocates its arguments)
     for (let s = 0; s < this.shapes.length; s++) {
       const j = this.shapeJoint[s];
       if (v) {
@@ -243,13 +244,13 @@ export class Simulator {
         const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
         const sx = V[o] + wy * cz - wz * cy, sy = V[o + 1] + wz * cx - wx * cz, sz = V[o + 2] + wx * cy - wy * cx;
         const reach = dt * (Math.sqrt(sx * sx + sy * sy + sz * sz) + Math.sqrt(wx * wx + wy * wy + wz * wz) * this.shapeRadius[s]);
-        buf.margin = this.options.margin + reach + g2;
+        buf.marginBox[0] = this.options.margin + reach + g2;
       }
       se3Mul(data.oMi, 12 * j, this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
       if (this.plane) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane, s, 0, buf);
       for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
     }
-    buf.margin = this.options.margin;
+    buf.marginBox[0] = this.options.margin;
     const nc = buf.count;
     // mass matrix with implicit damping, factorized
     crbaFromPlacements(model, data);
