@@ -141,6 +141,11 @@ export class Simulator {
   private readonly prevLambda: Float64Array;
   private readonly advTmp: Float64Array;
   private readonly stickIdx: Int32Array;
+  /** Incremented by every position stage: G (and so the polish factor) belongs to one version. */
+  private positionVersion = 0;
+  private polishVersion = -1;
+  private polishCount = 0;
+  private readonly polishSet: Int32Array;
   private readonly stickMask: Uint8Array;
   private readonly polishK: Float64Array;
   private readonly polishR: Float64Array;
@@ -194,6 +199,7 @@ export class Simulator {
     this.prevLambda = new Float64Array(3 * nc);
     this.advTmp = new Float64Array(nv);
     this.stickIdx = new Int32Array(nc);
+    this.polishSet = new Int32Array(nc);
     this.stickMask = new Uint8Array(nc);
     this.polishK = new Float64Array(9 * nc * nc);
     this.polishR = new Float64Array(3 * nc);
@@ -228,6 +234,7 @@ export class Simulator {
    */
   positionStage(q: ArrayLike<number>, v?: ArrayLike<number>): number {
     const model = this.model, data = this.data, nv = model.nv, dt = this.options.dt;
+    this.positionVersion++;
     forwardKinematics(model, data, q, v);
     // collisions; with v, each shape's margin grows by the distance it can travel in the step
     // (speed of its centre + |w| x its bounding radius, + g dt^2), so a fast body cannot pass
@@ -454,7 +461,10 @@ export class Simulator {
     }
     if (ns === 0) return;
     const n = 3 * nc, m = 3 * ns, G = this.G, K = this.polishK, r = this.polishR;
-    let tr = 0;
+    // the factor of G_SS depends only on the position stage and the sticking set: reuse it
+    // across the many velocity/control perturbations of a linearization
+    let reuse = this.polishVersion === this.positionVersion && this.polishCount === ns;
+    for (let t = 0; reuse && t < ns; t++) reuse = this.polishSet[t] === S[t];
     for (let a = 0; a < m; a++) {
       const ra = 3 * S[(a / 3) | 0] + (a % 3);
       const row = ra * n;
@@ -466,15 +476,25 @@ export class Simulator {
         x -= G[row + o] * lam[o] + G[row + o + 1] * lam[o + 1] + G[row + o + 2] * lam[o + 2];
       }
       r[a] = x;
-      for (let t = 0; t < ns; t++) {
-        const go = row + 3 * S[t], ko = a * m + 3 * t;
-        K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
-      }
-      tr += K[a * m + a];
     }
-    const ridge = 1e-14 * tr / m;
-    for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-    if (!choleskyInPlace(K, m)) return;
+    if (!reuse) {
+      this.polishVersion = -1;
+      let tr = 0;
+      for (let a = 0; a < m; a++) {
+        const row = (3 * S[(a / 3) | 0] + (a % 3)) * n;
+        for (let t = 0; t < ns; t++) {
+          const go = row + 3 * S[t], ko = a * m + 3 * t;
+          K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
+        }
+        tr += K[a * m + a];
+      }
+      const ridge = 1e-14 * tr / m;
+      for (let a = 0; a < m; a++) K[a * m + a] += ridge;
+      if (!choleskyInPlace(K, m)) return;
+      this.polishVersion = this.positionVersion;
+      this.polishCount = ns;
+      for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];
+    }
     choleskySolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
       const o = 3 * t, lim = mu[S[t]] * r[o + 2];
