@@ -6,11 +6,13 @@
  */
 import { contactBench } from './contact.ts';
 import { dynamicsBench } from './dynamics.ts';
+import { planningBench } from './planning.ts';
 import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'dynamics', run: dynamicsBench },
   { name: 'contact', run: contactBench },
+  { name: 'planning', run: planningBench },
 ];
 
 async function main(): Promise<void> {
