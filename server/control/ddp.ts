@@ -496,29 +496,30 @@ export class DdpSolver {
           for (let a = 0; a < nu; a++) VB[i * nu + a] += v * B[br + a];
         }
       }
-      // Qxx = lxx + Aᵀ VA (upper triangle, mirrored)
-      for (let i = 0; i < nx; i++) {
-        for (let j = i; j < nx; j++) {
-          let s = l.lxx[i * nx + j];
-          for (let m = 0; m < nx; m++) s += A[ao + m * nx + i] * VA[m * nx + j];
-          Qxx[i * nx + j] = s;
-          Qxx[j * nx + i] = s;
+      // Qxx = lxx + Aᵀ VA, Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA, accumulated row by row of
+      // A and B (outer products) so that the inner loops run over contiguous memory
+      Qxx.set(l.lxx);
+      QuuU.set(l.luu);
+      Qux.set(l.lux);
+      for (let m = 0; m < nx; m++) {
+        const ar = ao + m * nx, br = bo + m * nu, vr = m * nx, vbr = m * nu;
+        for (let i = 0; i < nx; i++) {
+          const a = A[ar + i];
+          if (a === 0) continue;
+          const qr = i * nx;
+          for (let j = 0; j < nx; j++) Qxx[qr + j] += a * VA[vr + j];
+        }
+        for (let c = 0; c < nu; c++) {
+          const b = B[br + c];
+          if (b === 0) continue;
+          const qr = c * nx, ur = c * nu;
+          for (let j = 0; j < nx; j++) Qux[qr + j] += b * VA[vr + j];
+          for (let d = 0; d < nu; d++) QuuU[ur + d] += b * VB[vbr + d];
         }
       }
-      // Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA
-      for (let a = 0; a < nu; a++) {
-        for (let b = a; b < nu; b++) {
-          let s = l.luu[a * nu + b];
-          for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * VB[m * nu + b];
-          QuuU[a * nu + b] = s;
-          QuuU[b * nu + a] = s;
-        }
-        for (let j = 0; j < nx; j++) {
-          let s = l.lux[a * nx + j];
-          for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * VA[m * nx + j];
-          Qux[a * nx + j] = s;
-        }
-      }
+      // exact symmetry (the two triangles were summed in different orders)
+      for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) { const x = 0.5 * (Qxx[i * nx + j] + Qxx[j * nx + i]); Qxx[i * nx + j] = x; Qxx[j * nx + i] = x; }
+      for (let a = 0; a < nu; a++) for (let b = a + 1; b < nu; b++) { const x = 0.5 * (QuuU[a * nu + b] + QuuU[b * nu + a]); QuuU[a * nu + b] = x; QuuU[b * nu + a] = x; }
       // regularization
       Quu.set(QuuU, quo);
       QuxR.set(Qux);
