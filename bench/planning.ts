@@ -1,13 +1,14 @@
 /**
  * Planning benchmarks on Solo lift-leg with 100 knots (1 s at 0.01 s): one DDP iteration
  * (exact linearization + backward pass + line search) and one R-DDP iteration with 16 samples
- * per knot (zero-order), split by phase, single-threaded.
+ * per knot (zero-order), split by phase; DDP on one thread and on the worker pool, R-DDP on
+ * the worker pool (all cores).
  */
 import { plan } from '../server/control/planner.ts';
 import type { BenchResult } from './harness.ts';
 
-async function iterationTimes(solver: 'ddp' | 'rddp'): Promise<{ median: number; phases: Record<string, number> }> {
-  const run = () => plan({ task: 'lift-leg', solver, params: { horizon: 1, dt: 0.01 }, solverParams: { iterations: 4, samples: 16, seed: 1 } });
+async function iterationTimes(solver: 'ddp' | 'rddp', backend: 'cpu' | 'workers'): Promise<{ median: number; phases: Record<string, number> }> {
+  const run = () => plan({ task: 'lift-leg', solver, params: { horizon: 1, dt: 0.01 }, solverParams: { iterations: 4, samples: 16, seed: 1, backend } });
   await run(); // JIT warm-up: the first iterations run unoptimized code
   const its: import("../server/control/planner.ts").IterationRecord[] = [];
   for (let k = 0; k < 3; k++) its.push(...(await run()).telemetry.filter((t) => t.times.linearize > 0));
@@ -17,10 +18,13 @@ async function iterationTimes(solver: 'ddp' | 'rddp'): Promise<{ median: number;
 }
 
 export async function planningBench(): Promise<BenchResult[]> {
-  const ddp = await iterationTimes('ddp');
-  const rddp = await iterationTimes('rddp');
+  const cores = (await import('node:os')).cpus().length;
+  const ddp = await iterationTimes('ddp', 'cpu');
+  const ddpW = await iterationTimes('ddp', 'workers');
+  const rddp = await iterationTimes('rddp', 'workers');
   return [
     { name: 'ddp_iteration', median_us: ddp.median * 1000, target_us: 30_000, note: 'Solo lift-leg, 100 knots, one thread', ...ddp.phases },
-    { name: 'rddp_iteration', median_us: rddp.median * 1000, target_us: 150_000, note: 'Solo lift-leg, 100 knots, 16 samples per knot (zero-order), one thread', ...rddp.phases },
+    { name: 'ddp_iteration_workers', median_us: ddpW.median * 1000, target_us: 30_000, note: `Solo lift-leg, 100 knots, linearization on ${cores} worker threads`, ...ddpW.phases },
+    { name: 'rddp_iteration', median_us: rddp.median * 1000, target_us: 150_000, note: `Solo lift-leg, 100 knots, 16 samples per knot (zero-order), linearization on ${cores} worker threads`, ...rddp.phases },
   ];
 }

@@ -21,6 +21,8 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
   --estimator zero|first   R-DDP estimator (default zero)
   --rule continuation|sensitivity|decay   R-DDP noise schedule (default continuation)
   --seed N             random seed (default 1)
+  --backend cpu|workers   linearization in this thread or on a worker-thread pool (default cpu)
+  --workers N          pool size for --backend workers (default: CPU cores)
   --out FILE           write the JSON result there
   --quiet              no progress lines
   --help`;
@@ -30,8 +32,8 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-const SOLVER_NUM = new Set(['iterations', 'samples', 'sigma0', 'seed', 'stateNoiseRatio']);
-const SOLVER_STR = new Set(['estimator', 'rule']);
+const SOLVER_NUM = new Set(['iterations', 'samples', 'sigma0', 'seed', 'stateNoiseRatio', 'workers']);
+const SOLVER_STR = new Set(['estimator', 'rule', 'backend']);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -57,6 +59,9 @@ async function main(): Promise<void> {
     return;
   }
   if (opts.robot && opts.robot !== def.robot) fail(`task ${def.name} runs on robot '${def.robot}', not '${opts.robot}'`);
+  if (opts.backend && opts.backend !== 'cpu' && opts.backend !== 'workers') fail(`--backend must be cpu or workers, got '${opts.backend}'`);
+  if (opts.estimator && opts.estimator !== 'zero' && opts.estimator !== 'first') fail(`--estimator must be zero or first, got '${opts.estimator}'`);
+  if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
   const solver = opts.solver as SolverKind;
   if (solver !== 'ddp' && solver !== 'rddp') fail(`--solver must be ddp or rddp, got '${opts.solver ?? ''}'`);
   const params: Record<string, unknown> = {};

@@ -13,7 +13,8 @@
  * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
  */
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
-import { ExactLinearization, SmoothedLinearization, type Estimator } from './linearization.ts';
+import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization, type Estimator } from './linearization.ts';
+import { PooledLinearization } from '../compute/linearization-pool.ts';
 import { createNoiseSchedule, type NoiseRule, type ScheduleDecision } from './schedule.ts';
 import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
 
@@ -29,10 +30,14 @@ export interface SolverParams {
   /** R-DDP: noise on the state relative to the controls' (0: controls only). */
   stateNoiseRatio: number;
   seed: number;
+  /** Where the linearization runs: in this thread ('cpu') or on a worker-thread pool ('workers'). */
+  backend: 'cpu' | 'workers';
+  /** Pool size for 'workers' (default: CPU cores). */
+  workers?: number;
 }
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
-  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, ...overrides };
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'cpu', ...overrides };
 }
 
 /** Per-iteration record kept in results, recordings and streamed to clients. */
@@ -108,11 +113,15 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
   const rddp = req.solver === 'rddp';
   const solver = new DdpSolver(
     { dynamics: built.dynamics, running: built.running, terminal: built.terminal, x0: built.x0, T: built.T, uLower: built.uLower, uUpper: built.uUpper },
-    rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0 }) : defaultDdpOptions(),
+    rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0, regularization: (process.env.RREG ?? 'control') as 'control', regInit: Number(process.env.RMU ?? 1e-6), relinearizeAfterRejection: process.env.RELIN === '1', regIncrease: Number(process.env.RINC ?? 4) }) : defaultDdpOptions(),
   );
-  const exact = new ExactLinearization(built.sim);
-  const smooth = rddp ? new SmoothedLinearization(built.sim, { estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio }) : null;
-  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule }) : null;
+  const smoothing = { ...defaultSmoothingParams(), estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio };
+  const pool = sp.backend === 'workers'
+    ? new PooledLinearization({ task: def.name, params, smoothing: rddp ? smoothing : null, T: built.T, nx: built.model.nq + built.model.nv, ndx: 2 * built.model.nv, nu: built.model.nu, size: sp.workers })
+    : null;
+  const exact = pool ?? new ExactLinearization(built.sim);
+  const smooth = rddp ? (pool ?? new SmoothedLinearization(built.sim, smoothing)) : null;
+  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule, reduceOnReject: process.env.RED !== '0', patience: Number(process.env.PAT ?? 2), minItersPerLevel: Number(process.env.MINIT ?? 1) }) : null;
   const stopper = new AbortController();
   const onAbort = () => stopper.abort();
   req.signal?.addEventListener('abort', onAbort);
@@ -135,19 +144,19 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     linearization: smooth ?? exact,
     signal: stopper.signal,
     onIterate: async (it: IterateInfo) => {
-      const sigma = smooth ? smooth.params.sigma : 0;
+      const sigma = smooth?.params ? smooth.params.sigma : 0;
       const rec: IterationRecord = {
         iteration: it.iteration, cost: it.cost, costBefore: it.costBefore,
         expectedImprovement: it.expectedImprovement, actualImprovement: it.actualImprovement,
         stepLength: it.stepLength, regularization: it.regularization, gradientNorm: it.gradientNorm,
-        accepted: it.accepted, sigma, samples: smooth && sigma > 0 ? smooth.params.samples : 0,
+        accepted: it.accepted, sigma, samples: smooth?.params && sigma > 0 ? smooth.params.samples : 0,
         phase: !rddp ? 'exact' : sigma > 0 ? 'smooth' : 'polish',
         times: { linearize: it.times.linearize, backward: it.times.backward, forward: it.times.forward, total: it.times.linearize + it.times.costs + it.times.backward + it.times.forward },
       };
       telemetry.push(rec);
       if (schedule && smooth && !it.converged) {
         current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovement });
-        if (current.reduced || current.samples !== smooth.params.samples) {
+        if (current.reduced || current.samples !== smooth.params?.samples) {
           smooth.setNoise(current.sigma, current.samples);
           solver.invalidateLinearization();
         }
@@ -157,7 +166,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
       }
       if (req.onIterate) await req.onIterate(rec, () => trajectoryOf(built, it.xs, it.us));
     },
-  });
+  }).finally(() => pool?.dispose());
   req.signal?.removeEventListener('abort', onAbort);
   const total = (performance.now() - t0) / 1000;
   const metrics = built.metrics(result.xs, result.us);

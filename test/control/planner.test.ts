@@ -54,3 +54,12 @@ describe('bad input', () => {
     await expect(plan({ task: 'nope', solver: 'ddp' })).rejects.toThrow(/unknown task 'nope'/);
   });
 });
+
+describe('workers backend', () => {
+  it('gives bit-identical R-DDP results to the in-process backend', async () => {
+    const cpu = await plan({ task: 'cube-lift', solver: 'rddp', solverParams: { seed: 5, iterations: 12, backend: 'cpu' } });
+    const workers = await plan({ task: 'cube-lift', solver: 'rddp', solverParams: { seed: 5, iterations: 12, backend: 'workers', workers: 2 } });
+    expect(workers.trajectory.u).toEqual(cpu.trajectory.u);
+    expect(workers.telemetry.map((t) => t.cost)).toEqual(cpu.telemetry.map((t) => t.cost));
+  });
+});

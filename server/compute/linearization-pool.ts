@@ -1,0 +1,123 @@
+/**
+ * PooledLinearization: the DDP/R-DDP linearization of a whole trajectory split over worker
+ * threads by contiguous knot ranges (the `workers` backend). Each worker holds the task's
+ * model once; the nominal trajectory goes to them and A, B come back through
+ * SharedArrayBuffers (no JSON). Results are bit-identical to the in-process providers
+ * (see linearization-worker.ts). A worker that dies is replaced and its range retried once;
+ * a second failure rejects the linearization with the worker's message.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { LinearizationProvider } from '../control/problem.ts';
+import type { SmoothingParams } from '../control/linearization.ts';
+import type { WorkerInit, WorkerRun } from './linearization-worker.ts';
+
+export interface PoolOptions {
+  task: string;
+  params: Record<string, number | string>;
+  /** null: exact linearization (DDP); else R-DDP smoothing parameters. */
+  smoothing: SmoothingParams | null;
+  T: number;
+  nx: number;
+  ndx: number;
+  nu: number;
+  /** Number of workers (default: the number of CPU cores). */
+  size?: number;
+}
+
+type Reply = { kind: 'ready' } | { kind: 'done' } | { kind: 'error'; message: string };
+
+class PoolWorker {
+  worker!: Worker;
+  private pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  constructor(private readonly init: WorkerInit) {
+    this.spawn();
+  }
+
+  spawn(): void {
+    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./linearization-worker.ts', import.meta.url).href },
+    });
+    this.worker.on('message', (m: Reply) => {
+      const p = this.pending;
+      this.pending = null;
+      if (!p) return;
+      if (m.kind === 'error') p.reject(new Error(m.message));
+      else p.resolve();
+    });
+    const fail = (e: Error) => { const p = this.pending; this.pending = null; p?.reject(e); };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`linearization worker exited with code ${code}`)); });
+  }
+
+  request(msg: WorkerInit | WorkerRun): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.worker.terminate().catch(() => undefined);
+    this.spawn();
+    await this.request(this.init);
+  }
+}
+
+export class PooledLinearization implements LinearizationProvider {
+  readonly size: number;
+  /** Current noise (R-DDP); set by the planner between iterations like SmoothedLinearization.setNoise. */
+  readonly params: SmoothingParams | null;
+  private readonly opts: PoolOptions;
+  private readonly xs: Float64Array;
+  private readonly us: Float64Array;
+  private readonly As: Float64Array;
+  private readonly Bs: Float64Array;
+  private readonly workers: PoolWorker[] = [];
+  private ready: Promise<void>;
+
+  constructor(opts: PoolOptions) {
+    this.opts = opts;
+    this.size = Math.max(1, Math.min(opts.size ?? os.cpus().length, opts.T));
+    this.params = opts.smoothing ? { ...opts.smoothing } : null;
+    const sab = (n: number) => new SharedArrayBuffer(8 * n);
+    const bufs = { xs: sab(opts.T * opts.nx), us: sab(opts.T * opts.nu), As: sab(opts.T * opts.ndx * opts.ndx), Bs: sab(opts.T * opts.ndx * opts.nu) };
+    this.xs = new Float64Array(bufs.xs); this.us = new Float64Array(bufs.us);
+    this.As = new Float64Array(bufs.As); this.Bs = new Float64Array(bufs.Bs);
+    const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, ...bufs };
+    for (let i = 0; i < this.size; i++) this.workers.push(new PoolWorker(init));
+    this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
+  }
+
+  setNoise(sigma: number, samples: number): void {
+    if (!this.params) return;
+    this.params.sigma = sigma;
+    this.params.samples = Math.max(2, Math.min(128, Math.round(samples)));
+  }
+
+  async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: { iteration: number }): Promise<void> {
+    await this.ready;
+    const { T, nx, nu } = this.opts;
+    for (let t = 0; t < T; t++) { this.xs.set(xs[t].subarray(0, nx), t * nx); this.us.set(us[t], t * nu); }
+    const chunk = Math.ceil(T / this.size);
+    await Promise.all(this.workers.map(async (w, i) => {
+      const msg: WorkerRun = {
+        kind: 'run', t0: i * chunk, t1: Math.min(T, (i + 1) * chunk), iteration: ctx.iteration,
+        sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0,
+      };
+      if (msg.t0 >= msg.t1) return;
+      try {
+        await w.request(msg);
+      } catch {
+        await w.restart(); // one retry on a fresh worker; a second failure propagates
+        await w.request(msg);
+      }
+    }));
+    As.set(this.As.subarray(0, As.length));
+    Bs.set(this.Bs.subarray(0, Bs.length));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

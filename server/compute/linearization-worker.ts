@@ -1,0 +1,69 @@
+/**
+ * Worker side of PooledLinearization: holds one task's Simulator (built from the same task
+ * definition and parameters as the planner's, so the model and scene are identical) and
+ * linearizes a contiguous range of knots on request, reading the nominal trajectory from and
+ * writing A, B into SharedArrayBuffers. Each knot starts its contact solves cold and draws its
+ * noise from streamFor(seed, knot, iteration): results equal the in-process provider's bit for bit.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/linearization.ts';
+import { getTask, resolveParams } from '../control/tasks/index.ts';
+
+export interface WorkerInit {
+  kind: 'init';
+  task: string;
+  params: Record<string, number | string>;
+  smoothing: SmoothingParams | null;
+  xs: SharedArrayBuffer;
+  us: SharedArrayBuffer;
+  As: SharedArrayBuffer;
+  Bs: SharedArrayBuffer;
+}
+
+export interface WorkerRun {
+  kind: 'run';
+  t0: number;
+  t1: number;
+  iteration: number;
+  sigma: number;
+  samples: number;
+}
+
+if (!parentPort) throw new Error('linearization-worker must run in a worker thread');
+const port = parentPort;
+let state: {
+  exact: ExactLinearization;
+  smooth: SmoothedLinearization | null;
+  xs: Float64Array; us: Float64Array; As: Float64Array; Bs: Float64Array;
+  nx: number; nu: number;
+} | null = null;
+
+port.on('message', (msg: WorkerInit | WorkerRun) => {
+  try {
+    if (msg.kind === 'init') {
+      const def = getTask(msg.task);
+      const built = def.build(resolveParams(def, msg.params));
+      const exact = new ExactLinearization(built.sim);
+      const smooth = msg.smoothing ? new SmoothedLinearization(built.sim, msg.smoothing) : null;
+      state = {
+        exact, smooth,
+        xs: new Float64Array(msg.xs), us: new Float64Array(msg.us), As: new Float64Array(msg.As), Bs: new Float64Array(msg.Bs),
+        nx: built.model.nq + built.model.nv, nu: built.model.nu,
+      };
+      port.postMessage({ kind: 'ready' });
+      return;
+    }
+    if (!state) throw new Error('worker not initialized');
+    const s = state;
+    if (s.smooth) s.smooth.setNoise(msg.sigma, msg.samples);
+    for (let t = msg.t0; t < msg.t1; t++) {
+      const x = s.xs.subarray(t * s.nx, (t + 1) * s.nx);
+      const u = s.us.subarray(t * s.nu, (t + 1) * s.nu);
+      if (s.smooth) s.smooth.linearizeKnot(x, u, s.As, s.Bs, t, msg.iteration);
+      else s.exact.linearizeKnot(x, u, s.As, s.Bs, t);
+    }
+    port.postMessage({ kind: 'done' });
+  } catch (e) {
+    port.postMessage({ kind: 'error', message: (e as Error).message });
+  }
+});
