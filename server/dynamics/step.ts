@@ -24,8 +24,9 @@
  * Modelling choices (documented defaults in SimOptions): no restitution (a perfectly
  * inelastic impact: the solver drives the normal velocity to zero), friction from the scene
  * object touched, no self-collision, joint position limits are not enforced (the tasks bound
- * motion through their costs), collision meshes give no contacts (approximate them with
- * primitives; a model whose only collision geometry is meshes is refused).
+ * motion through their costs). Collision meshes collide as their convex hulls (mesh-collision.ts)
+ * once `await initMeshCollision()` has run; before that they give no contacts (a model whose
+ * only collision geometry is meshes is then refused).
  *
  * Hot path: `stepInto` and the stage functions allocate nothing.
  */
@@ -48,6 +49,7 @@ import {
 import { se3Mul } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import { defaultScene, type Scene } from './scene.ts';
+import { collideMeshScene, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
 
 export interface SimOptions {
   /** Time step (s). */
@@ -165,7 +167,8 @@ export class Simulator {
     const placements: number[] = [];
     let meshOnly = model.collisions.length > 0;
     for (const g of model.collisions) {
-      const shape = collisionShapeFromGeometry(g.shape);
+      const shape = g.shape.type === 'mesh' && g.shape.path !== null && meshCollisionReady()
+        ? meshCollisionShape(g.shape) : collisionShapeFromGeometry(g.shape);
       if (shape.kind === SHAPE_NONE) continue;
       meshOnly = false;
       if (g.parentJoint === 0) continue; // welded to the world: never moves, never collides
@@ -174,7 +177,7 @@ export class Simulator {
       placements.push(...g.placement);
     }
     if (meshOnly) {
-      throw new Error(`simulator: model ${model.name} has only mesh collision geometry; contacts need primitives (sphere, capsule, cylinder, box)`);
+      throw new Error(`simulator: model ${model.name} has only mesh collision geometry; contacts need primitives (sphere, capsule, cylinder, box), or mesh collision: call \`await initMeshCollision()\` (server/dynamics/mesh-collision.ts) before creating the Simulator, with the mesh files resolved (packageDirs)`);
     }
     this.shapeJoint = Int32Array.from(geomJoint);
     this.shapeRadius = Float64Array.from(this.shapes.map((sh) => {
@@ -256,6 +259,7 @@ export class Simulator {
       se3Mul(data.oMi, 12 * j, this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
       if (this.plane) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane, s, 0, buf);
       for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
+      if (this.shapes[s].kind === SHAPE_MESH) collideMeshScene(this.shapes[s] as MeshCollisionShape, this.shapeWorld, 12 * s, this.plane, this.boxes, s, buf);
     }
     buf.marginBox[0] = this.options.margin;
     const nc = buf.count;
