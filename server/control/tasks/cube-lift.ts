@@ -46,6 +46,7 @@ export const cubeLift: TaskDefinition = {
         return { finalHeight: h, targetHeight: target, heightError: Math.abs(h - target) };
       },
       success(m) { return (m.heightError as number) < 0.01; },
+      trace(xs) { return { label: 'cube height', unit: 'm', values: xs.map((x) => x[0]), target }; },
     };
   },
 };

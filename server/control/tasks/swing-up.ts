@@ -42,6 +42,7 @@ export const swingUp: TaskDefinition = {
         return { angleError: err, finalVelocity: Math.hypot(xT[2], xT[3]) };
       },
       success(m) { return (m.angleError as number) < 0.05 && (m.finalVelocity as number) < 0.5; },
+      trace(xs) { return { label: 'first joint angle', unit: 'rad', values: xs.map((x) => x[0]), target: Math.PI }; },
     };
   },
 };

@@ -1,0 +1,76 @@
+/**
+ * Minimal SVG line plots for experiment reports (no dependency, readable in any browser and
+ * on GitHub): several named series, optional log-scale y axis, axis ticks and a legend.
+ */
+export interface Series {
+  name: string;
+  x: number[];
+  y: number[];
+  color: string;
+  dashed?: boolean;
+}
+
+export interface PlotOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+  /** A horizontal reference line (e.g. the target). */
+  hline?: { y: number; label: string };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function ticks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12 * step; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+export function linePlot(series: Series[], opts: PlotOptions): string {
+  const W = opts.width ?? 640, H = opts.height ?? 360, ml = 70, mr = 150, mt = 36, mb = 48;
+  const tf = (y: number) => (opts.logY ? Math.log10(Math.max(y, 1e-300)) : y);
+  const pts = series.flatMap((s) => s.x.map((x, i) => [x, tf(s.y[i])] as const)).filter(([, y]) => Number.isFinite(y));
+  if (opts.hline) pts.push([pts[0]?.[0] ?? 0, tf(opts.hline.y)]);
+  let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+  let y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
+  if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
+  if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
+  const pad = 0.05 * (y1 - y0); y0 -= pad; y1 += pad;
+  const sx = (x: number) => ml + ((x - x0) / (x1 - x0)) * (W - ml - mr);
+  const sy = (y: number) => H - mb - ((y - y0) / (y1 - y0)) * (H - mt - mb);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  for (const t of ticks(x0, x1)) {
+    parts.push(`<line x1="${sx(t)}" y1="${H - mb}" x2="${sx(t)}" y2="${mt}" stroke="#eee"/><text x="${sx(t)}" y="${H - mb + 16}" text-anchor="middle">${t}</text>`);
+  }
+  for (const t of ticks(y0, y1)) {
+    const label = opts.logY ? `1e${t}` : String(t);
+    parts.push(`<line x1="${ml}" y1="${sy(t)}" x2="${W - mr}" y2="${sy(t)}" stroke="#eee"/><text x="${ml - 6}" y="${sy(t) + 4}" text-anchor="end">${label}</text>`);
+  }
+  parts.push(`<rect x="${ml}" y="${mt}" width="${W - ml - mr}" height="${H - mt - mb}" fill="none" stroke="#444"/>`);
+  parts.push(`<text x="${(ml + W - mr) / 2}" y="${H - 10}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  parts.push(`<text transform="translate(16 ${(mt + H - mb) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}${opts.logY ? ' (log)' : ''}</text>`);
+  if (opts.hline) {
+    const y = sy(tf(opts.hline.y));
+    parts.push(`<line x1="${ml}" y1="${y}" x2="${W - mr}" y2="${y}" stroke="#888" stroke-dasharray="2 3"/><text x="${W - mr + 4}" y="${y + 4}" fill="#666">${esc(opts.hline.label)}</text>`);
+  }
+  let legend = 0;
+  series.forEach((s) => {
+    const d = s.x.map((x, i) => [x, tf(s.y[i])] as const).filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} opacity="0.85"/>`);
+    if (!s.name) return; // unnamed series (e.g. further seeds) share the legend entry of the first
+    const k = legend++;
+    parts.push(`<line x1="${W - mr + 8}" y1="${mt + 14 + 18 * k}" x2="${W - mr + 28}" y2="${mt + 14 + 18 * k}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/><text x="${W - mr + 32}" y="${mt + 18 + 18 * k}">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
