@@ -113,7 +113,10 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
   const rddp = req.solver === 'rddp';
   const solver = new DdpSolver(
     { dynamics: built.dynamics, running: built.running, terminal: built.terminal, x0: built.x0, T: built.T, uLower: built.uLower, uUpper: built.uUpper },
-    rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0, regularization: (process.env.RREG ?? 'control') as 'control', regInit: Number(process.env.RMU ?? 1e-6), relinearizeAfterRejection: process.env.RELIN === '1', regIncrease: Number(process.env.RINC ?? 4) }) : defaultDdpOptions(),
+    // R-DDP: a rejected step is a verdict on one random estimate of the smoothed Jacobians, so
+    // the next iteration redraws the samples (new noise stream) instead of redoing the backward
+    // pass on the same estimate with a larger mu.
+    rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0, relinearizeAfterRejection: true }) : defaultDdpOptions(),
   );
   const smoothing = { ...defaultSmoothingParams(), estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio };
   const pool = sp.backend === 'workers'
@@ -121,7 +124,12 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     : null;
   const exact = pool ?? new ExactLinearization(built.sim);
   const smooth = rddp ? (pool ?? new SmoothedLinearization(built.sim, smoothing)) : null;
-  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule, reduceOnReject: process.env.RED !== '0', patience: Number(process.env.PAT ?? 2), minItersPerLevel: Number(process.env.MINIT ?? 1) }) : null;
+  // Noise kept while rejected steps are retried with fresh samples: where contacts stick the
+  // true cost is flat, and every step is rejected until a sampled direction breaks the contact
+  // cleanly; halving sigma on each rejection (the schedule's default) collapses R-DDP into
+  // plain DDP after a few tries, the failure mode the seed warns about. Sigma is still reduced
+  // after `patience` iterations without progress (here the schedule's maxItersPerLevel, 10).
+  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule, reduceOnReject: false, patience: 10 }) : null;
   const stopper = new AbortController();
   const onAbort = () => stopper.abort();
   req.signal?.addEventListener('abort', onAbort);

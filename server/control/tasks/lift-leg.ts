@@ -65,11 +65,21 @@ export const liftLeg: TaskDefinition = {
     const running = new CostSum(model)
       .add(new StateRegularization(model, { xRef: x0, weights: wState }), dt)
       .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: 0.1 }), dt);
-    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: x0, weights: wState.map((w, i) => (i >= nv ? 1 : w)) }), 1);
+    // terminal state: base pose as above, base velocity 1 (the robot must end still, not tipping
+    // or bouncing); joint velocities only 0.01: the task is a final pose, and the light leg that
+    // has just broken contact must be free to move in the first R-DDP steps (with weight 1 every
+    // step that lifts the foot ends with the leg still swinging and costs more than it gains, so
+    // the line search rejects them all); the small weight still brings the leg to rest
+    // (< ~2.5 rad/s) once the foot is lifted.
+    const wTerm = wState.map((w, i) => (i >= nv + 6 ? 0.01 : i >= nv ? 1 : w));
+    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: x0, weights: wTerm }), 1);
+    // lifted foot's height: 5000 so that a 1 cm miss (0.25) outweighs the cost of the base and
+    // posture disturbance the lift needs (about 0.1); the other feet: position at the end and
+    // along the way.
     footIds.forEach((id, k) => {
       const target = footPos[k].slice();
       if (k === lifted) target[2] = FOOT_RADIUS + height;
-      const term = new FramePosition(model, { frame: id, target, weights: k === lifted ? [100, 100, 1000] : [100, 100, 100], name: `foot:${FEET[k]}` });
+      const term = new FramePosition(model, { frame: id, target, weights: k === lifted ? [100, 100, 5000] : [100, 100, 100], name: `foot:${FEET[k]}` });
       terminal.add(term, 1);
       if (k !== lifted) running.add(new FramePosition(model, { frame: id, target: footPos[k], weights: 100, name: `stance:${FEET[k]}` }), dt);
     });
