@@ -100,8 +100,8 @@ async function main(): Promise<void> {
   ];
   writeFileSync(path.join(outDir, 'cost.svg'), linePlot(costSeries, { title: 'true cost per iteration', xLabel: 'iteration', yLabel: 'cost', logY: true }));
   const built = def.build(resolveParams(def, params));
-  if (built.trace) {
-    const tr = (r: PlanResult) => built.trace!(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]])));
+  {
+    const tr = (r: PlanResult) => built.trace(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]])));
     const t0 = tr(ddp);
     const traceSeries: Series[] = [
       { name: 'DDP', x: t0.values.map((_, i) => i * ddp.trajectory.dt), y: t0.values, color: '#d62728' },

@@ -38,6 +38,16 @@ describe('lift-leg on Solo-12 (seed Figs. 3-4)', () => {
   });
 });
 
+describe('lift-leg R-DDP', () => {
+  it('breaks the contact and lifts the foot to the target (0.5 s horizon)', async () => {
+    const r = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.5 }, solverParams: { seed: 3, iterations: 40 } });
+    expect(r.success).toBe(true);
+    expect(r.metrics.footError as number).toBeLessThan(0.01);
+    expect(r.metrics.otherFeetMaxHeight as number).toBeLessThan(0.005);
+    for (const u of r.trajectory.u) for (const x of u) expect(Math.abs(x)).toBeLessThanOrEqual(2.7 + 1e-12);
+  });
+});
+
 describe('swing-up', () => {
   it('DDP swings the double pendulum up', async () => {
     const r = await plan({ task: 'swing-up', solver: 'ddp' });

@@ -106,6 +106,15 @@ export const liftLeg: TaskDefinition = {
         };
       },
       success(m) { return (m.footError as number) < 0.01 && (m.otherFeetMaxHeight as number) < 0.005; },
+      trace(xs) {
+        const d = createData(model), id = footIds[lifted];
+        const values = xs.map((x) => {
+          forwardKinematics(model, d, x.subarray(0, model.nq));
+          updateFramePlacements(model, d);
+          return d.oMf[12 * id + 11] - FOOT_RADIUS;
+        });
+        return { label: `${FEET[lifted]} foot height`, unit: 'm', values, target: height };
+      },
     };
   },
 };

@@ -40,7 +40,7 @@ export interface BuiltTask {
   /** Task-specific measurements of a trajectory (e.g. the foot height reached). */
   metrics(xs: readonly Float64Array[], us: readonly Float64Array[]): Record<string, number | boolean | string>;
   /** The task's key quantity over time (e.g. the lifted foot's height), for plots. */
-  trace?(xs: readonly Float64Array[]): { label: string; unit: string; values: number[]; target?: number };
+  trace(xs: readonly Float64Array[]): { label: string; unit: string; values: number[]; target?: number };
   /** Whether the metrics meet the task's success criterion. */
   success(metrics: Record<string, number | boolean | string>): boolean;
   /** Parameters actually used (defaults filled in). */
