@@ -27,10 +27,17 @@
  *                   coordinates; results are mapped back to the world in f64.
  *   Both first test the hull's bounding sphere (no contact possible: nothing to do).
  * Keeping 4 of K > 4 candidates ("deepest, spread out", over the environment witness points):
- *   a = the deepest; b = the farthest from a; c = the largest triangle (a, b, c); d = the point
- *   farthest outside that triangle (none if all are inside). Emitted in hull-vertex order, so
- *   the order is stable while the contact set is (warm start). The hull vertices are float32
- *   numbers (the mesh's); all arithmetic on them is f64.
+ *   the support is the set of candidates at most SUPPORT_BAND * margin (0.1 mm at the default
+ *   1 cm margin) less deep than the deepest: a = the deepest; b = the support point farthest
+ *   from a; c = the one making the largest triangle (a, b, c); d = the one farthest outside
+ *   that triangle (none if all are inside). Slots left (a support that is a point or a line)
+ *   are filled by farthest-point sampling over all candidates (speculative contacts where the
+ *   body may tip to). The band is narrow on purpose: on a faceted round surface (Solo's
+ *   wheel-shaped foot, 626 hull vertices) a wide band is won by points far up the side and
+ *   the facet the body actually rests on is left out, so it rocks from vertex to vertex (seen
+ *   with 1 mm: |v| ~ 5e-3 for a standing Solo; with 0.1 mm: 1e-11). The choice is emitted in
+ *   hull-vertex order, so the order is stable while the contact set is (warm start). The hull
+ *   vertices are float32 numbers (the mesh's); all arithmetic on them is f64.
  *
  * Rapier's init is asynchronous: `await initMeshCollision()` once (the Rapier module is loaded
  * then, by dynamic import: code that never calls it never loads Rapier). Building a mesh shape
@@ -59,6 +66,8 @@ export const SHAPE_MESH = 4;
 /** Rapier contact not deeper than the deepest vertex contact by more than this is redundant (m). */
 export const RAPIER_DEPTH_TOL = 1e-5;
 const SAME_NORMAL_COS = 1 - 1e-4;
+/** Candidates within this fraction of the margin of the deepest one form the support. */
+export const SUPPORT_BAND = 0.01;
 
 /** The convex hull of a mesh (shared by every geometry using the same file and scale). */
 export interface ConvexHull {
@@ -207,8 +216,17 @@ const Q = new Float64Array(7);
 /** Selected candidates. */
 const SEL = new Int32Array(5);
 
-/** Signed distance of (x, y, z) (box frame) to the box of half extents he (collision.ts' rule). */
-function boxQuery(x: number, y: number, z: number, he: Float64Array): void {
+/** Box query input point (box frame). Doubles travel through scratch arrays: passed to or
+ * returned from a helper that V8 does not inline, a double is boxed (an allocation). */
+const P = new Float64Array(3);
+/** Band of the support selection (m), for selectCandidates. */
+const BAND = new Float64Array(1);
+/** Rotation (row-major) for rotToQuat. */
+const RM = new Float64Array(9);
+
+/** Signed distance of P (box frame) to the box of half extents he (collision.ts' rule). */
+function boxQuery(he: Float64Array): void {
+  const x = P[0], y = P[1], z = P[2];
   const hx = he[0], hy = he[1], hz = he[2];
   const qx = x > hx ? hx : x < -hx ? -hx : x;
   const qy = y > hy ? hy : y < -hy ? -hy : y;
@@ -259,42 +277,46 @@ function emitCand(buf: ContactBuffer, c: number, geom: number, env: number): num
  * returns how many. Slot K of `cand` may hold an extra (Rapier) entry: it is not considered.
  */
 function selectCandidates(K: number): number {
+  const band = BAND[0];
   if (K <= 4) {
     for (let i = 0; i < K; i++) SEL[i] = i;
     return K;
   }
   let a = 0;
   for (let i = 1; i < K; i++) if (cand[7 * i + 6] < cand[7 * a + 6]) a = i;
+  const dBand = cand[7 * a + 6] + band;
   const ax = cand[7 * a], ay = cand[7 * a + 1], az = cand[7 * a + 2];
-  let b = -1, best = -1;
+  let n = 0;
+  SEL[n++] = a;
+  // the support: spread over the candidates within the band
+  let b = -1, best = 1e-24;
   for (let i = 0; i < K; i++) {
+    if (!(cand[7 * i + 6] <= dBand)) continue;
     const dx = cand[7 * i] - ax, dy = cand[7 * i + 1] - ay, dz = cand[7 * i + 2] - az;
     const d2 = dx * dx + dy * dy + dz * dz;
     if (d2 > best) { best = d2; b = i; }
   }
-  const ux = cand[7 * b] - ax, uy = cand[7 * b + 1] - ay, uz = cand[7 * b + 2] - az;
-  const ul2 = ux * ux + uy * uy + uz * uz;
-  let n = 0;
-  if (!(ul2 > 1e-24)) {
-    SEL[n++] = a; // all candidates at one point
-  } else {
+  if (b >= 0) {
+    SEL[n++] = b;
+    const ux = cand[7 * b] - ax, uy = cand[7 * b + 1] - ay, uz = cand[7 * b + 2] - az;
+    const ul2 = best;
     let c = -1;
-    best = 0;
+    best = 1e-12 * ul2 * ul2;
     let tx = 0, ty = 0, tz = 0;
     for (let i = 0; i < K; i++) {
+      if (!(cand[7 * i + 6] <= dBand)) continue;
       const wx = cand[7 * i] - ax, wy = cand[7 * i + 1] - ay, wz = cand[7 * i + 2] - az;
       const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
       const a2 = cx * cx + cy * cy + cz * cz;
       if (a2 > best) { best = a2; c = i; tx = cx; ty = cy; tz = cz; }
     }
-    if (c < 0 || !(best > 1e-12 * ul2 * ul2)) {
-      SEL[n++] = a; SEL[n++] = b; // collinear
-    } else {
+    if (c >= 0) {
+      SEL[n++] = c;
       // d: farthest outside the triangle (a, b, c) whose normal is t = (b - a) x (c - a)
       let d = -1;
       let out = 1e-9 * Math.sqrt(best);
       for (let i = 0; i < K; i++) {
-        if (i === a || i === b || i === c) continue;
+        if (!(cand[7 * i + 6] <= dBand) || i === a || i === b || i === c) continue;
         const px = cand[7 * i], py = cand[7 * i + 1], pz = cand[7 * i + 2];
         let o = 0;
         for (let e = 0; e < 3; e++) {
@@ -303,14 +325,30 @@ function selectCandidates(K: number): number {
           const ex = cand[7 * v] - cand[7 * u], ey = cand[7 * v + 1] - cand[7 * u + 1], ez = cand[7 * v + 2] - cand[7 * u + 2];
           const wx = px - cand[7 * u], wy = py - cand[7 * u + 1], wz = pz - cand[7 * u + 2];
           // signed area of (u, v, p) along t: positive inside
-          const s = (ey * wz - ez * wy) * tx + (ez * wx - ex * wz) * ty + (ex * wy - ey * wx) * tz;
-          if (-s > o) o = -s;
+          const sg = (ey * wz - ez * wy) * tx + (ez * wx - ex * wz) * ty + (ex * wy - ey * wx) * tz;
+          if (-sg > o) o = -sg;
         }
         if (o > out) { out = o; d = i; }
       }
-      SEL[n++] = a; SEL[n++] = b; SEL[n++] = c;
       if (d >= 0) SEL[n++] = d;
     }
+  }
+  // free slots (a point or a line of support): farthest-point fill from every candidate
+  while (n < 4) {
+    let f = -1;
+    best = 1e-24;
+    for (let i = 0; i < K; i++) {
+      let m = Infinity;
+      for (let s = 0; s < n; s++) {
+        const j = SEL[s];
+        const dx = cand[7 * i] - cand[7 * j], dy = cand[7 * i + 1] - cand[7 * j + 1], dz = cand[7 * i + 2] - cand[7 * j + 2];
+        const d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 < m) m = d2;
+      }
+      if (m > best) { best = m; f = i; }
+    }
+    if (f < 0) break;
+    SEL[n++] = f;
   }
   // insertion sort by candidate index (hull-vertex order)
   for (let i = 1; i < n; i++) {
@@ -364,6 +402,7 @@ export function collideMeshPlane(
     candIdx[K++] = i;
   }
   if (K === 0) return 0;
+  BAND[0] = SUPPORT_BAND * margin;
   const n = selectCandidates(K);
   let added = 0;
   for (let s = 0; s < n; s++) added += emitCand(buf, SEL[s], geom, env);
@@ -406,18 +445,23 @@ export function collideMeshBox(
   const py = b01 * qx0 + b11 * qy0 + b21 * qz0;
   const pz = b02 * qx0 + b12 * qy0 + b22 * qz0;
   const C = hull.center;
-  boxQuery(
-    r00 * C[0] + r01 * C[1] + r02 * C[2] + px,
-    r10 * C[0] + r11 * C[1] + r12 * C[2] + py,
-    r20 * C[0] + r21 * C[1] + r22 * C[2] + pz,
-    he,
-  );
+  P[0] = r00 * C[0] + r01 * C[1] + r02 * C[2] + px;
+  P[1] = r10 * C[0] + r11 * C[1] + r12 * C[2] + py;
+  P[2] = r20 * C[0] + r21 * C[1] + r22 * C[2] + pz;
+  boxQuery(he);
   if (Q[6] - hull.radius >= margin) return 0;
   // vertices against the box (candidates in the BOX frame, mapped to the world when emitted)
+  const ex = he[0], ey = he[1], ez = he[2];
   let K = 0;
   for (let i = 0; i < hull.count; i++) {
     const vx = V[3 * i], vy = V[3 * i + 1], vz = V[3 * i + 2];
-    boxQuery(r00 * vx + r01 * vy + r02 * vz + px, r10 * vx + r11 * vy + r12 * vz + py, r20 * vx + r21 * vy + r22 * vz + pz, he);
+    const x = r00 * vx + r01 * vy + r02 * vz + px;
+    const y = r10 * vx + r11 * vy + r12 * vz + py;
+    const z = r20 * vx + r21 * vy + r22 * vz + pz;
+    // outside the box grown by the margin (a lower bound of the distance): no contact
+    if ((x < 0 ? -x : x) - ex >= margin || (y < 0 ? -y : y) - ey >= margin || (z < 0 ? -z : z) - ez >= margin) continue;
+    P[0] = x; P[1] = y; P[2] = z;
+    boxQuery(he);
     if (!(Q[6] < margin)) continue;
     const o = 7 * K;
     for (let k = 0; k < 7; k++) cand[o + k] = Q[k];
@@ -425,7 +469,8 @@ export function collideMeshBox(
   }
   // Rapier: the deepest point of the pair, hull pose relative to the box (box at the origin)
   POS.x = px; POS.y = py; POS.z = pz;
-  rotToQuat(r00, r01, r02, r10, r11, r12, r20, r21, r22);
+  RM[0] = r00; RM[1] = r01; RM[2] = r02; RM[3] = r10; RM[4] = r11; RM[5] = r12; RM[6] = r20; RM[7] = r21; RM[8] = r22;
+  rotToQuat();
   const rawPos = r.VectorOps.intoRaw(POS);
   const rawRot = r.RotationOps.intoRaw(ROT);
   const res = hull.raw.contactShape(rawPos, rawRot, boxRaw(r, box), ZERO_V!, IDENT_Q!, margin);
@@ -453,6 +498,7 @@ export function collideMeshBox(
       }
     }
   }
+  BAND[0] = SUPPORT_BAND * margin;
   const n = selectCandidates(K);
   // Rapier's point goes last, in slot K of the scratch
   if (RC[13] === 1) {
@@ -494,12 +540,9 @@ export function collideMeshScene(
   return added;
 }
 
-/** Unit quaternion of a rotation matrix (Shepperd), into ROT. */
-function rotToQuat(
-  m00: number, m01: number, m02: number,
-  m10: number, m11: number, m12: number,
-  m20: number, m21: number, m22: number,
-): void {
+/** Unit quaternion of the rotation matrix RM (Shepperd), into ROT. */
+function rotToQuat(): void {
+  const m00 = RM[0], m01 = RM[1], m02 = RM[2], m10 = RM[3], m11 = RM[4], m12 = RM[5], m20 = RM[6], m21 = RM[7], m22 = RM[8];
   const tr = m00 + m11 + m22;
   let x: number, y: number, z: number, w: number;
   if (tr > 0) {
