@@ -53,7 +53,7 @@ export function linePlot(series: Series[], opts: PlotOptions): string {
     parts.push(`<line x1="${sx(t)}" y1="${H - mb}" x2="${sx(t)}" y2="${mt}" stroke="#eee"/><text x="${sx(t)}" y="${H - mb + 16}" text-anchor="middle">${t}</text>`);
   }
   for (const t of ticks(y0, y1)) {
-    const label = opts.logY ? `1e${t}` : String(t);
+    const label = opts.logY ? Number((10 ** t).toPrecision(2)).toExponential(0).replace('e+0', '').replace('e+', 'e') : String(t);
     parts.push(`<line x1="${ml}" y1="${sy(t)}" x2="${W - mr}" y2="${sy(t)}" stroke="#eee"/><text x="${ml - 6}" y="${sy(t) + 4}" text-anchor="end">${label}</text>`);
   }
   parts.push(`<rect x="${ml}" y="${mt}" width="${W - ml - mr}" height="${H - mt - mb}" fill="none" stroke="#444"/>`);
@@ -61,12 +61,14 @@ export function linePlot(series: Series[], opts: PlotOptions): string {
   parts.push(`<text transform="translate(16 ${(mt + H - mb) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}${opts.logY ? ' (log)' : ''}</text>`);
   if (opts.hline) {
     const y = sy(tf(opts.hline.y));
-    parts.push(`<line x1="${ml}" y1="${y}" x2="${W - mr}" y2="${y}" stroke="#888" stroke-dasharray="2 3"/><text x="${W - mr + 4}" y="${y + 4}" fill="#666">${esc(opts.hline.label)}</text>`);
+    parts.push(`<line x1="${ml}" y1="${y}" x2="${W - mr}" y2="${y}" stroke="#888" stroke-dasharray="2 3"/><text x="${ml + 6}" y="${y - 4}" fill="#666">${esc(opts.hline.label)}</text>`);
   }
   let legend = 0;
   series.forEach((s) => {
     const d = s.x.map((x, i) => [x, tf(s.y[i])] as const).filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} opacity="0.85"/>`);
+    // a marker at each point of short series (a one-iteration run is otherwise invisible)
+    if (s.x.length <= 3) s.x.forEach((x, i) => { const y = tf(s.y[i]); if (Number.isFinite(y)) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="4" fill="${s.color}"/>`); });
     if (!s.name) return; // unnamed series (e.g. further seeds) share the legend entry of the first
     const k = legend++;
     parts.push(`<line x1="${W - mr + 8}" y1="${mt + 14 + 18 * k}" x2="${W - mr + 28}" y2="${mt + 14 + 18 * k}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/><text x="${W - mr + 32}" y="${mt + 18 + 18 * k}">${esc(s.name)}</text>`);
