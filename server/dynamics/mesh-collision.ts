@@ -136,14 +136,14 @@ function notReady(what: string): never {
 
 const hullCache = new Map<string, ConvexHull>();
 
-/** Grown at set-up so that the per-query scratch fits the largest hull. */
-let candIdx = new Int32Array(64);
-/** Per candidate: env point (3), normal (3), dist. */
+/**
+ * Per candidate (hull vertices within the margin, in hull-vertex order): env point (3), normal
+ * (3), dist. Grown at set-up so that it fits the largest hull (+ 1 slot).
+ */
 let cand = new Float64Array(7 * 64);
 
 function ensureScratch(n: number): void {
-  if (candIdx.length >= n) return;
-  candIdx = new Int32Array(n);
+  if (cand.length >= 7 * n) return;
   cand = new Float64Array(7 * n);
 }
 
@@ -399,7 +399,7 @@ export function collideMeshPlane(
     cand[o] = wx - d * nx; cand[o + 1] = wy - d * ny; cand[o + 2] = wz - d * nz;
     cand[o + 3] = nx; cand[o + 4] = ny; cand[o + 5] = nz;
     cand[o + 6] = d;
-    candIdx[K++] = i;
+    K++;
   }
   if (K === 0) return 0;
   BAND[0] = SUPPORT_BAND * margin;
@@ -465,7 +465,7 @@ export function collideMeshBox(
     if (!(Q[6] < margin)) continue;
     const o = 7 * K;
     for (let k = 0; k < 7; k++) cand[o + k] = Q[k];
-    candIdx[K++] = i;
+    K++;
   }
   // Rapier: the deepest point of the pair, hull pose relative to the box (box at the origin)
   POS.x = px; POS.y = py; POS.z = pz;
