@@ -59,7 +59,7 @@
  *   box-box        [8] approximation: the 8 robot-box corners tested exactly against the
  *                      obstacle (vertex-face contacts: a foot on a step or a table). Edge-edge
  *                      contacts and obstacle corners poking into a robot face are missed.
- *   mesh           not handled (0 contacts): approximate meshes with primitives.
+ *   mesh           not handled here: mesh-collision.ts collides meshes as convex hulls (Rapier).
  *
  * Hot path: no allocation (module-level scratch arrays, no double passed to or returned from a
  * helper: V8 would box it) and a fixed evaluation order, so results are deterministic. When the
