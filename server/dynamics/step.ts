@@ -437,10 +437,16 @@ export class Simulator {
     for (let r = 0; r < n; r++) lam[r] = same ? this.prevLambda[r] : 0;
     // With a warm start, first try the warm start's active set exactly: when it is still right
     // (the common case along a trajectory and in finite differences), the iterative solver
-    // only confirms the residual and returns without iterating.
-    if (same) this.polishSticking(nc);
-    solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, this.info.solver);
-    if (!same || this.info.solver.iterations > 0) this.polishSticking(nc);
+    // only confirms the residual and returns without iterating. When every contact sticks and
+    // the exact solve stays in the cones, it IS the NCP solution (sigma = 0 satisfies the dual
+    // cone and complementarity): no check needed.
+    const res = this.info.solver;
+    if (same && this.polishSticking(nc) === nc) {
+      res.iterations = 0; res.residual = 0; res.primal = 0; res.dual = 0; res.complementarity = 0; res.converged = true;
+    } else {
+      solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, res);
+      if (!same || res.iterations > 0) this.polishSticking(nc);
+    }
     this.applyImpulses(vOut, vo);
   }
 
@@ -453,7 +459,8 @@ export class Simulator {
    * velocity residuals of ~1e-12 that finite differences divide by their step; with the polish,
    * the null gradients of sticking contacts are null to machine precision.
    */
-  private polishSticking(nc: number): void {
+  /** Returns the number of contacts solved exactly as sticking (0 when the polish was not applied). */
+  private polishSticking(nc: number): number {
     const lam = this.lambda, mu = this.mu, S = this.stickIdx, inS = this.stickMask;
     let ns = 0;
     for (let c = 0; c < nc; c++) {
@@ -463,7 +470,7 @@ export class Simulator {
       inS[c] = stick ? 1 : 0;
       if (stick) S[ns++] = c;
     }
-    if (ns === 0) return;
+    if (ns === 0) return 0;
     const n = 3 * nc, m = 3 * ns, G = this.G, K = this.polishK, r = this.polishR;
     // the factor of G_SS depends only on the position stage and the sticking set: reuse it
     // across the many velocity/control perturbations of a linearization
@@ -494,7 +501,7 @@ export class Simulator {
       }
       const ridge = 1e-14 * tr / m;
       for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-      if (!choleskyInPlace(K, m)) return;
+      if (!choleskyInPlace(K, m)) return 0;
       this.polishVersion = this.positionVersion;
       this.polishCount = ns;
       for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];
@@ -502,9 +509,10 @@ export class Simulator {
     choleskySolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
       const o = 3 * t, lim = mu[S[t]] * r[o + 2];
-      if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return;
+      if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return 0;
     }
     for (let t = 0; t < ns; t++) for (let k = 0; k < 3; k++) lam[3 * S[t] + k] = r[3 * t + k];
+    return ns;
   }
 
   /** vOut += H^-1 Jc^T lambda (one sparse solve). */
