@@ -1,0 +1,172 @@
+/**
+ * The planning server's wire protocol, shared by the server and the web client: HTTP request
+ * bodies and WebSocket messages as zod schemas, with the TypeScript types inferred from them.
+ * Documented in docs/api.md. Bump PROTOCOL_VERSION on any incompatible change; the server sends
+ * it in `hello`, and a client message may carry `v` (must equal it when given).
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const SOLVERS = ['ddp', 'rddp'] as const;
+export const SolverSchema = z.enum(SOLVERS);
+export type Solver = z.infer<typeof SolverSchema>;
+
+const Id = z.string().min(1).max(200);
+const ParamValue = z.union([z.number(), z.string().max(200)]);
+export const ParamsSchema = z.record(z.string().max(100), ParamValue);
+
+export const SolverParamsSchema = z.strictObject({
+  iterations: z.number().int().min(1).max(1000).optional(),
+  samples: z.number().int().min(1).max(1024).optional(),
+  sigma0: z.number().positive().max(1e6).optional(),
+  estimator: z.enum(['zero', 'first']).optional(),
+  rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
+  stateNoiseRatio: z.number().min(0).max(100).optional(),
+  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+});
+
+/** POST /api/plans */
+export const PlanCreateSchema = z.strictObject({
+  robot: z.string().min(1).max(200).optional(),
+  task: z.string().min(1).max(200),
+  params: ParamsSchema.optional(),
+  solvers: z.array(SolverSchema).min(1).max(2)
+    .refine((a) => new Set(a).size === a.length, 'solvers must not repeat').optional(),
+  solverParams: SolverParamsSchema.optional(),
+  backend: z.enum(['cpu', 'workers']).optional(),
+});
+export type PlanCreate = z.infer<typeof PlanCreateSchema>;
+
+/** POST /api/plans/:id/replan */
+export const ReplanSchema = z.strictObject({ params: ParamsSchema });
+export type ReplanBody = z.infer<typeof ReplanSchema>;
+
+// ---------------------------------------------------------------- client -> server (WebSocket)
+
+const PlanSelection = z.union([z.literal('all'), z.array(Id).max(1000)]);
+const base = { v: z.literal(PROTOCOL_VERSION).optional() };
+
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('subscribe'), plans: PlanSelection, ...base }),
+  z.strictObject({ type: z.literal('unsubscribe'), plans: PlanSelection, ...base }),
+  z.strictObject({ type: z.literal('replan'), plan: Id, params: ParamsSchema, ...base }),
+  z.strictObject({ type: z.literal('cancel'), plan: Id, ...base }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+// ---------------------------------------------------------------- server -> client
+
+export const SolveStatusSchema = z.enum(['queued', 'running', 'done', 'cancelled', 'failed']);
+export type SolveStatus = z.infer<typeof SolveStatusSchema>;
+
+export const IterationRecordSchema = z.object({
+  iteration: z.number(), cost: z.number(), costBefore: z.number(),
+  expectedImprovement: z.number(), actualImprovement: z.number(), stepLength: z.number(),
+  regularization: z.number(), gradientNorm: z.number(), accepted: z.boolean(),
+  sigma: z.number(), samples: z.number(), phase: z.enum(['exact', 'smooth', 'polish']),
+  times: z.object({ linearize: z.number(), backward: z.number(), forward: z.number(), total: z.number() }),
+});
+
+export const TrajectorySchema = z.object({
+  dt: z.number(), q: z.array(z.array(z.number())), v: z.array(z.array(z.number())), u: z.array(z.array(z.number())),
+});
+export type TrajectoryMsg = z.infer<typeof TrajectorySchema>;
+
+/** The state of one solve (one solver of a plan) as the server reports it. */
+export const SolveStateSchema = z.object({
+  solver: SolverSchema,
+  status: SolveStatusSchema,
+  /** Incremented on every replan of the plan; messages of older runs are not sent. */
+  run: z.number().int(),
+  warmStart: z.boolean(),
+  iteration: z.number().int(),
+  latest: IterationRecordSchema.nullable(),
+  cost: z.number().nullable(),
+  success: z.boolean().nullable(),
+  error: z.string().nullable(),
+  recording: z.string().nullable(),
+});
+export type SolveState = z.infer<typeof SolveStateSchema>;
+
+export const PlanStateSchema = z.object({
+  id: z.string(),
+  robot: z.string(),
+  task: z.string(),
+  params: ParamsSchema,
+  status: SolveStatusSchema,
+  createdAt: z.string(),
+  solves: z.array(SolveStateSchema),
+});
+export type PlanState = z.infer<typeof PlanStateSchema>;
+
+export const PlanResultSchema = z.object({
+  solver: SolverSchema, robot: z.string(), task: z.string(), params: ParamsSchema,
+  solverParams: z.record(z.string(), z.unknown()), seed: z.number(), iterations: z.number(),
+  cost: z.number(), initialCost: z.number(), converged: z.boolean(), cancelled: z.boolean(),
+  status: z.string(), success: z.boolean(), metrics: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
+  timings: z.object({ total_s: z.number(), perIteration_ms: z.object({ linearize: z.number(), backward: z.number(), forward: z.number() }) }),
+  telemetry: z.array(IterationRecordSchema),
+  trajectory: TrajectorySchema,
+});
+
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), version: z.literal(PROTOCOL_VERSION), server: z.string(), plans: z.array(PlanStateSchema) }),
+  /** A plan's state changed (created, a solve queued/started/finished/cancelled, replanned). */
+  z.object({ type: z.literal('status'), plan: PlanStateSchema }),
+  z.object({ type: z.literal('iterate'), plan: z.string(), solver: SolverSchema, run: z.number().int(), record: IterationRecordSchema, trajectory: TrajectorySchema }),
+  z.object({ type: z.literal('final'), plan: z.string(), solver: SolverSchema, run: z.number().int(), result: PlanResultSchema }),
+  z.object({ type: z.literal('error'), message: z.string(), field: z.string().optional() }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
+export type StatusMessage = Extract<ServerMessage, { type: 'status' }>;
+export type IterateMessage = Extract<ServerMessage, { type: 'iterate' }>;
+export type FinalMessage = Extract<ServerMessage, { type: 'final' }>;
+export type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+
+// ---------------------------------------------------------------- validation helpers
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; field?: string };
+
+/** The first issue of a zod error as a message naming the field (dotted path). */
+export function describeZodError(err: z.ZodError): { message: string; field?: string } {
+  const issue = err.issues[0];
+  if (!issue) return { message: 'invalid input' };
+  let path = issue.path.map(String);
+  let msg = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys?: string[] }).keys ?? [];
+    path = [...path, keys[0] ?? ''];
+    msg = `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+  }
+  const field = path.length ? path.join('.') : undefined;
+  return { message: field ? `${field}: ${msg}` : msg, field };
+}
+
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown): Parsed<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, ...describeZodError(r.error) };
+}
+
+/** Parses a WebSocket text frame (or an already decoded value) into a typed client message. */
+export function parseClientMessage(raw: string | unknown): Parsed<ClientMessage> {
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      return { ok: false, message: `malformed JSON: ${(e as Error).message}` };
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'a message must be a JSON object with a "type"', field: 'type' };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !['subscribe', 'unsubscribe', 'replan', 'cancel'].includes(type)) {
+    return { ok: false, message: `type: must be one of subscribe, unsubscribe, replan, cancel (got ${JSON.stringify(type) ?? 'nothing'})`, field: 'type' };
+  }
+  return parseWith(ClientMessageSchema, value);
+}
