@@ -39,6 +39,7 @@
 import { BoxQP, cholesky, choleskySolve, type BoxQPOptions } from './box-qp.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
+import { gemmNN, gemmTN } from '../math/linalg.ts';
 
 export interface DdpProblem {
   dynamics: Dynamics;
@@ -483,40 +484,18 @@ export class DdpSolver {
         for (let j = 0; j < nx; j++) Qx[j] += A[ar + j] * vi;
         for (let a = 0; a < nu; a++) Qu[qo + a] += B[br + a] * vi;
       }
-      // VA = Vxx A, VB = Vxx B
+      // VA = Vxx A, VB = Vxx B; Qxx = lxx + Aᵀ VA, Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA
+      // (register-tiled products, server/math/linalg.ts)
       VA.fill(0);
       VB.fill(0);
-      for (let i = 0; i < nx; i++) {
-        const vr = i * nx;
-        for (let m = 0; m < nx; m++) {
-          const v = Vxx[vr + m];
-          if (v === 0) continue;
-          const ar = ao + m * nx, br = bo + m * nu;
-          for (let j = 0; j < nx; j++) VA[vr + j] += v * A[ar + j];
-          for (let a = 0; a < nu; a++) VB[i * nu + a] += v * B[br + a];
-        }
-      }
-      // Qxx = lxx + Aᵀ VA, Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA, accumulated row by row of
-      // A and B (outer products) so that the inner loops run over contiguous memory
+      gemmNN(Vxx, 0, A, ao, VA, 0, nx, nx, nx);
+      gemmNN(Vxx, 0, B, bo, VB, 0, nx, nx, nu);
       Qxx.set(l.lxx);
       QuuU.set(l.luu);
       Qux.set(l.lux);
-      for (let m = 0; m < nx; m++) {
-        const ar = ao + m * nx, br = bo + m * nu, vr = m * nx, vbr = m * nu;
-        for (let i = 0; i < nx; i++) {
-          const a = A[ar + i];
-          if (a === 0) continue;
-          const qr = i * nx;
-          for (let j = 0; j < nx; j++) Qxx[qr + j] += a * VA[vr + j];
-        }
-        for (let c = 0; c < nu; c++) {
-          const b = B[br + c];
-          if (b === 0) continue;
-          const qr = c * nx, ur = c * nu;
-          for (let j = 0; j < nx; j++) Qux[qr + j] += b * VA[vr + j];
-          for (let d = 0; d < nu; d++) QuuU[ur + d] += b * VB[vbr + d];
-        }
-      }
+      gemmTN(A, ao, VA, 0, Qxx, 0, nx, nx, nx);
+      gemmTN(B, bo, VA, 0, Qux, 0, nu, nx, nx);
+      gemmTN(B, bo, VB, 0, QuuU, 0, nu, nx, nu);
       // exact symmetry (the two triangles were summed in different orders)
       for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) { const x = 0.5 * (Qxx[i * nx + j] + Qxx[j * nx + i]); Qxx[i * nx + j] = x; Qxx[j * nx + i] = x; }
       for (let a = 0; a < nu; a++) for (let b = a + 1; b < nu; b++) { const x = 0.5 * (QuuU[a * nu + b] + QuuU[b * nu + a]); QuuU[a * nu + b] = x; QuuU[b * nu + a] = x; }
@@ -585,31 +564,20 @@ export class DdpSolver {
         d1 += k[ko + a] * Qu[qo + a];
         d2 += k[ko + a] * s;
       }
-      for (let a = 0; a < nu; a++) {
-        for (let j = 0; j < nx; j++) {
-          let s = 0;
-          for (let b = 0; b < nu; b++) s += QuuU[a * nu + b] * K[Ko + b * nx + j];
-          tmpUX[a * nx + j] = s;
-        }
-      }
+      tmpUX.fill(0);
+      gemmNN(QuuU, 0, K, Ko, tmpUX, 0, nu, nu, nx);
       // Vx = Qx + Kᵀ (Quu k + Qu) + Quxᵀ k
       for (let j = 0; j < nx; j++) {
         let s = Qx[j];
         for (let a = 0; a < nu; a++) s += K[Ko + a * nx + j] * (tmpU[a] + Qu[qo + a]) + Qux[a * nx + j] * k[ko + a];
         Vx[j] = s;
       }
-      // Vxx = Qxx + Kᵀ Quu K + Kᵀ Qux + Quxᵀ K (symmetric: computed on the upper triangle)
-      for (let i = 0; i < nx; i++) {
-        for (let j = i; j < nx; j++) {
-          let s = Qxx[i * nx + j];
-          for (let a = 0; a < nu; a++) {
-            const Kai = K[Ko + a * nx + i], Kaj = K[Ko + a * nx + j];
-            s += Kai * (tmpUX[a * nx + j] + Qux[a * nx + j]) + Qux[a * nx + i] * Kaj;
-          }
-          Vxx[i * nx + j] = s;
-          Vxx[j * nx + i] = s;
-        }
-      }
+      // Vxx = Qxx + Kᵀ (Quu K + Qux) + Quxᵀ K, then exact symmetry
+      for (let i = 0; i < nu * nx; i++) tmpUX[i] += Qux[i];
+      Vxx.set(Qxx);
+      gemmTN(K, Ko, tmpUX, 0, Vxx, 0, nx, nu, nx);
+      gemmTN(Qux, 0, K, Ko, Vxx, 0, nx, nu, nx);
+      for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) { const x = 0.5 * (Vxx[i * nx + j] + Vxx[j * nx + i]); Vxx[i * nx + j] = x; Vxx[j * nx + i] = x; }
     }
     this.d1 = d1;
     this.d2 = d2;

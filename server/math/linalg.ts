@@ -41,3 +41,49 @@ export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array
     b[bo + i] = s / L[lo + i * n + i];
   }
 }
+
+/**
+ * C += A B with A (n x k) at A[ao..], B (k x m) at B[bo..], C (n x m) at C[co..], all
+ * row-major and dense. Four columns of C are accumulated in registers over k (register
+ * tiling): far fewer loads and stores than the textbook triple loop.
+ */
+export function gemmNN(A: Float64Array, ao: number, B: Float64Array, bo: number, C: Float64Array, co: number, n: number, k: number, m: number): void {
+  const m4 = m - (m % 4);
+  for (let i = 0; i < n; i++) {
+    const ar = ao + i * k, cr = co + i * m;
+    for (let j = 0; j < m4; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const a = A[ar + p], br = bo + p * m + j;
+        s0 += a * B[br]; s1 += a * B[br + 1]; s2 += a * B[br + 2]; s3 += a * B[br + 3];
+      }
+      C[cr + j] += s0; C[cr + j + 1] += s1; C[cr + j + 2] += s2; C[cr + j + 3] += s3;
+    }
+    for (let j = m4; j < m; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += A[ar + p] * B[bo + p * m + j];
+      C[cr + j] += s;
+    }
+  }
+}
+
+/** C += Aᵀ B with A (k x n) at A[ao..], B (k x m) at B[bo..], C (n x m) at C[co..], row-major. */
+export function gemmTN(A: Float64Array, ao: number, B: Float64Array, bo: number, C: Float64Array, co: number, n: number, k: number, m: number): void {
+  const m4 = m - (m % 4);
+  for (let i = 0; i < n; i++) {
+    const cr = co + i * m;
+    for (let j = 0; j < m4; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const a = A[ao + p * n + i], br = bo + p * m + j;
+        s0 += a * B[br]; s1 += a * B[br + 1]; s2 += a * B[br + 2]; s3 += a * B[br + 3];
+      }
+      C[cr + j] += s0; C[cr + j + 1] += s1; C[cr + j + 2] += s2; C[cr + j + 3] += s3;
+    }
+    for (let j = m4; j < m; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += A[ao + p * n + i] * B[bo + p * m + j];
+      C[cr + j] += s;
+    }
+  }
+}

@@ -41,3 +41,23 @@ describe('sparse LTDL factorization of M', () => {
     expect(maxAbsDiff(b, x)).toBeLessThan(1e-10);
   });
 });
+
+describe('register-tiled products', () => {
+  it('gemmNN and gemmTN add the same as the textbook triple loops', async () => {
+    const { gemmNN, gemmTN } = await import('../../server/math/linalg.ts');
+    const rng = mulberry32(8);
+    for (const [n, k, m] of [[5, 7, 9], [36, 36, 36], [12, 36, 12], [3, 2, 1]]) {
+      const A = randomVector(n * k, rng), B = randomVector(k * m, rng), At = randomVector(k * n, rng);
+      const C0 = randomVector(n * m, rng);
+      const C = C0.slice(), D = C0.slice();
+      gemmNN(A, 0, B, 0, C, 0, n, k, m);
+      gemmTN(At, 0, B, 0, D, 0, n, k, m);
+      for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
+        let s = 0, t = 0;
+        for (let p = 0; p < k; p++) { s += A[i * k + p] * B[p * m + j]; t += At[p * n + i] * B[p * m + j]; }
+        expect(C[i * m + j]).toBeCloseTo(C0[i * m + j] + s, 10);
+        expect(D[i * m + j]).toBeCloseTo(C0[i * m + j] + t, 10);
+      }
+    }
+  });
+});
