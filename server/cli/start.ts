@@ -1,19 +1,67 @@
 /**
- * npm start: the main job. The planning server and web client are not built yet (see the
- * issues); until they are, this says what the project offers today and exits.
+ * npm start: the planning server (HTTP API + WebSocket, docs/api.md) on http://127.0.0.1:8080.
+ *
+ *   npm start [-- --port N] [--host H] [--robots DIR]... [--data DIR] [--concurrency N]
+ *
+ * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
+ * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
  */
-import { listRobots } from '../model/robots.ts';
+import path from 'node:path';
+import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
 
-process.stdout.write(`rsddp ${process.env.npm_package_version ?? ''}
+const HELP = `npm start [-- options]: the rsddp planning server
 
-The planning server (http://127.0.0.1:8080) is not part of this build yet.
-Available now:
-  npm run inspect -- <robot|urdf> [--json]     model summary
-  npm run dynamics -- <robot|urdf> < in.jsonl  ABA / CRBA / RNEA on JSON lines
-  npm run simulate -- --robot solo12            contact simulation (drop test, PD hold) to JSON
-  npm run plan -- --task cube-lift --solver rddp   DDP / R-DDP planning, headless
-  npm run bench [-- --json]                     algorithm timings with a MuJoCo peer
-  npm test                                      all tests
+  --port N          port (default: PORT or 8080; 0 = any free port)
+  --host H          interface (default: HOST or 127.0.0.1)
+  --robots DIR      extra folder of URDF robots (repeatable), e.g. ../shared/robots/example-robot-data
+  --data DIR        recordings folder (default: ${path.relative(process.cwd(), DEFAULT_DATA_DIR) || DEFAULT_DATA_DIR})
+  --concurrency N   solves running at once (default 2)
+  --help            this text
+`;
 
-Robots in robots/: ${listRobots().join(', ')}
-`);
+function parseArgs(argv: string[]) {
+  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--help' || a === '-h') { process.stdout.write(HELP); process.exit(0); }
+    else if (a === '--port') out.port = Number(val());
+    else if (a === '--host') out.host = val();
+    else if (a === '--robots') out.robots.push(val());
+    else if (a === '--data') out.data = path.resolve(val());
+    else if (a === '--concurrency') out.concurrency = Number(val());
+    else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
+  if (!Number.isInteger(out.concurrency) || out.concurrency < 1) throw new Error(`invalid concurrency ${out.concurrency}`);
+  return out;
+}
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`start: ${(e as Error).message}\n`);
+  process.exit(2);
+}
+
+try {
+  const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency });
+  process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) { process.stderr.write(`${sig} again: exiting now\n`); process.exit(1); }
+    stopping = true;
+    process.stderr.write(`${sig}: cancelling solves, finishing recordings...\n`);
+    server.close().then(() => process.exit(0), (e) => { process.stderr.write(`shutdown: ${(e as Error).message}\n`); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (e) {
+  process.stderr.write(`start: ${(e as Error).message}\n`);
+  process.exit(1);
+}

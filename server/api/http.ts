@@ -1,0 +1,217 @@
+/**
+ * The HTTP API (node:http, no framework): a small router over the PlanManager, the robot
+ * registry and the recording store. Every handler is wrapped: a thrown ApiError becomes its
+ * status with `{error, field?}`, anything else a 500, and the server keeps running.
+ * Endpoints are documented in docs/api.md.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { defaultSolverParams } from '../control/planner.ts';
+import { TASKS } from '../control/tasks/index.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
+import { ApiError, type Logger, type PlanManager } from './sessions.ts';
+import type { RobotRegistry } from './robots.ts';
+import { isRecordingId, PROJECT_VERSION, type RecordingStore } from '../store/recordings.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpContext {
+  plans: PlanManager;
+  robots: RobotRegistry;
+  recordings: RecordingStore;
+  log: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+interface Route { pattern: RegExp; methods: Record<string, Handler> }
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Reads a JSON body of at most MAX_BODY_BYTES (413 beyond; 400 naming `body` when malformed). */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw new ApiError(413, `body: larger than ${MAX_BODY_BYTES} bytes`, 'body');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new ApiError(413, `body: larger than ${MAX_BODY_BYTES} bytes`, 'body');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new ApiError(400, 'body: a JSON object is required', 'body');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(400, `body: malformed JSON (${(e as Error).message})`, 'body');
+  }
+}
+
+const INDEX_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rsddp planning server</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em}code{background:#f2f2f2;padding:0 .2em}</style></head>
+<body><h1>rsddp planning server</h1>
+<p>The web client (issue 7) is not built yet. This server offers the planning API it will use;
+see <code>docs/api.md</code> in the project for the full reference.</p>
+<ul>
+<li><a href="/healthz"><code>GET /healthz</code></a></li>
+<li><a href="/api/robots"><code>GET /api/robots</code></a>, <code>GET /api/robots/:id</code></li>
+<li><a href="/api/tasks"><code>GET /api/tasks</code></a></li>
+<li><code>POST /api/plans</code> <code>{robot, task, params, solvers: ["ddp","rddp"]}</code> &rarr; 202 <code>{id}</code>;
+<a href="/api/plans"><code>GET /api/plans</code></a>, <code>GET /api/plans/:id</code>, <code>POST /api/plans/:id/replan</code>, <code>DELETE /api/plans/:id</code></li>
+<li><a href="/api/recordings"><code>GET /api/recordings</code></a>, <code>GET /api/recordings/:id</code>, <code>GET /api/recordings/:id/file</code> (MCAP), <code>DELETE /api/recordings/:id</code></li>
+<li>WebSocket <code>/ws</code> (protocol version ${PROTOCOL_VERSION}): subscribe, unsubscribe, replan, cancel; hello, status, iterate, final, error</li>
+</ul></body></html>
+`;
+
+export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const { plans, robots, recordings, log } = ctx;
+
+  const routes: Route[] = [
+    { pattern: /^\/$/, methods: { GET: (_q, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(INDEX_HTML); } } },
+    { pattern: /^\/healthz$/, methods: { GET: (_q, res) => sendJson(res, 200, { ok: true, version: PROJECT_VERSION, protocol: PROTOCOL_VERSION, uptime_s: process.uptime() }) } },
+    { pattern: /^\/api\/robots$/, methods: { GET: (_q, res) => sendJson(res, 200, { robots: robots.list() }) } },
+    {
+      pattern: /^\/api\/robots\/([^/]+)$/,
+      methods: {
+        GET: (_q, res, [id]) => {
+          if (!robots.has(id)) throw new ApiError(404, `robot: unknown robot '${id}'`, 'robot');
+          let summary;
+          try { summary = robots.summary(id); } catch (e) { throw new ApiError(500, `robot '${id}' cannot be loaded: ${(e as Error).message}`); }
+          sendJson(res, 200, summary);
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/robots\/([^/]+)\/meshes\/(\d+)(\.[A-Za-z0-9]+)?$/,
+      methods: {
+        GET: async (_q, res, [id, index]) => {
+          const file = robots.has(id) ? robots.meshPath(id, Number(index)) : null;
+          if (!file) throw new ApiError(404, `mesh ${index} of robot '${id}' not found`);
+          const st = await stat(file);
+          const ext = path.extname(file).toLowerCase();
+          const type = ext === '.stl' ? 'model/stl' : ext === '.obj' ? 'model/obj' : ext === '.dae' ? 'model/vnd.collada+xml' : 'application/octet-stream';
+          res.writeHead(200, { 'content-type': type, 'content-length': st.size });
+          createReadStream(file).pipe(res);
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/tasks$/,
+      methods: {
+        GET: (_q, res) => sendJson(res, 200, {
+          tasks: TASKS.map((t) => ({
+            name: t.name, title: t.title, description: t.description, robot: t.robot, params: t.params,
+            defaults: Object.fromEntries(t.params.map((p) => [p.name, p.default])),
+            solverDefaults: defaultSolverParams(t.solverDefaults ?? {}),
+          })),
+          solvers: ['ddp', 'rddp'],
+        }),
+      },
+    },
+    {
+      pattern: /^\/api\/plans$/,
+      methods: {
+        GET: (_q, res) => sendJson(res, 200, { plans: plans.list(), concurrency: plans.concurrency }),
+        POST: async (req, res) => {
+          const id = plans.create(await readJson(req));
+          res.setHeader('location', `/api/plans/${id}`);
+          sendJson(res, 202, { id, plan: plans.state(id) });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/plans\/([^/]+)$/,
+      methods: {
+        GET: (_q, res, [id]) => sendJson(res, 200, plans.state(id)),
+        DELETE: (_q, res, [id]) => sendJson(res, 202, plans.cancel(id)),
+      },
+    },
+    {
+      pattern: /^\/api\/plans\/([^/]+)\/replan$/,
+      methods: {
+        POST: async (req, res, [id]) => {
+          if (!plans.has(id)) { req.resume(); throw new ApiError(404, `plan: unknown plan '${id}'`, 'plan'); }
+          sendJson(res, 202, plans.replan(id, await readJson(req)));
+        },
+      },
+    },
+    { pattern: /^\/api\/recordings$/, methods: { GET: async (_q, res) => sendJson(res, 200, await recordings.list()) } },
+    {
+      pattern: /^\/api\/recordings\/([^/]+)$/,
+      methods: {
+        GET: async (_q, res, [id]) => {
+          if (!(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
+          try { sendJson(res, 200, await recordings.read(id)); } catch (e) { throw new ApiError(500, `recording '${id}' cannot be read: ${(e as Error).message}`); }
+        },
+        DELETE: async (_q, res, [id]) => {
+          if (!(await recordings.delete(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
+          sendJson(res, 200, { deleted: id });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/recordings\/([^/]+)\/file$/,
+      methods: {
+        GET: async (_q, res, [id]) => {
+          if (!isRecordingId(id) || !(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
+          const file = recordings.filePath(id);
+          const st = await stat(file);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': st.size, 'content-disposition': `attachment; filename="${id}.mcap"` });
+          await new Promise<void>((resolve, reject) => {
+            const s = createReadStream(file);
+            s.on('error', reject);
+            res.on('close', resolve);
+            s.pipe(res);
+          });
+        },
+      },
+    },
+  ];
+
+  return (req, res) => {
+    const t0 = performance.now();
+    let url: URL;
+    try { url = new URL(req.url ?? '/', 'http://localhost'); } catch { url = new URL('http://localhost/'); }
+    res.on('finish', () => {
+      log.info({ event: 'http', method: req.method, path: url.pathname, status: res.statusCode, ms: +(performance.now() - t0).toFixed(2) }, 'request');
+    });
+    const fail = (e: unknown) => {
+      const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
+      if (err.status >= 500) log.error({ event: 'http.error', path: url.pathname, err: (e as Error)?.stack ?? String(e) }, 'handler failed');
+      if (res.headersSent) { res.destroy(); return; }
+      if (err.status === 413) res.setHeader('connection', 'close');
+      sendJson(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) });
+    };
+    try {
+      let pathname: string;
+      try { pathname = decodeURIComponent(url.pathname); } catch { throw new ApiError(400, 'path: malformed URL encoding', 'path'); }
+      if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
+      const route = routes.find((r) => r.pattern.test(pathname));
+      if (!route) { req.resume(); throw new ApiError(404, `no such endpoint: ${pathname}`); }
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      const handler = route.methods[method];
+      if (!handler) {
+        req.resume();
+        res.setHeader('allow', Object.keys(route.methods).join(', '));
+        throw new ApiError(405, `method ${req.method} not allowed on ${pathname} (allowed: ${Object.keys(route.methods).join(', ')})`);
+      }
+      const params = route.pattern.exec(pathname)!.slice(1);
+      Promise.resolve().then(() => handler(req, res, params)).catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}

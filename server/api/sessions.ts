@@ -1,0 +1,395 @@
+/**
+ * Planning sessions: the PlanManager owns every plan the server runs.
+ *
+ * One plan = one request (robot, task, params) solved by one or more solvers ('ddp', 'rddp'),
+ * each solver a *solve* of the same problem, run side by side. Solves run up to a concurrency
+ * limit (default 2); the others wait in a FIFO queue. A solve is cancelled through its
+ * AbortController: the solver checks the signal between iterations, and every iteration yields
+ * to the event loop, so a cancel is honoured within one iteration. A replan cancels the running
+ * solves and restarts each from its latest controls (warm start) with the new parameters, or
+ * cold when the new horizon / dt change the number of controls.
+ *
+ * The manager emits ServerMessages ('message' event): `status` on every change of a plan's
+ * state, `iterate` (throttled to at most 20 per second per solve, the latest always delivered)
+ * and `final`. It keeps the latest telemetry and trajectory of every solve, for late joiners.
+ * Every finished or cancelled run is recorded (RecordingStore).
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { plan as runPlan, type IterationRecord, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
+import {
+  PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
+  type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus,
+} from '../../shared/protocol.ts';
+import type { RecordingStore } from '../store/recordings.ts';
+
+/** An error with the HTTP status it maps to and the request field it concerns. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly field?: string) { super(message); }
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+const silent: Logger = { info() {}, warn() {}, error() {} };
+
+export interface PlanManagerOptions {
+  /** Solves running at once (default 2). */
+  concurrency?: number;
+  /** Minimum interval between two iterate messages of one solve (default 50 ms: 20 per second). */
+  iterateIntervalMs?: number;
+  recordings?: RecordingStore | null;
+  log?: Logger;
+  /** Plans kept in memory (finished ones beyond it are forgotten, oldest first; default 200). */
+  maxPlans?: number;
+  /** Robot names known to the server (to tell an unknown robot from a wrong one). */
+  knownRobots?: () => string[];
+}
+
+interface Solve {
+  solver: Solver;
+  status: SolveStatus;
+  run: number;
+  warmStart: boolean;
+  latest: IterationRecord | null;
+  trajectory: Trajectory | null;
+  result: PlanResult | null;
+  error: string | null;
+  recording: string | null;
+  abort: AbortController | null;
+  /** Throttling of iterate messages. */
+  lastSent: number;
+  pending: IterateMessage | null;
+  timer: NodeJS.Timeout | null;
+  lastIterate: IterateMessage | null;
+  lastFinal: FinalMessage | null;
+}
+
+interface Plan {
+  id: string;
+  def: TaskDefinition;
+  robot: string;
+  params: TaskParams;
+  solverParams: Partial<SolverParams>;
+  createdAt: Date;
+  solves: Solve[];
+}
+
+interface QueueItem { plan: Plan; solve: Solve; run: number; warm: number[][] | null }
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Maps a TaskParamError message to the parameter it names. */
+function paramField(e: Error): string | undefined {
+  const m = /parameter '([^']+)'/.exec(e.message);
+  return m ? `params.${m[1]}` : 'params';
+}
+
+export class PlanManager extends EventEmitter {
+  readonly concurrency: number;
+  #interval: number;
+  #plans = new Map<string, Plan>();
+  #queue: QueueItem[] = [];
+  #running = 0;
+  #inflight = new Set<Promise<void>>();
+  #recordings: RecordingStore | null;
+  #log: Logger;
+  #maxPlans: number;
+  #knownRobots: () => string[];
+  #closed = false;
+
+  constructor(opts: PlanManagerOptions = {}) {
+    super();
+    this.setMaxListeners(0);
+    this.concurrency = Math.max(1, opts.concurrency ?? 2);
+    this.#interval = opts.iterateIntervalMs ?? 50;
+    this.#recordings = opts.recordings ?? null;
+    this.#log = opts.log ?? silent;
+    this.#maxPlans = opts.maxPlans ?? 200;
+    this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
+  }
+
+  /** Validates a plan request (throws ApiError naming the field) and queues its solves. */
+  create(body: unknown): string {
+    if (this.#closed) throw new ApiError(503, 'the server is shutting down');
+    const parsed = parseWith(PlanCreateSchema, body);
+    if (!parsed.ok) throw new ApiError(400, parsed.message, parsed.field);
+    const req: PlanCreate = parsed.value;
+    const def = TASKS.find((t) => t.name === req.task);
+    if (!def) throw new ApiError(404, `task: unknown task '${req.task}' (known: ${TASKS.map((t) => t.name).join(', ')})`, 'task');
+    if (req.robot !== undefined && req.robot !== def.robot) {
+      if (!this.#knownRobots().includes(req.robot)) throw new ApiError(404, `robot: unknown robot '${req.robot}'`, 'robot');
+      throw new ApiError(400, `robot: task '${def.name}' plans for robot '${def.robot}', not '${req.robot}'`, 'robot');
+    }
+    let params: TaskParams;
+    try {
+      params = resolveParams(def, req.params ?? {});
+    } catch (e) {
+      if (e instanceof TaskParamError) throw new ApiError(400, `${paramField(e)}: ${e.message}`, paramField(e));
+      throw e;
+    }
+    const solverParams: Partial<SolverParams> = { ...req.solverParams, ...(req.backend ? { backend: req.backend } : {}) };
+    const id = `p${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    const solvers = req.solvers ?? [...SOLVERS];
+    const plan: Plan = {
+      id, def, robot: def.robot, params, solverParams, createdAt: new Date(),
+      solves: solvers.map((solver) => this.#newSolve(solver)),
+    };
+    this.#plans.set(id, plan);
+    this.#evict();
+    this.#log.info({ event: 'plan.created', plan: id, task: def.name, params, solvers }, 'plan created');
+    for (const s of plan.solves) this.#queue.push({ plan, solve: s, run: s.run, warm: null });
+    this.#emitStatus(plan);
+    this.#pump();
+    return id;
+  }
+
+  #newSolve(solver: Solver): Solve {
+    return {
+      solver, status: 'queued', run: 0, warmStart: false, latest: null, trajectory: null, result: null, error: null, recording: null,
+      abort: null, lastSent: 0, pending: null, timer: null, lastIterate: null, lastFinal: null,
+    };
+  }
+
+  has(id: string): boolean { return this.#plans.has(id); }
+
+  #get(id: string): Plan {
+    const p = this.#plans.get(id);
+    if (!p) throw new ApiError(404, `plan: unknown plan '${id}'`, 'plan');
+    return p;
+  }
+
+  state(id: string): PlanState { return this.#state(this.#get(id)); }
+
+  list(): PlanState[] { return [...this.#plans.values()].map((p) => this.#state(p)); }
+
+  #state(p: Plan): PlanState {
+    const st = p.solves.map((s) => s.status);
+    const status: SolveStatus = st.includes('running') ? 'running' : st.includes('queued') ? 'queued'
+      : st.includes('failed') ? 'failed' : st.every((x) => x === 'cancelled') ? 'cancelled' : st.includes('cancelled') ? 'cancelled' : 'done';
+    return {
+      id: p.id, robot: p.robot, task: p.def.name, params: p.params, status, createdAt: p.createdAt.toISOString(),
+      solves: p.solves.map((s) => ({
+        solver: s.solver, status: s.status, run: s.run, warmStart: s.warmStart, iteration: s.latest ? s.latest.iteration : 0,
+        latest: s.latest, cost: s.result ? s.result.cost : s.latest ? s.latest.cost : null,
+        success: s.result ? s.result.success : null, error: s.error, recording: s.recording,
+      })),
+    };
+  }
+
+  /** The messages that bring a late joiner up to date on a plan: status, latest iterate, finals. */
+  snapshot(id: string): ServerMessage[] {
+    const p = this.#plans.get(id);
+    if (!p) return [];
+    const out: ServerMessage[] = [{ type: 'status', plan: this.#state(p) }];
+    for (const s of p.solves) {
+      if (s.lastIterate && s.lastIterate.run === s.run) out.push(s.lastIterate);
+      if (s.lastFinal && s.lastFinal.run === s.run) out.push(s.lastFinal);
+    }
+    return out;
+  }
+
+  /** Cancels every queued or running solve of a plan. */
+  cancel(id: string): PlanState {
+    const p = this.#get(id);
+    let changed = false;
+    for (const s of p.solves) {
+      if (s.status === 'queued') {
+        this.#queue = this.#queue.filter((q) => q.solve !== s);
+        s.status = 'cancelled';
+        changed = true;
+      } else if (s.status === 'running') {
+        s.abort?.abort();
+      }
+    }
+    this.#log.info({ event: 'plan.cancel', plan: id }, 'plan cancel requested');
+    if (changed) this.#emitStatus(p);
+    return this.#state(p);
+  }
+
+  /**
+   * New parameters (merged over the plan's) for every solve: running ones are cancelled, and
+   * each restarts from its latest controls (warm) or from the task's initial guess (cold) when
+   * the number of controls changes.
+   */
+  replan(id: string, body: unknown): PlanState {
+    if (this.#closed) throw new ApiError(503, 'the server is shutting down');
+    const p = this.#get(id);
+    const parsed = parseWith(ReplanSchema, body);
+    if (!parsed.ok) throw new ApiError(400, parsed.message, parsed.field);
+    let params: TaskParams;
+    try {
+      params = resolveParams(p.def, { ...p.params, ...parsed.value.params });
+    } catch (e) {
+      if (e instanceof TaskParamError) throw new ApiError(400, `${paramField(e)}: ${e.message}`, paramField(e));
+      throw e;
+    }
+    p.params = params;
+    const front: QueueItem[] = [];
+    for (const s of p.solves) {
+      const warm = s.trajectory ? s.trajectory.u.map((u) => [...u]) : null;
+      this.#queue = this.#queue.filter((q) => q.solve !== s);
+      s.abort?.abort();
+      this.#flushTimer(s, false);
+      s.run += 1;
+      s.status = 'queued';
+      s.latest = null;
+      s.result = null;
+      s.error = null;
+      s.recording = null;
+      s.warmStart = warm !== null;
+      front.push({ plan: p, solve: s, run: s.run, warm });
+    }
+    // replans go first: the operator is waiting on them
+    this.#queue.unshift(...front);
+    this.#log.info({ event: 'plan.replan', plan: id, params }, 'plan replanned');
+    this.#emitStatus(p);
+    this.#pump();
+    return this.#state(p);
+  }
+
+  #emit(msg: ServerMessage): void {
+    this.emit('message', msg);
+  }
+
+  #emitStatus(p: Plan): void {
+    this.#emit({ type: 'status', plan: this.#state(p) });
+  }
+
+  #evict(): void {
+    if (this.#plans.size <= this.#maxPlans) return;
+    for (const [id, p] of this.#plans) {
+      if (this.#plans.size <= this.#maxPlans) break;
+      if (p.solves.every((s) => s.status !== 'queued' && s.status !== 'running')) this.#plans.delete(id);
+    }
+  }
+
+  #pump(): void {
+    while (this.#running < this.concurrency && this.#queue.length > 0) {
+      const item = this.#queue.shift()!;
+      if (item.run !== item.solve.run) continue;
+      this.#running++;
+      const pr = this.#runSolve(item).finally(() => {
+        this.#running--;
+        this.#inflight.delete(pr);
+        this.#pump();
+      });
+      this.#inflight.add(pr);
+    }
+  }
+
+  #sendIterate(s: Solve, msg: IterateMessage): void {
+    s.lastSent = Date.now();
+    s.pending = null;
+    this.#emit(msg);
+  }
+
+  #flushTimer(s: Solve, send: boolean): void {
+    if (s.timer) { clearTimeout(s.timer); s.timer = null; }
+    if (send && s.pending) this.#sendIterate(s, s.pending);
+    s.pending = null;
+  }
+
+  async #runSolve(item: QueueItem): Promise<void> {
+    const { plan: p, solve: s, run } = item;
+    const current = () => s.run === run;
+    const ac = new AbortController();
+    s.abort = ac;
+    // start on a later turn of the event loop: the request that queued the solve is answered first
+    await yieldToLoop();
+    s.status = 'running';
+    const startedAt = new Date();
+    this.#log.info({ event: 'solve.start', plan: p.id, solver: s.solver, run, warmStart: item.warm !== null }, 'solve started');
+    this.#emitStatus(p);
+    const onIterate = async (rec: IterationRecord, traj: () => Trajectory) => {
+      if (current()) {
+        const trajectory = traj();
+        s.latest = rec;
+        s.trajectory = trajectory;
+        const msg: IterateMessage = { type: 'iterate', plan: p.id, solver: s.solver, run, record: rec, trajectory };
+        s.lastIterate = msg;
+        const wait = s.lastSent + this.#interval - Date.now();
+        if (wait <= 0 && !s.timer) this.#sendIterate(s, msg);
+        else {
+          s.pending = msg;
+          if (!s.timer) {
+            s.timer = setTimeout(() => { s.timer = null; if (s.pending && current()) this.#sendIterate(s, s.pending); }, Math.max(0, wait));
+          }
+        }
+      }
+      // let the event loop deliver messages and cancels between iterations
+      await yieldToLoop();
+    };
+    let result: PlanResult | null = null;
+    let error: Error | null = null;
+    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams: p.solverParams, signal: ac.signal, onIterate };
+    try {
+      try {
+        result = await runPlan({ ...args, warmStart: item.warm ?? undefined });
+      } catch (e) {
+        if (item.warm && /warm start must have/.test((e as Error).message)) {
+          // horizon / dt changed the number of controls: restart cold
+          if (current()) { s.warmStart = false; this.#emitStatus(p); }
+          result = await runPlan(args);
+        } else throw e;
+      }
+    } catch (e) {
+      error = e as Error;
+    }
+    const finishedAt = new Date();
+    if (s.abort === ac) s.abort = null;
+    if (error || !result) {
+      this.#log.error({ event: 'solve.failed', plan: p.id, solver: s.solver, run, err: error?.message }, 'solve failed');
+      if (current()) {
+        this.#flushTimer(s, true);
+        s.status = 'failed';
+        s.error = error?.message ?? 'no result';
+        this.#emitStatus(p);
+      }
+      return;
+    }
+    const status: SolveStatus = result.cancelled ? 'cancelled' : 'done';
+    this.#log.info({ event: 'solve.end', plan: p.id, solver: s.solver, run, status, iterations: result.iterations, cost: result.cost, total_s: result.timings.total_s }, 'solve finished');
+    if (current()) {
+      this.#flushTimer(s, true);
+      s.result = result;
+      s.trajectory = result.trajectory;
+      s.status = status;
+      const fin: FinalMessage = { type: 'final', plan: p.id, solver: s.solver, run, result: { ...result, solverParams: { ...result.solverParams } } };
+      s.lastFinal = fin;
+      this.#emit(fin);
+    }
+    if (this.#recordings && result.iterations > 0) {
+      try {
+        const info = await this.#recordings.save({ plan: p.id, run, warmStart: item.warm !== null, startedAt, finishedAt, result });
+        this.#log.info({ event: 'recording.saved', plan: p.id, solver: s.solver, run, recording: info.id, size: info.size }, 'recording saved');
+        if (current()) s.recording = info.id;
+      } catch (e) {
+        this.#log.error({ event: 'recording.failed', plan: p.id, solver: s.solver, err: (e as Error).message }, 'recording failed');
+      }
+    }
+    if (current()) this.#emitStatus(p);
+  }
+
+  /** Resolves when no solve is running or queued (tests). */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0 || this.#queue.length > 0) await Promise.all([...this.#inflight]);
+  }
+
+  /** Cancels everything and waits for the running solves to stop and their recordings to be written. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const p of this.#plans.values()) {
+      for (const s of p.solves) {
+        if (s.status === 'queued') s.status = 'cancelled';
+        s.abort?.abort();
+        this.#flushTimer(s, false);
+      }
+    }
+    this.#queue = [];
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Recordings: every finished or cancelled solve saved as one MCAP file (@mcap/core).
+ *
+ * File layout (one file per solve run, `<dataDir>/<id>.mcap`):
+ * - a Metadata record `rsddp` (robot, task, params, solver, seed, solver params, project version,
+ *   timings, status, plan id, run) — all values JSON-encoded strings;
+ * - `/telemetry`: one JSON message per iteration (IterationRecord), log time = start + the
+ *   cumulative iteration times;
+ * - `/trajectory`: the final trajectory (JSON: dt, q, v, u);
+ * - `/tf`: Foxglove's well-known `foxglove.FrameTransform` (JSON encoding), one transform per
+ *   body per knot (parent body or `world` → body), log time = start + k dt, so the file opens
+ *   in Foxglove's 3D panel.
+ *
+ * Written to `.<id>.mcap.tmp` and renamed, so a crash never leaves a half file listed. Files
+ * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
+ * a restarted server lists what is there.
+ */
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
+import type { IterationRecord, PlanResult, Trajectory } from '../control/planner.ts';
+import { loadRobot } from '../model/robots.ts';
+import { createData } from '../dynamics/data.ts';
+import { forwardKinematics } from '../dynamics/kinematics.ts';
+import type { Model } from '../model/model.ts';
+
+export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PROJECT_VERSION: string = (() => {
+  try { return JSON.parse(readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')).version as string; } catch { return 'unknown'; }
+})();
+
+export interface RecordingMeta {
+  id: string;
+  plan: string;
+  run: number;
+  robot: string;
+  task: string;
+  params: Record<string, number | string>;
+  solver: string;
+  seed: number;
+  solverParams: Record<string, unknown>;
+  projectVersion: string;
+  status: string;
+  cancelled: boolean;
+  success: boolean;
+  iterations: number;
+  cost: number;
+  warmStart: boolean;
+  startedAt: string;
+  finishedAt: string;
+  timings: PlanResult['timings'];
+  metrics: PlanResult['metrics'];
+}
+
+export interface RecordingInfo extends RecordingMeta {
+  file: string;
+  size: number;
+}
+
+export interface RecordingContent {
+  metadata: RecordingMeta;
+  telemetry: IterationRecord[];
+  trajectory: Trajectory | null;
+}
+
+export interface SaveInput {
+  plan: string;
+  run: number;
+  warmStart: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  result: PlanResult;
+}
+
+const FRAME_TRANSFORM_SCHEMA = {
+  title: 'foxglove.FrameTransform',
+  description: 'A transform between two reference frames in 3D space',
+  type: 'object',
+  properties: {
+    timestamp: { type: 'object', title: 'time', properties: { sec: { type: 'integer', minimum: 0 }, nsec: { type: 'integer', minimum: 0, maximum: 999999999 } } },
+    parent_frame_id: { type: 'string' },
+    child_frame_id: { type: 'string' },
+    translation: { type: 'object', title: 'foxglove.Vector3', properties: { x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' } } },
+    rotation: { type: 'object', title: 'foxglove.Quaternion', properties: { x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' }, w: { type: 'number' } } },
+  },
+};
+
+const ID_RE = /^[A-Za-z0-9_-]{1,200}$/;
+export function isRecordingId(id: string): boolean { return ID_RE.test(id); }
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+class FileWritable implements IWritable {
+  #pos = 0n;
+  constructor(private fh: FileHandle) {}
+  async write(buffer: Uint8Array): Promise<unknown> {
+    await this.fh.write(buffer);
+    this.#pos += BigInt(buffer.byteLength);
+    return undefined;
+  }
+  position(): bigint { return this.#pos; }
+}
+
+class FileReadable implements IReadable {
+  constructor(private fh: FileHandle, private bytes: number) {}
+  async size(): Promise<bigint> { return BigInt(this.bytes); }
+  async read(offset: bigint, size: bigint): Promise<Uint8Array> {
+    if (offset + size > BigInt(this.bytes)) throw new Error(`read past the end (${offset}+${size} > ${this.bytes})`);
+    const buf = new Uint8Array(Number(size));
+    await this.fh.read(buf, 0, buf.byteLength, Number(offset));
+    return buf;
+  }
+}
+
+/** Rotation matrix (row-major) to a unit quaternion (x, y, z, w). */
+function quatOf(R: Float64Array, o: number): { x: number; y: number; z: number; w: number } {
+  const m00 = R[o], m01 = R[o + 1], m02 = R[o + 2], m10 = R[o + 3], m11 = R[o + 4], m12 = R[o + 5], m20 = R[o + 6], m21 = R[o + 7], m22 = R[o + 8];
+  const tr = m00 + m11 + m22;
+  let x: number, y: number, z: number, w: number;
+  if (tr > 0) { const s = Math.sqrt(tr + 1) * 2; w = 0.25 * s; x = (m21 - m12) / s; y = (m02 - m20) / s; z = (m10 - m01) / s; }
+  else if (m00 > m11 && m00 > m22) { const s = Math.sqrt(1 + m00 - m11 - m22) * 2; w = (m21 - m12) / s; x = 0.25 * s; y = (m01 + m10) / s; z = (m02 + m20) / s; }
+  else if (m11 > m22) { const s = Math.sqrt(1 + m11 - m00 - m22) * 2; w = (m02 - m20) / s; x = (m01 + m10) / s; y = 0.25 * s; z = (m12 + m21) / s; }
+  else { const s = Math.sqrt(1 + m22 - m00 - m11) * 2; w = (m10 - m01) / s; x = (m02 + m20) / s; y = (m12 + m21) / s; z = 0.25 * s; }
+  return { x, y, z, w };
+}
+
+function ns(t: number): bigint { return BigInt(Math.max(0, Math.round(t * 1e9))); }
+function stamp(t: bigint): { sec: number; nsec: number } { return { sec: Number(t / 1_000_000_000n), nsec: Number(t % 1_000_000_000n) }; }
+
+export class RecordingStore {
+  readonly dir: string;
+  #models = new Map<string, Model | null>();
+  #cache = new Map<string, { mtimeMs: number; size: number; meta: RecordingMeta }>();
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    // leftovers of writes interrupted by a crash
+    for (const f of await readdir(this.dir)) if (f.endsWith('.mcap.tmp')) await rm(path.join(this.dir, f), { force: true });
+  }
+
+  filePath(id: string): string {
+    if (!isRecordingId(id)) throw new Error(`invalid recording id '${id}'`);
+    return path.join(this.dir, `${id}.mcap`);
+  }
+
+  #model(robot: string): Model | null {
+    if (!this.#models.has(robot)) {
+      let m: Model | null = null;
+      try { m = loadRobot(robot).model; } catch { m = null; }
+      this.#models.set(robot, m);
+    }
+    return this.#models.get(robot) ?? null;
+  }
+
+  async save(input: SaveInput): Promise<RecordingInfo> {
+    const r = input.result;
+    const id = `${input.plan}-${r.solver}-r${input.run}`;
+    const meta: RecordingMeta = {
+      id, plan: input.plan, run: input.run, robot: r.robot, task: r.task, params: r.params, solver: r.solver, seed: r.seed,
+      solverParams: { ...r.solverParams }, projectVersion: PROJECT_VERSION, status: r.cancelled ? 'cancelled' : r.status,
+      cancelled: r.cancelled, success: r.success, iterations: r.iterations, cost: r.cost, warmStart: input.warmStart,
+      startedAt: input.startedAt.toISOString(), finishedAt: input.finishedAt.toISOString(), timings: r.timings, metrics: r.metrics,
+    };
+    const final = this.filePath(id);
+    const tmp = path.join(this.dir, `.${id}.mcap.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      const w = new McapWriter({ writable: new FileWritable(fh) });
+      await w.start({ profile: '', library: `rsddp ${PROJECT_VERSION}` });
+      const metaStrings = new Map<string, string>(Object.entries(meta).map(([k, v]) => [k, JSON.stringify(v)]));
+      await w.addMetadata({ name: 'rsddp', metadata: metaStrings });
+      const jsonSchema = (title: string) => enc.encode(JSON.stringify({ title, type: 'object' }));
+      const telSchema = await w.registerSchema({ name: 'rsddp.IterationRecord', encoding: 'jsonschema', data: jsonSchema('rsddp.IterationRecord') });
+      const trajSchema = await w.registerSchema({ name: 'rsddp.Trajectory', encoding: 'jsonschema', data: jsonSchema('rsddp.Trajectory') });
+      const tfSchema = await w.registerSchema({ name: 'foxglove.FrameTransform', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FRAME_TRANSFORM_SCHEMA)) });
+      const telCh = await w.registerChannel({ topic: '/telemetry', schemaId: telSchema, messageEncoding: 'json', metadata: new Map() });
+      const trajCh = await w.registerChannel({ topic: '/trajectory', schemaId: trajSchema, messageEncoding: 'json', metadata: new Map() });
+      const tfCh = await w.registerChannel({ topic: '/tf', schemaId: tfSchema, messageEncoding: 'json', metadata: new Map() });
+      const t0 = ns(input.startedAt.getTime() / 1000);
+      let seq = 0;
+      let tIter = t0;
+      for (const rec of r.telemetry) {
+        tIter += ns(rec.times.total / 1000);
+        await w.addMessage({ channelId: telCh, sequence: seq++, logTime: tIter, publishTime: tIter, data: enc.encode(JSON.stringify(rec)) });
+      }
+      const tEnd = ns(input.finishedAt.getTime() / 1000);
+      await w.addMessage({ channelId: trajCh, sequence: seq++, logTime: tEnd, publishTime: tEnd, data: enc.encode(JSON.stringify(r.trajectory)) });
+      const model = this.#model(r.robot);
+      if (model) {
+        const data = createData(model);
+        const traj = r.trajectory;
+        for (let k = 0; k < traj.q.length; k++) {
+          if (traj.q[k].length !== model.nq) break;
+          forwardKinematics(model, data, traj.q[k]);
+          const t = t0 + ns(k * traj.dt);
+          for (let j = 1; j < model.njoints; j++) {
+            const p = model.parents[j];
+            const o = 12 * j;
+            const M = data.liMi;
+            const msg = {
+              timestamp: stamp(t),
+              parent_frame_id: p === 0 ? 'world' : model.bodyNames[p],
+              child_frame_id: model.bodyNames[j],
+              translation: { x: M[o + 9], y: M[o + 10], z: M[o + 11] },
+              rotation: quatOf(M, o),
+            };
+            await w.addMessage({ channelId: tfCh, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(msg)) });
+          }
+        }
+      }
+      await w.end();
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await fh.close();
+    await rename(tmp, final);
+    const st = await stat(final);
+    this.#cache.set(id, { mtimeMs: st.mtimeMs, size: st.size, meta });
+    return { ...meta, file: path.basename(final), size: st.size };
+  }
+
+  async #open<T>(id: string, fn: (reader: McapIndexedReader) => Promise<T>): Promise<T> {
+    const file = this.filePath(id);
+    const fh = await open(file, 'r');
+    try {
+      const st = await fh.stat();
+      const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(fh, st.size) });
+      return await fn(reader);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  static async metaOf(reader: McapIndexedReader): Promise<RecordingMeta> {
+    for await (const m of reader.readMetadata({ name: 'rsddp' })) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of m.metadata) out[k] = JSON.parse(v);
+      if (typeof out.id !== 'string' || typeof out.solver !== 'string') throw new Error('metadata record lacks id / solver');
+      return out as unknown as RecordingMeta;
+    }
+    throw new Error('no rsddp metadata record');
+  }
+
+  async #meta(id: string): Promise<{ meta: RecordingMeta; size: number }> {
+    const st = await stat(this.filePath(id));
+    const hit = this.#cache.get(id);
+    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return { meta: hit.meta, size: st.size };
+    const meta = await this.#open(id, (r) => RecordingStore.metaOf(r));
+    this.#cache.set(id, { mtimeMs: st.mtimeMs, size: st.size, meta });
+    return { meta, size: st.size };
+  }
+
+  /** All readable recordings (newest first) and the files that could not be read. */
+  async list(): Promise<{ recordings: RecordingInfo[]; errors: { file: string; message: string }[] }> {
+    const recordings: RecordingInfo[] = [];
+    const errors: { file: string; message: string }[] = [];
+    let files: string[] = [];
+    try { files = await readdir(this.dir); } catch { files = []; }
+    for (const f of files) {
+      if (!f.endsWith('.mcap') || f.startsWith('.')) continue;
+      const id = f.slice(0, -'.mcap'.length);
+      if (!isRecordingId(id)) { errors.push({ file: f, message: 'file name is not a recording id' }); continue; }
+      try {
+        const { meta, size } = await this.#meta(id);
+        recordings.push({ ...meta, id, file: f, size });
+      } catch (e) {
+        errors.push({ file: f, message: (e as Error).message });
+      }
+    }
+    recordings.sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : a.id.localeCompare(b.id)));
+    return { recordings, errors };
+  }
+
+  async exists(id: string): Promise<boolean> {
+    if (!isRecordingId(id)) return false;
+    try { return (await stat(this.filePath(id))).isFile(); } catch { return false; }
+  }
+
+  /** Metadata, telemetry and final trajectory of a recording. */
+  async read(id: string): Promise<RecordingContent> {
+    return this.#open(id, async (reader) => {
+      const metadata = await RecordingStore.metaOf(reader);
+      const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
+      const telemetry: IterationRecord[] = [];
+      let trajectory: Trajectory | null = null;
+      for await (const m of reader.readMessages({ topics: ['/telemetry', '/trajectory'] })) {
+        const topic = topics.get(m.channelId);
+        const value = JSON.parse(dec.decode(m.data));
+        if (topic === '/telemetry') telemetry.push(value as IterationRecord);
+        else if (topic === '/trajectory') trajectory = value as Trajectory;
+      }
+      return { metadata, telemetry, trajectory };
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!(await this.exists(id))) return false;
+    await rm(this.filePath(id), { force: true });
+    this.#cache.delete(id);
+    return true;
+  }
+}
