@@ -61,10 +61,13 @@ export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export const SolveStatusSchema = z.enum(['queued', 'running', 'done', 'cancelled', 'failed']);
 export type SolveStatus = z.infer<typeof SolveStatusSchema>;
 
+/** A number as JSON carries it: NaN and +-Infinity arrive as null. */
+const Num = z.number().nullable();
+
 export const IterationRecordSchema = z.object({
-  iteration: z.number(), cost: z.number(), costBefore: z.number(),
-  expectedImprovement: z.number(), actualImprovement: z.number(), stepLength: z.number(),
-  regularization: z.number(), gradientNorm: z.number(), accepted: z.boolean(),
+  iteration: z.number(), cost: Num, costBefore: Num,
+  expectedImprovement: Num, actualImprovement: Num, stepLength: Num,
+  regularization: Num, gradientNorm: Num, accepted: z.boolean(),
   sigma: z.number(), samples: z.number(), phase: z.enum(['exact', 'smooth', 'polish']),
   times: z.object({ linearize: z.number(), backward: z.number(), forward: z.number(), total: z.number() }),
 });
@@ -83,7 +86,7 @@ export const SolveStateSchema = z.object({
   warmStart: z.boolean(),
   iteration: z.number().int(),
   latest: IterationRecordSchema.nullable(),
-  cost: z.number().nullable(),
+  cost: Num,
   success: z.boolean().nullable(),
   error: z.string().nullable(),
   recording: z.string().nullable(),
@@ -104,7 +107,7 @@ export type PlanState = z.infer<typeof PlanStateSchema>;
 export const PlanResultSchema = z.object({
   solver: SolverSchema, robot: z.string(), task: z.string(), params: ParamsSchema,
   solverParams: z.record(z.string(), z.unknown()), seed: z.number(), iterations: z.number(),
-  cost: z.number(), initialCost: z.number(), converged: z.boolean(), cancelled: z.boolean(),
+  cost: Num, initialCost: Num, converged: z.boolean(), cancelled: z.boolean(),
   status: z.string(), success: z.boolean(), metrics: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
   timings: z.object({ total_s: z.number(), perIteration_ms: z.object({ linearize: z.number(), backward: z.number(), forward: z.number() }) }),
   telemetry: z.array(IterationRecordSchema),

@@ -90,7 +90,7 @@ describe('plans over HTTP and WebSocket', () => {
     expect(st.solves[0]).toMatchObject({ run: 1, warmStart: true });
     const f1 = await c.waitFor<FinalMessage>((m) => isFinal(id, 'rddp')(m) && (m as FinalMessage).run === 1);
     expect(f1.result.params.height).toBe(0.35);
-    expect(f1.result.initialCost).toBeLessThan(0.1 * cold.result.initialCost);
+    expect(f1.result.initialCost).toBeLessThan(0.1 * cold.result.initialCost!);
 
     // over the socket, with a new horizon: the control count changes, the restart is cold
     c.send({ type: 'replan', plan: id, params: { horizon: 0.5 } });
