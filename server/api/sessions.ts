@@ -15,6 +15,7 @@
  * Every finished or cancelled run is recorded (RecordingStore).
  */
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { plan as runPlan, type IterationRecord, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
@@ -104,7 +105,8 @@ export class PlanManager extends EventEmitter {
   constructor(opts: PlanManagerOptions = {}) {
     super();
     this.setMaxListeners(0);
-    this.concurrency = Math.max(1, opts.concurrency ?? 2);
+    // default from the compute backend: an in-process solve keeps one core busy
+    this.concurrency = Math.max(1, opts.concurrency ?? os.cpus().length);
     this.#interval = opts.iterateIntervalMs ?? 50;
     this.#recordings = opts.recordings ?? null;
     this.#log = opts.log ?? silent;

@@ -6,6 +6,7 @@
  * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
  * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
 
@@ -15,12 +16,12 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --host H          interface (default: HOST or 127.0.0.1)
   --robots DIR      extra folder of URDF robots (repeatable), e.g. ../shared/robots/example-robot-data
   --data DIR        recordings folder (default: ${path.relative(process.cwd(), DEFAULT_DATA_DIR) || DEFAULT_DATA_DIR})
-  --concurrency N   solves running at once (default 2)
+  --concurrency N   solves running at once (default: CPU cores, one solve per core)
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
-  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: 2 };
+  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
