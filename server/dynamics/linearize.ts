@@ -3,7 +3,7 @@
  * x_next = step(x, u), with dx = [dq (nv); dv (nv)],
  *     A = d x_next / d x   (2nv x 2nv),   B = d x_next / d tau_actuated   (2nv x nu),
  * row-major, by one-sided finite differences (forward, step h per coordinate) of the true,
- * non-smooth step. Where a contact sticks these derivatives are exactly what a differentiable
+ * non-smooth step, with a step scaled per coordinate (LinearizeOptions). Where a contact sticks these derivatives are exactly what a differentiable
  * simulator returns, null gradients included (the seed's Fig. 2).
  *
  * What does not change between perturbations is reused (stages of Simulator):
@@ -30,9 +30,13 @@ import { solveMassMatrix } from './factor-m.ts';
 import type { Simulator } from './step.ts';
 
 export interface LinearizeOptions {
-  /** Finite-difference step for q (tangent) and v coordinates (default 1e-6). */
+  /**
+   * Relative finite-difference step for q (tangent) and v coordinates (default 1e-6): the step
+   * of coordinate k is epsState · max(1, |x_k|) (tangent coordinates of q are increments from
+   * the current configuration: their scale is 1).
+   */
   epsState: number;
-  /** Finite-difference step for the controls (N m; default 1e-6). */
+  /** Relative finite-difference step for the controls (default 1e-6): epsControl · max(1, |u_k|). */
   epsControl: number;
 }
 
@@ -49,6 +53,8 @@ export class Linearizer {
   private readonly vnp: Float64Array;
   private readonly dq: Float64Array;
   private readonly e: Float64Array;
+  /** Step of the column being written. */
+  private readonly hcol = new Float64Array(1);
   private readonly biasNom: Float64Array;
   private readonly geomNom: Int32Array;
   private readonly envNom: Int32Array;
@@ -97,33 +103,40 @@ export class Linearizer {
     this.vfreeNom.set(sim.vfree);
 
     // u columns: v_free += h dt H^-1 e_i (the position stage is still the nominal one)
-    const hu = this.options.epsControl;
     const act = sim.actuated;
+    const hcol = this.hcol;
     for (let k = 0; k < nu; k++) {
+      const uk = u[k];
+      const hu = this.options.epsControl * (uk > 1 ? uk : uk < -1 ? -uk : 1);
+      hcol[0] = hu;
       for (let i = 0; i < nv; i++) e[i] = 0;
       e[act[k]] = hu * dt;
       solveMassMatrix(model, sim.data, e, 0);
       for (let i = 0; i < nv; i++) sim.vfree[i] = this.vfreeNom[i] + e[i];
       sim.contactStage(vp);
       sim.advance(q, vp, qnp, vp);
-      this.writeColumn(B, bo, nu, k, qnp, vp, 0);
+      this.writeColumn(B, bo, nu, k, qnp, vp);
     }
 
     // v columns: redo the free velocity and the contact solve
     const hx = this.options.epsState;
     for (let k = 0; k < nv; k++) {
+      const vk = v[k];
+      const hv = hx * (vk > 1 ? vk : vk < -1 ? -vk : 1);
+      hcol[0] = hv;
       for (let i = 0; i < nv; i++) vp[i] = v[i];
-      vp[k] += hx;
+      vp[k] += hv;
       sim.freeVelocity(vp, u);
       sim.contactStage(vnp);
       sim.advance(q, vnp, qnp, vnp);
-      this.writeColumn(A, ao, nx, nv + k, qnp, vnp, 1);
+      this.writeColumn(A, ao, nx, nv + k, qnp, vnp);
     }
 
     // q columns: redo everything at q ⊕ h e_k
     for (let k = 0; k < nv; k++) {
       for (let i = 0; i < nv; i++) dq[i] = 0;
       dq[k] = hx;
+      hcol[0] = hx;
       integrate(model, q, dq, qp);
       const nc = sim.positionStage(qp, v);
       let same = nc === ncNom;
@@ -132,19 +145,18 @@ export class Linearizer {
       sim.freeVelocity(v, u);
       sim.contactStage(vnp);
       sim.advance(qp, vnp, qnp, vnp);
-      this.writeColumn(A, ao, nx, k, qnp, vnp, 1);
+      this.writeColumn(A, ao, nx, k, qnp, vnp);
     }
   }
 
   /**
-   * Column col of M (ld columns) = [qnp ⊖ qn ; vnp − vn] / h with h the control (which = 0)
-   * or state (which = 1) step: an index, because a double argument to a call V8 does not inline
-   * is boxed (an allocation per column).
+   * Column col of M (ld columns) = [qnp ⊖ qn ; vnp − vn] / h, with the column's step h in
+   * hcol[0] (a typed array: a double argument to a call V8 does not inline is boxed).
    */
-  private writeColumn(M: Float64Array, mo: number, ld: number, col: number, qnp: Float64Array, vnp: Float64Array, which: number): void {
+  private writeColumn(M: Float64Array, mo: number, ld: number, col: number, qnp: Float64Array, vnp: Float64Array): void {
     const nv = this.model.nv, dq = this.dq;
     difference(this.model, this.qn, qnp, dq);
-    const ih = which === 0 ? 1 / this.options.epsControl : 1 / this.options.epsState;
+    const ih = 1 / this.hcol[0];
     for (let r = 0; r < nv; r++) {
       M[mo + r * ld + col] = dq[r] * ih;
       M[mo + (nv + r) * ld + col] = (vnp[r] - this.vn[r]) * ih;
