@@ -5,7 +5,7 @@
  * Endpoints are documented in docs/api.md.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { defaultSolverParams } from '../control/planner.ts';
@@ -13,7 +13,7 @@ import { TASKS } from '../control/tasks/index.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
-import { isRecordingId, PROJECT_VERSION, type RecordingStore } from '../store/recordings.ts';
+import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, type RecordingStore } from '../store/recordings.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -59,6 +59,25 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * The built web client (vite build of client/, see client/build.ts): `/` serves its index.html and
+ * `/assets/*` its files. RSDDP_CLIENT_DIR points elsewhere (the end-to-end test builds into a temp
+ * folder; read when the server starts). Files are looked up on every request, so a build made while the server runs is picked up; when
+ * there is no build, `/` serves the placeholder page below.
+ */
+export function clientDir(): string {
+  return process.env.RSDDP_CLIENT_DIR ? path.resolve(process.env.RSDDP_CLIENT_DIR) : path.join(PROJECT_DIR, 'dist/client');
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8',
+  '.map': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json; charset=utf-8',
+};
+
+async function fileIfExists(file: string): Promise<{ size: number } | null> {
+  try { const st = await stat(file); return st.isFile() ? { size: st.size } : null; } catch { return null; }
+}
+
 const INDEX_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rsddp planning server</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em}code{background:#f2f2f2;padding:0 .2em}</style></head>
@@ -78,9 +97,33 @@ see <code>docs/api.md</code> in the project for the full reference.</p>
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { plans, robots, recordings, log } = ctx;
+  const builtClient = clientDir();
 
   const routes: Route[] = [
-    { pattern: /^\/$/, methods: { GET: (_q, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(INDEX_HTML); } } },
+    {
+      pattern: /^\/$/,
+      methods: {
+        GET: async (_q, res) => {
+          const index = path.join(builtClient, 'index.html');
+          const html = (await fileIfExists(index)) ? await readFile(index) : INDEX_HTML;
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+          res.end(html);
+        },
+      },
+    },
+    {
+      // Vite's hashed asset names: letters, digits, '-', '_' and dots; nothing that climbs out.
+      pattern: /^\/assets\/([A-Za-z0-9_-][A-Za-z0-9_.-]*)$/,
+      methods: {
+        GET: async (_q, res, [name]) => {
+          const file = path.join(builtClient, 'assets', name);
+          const st = await fileIfExists(file);
+          if (!st) throw new ApiError(404, `no such file: /assets/${name}`);
+          res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'public, max-age=31536000, immutable' });
+          createReadStream(file).pipe(res);
+        },
+      },
+    },
     { pattern: /^\/healthz$/, methods: { GET: (_q, res) => sendJson(res, 200, { ok: true, version: PROJECT_VERSION, protocol: PROTOCOL_VERSION, uptime_s: process.uptime() }) } },
     { pattern: /^\/api\/robots$/, methods: { GET: (_q, res) => sendJson(res, 200, { robots: robots.list() }) } },
     {

@@ -1,0 +1,132 @@
+/**
+ * The operator panel: robot and task choice, a form generated from the task's parameter schema
+ * (GET /api/tasks) plus the solver parameters, and Plan / Replan / Cancel. Server errors are
+ * shown as the server words them (`params.height: ...`).
+ */
+import type { PlanCreate } from '../shared/protocol.ts';
+
+export interface ParamSpec { name: string; type: 'number' | 'integer' | 'enum'; default: number | string; min?: number; max?: number; options?: string[]; unit?: string; description: string }
+export interface TaskInfo { name: string; title: string; description: string; robot: string; params: ParamSpec[]; defaults: Record<string, number | string>; solverDefaults: Record<string, unknown> }
+
+/** The solver parameters the form offers (a subset of SolverParams), with their input kinds. */
+export const SOLVER_FIELDS: ParamSpec[] = [
+  { name: 'iterations', type: 'integer', default: 40, min: 1, max: 1000, description: 'iterations' },
+  { name: 'samples', type: 'integer', default: 16, min: 1, max: 1024, description: 'R-DDP samples per knot' },
+  { name: 'sigma0', type: 'number', default: 20, min: 0, max: 1e6, description: 'initial smoothing noise σ0' },
+  { name: 'estimator', type: 'enum', default: 'zero', options: ['zero', 'first'], description: 'smoothing estimator' },
+];
+
+export interface PanelHandlers {
+  plan(body: PlanCreate): void;
+  replan(params: Record<string, number | string>): void;
+  cancel(): void;
+}
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function field(spec: ParamSpec, value: unknown, prefix: string): HTMLElement {
+  const label = h('label', { title: spec.description });
+  label.append(h('span', {}, `${spec.name}${spec.unit ? ` (${spec.unit})` : ''}`));
+  let input: HTMLInputElement | HTMLSelectElement;
+  if (spec.type === 'enum') {
+    input = h('select');
+    for (const o of spec.options ?? []) input.append(h('option', { value: o }, o));
+    input.value = String(value ?? spec.default);
+  } else {
+    input = h('input', { type: 'number', step: spec.type === 'integer' ? '1' : 'any' });
+    if (spec.min !== undefined) input.min = String(spec.min);
+    if (spec.max !== undefined) input.max = String(spec.max);
+    input.value = String(value ?? spec.default);
+  }
+  input.name = spec.name;
+  input.id = `${prefix}-${spec.name}`;
+  input.dataset.kind = spec.type;
+  label.append(input);
+  return label;
+}
+
+function readForm(el: HTMLElement): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const input of Array.from(el.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select"))) {
+    if (input.value === '') continue;
+    out[input.name] = input.dataset.kind === 'enum' ? input.value : Number(input.value);
+  }
+  return out;
+}
+
+export class Panel {
+  readonly robotSelect: HTMLSelectElement;
+  readonly taskSelect: HTMLSelectElement;
+  readonly backendSelect: HTMLSelectElement;
+  readonly taskForm: HTMLElement;
+  readonly solverForm: HTMLElement;
+  readonly errorEl: HTMLElement;
+  readonly planButton: HTMLButtonElement;
+  readonly replanButton: HTMLButtonElement;
+  readonly cancelButton: HTMLButtonElement;
+  tasks: TaskInfo[] = [];
+
+  constructor(readonly root: HTMLElement, readonly handlers: PanelHandlers) {
+    const q = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
+    this.robotSelect = q('#robot');
+    this.taskSelect = q('#task');
+    this.backendSelect = q('#backend');
+    this.taskForm = q('#task-params');
+    this.solverForm = q('#solver-params');
+    this.errorEl = q('#error');
+    this.planButton = q('#plan');
+    this.replanButton = q('#replan');
+    this.cancelButton = q('#cancel');
+    this.taskSelect.addEventListener('change', () => this.#renderTask());
+    this.planButton.addEventListener('click', () => this.#plan());
+    this.replanButton.addEventListener('click', () => { this.showError(null); this.handlers.replan(readForm(this.taskForm)); });
+    this.cancelButton.addEventListener('click', () => { this.showError(null); this.handlers.cancel(); });
+  }
+
+  setOptions(robots: { id: string }[], tasks: TaskInfo[]): void {
+    this.tasks = tasks;
+    this.robotSelect.replaceChildren(...robots.map((r) => h('option', { value: r.id }, r.id)));
+    this.taskSelect.replaceChildren(...tasks.map((t) => h('option', { value: t.name }, `${t.title} (${t.name})`)));
+    const preferred = tasks.find((t) => t.name === 'cube-lift') ?? tasks[0];
+    if (preferred) this.taskSelect.value = preferred.name;
+    this.#renderTask();
+  }
+
+  get task(): TaskInfo | undefined { return this.tasks.find((t) => t.name === this.taskSelect.value); }
+
+  #renderTask(): void {
+    const t = this.task;
+    if (!t) return;
+    if (Array.from(this.robotSelect.options).some((o) => o.value === t.robot)) this.robotSelect.value = t.robot;
+    this.root.querySelector('#task-description')!.textContent = t.description;
+    this.taskForm.replaceChildren(...t.params.map((p) => field(p, t.defaults[p.name], 'param')));
+    this.solverForm.replaceChildren(...SOLVER_FIELDS.map((p) => field(p, t.solverDefaults[p.name], 'solver')));
+  }
+
+  #plan(): void {
+    this.showError(null);
+    const t = this.task;
+    if (!t) { this.showError('no task chosen'); return; }
+    this.handlers.plan({
+      robot: this.robotSelect.value, task: t.name, params: readForm(this.taskForm),
+      solvers: ['ddp', 'rddp'], solverParams: readForm(this.solverForm) as PlanCreate['solverParams'],
+      backend: this.backendSelect.value as 'cpu' | 'workers',
+    });
+  }
+
+  /** Enables the buttons that make sense: Replan / Cancel only with a plan on screen (Cancel while it runs). */
+  setPlanStatus(status: string | null): void {
+    this.replanButton.disabled = status === null;
+    this.cancelButton.disabled = status !== 'running' && status !== 'queued';
+  }
+
+  showError(message: string | null): void {
+    this.errorEl.textContent = message ?? '';
+    this.errorEl.hidden = !message;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A robot in a scene: urdf-loader builds it from the URDF text the server serves
+ * (GET /api/robots/:id); `setQ` places it from a configuration q in the server's (Pinocchio's)
+ * order: a free-flyer base first as [x y z qx qy qz qw], then one value per joint, by name.
+ * Meshes (`package://` URIs) are fetched from the URLs the server resolved for them.
+ */
+import * as THREE from 'three';
+import URDFLoader from 'urdf-loader';
+import type { URDFRobot } from 'urdf-loader';
+
+export interface RobotSummary {
+  id: string; name: string; nq: number; nv: number; nu: number; floating: boolean;
+  joints: { name: string; type: string }[];
+  meshes: { uri: string; url: string | null }[];
+  postures?: Record<string, number[]>;
+  urdf: string;
+}
+
+export async function fetchRobot(id: string): Promise<RobotSummary> {
+  const res = await fetch(`/api/robots/${encodeURIComponent(id)}`);
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error ?? `GET /api/robots/${id}: ${res.status}`);
+  return body as RobotSummary;
+}
+
+/** The q index of each named joint (the free-flyer takes 7 entries), in the summary's order. */
+export function jointLayout(joints: RobotSummary['joints']): { base: number | null; joints: { name: string; index: number }[] } {
+  let i = 0;
+  let base: number | null = null;
+  const out: { name: string; index: number }[] = [];
+  for (const j of joints) {
+    if (j.type === 'free') { base = i; i += 7; } else { out.push({ name: j.name, index: i }); i += 1; }
+  }
+  return { base, joints: out };
+}
+
+export class RobotView {
+  readonly robot: URDFRobot;
+  readonly layout: ReturnType<typeof jointLayout>;
+
+  constructor(readonly summary: RobotSummary, onMeshLoaded?: () => void) {
+    const loader = new URDFLoader();
+    const urls = new Map(summary.meshes.filter((m) => m.url).map((m) => [m.uri, m.url!]));
+    loader.packages = (pkg: string) => `package://${pkg}`;
+    loader.loadMeshCb = (p, manager, material, done) => {
+      const url = urls.get(p) ?? [...urls.entries()].find(([uri]) => uri.endsWith(p.replace(/^.*?\/\//, '')))?.[1];
+      if (!url) { done(new THREE.Object3D()); return; }
+      loader.defaultMeshLoader(url, manager, material, (obj, err) => {
+        obj?.traverse((o) => { if ((o as THREE.Mesh).isMesh) { o.castShadow = true; o.receiveShadow = true; } });
+        done(obj, err);
+        onMeshLoaded?.();
+      });
+    };
+    this.robot = loader.parse(summary.urdf);
+    this.robot.traverse((o) => { if ((o as THREE.Mesh).isMesh) { o.castShadow = true; o.receiveShadow = true; } });
+    this.layout = jointLayout(summary.joints);
+  }
+
+  setQ(q: readonly number[]): void {
+    const b = this.layout.base;
+    if (b !== null && q.length >= b + 7) {
+      this.robot.position.set(q[b], q[b + 1], q[b + 2]);
+      this.robot.quaternion.set(q[b + 3], q[b + 4], q[b + 5], q[b + 6]).normalize();
+    }
+    for (const j of this.layout.joints) if (j.index < q.length && this.robot.joints[j.name]) this.robot.setJointValue(j.name, q[j.index]);
+  }
+
+  /** Current joint values by name (what the view shows), for the status line and tests. */
+  jointValues(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const j of this.layout.joints) {
+      const v = this.robot.joints[j.name]?.jointValue?.[0];
+      if (typeof v === 'number') out[j.name] = v;
+    }
+    return out;
+  }
+
+  basePosition(): number[] { return this.robot.position.toArray(); }
+
+  dispose(): void {
+    this.robot.removeFromParent();
+    this.robot.traverse((o) => {
+      const m = o as THREE.Mesh;
+      if (m.isMesh) { m.geometry.dispose(); (Array.isArray(m.material) ? m.material : [m.material]).forEach((x) => x.dispose()); }
+    });
+  }
+}
