@@ -11,8 +11,9 @@
  * to the final free set (nFree × nFree, row-major, stride nFree), so the DDP feedback gain is
  * K_f = −H_ff⁻¹ Qux_f on the free rows and 0 on the clamped ones (`solveFree`).
  *
- * Hand-written Cholesky on Float64Array; allocation-free after construction.
+ * Cholesky from server/math/linalg.ts; allocation-free after construction.
  */
+import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 
 export interface BoxQPOptions {
   /** Maximum projected-Newton iterations (default 100). */
@@ -54,40 +55,15 @@ export type BoxQPStatus =
   /** H restricted to the free set is not positive definite: x and L are not meaningful */
   | 'notPD';
 
-/** Cholesky L Lᵀ of the n × n row-major matrix A (stride n) into L (lower triangle, stride n). False when not PD. */
+/**
+ * Cholesky L Lᵀ of the n × n row-major matrix A (stride n) into L (lower triangle, stride n;
+ * the strict upper triangle is zeroed). False when not PD. Solve with choleskySolveInPlace.
+ */
 export function cholesky(A: Float64Array, n: number, L: Float64Array): boolean {
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
-    let d = A[rj + j];
-    for (let k = 0; k < j; k++) d -= L[rj + k] * L[rj + k];
-    if (!(d > 0) || !Number.isFinite(d)) return false;
-    const ljj = Math.sqrt(d);
-    L[rj + j] = ljj;
-    const inv = 1 / ljj;
-    for (let i = j + 1; i < n; i++) {
-      const ri = i * n;
-      let s = A[ri + j];
-      for (let k = 0; k < j; k++) s -= L[ri + k] * L[rj + k];
-      L[ri + j] = s * inv;
-      L[rj + i] = 0;
-    }
-  }
+  for (let i = 0; i < n * n; i++) L[i] = A[i];
+  if (!choleskyInPlace(L, n)) return false;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) L[i * n + j] = 0;
   return true;
-}
-
-/** Solves L Lᵀ y = b in place (b at b[bo..bo+n), stride bs) with the factor from cholesky. */
-export function choleskySolve(L: Float64Array, n: number, b: Float64Array, bo = 0, bs = 1): void {
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    let s = b[bo + i * bs];
-    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k * bs];
-    b[bo + i * bs] = s / L[ri + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[bo + i * bs];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * b[bo + k * bs];
-    b[bo + i * bs] = s / L[i * n + i];
-  }
 }
 
 export class BoxQP {
@@ -201,7 +177,7 @@ export class BoxQP {
   solveFree(b: Float64Array, bo = 0, bs = 1): void {
     const nf = this.nFree, rhs = this.rhs, idx = this.freeIdx;
     for (let a = 0; a < nf; a++) rhs[a] = b[bo + idx[a] * bs];
-    if (nf > 0) choleskySolve(this.L, nf, rhs);
+    if (nf > 0) choleskySolveInPlace(this.L, nf, rhs);
     for (let i = 0; i < this.n; i++) b[bo + i * bs] = 0;
     for (let a = 0; a < nf; a++) b[bo + idx[a] * bs] = rhs[a];
   }

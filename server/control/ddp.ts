@@ -36,10 +36,10 @@
  * `solve` is async so that a provider may run on workers (its linearize may return a Promise).
  * Nothing is allocated inside the per-knot loops: every buffer is sized at construction.
  */
-import { BoxQP, cholesky, choleskySolve, type BoxQPOptions } from './box-qp.ts';
+import { BoxQP, cholesky, type BoxQPOptions } from './box-qp.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
-import { gemmNN, gemmTN } from '../math/linalg.ts';
+import { choleskySolveInPlace, gemmNN, gemmTN } from '../math/linalg.ts';
 
 export interface DdpProblem {
   dynamics: Dynamics;
@@ -551,9 +551,9 @@ export class DdpSolver {
           const g = Math.abs(Qu[qo + a]);
           if (g > gnorm) gnorm = g;
         }
-        choleskySolve(L, nu, k, ko, 1);
+        choleskySolveInPlace(L, nu, k, 0, ko, 1);
         for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
-        for (let j = 0; j < nx; j++) choleskySolve(L, nu, K, Ko + j, nx);
+        for (let j = 0; j < nx; j++) choleskySolveInPlace(L, nu, K, 0, Ko + j, nx);
       }
       // expected improvement terms and value update with the unregularized Q
       // tmpU = Quu k ; tmpUX = Quu K

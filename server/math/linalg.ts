@@ -13,7 +13,7 @@ export function choleskyInPlace(A: Float64Array, n: number, ao = 0): boolean {
     const rj = ao + j * n;
     let d = A[rj + j];
     for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
-    if (!(d > 0)) return false;
+    if (!(d > 0) || d === Infinity) return false;
     const ljj = Math.sqrt(d);
     A[rj + j] = ljj;
     const inv = 1 / ljj;
@@ -27,18 +27,21 @@ export function choleskyInPlace(A: Float64Array, n: number, ao = 0): boolean {
   return true;
 }
 
-/** Solves L L^T x = b in place (b at b[bo..bo+n]) with the factor from choleskyInPlace. */
-export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array, lo = 0, bo = 0): void {
+/**
+ * Solves L L^T x = b in place with the factor from choleskyInPlace; b's entries are at
+ * b[bo + i * bs] (bs > 1 solves a column of a row-major matrix in place).
+ */
+export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array, lo = 0, bo = 0, bs = 1): void {
   for (let i = 0; i < n; i++) {
     const ri = lo + i * n;
-    let s = b[bo + i];
-    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k];
-    b[bo + i] = s / L[ri + i];
+    let s = b[bo + i * bs];
+    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k * bs];
+    b[bo + i * bs] = s / L[ri + i];
   }
   for (let i = n - 1; i >= 0; i--) {
-    let s = b[bo + i];
-    for (let k = i + 1; k < n; k++) s -= L[lo + k * n + i] * b[bo + k];
-    b[bo + i] = s / L[lo + i * n + i];
+    let s = b[bo + i * bs];
+    for (let k = i + 1; k < n; k++) s -= L[lo + k * n + i] * b[bo + k * bs];
+    b[bo + i * bs] = s / L[lo + i * n + i];
   }
 }
 

@@ -3,7 +3,8 @@
  * QPs (n ≤ 5), and trivial cases.
  */
 import { describe, expect, it } from 'vitest';
-import { BoxQP, cholesky, choleskySolve } from '../../server/control/box-qp.ts';
+import { BoxQP, cholesky } from '../../server/control/box-qp.ts';
+import { choleskySolveInPlace } from '../../server/math/linalg.ts';
 import { gaussian, mulberry32 } from '../helpers/random-model.ts';
 
 function randomSPD(n: number, rng: () => number, ridge = 0.1): Float64Array {
@@ -160,7 +161,7 @@ describe('BoxQP', () => {
       const L = new Float64Array(n * n);
       expect(cholesky(H, n, L)).toBe(true);
       const newton = g.map((v) => -v);
-      choleskySolve(L, n, newton);
+      choleskySolveInPlace(L, n, newton);
       for (let i = 0; i < n; i++) expect(qp.x[i]).toBeCloseTo(newton[i], 12);
       // infinite bounds as well
       const qp2 = new BoxQP(n);
