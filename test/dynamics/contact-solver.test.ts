@@ -10,20 +10,12 @@ import {
   solveContacts,
   type ContactSolverOptions,
 } from '../../server/dynamics/contact-solver.ts';
+import { mulberry32 } from '../helpers/random-model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers (no code shared with the solver)
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Solves A X = B (A n x n, B n x m, plain arrays) by Gaussian elimination with partial pivoting. */
 function gaussSolve(A: number[][], B: number[][]): number[][] {
