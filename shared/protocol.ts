@@ -72,8 +72,15 @@ export const IterationRecordSchema = z.object({
   times: z.object({ linearize: z.number(), backward: z.number(), forward: z.number(), total: z.number() }),
 });
 
+const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
+/** One contact at one knot, world frame: point p (m) and force f (N) over the step (server/control/contact-trace.ts). */
+export const ContactSampleSchema = z.object({ p: Vec3, f: Vec3 });
+export type ContactSampleMsg = z.infer<typeof ContactSampleSchema>;
+
 export const TrajectorySchema = z.object({
   dt: z.number(), q: z.array(z.array(z.number())), v: z.array(z.array(z.number())), u: z.array(z.array(z.number())),
+  /** Optional: the contacts of every knot (one list per entry of q), for display. */
+  contacts: z.array(z.array(ContactSampleSchema)).optional(),
 });
 export type TrajectoryMsg = z.infer<typeof TrajectorySchema>;
 

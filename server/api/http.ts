@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { defaultSolverParams } from '../control/planner.ts';
 import { TASKS } from '../control/tasks/index.ts';
+import { ContactTracer } from '../control/contact-trace.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
@@ -197,7 +198,14 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       methods: {
         GET: async (_q, res, [id]) => {
           if (!(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
-          try { sendJson(res, 200, await recordings.read(id)); } catch (e) { throw new ApiError(500, `recording '${id}' cannot be read: ${(e as Error).message}`); }
+          let content;
+          try { content = await recordings.read(id); } catch (e) { throw new ApiError(500, `recording '${id}' cannot be read: ${(e as Error).message}`); }
+          // recordings written before contacts were traced: trace them now (best effort)
+          const { metadata: m, trajectory: t } = content;
+          if (t && !t.contacts) {
+            try { content.trajectory = new ContactTracer(m.task, m.params).attach(t); } catch { /* unknown task or model: without contacts */ }
+          }
+          sendJson(res, 200, content);
         },
         DELETE: async (_q, res, [id]) => {
           if (!(await recordings.delete(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');

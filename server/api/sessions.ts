@@ -19,6 +19,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { plan as runPlan, type IterationRecord, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
+import { ContactTracer } from '../control/contact-trace.ts';
 import {
   PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
   type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus,
@@ -48,6 +49,12 @@ export interface PlanManagerOptions {
   maxPlans?: number;
   /** Robot names known to the server (to tell an unknown robot from a wrong one). */
   knownRobots?: () => string[];
+  /**
+   * Attach the contacts of every knot (points and forces, server/control/contact-trace.ts) to
+   * the trajectories sent and recorded (default true). Traced only for the iterates actually
+   * sent (throttled) and the final plans: one contact step per knot each.
+   */
+  contacts?: boolean;
 }
 
 interface Solve {
@@ -77,6 +84,8 @@ interface Plan {
   solverParams: Partial<SolverParams>;
   createdAt: Date;
   solves: Solve[];
+  /** Contact tracer for the current params (built on first use; null when it cannot be built). */
+  tracer?: { key: string; tracer: ContactTracer | null };
 }
 
 interface QueueItem { plan: Plan; solve: Solve; run: number; warm: number[][] | null }
@@ -100,6 +109,7 @@ export class PlanManager extends EventEmitter {
   #log: Logger;
   #maxPlans: number;
   #knownRobots: () => string[];
+  #contacts: boolean;
   #closed = false;
 
   constructor(opts: PlanManagerOptions = {}) {
@@ -112,6 +122,33 @@ export class PlanManager extends EventEmitter {
     this.#log = opts.log ?? silent;
     this.#maxPlans = opts.maxPlans ?? 200;
     this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
+    this.#contacts = opts.contacts ?? true;
+  }
+
+  /** The trajectory with its contacts per knot (unchanged when tracing is off or fails). */
+  #withContacts<T extends Trajectory>(p: Plan, traj: T): T {
+    if (!this.#contacts || (traj as { contacts?: unknown }).contacts) return traj;
+    const key = JSON.stringify(p.params);
+    if (p.tracer?.key !== key) {
+      let tracer: ContactTracer | null = null;
+      try { tracer = new ContactTracer(p.def.name, p.params); } catch (e) {
+        this.#log.warn({ event: 'contacts.unavailable', plan: p.id, err: (e as Error).message }, 'contact tracing unavailable');
+      }
+      p.tracer = { key, tracer };
+    }
+    if (!p.tracer.tracer) return traj;
+    try {
+      return p.tracer.tracer.attach(traj);
+    } catch (e) {
+      this.#log.warn({ event: 'contacts.failed', plan: p.id, err: (e as Error).message }, 'contact tracing failed');
+      return traj;
+    }
+  }
+
+  /** Traces the contacts of an iterate message's trajectory in place (once). */
+  #traceIterate(msg: IterateMessage): void {
+    const p = this.#plans.get(msg.plan);
+    if (p) msg.trajectory = this.#withContacts(p, msg.trajectory);
   }
 
   /** Validates a plan request (throws ApiError naming the field) and queues its solves. */
@@ -188,7 +225,7 @@ export class PlanManager extends EventEmitter {
     if (!p) return [];
     const out: ServerMessage[] = [{ type: 'status', plan: this.#state(p) }];
     for (const s of p.solves) {
-      if (s.lastIterate && s.lastIterate.run === s.run) out.push(s.lastIterate);
+      if (s.lastIterate && s.lastIterate.run === s.run) { this.#traceIterate(s.lastIterate); out.push(s.lastIterate); }
       if (s.lastFinal && s.lastFinal.run === s.run) out.push(s.lastFinal);
     }
     return out;
@@ -284,6 +321,7 @@ export class PlanManager extends EventEmitter {
   }
 
   #sendIterate(s: Solve, msg: IterateMessage): void {
+    this.#traceIterate(msg);
     s.lastSent = Date.now();
     s.pending = null;
     this.#emit(msg);
@@ -355,6 +393,8 @@ export class PlanManager extends EventEmitter {
     }
     const status: SolveStatus = result.cancelled ? 'cancelled' : 'done';
     this.#log.info({ event: 'solve.end', plan: p.id, solver: s.solver, run, status, iterations: result.iterations, cost: result.cost, total_s: result.timings.total_s }, 'solve finished');
+    // the final plan with its contacts: sent, kept for late joiners, recorded
+    result = { ...result, trajectory: this.#withContacts(p, result.trajectory) };
     if (current()) {
       this.#flushTimer(s, true);
       s.result = result;

@@ -6,7 +6,7 @@
  *   timings, status, plan id, run) — all values JSON-encoded strings;
  * - `/telemetry`: one JSON message per iteration (IterationRecord), log time = start + the
  *   cumulative iteration times;
- * - `/trajectory`: the final trajectory (JSON: dt, q, v, u);
+ * - `/trajectory`: the final trajectory (JSON: dt, q, v, u, and `contacts` per knot when traced);
  * - `/tf`: Foxglove's well-known `foxglove.FrameTransform` (JSON encoding), one transform per
  *   body per knot (parent body or `world` → body), log time = start + k dt, so the file opens
  *   in Foxglove's 3D panel.
@@ -20,7 +20,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
-import type { IterationRecord, PlanResult, Trajectory } from '../control/planner.ts';
+import type { IterationRecord, PlanResult } from '../control/planner.ts';
+import type { TrajectoryWithContacts } from '../control/contact-trace.ts';
 import { loadRobot } from '../model/robots.ts';
 import { createData } from '../dynamics/data.ts';
 import { forwardKinematics } from '../dynamics/kinematics.ts';
@@ -62,7 +63,8 @@ export interface RecordingInfo extends RecordingMeta {
 export interface RecordingContent {
   metadata: RecordingMeta;
   telemetry: IterationRecord[];
-  trajectory: Trajectory | null;
+  /** The final trajectory; with `contacts` per knot when the server traced them (sessions.ts). */
+  trajectory: TrajectoryWithContacts | null;
 }
 
 export interface SaveInput {
@@ -291,12 +293,12 @@ export class RecordingStore {
       const metadata = await RecordingStore.metaOf(reader);
       const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
       const telemetry: IterationRecord[] = [];
-      let trajectory: Trajectory | null = null;
+      let trajectory: TrajectoryWithContacts | null = null;
       for await (const m of reader.readMessages({ topics: ['/telemetry', '/trajectory'] })) {
         const topic = topics.get(m.channelId);
         const value = JSON.parse(dec.decode(m.data));
         if (topic === '/telemetry') telemetry.push(value as IterationRecord);
-        else if (topic === '/trajectory') trajectory = value as Trajectory;
+        else if (topic === '/trajectory') trajectory = value as TrajectoryWithContacts;
       }
       return { metadata, telemetry, trajectory };
     });
