@@ -8,9 +8,10 @@
  *              against the scene (ground half-space, static boxes) within a margin;
  *              mass matrix M(q) (CRBA), H = M + dt D (implicit joint damping), its sparse LTDL
  *              factor H = L^T D L (tree-sparse, factor-m.ts); contact Jacobians Jc (3 rows per
- *              contact in its frame [t1 t2 n]); W = L^-T Jc^T and the Delassus matrix
- *              G = Jc H^-1 Jc^T = W^T D^-1 W, all restricted to each contact's chain of
- *              ancestor dofs (a foot of Solo touches 9 of the 18 dofs).
+ *              contact in its frame [t1 t2 n]); W = D^-1/2 L^-T Jc^T and the Delassus matrix
+ *              G = Jc H^-1 Jc^T = W^T W, all stored compactly along each contact's chain of
+ *              ancestor dofs (a foot of Solo touches 9 of the 18 dofs), two contacts coupling
+ *              only through the dofs their chains share.
  *   velocity:  nonlinear effects nle(q, v) (RNEA); torques tau = clamp(u, effort limits) on the
  *              actuated dofs; free velocity v_free = v + H^-1 dt (tau - nle - D v).
  *   contact:   g = Jc v_free, normal bias from the signed distances (speculative for gaps,
@@ -119,8 +120,10 @@ export class Simulator {
   private readonly envFriction: Float64Array;
 
   // workspaces (sized for maxContacts)
+  /** Contact Jacobian rows (3 per contact, contact frame), compact: row r of contact c holds the
+   * entry of dof chains[c nv + t] at r nv + t, t < chainLength[c]. */
   readonly Jc: Float64Array;
-  /** W = L^-T Jc^T rows (H = L^T D L): G = W^T D^-1 W. Sparse along each contact's dof chain. */
+  /** D^-1/2 L^-T Jc^T rows (H = L^T D L), compact like Jc: G = W^T W. */
   readonly W: Float64Array;
   /** Per contact: its dof chain (deepest dof of the body, then its ancestors), padded with -1. */
   readonly chains: Int32Array;
@@ -268,8 +271,12 @@ export class Simulator {
     factorMassMatrix(model, data, this.dampDiag);
     if (nc === 0) return 0;
     jointJacobiansFromPlacements(model, data);
+    // Compact storage along each contact's dof chain: row r of contact c keeps its entry for dof
+    // chains[c nv + t] at r nv + t (t < len), so nothing is scattered or zeroed at nv width.
     const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor, lambdaDof = data.dofParent;
-    const chains = this.chains, chainLength = this.chainLength;
+    const chains = this.chains, chainLength = this.chainLength, sd = this.rv;
+    // H = L^T D L: scale W by D^-1/2 so that G = W^T W
+    for (let k = 0; k < nv; k++) sd[k] = 1 / Math.sqrt(L[k * nv + k]);
     for (let c = 0; c < nc; c++) {
       this.mu[c] = this.envFriction[buf.env[c]];
       // dof chain of the touching body: its last dof, then every ancestor dof (descending)
@@ -285,7 +292,6 @@ export class Simulator {
       const pz = buf.pos[3 * c + 2] + d * buf.normal[3 * c + 2];
       const F = buf.frame, fo = 9 * c;
       const r0 = 3 * c * nv, r1 = r0 + nv, r2 = r1 + nv;
-      for (let k = 0; k < 3 * nv; k++) { Jc[r0 + k] = 0; W[r0 + k] = 0; }
       for (let t = 0; t < len; t++) {
         const k = chains[co + t];
         const wx = J[3 * nv + k], wy = J[4 * nv + k], wz = J[5 * nv + k];
@@ -293,37 +299,46 @@ export class Simulator {
         const vy = J[nv + k] + wz * px - wx * pz;
         const vz = J[2 * nv + k] + wx * py - wy * px;
         // rows in the contact frame: R^T v with R's columns [t1 t2 n]
-        Jc[r0 + k] = F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
-        Jc[r1 + k] = F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
-        Jc[r2 + k] = F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
+        const a = F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
+        const b = F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
+        const e = F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
+        Jc[r0 + t] = a; Jc[r1 + t] = b; Jc[r2 + t] = e;
+        W[r0 + t] = a; W[r1 + t] = b; W[r2 + t] = e;
       }
-      // W rows = L^-T Jc rows (leaves to root along the chain; stays on the chain)
-      for (let r = r0; r <= r2; r += nv) {
-        for (let t = 0; t < len; t++) { const k = chains[co + t]; W[r + k] = Jc[r + k]; }
-        for (let t = 0; t < len; t++) {
-          const k = chains[co + t];
-          const wk = W[r + k];
-          if (wk === 0) continue;
-          const lk = k * nv;
-          for (let i = lambdaDof[k]; i !== -1; i = lambdaDof[i]) W[r + i] -= L[lk + i] * wk;
+      // W rows = L^-T Jc rows, leaves to root: the ancestors of chain dof t are the chain
+      // dofs after it, so the solve stays on the chain (three rows at once)
+      for (let t = 0; t < len; t++) {
+        const k = chains[co + t], lk = k * nv;
+        const w0 = W[r0 + t], w1 = W[r1 + t], w2 = W[r2 + t];
+        for (let s2 = t + 1; s2 < len; s2++) {
+          const l = L[lk + chains[co + s2]];
+          W[r0 + s2] -= l * w0; W[r1 + s2] -= l * w1; W[r2 + s2] -= l * w2;
         }
+        const sk = sd[k];
+        W[r0 + t] = w0 * sk; W[r1 + t] = w1 * sk; W[r2 + t] = w2 * sk;
       }
     }
-    // G = W^T D^-1 W (symmetric); entry (a, b) sums over a's chain (W_b is zero elsewhere)
+    // G = W^T W (symmetric). Contacts ca, cb share the common root-side part of their chains
+    // (a suffix of both, the same dofs in the same order): entry (a, b) sums over it only.
     const n = 3 * nc;
-    const G = this.G, Dinv = this.rv;
-    for (let k = 0; k < nv; k++) Dinv[k] = 1 / L[k * nv + k];
-    for (let a = 0; a < n; a++) {
-      const ca = ((a / 3) | 0) * nv, len = chainLength[(a / 3) | 0], ao = a * nv;
-      for (let b = a; b < n; b++) {
-        const bo = b * nv;
-        let x = 0;
-        for (let t = 0; t < len; t++) {
-          const k = chains[ca + t];
-          x += W[ao + k] * W[bo + k] * Dinv[k];
+    const G = this.G;
+    for (let ca = 0; ca < nc; ca++) {
+      const la = chainLength[ca], coa = ca * nv;
+      for (let cb = ca; cb < nc; cb++) {
+        const lb = chainLength[cb], cob = cb * nv;
+        let lc = 0;
+        while (lc < la && lc < lb && chains[coa + la - 1 - lc] === chains[cob + lb - 1 - lc]) lc++;
+        const sa = la - lc, sb = lb - lc;
+        for (let i = 0; i < 3; i++) {
+          const a = 3 * ca + i, ao = a * nv + sa;
+          for (let j = cb === ca ? i : 0; j < 3; j++) {
+            const b = 3 * cb + j, bo = b * nv + sb;
+            let x = 0;
+            for (let t = 0; t < lc; t++) x += W[ao + t] * W[bo + t];
+            G[a * n + b] = x;
+            G[b * n + a] = x;
+          }
         }
-        G[a * n + b] = x;
-        G[b * n + a] = x;
       }
     }
     computeContactBias(nc, buf.dist, this.biasParams, this.bias);
@@ -427,7 +442,7 @@ export class Simulator {
     for (let r = 0; r < n; r++) {
       const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
       let s = 0;
-      for (let t = 0; t < len; t++) { const k = chains[co + t]; s += Jc[o + k] * vf[k]; }
+      for (let t = 0; t < len; t++) s += Jc[o + t] * vf[chains[co + t]];
       g[r] = s;
     }
     const lam = this.lambda;
@@ -524,7 +539,7 @@ export class Simulator {
       const l = lam[r];
       if (l === 0) continue;
       const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
-      for (let t = 0; t < len; t++) { const k = chains[co + t]; rv[k] += Jc[o + k] * l; }
+      for (let t = 0; t < len; t++) rv[chains[co + t]] += Jc[o + t] * l;
     }
     solveMassMatrix(this.model, this.data, rv, 0);
     for (let i = 0; i < nv; i++) vOut[vo + i] += rv[i];
