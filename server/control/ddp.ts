@@ -39,7 +39,7 @@
 import { BoxQP, cholesky, type BoxQPOptions } from './box-qp.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
-import { choleskySolveInPlace, gemmNN, gemmTN } from '../math/linalg.ts';
+import { choleskySolveInPlace, gemmNN, gemmTN, gemmTNUpper, mirrorUpper } from '../math/linalg.ts';
 
 export interface DdpProblem {
   dynamics: Dynamics;
@@ -493,11 +493,11 @@ export class DdpSolver {
       Qxx.set(l.lxx);
       QuuU.set(l.luu);
       Qux.set(l.lux);
-      gemmTN(A, ao, VA, 0, Qxx, 0, nx, nx, nx);
+      // Aᵀ Vxx A is symmetric: its upper triangle only, mirrored (exact symmetry for free)
+      gemmTNUpper(A, ao, VA, 0, Qxx, 0, nx, nx);
+      mirrorUpper(Qxx, 0, nx);
       gemmTN(B, bo, VA, 0, Qux, 0, nu, nx, nx);
       gemmTN(B, bo, VB, 0, QuuU, 0, nu, nx, nu);
-      // exact symmetry (the two triangles were summed in different orders)
-      for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) { const x = 0.5 * (Qxx[i * nx + j] + Qxx[j * nx + i]); Qxx[i * nx + j] = x; Qxx[j * nx + i] = x; }
       for (let a = 0; a < nu; a++) for (let b = a + 1; b < nu; b++) { const x = 0.5 * (QuuU[a * nu + b] + QuuU[b * nu + a]); QuuU[a * nu + b] = x; QuuU[b * nu + a] = x; }
       // regularization
       Quu.set(QuuU, quo);
@@ -572,12 +572,12 @@ export class DdpSolver {
         for (let a = 0; a < nu; a++) s += K[Ko + a * nx + j] * (tmpU[a] + Qu[qo + a]) + Qux[a * nx + j] * k[ko + a];
         Vx[j] = s;
       }
-      // Vxx = Qxx + Kᵀ (Quu K + Qux) + Quxᵀ K, then exact symmetry
+      // Vxx = Qxx + Kᵀ (Quu K + Qux) + Quxᵀ K, symmetric as a whole: upper triangles, mirrored
       for (let i = 0; i < nu * nx; i++) tmpUX[i] += Qux[i];
       Vxx.set(Qxx);
-      gemmTN(K, Ko, tmpUX, 0, Vxx, 0, nx, nu, nx);
-      gemmTN(Qux, 0, K, Ko, Vxx, 0, nx, nu, nx);
-      for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) { const x = 0.5 * (Vxx[i * nx + j] + Vxx[j * nx + i]); Vxx[i * nx + j] = x; Vxx[j * nx + i] = x; }
+      gemmTNUpper(K, Ko, tmpUX, 0, Vxx, 0, nx, nu);
+      gemmTNUpper(Qux, 0, K, Ko, Vxx, 0, nx, nu);
+      mirrorUpper(Vxx, 0, nx);
     }
     this.d1 = d1;
     this.d2 = d2;

@@ -25,15 +25,46 @@ export function dofParents(model: Model): Int32Array {
  * in place: afterwards H[k][k] = D_k and H[k][i] = L_ki for i an ancestor of k. Only entries
  * on ancestor chains are read or written. Returns false if a pivot is not positive.
  */
+/**
+ * Ancestor lists of every dof, flattened: dof k's ancestors (parent first, up to the root) are
+ * list[start[k] .. start[k + 1]). A model constant, cached per dof-parent array; it turns the
+ * factorization's linked-list walks into contiguous loops with independent loads.
+ */
+interface AncestorLists { start: Int32Array; list: Int32Array }
+const ancestorCache = new WeakMap<Int32Array, AncestorLists>();
+function ancestorLists(lambda: Int32Array): AncestorLists {
+  let a = ancestorCache.get(lambda);
+  if (a) return a;
+  const nv = lambda.length, start = new Int32Array(nv + 1), list: number[] = [];
+  for (let k = 0; k < nv; k++) {
+    start[k] = list.length;
+    for (let i = lambda[k]; i !== -1; i = lambda[i]) list.push(i);
+  }
+  start[nv] = list.length;
+  a = { start, list: Int32Array.from(list) };
+  ancestorCache.set(lambda, a);
+  return a;
+}
+
+/**
+ * Factorizes H (nv x nv row-major, the mass matrix, possibly with a positive diagonal added)
+ * in place: afterwards H[k][k] = D_k and H[k][i] = L_ki for i an ancestor of k. Only entries
+ * on ancestor chains are read or written. Returns false if a pivot is not positive.
+ */
 export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boolean {
+  const { start, list } = ancestorLists(lambda);
   for (let k = nv - 1; k >= 0; k--) {
     const rk = k * nv;
     const dk = H[rk + k];
     if (!(dk > 0)) return false;
-    for (let i = lambda[k]; i !== -1; i = lambda[i]) {
+    const s0 = start[k], s1 = start[k + 1];
+    // ancestors of ancestor list[p] are list[p+1..]: H_i,j -= L_ki H_kj for j = i and above
+    for (let p = s0; p < s1; p++) {
+      const i = list[p];
       const a = H[rk + i] / dk;
       const ri = i * nv;
-      for (let j = i; j !== -1; j = lambda[j]) H[ri + j] -= a * H[rk + j];
+      H[ri + i] -= a * H[rk + i];
+      for (let q = p + 1; q < s1; q++) { const j = list[q]; H[ri + j] -= a * H[rk + j]; }
       H[rk + i] = a;
     }
   }
@@ -42,18 +73,19 @@ export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boo
 
 /** Solves M x = b in place (b at b[bo..bo+nv]) with the factor from ltdlFactor. */
 export function ltdlSolve(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
+  const { start, list } = ancestorLists(lambda);
   // L^T y = b (leaves to root), then D z = y, then L x = z (root to leaves)
   for (let k = nv - 1; k >= 0; k--) {
     const bk = b[bo + k];
     if (bk === 0) continue;
     const rk = k * nv;
-    for (let i = lambda[k]; i !== -1; i = lambda[i]) b[bo + i] -= H[rk + i] * bk;
+    for (let p = start[k], e = start[k + 1]; p < e; p++) { const i = list[p]; b[bo + i] -= H[rk + i] * bk; }
   }
   for (let k = 0; k < nv; k++) b[bo + k] /= H[k * nv + k];
   for (let k = 0; k < nv; k++) {
     const rk = k * nv;
     let s = b[bo + k];
-    for (let i = lambda[k]; i !== -1; i = lambda[i]) s -= H[rk + i] * b[bo + i];
+    for (let p = start[k], e = start[k + 1]; p < e; p++) { const i = list[p]; s -= H[rk + i] * b[bo + i]; }
     b[bo + k] = s;
   }
 }

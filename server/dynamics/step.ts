@@ -328,17 +328,23 @@ export class Simulator {
         const lb = chainLength[cb], cob = cb * nv;
         let lc = 0;
         while (lc < la && lc < lb && chains[coa + la - 1 - lc] === chains[cob + lb - 1 - lc]) lc++;
-        const sa = la - lc, sb = lb - lc;
-        for (let i = 0; i < 3; i++) {
-          const a = 3 * ca + i, ao = a * nv + sa;
-          for (let j = cb === ca ? i : 0; j < 3; j++) {
-            const b = 3 * cb + j, bo = b * nv + sb;
-            let x = 0;
-            for (let t = 0; t < lc; t++) x += W[ao + t] * W[bo + t];
-            G[a * n + b] = x;
-            G[b * n + a] = x;
-          }
+        // the 3x3 block in one pass over the shared dofs
+        const a0 = 3 * ca * nv + la - lc, b0 = 3 * cb * nv + lb - lc;
+        let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0;
+        for (let t = 0; t < lc; t++) {
+          const x0 = W[a0 + t], x1 = W[a0 + nv + t], x2 = W[a0 + 2 * nv + t];
+          const y0 = W[b0 + t], y1 = W[b0 + nv + t], y2 = W[b0 + 2 * nv + t];
+          g00 += x0 * y0; g01 += x0 * y1; g02 += x0 * y2;
+          g10 += x1 * y0; g11 += x1 * y1; g12 += x1 * y2;
+          g20 += x2 * y0; g21 += x2 * y1; g22 += x2 * y2;
         }
+        const ra = 3 * ca * n + 3 * cb, rb = 3 * cb * n + 3 * ca;
+        G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;
+        G[ra + n] = g10; G[ra + n + 1] = g11; G[ra + n + 2] = g12;
+        G[ra + 2 * n] = g20; G[ra + 2 * n + 1] = g21; G[ra + 2 * n + 2] = g22;
+        G[rb] = g00; G[rb + 1] = g10; G[rb + 2] = g20;
+        G[rb + n] = g01; G[rb + n + 1] = g11; G[rb + n + 2] = g21;
+        G[rb + 2 * n] = g02; G[rb + 2 * n + 1] = g12; G[rb + 2 * n + 2] = g22;
       }
     }
     computeContactBias(nc, buf.dist, this.biasParams, this.bias);

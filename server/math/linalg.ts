@@ -90,3 +90,34 @@ export function gemmTN(A: Float64Array, ao: number, B: Float64Array, bo: number,
     }
   }
 }
+
+/**
+ * The upper triangle (j >= i) of C += Aᵀ B, A (k x n), B (k x n), C (n x n), row-major; the
+ * strict lower triangle of C is left untouched. For sums that are symmetric as a whole
+ * (Aᵀ V A with V symmetric, Kᵀ Q + Qᵀ K): accumulate the upper triangles, then mirrorUpper.
+ * About half the work of gemmTN.
+ */
+export function gemmTNUpper(A: Float64Array, ao: number, B: Float64Array, bo: number, C: Float64Array, co: number, n: number, k: number): void {
+  for (let i = 0; i < n; i++) {
+    const cr = co + i * n;
+    let j = i;
+    for (; j + 4 <= n; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const a = A[ao + p * n + i], br = bo + p * n + j;
+        s0 += a * B[br]; s1 += a * B[br + 1]; s2 += a * B[br + 2]; s3 += a * B[br + 3];
+      }
+      C[cr + j] += s0; C[cr + j + 1] += s1; C[cr + j + 2] += s2; C[cr + j + 3] += s3;
+    }
+    for (; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += A[ao + p * n + i] * B[bo + p * n + j];
+      C[cr + j] += s;
+    }
+  }
+}
+
+/** Overwrites the strict lower triangle of the n x n matrix at C[co..] with its upper triangle. */
+export function mirrorUpper(C: Float64Array, co: number, n: number): void {
+  for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) C[co + i * n + j] = C[co + j * n + i];
+}
