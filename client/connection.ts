@@ -11,8 +11,6 @@ import { ServerMessageSchema, type ClientMessage, type IterationRecordSchema, ty
 
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
-export interface IterPoint { iteration: number; cost: number | null; sigma: number }
-
 /** What the client knows about one solve (one solver of a plan). */
 export interface SolveView {
   solver: Solver;
@@ -21,8 +19,8 @@ export interface SolveView {
   iteration: number;
   cost: number | null;
   latest: IterationRecord | null;
-  /** Cost and sigma per iteration of the current run (iterates are throttled: the final fills gaps). */
-  history: IterPoint[];
+  /** Telemetry per iteration of the current run, by iteration (iterates are throttled: the final fills the gaps). */
+  history: IterationRecord[];
   /** The latest iterate's trajectory, then the final plan's. */
   trajectory: TrajectoryMsg | null;
   final: boolean;
@@ -30,7 +28,12 @@ export interface SolveView {
   error: string | null;
 }
 
-export interface PlanView { state: PlanState; solves: Partial<Record<Solver, SolveView>> }
+export interface PlanView {
+  state: PlanState;
+  solves: Partial<Record<Solver, SolveView>>;
+  /** The server no longer knows this plan (it restarted): kept on screen, cannot be replanned. */
+  lost: boolean;
+}
 
 export interface ClientState {
   server: string | null;
@@ -39,26 +42,29 @@ export interface ClientState {
   current: string | null;
   /** The last `error` message from the server. */
   lastError: string | null;
+  /** Iteration budget per plan, where known (the plans this client created; a final's solverParams). */
+  budgets: Map<string, number>;
+  /** Number of `hello`s seen (1 + reconnections). */
+  hellos: number;
 }
 
 export function createState(): ClientState {
-  return { server: null, plans: new Map(), current: null, lastError: null };
+  return { server: null, plans: new Map(), current: null, lastError: null, budgets: new Map(), hellos: 0 };
 }
 
 function emptySolve(s: PlanState['solves'][number]): SolveView {
   return {
     solver: s.solver, status: s.status, run: s.run, iteration: s.iteration, cost: s.cost, latest: s.latest,
-    history: s.latest ? [point(s.latest)] : [], trajectory: null, final: false, success: s.success, error: s.error,
+    history: s.latest ? [s.latest] : [], trajectory: null, final: false, success: s.success, error: s.error,
   };
 }
-
-function point(r: IterationRecord): IterPoint { return { iteration: r.iteration, cost: r.cost, sigma: r.sigma }; }
 
 /** Merges a plan state from the server; a solve whose run advanced starts a fresh history. */
 function upsertPlan(state: ClientState, plan: PlanState): PlanView {
   let view = state.plans.get(plan.id);
-  if (!view) { view = { state: plan, solves: {} }; state.plans.set(plan.id, view); }
+  if (!view) { view = { state: plan, solves: {}, lost: false }; state.plans.set(plan.id, view); }
   view.state = plan;
+  view.lost = false;
   for (const s of plan.solves) {
     const old = view.solves[s.solver];
     if (!old || s.run > old.run) {
@@ -72,12 +78,12 @@ function upsertPlan(state: ClientState, plan: PlanState): PlanView {
     old.success = s.success;
     old.error = s.error;
     if (s.iteration >= old.iteration) { old.iteration = s.iteration; old.cost = s.cost; old.latest = s.latest ?? old.latest; }
-    if (s.latest) addPoint(old, point(s.latest));
+    if (s.latest) addPoint(old, s.latest);
   }
   return view;
 }
 
-function addPoint(v: SolveView, p: IterPoint): void {
+function addPoint(v: SolveView, p: IterationRecord): void {
   const i = v.history.findIndex((h) => h.iteration >= p.iteration);
   if (i < 0) v.history.push(p);
   else if (v.history[i].iteration === p.iteration) v.history[i] = p;
@@ -93,15 +99,27 @@ function newestPlan(state: ClientState): string | null {
 /** Applies one validated server message to the store (mutates it) and returns it. */
 export function applyMessage(state: ClientState, msg: ServerMessage): ClientState {
   switch (msg.type) {
-    case 'hello':
+    case 'hello': {
       state.server = msg.server;
+      state.hellos++;
+      // plans the server does not list any more (it restarted): forget them, except the one on
+      // screen, which stays (marked lost) until the operator moves on
+      const known = new Set(msg.plans.map((p) => p.id));
+      for (const [id, v] of state.plans) {
+        if (known.has(id)) continue;
+        if (id === state.current) markLost(v);
+        else state.plans.delete(id);
+      }
       for (const p of msg.plans) upsertPlan(state, p);
       if (!state.current || !state.plans.has(state.current)) state.current = newestPlan(state);
       break;
-    case 'status':
+    }
+    case 'status': {
       upsertPlan(state, msg.plan);
-      if (!state.current) state.current = msg.plan.id;
+      const cur = state.current ? state.plans.get(state.current) : undefined;
+      if (!cur || cur.lost) state.current = msg.plan.id;
       break;
+    }
     case 'iterate': {
       const v = state.plans.get(msg.plan)?.solves[msg.solver];
       if (!v || msg.run < v.run) break;
@@ -111,7 +129,7 @@ export function applyMessage(state: ClientState, msg: ServerMessage): ClientStat
       v.iteration = Math.max(v.iteration, msg.record.iteration);
       v.cost = msg.record.cost;
       v.latest = msg.record;
-      addPoint(v, point(msg.record));
+      addPoint(v, msg.record);
       v.trajectory = msg.trajectory;
       break;
     }
@@ -122,8 +140,10 @@ export function applyMessage(state: ClientState, msg: ServerMessage): ClientStat
       v.run = msg.run;
       v.final = true;
       v.trajectory = r.trajectory;
-      v.history = r.telemetry.map(point);
+      v.history = r.telemetry.slice();
       v.iteration = r.iterations;
+      const budget = Number(r.solverParams.iterations);
+      if (Number.isFinite(budget) && budget > 0) state.budgets.set(msg.plan, budget);
       v.cost = r.cost;
       v.success = r.success;
       if (r.telemetry.length) v.latest = r.telemetry[r.telemetry.length - 1];
@@ -135,6 +155,17 @@ export function applyMessage(state: ClientState, msg: ServerMessage): ClientStat
       break;
   }
   return state;
+}
+
+/** A plan the server forgot: its unfinished solves can never finish. */
+function markLost(v: PlanView): void {
+  v.lost = true;
+  for (const s of Object.values(v.solves)) if (s && (s.status === 'running' || s.status === 'queued')) s.status = 'cancelled';
+}
+
+/** The plans known, newest first (for a plan picker). */
+export function plansNewestFirst(state: ClientState): PlanView[] {
+  return [...state.plans.values()].sort((a, b) => (a.state.createdAt < b.state.createdAt ? 1 : a.state.createdAt > b.state.createdAt ? -1 : 0));
 }
 
 /** Parses and validates a text frame; null (with the reason) when it does not fit the protocol. */

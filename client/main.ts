@@ -1,26 +1,50 @@
 /**
- * The web client: wires the connection (live plan state), the side-by-side DDP | R-DDP view,
- * the shared timeline, the plots and the operator panel. See README ("The web client").
+ * The web client: wires the connection (live plan state), the recordings browser, the
+ * side-by-side view (two viewports, one shared camera and timeline), the overlays, the plots,
+ * the telemetry table and the operator panel. See README ("The web client").
+ *
+ * Two modes share the viewports: `live` shows the plan on screen (DDP left, R-DDP right),
+ * animating each solve's latest iterate, then looping the final plans; `playback` shows the
+ * recordings opened from the browser (any recording in either viewport). What a viewport shows
+ * is a SlotView (view-model.ts); everything below renders SlotViews.
  */
 import * as THREE from 'three';
-import { applyMessage, Connection, createState, type LinkStatus, type SolveView } from './connection.ts';
+import { applyMessage, Connection, createState, plansNewestFirst, type LinkStatus } from './connection.ts';
+import { FrameSampler } from './kinematics.ts';
+import { OVERLAY_NAMES, Overlays, type OverlayToggles } from './overlays.ts';
 import { Panel, type TaskInfo } from './panel.ts';
 import { Plots } from './plots.ts';
-import { fetchRobot, RobotView } from './robot-view.ts';
+import { RecordingsModel, type Slot } from './recordings.ts';
+import { RecordingsView } from './recordings-view.ts';
+import { fetchRobot, RobotView, type RobotSummary } from './robot-view.ts';
 import { SplitView } from './scene.ts';
-import { interpolateQ, Timeline } from './timeline.ts';
-import type { PlanCreate, Solver } from '../shared/protocol.ts';
+import { TelemetryTable } from './telemetry.ts';
+import { targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type TaskView, type V3 } from './task-view.ts';
+import { interpolateQ, SPEEDS, Timeline } from './timeline.ts';
+import {
+  liveSlots, progress, RecordingContentSchema, RecordingListSchema, recordingSlot, statusLine, timelineLength,
+  type RecordingContent, type SlotView,
+} from './view-model.ts';
+import type { PlanCreate, TrajectoryMsg } from '../shared/protocol.ts';
 
-const SOLVER_LIST: Solver[] = ['ddp', 'rddp'];
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const SLOTS: Slot[] = [0, 1];
 
 const state = createState();
 const timeline = new Timeline();
+const recModel = new RecordingsModel();
+const recordings = new Map<string, RecordingContent>();
+const toggles: OverlayToggles = { contacts: true, forces: true, target: true, trails: true };
+let mode: 'live' | 'playback' = 'live';
 let view: SplitView | null = null;
-let robots: Partial<Record<Solver, RobotView>> = {};
-let loadedRobot: string | null = null;
-let loadingRobot: string | null = null;
+let plots: Plots | null = null;
+let table: TelemetryTable | null = null;
 let dirty = true;
+let slots: [SlotView | null, SlotView | null] = [null, null];
+let slotKeys = '';
+let tasks: TaskInfo[] = [];
+
+// ------------------------------------------------------------------ HTTP
 
 async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
@@ -31,91 +55,290 @@ async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   return data as T;
 }
 
+// ------------------------------------------------------------------ errors
+
+const shownErrors = new Set<string>();
+function showError(message: string | null): void {
+  panel.showError(message);
+}
+
+// ------------------------------------------------------------------ panel (plan, replan, cancel, plan picker)
+
 const panel = new Panel($('panel'), {
   async plan(body: PlanCreate) {
     try {
       const { id } = await api<{ id: string }>('POST', '/api/plans', body);
+      const task = tasks.find((t) => t.name === body.task);
+      const budget = Number(body.solverParams?.iterations ?? task?.solverDefaults.iterations);
+      if (budget > 0) state.budgets.set(id, budget);
       state.current = id;
+      goLive();
       timeline.seek(0);
       timeline.play();
       dirty = true;
-    } catch (e) { panel.showError((e as Error).message); }
+    } catch (e) { showError((e as Error).message); }
   },
   async replan(params) {
     if (!state.current) return;
-    try { await api('POST', `/api/plans/${encodeURIComponent(state.current)}/replan`, { params }); timeline.play(); } catch (e) { panel.showError((e as Error).message); }
+    try {
+      await api('POST', `/api/plans/${encodeURIComponent(state.current)}/replan`, { params });
+      goLive();
+      timeline.play();
+    } catch (e) { showError((e as Error).message); }
   },
   async cancel() {
     if (!state.current) return;
-    try { await api('DELETE', `/api/plans/${encodeURIComponent(state.current)}`); } catch (e) { panel.showError((e as Error).message); }
+    try { await api('DELETE', `/api/plans/${encodeURIComponent(state.current)}`); } catch (e) { showError((e as Error).message); }
+  },
+  select(id) {
+    state.current = id;
+    goLive();
+    dirty = true;
   },
 });
+
+// ------------------------------------------------------------------ connection
 
 function showLink(s: LinkStatus): void {
   const el = $('conn');
   el.className = `conn ${s.state}`;
-  el.textContent = s.state === 'open' ? 'connected' : s.state === 'connecting' ? 'connecting…' : `disconnected: retrying in ${(s.retryInMs / 1000).toFixed(1)} s`;
+  el.textContent = s.state === 'open' ? 'connected' : s.state === 'connecting' ? 'connecting…'
+    : `disconnected: retrying in ${(s.retryInMs / 1000).toFixed(1)} s${s.attempt > 0 ? ` (attempt ${s.attempt + 1})` : ''}`;
+  el.title = s.state === 'open' ? `server ${state.server ?? ''}` : 'the view keeps the last state; it catches up on reconnection';
+}
+
+let listTimer: ReturnType<typeof setTimeout> | null = null;
+/** Reloads the recordings list soon (debounced): a solve finished and was recorded. */
+function refreshRecordingsSoon(): void {
+  if (listTimer) return;
+  listTimer = setTimeout(() => { listTimer = null; void loadRecordings(); }, 300);
 }
 
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   onStatus: showLink,
   onMessage(msg) {
     applyMessage(state, msg);
-    if (msg.type === 'error') panel.showError(msg.message);
+    if (msg.type === 'error') showError(`server: ${msg.message}`);
+    if (msg.type === 'hello') showLink({ state: 'open' });
+    if (msg.type === 'status' && msg.plan.solves.some((s) => s.recording && !recModel.find(s.recording))) refreshRecordingsSoon();
     dirty = true;
   },
   onInvalid(reason) { console.warn(`rsddp: ignored a server message that does not fit the protocol: ${reason}`); },
 });
 
-async function ensureRobot(id: string): Promise<void> {
-  if (!view || loadedRobot === id || loadingRobot === id) return;
-  loadingRobot = id;
+// ------------------------------------------------------------------ robots per viewport
+
+interface Viewport { robotId: string | null; loading: string | null; robot: RobotView | null; overlays: Overlays | null; framed: string | null }
+const vps: Viewport[] = SLOTS.map(() => ({ robotId: null, loading: null, robot: null, overlays: null, framed: null }));
+const summaries = new Map<string, Promise<RobotSummary>>();
+const samplers = new Map<string, FrameSampler>();
+
+function summary(id: string): Promise<RobotSummary> {
+  let p = summaries.get(id);
+  if (!p) {
+    p = fetchRobot(id);
+    summaries.set(id, p);
+    p.catch(() => summaries.delete(id));
+  }
+  return p;
+}
+
+async function ensureRobot(i: Slot, id: string): Promise<void> {
+  const vp = vps[i];
+  if (!view || vp.robotId === id || vp.loading === id) return;
+  vp.loading = id;
   try {
-    const summary = await fetchRobot(id);
-    for (const r of Object.values(robots)) r?.dispose();
-    robots = {};
-    SOLVER_LIST.forEach((s, i) => {
-      const r = new RobotView(summary, () => { dirty = true; });
-      const posture = summary.postures ? Object.values(summary.postures)[0] : undefined;
-      if (posture) r.setQ(posture);
-      view!.viewports[i].scene.add(r.robot);
-      robots[s] = r;
-    });
-    const box = new THREE.Box3().setFromObject(robots.ddp!.robot);
-    if (!box.isEmpty()) view.frame(box.getCenter(new THREE.Vector3()), box.getSize(new THREE.Vector3()).length());
-    loadedRobot = id;
-    $('view-message').hidden = true;
+    const s = await summary(id);
+    if (vp.loading !== id) return; // superseded
+    if (!samplers.has(id)) samplers.set(id, new FrameSampler(s));
+    vp.robot?.dispose();
+    const r = new RobotView(s, () => { dirty = true; });
+    const posture = s.postures ? Object.values(s.postures)[0] : undefined;
+    if (posture) r.setQ(posture);
+    view.viewports[i].scene.add(r.robot);
+    vp.robot = r;
+    vp.robotId = id;
+    derived[i] = null;
+    if (vps.every((v) => v.framed !== id)) {
+      const box = new THREE.Box3().setFromObject(r.robot);
+      if (!box.isEmpty()) view.frame(box.getCenter(new THREE.Vector3()), box.getSize(new THREE.Vector3()).length());
+    }
+    vp.framed = id;
+    dirty = true;
   } catch (e) {
-    panel.showError(`robot ${id}: ${(e as Error).message}`);
+    showError(`robot ${id}: ${(e as Error).message}`);
   } finally {
-    loadingRobot = null;
+    if (vp.loading === id) vp.loading = null;
   }
 }
 
-function fmt(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : x === 0 ? '0' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-2 && x !== 0) ? x.toExponential(2) : x.toPrecision(4);
+// ------------------------------------------------------------------ per-viewport derived data (FK, target, trace)
+
+interface Derived { traj: TrajectoryMsg; key: string; tv: TaskView; track: FrameTrack | null; target: V3 | null; trace: number[] }
+const derived: (Derived | null)[] = [null, null];
+
+function derive(i: Slot, s: SlotView | null): Derived | null {
+  const t = s?.trajectory;
+  if (!s || !t) return (derived[i] = null);
+  const sampler = samplers.get(s.robot);
+  if (!sampler || vps[i].robotId !== s.robot) return (derived[i] = null);
+  const key = `${s.task}|${JSON.stringify(s.params)}`;
+  const c = derived[i];
+  if (c && c.traj === t && c.key === key) return c;
+  const tv = taskView(s.task, s.params, { links: sampler.links, contactFrames: sampler.summary.contactFrames ?? [] });
+  const track = t.q.length && t.q[0].length === sampler.summary.nq ? sampler.track(t.q, trackedFrames(tv)) : null;
+  const target = targetPoint(tv.target, track, (q, f) => sampler.at(q, f));
+  const trace = traceValues(tv.trace, track, t.q);
+  return (derived[i] = { traj: t, key, tv, track, target, trace });
 }
 
-function solveLine(v: SolveView | undefined): string {
-  if (!v) return '–';
-  const sigma = v.solver === 'rddp' && v.latest ? ` · σ ${fmt(v.latest.sigma)}` : '';
-  return `${v.status} · it ${v.iteration} · cost ${fmt(v.cost)}${sigma}${v.run ? ` · run ${v.run}` : ''}`;
+// ------------------------------------------------------------------ modes
+
+function goLive(): void {
+  if (mode === 'live') return;
+  mode = 'live';
+  recModel.slots = [null, null];
+  recView.render();
+  dirty = true;
 }
 
-let plots: Plots | null = null;
+async function loadRecordings(): Promise<void> {
+  try {
+    const res = RecordingListSchema.safeParse(await api('GET', '/api/recordings'));
+    if (!res.success) throw new Error(`unexpected answer: ${res.error.issues[0]?.message}`);
+    recModel.setList(res.data);
+  } catch (e) {
+    showError(`recordings: ${(e as Error).message}`);
+  }
+  recView.render();
+}
+
+async function loadRecording(id: string): Promise<void> {
+  if (recordings.has(id)) return;
+  const res = RecordingContentSchema.safeParse(await api('GET', `/api/recordings/${encodeURIComponent(id)}`));
+  if (!res.success) throw new Error(`recording ${id}: unexpected content: ${res.error.issues[0]?.message}`);
+  recordings.set(id, res.data);
+}
+
+async function showRecordings(ids: [string | null, string | null]): Promise<void> {
+  mode = 'playback';
+  showError(null);
+  recView.render();
+  dirty = true;
+  try {
+    await Promise.all(ids.filter((x): x is string => !!x).map(loadRecording));
+  } catch (e) {
+    showError((e as Error).message);
+  }
+  timeline.seek(0);
+  timeline.play();
+  dirty = true;
+}
+
+const recView = new RecordingsView($('tab-recordings'), recModel, {
+  refresh: () => void loadRecordings(),
+  open: (id) => void showRecordings(recModel.open(id)),
+  place: (slot, id) => void showRecordings(recModel.place(slot, id)),
+  async remove(id) {
+    try {
+      await api('DELETE', `/api/recordings/${encodeURIComponent(id)}`);
+      recModel.remove(id);
+      recordings.delete(id);
+      if (mode === 'playback' && !recModel.showing) goLive();
+      recView.render();
+      dirty = true;
+    } catch (e) { showError((e as Error).message); }
+  },
+});
+
+function selectTab(tab: 'plan' | 'recordings'): void {
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) {
+    const on = b.dataset.tab === tab;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-selected', String(on));
+  }
+  $('tab-plan').hidden = tab !== 'plan';
+  $('tab-recordings').hidden = tab !== 'recordings';
+  if (tab === 'recordings') void loadRecordings();
+}
+
+// ------------------------------------------------------------------ rendering
+
+function computeSlots(): [SlotView | null, SlotView | null] {
+  if (mode === 'live') return liveSlots(state);
+  return recModel.slots.map((id) => {
+    const c = id ? recordings.get(id) : undefined;
+    return c ? recordingSlot(c) : null;
+  }) as [SlotView | null, SlotView | null];
+}
 
 function refresh(): void {
+  slots = computeSlots();
   const plan = state.current ? state.plans.get(state.current) : undefined;
-  panel.setPlanStatus(plan?.state.status ?? null);
-  for (const s of SOLVER_LIST) {
-    const el = $(`iter-${s}`);
-    const v = plan?.solves[s];
-    el.textContent = solveLine(v);
-    el.dataset.iteration = String(v?.iteration ?? 0);
+  const keys = slots.map((s) => s?.key ?? '').join('|');
+  if (keys !== slotKeys) {
+    // new content on screen: start the timeline over
+    timeline.seek(0);
+    timeline.play();
+    slotKeys = keys;
   }
-  $('plan-info').textContent = plan ? `plan ${plan.state.id}: ${plan.state.task} on ${plan.state.robot}, ${plan.state.status}` : 'no plan yet: choose a task and press Plan';
-  plots?.update(plan?.solves.ddp?.history ?? [], plan?.solves.rddp?.history ?? []);
-  if (plan) void ensureRobot(plan.state.robot);
+
+  // panel
+  panel.setPlanStatus(plan?.state.status ?? null, plan?.lost ?? false);
+  panel.setPlans(plansNewestFirst(state).map((p) => ({ id: p.state.id, label: `${p.state.task} · ${p.state.status}${p.lost ? ' (lost)' : ''} · ${p.state.id}` })), state.current);
+  $('plan-info').textContent = plan
+    ? `plan ${plan.state.id}: ${plan.state.task} on ${plan.state.robot}, ${plan.lost ? 'no longer known to the server (it restarted)' : plan.state.status}`
+    : 'no plan yet: choose a task and press Plan';
+
+  // viewport labels and progress
+  SLOTS.forEach((i) => {
+    const s = slots[i];
+    const line = $(i === 0 ? 'iter-ddp' : 'iter-rddp');
+    line.textContent = statusLine(s);
+    line.dataset.iteration = String(s?.iteration ?? 0);
+    line.dataset.status = s?.status ?? '';
+    $(`vtitle-${i}`).textContent = s ? s.title : i === 0 ? 'DDP' : 'R-DDP';
+    const p = s ? progress(s) : null;
+    $(`bar-${i}`).style.width = `${Math.round((p ?? 0) * 100)}%`;
+    if (s?.error) {
+      const k = `${s.key}:${s.error}`;
+      if (!shownErrors.has(k)) { shownErrors.add(k); showError(`${s.title} failed: ${s.error}`); }
+    }
+    if (s) void ensureRobot(i, s.robot);
+  });
+  const banner = $('playback-banner');
+  banner.hidden = mode !== 'playback';
+  $('playback-text').textContent = `playback: ${recModel.slots.map((id, i) => `${i === 0 ? 'left' : 'right'} ${id ?? '–'}`).join(' · ')}`;
+  const msg = $('view-message');
+  const empty = !slots[0] && !slots[1];
+  if (view) {
+    msg.hidden = !empty;
+    msg.textContent = mode === 'playback' ? 'loading the recording…' : 'no plan yet: choose a task and press Plan, or open a recording';
+  }
+
+  // plots, trace, table, overlays' static parts
+  const ds = SLOTS.map((i) => derive(i, slots[i]));
+  const spec = ds.find((d) => d?.tv.trace)?.tv.trace ?? null;
+  const same = slots[0]?.title === slots[1]?.title;
+  const name = (i: Slot) => { const s = slots[i]; return s ? `${s.title}${same ? (i === 0 ? ' (left)' : ' (right)') : ''}` : i === 0 ? 'left' : 'right'; };
+  plots?.setLabels([name(0), name(1)], spec ? `${spec.label} (${spec.unit})` : 'foot height (m)');
+  plots?.update(slots[0]?.history ?? [], slots[1]?.history ?? []);
+  plots?.updateTrace({
+    label: spec?.label ?? 'foot height', unit: spec?.unit ?? 'm', target: spec?.target ?? null,
+    series: ds.map((d) => (d && d.tv.trace ? { dt: d.traj.dt, values: d.trace } : null)),
+  });
+  table?.update(slots);
+  SLOTS.forEach((i) => {
+    const o = vps[i].overlays;
+    if (!o) return;
+    const d = ds[i];
+    o.setTarget(d?.target ?? null);
+    o.setTrails(d?.track ? filterTrack(d.track, d.tv.trails) : null, d ?? null);
+  });
+}
+
+function filterTrack(t: FrameTrack, frames: string[]): FrameTrack {
+  return { knots: t.knots, pos: new Map([...t.pos].filter(([f]) => frames.includes(f))) };
 }
 
 function syncTimelineUi(): void {
@@ -123,60 +346,107 @@ function syncTimelineUi(): void {
   const scrub = $<HTMLInputElement>('tl-scrub');
   if (document.activeElement !== scrub) scrub.value = String(Math.round(timeline.fraction * 1000));
   $('tl-time').textContent = `${timeline.time.toFixed(2)} / ${timeline.duration.toFixed(2)} s`;
+  $('tl-time').dataset.knot = String(timeline.index);
+  $<HTMLSelectElement>('tl-speed').value = String(timeline.speed);
+  $<HTMLInputElement>('tl-loop').checked = timeline.loop;
 }
 
 function animate(now: number, last: number): void {
-  if (dirty) { dirty = false; refresh(); }
-  const plan = state.current ? state.plans.get(state.current) : undefined;
-  let knots = 1, dt = timeline.dt;
-  for (const s of SOLVER_LIST) {
-    const t = plan?.solves[s]?.trajectory;
-    if (t && t.q.length > knots) { knots = t.q.length; dt = t.dt; }
+  try {
+    if (dirty) { dirty = false; refresh(); }
+    const { knots, dt } = timelineLength(slots, timeline.dt);
+    timeline.setLength(knots, dt);
+    timeline.advance(Math.min(0.1, (now - last) / 1000));
+    SLOTS.forEach((i) => {
+      const s = slots[i], vp = vps[i], t = s?.trajectory;
+      if (vp.robot) vp.robot.robot.visible = !s || vp.robotId === s.robot;
+      if (!s || !t || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); return; }
+      vp.robot.setQ(interpolateQ(t.q, t.dt, timeline.time, vp.robot.layout.base !== null));
+      const k = Math.min(Math.max(Math.round(timeline.time / t.dt), 0), t.q.length - 1);
+      vp.overlays?.setContacts(t.contacts?.[Math.min(k, t.contacts.length - 1)] ?? null);
+    });
+    plots?.setTime(slots.some((s) => s?.trajectory) ? timeline.time : null);
+    syncTimelineUi();
+    view?.render();
+  } catch (e) {
+    console.error(e);
   }
-  timeline.setLength(knots, dt);
-  timeline.advance(Math.min(0.1, (now - last) / 1000));
-  for (const s of SOLVER_LIST) {
-    const t = plan?.solves[s]?.trajectory, r = robots[s];
-    if (t && r && plan!.state.robot === loadedRobot) r.setQ(interpolateQ(t.q, t.dt, timeline.time, r.layout.base !== null));
-  }
-  syncTimelineUi();
-  view?.render();
   requestAnimationFrame((t) => animate(t, now));
 }
 
-function bindTimeline(): void {
+// ------------------------------------------------------------------ controls
+
+function setToggle(name: keyof OverlayToggles, on: boolean): void {
+  toggles[name] = on;
+  $<HTMLInputElement>(`ov-${name}`).checked = on;
+  for (const vp of vps) vp.overlays?.setVisible(toggles);
+}
+
+function stepSpeed(dir: 1 | -1): void {
+  const i = SPEEDS.findIndex((s) => s >= timeline.speed);
+  const next = SPEEDS[Math.min(SPEEDS.length - 1, Math.max(0, (i < 0 ? SPEEDS.length - 1 : i) + dir))];
+  timeline.setSpeed(next);
+}
+
+function bindControls(): void {
   $('tl-play').addEventListener('click', () => timeline.toggle());
   $('tl-back').addEventListener('click', () => timeline.step(-1));
   $('tl-fwd').addEventListener('click', () => timeline.step(1));
+  $('tl-start').addEventListener('click', () => { timeline.pause(); timeline.seek(0); });
   $<HTMLInputElement>('tl-scrub').addEventListener('input', (e) => { timeline.pause(); timeline.scrub(Number((e.target as HTMLInputElement).value) / 1000); });
   $<HTMLSelectElement>('tl-speed').addEventListener('change', (e) => timeline.setSpeed(Number((e.target as HTMLSelectElement).value)));
   $<HTMLInputElement>('tl-loop').addEventListener('change', (e) => { timeline.loop = (e.target as HTMLInputElement).checked; });
+  for (const n of OVERLAY_NAMES) $<HTMLInputElement>(`ov-${n}`).addEventListener('change', (e) => setToggle(n, (e.target as HTMLInputElement).checked));
+  $('back-live').addEventListener('click', () => goLive());
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) b.addEventListener('click', () => selectTab(b.dataset.tab as 'plan' | 'recordings'));
+  const keys: Record<string, (e: KeyboardEvent) => void> = {
+    ' ': () => timeline.toggle(),
+    ArrowLeft: (e) => timeline.step(e.shiftKey ? -10 : -1),
+    ArrowRight: (e) => timeline.step(e.shiftKey ? 10 : 1),
+    Home: () => { timeline.pause(); timeline.seek(0); },
+    End: () => { timeline.pause(); timeline.seek(timeline.duration); },
+    '+': () => stepSpeed(1), '=': () => stepSpeed(1), '-': () => stepSpeed(-1),
+    l: () => { timeline.loop = !timeline.loop; },
+    c: () => setToggle('contacts', !toggles.contacts), f: () => setToggle('forces', !toggles.forces),
+    t: () => setToggle('target', !toggles.target), r: () => setToggle('trails', !toggles.trails),
+  };
   window.addEventListener('keydown', (e) => {
-    const tag = (e.target as HTMLElement | null)?.tagName;
-    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON') return;
-    if (e.key === ' ') { e.preventDefault(); timeline.toggle(); }
-    else if (e.key === 'ArrowLeft') { e.preventDefault(); timeline.step(-1); }
-    else if (e.key === 'ArrowRight') { e.preventDefault(); timeline.step(1); }
+    const el = e.target as HTMLElement | null;
+    const tag = el?.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || el?.isContentEditable) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const f = keys[e.key];
+    if (!f) return;
+    e.preventDefault(); // also keeps space from pressing the focused button
+    if (tag === 'BUTTON' || tag === 'A') el!.blur();
+    f(e);
   });
 }
 
 async function main(): Promise<void> {
-  bindTimeline();
+  bindControls();
   try {
-    view = new SplitView($('view'), ['DDP', 'R-DDP']);
+    view = new SplitView($('view'), ['left', 'right']);
+    SLOTS.forEach((i) => {
+      vps[i].overlays = new Overlays(view!.viewports[i].scene);
+      vps[i].overlays!.setVisible(toggles);
+    });
   } catch (e) {
     const m = $('view-message');
     m.hidden = false;
+    m.classList.add('bad');
     m.textContent = `3D view unavailable (WebGL): ${(e as Error).message}`;
   }
-  plots = new Plots($('plot-cost'), $('plot-sigma'));
+  plots = new Plots($('plot-cost'), $('plot-sigma'), $('plot-trace'));
+  table = new TelemetryTable($('telemetry'));
   try {
     const [r, t] = await Promise.all([api<{ robots: { id: string }[] }>('GET', '/api/robots'), api<{ tasks: TaskInfo[] }>('GET', '/api/tasks')]);
+    tasks = t.tasks;
     panel.setOptions(r.robots, t.tasks);
     const first = t.tasks.find((x) => x.name === panel.taskSelect.value);
-    if (first && !state.current) void ensureRobot(first.robot);
+    if (first && !state.current) { void ensureRobot(0, first.robot); void ensureRobot(1, first.robot); }
   } catch (e) {
-    panel.showError(`cannot load robots and tasks: ${(e as Error).message}`);
+    showError(`cannot load robots and tasks: ${(e as Error).message}`);
   }
   conn.start();
   requestAnimationFrame((t) => animate(t, t));
@@ -184,9 +454,14 @@ async function main(): Promise<void> {
 
 /** For the end-to-end test and the console: read-only views of what is on screen. */
 (window as unknown as { __rsddp: unknown }).__rsddp = {
-  state, timeline,
-  jointValues: () => Object.fromEntries(SOLVER_LIST.map((s) => [s, robots[s]?.jointValues() ?? null])),
-  loadedRobot: () => loadedRobot,
+  state, timeline, recordings: recModel,
+  mode: () => mode,
+  slots: () => slots.map((s) => (s ? { key: s.key, solver: s.solver, status: s.status, iteration: s.iteration, knots: s.trajectory?.q.length ?? 0, source: s.source } : null)),
+  jointValues: () => ({ ddp: vps[0].robot?.jointValues() ?? null, rddp: vps[1].robot?.jointValues() ?? null }),
+  loadedRobot: () => vps[0].robotId,
+  overlays: () => vps.map((v) => v.overlays?.stats() ?? null),
+  trace: () => derived.map((d) => d?.trace ?? null),
+  target: () => derived.map((d) => d?.target ?? null),
   reconnect: () => conn.drop(),
 };
 

@@ -20,6 +20,8 @@ export interface PanelHandlers {
   plan(body: PlanCreate): void;
   replan(params: Record<string, number | string>): void;
   cancel(): void;
+  /** The operator picked another plan to watch. */
+  select(planId: string): void;
 }
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -69,7 +71,9 @@ export class Panel {
   readonly planButton: HTMLButtonElement;
   readonly replanButton: HTMLButtonElement;
   readonly cancelButton: HTMLButtonElement;
+  readonly planSelect: HTMLSelectElement;
   tasks: TaskInfo[] = [];
+  #planOptions = '';
 
   constructor(readonly root: HTMLElement, readonly handlers: PanelHandlers) {
     const q = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel)!;
@@ -82,6 +86,8 @@ export class Panel {
     this.planButton = q('#plan');
     this.replanButton = q('#replan');
     this.cancelButton = q('#cancel');
+    this.planSelect = q('#plan-select');
+    this.planSelect.addEventListener('change', () => { if (this.planSelect.value) this.handlers.select(this.planSelect.value); });
     this.taskSelect.addEventListener('change', () => this.#renderTask());
     this.planButton.addEventListener('click', () => this.#plan());
     this.replanButton.addEventListener('click', () => { this.showError(null); this.handlers.replan(readForm(this.taskForm)); });
@@ -119,10 +125,23 @@ export class Panel {
     });
   }
 
-  /** Enables the buttons that make sense: Replan / Cancel only with a plan on screen (Cancel while it runs). */
-  setPlanStatus(status: string | null): void {
-    this.replanButton.disabled = status === null;
-    this.cancelButton.disabled = status !== 'running' && status !== 'queued';
+  /**
+   * Enables the buttons that make sense: Replan / Cancel only with a live plan on screen that the
+   * server knows (Cancel while it runs).
+   */
+  setPlanStatus(status: string | null, lost = false): void {
+    this.replanButton.disabled = status === null || lost;
+    this.cancelButton.disabled = lost || (status !== 'running' && status !== 'queued');
+  }
+
+  /** The plans the operator can watch (newest first) and the one on screen. */
+  setPlans(plans: { id: string; label: string }[], current: string | null): void {
+    const sig = JSON.stringify(plans) + current;
+    if (sig === this.#planOptions) return;
+    this.#planOptions = sig;
+    this.planSelect.replaceChildren(...(plans.length ? plans.map((p) => h('option', { value: p.id }, p.label)) : [h('option', { value: '' }, 'no plans yet')]));
+    this.planSelect.value = current ?? '';
+    this.planSelect.disabled = plans.length === 0;
   }
 
   showError(message: string | null): void {

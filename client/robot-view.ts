@@ -13,6 +13,7 @@ export interface RobotSummary {
   joints: { name: string; type: string }[];
   meshes: { uri: string; url: string | null }[];
   postures?: Record<string, number[]>;
+  contactFrames?: string[];
   urdf: string;
 }
 
@@ -38,12 +39,16 @@ export class RobotView {
   readonly robot: URDFRobot;
   readonly layout: ReturnType<typeof jointLayout>;
 
-  constructor(readonly summary: RobotSummary, onMeshLoaded?: () => void) {
+  /**
+   * `meshes: false` builds the kinematic tree (and primitive shapes) without fetching mesh files:
+   * for forward kinematics off screen (kinematics.ts).
+   */
+  constructor(readonly summary: RobotSummary, onMeshLoaded?: () => void, opts: { meshes?: boolean } = {}) {
     const loader = new URDFLoader();
     const urls = new Map(summary.meshes.filter((m) => m.url).map((m) => [m.uri, m.url!]));
     loader.packages = (pkg: string) => `package://${pkg}`;
     loader.loadMeshCb = (p, manager, material, done) => {
-      const url = urls.get(p) ?? [...urls.entries()].find(([uri]) => uri.endsWith(p.replace(/^.*?\/\//, '')))?.[1];
+      const url = opts.meshes === false ? undefined : urls.get(p) ?? [...urls.entries()].find(([uri]) => uri.endsWith(p.replace(/^.*?\/\//, '')))?.[1];
       if (!url) { done(new THREE.Object3D()); return; }
       loader.defaultMeshLoader(url, manager, material, (obj, err) => {
         obj?.traverse((o) => { if ((o as THREE.Mesh).isMesh) { o.castShadow = true; o.receiveShadow = true; } });
@@ -54,6 +59,8 @@ export class RobotView {
     this.robot = loader.parse(summary.urdf);
     this.robot.traverse((o) => { if ((o as THREE.Mesh).isMesh) { o.castShadow = true; o.receiveShadow = true; } });
     this.layout = jointLayout(summary.joints);
+    // show the trajectory's values as they are: the dynamics, not the viewer, enforces limits
+    for (const j of Object.values(this.robot.joints)) j.ignoreLimits = true;
   }
 
   setQ(q: readonly number[]): void {

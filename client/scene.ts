@@ -11,6 +11,7 @@ export interface Viewport { scene: THREE.Scene; label: string }
 function makeScene(): THREE.Scene {
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0xf3f4f6);
+  scene.fog = new THREE.Fog(0xf3f4f6, 4, 9); // the ground fades into the background
   scene.add(new THREE.HemisphereLight(0xffffff, 0x8d8d8d, 1.6));
   const sun = new THREE.DirectionalLight(0xffffff, 2.2);
   sun.position.set(2, -3, 5);
@@ -41,7 +42,7 @@ export class SplitView {
     this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
     this.renderer.shadowMap.enabled = true;
-    this.renderer.shadowMap.type = THREE.PCFSoftShadowMap;
+    this.renderer.shadowMap.type = THREE.PCFShadowMap;
     this.renderer.setScissorTest(true);
     container.appendChild(this.renderer.domElement);
     this.camera = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
@@ -55,9 +56,9 @@ export class SplitView {
 
   /** Points the shared camera at a robot of about `size` metres centred at `center`. */
   frame(center: THREE.Vector3, size: number): void {
-    const d = Math.max(0.5, size * 1.6);
+    const d = Math.max(0.4, size * 1.15);
     this.controls.target.copy(center);
-    this.camera.position.set(center.x + 0.75 * d, center.y - d, center.z + 0.55 * d);
+    this.camera.position.set(center.x + 0.7 * d, center.y - d, center.z + 0.5 * d);
     this.controls.update();
   }
 

@@ -29,7 +29,7 @@ describe('client store: applyMessage', () => {
     expect(s.server).toBe('rsddp 0.1.0');
     expect([...s.plans.keys()]).toEqual(['a', 'b']);
     expect(s.current).toBe('b');
-    expect(s.plans.get('a')!.solves.ddp!.history).toEqual([{ iteration: 4, cost: 2, sigma: 0 }]);
+    expect(s.plans.get('a')!.solves.ddp!.history.map((h) => [h.iteration, h.cost, h.sigma])).toEqual([[4, 2, 0]]);
     applyMessage(s, { type: 'status', plan: plan('c') });
     expect(s.plans.has('c')).toBe(true);
     expect(s.current).toBe('b');
