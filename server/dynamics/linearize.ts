@@ -10,7 +10,8 @@
  *   - u columns: the position stage (contacts, H factor, Delassus) and the nonlinear effects are
  *     unchanged; v_free moves along dt H^-1 e_i, then only the contact solve is redone.
  *   - v columns: the position stage is unchanged; v_free and the contact solve are redone.
- *   - q columns: everything is redone at q ⊕ h e_k.
+ *   - q columns: everything is redone at q ⊕ h e_k, but the mass matrix and its factor for
+ *     the free-flyer's six columns (M does not depend on the base pose).
  * Every contact solve is warm-started from the nominal impulses.
  *
  * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
@@ -24,7 +25,7 @@
  * B differentiates with respect to the applied torque, before the effort clamp: control bounds
  * are the solver's business (box-constrained DDP); the clamp in the simulator is a safety net.
  */
-import { type Model } from '../model/model.ts';
+import { JOINT_FREE, type Model } from '../model/model.ts';
 import { difference, integrate } from './lie.ts';
 import { solveMassMatrix } from './factor-m.ts';
 import type { Simulator } from './step.ts';
@@ -132,13 +133,16 @@ export class Linearizer {
       this.writeColumn(A, ao, nx, nv + k, qnp, vnp);
     }
 
-    // q columns: redo everything at q ⊕ h e_k
+    // q columns: redo everything at q ⊕ h e_k, except the mass matrix for the free-flyer's
+    // columns (M depends on the joint angles only): they come first, while the factor in
+    // sim.data is still the nominal one
+    const baseDofs = model.floating && model.jointTypes[1] === JOINT_FREE && model.idxV[1] === 0 ? 6 : 0;
     for (let k = 0; k < nv; k++) {
       for (let i = 0; i < nv; i++) dq[i] = 0;
       dq[k] = hx;
       hcol[0] = hx;
       integrate(model, q, dq, qp);
-      const nc = sim.positionStage(qp, v);
+      const nc = sim.positionStage(qp, v, k < baseDofs);
       let same = nc === ncNom;
       for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.geomNom[c] && buf.env[c] === this.envNom[c];
       if (same) for (let c = 0; c < nc; c++) sim.bias[c] = this.biasNom[c];

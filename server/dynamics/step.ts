@@ -237,8 +237,13 @@ export class Simulator {
   /**
    * Position stage at q: kinematics, contacts, H = M + dt D and its factor, contact Jacobians,
    * Y = H^-1 Jc^T and the Delassus matrix G. Returns the number of contacts.
+   *
+   * keepMass: reuse the H factor of the previous position stage. Valid when q differs from that
+   * stage's configuration only in the free-flyer's pose: M (CRBA in joint frames, base velocity
+   * in the base frame) depends on the joint angles alone, bit for bit. The linearization uses
+   * it for the base columns.
    */
-  positionStage(q: ArrayLike<number>, v?: ArrayLike<number>): number {
+  positionStage(q: ArrayLike<number>, v?: ArrayLike<number>, keepMass = false): number {
     const model = this.model, data = this.data, nv = model.nv, dt = this.options.dt;
     this.positionVersion++;
     forwardKinematics(model, data, q, v);
@@ -267,8 +272,10 @@ export class Simulator {
     buf.marginBox[0] = this.options.margin;
     const nc = buf.count;
     // mass matrix with implicit damping, factorized
-    crbaFromPlacements(model, data);
-    factorMassMatrix(model, data, this.dampDiag);
+    if (!keepMass) {
+      crbaFromPlacements(model, data);
+      factorMassMatrix(model, data, this.dampDiag);
+    }
     if (nc === 0) return 0;
     jointJacobiansFromPlacements(model, data);
     // Compact storage along each contact's dof chain: row r of contact c keeps its entry for dof
