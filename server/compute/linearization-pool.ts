@@ -8,9 +8,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { LinearizationProvider } from '../control/problem.ts';
+import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
-import type { WorkerInit, WorkerRun } from './linearization-worker.ts';
+import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
 
 export interface PoolOptions {
   task: string;
@@ -50,22 +50,28 @@ class PoolWorker {
     this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`linearization worker exited with code ${code}`)); });
   }
 
-  request(msg: WorkerInit | WorkerRun): Promise<void> {
+  request(msg: WorkerInit | WorkerRun | WorkerOutputs): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker.postMessage(msg);
     });
   }
 
+  /** Output buffers sent after init (the solver's shared A, B), re-sent to a replacement. */
+  outputs: WorkerOutputs | null = null;
+
   async restart(): Promise<void> {
     await this.worker.terminate().catch(() => undefined);
     this.spawn();
     await this.request(this.init);
+    if (this.outputs) await this.request(this.outputs);
   }
 }
 
 export class PooledLinearization implements LinearizationProvider {
   readonly size: number;
+  /** Knots are reported as they complete (ctx.ready), last knots first: see LinearizationProvider. */
+  readonly streaming = true;
   /** Current noise (R-DDP); set by the planner between iterations like SmoothedLinearization.setNoise. */
   readonly params: SmoothingParams | null;
   private readonly opts: PoolOptions;
@@ -75,6 +81,8 @@ export class PooledLinearization implements LinearizationProvider {
   private readonly Bs: Float64Array;
   private readonly workers: PoolWorker[] = [];
   private ready: Promise<void>;
+  /** The caller's shared A buffer the workers currently write (null: the pool's own). */
+  private outputsBuffer: SharedArrayBuffer | null = null;
 
   constructor(opts: PoolOptions) {
     this.opts = opts;
@@ -95,15 +103,29 @@ export class PooledLinearization implements LinearizationProvider {
     this.params.samples = Math.max(2, Math.min(128, Math.round(samples)));
   }
 
-  async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: { iteration: number }): Promise<void> {
+  async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {
     await this.ready;
     const { T, nx, nu } = this.opts;
+    // the caller's arrays in shared memory (DdpSolver's are): the workers write them directly
+    const direct = As.buffer instanceof SharedArrayBuffer && Bs.buffer instanceof SharedArrayBuffer
+      && As.byteOffset === 0 && Bs.byteOffset === 0 && As.length === this.As.length && Bs.length === this.Bs.length;
+    if (direct && this.outputsBuffer !== As.buffer) {
+      const out: WorkerOutputs = { kind: 'outputs', As: As.buffer as SharedArrayBuffer, Bs: Bs.buffer as SharedArrayBuffer };
+      await Promise.all(this.workers.map((w) => { w.outputs = out; return w.request(out); }));
+      this.outputsBuffer = As.buffer as SharedArrayBuffer;
+    }
+    const ready = direct && ctx.ready && ctx.ready.buffer instanceof SharedArrayBuffer ? ctx.ready.buffer as SharedArrayBuffer : undefined;
+    if (!direct && this.outputsBuffer) {
+      const own: WorkerOutputs = { kind: 'outputs', As: this.As.buffer as SharedArrayBuffer, Bs: this.Bs.buffer as SharedArrayBuffer };
+      await Promise.all(this.workers.map((w) => { w.outputs = null; return w.request(own); }));
+      this.outputsBuffer = null;
+    }
     for (let t = 0; t < T; t++) { this.xs.set(xs[t].subarray(0, nx), t * nx); this.us.set(us[t], t * nu); }
     const chunk = Math.ceil(T / this.size);
     await Promise.all(this.workers.map(async (w, i) => {
       const msg: WorkerRun = {
         kind: 'run', t0: i * chunk, t1: Math.min(T, (i + 1) * chunk), iteration: ctx.iteration,
-        sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0,
+        sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0, ready,
       };
       if (msg.t0 >= msg.t1) return;
       try {
@@ -113,8 +135,11 @@ export class PooledLinearization implements LinearizationProvider {
         await w.request(msg);
       }
     }));
-    As.set(this.As.subarray(0, As.length));
-    Bs.set(this.Bs.subarray(0, Bs.length));
+    if (!direct) {
+      As.set(this.As.subarray(0, As.length));
+      Bs.set(this.Bs.subarray(0, Bs.length));
+      if (ctx.ready) for (let t = 0; t < T; t++) { Atomics.store(ctx.ready, t, 1); Atomics.notify(ctx.ready, t); }
+    }
   }
 
   async dispose(): Promise<void> {

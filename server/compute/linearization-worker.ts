@@ -27,6 +27,15 @@ export interface WorkerRun {
   iteration: number;
   sigma: number;
   samples: number;
+  /** Streaming: knots are done from t1 - 1 down to t0, and ready[t] (Int32) set as each completes. */
+  ready?: SharedArrayBuffer;
+}
+
+/** Replaces the output buffers (the solver's own shared A, B: no copy back). */
+export interface WorkerOutputs {
+  kind: 'outputs';
+  As: SharedArrayBuffer;
+  Bs: SharedArrayBuffer;
 }
 
 if (!parentPort) throw new Error('linearization-worker must run in a worker thread');
@@ -38,7 +47,7 @@ let state: {
   nx: number; nu: number;
 } | null = null;
 
-port.on('message', (msg: WorkerInit | WorkerRun) => {
+port.on('message', (msg: WorkerInit | WorkerRun | WorkerOutputs) => {
   try {
     if (msg.kind === 'init') {
       const def = getTask(msg.task);
@@ -55,12 +64,20 @@ port.on('message', (msg: WorkerInit | WorkerRun) => {
     }
     if (!state) throw new Error('worker not initialized');
     const s = state;
+    if (msg.kind === 'outputs') {
+      s.As = new Float64Array(msg.As); s.Bs = new Float64Array(msg.Bs);
+      port.postMessage({ kind: 'done' });
+      return;
+    }
     if (s.smooth) s.smooth.setNoise(msg.sigma, msg.samples);
-    for (let t = msg.t0; t < msg.t1; t++) {
+    const ready = msg.ready ? new Int32Array(msg.ready) : null;
+    // last knots first: the backward pass starts from the end
+    for (let t = msg.t1 - 1; t >= msg.t0; t--) {
       const x = s.xs.subarray(t * s.nx, (t + 1) * s.nx);
       const u = s.us.subarray(t * s.nu, (t + 1) * s.nu);
       if (s.smooth) s.smooth.linearizeKnot(x, u, s.As, s.Bs, t, msg.iteration);
       else s.exact.linearizeKnot(x, u, s.As, s.Bs, t);
+      if (ready) { Atomics.store(ready, t, 1); Atomics.notify(ready, t); }
     }
     port.postMessage({ kind: 'done' });
   } catch (e) {

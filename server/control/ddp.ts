@@ -151,7 +151,12 @@ export interface IterateTelemetry {
   lineSearchTrials: number;
   /** Whether the provider was called this iteration. */
   linearized: boolean;
-  times: { linearize: number; costs: number; backward: number; forward: number };
+  /**
+   * Phase times; with a streaming provider linearize and backward overlap (linearize: until the
+   * last knot was written; backward: the backward passes), so `total`, the iteration's wall
+   * time (without the onIterate callback), is less than their sum.
+   */
+  times: { linearize: number; costs: number; backward: number; forward: number; total: number };
 }
 
 /**
@@ -193,6 +198,11 @@ export interface SolveResult {
   status: SolveStatus;
   telemetry: IterateTelemetry[];
 }
+
+/** Atomics.waitAsync (Node >= 16; typed in TypeScript's ES2024 lib only). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
 
 function now(): number {
   return performance.now();
@@ -241,6 +251,8 @@ export class DdpSolver {
   private readonly qp: BoxQP;
   private solving = false;
 
+  /** ready[t] = 1 once a streaming provider has written knot t (Atomics). */
+  private readonly knotReady: Int32Array;
   // backward-pass scratch
   private readonly Vx: Float64Array;
   private readonly Vxx: Float64Array;
@@ -320,8 +332,10 @@ export class DdpSolver {
     this.xsTmp = views(T + 1, nx);
     this.usCur = views(T, nu);
     this.usTrial = views(T, nu);
-    this.As = new Float64Array(T * ndx * ndx);
-    this.Bs = new Float64Array(T * ndx * nu);
+    // shared memory: a worker-thread provider can write the Jacobians in place
+    this.As = new Float64Array(new SharedArrayBuffer(8 * T * ndx * ndx));
+    this.Bs = new Float64Array(new SharedArrayBuffer(8 * T * ndx * nu));
+    this.knotReady = new Int32Array(new SharedArrayBuffer(4 * T));
     this.k = new Float64Array(T * nu);
     this.K = new Float64Array(T * nu * ndx);
     this.Quu = new Float64Array(T * nu * nu);
@@ -461,15 +475,47 @@ export class DdpSolver {
    * Backward pass with regularization μ. Writes k, K, Quu, Qu, d1, d2, gradNorm.
    * Returns false when a regularized Quu is not positive definite.
    */
+  /** Backward pass over every knot (the linearization is complete). False: Quu not PD at mu. */
   private backward(mu: number): boolean {
-    const T = this.T, nx = this.ndx, nu = this.nu;
+    this.backwardStart();
+    for (let t = this.T - 1; t >= 0; t--) if (!this.backwardKnot(t, mu)) return false;
+    return true;
+  }
+
+  /**
+   * The first backward pass of an iteration while a streaming provider is still linearizing:
+   * knot t waits for ready[t] (set by the provider's threads, Atomics), so the Riccati recursion
+   * from the last knot overlaps the linearization of the earlier ones. Rejects with the
+   * provider's error if it fails.
+   */
+  private async backwardStreaming(mu: number, ready: Int32Array, linearized: Promise<void>): Promise<boolean> {
+    this.backwardStart();
+    for (let t = this.T - 1; t >= 0; t--) {
+      if (Atomics.load(ready, t) === 0) {
+        const w = waitAsync(ready, t, 0);
+        // the provider's end (or failure, which rethrows here) also ends the wait
+        if (w.async) await Promise.race([w.value, linearized]);
+        if (Atomics.load(ready, t) === 0) throw new Error(`streaming linearization ended without writing knot ${t}`);
+      }
+      if (!this.backwardKnot(t, mu)) return false;
+    }
+    return true;
+  }
+
+  private backwardStart(): void {
+    this.Vx.set(this.termDerivs.lx);
+    this.Vxx.set(this.termDerivs.lxx);
+    this.d1 = 0; this.d2 = 0; this.gradNorm = 0;
+  }
+
+  /** One knot of the Riccati recursion: Q-function, gains k_t, K_t, value update; accumulates d1, d2, gradient norm. */
+  private backwardKnot(t: number, mu: number): boolean {
+    const nx = this.ndx, nu = this.nu;
     const Vx = this.Vx, Vxx = this.Vxx, Qx = this.Qx, Qxx = this.Qxx, Qux = this.Qux, QuxR = this.QuxR;
     const QuuU = this.QuuU, VA = this.VA, VB = this.VB, L = this.Lq, tmpU = this.tmpU, tmpUX = this.tmpUX;
     const stateReg = this.options.regularization === 'state';
-    Vx.set(this.termDerivs.lx);
-    Vxx.set(this.termDerivs.lxx);
-    let d1 = 0, d2 = 0, gnorm = 0;
-    for (let t = T - 1; t >= 0; t--) {
+    let d1 = this.d1, d2 = this.d2, gnorm = this.gradNorm;
+    {
       const A = this.As, B = this.Bs, ao = t * nx * nx, bo = t * nx * nu;
       const l = this.derivs[t];
       // Quu (regularized) and Qu are computed in scratch and stored per knot at the end
@@ -642,33 +688,53 @@ export class DdpSolver {
       if (opts.beforeIteration) await opts.beforeIteration({ iteration: iter, solver: this });
       if (opts.signal?.aborted) { status = 'cancelled'; break; }
       const costBefore = this.costCur;
-      const times = { linearize: 0, costs: 0, backward: 0, forward: 0 };
+      const times = { linearize: 0, costs: 0, backward: 0, forward: 0, total: 0 };
+      const tIter = now();
       const linearized = this.needLinearize;
       let t0 = now();
+      const provider = opts.linearization;
+      // A streaming provider reports each knot as it completes: the first backward pass then
+      // overlaps the linearization (times.linearize: until the last knot; times.backward: the
+      // backward passes, which partly ran during it).
+      let pending: Promise<void> | null = null;
+      let linearizedAt = t0;
       if (this.needLinearize) {
-        const p = opts.linearization.linearize(this.xsCur, this.usCur, this.As, this.Bs, { iteration: iter });
-        if (p) await p;
+        const ready = provider.streaming ? this.knotReady : undefined;
+        if (ready) for (let t = 0; t < this.T; t++) Atomics.store(ready, t, 0);
+        const p = provider.linearize(this.xsCur, this.usCur, this.As, this.Bs, { iteration: iter, ready });
+        if (p && ready) pending = p.then(() => { linearizedAt = now(); });
+        else if (p) await p;
         this.needLinearize = false;
       }
       let t1 = now();
-      times.linearize = t1 - t0;
-      if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      if (!pending) { linearizedAt = t1; times.linearize = t1 - t0; }
       if (this.needCostDerivs) {
         this.computeCostDerivatives();
         this.needCostDerivs = false;
       }
-      t0 = now();
-      times.costs = t0 - t1;
+      const tc = now();
+      times.costs = tc - t1;
       let attempts = 0;
       let ok = false;
       let regOk = true;
-      for (;;) {
+      if (pending) {
+        attempts++;
+        try {
+          ok = await this.backwardStreaming(this.reg, this.knotReady, pending);
+        } finally {
+          await pending; // every knot written (rethrows the provider's error)
+        }
+        times.linearize = linearizedAt - t0;
+        if (!ok && !this.increaseReg()) regOk = false;
+      }
+      if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      for (; !ok && regOk;) {
         attempts++;
         if (this.backward(this.reg)) { ok = true; break; }
         if (!this.increaseReg()) { regOk = false; break; }
       }
       t1 = now();
-      times.backward = t1 - t0;
+      times.backward = t1 - tc;
       if (!ok || !regOk) {
         status = 'regularizationLimit';
         break;
@@ -695,6 +761,7 @@ export class DdpSolver {
       const smallStep = muUsed < o.convergenceMaxReg && expectedFull < o.tolerance * Math.max(1, Math.abs(costBefore));
       if (smallStep || this.gradNorm < o.gradientTolerance) {
         info.converged = true;
+        times.total = now() - tIter;
         telemetry.push(info);
         if (opts.onIterate) await opts.onIterate({ ...info, xs: this.xsCur, us: this.usCur });
         status = 'converged';
@@ -724,6 +791,7 @@ export class DdpSolver {
         if (alpha < o.minStepLength * (1 - 1e-12)) break;
       }
       times.forward = now() - t0;
+      times.total = now() - tIter;
       info.accepted = accepted;
       info.cost = this.costCur;
       let stop = false;

@@ -159,7 +159,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
         stepLength: it.stepLength, regularization: it.regularization, gradientNorm: it.gradientNorm,
         accepted: it.accepted, sigma, samples: smooth?.params && sigma > 0 ? smooth.params.samples : 0,
         phase: !rddp ? 'exact' : sigma > 0 ? 'smooth' : 'polish',
-        times: { linearize: it.times.linearize, backward: it.times.backward, forward: it.times.forward, total: it.times.linearize + it.times.costs + it.times.backward + it.times.forward },
+        times: { linearize: it.times.linearize, backward: it.times.backward, forward: it.times.forward, total: it.times.total },
       };
       telemetry.push(rec);
       if (schedule && smooth && !it.converged) {

@@ -36,8 +36,21 @@ export interface LinearizationProvider {
    * Implementations: exact (finite differences) or smoothed (R-DDP).
    */
   linearize(
-    xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: { iteration: number },
+    xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext,
   ): void | Promise<void>;
+  /**
+   * True: linearize() returns a promise and, while it runs, sets ctx.ready[t] to 1 with
+   * Atomics.store + Atomics.notify as soon as knot t is written (any order; the last knots
+   * first suits the backward pass, which then overlaps the linearization). As and Bs are then
+   * SharedArrayBuffer-backed (DdpSolver allocates them so), so worker threads may write them.
+   */
+  readonly streaming?: boolean;
+}
+
+export interface LinearizeContext {
+  iteration: number;
+  /** Per-knot completion flags for streaming providers (see LinearizationProvider.streaming). */
+  ready?: Int32Array;
 }
 
 /** Dimension of the tangent space of the state. */
