@@ -197,6 +197,7 @@ export class Connection {
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  #hold = 0;
 
   constructor(readonly url: string, readonly handlers: ConnectionHandlers) {}
 
@@ -215,7 +216,9 @@ export class Connection {
       this.send({ type: 'subscribe', plans: 'all', v: 1 });
     };
     ws.onmessage = (ev) => {
+      const t0 = performance.now();
       const r = parseServerMessage(String(ev.data));
+      this.parseMs += performance.now() - t0;
       if (r.ok) this.handlers.onMessage(r.msg);
       else this.handlers.onInvalid?.(r.reason);
     };
@@ -223,13 +226,17 @@ export class Connection {
       if (this.#ws !== ws) return;
       this.#ws = null;
       if (this.#closed) return;
-      const delay = backoffDelay(this.#attempt, 500, 10_000, Math.random());
+      const delay = Math.max(backoffDelay(this.#attempt, 500, 10_000, Math.random()), this.#hold);
+      this.#hold = 0;
       this.handlers.onStatus({ state: 'closed', retryInMs: delay, attempt: this.#attempt });
       this.#attempt++;
       this.#timer = setTimeout(() => this.#open(), delay);
     };
     ws.onerror = () => { /* onclose follows and schedules the retry */ };
   }
+
+  /** Time spent parsing and validating messages (ms, total; diagnostics). */
+  parseMs = 0;
 
   get open(): boolean { return this.#ws?.readyState === WebSocket.OPEN; }
 
@@ -239,8 +246,14 @@ export class Connection {
     return true;
   }
 
-  /** Drops the socket (a reconnect follows); for tests and a manual "reconnect". */
-  drop(): void { this.#ws?.close(); }
+  /**
+   * Drops the socket; a reconnect follows after the backoff, and at least `holdMs` after the
+   * socket has closed (tests use it to stay away while the server moves on).
+   */
+  drop(holdMs = 0): void {
+    this.#hold = holdMs;
+    this.#ws?.close();
+  }
 
   close(): void {
     this.#closed = true;

@@ -43,6 +43,11 @@ let dirty = true;
 let slots: [SlotView | null, SlotView | null] = [null, null];
 let slotKeys = '';
 let tasks: TaskInfo[] = [];
+/** Where the page's time goes (ms totals), for diagnostics: __rsddp.perf in the console. */
+const perf = { messages: 0, messageMs: 0, refreshes: 0, refreshMs: 0, frames: 0, renderMs: 0 };
+/** Bumped by anything that changes the picture outside the timeline (data, toggles, meshes). */
+let renders = 0;
+let lastSig = '';
 
 // ------------------------------------------------------------------ HTTP
 
@@ -117,7 +122,10 @@ function refreshRecordingsSoon(): void {
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   onStatus: showLink,
   onMessage(msg) {
+    perf.messages++;
+    const t0 = performance.now();
     applyMessage(state, msg);
+    perf.messageMs += performance.now() - t0;
     if (msg.type === 'error') showError(`server: ${msg.message}`);
     if (msg.type === 'hello') showLink({ state: 'open' });
     if (msg.type === 'status' && msg.plan.solves.some((s) => s.recording && !recModel.find(s.recording))) refreshRecordingsSoon();
@@ -295,6 +303,7 @@ function refresh(): void {
     const s = slots[i];
     const line = $(i === 0 ? 'iter-ddp' : 'iter-rddp');
     line.textContent = statusLine(s);
+    line.title = line.textContent;
     line.dataset.iteration = String(s?.iteration ?? 0);
     line.dataset.status = s?.status ?? '';
     $(`vtitle-${i}`).textContent = s ? s.title : i === 0 ? 'DDP' : 'R-DDP';
@@ -353,7 +362,7 @@ function syncTimelineUi(): void {
 
 function animate(now: number, last: number): void {
   try {
-    if (dirty) { dirty = false; refresh(); }
+    if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
     const { knots, dt } = timelineLength(slots, timeline.dt);
     timeline.setLength(knots, dt);
     timeline.advance(Math.min(0.1, (now - last) / 1000));
@@ -367,7 +376,14 @@ function animate(now: number, last: number): void {
     });
     plots?.setTime(slots.some((s) => s?.trajectory) ? timeline.time : null);
     syncTimelineUi();
-    view?.render();
+    const t1 = performance.now();
+    // redraw only when something moved: the timeline, new data, the camera, a toggle, the size
+    const sig = `${timeline.time}|${slotKeys}|${renders}`;
+    if (view && view.render(sig !== lastSig)) {
+      perf.frames++;
+      perf.renderMs += performance.now() - t1;
+    }
+    lastSig = sig;
   } catch (e) {
     console.error(e);
   }
@@ -380,6 +396,7 @@ function setToggle(name: keyof OverlayToggles, on: boolean): void {
   toggles[name] = on;
   $<HTMLInputElement>(`ov-${name}`).checked = on;
   for (const vp of vps) vp.overlays?.setVisible(toggles);
+  renders++;
 }
 
 function stepSpeed(dir: 1 | -1): void {
@@ -454,7 +471,7 @@ async function main(): Promise<void> {
 
 /** For the end-to-end test and the console: read-only views of what is on screen. */
 (window as unknown as { __rsddp: unknown }).__rsddp = {
-  state, timeline, recordings: recModel,
+  state, timeline, recordings: recModel, perf: () => ({ ...perf, parseMs: conn.parseMs }),
   mode: () => mode,
   slots: () => slots.map((s) => (s ? { key: s.key, solver: s.solver, status: s.status, iteration: s.iteration, knots: s.trajectory?.q.length ?? 0, source: s.source } : null)),
   jointValues: () => ({ ddp: vps[0].robot?.jointValues() ?? null, rddp: vps[1].robot?.jointValues() ?? null }),
@@ -462,7 +479,8 @@ async function main(): Promise<void> {
   overlays: () => vps.map((v) => v.overlays?.stats() ?? null),
   trace: () => derived.map((d) => d?.trace ?? null),
   target: () => derived.map((d) => d?.target ?? null),
-  reconnect: () => conn.drop(),
+  reconnect: (holdMs = 0) => conn.drop(holdMs),
+  view: () => view,
 };
 
 void main();

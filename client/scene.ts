@@ -32,11 +32,28 @@ function makeScene(): THREE.Scene {
   return scene;
 }
 
+/** Whether WebGL runs on a CPU rasterizer (then shadows cost more than they show). */
+function isSoftwareRenderer(r: THREE.WebGLRenderer): boolean {
+  try {
+    const gl = r.getContext();
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|software|lavapipe/i.test(name);
+  } catch {
+    return false;
+  }
+}
+
 export class SplitView {
   readonly renderer: THREE.WebGLRenderer;
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
   readonly viewports: Viewport[];
+  /** A software rasterizer (SwiftShader, llvmpipe: headless browsers, VMs) draws without shadows. */
+  readonly software: boolean;
+  /** Set when the picture must be redrawn (camera moved, size changed); `render` clears it. */
+  needsRender = true;
+  #size = '';
 
   constructor(readonly container: HTMLElement, labels: string[]) {
     this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
@@ -51,7 +68,10 @@ export class SplitView {
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.target.set(0, 0, 0.25);
     this.controls.update();
+    this.controls.addEventListener('change', () => { this.needsRender = true; });
     this.viewports = labels.map((label) => ({ scene: makeScene(), label }));
+    this.software = isSoftwareRenderer(this.renderer);
+    if (this.software) this.renderer.shadowMap.enabled = false;
   }
 
   /** Points the shared camera at a robot of about `size` metres centred at `center`. */
@@ -62,10 +82,15 @@ export class SplitView {
     this.controls.update();
   }
 
-  render(): void {
+  /** Draws both viewports when `force`, when needsRender is set, or when the container's size changed. */
+  render(force = false): boolean {
     const el = this.renderer.domElement;
     const w = this.container.clientWidth, h = this.container.clientHeight;
-    if (w === 0 || h === 0) return;
+    if (w === 0 || h === 0) return false;
+    const size = `${w}x${h}`;
+    if (!force && !this.needsRender && size === this.#size) return false;
+    this.#size = size;
+    this.needsRender = false;
     if (el.width !== Math.floor(w * this.renderer.getPixelRatio()) || el.height !== Math.floor(h * this.renderer.getPixelRatio())) {
       this.renderer.setSize(w, h, false);
       el.style.width = '100%';
@@ -80,5 +105,6 @@ export class SplitView {
       this.renderer.setScissor(i * vw, 0, vw, h);
       this.renderer.render(v.scene, this.camera);
     });
+    return true;
   }
 }

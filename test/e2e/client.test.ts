@@ -1,111 +1,370 @@
 /**
  * End to end: the built web client in headless Chromium (Debian's /usr/bin/chromium driven by
- * playwright-core) against the real server on a free loopback port with a temp data folder.
- * Loads the page (no console errors), plans Solo-12 lift-leg (horizon 0.3 s) with DDP and R-DDP, watches iterates
- * arrive (iteration counter, plot points, the robot's joint values), cancels, and saves a
- * screenshot of the side-by-side view to results/e2e/ (git-ignored).
+ * playwright-core) against the real server (`npm start`'s entry point in a child process, so
+ * that its solves never hold up this process's event loop and the browser driving) on a free
+ * loopback port with a temp data folder.
+ * One page goes through what an operator does, step by step (the tests run in order and share
+ * the page):
+ *
+ * 1. load: no console errors, the default task's robot in both viewports;
+ * 2. plan Solo-12 lift-leg (0.6 s) with DDP and R-DDP: iterates arrive (iteration counter,
+ *    progress, plot points, telemetry rows, the robot's joints), the overlays draw contacts,
+ *    force arrows, trails and the target (placed by the client's forward kinematics where the
+ *    server puts it); cancel;
+ * 3. replan (warm start), drop the WebSocket while it runs and see the view catch up;
+ * 4. restart the server: the plan on screen is marked as no longer known, the link recovers;
+ * 5. the recordings browser: open a DDP | R-DDP pair, scrub, step with the keyboard, download
+ *    the MCAP file, delete a recording;
+ * 6. screenshots of the side-by-side view at 1280x720, 1920x1080 and 800 wide into
+ *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient, PROJECT_DIR } from '../../client/build.ts';
-import type { RunningServer } from '../../server/api/server.ts';
+import type { PlanState } from '../../shared/protocol.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT_DIR = path.join(PROJECT_DIR, 'results/e2e');
+export const ARTIFACTS = path.join(PROJECT_DIR, 'test/e2e/artifacts');
 const tmp = mkdtempSync(path.join(tmpdir(), 'rsddp-e2e-'));
-let server: RunningServer;
+let server: ServerProcess;
+let clientDir = '';
 let browser: Browser;
 let page: Page;
+let planId = '';
 const consoleErrors: string[] = [];
+/** Browser messages expected at that point (failed connections while the server restarts, a 400 answer). */
+let expected: RegExp | null = null;
+
+interface ServerProcess { url: string; port: number; child: ChildProcess; stop(): Promise<void> }
+
+/** server/cli/start.ts in a child process on `port` (0: a free one), serving the client built into clientDir. */
+async function startServerProcess(port: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/start.ts', '--port', String(port), '--host', '127.0.0.1', '--data', path.join(tmp, 'data'), '--concurrency', '2'], {
+    cwd: PROJECT_DIR, env: { ...process.env, RSDDP_CLIENT_DIR: clientDir, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`the server printed no URL: ${out}`)), 30_000);
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}): ${out}`)));
+    child.stdout!.on('data', () => { const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out); if (m) { clearTimeout(t); resolve(m[1]); } });
+  });
+  return {
+    url, port: Number(new URL(url).port), child,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) { resolve(); return; }
+      child.on('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+const planState = async (id: string): Promise<PlanState> => (await fetch(`${server.url}/api/plans/${id}`)).json() as Promise<PlanState>;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: the end-to-end test needs Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run installs it)`);
   }
-  const out = path.join(tmp, 'client');
-  await buildClient(out); // always a fresh build of the current sources, outside the project's dist/
-  process.env.RSDDP_CLIENT_DIR = out;
-  const { startServer } = await import('../../server/api/server.ts');
-  server = await startServer({ port: 0, host: '127.0.0.1', dataDir: path.join(tmp, 'data'), logLevel: 'silent', concurrency: 2 });
+  clientDir = path.join(tmp, 'client');
+  await buildClient(clientDir); // always a fresh build of the current sources, outside the project's dist/
+  server = await startServerProcess(0);
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--enable-unsafe-swiftshader'],
   });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (expected?.test(m.text())) return;
+    consoleErrors.push(m.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-}, 60_000);
+  page.on('dialog', (d) => void d.accept()); // "Delete recording ...?"
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const iteration = (solver: string) => page.$eval(`#iter-${solver}`, (el) => Number((el as HTMLElement).dataset.iteration ?? 0));
-const plotPoints = () => page.$eval('#plot-cost', (el) => Number((el as HTMLElement).dataset.points ?? 0));
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const rs = <T>(fn: string) => page.evaluate(`window.__rsddp.${fn}`) as Promise<T>;
+const iteration = (slot: 0 | 1) => page.$eval(slot === 0 ? '#iter-ddp' : '#iter-rddp', (el) => Number((el as HTMLElement).dataset.iteration ?? 0));
+const text = (sel: string) => page.$eval(sel, (el) => el.textContent ?? '');
+const waitText = (sel: string, re: RegExp, timeout = 15_000) =>
+  page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''), [sel, re.source] as const, { timeout });
+
+/** Saves a screenshot and checks that nothing sticks out of the window horizontally. */
+async function screenshot(name: string, size: { width: number; height: number }, fullPage = false): Promise<void> {
+  await page.setViewportSize(size);
+  await page.waitForTimeout(400); // layout, plot resize, a few frames
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `horizontal overflow at ${size.width}x${size.height}`).toBeLessThanOrEqual(0);
+  const canvas = await page.$eval('#view canvas', (c) => [(c as HTMLCanvasElement).clientWidth, (c as HTMLCanvasElement).clientHeight]);
+  expect(canvas[0]).toBeGreaterThan(size.width * 0.5);
+  expect(canvas[1]).toBeGreaterThanOrEqual(220);
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage });
+}
 
 describe('web client (headless Chromium)', () => {
-  it('loads, plans DDP and R-DDP side by side with live iterates, cancels, and renders the robots', async () => {
+  it('loads without console errors, with the default task and its robot in both viewports', async () => {
     await page.goto(server.url);
     await page.waitForSelector('#conn.open', { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelectorAll('#task option').length > 0);
     expect(await page.$eval('#task', (el) => (el as HTMLSelectElement).value)).toBe('cube-lift');
     await page.waitForFunction(() => (window as any).__rsddp.loadedRobot() === 'cube_rail', null, { timeout: 15_000 });
     expect(await page.locator('canvas').count()).toBeGreaterThan(0);
+    expect(await text('#view-message')).toMatch(/no plan yet/);
+    expect(await page.isDisabled('#replan')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 30_000);
 
-    // Solo-12 lift-leg over 0.3 s, with enough iterations to be still running when we cancel
+  it('plans DDP and R-DDP side by side: iterates, progress, plots, table and overlays update live; cancel stops both', async () => {
     await page.selectOption('#task', 'lift-leg');
     expect(await page.$eval('#robot', (el) => (el as HTMLSelectElement).value)).toBe('solo12');
-    await page.fill('#param-horizon', '0.3');
-    await page.fill('#solver-iterations', '500');
-    await page.fill('#solver-samples', '64');
+    // a bad parameter: the server's message, as it words it
+    await page.fill('#param-height', '0.5');
+    expected = /Failed to load resource: .* 400/; // the browser logs the 400 answer itself
     await page.click('#plan');
+    await waitText('#error', /^params\.height: .*<= 0\.15/);
+    expected = null;
+    await page.fill('#param-height', '0.05');
+    await page.fill('#param-horizon', '0.6');
+    await page.fill('#solver-iterations', '500');
+    await page.fill('#solver-samples', '64'); // ~100 ms per R-DDP iteration: it runs long enough to be watched, cancelled, replanned
+    await page.click('#plan');
+    expect(await page.isHidden('#error')).toBe(true); // cleared by the next request
     await page.waitForFunction(() => (window as any).__rsddp.loadedRobot() === 'solo12', null, { timeout: 15_000 });
     await page.waitForFunction(() => Number((document.querySelector('#iter-rddp') as HTMLElement).dataset.iteration) >= 2, null, { timeout: 20_000 });
-    // sample in the page for 1.2 s: the iteration counter, the plot's point count, the R-DDP robot's joints
-    const seen = await page.evaluate(() => new Promise<{ its: number[]; points: number[]; poses: number }>((resolve) => {
-      const its: number[] = [], points: number[] = [], poses = new Set<string>();
+    planId = (await rs<string>('state.current'))!;
+    // sample in the page for 1.2 s: the iteration counter, the plot's point count, the R-DDP robot's joints, table rows
+    const seen = await page.evaluate(() => new Promise<{ its: number[]; points: number[]; rows: number[]; poses: number }>((resolve) => {
+      const its: number[] = [], points: number[] = [], rows: number[] = [], poses = new Set<string>();
       const t0 = performance.now();
       const tick = () => {
         its.push(Number((document.querySelector('#iter-rddp') as HTMLElement).dataset.iteration));
         points.push(Number((document.querySelector('#plot-cost') as HTMLElement).dataset.points));
+        rows.push(document.querySelectorAll('#telemetry table.rows tbody tr').length);
         poses.add(JSON.stringify((window as any).__rsddp.jointValues().rddp));
-        if (performance.now() - t0 < 1200) requestAnimationFrame(tick); else resolve({ its, points, poses: poses.size });
+        if (performance.now() - t0 < 1200) requestAnimationFrame(tick); else resolve({ its, points, rows, poses: poses.size });
       };
       tick();
     }));
     expect(seen.its.at(-1)!).toBeGreaterThan(seen.its[0]);
     expect(seen.points.at(-1)!).toBeGreaterThan(seen.points[0]);
+    expect(seen.rows.at(-1)!).toBeGreaterThan(seen.rows[0]);
     expect(seen.poses).toBeGreaterThanOrEqual(3); // the R-DDP robot's joints move as its latest iterate plays
+    expect(await text('#iter-rddp')).toMatch(/^running · it \d+\/500 · cost [\d.e+-]+ · σ /);
+    expect(await page.$eval('#bar-1', (el) => parseFloat((el as HTMLElement).style.width))).toBeGreaterThan(0);
     expect(await page.isEnabled('#cancel')).toBe(true);
-    expect(await page.textContent('#iter-ddp')).toMatch(/it \d+/);
+    expect(await text('#telemetry table.summary tbody')).toMatch(/R-DDP\s*\d+\/500/);
 
-
-    // cancel at once (the solve would finish in a few seconds)
     await page.click('#cancel');
-    await page.waitForFunction(() => /cancelled/.test(document.querySelector('#iter-rddp')?.textContent ?? ''), null, { timeout: 15_000 });
+    await waitText('#iter-rddp', /cancelled/);
     await page.waitForFunction(() => !/running|queued/.test(document.querySelector('#plan-info')?.textContent ?? ''), null, { timeout: 15_000 });
     expect(await page.isEnabled('#cancel')).toBe(false);
-    const cancelledAt = await iteration('rddp');
+    const cancelledAt = await iteration(1);
     await page.waitForTimeout(300);
-    expect(await iteration('rddp')).toBe(cancelledAt);
+    expect(await iteration(1)).toBe(cancelledAt);
     expect(await page.isEnabled('#replan')).toBe(true);
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'client-side-by-side.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'live-cancelled-1280x720.png') });
+
+    // overlays (of the cancelled plan): four feet in contact carrying force, four trails, the target where the server puts it
+    const ov = await rs<{ contacts: number; arrows: number; trails: number; target: boolean }[]>('overlays()');
+    for (const o of ov) expect(o).toMatchObject({ trails: 4, target: true });
+    expect(ov[1].contacts).toBeGreaterThanOrEqual(3);
+    expect(ov[1].arrows).toBeGreaterThanOrEqual(3);
+    // lift-leg places the feet on the ground (foot frame = sphere radius 0.016 m above it) and the target 0.05 m higher
+    const target = (await rs<number[][]>('target()'))[1];
+    expect(target[2]).toBeCloseTo(0.016 + 0.05, 4);
+    expect(target[0]).toBeGreaterThan(0); // FL: front left
+    expect(target[1]).toBeGreaterThan(0);
+    const trace = (await rs<number[][]>('trace()'))[1];
+    expect(trace.length).toBe(61);
+    expect(trace[0]).toBeCloseTo(0, 9);
+    expect(Number(await page.$eval('#plot-trace', (el) => (el as HTMLElement).dataset.points))).toBeGreaterThanOrEqual(31);
+    // overlay toggles (checkbox and key)
+    await page.click('#ov-forces');
+    expect((await rs<{ arrows: number }[]>('overlays()'))[1].arrows).toBe(0);
+    await page.click('#view');
+    await page.keyboard.press('f');
+    expect(await page.isChecked('#ov-forces')).toBe(true);
+
 
     // keyboard: space pauses the shared timeline, arrows step it
     await page.click('#view');
-    const playing = () => page.evaluate(() => (window as any).__rsddp.timeline.playing as boolean);
+    const playing = () => rs<boolean>('timeline.playing');
     if (await playing()) await page.keyboard.press(' ');
     expect(await playing()).toBe(false);
-    const k0 = await page.evaluate(() => (window as any).__rsddp.timeline.index as number);
+    await page.keyboard.press('Home');
+    expect(await rs<number>('timeline.index')).toBe(0);
     await page.keyboard.press('ArrowRight');
-    expect(await page.evaluate(() => (window as any).__rsddp.timeline.index as number)).toBe(k0 + 1);
+    expect(await rs<number>('timeline.index')).toBe(1);
+    await page.keyboard.press('Shift+ArrowRight');
+    expect(await rs<number>('timeline.index')).toBe(11);
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 
+  it('replans from the latest controls, and catches up after the WebSocket drops', async () => {
+    await page.fill('#param-height', '0.08');
+    await page.click('#replan');
+    await waitText('#iter-rddp', /running · it \d+\/500 .*run 1 \(warm\)/, 20_000);
+    // the target follows the new height
+    await page.waitForFunction(() => Math.abs((window as any).__rsddp.target()[1]?.[2] - 0.096) < 1e-4, null, { timeout: 10_000 });
+
+    // drop the socket for 2 s, observed in the page: the link shows it is down, nothing arrives
+    // meanwhile, the server goes on (asked over HTTP), and on reconnection the snapshot brings
+    // the view to where the server is.
+    const hellos = await rs<number>('state.hellos');
+    const seen = await page.evaluate(async (id) => {
+      const r = (window as any).__rsddp;
+      const conn = document.querySelector('#conn')!;
+      const it = () => Number((document.querySelector('#iter-rddp') as HTMLElement).dataset.iteration);
+      const until = (f: () => boolean) => new Promise<void>((resolve) => { const tick = () => (f() ? resolve() : setTimeout(tick, 20)); tick(); });
+      r.reconnect(2000);
+      await until(() => conn.classList.contains('closed'));
+      const linkText = conn.textContent ?? '';
+      const away = it();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const stillAway = it();
+      const closedMeanwhile = !conn.classList.contains('open');
+      const server = (await (await fetch(`/api/plans/${id}`)).json()).solves.find((s: { solver: string }) => s.solver === 'rddp');
+      await until(() => conn.classList.contains('open'));
+      await until(() => it() >= server.iteration);
+      return { linkText, away, stillAway, closedMeanwhile, serverIt: server.iteration as number, serverStatus: server.status as string, after: it() };
+    }, planId);
+    expect(seen.linkText).toMatch(/disconnected: retrying in/);
+    expect(seen.closedMeanwhile).toBe(true);
+    expect(seen.stillAway).toBe(seen.away); // nothing arrives while disconnected...
+    expect(seen.serverStatus).toBe('running');
+    expect(seen.serverIt).toBeGreaterThan(seen.away); // ...while the server goes on...
+    expect(seen.after).toBeGreaterThanOrEqual(seen.serverIt); // ...and the view caught up
+    expect(await rs<number>('state.hellos')).toBe(hellos + 1);
+    expect(await page.isEnabled('#cancel')).toBe(true);
+    await page.click('#cancel');
+    await waitText('#iter-rddp', /cancelled/);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('after a server restart the plan on screen is marked unknown and the link recovers', async () => {
+    expected = /WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/;
+    const port = server.port;
+    await server.stop();
+    await page.waitForSelector('#conn.closed', { timeout: 5_000 });
+    server = await startServerProcess(port);
+    await page.waitForSelector('#conn.open', { timeout: 15_000 });
+    await waitText('#iter-rddp', /restarted/);
+    await waitText('#plan-info', /no longer known/);
+    expect(await page.isDisabled('#replan')).toBe(true);
+    expected = null;
+  }, 40_000);
+
+  it('opens recordings side by side, scrubs and steps them, downloads the MCAP file, deletes one', async () => {
+    await page.click('#tab-rec-btn');
+    await page.waitForSelector('.rec-group');
+    // runs 0 and 1 of the plan, both solvers each (cancelled runs are recorded too)
+    const groups = await page.$$eval('.rec-group', (els) => els.map((e) => `${(e as HTMLElement).dataset.plan}/${(e as HTMLElement).dataset.run}`));
+    expect(groups).toEqual([`${planId}/1`, `${planId}/0`]);
+    expect(await text('#rec-count')).toMatch(/^4 recordings/);
+    await page.fill('#rec-filter', 'r-ddp height=0.08');
+    expect(await page.locator('.rec-group').count()).toBe(1);
+    await page.fill('#rec-filter', '');
+
+    await page.click(`.rec-group[data-run="0"] li.rec[data-id="${planId}-rddp-r0"] .rec-open`);
+    await page.waitForFunction(() => (window as any).__rsddp.slots().every((s: any) => s?.source === 'recording' && s.knots > 0), null, { timeout: 10_000 });
+    const slots = await rs<{ key: string }[]>('slots()');
+    expect(slots.map((s) => s.key)).toEqual([`rec:${planId}-ddp-r0`, `rec:${planId}-rddp-r0`]);
+    expect(await page.isVisible('#playback-banner')).toBe(true);
+    expect(await text('#vtitle-0')).toBe('DDP');
+    expect(await text('#vtitle-1')).toBe('R-DDP');
+    expect(await text('#iter-rddp')).toMatch(/^(cancelled|converged) · it \d+\/500/);
+    expect(Number(await page.$eval('#plot-cost', (el) => (el as HTMLElement).dataset.points))).toBeGreaterThan(2);
+    // recorded contacts are drawn too
+    await page.waitForFunction(() => (window as any).__rsddp.overlays()[1].contacts >= 3, null, { timeout: 5_000 });
+
+    // scrub to the middle: the timeline pauses there, the robot moves
+    await page.click('#view');
+    await page.keyboard.press('Home');
+    const atStart = JSON.stringify((await rs<Record<string, unknown>>('jointValues()')).rddp);
+    await page.$eval('#tl-scrub', (el) => { (el as HTMLInputElement).value = '500'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    expect(await rs<boolean>('timeline.playing')).toBe(false);
+    expect(await rs<number>('timeline.time')).toBeCloseTo(0.3, 6);
+    await page.waitForTimeout(100);
+    expect(JSON.stringify((await rs<Record<string, unknown>>('jointValues()')).rddp)).not.toBe(atStart);
+    expect(await text('#tl-time')).toBe('0.30 / 0.60 s');
+    await page.click('#view');
+    await page.keyboard.press('ArrowLeft');
+    expect(await rs<number>('timeline.index')).toBe(29);
+    await page.keyboard.press('End');
+    expect(await rs<number>('timeline.index')).toBe(60);
+    await page.keyboard.press(' ');
+    expect(await rs<boolean>('timeline.playing')).toBe(true);
+    await page.keyboard.press('+');
+    expect(await rs<number>('timeline.speed')).toBe(2);
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    expect(await rs<number>('timeline.speed')).toBe(0.5);
+    await page.keyboard.press('Home');
+    await page.selectOption('#tl-speed', '1');
+
+    // download: the link serves the MCAP file
+    const href = await page.$eval(`li.rec[data-id="${planId}-rddp-r0"] a.rec-download`, (a) => (a as HTMLAnchorElement).getAttribute('href'));
+    expect(href).toBe(`/api/recordings/${planId}-rddp-r0/file`);
+    const magic = await page.evaluate(async (u) => Array.from(new Uint8Array(await (await fetch(u!)).arrayBuffer()).slice(0, 5)), href);
+    expect(String.fromCharCode(...magic.slice(1))).toBe('MCAP');
+
+    // put run 1's R-DDP in the left viewport: two R-DDP runs compared
+    await page.click(`li.rec[data-id="${planId}-rddp-r1"] .rec-left`);
+    await page.waitForFunction((id) => (window as any).__rsddp.slots()[0]?.key === `rec:${id}-rddp-r1`, planId, { timeout: 10_000 });
+    expect(await text('#vtitle-0')).toBe('R-DDP');
+    await page.click(`li.rec[data-id="${planId}-ddp-r0"] .rec-left`);
+    await page.waitForFunction((id) => (window as any).__rsddp.slots()[0]?.key === `rec:${id}-ddp-r0`, planId, { timeout: 10_000 });
+
+    // delete: the list shrinks, the server forgets it
+    await page.click(`li.rec[data-id="${planId}-ddp-r1"] .rec-delete`);
+    await page.waitForFunction(() => document.querySelectorAll('li.rec').length === 3, null, { timeout: 5_000 });
+    expect((await fetch(`${server.url}/api/recordings/${planId}-ddp-r1`)).status).toBe(404);
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('fits common window sizes (screenshots of the side-by-side view in test/e2e/artifacts/)', async () => {
+    // a moment into the R-DDP plan, paused, with every overlay on
+    await page.click('#view');
+    await page.evaluate(() => { const t = (window as any).__rsddp.timeline; t.pause(); t.seek(t.duration * 0.95); });
+    await screenshot('side-by-side-1280x720.png', { width: 1280, height: 720 });
+    await screenshot('side-by-side-1920x1080.png', { width: 1920, height: 1080 });
+    await screenshot('side-by-side-800x900.png', { width: 800, height: 900 }, true);
+    // narrow: the panel moves below the view and stays usable
+    const panelTop = await page.$eval('#panel', (el) => el.getBoundingClientRect().top);
+    const viewBottom = await page.$eval('#view', (el) => el.getBoundingClientRect().bottom);
+    expect(panelTop).toBeGreaterThanOrEqual(viewBottom);
+    expect(await page.isVisible('#tab-rec-btn')).toBe(true);
+    expect(await page.isHidden('#tab-plan')).toBe(true); // one tab at a time
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    // back to live: a quick cube-lift plan that finishes, then both viewports loop the final plans
+    await page.click('#back-live');
+    await page.click('#tab-plan-btn');
+    await page.selectOption('#task', 'cube-lift');
+    await page.fill('#solver-iterations', '12');
+    await page.click('#plan');
+    await waitText('#iter-rddp', /^(done|cancelled) · it \d+\/12/, 30_000);
+    await waitText('#iter-ddp', /^done/, 30_000);
+    await page.waitForFunction(() => (window as any).__rsddp.loadedRobot() === 'cube_rail', null, { timeout: 10_000 });
+    expect(await rs<string>('mode()')).toBe('live');
+    expect(await rs<boolean>('timeline.playing')).toBe(true);
+    expect(await rs<boolean>('timeline.loop')).toBe(true);
+    expect((await rs<number[][]>('target()'))[1]?.[2]).toBeCloseTo(0.3, 9); // the cube's target height
+    await page.screenshot({ path: path.join(ARTIFACTS, 'live-cube-lift-1280x720.png') });
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
