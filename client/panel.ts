@@ -3,7 +3,10 @@
  * (GET /api/tasks) plus the solver parameters, and Plan / Replan / Cancel. Server errors are
  * shown as the server words them (`params.height: ...`).
  */
-import type { PlanCreate } from '../shared/protocol.ts';
+import { PlanCreateSchema, type PlanCreate } from '../shared/protocol.ts';
+
+/** The compute backends the protocol accepts (PlanCreate.backend), so the form follows the schema. */
+export const BACKENDS: readonly string[] = PlanCreateSchema.shape.backend.unwrap().options;
 
 export interface ParamSpec { name: string; type: 'number' | 'integer' | 'enum'; default: number | string; min?: number; max?: number; options?: string[]; unit?: string; description: string }
 export interface TaskInfo { name: string; title: string; description: string; robot: string; params: ParamSpec[]; defaults: Record<string, number | string>; solverDefaults: Record<string, unknown> }
@@ -80,6 +83,8 @@ export class Panel {
     this.robotSelect = q('#robot');
     this.taskSelect = q('#task');
     this.backendSelect = q('#backend');
+    this.backendSelect.replaceChildren(...BACKENDS.map((b) => h('option', { value: b }, b)));
+    this.backendSelect.value = BACKENDS[0] ?? 'cpu';
     this.taskForm = q('#task-params');
     this.solverForm = q('#solver-params');
     this.errorEl = q('#error');
@@ -121,7 +126,7 @@ export class Panel {
     this.handlers.plan({
       robot: this.robotSelect.value, task: t.name, params: readForm(this.taskForm),
       solvers: ['ddp', 'rddp'], solverParams: readForm(this.solverForm) as PlanCreate['solverParams'],
-      backend: this.backendSelect.value as 'cpu' | 'workers',
+      backend: this.backendSelect.value as PlanCreate['backend'],
     });
   }
 
