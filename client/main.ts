@@ -344,6 +344,26 @@ function refresh(): void {
     o.setTarget(d?.target ?? null);
     o.setTrails(d?.track ? filterTrack(d.track, d.tv.trails) : null, d ?? null);
   });
+  frameOnce(ds);
+}
+
+/**
+ * Points the camera at the robot, its trails and its target, once per robot and task (the first
+ * time a trajectory of it is shown): a pendulum swinging up leaves the box of its hanging pose.
+ */
+const framed = new Set<string>();
+function frameOnce(ds: (Derived | null)[]): void {
+  const i = SLOTS.find((k) => ds[k]?.track && vps[k].robot);
+  if (i === undefined || !view) return;
+  const s = slots[i]!, d = ds[i]!;
+  const key = `${s.robot}|${s.task}`;
+  if (framed.has(key)) return;
+  framed.add(key);
+  const box = new THREE.Box3().setFromObject(vps[i].robot!.robot);
+  const v = new THREE.Vector3();
+  for (const p of d.track!.pos.values()) for (let k = 0; k < p.length; k += 3) box.expandByPoint(v.set(p[k], p[k + 1], p[k + 2]));
+  if (d.target) box.expandByPoint(v.set(...d.target));
+  if (!box.isEmpty()) view.frame(box.getCenter(new THREE.Vector3()), box.getSize(new THREE.Vector3()).length());
 }
 
 function filterTrack(t: FrameTrack, frames: string[]): FrameTrack {
