@@ -35,7 +35,7 @@ export const PlanCreateSchema = z.strictObject({
   solvers: z.array(SolverSchema).min(1).max(2)
     .refine((a) => new Set(a).size === a.length, 'solvers must not repeat').optional(),
   solverParams: SolverParamsSchema.optional(),
-  backend: z.enum(['cpu', 'workers']).optional(),
+  backend: z.enum(['cpu', 'workers', 'webgpu', 'auto']).optional(),
 });
 export type PlanCreate = z.infer<typeof PlanCreateSchema>;
 

@@ -1,6 +1,6 @@
 /**
  * npm run experiment -- lift-leg|cube-lift|swing-up [--seeds K] [--out DIR] [task options]
- *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first] [--backend cpu|workers]
+ *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first] [--backend cpu|workers|webgpu|auto]
  *
  * Runs DDP and R-DDP on the same problem, initialization and iteration budget over K seeds
  * (DDP is deterministic: one run serves every seed; R-DDP's noise changes with the seed) and
@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { plan, type PlanResult } from '../control/planner.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
+import { isBackendChoice } from '../compute/providers.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 
 function fail(msg: string): never {
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   }
   const seeds = Number(opts.seeds ?? 5);
   if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a positive integer, got '${opts.seeds}'`);
-  const solverKeys = new Set(['iterations', 'samples', 'sigma0', 'estimator', 'backend', 'rule']);
+  const solverKeys = new Set(['iterations', 'samples', 'sigma0', 'estimator', 'backend', 'rule', 'workers']);
+  if (opts.backend !== undefined && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
   const params: Record<string, unknown> = {};
   const solverParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
@@ -62,9 +64,12 @@ async function main(): Promise<void> {
   process.stderr.write(`DDP on ${def.name}...\n`);
   const ddp = await plan({ task: def.name, params, solver: 'ddp', solverParams });
   runs.push(ddp);
+  process.stderr.write(`  DDP: ${ddp.compute.description}, success ${ddp.success}, ${ddp.timings.total_s.toFixed(1)} s\n`);
   for (let s = 1; s <= seeds; s++) {
     process.stderr.write(`R-DDP seed ${s}/${seeds}...\n`);
-    runs.push(await plan({ task: def.name, params, solver: 'rddp', solverParams: { ...solverParams, seed: s } }));
+    const r = await plan({ task: def.name, params, solver: 'rddp', solverParams: { ...solverParams, seed: s } });
+    process.stderr.write(`  R-DDP: ${r.compute.description}${r.compute.fallback ? ` (fallback: ${r.compute.fallback})` : ''}, success ${r.success}, ${r.timings.total_s.toFixed(1)} s\n`);
+    runs.push(r);
   }
   const rddp = runs.slice(1);
   const metricKey = Object.keys(ddp.metrics).find((k) => typeof ddp.metrics[k] === 'number') ?? '';
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
     '',
     `Task \`${def.name}\` on \`${def.robot}\`, parameters ${JSON.stringify(ddp.params)}; solver settings ${JSON.stringify(rddp[0]?.solverParams ?? ddp.solverParams)}.`,
     `DDP is deterministic (one run); R-DDP over seeds 1..${seeds}. Same initial guess and iteration budget.`,
+    `Compute backend (asked ${ddp.compute.requested}): DDP on ${ddp.compute.description} (${ddp.compute.reason}); R-DDP on ${rddp.map((r) => r.compute.description + (r.compute.fallback ? ` [fallback: ${r.compute.fallback}]` : '')).filter((d, i, a) => a.indexOf(d) === i).join(', ')}.`,
     '',
     `| solver | success | final cost | ${metricKey} | iterations | time (s) |`,
     '|---|---|---|---|---|---|',

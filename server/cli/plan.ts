@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { plan, type PlanResult, type SolverKind } from '../control/planner.ts';
 import { getTask, TASKS, TaskParamError } from '../control/tasks/index.ts';
+import { isBackendChoice } from '../compute/providers.ts';
 
 const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
 
@@ -21,8 +22,11 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
   --estimator zero|first   R-DDP estimator (default zero)
   --rule continuation|sensitivity|decay   R-DDP noise schedule (default continuation)
   --seed N             random seed (default 1)
-  --backend cpu|workers   linearization in this thread or on a worker-thread pool (default cpu)
-  --workers N          pool size for --backend workers (default: CPU cores)
+  --backend cpu|workers|webgpu|auto   where derivatives are computed (default auto):
+                       cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples
+                       on the GPU (exact derivatives on the pool), auto = webgpu when a
+                       hardware adapter exists, else workers; the summary says which ran
+  --workers N          pool size for workers / webgpu (default: CPU cores)
   --out FILE           write the JSON result there
   --quiet              no progress lines
   --help`;
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     return;
   }
   if (opts.robot && opts.robot !== def.robot) fail(`task ${def.name} runs on robot '${def.robot}', not '${opts.robot}'`);
-  if (opts.backend && opts.backend !== 'cpu' && opts.backend !== 'workers') fail(`--backend must be cpu or workers, got '${opts.backend}'`);
+  if (opts.backend && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
   if (opts.estimator && opts.estimator !== 'zero' && opts.estimator !== 'first') fail(`--estimator must be zero or first, got '${opts.estimator}'`);
   if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
   const solver = opts.solver as SolverKind;
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
     ['task', `${result.task} on ${result.robot}`], ['solver', result.solver], ['status', result.status],
     ['iterations', String(result.iterations)], ['cost', `${result.initialCost.toPrecision(6)} -> ${result.cost.toPrecision(6)}`],
     ['success', String(result.success)],
+    ['backend', `${result.compute.backend}: ${result.compute.description}${result.compute.requested !== result.compute.backend ? ` (asked ${result.compute.requested}: ${result.compute.reason})` : ''}${result.compute.fallback ? `; fallback: ${result.compute.fallback}` : ''}`],
     ...Object.entries(result.metrics).map(([k, v]) => [k, typeof v === 'number' ? v.toPrecision(6) : String(v)] as [string, string]),
     ['time', `${result.timings.total_s.toFixed(2)} s (per iteration: linearize ${result.timings.perIteration_ms.linearize.toFixed(1)} ms, backward ${result.timings.perIteration_ms.backward.toFixed(1)} ms, forward ${result.timings.perIteration_ms.forward.toFixed(1)} ms)`],
   ];

@@ -13,8 +13,8 @@
  * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
  */
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
-import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization, type Estimator } from './linearization.ts';
-import { PooledLinearization } from '../compute/linearization-pool.ts';
+import { defaultSmoothingParams, type Estimator } from './linearization.ts';
+import { createProviders, type BackendChoice, type ComputeInfo } from '../compute/providers.ts';
 import { createNoiseSchedule, type NoiseRule, type ScheduleDecision } from './schedule.ts';
 import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
 
@@ -30,14 +30,18 @@ export interface SolverParams {
   /** R-DDP: noise on the state relative to the controls' (0: controls only). */
   stateNoiseRatio: number;
   seed: number;
-  /** Where the linearization runs: in this thread ('cpu') or on a worker-thread pool ('workers'). */
-  backend: 'cpu' | 'workers';
+  /**
+   * Where the linearization runs (server/compute/providers.ts): in this thread ('cpu'), on a
+   * worker-thread pool ('workers'), R-DDP's samples on the GPU ('webgpu'), or 'auto' (webgpu
+   * when a hardware adapter exists, else workers). PlanResult.compute says what ran.
+   */
+  backend: BackendChoice;
   /** Pool size for 'workers' (default: CPU cores). */
   workers?: number;
 }
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
-  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'cpu', ...overrides };
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', ...overrides };
 }
 
 /** Per-iteration record kept in results, recordings and streamed to clients. */
@@ -80,6 +84,8 @@ export interface PlanResult {
   success: boolean;
   metrics: Record<string, number | boolean | string>;
   timings: { total_s: number; perIteration_ms: { linearize: number; backward: number; forward: number } };
+  /** The compute backend asked for and the one that ran (and why). */
+  compute: ComputeInfo;
   telemetry: IterationRecord[];
   trajectory: Trajectory;
 }
@@ -119,11 +125,6 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0, relinearizeAfterRejection: true }) : defaultDdpOptions(),
   );
   const smoothing = { ...defaultSmoothingParams(), estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio };
-  const pool = sp.backend === 'workers'
-    ? new PooledLinearization({ task: def.name, params, smoothing: rddp ? smoothing : null, T: built.T, nx: built.model.nq + built.model.nv, ndx: 2 * built.model.nv, nu: built.model.nu, size: sp.workers })
-    : null;
-  const exact = pool ?? new ExactLinearization(built.sim);
-  const smooth = rddp ? (pool ?? new SmoothedLinearization(built.sim, smoothing)) : null;
   // Noise kept while rejected steps are retried with fresh samples: where contacts stick the
   // true cost is flat, and every step is rejected until a sampled direction breaks the contact
   // cleanly; halving sigma on each rejection (the schedule's default) collapses R-DDP into
@@ -142,6 +143,9 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     }
     uInit = req.warmStart.map((u) => Float64Array.from(u));
   }
+  // after every check that can throw: the providers may hold worker threads and a GPU device
+  const providers = await createProviders({ backend: sp.backend, task: def.name, params, built, smoothing: rddp ? smoothing : null, workers: sp.workers });
+  const { exact, smooth } = providers;
 
   const telemetry: IterationRecord[] = [];
   let current: ScheduleDecision | null = null;
@@ -174,7 +178,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
       }
       if (req.onIterate) await req.onIterate(rec, () => trajectoryOf(built, it.xs, it.us));
     },
-  }).finally(() => pool?.dispose());
+  }).finally(() => providers.dispose());
   req.signal?.removeEventListener('abort', onAbort);
   const total = (performance.now() - t0) / 1000;
   const metrics = built.metrics(result.xs, result.us);
@@ -188,6 +192,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     status: scheduleStopped ? 'converged' : result.status,
     success: built.success(metrics), metrics,
     timings: { total_s: total, perIteration_ms: { linearize: mean('linearize'), backward: mean('backward'), forward: mean('forward') } },
+    compute: { ...providers.info },
     telemetry, trajectory: trajectoryOf(built, result.xs, result.us),
   };
 }

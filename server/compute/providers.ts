@@ -1,0 +1,161 @@
+/**
+ * Backend selection: the planner asks for linearization providers by backend name and gets
+ * them with a record of what was picked; the solver never sees a backend.
+ *
+ *   cpu      ExactLinearization / SmoothedLinearization in this thread.
+ *   workers  PooledLinearization: a worker-thread pool (exact and smoothed), bit-identical to cpu.
+ *   webgpu   R-DDP (zero-order estimator): the perturbed steps, the nominal steps and the
+ *            zero-order reduction on the GPU (BatchSmoothedLinearization over
+ *            WebGpuBatchBackend); the exact state columns, and the whole linearization once
+ *            sigma reaches 0, by finite differences in f64 on the worker pool, at the same time.
+ *            DDP (exact derivatives), the first-order estimator and antithetic sampling are NOT
+ *            run on the GPU: they use the worker pool, and the record says so.
+ *            No adapter, an unsupported model, a kernel error or a lost device: the `workers`
+ *            backend, with the reason logged and recorded.
+ *   auto     webgpu when a hardware adapter exists, else workers. A software adapter (Mesa's
+ *            lavapipe) does not count unless RSDDP_WEBGPU_ALLOW_SOFTWARE=1: on the same cores
+ *            it runs the step kernel slower than the worker pool runs the f64 step.
+ */
+import type { LinearizationProvider } from '../control/problem.ts';
+import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/linearization.ts';
+import type { BuiltTask } from '../control/tasks/types.ts';
+import { PooledLinearization } from './linearization-pool.ts';
+import { BatchSmoothedLinearization } from './smoothed-provider.ts';
+import { WorkersBatchBackend } from './batch-workers.ts';
+import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './batch.ts';
+import { autoAllowsSoftware, describeAdapter, probeAdapter, withTimeout, type AdapterFactory, type AdapterInfo } from './webgpu/device.ts';
+import type { WebGpuBackendOptions } from './webgpu/backend.ts';
+
+export { BACKEND_CHOICES, type BackendChoice, type BackendName };
+
+/** What was asked, what runs, and why (kept in PlanResult.compute and printed by the tools). */
+export interface ComputeInfo {
+  requested: BackendChoice;
+  /** The backend that computes the smoothed samples (or all derivatives). */
+  backend: BackendName;
+  /** One sentence: why this backend. */
+  reason: string;
+  /** The WebGPU adapter, when one was looked at. */
+  adapter?: string;
+  /** Set when a webgpu backend failed during the plan and workers took over. */
+  fallback?: string;
+  /** Where the exact derivatives are computed (DDP, state columns, polishing phase). */
+  exact: BackendName;
+  /** Description of the backend in use, e.g. 'workers (2 threads)'. */
+  description: string;
+}
+
+export interface SmoothProvider extends LinearizationProvider {
+  readonly params: SmoothingParams | null;
+  setNoise(sigma: number, samples: number): void;
+}
+
+export interface Providers {
+  exact: LinearizationProvider;
+  smooth: SmoothProvider | null;
+  info: ComputeInfo;
+  dispose(): Promise<void>;
+}
+
+export interface ProviderOptions {
+  backend: BackendChoice;
+  task: string;
+  params: Record<string, number | string>;
+  built: BuiltTask;
+  /** null: DDP (exact derivatives only). */
+  smoothing: SmoothingParams | null;
+  /** Worker pool size (default: cores). */
+  workers?: number;
+  /** Injected adapter source (tests); default Dawn's. */
+  adapterFactory?: AdapterFactory;
+  webgpu?: WebGpuBackendOptions;
+  /** Where fallback messages go (default: stderr). */
+  log?: (msg: string) => void;
+}
+
+export function isBackendChoice(x: unknown): x is BackendChoice {
+  return typeof x === 'string' && (BACKEND_CHOICES as readonly string[]).includes(x);
+}
+
+async function adapterOf(factory: AdapterFactory | undefined): Promise<AdapterInfo | null> {
+  if (!factory) return probeAdapter();
+  try {
+    const a = await withTimeout(factory(), 10_000, 'requestAdapter');
+    return a ? describeAdapter(a) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves 'auto' (and validates the others). */
+export async function resolveBackend(choice: BackendChoice, adapterFactory?: AdapterFactory): Promise<{ backend: BackendName; reason: string; adapter?: AdapterInfo | null }> {
+  if (choice !== 'auto') return { backend: choice, reason: `requested ${choice}` };
+  const adapter = await adapterOf(adapterFactory);
+  if (!adapter) return { backend: 'workers', reason: 'auto: no WebGPU adapter, using the worker pool', adapter };
+  if (adapter.software && !autoAllowsSoftware()) {
+    return { backend: 'workers', reason: `auto: only a software WebGPU adapter (${adapter.description}); using the worker pool (set RSDDP_WEBGPU_ALLOW_SOFTWARE=1 to use it)`, adapter };
+  }
+  return { backend: 'webgpu', reason: `auto: WebGPU adapter ${adapter.description}`, adapter };
+}
+
+export async function createProviders(opts: ProviderOptions): Promise<Providers> {
+  const { built, smoothing } = opts;
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const resolved = await resolveBackend(opts.backend, opts.adapterFactory);
+  const adapterName = resolved.adapter ? resolved.adapter.description : undefined;
+  const model = built.model;
+  const poolOf = (sm: SmoothingParams | null) => new PooledLinearization({
+    task: opts.task, params: opts.params, smoothing: sm, T: built.T, nx: model.nq + model.nv, ndx: 2 * model.nv, nu: model.nu, size: opts.workers,
+  });
+  const workersInfo = (reason: string, extra: Partial<ComputeInfo> = {}): ComputeInfo => ({
+    requested: opts.backend, backend: 'workers', exact: 'workers', reason, adapter: adapterName, description: 'workers', ...extra,
+  });
+
+  if (resolved.backend === 'cpu') {
+    const exact = new ExactLinearization(built.sim);
+    return {
+      exact, smooth: smoothing ? new SmoothedLinearization(built.sim, smoothing) : null,
+      info: { requested: opts.backend, backend: 'cpu', exact: 'cpu', reason: resolved.reason, description: 'cpu (1 thread, in process)' },
+      dispose: async () => undefined,
+    };
+  }
+  const workers = (reason: string, extra: Partial<ComputeInfo> = {}): Providers => {
+    const pool = poolOf(smoothing);
+    const info = workersInfo(reason, extra);
+    info.description = `workers (${pool.size} thread${pool.size > 1 ? 's' : ''})`;
+    return { exact: pool, smooth: smoothing ? pool : null, info, dispose: () => pool.dispose() };
+  };
+  if (resolved.backend === 'workers') return workers(resolved.reason);
+
+  // webgpu
+  if (!smoothing) {
+    return workers('webgpu requested, but DDP needs exact derivatives: finite differences in f64 on the worker pool (the GPU kernels are f32 and sample-based)');
+  }
+  if (smoothing.estimator !== 'zero' || smoothing.antithetic) {
+    return workers(`webgpu requested, but the ${smoothing.estimator === 'zero' ? 'antithetic' : 'first-order'} estimator is not run on the GPU: worker pool`);
+  }
+  let gpu;
+  try {
+    const { WebGpuBatchBackend } = await import('./webgpu/backend.ts');
+    gpu = await WebGpuBatchBackend.create(built.sim, { adapterFactory: opts.adapterFactory, ...opts.webgpu });
+  } catch (e) {
+    const msg = `webgpu unavailable (${(e as Error).message}); falling back to workers`;
+    log(`compute: ${msg}`);
+    return workers(msg, { fallback: (e as Error).message });
+  }
+  const exactPool = poolOf(null);
+  const info: ComputeInfo = {
+    requested: opts.backend, backend: 'webgpu', exact: 'workers', adapter: gpu.adapter.description,
+    reason: `${resolved.reason}; smoothed samples on the GPU, exact state columns on the worker pool (f64)`,
+    description: gpu.description,
+  };
+  const smooth = new BatchSmoothedLinearization({
+    backend: gpu, exact: exactPool, model, smoothing, log,
+    fallback: async () => new WorkersBatchBackend({ task: opts.task, params: opts.params }, built.sim, { size: opts.workers }),
+    onFallback: (reason, fb) => { info.backend = 'workers'; info.fallback = reason; info.description = fb.description; },
+  });
+  return {
+    exact: exactPool, smooth, info,
+    dispose: async () => { await Promise.all([smooth.dispose(), exactPool.dispose()]); },
+  };
+}
