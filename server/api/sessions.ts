@@ -17,7 +17,8 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { plan as runPlan, type IterationRecord, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { SolveThreads } from '../compute/solve-threads.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../control/contact-trace.ts';
 import {
@@ -55,6 +56,12 @@ export interface PlanManagerOptions {
    * sent (throttled) and the final plans: one contact step per knot each.
    */
   contacts?: boolean;
+  /**
+   * Where solves run: 'threads' (default) on worker threads (server/compute/solve-threads.ts),
+   * so the event loop that serves HTTP, WebSocket and cancels is never held by numerics;
+   * 'inline' on the event loop's thread (yielding between iterations).
+   */
+  solveIn?: 'threads' | 'inline';
 }
 
 interface Solve {
@@ -111,6 +118,7 @@ export class PlanManager extends EventEmitter {
   #knownRobots: () => string[];
   #contacts: boolean;
   #closed = false;
+  #threads: SolveThreads | null;
 
   constructor(opts: PlanManagerOptions = {}) {
     super();
@@ -123,6 +131,7 @@ export class PlanManager extends EventEmitter {
     this.#maxPlans = opts.maxPlans ?? 200;
     this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
     this.#contacts = opts.contacts ?? true;
+    this.#threads = (opts.solveIn ?? 'threads') === 'threads' ? new SolveThreads() : null;
   }
 
   /** The trajectory with its contacts per knot (unchanged when tracing is off or fails). */
@@ -368,12 +377,12 @@ export class PlanManager extends EventEmitter {
     const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams: p.solverParams, signal: ac.signal, onIterate };
     try {
       try {
-        result = await runPlan({ ...args, warmStart: item.warm ?? undefined });
+        result = await this.#plan({ ...args, warmStart: item.warm ?? undefined });
       } catch (e) {
         if (item.warm && /warm start must have/.test((e as Error).message)) {
           // horizon / dt changed the number of controls: restart cold
           if (current()) { s.warmStart = false; this.#emitStatus(p); }
-          result = await runPlan(args);
+          result = await this.#plan(args);
         } else throw e;
       }
     } catch (e) {
@@ -433,5 +442,11 @@ export class PlanManager extends EventEmitter {
     }
     this.#queue = [];
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    await this.#threads?.close();
+  }
+
+  /** Runs one plan where the options say (threads or inline). */
+  #plan(req: PlanRequest): Promise<PlanResult> {
+    return this.#threads ? this.#threads.plan(req) : runPlan(req);
   }
 }
