@@ -4,6 +4,7 @@
  * Runs every benchmark suite in one process and prints a table, or with --json one JSON object
  * {"results":[{"name","median_us","peer","peer_median_us",...}]}.
  */
+import { batchBench } from './batch.ts';
 import { contactBench } from './contact.ts';
 import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
@@ -13,6 +14,7 @@ const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'dynamics', run: dynamicsBench },
   { name: 'contact', run: contactBench },
   { name: 'planning', run: planningBench },
+  { name: 'batch', run: batchBench },
 ];
 
 async function main(): Promise<void> {

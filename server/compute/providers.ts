@@ -24,7 +24,10 @@ import { BatchSmoothedLinearization } from './smoothed-provider.ts';
 import { WorkersBatchBackend } from './batch-workers.ts';
 import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './batch.ts';
 import { autoAllowsSoftware, describeAdapter, probeAdapter, withTimeout, type AdapterFactory, type AdapterInfo } from './webgpu/device.ts';
-import type { WebGpuBackendOptions } from './webgpu/backend.ts';
+import type { WebGpuBackendOptions, WebGpuBatchBackend } from './webgpu/backend.ts';
+import type { Simulator } from '../dynamics/step.ts';
+import { sceneToJson } from '../dynamics/scene.ts';
+import type { BatchBackend, SmoothBatch, StepBatch } from './batch.ts';
 
 export { BACKEND_CHOICES, type BackendChoice, type BackendName };
 
@@ -98,6 +101,68 @@ export async function resolveBackend(choice: BackendChoice, adapterFactory?: Ada
   return { backend: 'webgpu', reason: `auto: WebGPU adapter ${adapter.description}`, adapter };
 }
 
+/**
+ * WebGPU backends kept per process between plans (generating and compiling a model's kernel
+ * takes seconds: ~4 s on lavapipe with Mesa's shader cache warm, ~12 s cold), keyed by model,
+ * scene and simulator options; a plan leases one, and a backend idle for IDLE_MS is destroyed
+ * (the timer does not keep the process alive). A failed backend is never handed out again.
+ */
+const IDLE_MS = 60_000;
+const gpuCache = new Map<string, { backend: Promise<WebGpuBatchBackend>; users: number; timer: NodeJS.Timeout | null }>();
+
+function gpuKey(sim: Simulator, opts: WebGpuBackendOptions | undefined): string {
+  return JSON.stringify([sim.model.source, sim.model.name, sim.model.nq, sim.model.floating, sceneToJson(sim.scene), sim.options, opts?.solver ?? null, opts?.requireHardware ?? false]);
+}
+
+/** A lease on a cached backend: the same interface, dispose() hands it back. */
+class GpuLease implements BatchBackend {
+  readonly name = 'webgpu' as const;
+  private released = false;
+  constructor(readonly gpu: WebGpuBatchBackend, private readonly key: string) {}
+  get description(): string { return this.gpu.description; }
+  get dims() { return this.gpu.dims; }
+  step(b: StepBatch): Promise<void> { return this.gpu.step(b); }
+  smooth(b: SmoothBatch): Promise<void> { return this.gpu.smooth(b); }
+  async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const e = gpuCache.get(this.key);
+    if (!e) { await this.gpu.dispose(); return; }
+    e.users--;
+    if (this.gpu.failure) { gpuCache.delete(this.key); if (e.users <= 0) await this.gpu.dispose(); return; }
+    if (e.users <= 0) {
+      e.timer = setTimeout(() => {
+        if (gpuCache.get(this.key) === e && e.users <= 0) { gpuCache.delete(this.key); void this.gpu.dispose(); }
+      }, IDLE_MS);
+      e.timer.unref();
+    }
+  }
+}
+
+async function leaseGpu(sim: Simulator, opts: ProviderOptions): Promise<GpuLease | WebGpuBatchBackend> {
+  const { WebGpuBatchBackend } = await import('./webgpu/backend.ts');
+  if (opts.adapterFactory) return WebGpuBatchBackend.create(sim, { adapterFactory: opts.adapterFactory, ...opts.webgpu }); // tests: no sharing
+  const key = gpuKey(sim, opts.webgpu);
+  let e = gpuCache.get(key);
+  if (e) {
+    const b = await e.backend.catch(() => null);
+    if (!b || b.failure) { gpuCache.delete(key); e = undefined; }
+  }
+  if (!e) {
+    e = { backend: WebGpuBatchBackend.create(sim, opts.webgpu), users: 0, timer: null };
+    gpuCache.set(key, e);
+    e.backend.catch(() => { if (gpuCache.get(key) === e) gpuCache.delete(key); });
+  }
+  if (e.timer) { clearTimeout(e.timer); e.timer = null; }
+  e.users++;
+  try {
+    return new GpuLease(await e.backend, key);
+  } catch (err) {
+    e.users--;
+    throw err;
+  }
+}
+
 export async function createProviders(opts: ProviderOptions): Promise<Providers> {
   const { built, smoothing } = opts;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
@@ -134,10 +199,9 @@ export async function createProviders(opts: ProviderOptions): Promise<Providers>
   if (smoothing.estimator !== 'zero' || smoothing.antithetic) {
     return workers(`webgpu requested, but the ${smoothing.estimator === 'zero' ? 'antithetic' : 'first-order'} estimator is not run on the GPU: worker pool`);
   }
-  let gpu;
+  let gpu: GpuLease | WebGpuBatchBackend;
   try {
-    const { WebGpuBatchBackend } = await import('./webgpu/backend.ts');
-    gpu = await WebGpuBatchBackend.create(built.sim, { adapterFactory: opts.adapterFactory, ...opts.webgpu });
+    gpu = await leaseGpu(built.sim, opts);
   } catch (e) {
     const msg = `webgpu unavailable (${(e as Error).message}); falling back to workers`;
     log(`compute: ${msg}`);
@@ -145,7 +209,7 @@ export async function createProviders(opts: ProviderOptions): Promise<Providers>
   }
   const exactPool = poolOf(null);
   const info: ComputeInfo = {
-    requested: opts.backend, backend: 'webgpu', exact: 'workers', adapter: gpu.adapter.description,
+    requested: opts.backend, backend: 'webgpu', exact: 'workers', adapter: ('gpu' in gpu ? gpu.gpu : gpu).adapter.description,
     reason: `${resolved.reason}; smoothed samples on the GPU, exact state columns on the worker pool (f64)`,
     description: gpu.description,
   };

@@ -16,7 +16,7 @@
  * backend) and the same request is recomputed there; later iterations stay on the fallback.
  */
 import type { Model } from '../model/model.ts';
-import type { LinearizationProvider } from '../control/problem.ts';
+import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
 import { streamFor } from '../control/rng.ts';
 import { createSampleBatch, samplePerturbations, setSigma, type SampleBatch } from '../control/smoothing.ts';
@@ -60,13 +60,21 @@ export class BatchSmoothedLinearization implements LinearizationProvider {
     this.pattern = new Float64Array(this.dims.n);
   }
 
+  /**
+   * Streaming (per-knot readiness, problem.ts) only in the exact phase (sigma = 0) and when the
+   * exact provider streams (the worker pool does): the smoothed path assembles A, B at the end.
+   */
+  get streaming(): boolean {
+    return !(this.params.sigma > 0) && Boolean(this.opts.exact.streaming);
+  }
+
   /** Same contract as SmoothedLinearization.setNoise. */
   setNoise(sigma: number, samples: number): void {
     this.params.sigma = sigma;
     this.params.samples = Math.max(2, Math.min(MAX_SAMPLES, Math.round(samples)));
   }
 
-  async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: { iteration: number }): Promise<void> {
+  async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {
     const p = this.params;
     if (!(p.sigma > 0)) { await this.opts.exact.linearize(xs, us, As, Bs, ctx); return; }
     const { nx, nu, ndx, n } = this.dims;
@@ -88,7 +96,7 @@ export class BatchSmoothedLinearization implements LinearizationProvider {
     if (needExact && (!this.Aex || this.Aex.length !== As.length)) { this.Aex = new Float64Array(As.length); this.Bex = new Float64Array(Bs.length); }
     await Promise.all([
       this.runSmooth(req),
-      needExact ? Promise.resolve(this.opts.exact.linearize(xs, us, this.Aex!, this.Bex!, ctx)) : null,
+      needExact ? Promise.resolve(this.opts.exact.linearize(xs, us, this.Aex!, this.Bex!, { iteration: ctx.iteration })) : null,
     ]);
     const sg = req.sigma, J = req.J;
     for (let t = 0; t < K; t++) {

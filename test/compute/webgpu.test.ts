@@ -295,7 +295,8 @@ gpuDescribe('webgpu robustness', () => {
       await p.smooth!.linearize(xs, built.uInit, A, B, { iteration: 0 });
       const B0 = B.slice();
       // lose the device under the backend's feet
-      const gpu = (p.smooth as BatchSmoothedLinearization).backend as WebGpuBatchBackend;
+      const leased = (p.smooth as BatchSmoothedLinearization).backend;
+      const gpu = ('gpu' in leased ? leased.gpu : leased) as WebGpuBatchBackend; // plans lease a cached backend
       (gpu as unknown as { device: GPUDevice }).device.destroy();
       await new Promise((r) => setTimeout(r, 50));
       await p.smooth!.linearize(xs, built.uInit, A, B, { iteration: 0 });
