@@ -7,7 +7,8 @@
  * smoothing path (`smooth_samples_per_s`: 256 knots × 16 samples with the zero-order reduction,
  * as an R-DDP iteration asks for it).
  *
- * BATCH_SAMPLES (default 4096) and BATCH_REPS (default 9) override the sizes.
+ * `median_us` of these entries is the time of one whole batch. BATCH_SAMPLES (default 4096) and
+ * BATCH_REPS (default 9) override the sizes.
  */
 import os from 'node:os';
 import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf, type BatchBackend } from '../server/compute/batch.ts';
