@@ -50,11 +50,13 @@ class PoolWorker {
     this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`linearization worker exited with code ${code}`)); });
   }
 
+  /** The worker keeps the process alive only while it has work (an idle cached pool does not). */
   request(msg: WorkerInit | WorkerRun | WorkerOutputs): Promise<void> {
-    return new Promise((resolve, reject) => {
+    this.worker.ref();
+    return new Promise<void>((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker.postMessage(msg);
-    });
+    }).finally(() => this.worker.unref());
   }
 
   /** Output buffers sent after init (the solver's shared A, B), re-sent to a replacement. */
@@ -131,8 +133,13 @@ export class PooledLinearization implements LinearizationProvider {
       try {
         await w.request(msg);
       } catch {
-        await w.restart(); // one retry on a fresh worker; a second failure propagates
-        await w.request(msg);
+        try {
+          await w.restart(); // one retry on a fresh worker; a second failure propagates
+          await w.request(msg);
+        } catch (e) {
+          this.broken = true;
+          throw e;
+        }
       }
     }));
     if (!direct) {
@@ -142,7 +149,70 @@ export class PooledLinearization implements LinearizationProvider {
     }
   }
 
+  /**
+   * Hands the pool back: a pool from `PooledLinearization.lease` goes back to the idle cache
+   * (terminated after IDLE_MS unused), any other is terminated.
+   */
   async dispose(): Promise<void> {
+    if (this.cacheKey !== null && !this.broken) { releaseToCache(this); return; }
+    await this.terminate();
+  }
+
+  async terminate(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
+
+  /** Set by lease(): the cache key of the pool's configuration. */
+  cacheKey: string | null = null;
+  /** A linearization failed: never handed out again. */
+  broken = false;
+
+  /**
+   * A pool for this configuration, reused from earlier plans when one is idle: its workers have
+   * built the task's model and their JIT is warm (a new pool costs ~1 s before its first knot).
+   * Same results as a new pool: sigma and samples travel with every run, the rest of the
+   * smoothing parameters are part of the key. dispose() hands it back.
+   */
+  static lease(opts: PoolOptions): PooledLinearization {
+    const key = poolKey(opts);
+    const idle = idlePools.get(key);
+    const pool = idle?.pop();
+    if (idle && idle.length === 0) idlePools.delete(key);
+    if (pool) {
+      const timer = idleTimers.get(pool);
+      if (timer) clearTimeout(timer);
+      idleTimers.delete(pool);
+      if (pool.params && opts.smoothing) Object.assign(pool.params, opts.smoothing);
+      return pool;
+    }
+    const fresh = new PooledLinearization(opts);
+    fresh.cacheKey = key;
+    return fresh;
+  }
+}
+
+/** Idle pools are terminated after this long unused. */
+const IDLE_MS = 60_000;
+const idlePools = new Map<string, PooledLinearization[]>();
+const idleTimers = new Map<PooledLinearization, NodeJS.Timeout>();
+
+function poolKey(o: PoolOptions): string {
+  const sm = o.smoothing ? { ...o.smoothing, sigma: 0, samples: 0 } : null;
+  return JSON.stringify([o.task, o.params, sm, o.T, o.nx, o.ndx, o.nu, o.size ?? os.cpus().length]);
+}
+
+function releaseToCache(pool: PooledLinearization): void {
+  const key = pool.cacheKey as string;
+  let list = idlePools.get(key);
+  if (!list) idlePools.set(key, (list = []));
+  list.push(pool);
+  const timer = setTimeout(() => {
+    idleTimers.delete(pool);
+    const l = idlePools.get(key);
+    const i = l ? l.indexOf(pool) : -1;
+    if (l && i >= 0) { l.splice(i, 1); if (l.length === 0) idlePools.delete(key); }
+    void pool.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  idleTimers.set(pool, timer);
 }

@@ -74,6 +74,8 @@ export interface ProviderOptions {
   webgpu?: WebGpuBackendOptions;
   /** Where fallback messages go (default: stderr). */
   log?: (msg: string) => void;
+  /** `backend` already resolved by the caller (e.g. 'auto' on the server's main thread). */
+  resolved?: { backend: BackendName; reason: string };
 }
 
 export function isBackendChoice(x: unknown): x is BackendChoice {
@@ -166,10 +168,11 @@ async function leaseGpu(sim: Simulator, opts: ProviderOptions): Promise<GpuLease
 export async function createProviders(opts: ProviderOptions): Promise<Providers> {
   const { built, smoothing } = opts;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const resolved = await resolveBackend(opts.backend, opts.adapterFactory);
+  const resolved: { backend: BackendName; reason: string; adapter?: AdapterInfo | null } = opts.resolved ?? await resolveBackend(opts.backend, opts.adapterFactory);
   const adapterName = resolved.adapter ? resolved.adapter.description : undefined;
   const model = built.model;
-  const poolOf = (sm: SmoothingParams | null) => new PooledLinearization({
+  // pools are leased from a per-process cache (warm workers across plans and replans)
+  const poolOf = (sm: SmoothingParams | null) => PooledLinearization.lease({
     task: opts.task, params: opts.params, smoothing: sm, T: built.T, nx: model.nq + model.nv, ndx: 2 * model.nv, nu: model.nu, size: opts.workers,
   });
   const workersInfo = (reason: string, extra: Partial<ComputeInfo> = {}): ComputeInfo => ({

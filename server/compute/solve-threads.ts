@@ -8,7 +8,8 @@
  * thread that dies fails its solve with a clear error and is replaced for the next.
  */
 import { Worker } from 'node:worker_threads';
-import type { PlanRequest, PlanResult } from '../control/planner.ts';
+import { plan as runInline, type PlanRequest, type PlanResult } from '../control/planner.ts';
+import { resolveBackend } from './providers.ts';
 import type { SolveWorkerIn } from './solve-worker.ts';
 
 type Out =
@@ -75,8 +76,26 @@ export class SolveThreads {
   #next = 1;
   #closed = false;
 
-  /** Runs one plan on an idle thread (a new one if all are busy). */
-  plan(req: PlanRequest): Promise<PlanResult> {
+  /**
+   * Runs one plan on an idle thread (a new one if all are busy). The backend is decided here,
+   * once per process for 'auto' (the adapter probe is cached): a WebGPU plan runs on this
+   * thread instead, so that Dawn lives in the main thread only (its native teardown in a
+   * terminated worker thread can bring the process down) and its compiled kernels are shared
+   * by every plan; its numerics are mostly awaited GPU work and worker-pool columns.
+   */
+  async plan(req: PlanRequest): Promise<PlanResult> {
+    if (this.#closed) throw new Error('solve threads are closed');
+    const choice = req.solverParams?.backend ?? 'auto';
+    if (choice === 'webgpu') return runInline(req);
+    if (choice === 'auto' && !req.resolvedBackend) {
+      const r = await resolveBackend('auto');
+      if (r.backend === 'webgpu') return runInline(req);
+      req = { ...req, resolvedBackend: { backend: r.backend, reason: r.reason } };
+    }
+    return this.#onThread(req);
+  }
+
+  #onThread(req: PlanRequest): Promise<PlanResult> {
     if (this.#closed) return Promise.reject(new Error('solve threads are closed'));
     return new Promise<PlanResult>((resolve, reject) => {
       let t = this.#threads.find((x) => !x.job && !x.dead);

@@ -14,7 +14,7 @@
  */
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
 import { defaultSmoothingParams, type Estimator } from './linearization.ts';
-import { createProviders, type BackendChoice, type ComputeInfo } from '../compute/providers.ts';
+import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
 import { createNoiseSchedule, type NoiseRule, type ScheduleDecision } from './schedule.ts';
 import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
 
@@ -99,6 +99,8 @@ export interface PlanRequest {
   warmStart?: number[][];
   onIterate?: (rec: IterationRecord, traj: () => Trajectory) => void | Promise<void>;
   signal?: AbortSignal;
+  /** solverParams.backend already resolved (server: 'auto' decided once on the main thread). */
+  resolvedBackend?: { backend: BackendName; reason: string };
 }
 
 export function trajectoryOf(built: BuiltTask, xs: readonly Float64Array[], us: readonly Float64Array[]): Trajectory {
@@ -144,7 +146,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     uInit = req.warmStart.map((u) => Float64Array.from(u));
   }
   // after every check that can throw: the providers may hold worker threads and a GPU device
-  const providers = await createProviders({ backend: sp.backend, task: def.name, params, built, smoothing: rddp ? smoothing : null, workers: sp.workers });
+  const providers = await createProviders({ backend: sp.backend, task: def.name, params, built, smoothing: rddp ? smoothing : null, workers: sp.workers, resolved: req.resolvedBackend });
   const { exact, smooth } = providers;
 
   const telemetry: IterationRecord[] = [];

@@ -20,6 +20,9 @@ describe('SolveThreads', () => {
     expect(remote.telemetry.map((t) => t.cost)).toEqual(local.telemetry.map((t) => t.cost));
     expect(seen.map((r) => r.iteration)).toEqual(remote.telemetry.map((t) => t.iteration));
     expect(lastTraj).toBe(remote.trajectory.u.length);
+    // 'auto' is decided on the main thread and recorded as asked
+    expect(remote.compute.requested).toBe('auto');
+    expect(['workers', 'webgpu']).toContain(remote.compute.backend);
   });
 
   it('cancels within an iteration and returns the cancelled plan', async () => {
