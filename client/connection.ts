@@ -42,7 +42,7 @@ export interface ClientState {
   current: string | null;
   /** The last `error` message from the server. */
   lastError: string | null;
-  /** Iteration budget per plan, where known (the plans this client created; a final's solverParams). */
+  /** Iteration budget per plan (from the server's plan state; older servers: the plans this client created, a final's solverParams). */
   budgets: Map<string, number>;
   /** Number of `hello`s seen (1 + reconnections). */
   hellos: number;
@@ -65,6 +65,7 @@ function upsertPlan(state: ClientState, plan: PlanState): PlanView {
   if (!view) { view = { state: plan, solves: {}, lost: false }; state.plans.set(plan.id, view); }
   view.state = plan;
   view.lost = false;
+  if (plan.iterations) state.budgets.set(plan.id, plan.iterations);
   for (const s of plan.solves) {
     const old = view.solves[s.solver];
     if (!old || s.run > old.run) {

@@ -107,6 +107,8 @@ export const PlanStateSchema = z.object({
   params: ParamsSchema,
   status: SolveStatusSchema,
   createdAt: z.string(),
+  /** Iteration budget of each solve (the plan's solverParams over the task's defaults). */
+  iterations: z.number().int().positive().optional(),
   solves: z.array(SolveStateSchema),
 });
 export type PlanState = z.infer<typeof PlanStateSchema>;

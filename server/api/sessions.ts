@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { defaultSolverParams, plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { SolveThreads } from '../compute/solve-threads.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../control/contact-trace.ts';
@@ -220,6 +220,7 @@ export class PlanManager extends EventEmitter {
       : st.includes('failed') ? 'failed' : st.every((x) => x === 'cancelled') ? 'cancelled' : st.includes('cancelled') ? 'cancelled' : 'done';
     return {
       id: p.id, robot: p.robot, task: p.def.name, params: p.params, status, createdAt: p.createdAt.toISOString(),
+      iterations: defaultSolverParams({ ...p.def.solverDefaults, ...p.solverParams }).iterations,
       solves: p.solves.map((s) => ({
         solver: s.solver, status: s.status, run: s.run, warmStart: s.warmStart, iteration: s.latest ? s.latest.iteration : 0,
         latest: s.latest, cost: s.result ? s.result.cost : s.latest ? s.latest.cost : null,

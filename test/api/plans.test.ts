@@ -19,6 +19,9 @@ describe('plans over HTTP and WebSocket', () => {
     expect(res.status).toBe(202);
     const { id } = await json(res);
     expect(typeof id).toBe('string');
+    // the plan's state names its iteration budget (the task's default here)
+    const st = await json(await fetch(`${server.url}/api/plans/${id}`));
+    expect(st.iterations).toBeGreaterThan(0);
     const [fd, fr] = await Promise.all([c.waitFor<FinalMessage>(isFinal(id, 'ddp')), c.waitFor<FinalMessage>(isFinal(id, 'rddp'))]);
     const its = c.messages.filter((m): m is IterateMessage => m.type === 'iterate' && m.plan === id);
     expect(its.some((m) => m.solver === 'rddp')).toBe(true);

@@ -33,6 +33,10 @@ describe('client store: applyMessage', () => {
     applyMessage(s, { type: 'status', plan: plan('c') });
     expect(s.plans.has('c')).toBe(true);
     expect(s.current).toBe('b');
+    // the server states each plan's iteration budget: known for plans other clients started too
+    expect(s.budgets.has('c')).toBe(false);
+    applyMessage(s, { type: 'status', plan: { ...plan('d'), iterations: 40 } });
+    expect(s.budgets.get('d')).toBe(40);
   });
 
   it('iterates grow the history in order and carry the latest trajectory; a final replaces both', () => {
