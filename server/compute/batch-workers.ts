@@ -12,49 +12,13 @@
  * rejects the call with the worker's message.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { ThreadWorker } from './thread-worker.ts';
 import { checkSmoothBatch, checkStepBatch, dimsOf, type BatchBackend, type BatchDims, type SmoothBatch, type StepBatch } from './batch.ts';
 import type { BatchWorkerInit, BatchWorkerRun, SharedView, SimSpec } from './batch-worker.ts';
 import type { Simulator } from '../dynamics/step.ts';
 
-type Reply = { kind: 'ready' } | { kind: 'done' } | { kind: 'error'; message: string };
-
-class BatchWorker {
-  worker!: Worker;
-  private pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
-  constructor(private readonly init: BatchWorkerInit) {
-    this.spawn();
-  }
-
-  spawn(): void {
-    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./batch-worker.ts', import.meta.url).href },
-    });
-    this.worker.on('message', (m: Reply) => {
-      const p = this.pending;
-      this.pending = null;
-      if (!p) return;
-      if (m.kind === 'error') p.reject(new Error(m.message));
-      else p.resolve();
-    });
-    const fail = (e: Error) => { const p = this.pending; this.pending = null; p?.reject(e); };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`batch worker exited with code ${code}`)); });
-  }
-
-  request(msg: BatchWorkerInit | BatchWorkerRun): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(msg);
-    });
-  }
-
-  async restart(): Promise<void> {
-    await this.worker.terminate().catch(() => undefined);
-    this.spawn();
-    await this.request(this.init);
-  }
-}
+type BatchMessage = BatchWorkerInit | BatchWorkerRun;
+const WORKER_ENTRY = new URL('./batch-worker.ts', import.meta.url);
 
 /** A view of a typed array in shared memory: the array itself when it is shared, else a copy. */
 function share(a: Float64Array, scratch: Map<string, Float64Array>, name: string, copyIn: boolean): { view: SharedView; array: Float64Array; copied: boolean } {
@@ -80,7 +44,7 @@ export class WorkersBatchBackend implements BatchBackend {
   readonly description: string;
   readonly dims: BatchDims;
   readonly size: number;
-  private readonly workers: BatchWorker[] = [];
+  private readonly workers: ThreadWorker<BatchMessage>[] = [];
   private readonly ready: Promise<void>;
   private readonly scratch = new Map<string, Float64Array>();
   private busy: Promise<unknown> = Promise.resolve();
@@ -95,8 +59,11 @@ export class WorkersBatchBackend implements BatchBackend {
     this.size = Math.max(1, opts.size ?? os.cpus().length);
     this.description = `workers (${this.size} thread${this.size > 1 ? 's' : ''})`;
     const init: BatchWorkerInit = { kind: 'init', spec };
-    for (let i = 0; i < this.size; i++) this.workers.push(new BatchWorker(init));
+    for (let i = 0; i < this.size; i++) this.workers.push(new ThreadWorker<BatchMessage>(WORKER_ENTRY, 'batch worker', init));
     this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
+    // an init failure surfaces at the first call (which awaits ready); a pool terminated before
+    // its threads were up is not an unhandled rejection
+    this.ready.catch(() => undefined);
     this.ready.catch(() => undefined);
   }
 

@@ -7,7 +7,7 @@
  * a second failure rejects the linearization with the worker's message.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { ThreadWorker } from './thread-worker.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
@@ -25,50 +25,8 @@ export interface PoolOptions {
   size?: number;
 }
 
-type Reply = { kind: 'ready' } | { kind: 'done' } | { kind: 'error'; message: string };
-
-class PoolWorker {
-  worker!: Worker;
-  private pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
-  constructor(private readonly init: WorkerInit) {
-    this.spawn();
-  }
-
-  spawn(): void {
-    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./linearization-worker.ts', import.meta.url).href },
-    });
-    this.worker.on('message', (m: Reply) => {
-      const p = this.pending;
-      this.pending = null;
-      if (!p) return;
-      if (m.kind === 'error') p.reject(new Error(m.message));
-      else p.resolve();
-    });
-    const fail = (e: Error) => { const p = this.pending; this.pending = null; p?.reject(e); };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`linearization worker exited with code ${code}`)); });
-  }
-
-  /** The worker keeps the process alive only while it has work (an idle cached pool does not). */
-  request(msg: WorkerInit | WorkerRun | WorkerOutputs): Promise<void> {
-    this.worker.ref();
-    return new Promise<void>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(msg);
-    }).finally(() => this.worker.unref());
-  }
-
-  /** Output buffers sent after init (the solver's shared A, B), re-sent to a replacement. */
-  outputs: WorkerOutputs | null = null;
-
-  async restart(): Promise<void> {
-    await this.worker.terminate().catch(() => undefined);
-    this.spawn();
-    await this.request(this.init);
-    if (this.outputs) await this.request(this.outputs);
-  }
-}
+type PoolMessage = WorkerInit | WorkerRun | WorkerOutputs;
+const WORKER_ENTRY = new URL('./linearization-worker.ts', import.meta.url);
 
 export class PooledLinearization implements LinearizationProvider {
   readonly size: number;
@@ -81,7 +39,7 @@ export class PooledLinearization implements LinearizationProvider {
   private readonly us: Float64Array;
   private readonly As: Float64Array;
   private readonly Bs: Float64Array;
-  private readonly workers: PoolWorker[] = [];
+  private readonly workers: ThreadWorker<PoolMessage>[] = [];
   private ready: Promise<void>;
   /** The caller's shared A buffer the workers currently write (null: the pool's own). */
   private outputsBuffer: SharedArrayBuffer | null = null;
@@ -95,8 +53,11 @@ export class PooledLinearization implements LinearizationProvider {
     this.xs = new Float64Array(bufs.xs); this.us = new Float64Array(bufs.us);
     this.As = new Float64Array(bufs.As); this.Bs = new Float64Array(bufs.Bs);
     const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, ...bufs };
-    for (let i = 0; i < this.size; i++) this.workers.push(new PoolWorker(init));
+    for (let i = 0; i < this.size; i++) this.workers.push(new ThreadWorker<PoolMessage>(WORKER_ENTRY, 'linearization worker', init));
     this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
+    // an init failure surfaces at the first call (which awaits ready); a pool terminated before
+    // its threads were up is not an unhandled rejection
+    this.ready.catch(() => undefined);
   }
 
   setNoise(sigma: number, samples: number): void {
@@ -113,13 +74,13 @@ export class PooledLinearization implements LinearizationProvider {
       && As.byteOffset === 0 && Bs.byteOffset === 0 && As.length === this.As.length && Bs.length === this.Bs.length;
     if (direct && this.outputsBuffer !== As.buffer) {
       const out: WorkerOutputs = { kind: 'outputs', As: As.buffer as SharedArrayBuffer, Bs: Bs.buffer as SharedArrayBuffer };
-      await Promise.all(this.workers.map((w) => { w.outputs = out; return w.request(out); }));
+      await Promise.all(this.workers.map((w) => { w.replay = [out]; return w.request(out); }));
       this.outputsBuffer = As.buffer as SharedArrayBuffer;
     }
     const ready = direct && ctx.ready && ctx.ready.buffer instanceof SharedArrayBuffer ? ctx.ready.buffer as SharedArrayBuffer : undefined;
     if (!direct && this.outputsBuffer) {
       const own: WorkerOutputs = { kind: 'outputs', As: this.As.buffer as SharedArrayBuffer, Bs: this.Bs.buffer as SharedArrayBuffer };
-      await Promise.all(this.workers.map((w) => { w.outputs = null; return w.request(own); }));
+      await Promise.all(this.workers.map((w) => { w.replay = []; return w.request(own); }));
       this.outputsBuffer = null;
     }
     for (let t = 0; t < T; t++) { this.xs.set(xs[t].subarray(0, nx), t * nx); this.us.set(us[t], t * nu); }

@@ -39,3 +39,30 @@ describe('PooledLinearization.lease', () => {
     expect(second.telemetry.map((t) => t.cost)).toEqual(first.telemetry.map((t) => t.cost));
   });
 });
+
+describe('a worker that dies', () => {
+  it('is replaced and its knots retried: the linearization completes with the same numbers', async () => {
+    const { getTask, resolveParams } = await import('../../server/control/tasks/index.ts');
+    const { ExactLinearization } = await import('../../server/control/linearization.ts');
+    const def = getTask('cube-lift');
+    const params = resolveParams(def, {});
+    const built = def.build(params);
+    const m = built.model, T = built.T, ndx = 2 * m.nv;
+    const xs: Float64Array[] = [built.x0];
+    for (let t = 0; t < T; t++) xs.push(built.sim.step(xs[t], built.uInit[t]));
+    const us = built.uInit.map((u) => Float64Array.from(u));
+    const ref = { A: new Float64Array(T * ndx * ndx), B: new Float64Array(T * ndx * m.nu) };
+    new ExactLinearization(built.sim).linearize(xs, us, ref.A, ref.B);
+    const pool = new PooledLinearization({ task: 'cube-lift', params, smoothing: null, T, nx: m.nq + m.nv, ndx, nu: m.nu, size: 2 });
+    const A = new Float64Array(new SharedArrayBuffer(8 * T * ndx * ndx)), B = new Float64Array(new SharedArrayBuffer(8 * T * ndx * m.nu));
+    await pool.linearize(xs, us, A, B, { iteration: 0 });
+    // kill one thread while idle: the next call finds it dead, restarts it and retries its range
+    const workers = (pool as unknown as { workers: Array<{ worker: { terminate(): Promise<number> } }> }).workers;
+    await workers[1].worker.terminate();
+    A.fill(NaN); B.fill(NaN);
+    await pool.linearize(xs, us, A, B, { iteration: 1 });
+    expect(Array.from(A)).toEqual(Array.from(ref.A));
+    expect(Array.from(B)).toEqual(Array.from(ref.B));
+    await pool.terminate();
+  });
+});
