@@ -9,7 +9,10 @@
  * - `/trajectory`: the final trajectory (JSON: dt, q, v, u, and `contacts` per knot when traced);
  * - `/tf`: Foxglove's well-known `foxglove.FrameTransform` (JSON encoding), one transform per
  *   body per knot (parent body or `world` → body), log time = start + k dt, so the file opens
- *   in Foxglove's 3D panel.
+ *   in Foxglove's 3D panel;
+ * - `/contacts`: `foxglove.SceneUpdate` per knot (when the trajectory carries contacts): a
+ *   sphere at each contact point and an arrow along its force, 1 cm per newton.
+ * Schemas of the foxglove.* topics: Foxglove's own (@foxglove/schemas).
  *
  * Written to `.<id>.mcap.tmp` and renamed, so a crash never leaves a half file listed. Files
  * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
@@ -20,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
+import { FrameTransform as FoxgloveFrameTransform, SceneUpdate as FoxgloveSceneUpdate } from '@foxglove/schemas/jsonschema.js';
 import type { IterationRecord, PlanResult } from '../control/planner.ts';
 import type { TrajectoryWithContacts } from '../control/contact-trace.ts';
 import { loadRobot } from '../model/robots.ts';
@@ -76,18 +80,44 @@ export interface SaveInput {
   result: PlanResult;
 }
 
-const FRAME_TRANSFORM_SCHEMA = {
-  title: 'foxglove.FrameTransform',
-  description: 'A transform between two reference frames in 3D space',
-  type: 'object',
-  properties: {
-    timestamp: { type: 'object', title: 'time', properties: { sec: { type: 'integer', minimum: 0 }, nsec: { type: 'integer', minimum: 0, maximum: 999999999 } } },
-    parent_frame_id: { type: 'string' },
-    child_frame_id: { type: 'string' },
-    translation: { type: 'object', title: 'foxglove.Vector3', properties: { x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' } } },
-    rotation: { type: 'object', title: 'foxglove.Quaternion', properties: { x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' }, w: { type: 'number' } } },
-  },
-};
+/** Contact arrows in Foxglove: metres of arrow per newton of contact force. */
+const ARROW_M_PER_N = 0.01;
+
+/**
+ * One knot's contacts as a foxglove.SceneUpdate: an orange sphere at every contact point and
+ * an arrow along its world force (ARROW_M_PER_N), all in one entity `contacts` that the next
+ * knot replaces (an empty one clears it).
+ */
+function contactScene(t: bigint, contacts: readonly { p: readonly number[]; f: readonly number[] }[]): unknown {
+  const color = { r: 1, g: 0.45, b: 0.1, a: 1 };
+  const arrows = [], spheres = [];
+  for (const c of contacts) {
+    const [fx, fy, fz] = c.f;
+    const pos = { x: c.p[0], y: c.p[1], z: c.p[2] };
+    spheres.push({ pose: { position: pos, orientation: { x: 0, y: 0, z: 0, w: 1 } }, size: { x: 0.012, y: 0.012, z: 0.012 }, color });
+    const n = Math.hypot(fx, fy, fz);
+    if (!(n > 1e-9)) continue;
+    arrows.push({
+      pose: { position: pos, orientation: quatFromX(fx / n, fy / n, fz / n) },
+      shaft_length: Math.max(0, n * ARROW_M_PER_N - 0.01), shaft_diameter: 0.004, head_length: 0.01, head_diameter: 0.01, color,
+    });
+  }
+  return {
+    deletions: [],
+    entities: [{
+      timestamp: stamp(t), frame_id: 'world', id: 'contacts', lifetime: { sec: 0, nsec: 0 }, frame_locked: false, metadata: [],
+      arrows, cubes: [], spheres, cylinders: [], lines: [], triangles: [], texts: [], models: [],
+    }],
+  };
+}
+
+/** The unit quaternion turning +x onto the unit vector d (Foxglove arrows point along +x). */
+function quatFromX(dx: number, dy: number, dz: number): { x: number; y: number; z: number; w: number } {
+  // half-way vector between x and d: q = (x × h, x · h) with h = (x + d) / |x + d|
+  const hx = 1 + dx, hy = dy, hz = dz, hn = Math.hypot(hx, hy, hz);
+  if (hn < 1e-12) return { x: 0, y: 0, z: 1, w: 0 }; // d = -x: half a turn about z
+  return { x: 0, y: -hz / hn, z: hy / hn, w: hx / hn };
+}
 
 const ID_RE = /^[A-Za-z0-9_-]{1,200}$/;
 export function isRecordingId(id: string): boolean { return ID_RE.test(id); }
@@ -180,10 +210,12 @@ export class RecordingStore {
       const jsonSchema = (title: string) => enc.encode(JSON.stringify({ title, type: 'object' }));
       const telSchema = await w.registerSchema({ name: 'rsddp.IterationRecord', encoding: 'jsonschema', data: jsonSchema('rsddp.IterationRecord') });
       const trajSchema = await w.registerSchema({ name: 'rsddp.Trajectory', encoding: 'jsonschema', data: jsonSchema('rsddp.Trajectory') });
-      const tfSchema = await w.registerSchema({ name: 'foxglove.FrameTransform', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FRAME_TRANSFORM_SCHEMA)) });
+      const tfSchema = await w.registerSchema({ name: 'foxglove.FrameTransform', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FoxgloveFrameTransform)) });
+      const sceneSchema = await w.registerSchema({ name: 'foxglove.SceneUpdate', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FoxgloveSceneUpdate)) });
       const telCh = await w.registerChannel({ topic: '/telemetry', schemaId: telSchema, messageEncoding: 'json', metadata: new Map() });
       const trajCh = await w.registerChannel({ topic: '/trajectory', schemaId: trajSchema, messageEncoding: 'json', metadata: new Map() });
       const tfCh = await w.registerChannel({ topic: '/tf', schemaId: tfSchema, messageEncoding: 'json', metadata: new Map() });
+      const contactCh = await w.registerChannel({ topic: '/contacts', schemaId: sceneSchema, messageEncoding: 'json', metadata: new Map() });
       const t0 = ns(input.startedAt.getTime() / 1000);
       let seq = 0;
       let tIter = t0;
@@ -214,6 +246,13 @@ export class RecordingStore {
             };
             await w.addMessage({ channelId: tfCh, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(msg)) });
           }
+        }
+      }
+      const contacts = (r.trajectory as TrajectoryWithContacts).contacts;
+      if (contacts) {
+        for (let k = 0; k < contacts.length; k++) {
+          const t = t0 + ns(k * r.trajectory.dt);
+          await w.addMessage({ channelId: contactCh, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(contactScene(t, contacts[k]))) });
         }
       }
       await w.end();

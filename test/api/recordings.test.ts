@@ -45,20 +45,45 @@ describe('recordings', () => {
     expect(Buffer.from(buf.subarray(0, 8)).equals(Buffer.from('\x89MCAP0\r\n', 'latin1'))).toBe(true);
     const reader = await McapIndexedReader.Initialize({ readable: bytesReadable(buf) });
     const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
-    expect([...topics.values()].sort()).toEqual(['/telemetry', '/tf', '/trajectory']);
+    expect([...topics.values()].sort()).toEqual(['/contacts', '/telemetry', '/tf', '/trajectory']);
     const schemas = [...reader.schemasById.values()].map((s) => s.name);
     expect(schemas).toContain('foxglove.FrameTransform');
+    expect(schemas).toContain('foxglove.SceneUpdate');
     const counts: Record<string, number> = {};
     let tf: { parent_frame_id: string; child_frame_id: string; translation: { z: number } } | null = null;
+    type Arrow = { pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } }; shaft_length: number; head_length: number };
+    const scenes: Array<{ entities: Array<{ id: string; frame_id: string; arrows: Arrow[]; spheres: unknown[] }> }> = [];
+    let traj: { contacts: Array<Array<{ p: number[]; f: number[] }>> } | null = null;
     for await (const m of reader.readMessages()) {
       const t = topics.get(m.channelId)!;
       counts[t] = (counts[t] ?? 0) + 1;
-      if (t === '/tf') tf = JSON.parse(new TextDecoder().decode(m.data));
+      const body = JSON.parse(new TextDecoder().decode(m.data));
+      if (t === '/tf') tf = body;
+      if (t === '/contacts') scenes.push(body);
+      if (t === '/trajectory') traj = body;
     }
     expect(counts['/telemetry']).toBe(rddp.iterations);
     expect(counts['/trajectory']).toBe(1);
     expect(counts['/tf']).toBe(26); // one body (the cube on its rail) per knot
     expect(tf).toMatchObject({ parent_frame_id: 'world' });
+    // contacts in Foxglove: one scene per knot; each arrow starts at its contact point and
+    // points along the recorded world force (x axis rotated by the pose), 1 cm per newton
+    expect(scenes.length).toBe(26);
+    const contacts = traj!.contacts;
+    const k0 = contacts.findIndex((c) => c.length > 0);
+    expect(k0).toBeGreaterThanOrEqual(0);
+    const e = scenes[k0].entities[0];
+    expect(e).toMatchObject({ id: 'contacts', frame_id: 'world' });
+    expect(e.spheres.length).toBe(contacts[k0].length);
+    expect(e.arrows.length).toBeGreaterThan(0);
+    for (let i = 0; i < e.arrows.length; i++) {
+      const a = e.arrows[i], c = contacts[k0].find((cc) => Math.hypot(cc.p[0] - a.pose.position.x, cc.p[1] - a.pose.position.y, cc.p[2] - a.pose.position.z) < 1e-12)!;
+      const { x, y, z, w } = a.pose.orientation;
+      const dir = [1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y)]; // R(q) e_x
+      const n = Math.hypot(...c.f);
+      for (let r = 0; r < 3; r++) expect(dir[r]).toBeCloseTo(c.f[r] / n, 9);
+      expect(a.shaft_length + a.head_length).toBeCloseTo(n * 0.01, 9);
+    }
     const meta = [];
     for await (const m of reader.readMetadata({ name: 'rsddp' })) meta.push(m);
     expect(JSON.parse(meta[0].metadata.get('solver')!)).toBe('rddp');
