@@ -34,7 +34,7 @@
 import { actuatedDofs, type Model } from '../model/model.ts';
 import { createData, type Data } from './data.ts';
 import { crbaFromPlacements } from './crba.ts';
-import { factorMassMatrix, solveMassMatrix } from './factor-m.ts';
+import { factorMassMatrix, ltdlSolveL, solveMassMatrix } from './factor-m.ts';
 import { forwardKinematics } from './kinematics.ts';
 import { integrate } from './lie.ts';
 import { rneaFromPlacements } from './rnea.ts';
@@ -130,6 +130,8 @@ export class Simulator {
   readonly chainLength: Int32Array;
   /** Scratch nv vector. */
   private readonly rv: Float64Array;
+  /** D^-1/2 of the H factor (position stage), for W and applyImpulses. */
+  private readonly sqrtDinv: Float64Array;
   readonly G: Float64Array;
   readonly g: Float64Array;
   readonly mu: Float64Array;
@@ -216,6 +218,7 @@ export class Simulator {
     this.chains = new Int32Array(nc * nv).fill(-1);
     this.chainLength = new Int32Array(nc);
     this.rv = new Float64Array(nv);
+    this.sqrtDinv = new Float64Array(nv);
     this.G = new Float64Array(9 * nc * nc);
     this.g = new Float64Array(3 * nc);
     this.mu = new Float64Array(nc);
@@ -281,7 +284,7 @@ export class Simulator {
     // Compact storage along each contact's dof chain: row r of contact c keeps its entry for dof
     // chains[c nv + t] at r nv + t (t < len), so nothing is scattered or zeroed at nv width.
     const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor, lambdaDof = data.dofParent;
-    const chains = this.chains, chainLength = this.chainLength, sd = this.rv;
+    const chains = this.chains, chainLength = this.chainLength, sd = this.sqrtDinv;
     // H = L^T D L: scale W by D^-1/2 so that G = W^T W
     for (let k = 0; k < nv; k++) sd[k] = 1 / Math.sqrt(L[k * nv + k]);
     for (let c = 0; c < nc; c++) {
@@ -543,18 +546,23 @@ export class Simulator {
     return ns;
   }
 
-  /** vOut += H^-1 Jc^T lambda (one sparse solve). */
+  /**
+   * vOut += H^-1 Jc^T lambda. H^-1 = L^-1 D^-1 L^-T and the position stage already holds
+   * W = D^-1/2 L^-T Jc^T, so H^-1 Jc^T lambda = L^-1 D^-1/2 (W lambda): one sweep instead of a
+   * full solve.
+   */
   applyImpulses(vOut: Float64Array, vo = 0): void {
-    const nv = this.model.nv, nc = this.contacts.count, Jc = this.Jc, lam = this.lambda, chains = this.chains;
-    const rv = this.rv;
+    const nv = this.model.nv, nc = this.contacts.count, W = this.W, lam = this.lambda, chains = this.chains;
+    const rv = this.rv, sd = this.sqrtDinv;
     for (let i = 0; i < nv; i++) rv[i] = 0;
     for (let r = 0; r < 3 * nc; r++) {
       const l = lam[r];
       if (l === 0) continue;
       const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
-      for (let t = 0; t < len; t++) rv[chains[co + t]] += Jc[o + t] * l;
+      for (let t = 0; t < len; t++) rv[chains[co + t]] += W[o + t] * l;
     }
-    solveMassMatrix(this.model, this.data, rv, 0);
+    for (let i = 0; i < nv; i++) rv[i] *= sd[i];
+    ltdlSolveL(this.data.dofParent, this.data.Mfactor, nv, rv, 0);
     for (let i = 0; i < nv; i++) vOut[vo + i] += rv[i];
   }
 
