@@ -25,7 +25,7 @@
  *   On `cpu` and `workers` this is exactly SmoothedLinearization's arithmetic (bit for bit).
  */
 import type { Model } from '../model/model.ts';
-import { difference, integrate } from '../dynamics/lie.ts';
+import { perturbInto, sampleOutput } from '../control/linearization.ts';
 import { Simulator } from '../dynamics/step.ts';
 import { createSampleBatch, smoothedValue, zeroOrderJacobian, type SampleBatch } from '../control/smoothing.ts';
 
@@ -199,19 +199,10 @@ export class BatchEvaluator {
       W.set(b.noise.subarray(t * M * n, (t + 1) * M * n));
       batch.f0.fill(0);
       for (let i = 0; i < M; i++) {
-        const row = i * n;
-        for (let k = 0; k < nv; k++) this.dq[k] = b.sigma[k] * W[row + k];
-        integrate(this.model, this.q, this.dq, this.qs);
-        for (let k = 0; k < nv; k++) this.vs[k] = this.v[k] + b.sigma[nv + k] * W[row + nv + k];
-        for (let k = 0; k < nu; k++) this.us[k] = u[k] + b.sigma[ndx + k] * W[row + ndx + k];
+        perturbInto(this.model, this.q, this.v, u, batch.sigma, W, i * n, this.qs, this.vs, this.us, this.dq);
         sim.resetWarmStart();
         sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
-        difference(this.model, this.qNom, this.qn, this.dq);
-        const fr = i * ndx;
-        for (let k = 0; k < nv; k++) {
-          F[fr + k] = this.dq[k];
-          F[fr + nv + k] = this.vn[k] - this.vNom[k];
-        }
+        sampleOutput(this.model, this.qNom, this.vNom, this.qn, this.vn, F, i * ndx, this.dq);
       }
       zeroOrderJacobian(batch, this.J, b.stdErr ? { stdErr: this.se } : {});
       smoothedValue(batch, this.val);

@@ -167,9 +167,8 @@ export class SmoothedLinearization implements LinearizationProvider {
     this.sim.resetWarmStart();
     this.sim.stepInto(this.q, this.v, u, this.qNom, this.vNom);
     batch.f0.fill(0);
-    const sx = p.sigma * p.stateNoiseRatio;
     for (let i = 0; i < batch.M; i++) {
-      this.perturbed(x, u, i, sx, p.sigma);
+      this.perturbed(x, u, i);
       if (p.estimator === 'zero') {
         this.sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
         this.writeOutput(i);
@@ -186,25 +185,16 @@ export class SmoothedLinearization implements LinearizationProvider {
     }
   }
 
-  /** Sample i's state (x ⊕ sigma_x w_x) and controls (u + sigma_u w_u) into qs, vs, us. */
-  private perturbed(x: Float64Array, u: Float64Array, i: number, sx: number, su: number): void {
-    const model = this.model, nv = model.nv, ndx = 2 * nv, n = ndx + model.nu, W = this.batch.W, row = i * n;
-    loadState(model, x, this.q, this.v);
-    for (let k = 0; k < nv; k++) this.dq[k] = sx * W[row + k];
-    integrate(model, this.q, this.dq, this.qs);
-    for (let k = 0; k < nv; k++) this.vs[k] = this.v[k] + sx * W[row + nv + k];
-    for (let k = 0; k < model.nu; k++) this.us[k] = u[k] + su * W[row + ndx + k];
+  /** Sample i's state and controls into qs, vs, us (perturbInto), contacts starting cold. */
+  private perturbed(x: Float64Array, u: Float64Array, i: number): void {
+    loadState(this.model, x, this.q, this.v);
+    perturbInto(this.model, this.q, this.v, u, this.batch.sigma, this.batch.W, i * this.batch.n, this.qs, this.vs, this.us, this.dq);
     this.sim.resetWarmStart();
   }
 
   /** F row i = x_next(sample) ⊖ x_next(nominal), in the tangent space. */
   private writeOutput(i: number): void {
-    const model = this.model, nv = model.nv, ndx = 2 * nv, F = this.batch.F, row = i * ndx;
-    difference(model, this.qNom, this.qn, this.dq);
-    for (let k = 0; k < nv; k++) {
-      F[row + k] = this.dq[k];
-      F[row + nv + k] = this.vn[k] - this.vNom[k];
-    }
+    sampleOutput(this.model, this.qNom, this.vNom, this.qn, this.vn, this.batch.F, i * 2 * this.model.nv, this.dq);
   }
 
   /** Js block i = [A_i B_i] of the exact linearization at sample i. */
@@ -214,5 +204,34 @@ export class SmoothedLinearization implements LinearizationProvider {
       for (let j = 0; j < ndx; j++) Js[o + r * n + j] = this.Ak[r * ndx + j];
       for (let j = 0; j < nu; j++) Js[o + r * n + ndx + j] = this.Bk[r * nu + j];
     }
+  }
+}
+
+/**
+ * One perturbed sample of a smoothing batch (shared by SmoothedLinearization and the batch
+ * backends, so every backend perturbs and measures alike): W's row at `row` (n = 2nv + nu
+ * standard normals) scaled per coordinate by sigma gives qs = q ⊕ σ_q w_q, vs = v + σ_v w_v,
+ * us = u + σ_u w_u. dq is nv scratch.
+ */
+export function perturbInto(
+  model: Model, q: Float64Array, v: Float64Array, u: ArrayLike<number>, sigma: Float64Array, W: Float64Array, row: number,
+  qs: Float64Array, vs: Float64Array, us: Float64Array, dq: Float64Array,
+): void {
+  const nv = model.nv, ndx = 2 * nv;
+  for (let k = 0; k < nv; k++) dq[k] = sigma[k] * W[row + k];
+  integrate(model, q, dq, qs);
+  for (let k = 0; k < nv; k++) vs[k] = v[k] + sigma[nv + k] * W[row + nv + k];
+  for (let k = 0; k < model.nu; k++) us[k] = u[k] + sigma[ndx + k] * W[row + ndx + k];
+}
+
+/** F[fo .. fo + 2nv) = (qn, vn) ⊖ (qNom, vNom) in the tangent space; dq is nv scratch. */
+export function sampleOutput(
+  model: Model, qNom: Float64Array, vNom: Float64Array, qn: Float64Array, vn: Float64Array, F: Float64Array, fo: number, dq: Float64Array,
+): void {
+  const nv = model.nv;
+  difference(model, qNom, qn, dq);
+  for (let k = 0; k < nv; k++) {
+    F[fo + k] = dq[k];
+    F[fo + nv + k] = vn[k] - vNom[k];
   }
 }
