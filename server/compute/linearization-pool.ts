@@ -1,16 +1,26 @@
 /**
- * PooledLinearization: the DDP/R-DDP linearization of a whole trajectory split over worker
- * threads by contiguous knot ranges (the `workers` backend). Each worker holds the task's
- * model once; the nominal trajectory goes to them and A, B come back through
- * SharedArrayBuffers (no JSON). Results are bit-identical to the in-process providers
- * (see linearization-worker.ts). A worker that dies is replaced and its range retried once;
- * a second failure rejects the linearization with the worker's message.
+ * PooledLinearization: the DDP/R-DDP linearization of a whole trajectory over worker threads
+ * (the `workers` backend). Each worker holds the task's model once; the nominal trajectory
+ * goes to them and A, B come back through SharedArrayBuffers (no JSON). Results are
+ * bit-identical to the in-process providers (see linearization-worker.ts).
+ *
+ * Knots are claimed one at a time from a shared counter, last knots first, so they complete
+ * roughly in the order the backward pass consumes them (contiguous ranges per worker made the
+ * backward pass wait at one worker's pace for half the trajectory). The solver's own thread
+ * claims from the same counter whenever its backward pass would otherwise wait (`assist`): a
+ * pool of cores − 1 workers then keeps every core busy without oversubscribing them.
+ *
+ * A worker that dies or fails is replaced; the knots it left unwritten are computed on the
+ * calling thread, where a deterministic failure repeats and rejects the linearization with its
+ * message.
  */
 import os from 'node:os';
 import { ThreadWorker } from './thread-worker.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
+import { ExactLinearization, SmoothedLinearization } from '../control/linearization.ts';
+import { getTask, resolveParams } from '../control/tasks/index.ts';
 
 export interface PoolOptions {
   task: string;
@@ -21,8 +31,13 @@ export interface PoolOptions {
   nx: number;
   ndx: number;
   nu: number;
-  /** Number of workers (default: the number of CPU cores). */
+  /** Number of worker threads (default: cores − 1, at least 1; the solver thread assists). */
   size?: number;
+}
+
+/** Default pool size: one core is the solver thread's, which linearizes too (assist). */
+export function defaultPoolSize(): number {
+  return Math.max(1, os.cpus().length - 1);
 }
 
 type PoolMessage = WorkerInit | WorkerRun | WorkerOutputs;
@@ -39,6 +54,12 @@ export class PooledLinearization implements LinearizationProvider {
   private readonly us: Float64Array;
   private readonly As: Float64Array;
   private readonly Bs: Float64Array;
+  /** Int32 [0]: claim counter; [1 + t]: knot t written (shared with the workers). */
+  private readonly ctrl: Int32Array;
+  /** The linearization in progress, for assist() (direct writes only), else null. */
+  private run: { xs: Float64Array[]; us: Float64Array[]; As: Float64Array; Bs: Float64Array; ready?: Int32Array; iteration: number } | null = null;
+  /** In-process linearizer (same task build as the workers'), for assist and recovery; built on first use. */
+  private local: { exact: ExactLinearization; smooth: SmoothedLinearization | null } | null = null;
   private readonly workers: ThreadWorker<PoolMessage>[] = [];
   private ready: Promise<void>;
   /** The caller's shared A buffer the workers currently write (null: the pool's own). */
@@ -46,13 +67,15 @@ export class PooledLinearization implements LinearizationProvider {
 
   constructor(opts: PoolOptions) {
     this.opts = opts;
-    this.size = Math.max(1, Math.min(opts.size ?? os.cpus().length, opts.T));
+    this.size = Math.max(1, Math.min(opts.size ?? defaultPoolSize(), opts.T));
     this.params = opts.smoothing ? { ...opts.smoothing } : null;
     const sab = (n: number) => new SharedArrayBuffer(8 * n);
     const bufs = { xs: sab(opts.T * opts.nx), us: sab(opts.T * opts.nu), As: sab(opts.T * opts.ndx * opts.ndx), Bs: sab(opts.T * opts.ndx * opts.nu) };
     this.xs = new Float64Array(bufs.xs); this.us = new Float64Array(bufs.us);
     this.As = new Float64Array(bufs.As); this.Bs = new Float64Array(bufs.Bs);
-    const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, ...bufs };
+    const ctrl = new SharedArrayBuffer(4 * (1 + opts.T));
+    this.ctrl = new Int32Array(ctrl);
+    const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, ...bufs, ctrl };
     for (let i = 0; i < this.size; i++) this.workers.push(new ThreadWorker<PoolMessage>(WORKER_ENTRY, 'linearization worker', init));
     this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
     // an init failure surfaces at the first call (which awaits ready); a pool terminated before
@@ -84,30 +107,74 @@ export class PooledLinearization implements LinearizationProvider {
       this.outputsBuffer = null;
     }
     for (let t = 0; t < T; t++) { this.xs.set(xs[t].subarray(0, nx), t * nx); this.us.set(us[t], t * nu); }
-    const chunk = Math.ceil(T / this.size);
-    await Promise.all(this.workers.map(async (w, i) => {
-      const msg: WorkerRun = {
-        kind: 'run', t0: i * chunk, t1: Math.min(T, (i + 1) * chunk), iteration: ctx.iteration,
-        sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0, ready,
-      };
-      if (msg.t0 >= msg.t1) return;
-      try {
-        await w.request(msg);
-      } catch {
+    const ctrl = this.ctrl;
+    for (let t = 1; t <= T; t++) ctrl[t] = 0;
+    Atomics.store(ctrl, 0, T);
+    this.run = direct ? { xs, us, As, Bs, ready: ctx.ready, iteration: ctx.iteration } : null;
+    this.local?.smooth?.setNoise(this.params?.sigma ?? 0, this.params?.samples ?? 0);
+    const msg: WorkerRun = { kind: 'run', iteration: ctx.iteration, sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0, ready };
+    let failure: unknown = null;
+    try {
+      const settled = await Promise.allSettled(this.workers.map((w) => w.request(msg)));
+      // no more claims; a failed worker is replaced for the next call
+      Atomics.store(ctrl, 0, 0);
+      for (let i = 0; i < settled.length; i++) {
+        if (settled[i].status === 'fulfilled') continue;
+        failure ??= (settled[i] as PromiseRejectedResult).reason;
         try {
-          await w.restart(); // one retry on a fresh worker; a second failure propagates
-          await w.request(msg);
+          await this.workers[i].restart();
         } catch (e) {
           this.broken = true;
           throw e;
         }
       }
-    }));
+      // knots a failed worker left unwritten: on this thread (a deterministic error repeats here)
+      for (let t = T - 1; t >= 0; t--) {
+        if (Atomics.load(ctrl, 1 + t) !== 0) continue;
+        try {
+          this.linearizeLocal(xs, us, direct ? As : this.As, direct ? Bs : this.Bs, t, ctx.iteration, ready ? ctx.ready : undefined);
+        } catch (e) {
+          this.broken = true;
+          throw new Error(`linearization of knot ${t} failed: ${(e as Error).message}${failure ? ` (a worker had failed: ${(failure as Error).message})` : ''}`);
+        }
+      }
+    } finally {
+      this.run = null;
+    }
     if (!direct) {
       As.set(this.As.subarray(0, As.length));
       Bs.set(this.Bs.subarray(0, Bs.length));
       if (ctx.ready) for (let t = 0; t < T; t++) { Atomics.store(ctx.ready, t, 1); Atomics.notify(ctx.ready, t); }
     }
+  }
+
+  /**
+   * Claims the next unclaimed knot of the linearization in progress and computes it on the
+   * calling thread (the solver's, while its backward pass would wait). False when every knot is
+   * claimed or no streaming linearization is running.
+   */
+  assist(): boolean {
+    const run = this.run;
+    if (!run) return false;
+    const t = Atomics.sub(this.ctrl, 0, 1) - 1;
+    if (t < 0) return false;
+    this.linearizeLocal(run.xs, run.us, run.As, run.Bs, t, run.iteration, run.ready);
+    return true;
+  }
+
+  private linearizeLocal(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, t: number, iteration: number, ready?: Int32Array): void {
+    if (!this.local) {
+      const def = getTask(this.opts.task);
+      const built = def.build(resolveParams(def, this.opts.params));
+      const smooth = this.opts.smoothing ? new SmoothedLinearization(built.sim, this.opts.smoothing) : null;
+      this.local = { exact: new ExactLinearization(built.sim), smooth };
+      smooth?.setNoise(this.params?.sigma ?? 0, this.params?.samples ?? 0);
+    }
+    const x = xs[t].subarray(0, this.opts.nx);
+    if (this.local.smooth) this.local.smooth.linearizeKnot(x, us[t], As, Bs, t, iteration);
+    else this.local.exact.linearizeKnot(x, us[t], As, Bs, t);
+    Atomics.store(this.ctrl, 1 + t, 1);
+    if (ready) { Atomics.store(ready, t, 1); Atomics.notify(ready, t); }
   }
 
   /**
@@ -159,7 +226,7 @@ const idleTimers = new Map<PooledLinearization, NodeJS.Timeout>();
 
 function poolKey(o: PoolOptions): string {
   const sm = o.smoothing ? { ...o.smoothing, sigma: 0, samples: 0 } : null;
-  return JSON.stringify([o.task, o.params, sm, o.T, o.nx, o.ndx, o.nu, o.size ?? os.cpus().length]);
+  return JSON.stringify([o.task, o.params, sm, o.T, o.nx, o.ndx, o.nu, o.size ?? defaultPoolSize()]);
 }
 
 function releaseToCache(pool: PooledLinearization): void {

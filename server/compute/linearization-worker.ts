@@ -1,9 +1,11 @@
 /**
  * Worker side of PooledLinearization: holds one task's Simulator (built from the same task
- * definition and parameters as the planner's, so the model and scene are identical) and
- * linearizes a contiguous range of knots on request, reading the nominal trajectory from and
+ * definition and parameters as the planner's, so the model and scene are identical) and, on
+ * request, linearizes knots it claims one at a time from a shared counter (last knots first;
+ * the solver thread claims from the same counter), reading the nominal trajectory from and
  * writing A, B into SharedArrayBuffers. Each knot starts its contact solves cold and draws its
- * noise from streamFor(seed, knot, iteration): results equal the in-process provider's bit for bit.
+ * noise from streamFor(seed, knot, iteration): results equal the in-process provider's bit for
+ * bit, whichever thread computed a knot.
  */
 import { parentPort } from 'node:worker_threads';
 import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/linearization.ts';
@@ -18,16 +20,16 @@ export interface WorkerInit {
   us: SharedArrayBuffer;
   As: SharedArrayBuffer;
   Bs: SharedArrayBuffer;
+  /** Int32 [0]: the claim counter (knot t = Atomics.sub(ctrl, 0, 1) - 1 while >= 0); [1 + t]: knot t written. */
+  ctrl: SharedArrayBuffer;
 }
 
 export interface WorkerRun {
   kind: 'run';
-  t0: number;
-  t1: number;
   iteration: number;
   sigma: number;
   samples: number;
-  /** Streaming: knots are done from t1 - 1 down to t0, and ready[t] (Int32) set as each completes. */
+  /** Streaming: ready[t] (Int32) is set as knot t completes. */
   ready?: SharedArrayBuffer;
 }
 
@@ -43,7 +45,7 @@ const port = parentPort;
 let state: {
   exact: ExactLinearization;
   smooth: SmoothedLinearization | null;
-  xs: Float64Array; us: Float64Array; As: Float64Array; Bs: Float64Array;
+  xs: Float64Array; us: Float64Array; As: Float64Array; Bs: Float64Array; ctrl: Int32Array;
   nx: number; nu: number;
 } | null = null;
 
@@ -57,6 +59,7 @@ port.on('message', (msg: WorkerInit | WorkerRun | WorkerOutputs) => {
       state = {
         exact, smooth,
         xs: new Float64Array(msg.xs), us: new Float64Array(msg.us), As: new Float64Array(msg.As), Bs: new Float64Array(msg.Bs),
+        ctrl: new Int32Array(msg.ctrl),
         nx: built.model.nq + built.model.nv, nu: built.model.nu,
       };
       port.postMessage({ kind: 'ready' });
@@ -71,12 +74,15 @@ port.on('message', (msg: WorkerInit | WorkerRun | WorkerOutputs) => {
     }
     if (s.smooth) s.smooth.setNoise(msg.sigma, msg.samples);
     const ready = msg.ready ? new Int32Array(msg.ready) : null;
-    // last knots first: the backward pass starts from the end
-    for (let t = msg.t1 - 1; t >= msg.t0; t--) {
+    // claim knots from the shared counter, last knots first: the backward pass starts from the end
+    for (;;) {
+      const t = Atomics.sub(s.ctrl, 0, 1) - 1;
+      if (t < 0) break;
       const x = s.xs.subarray(t * s.nx, (t + 1) * s.nx);
       const u = s.us.subarray(t * s.nu, (t + 1) * s.nu);
       if (s.smooth) s.smooth.linearizeKnot(x, u, s.As, s.Bs, t, msg.iteration);
       else s.exact.linearizeKnot(x, u, s.As, s.Bs, t);
+      Atomics.store(s.ctrl, 1 + t, 1);
       if (ready) { Atomics.store(ready, t, 1); Atomics.notify(ready, t); }
     }
     port.postMessage({ kind: 'done' });

@@ -67,7 +67,7 @@ export interface ProviderOptions {
   built: BuiltTask;
   /** null: DDP (exact derivatives only). */
   smoothing: SmoothingParams | null;
-  /** Worker pool size (default: cores). */
+  /** Worker pool size (default: cores − 1; the solver thread linearizes too). */
   workers?: number;
   /** Injected adapter source (tests); default Dawn's. */
   adapterFactory?: AdapterFactory;
@@ -190,7 +190,7 @@ export async function createProviders(opts: ProviderOptions): Promise<Providers>
   const workers = (reason: string, extra: Partial<ComputeInfo> = {}): Providers => {
     const pool = poolOf(smoothing);
     const info = workersInfo(reason, extra);
-    info.description = `workers (${pool.size} thread${pool.size > 1 ? 's' : ''})`;
+    info.description = `workers (${pool.size} thread${pool.size > 1 ? 's' : ''} + the solver thread)`;
     return { exact: pool, smooth: smoothing ? pool : null, info, dispose: () => pool.dispose() };
   };
   if (resolved.backend === 'workers') return workers(resolved.reason);

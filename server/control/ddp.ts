@@ -485,13 +485,15 @@ export class DdpSolver {
   /**
    * The first backward pass of an iteration while a streaming provider is still linearizing:
    * knot t waits for ready[t] (set by the provider's threads, Atomics), so the Riccati recursion
-   * from the last knot overlaps the linearization of the earlier ones. Rejects with the
+   * from the last knot overlaps the linearization of the earlier ones. Instead of waiting, this
+   * thread linearizes knots itself when the provider offers them (assist). Rejects with the
    * provider's error if it fails.
    */
-  private async backwardStreaming(mu: number, ready: Int32Array, linearized: Promise<void>): Promise<boolean> {
+  private async backwardStreaming(mu: number, ready: Int32Array, linearized: Promise<void>, provider: LinearizationProvider): Promise<boolean> {
     this.backwardStart();
     for (let t = this.T - 1; t >= 0; t--) {
-      if (Atomics.load(ready, t) === 0) {
+      while (Atomics.load(ready, t) === 0) {
+        if (provider.assist?.()) continue;
         const w = waitAsync(ready, t, 0);
         // the provider's end (or failure, which rethrows here) also ends the wait
         if (w.async) await Promise.race([w.value, linearized]);
@@ -720,7 +722,9 @@ export class DdpSolver {
       if (pending) {
         attempts++;
         try {
-          ok = await this.backwardStreaming(this.reg, this.knotReady, pending);
+          ok = await this.backwardStreaming(this.reg, this.knotReady, pending, provider);
+          // a failed pass (Quu not positive definite) still needs every knot: keep helping
+          if (!ok && provider.assist) while (provider.assist()) { /* one knot per call */ }
         } finally {
           await pending; // every knot written (rethrows the provider's error)
         }

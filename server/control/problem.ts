@@ -45,6 +45,12 @@ export interface LinearizationProvider {
    * SharedArrayBuffer-backed (DdpSolver allocates them so), so worker threads may write them.
    */
   readonly streaming?: boolean;
+  /**
+   * Streaming providers may offer work to the caller's thread: linearize one not-yet-claimed
+   * knot of the linearization in progress here (writing As, Bs and ctx.ready like the others)
+   * and return true; false when none is left. DdpSolver calls it instead of waiting for a knot.
+   */
+  assist?(): boolean;
 }
 
 export interface LinearizeContext {

@@ -57,3 +57,39 @@ describe('streaming linearization', () => {
     expect(pooled.telemetry.map((t) => t.cost)).toEqual(cpu.telemetry.map((t) => t.cost));
   });
 });
+
+describe('the solver thread assists the worker pool', () => {
+  it('claims knots from the shared counter while the worker claims others: A, B bit-identical to the in-process provider', async () => {
+    const { PooledLinearization } = await import('../../server/compute/linearization-pool.ts');
+    const params = resolveParams(getTask('lift-leg'), { horizon: 0.2, dt: 0.01 });
+    const built = getTask('lift-leg').build(params);
+    const m = built.model, T = built.T, ndx = 2 * m.nv;
+    const xs: Float64Array[] = [built.x0];
+    for (let t = 0; t < T; t++) xs.push(built.sim.step(xs[t], built.uInit[t]));
+    const us = built.uInit.map((u) => Float64Array.from(u));
+    const ref = { A: new Float64Array(T * ndx * ndx), B: new Float64Array(T * ndx * m.nu) };
+    new ExactLinearization(built.sim).linearize(xs, us, ref.A, ref.B);
+    const pool = new PooledLinearization({ task: 'lift-leg', params, smoothing: null, T, nx: m.nq + m.nv, ndx, nu: m.nu, size: 1 });
+    const A = new Float64Array(new SharedArrayBuffer(8 * T * ndx * ndx)), B = new Float64Array(new SharedArrayBuffer(8 * T * ndx * m.nu));
+    const ready = new Int32Array(new SharedArrayBuffer(4 * T));
+    try {
+      await pool.linearize(xs, us, A, B, { iteration: 0, ready }); // threads up, outputs bound
+      expect(pool.assist()).toBe(false); // nothing in progress
+      A.fill(NaN); B.fill(NaN); ready.fill(0);
+      let assisted = 0, finished = false;
+      const p = pool.linearize(xs, us, A, B, { iteration: 1, ready }).then(() => { finished = true; });
+      while (!finished) {
+        while (pool.assist()) assisted++;
+        await Promise.resolve();
+        await tick();
+      }
+      await p;
+      expect(assisted).toBeGreaterThan(0);
+      expect(Array.from(ready)).toEqual(new Array(T).fill(1));
+      expect(Array.from(A)).toEqual(Array.from(ref.A));
+      expect(Array.from(B)).toEqual(Array.from(ref.B));
+    } finally {
+      await pool.terminate();
+    }
+  });
+});
