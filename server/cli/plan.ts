@@ -26,7 +26,8 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
                        cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples
                        on the GPU (exact derivatives on the pool), auto = webgpu when a
                        hardware adapter exists, else workers; the summary says which ran
-  --workers N          pool size for workers / webgpu (default: CPU cores)
+  --workers N          worker threads for workers / webgpu (default: CPU cores - 1;
+                       the solver thread linearizes knots too)
   --out FILE           write the JSON result there
   --quiet              no progress lines
   --help`;
