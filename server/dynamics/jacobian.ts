@@ -13,12 +13,15 @@ export function computeJointJacobians(model: Model, data: Data, q: ArrayLike<num
   return jointJacobiansFromPlacements(model, data);
 }
 
-/** Joint Jacobian columns (as computeJointJacobians) from the placements already in data.oMi. */
-export function jointJacobiansFromPlacements(model: Model, data: Data): Float64Array {
+/**
+ * Joint Jacobian columns (as computeJointJacobians) from the placements already in data.oMi;
+ * with from/to, only the columns of those joints (the others depend on other placements).
+ */
+export function jointJacobiansFromPlacements(model: Model, data: Data, from = 1, to = model.njoints - 1): Float64Array {
   const nv = model.nv;
   const J = data.J;
   const col = data.tmp36;
-  for (let j = 1; j < model.njoints; j++) {
+  for (let j = from; j <= to; j++) {
     const iv = model.idxV[j];
     for (let k = 0; k < model.nvs[j]; k++) {
       motionSubspaceColumn(model, j, k, col);

@@ -115,14 +115,18 @@ export function addJointMotion(model: Model, j: number, qd: ArrayLike<number>, o
  * Forward kinematics: data.liMi and data.oMi for every joint; with v, the body spatial
  * velocities data.v; with a as well, the body spatial accelerations data.a (no gravity),
  * all in the joint frames.
+ *
+ * from/to (inclusive joint range): only those joints are recomputed, the others keep what
+ * data holds. Valid when q (and v, a) changed only on joints in the range and the range is
+ * closed under descendants (joints are in depth-first order: a subtree is a range).
  */
 export function forwardKinematics(
   model: Model, data: Data, q: ArrayLike<number>, v?: ArrayLike<number>, a?: ArrayLike<number>,
+  from = 1, to = model.njoints - 1,
 ): void {
-  const nj = model.njoints;
   const parents = model.parents;
   const t6 = data.tmp6;
-  for (let j = 1; j < nj; j++) {
+  for (let j = from; j <= to; j++) {
     const p = parents[j];
     jointTransform(model, data, j, q);
     se3Mul(data.oMi, 12 * p, data.liMi, 12 * j, data.oMi, 12 * j);

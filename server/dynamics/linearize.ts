@@ -11,7 +11,9 @@
  *     unchanged; v_free moves along dt H^-1 e_i, then only the contact solve is redone.
  *   - v columns: the position stage is unchanged; v_free and the contact solve are redone.
  *   - q columns: everything is redone at q ⊕ h e_k, but the mass matrix and its factor for
- *     the free-flyer's six columns (M does not depend on the base pose).
+ *     the free-flyer's six columns (M does not depend on the base pose), and, for a joint's
+ *     column, the kinematics and joint Jacobians outside the joint's subtree and the one
+ *     perturbed just before (bit for bit the same).
  * Every contact solve is warm-started from the nominal impulses.
  *
  * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
@@ -39,6 +41,11 @@ export interface LinearizeOptions {
   epsState: number;
   /** Relative finite-difference step for the controls (default 1e-6): epsControl · max(1, |u_k|). */
   epsControl: number;
+  /**
+   * Joint position columns redo kinematics and joint Jacobians only where they changed
+   * (default true; false redoes them in full, the reference the tests compare against).
+   */
+  reuseKinematics: boolean;
 }
 
 export class Linearizer {
@@ -59,11 +66,14 @@ export class Linearizer {
   private readonly biasNom: Float64Array;
   private readonly geomNom: Int32Array;
   private readonly envNom: Int32Array;
+  /** Joint of each dof, and the last joint of each joint's subtree (depth-first order). */
+  private readonly dofJoint: Int32Array;
+  private readonly subtreeEnd: Int32Array;
 
   constructor(sim: Simulator, options: Partial<LinearizeOptions> = {}) {
     this.sim = sim;
     this.model = sim.model;
-    this.options = { epsState: 1e-6, epsControl: 1e-6, ...options };
+    this.options = { epsState: 1e-6, epsControl: 1e-6, reuseKinematics: true, ...options };
     const { nq, nv } = this.model;
     this.qn = new Float64Array(nq);
     this.vn = new Float64Array(nv);
@@ -78,6 +88,14 @@ export class Linearizer {
     this.biasNom = new Float64Array(cap);
     this.geomNom = new Int32Array(cap);
     this.envNom = new Int32Array(cap);
+    const m = this.model;
+    this.dofJoint = new Int32Array(nv);
+    for (let j = 1; j < m.njoints; j++) for (let k = 0; k < m.nvs[j]; k++) this.dofJoint[m.idxV[j] + k] = j;
+    this.subtreeEnd = Int32Array.from({ length: m.njoints }, (_, j) => j);
+    for (let j = m.njoints - 1; j >= 1; j--) {
+      const p = m.parents[j];
+      if (this.subtreeEnd[j] > this.subtreeEnd[p]) this.subtreeEnd[p] = this.subtreeEnd[j];
+    }
   }
 
   /**
@@ -137,12 +155,21 @@ export class Linearizer {
     // columns (M depends on the joint angles only): they come first, while the factor in
     // sim.data is still the nominal one
     const baseDofs = model.floating && model.jointTypes[1] === JOINT_FREE && model.idxV[1] === 0 ? 6 : 0;
+    // kinematics to redo: the subtree of the perturbed joint and of the one perturbed before
+    // (which returns to its nominal value); everything for the first column
+    let prevFrom = 1, prevTo = model.njoints - 1;
     for (let k = 0; k < nv; k++) {
       for (let i = 0; i < nv; i++) dq[i] = 0;
       dq[k] = hx;
       hcol[0] = hx;
       integrate(model, q, dq, qp);
-      const nc = sim.positionStage(qp, v, k < baseDofs);
+      let from = 1, to = model.njoints - 1;
+      if (this.options.reuseKinematics) {
+        const j = this.dofJoint[k], jEnd = this.subtreeEnd[j];
+        from = j < prevFrom ? j : prevFrom; to = jEnd > prevTo ? jEnd : prevTo;
+        prevFrom = j; prevTo = jEnd;
+      }
+      const nc = sim.positionStage(qp, v, k < baseDofs, from, to);
       let same = nc === ncNom;
       for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.geomNom[c] && buf.env[c] === this.envNom[c];
       if (same) for (let c = 0; c < nc; c++) sim.bias[c] = this.biasNom[c];

@@ -150,6 +150,8 @@ export class Simulator {
   private readonly stickIdx: Int32Array;
   /** Incremented by every position stage: G (and so the polish factor) belongs to one version. */
   private positionVersion = 0;
+  /** data.J holds every column for the last position stage's configuration. */
+  private jacobiansValid = false;
   private polishVersion = -1;
   private polishCount = 0;
   private readonly polishSet: Int32Array;
@@ -245,11 +247,15 @@ export class Simulator {
    * stage's configuration only in the free-flyer's pose: M (CRBA in joint frames, base velocity
    * in the base frame) depends on the joint angles alone, bit for bit. The linearization uses
    * it for the base columns.
+   *
+   * from/to: since the previous position stage, q changed only on the joints from..to, a range
+   * closed under descendants (a subtree, or a union of adjacent ones): kinematics and joint
+   * Jacobians are redone there only (bit for bit what a full pass gives). v must be the same.
    */
-  positionStage(q: ArrayLike<number>, v?: ArrayLike<number>, keepMass = false): number {
+  positionStage(q: ArrayLike<number>, v?: ArrayLike<number>, keepMass = false, from = 1, to = this.model.njoints - 1): number {
     const model = this.model, data = this.data, nv = model.nv, dt = this.options.dt;
     this.positionVersion++;
-    forwardKinematics(model, data, q, v);
+    forwardKinematics(model, data, q, v, undefined, from, to);
     // collisions; with v, each shape's margin grows by the distance it can travel in the step
     // (speed of its centre + |w| x its bounding radius, + g dt^2), so a fast body cannot pass
     // the margin unseen; the speculative bias lets such a gap close exactly.
@@ -279,8 +285,11 @@ export class Simulator {
       crbaFromPlacements(model, data);
       factorMassMatrix(model, data, this.dampDiag);
     }
-    if (nc === 0) return 0;
-    jointJacobiansFromPlacements(model, data);
+    if (nc === 0) { this.jacobiansValid = false; return 0; }
+    // the columns outside from..to are still those of the previous stage if it computed them
+    if (this.jacobiansValid) jointJacobiansFromPlacements(model, data, from, to);
+    else jointJacobiansFromPlacements(model, data);
+    this.jacobiansValid = true;
     // Compact storage along each contact's dof chain: row r of contact c keeps its entry for dof
     // chains[c nv + t] at r nv + t (t < len), so nothing is scattered or zeroed at nv width.
     const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor, lambdaDof = data.dofParent;
@@ -455,11 +464,15 @@ export class Simulator {
       return;
     }
     const Jc = this.Jc, g = this.g, n = 3 * nc, chains = this.chains;
-    for (let r = 0; r < n; r++) {
-      const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
-      let s = 0;
-      for (let t = 0; t < len; t++) s += Jc[o + t] * vf[chains[co + t]];
-      g[r] = s;
+    // g = Jc v_free, the three rows of a contact in one pass over its chain
+    for (let c = 0; c < nc; c++) {
+      const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let t = 0; t < len; t++) {
+        const x = vf[chains[co + t]];
+        s0 += Jc[o0 + t] * x; s1 += Jc[o1 + t] * x; s2 += Jc[o2 + t] * x;
+      }
+      g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;
     }
     const lam = this.lambda;
     const buf = this.contacts;
@@ -555,11 +568,20 @@ export class Simulator {
     const nv = this.model.nv, nc = this.contacts.count, W = this.W, lam = this.lambda, chains = this.chains;
     const rv = this.rv, sd = this.sqrtDinv;
     for (let i = 0; i < nv; i++) rv[i] = 0;
-    for (let r = 0; r < 3 * nc; r++) {
-      const l = lam[r];
-      if (l === 0) continue;
-      const c = (r / 3) | 0, co = c * nv, len = this.chainLength[c], o = r * nv;
-      for (let t = 0; t < len; t++) rv[chains[co + t]] += W[o + t] * l;
+    // W^T lambda, the three rows of a contact in one pass over its chain (each entry still
+    // accumulates row by row, in the same order as row-wise passes)
+    for (let c = 0; c < nc; c++) {
+      const l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];
+      if (l0 === 0 && l1 === 0 && l2 === 0) continue;
+      const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
+      for (let t = 0; t < len; t++) {
+        const k = chains[co + t];
+        let x = rv[k];
+        if (l0 !== 0) x += W[o0 + t] * l0;
+        if (l1 !== 0) x += W[o1 + t] * l1;
+        if (l2 !== 0) x += W[o2 + t] * l2;
+        rv[k] = x;
+      }
     }
     for (let i = 0; i < nv; i++) rv[i] *= sd[i];
     ltdlSolveL(this.data.dofParent, this.data.Mfactor, nv, rv, 0);
