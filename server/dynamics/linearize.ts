@@ -13,7 +13,7 @@
  *   - q columns: everything is redone at q ⊕ h e_k, but the mass matrix and its factor for
  *     the free-flyer's six columns (M does not depend on the base pose), and, for a joint's
  *     column, the kinematics and joint Jacobians outside the joint's subtree and the one
- *     perturbed just before (bit for bit the same).
+ *     perturbed just before, and v_free for the base translations (bit for bit the same).
  * Every contact solve is warm-started from the nominal impulses.
  *
  * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
@@ -42,8 +42,9 @@ export interface LinearizeOptions {
   /** Relative finite-difference step for the controls (default 1e-6): epsControl · max(1, |u_k|). */
   epsControl: number;
   /**
-   * Joint position columns redo kinematics and joint Jacobians only where they changed
-   * (default true; false redoes them in full, the reference the tests compare against).
+   * Position columns redo kinematics and joint Jacobians only where they changed, and base
+   * translations keep the nominal free velocity (default true; false redoes them in full,
+   * the reference the tests compare against).
    */
   reuseKinematics: boolean;
 }
@@ -163,6 +164,9 @@ export class Linearizer {
       dq[k] = hx;
       hcol[0] = hx;
       integrate(model, q, dq, qp);
+      // a base translation: keep the quaternion bit for bit (integrate renormalizes it)
+      const translation = k < 3 && baseDofs > 0;
+      if (translation) for (let i = 3; i < 7; i++) qp[i] = q[i];
       let from = 1, to = model.njoints - 1;
       if (this.options.reuseKinematics) {
         const j = this.dofJoint[k], jEnd = this.subtreeEnd[j];
@@ -173,7 +177,10 @@ export class Linearizer {
       let same = nc === ncNom;
       for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.geomNom[c] && buf.env[c] === this.envNom[c];
       if (same) for (let c = 0; c < nc; c++) sim.bias[c] = this.biasNom[c];
-      sim.freeVelocity(v, u);
+      // nle and H do not see a base translation (body-frame RNEA: gravity has no moment arm
+      // there), so v_free is the nominal one, bit for bit
+      if (translation && this.options.reuseKinematics) sim.vfree.set(this.vfreeNom);
+      else sim.freeVelocity(v, u);
       sim.contactStage(vnp);
       sim.advance(qp, vnp, qnp, vnp);
       this.writeColumn(A, ao, nx, k, qnp, vnp);
