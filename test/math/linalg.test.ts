@@ -54,6 +54,13 @@ describe('dense kernels (linalg.ts) against textbook loops', () => {
       mirrorUpper(S, 0, n);
       const r1 = naiveTN(K, Q, n, k, n), r2 = naiveTN(Q, K, n, k, n);
       for (let i = 0; i < n * n; i++) expect(S[i]).toBeCloseTo(r1[i] + r2[i], 10);
+      // the strict lower triangle is not written (rows are tiled in pairs across the diagonal)
+      const U = new Float64Array(n * n).fill(7);
+      gemmTNUpper(K, 0, Q, 0, U, 0, n, k);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        if (j < i) expect(U[i * n + j]).toBe(7);
+        else expect(U[i * n + j]).toBeCloseTo(7 + r1[i * n + j], 10);
+      }
     }
   });
 
