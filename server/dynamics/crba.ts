@@ -12,15 +12,34 @@ export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Arr
   return crbaFromPlacements(model, data);
 }
 
-/** CRBA from the joint placements already in data.liMi (after forward kinematics at q). */
-export function crbaFromPlacements(model: Model, data: Data): Float64Array {
+/**
+ * CRBA from the joint placements already in data.liMi (after forward kinematics at q).
+ *
+ * affected (optional, per joint): data.M and data.Ycrb hold the result of a previous call, and
+ * since then only placements of joints whose subtrees are marked, together with all their
+ * ancestors, changed. Unmarked joints keep their composite inertia and their rows of M; the
+ * marked ones are redone with the same operations in the same order, so the result equals a
+ * full pass bit for bit. (A linearization's joint columns perturb one leg: the other legs'
+ * work is skipped.)
+ */
+export function crbaFromPlacements(model: Model, data: Data, affected?: Uint8Array): Float64Array {
   const nj = model.njoints;
   const nv = model.nv;
   const parents = model.parents;
   const L = data.liMi, Yc = data.Ycrb, M = data.M;
   const Fs = data.tmp36; // force columns Yc S of the current joint, 6 per dof
-  Yc.set(data.Ybody);
+  if (affected) {
+    for (let j = 1; j < nj; j++) if (affected[j]) for (let k = 0; k < 10; k++) Yc[10 * j + k] = data.Ybody[10 * j + k];
+  } else {
+    Yc.set(data.Ybody);
+  }
   for (let j = nj - 1; j >= 1; j--) {
+    if (affected && !affected[j]) {
+      // composite and rows unchanged; its parent, if redone, still collects it
+      const p = parents[j];
+      if (p > 0 && affected[p]) inertiaActAdd(L, 12 * j, Yc, 10 * j, Yc, 10 * p);
+      continue;
+    }
     const ivj = model.idxV[j];
     const nvj = model.nvs[j];
     // F = Yc_j S_j, column by column

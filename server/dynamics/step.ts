@@ -152,6 +152,10 @@ export class Simulator {
   private positionVersion = 0;
   /** data.J holds every column for the last position stage's configuration. */
   private jacobiansValid = false;
+  /** data.M (and data.Ycrb) hold the CRBA of the last position stage's configuration. */
+  private massValid = false;
+  /** Per joint: redone by a partial CRBA. */
+  private readonly affected: Uint8Array;
   private polishVersion = -1;
   private polishCount = 0;
   private readonly polishSet: Int32Array;
@@ -167,6 +171,7 @@ export class Simulator {
     if (!(o.dt > 0)) throw new Error(`simulator: dt must be > 0, got ${o.dt}`);
     if (!(o.margin >= 0)) throw new Error(`simulator: margin must be >= 0, got ${o.margin}`);
     this.data = createData(model);
+    this.affected = new Uint8Array(model.njoints);
     this.actuated = actuatedDofs(model);
     const nv = model.nv;
 
@@ -248,9 +253,10 @@ export class Simulator {
    * in the base frame) depends on the joint angles alone, bit for bit. The linearization uses
    * it for the base columns.
    *
-   * from/to: since the previous position stage, q changed only on the joints from..to, a range
-   * closed under descendants (a subtree, or a union of adjacent ones): kinematics and joint
-   * Jacobians are redone there only (bit for bit what a full pass gives). v must be the same.
+   * from/to: since the previous position stage, q changed only on joints whose subtrees lie in
+   * from..to (joints are in depth-first order: a subtree is a range): kinematics and joint
+   * Jacobians are redone there only, the mass matrix for those joints and their ancestors
+   * (bit for bit what a full pass gives). v must be the same.
    */
   positionStage(q: ArrayLike<number>, v?: ArrayLike<number>, keepMass = false, from = 1, to = this.model.njoints - 1): number {
     const model = this.model, data = this.data, nv = model.nv, dt = this.options.dt;
@@ -280,9 +286,18 @@ export class Simulator {
     }
     buf.marginBox[0] = this.options.margin;
     const nc = buf.count;
-    // mass matrix with implicit damping, factorized
+    // mass matrix with implicit damping, factorized; for a partial stage, the CRBA redoes only
+    // the joints from..to and their ancestors (data.M holds the previous stage's matrix)
     if (!keepMass) {
-      crbaFromPlacements(model, data);
+      if (this.massValid && (from > 1 || to < model.njoints - 1)) {
+        const aff = this.affected;
+        aff.fill(0);
+        for (let j = from; j <= to; j++) for (let a = j; a > 0 && !aff[a]; a = model.parents[a]) aff[a] = 1;
+        crbaFromPlacements(model, data, aff);
+      } else {
+        crbaFromPlacements(model, data);
+      }
+      this.massValid = true;
       factorMassMatrix(model, data, this.dampDiag);
     }
     if (nc === 0) { this.jacobiansValid = false; return 0; }
