@@ -13,7 +13,8 @@
  *   - q columns: everything is redone at q ⊕ h e_k, but the mass matrix and its factor for
  *     the free-flyer's six columns (M does not depend on the base pose), and, for a joint's
  *     column, the kinematics and joint Jacobians outside the joint's subtree and the one
- *     perturbed just before, and v_free for the base translations (bit for bit the same).
+ *     perturbed just before (the CRBA and RNEA there and on their ancestors), and v_free for
+ *     the base translations (bit for bit the same).
  * Every contact solve is warm-started from the nominal impulses.
  *
  * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
@@ -180,7 +181,7 @@ export class Linearizer {
       // nle and H do not see a base translation (body-frame RNEA: gravity has no moment arm
       // there), so v_free is the nominal one, bit for bit
       if (translation && this.options.reuseKinematics) sim.vfree.set(this.vfreeNom);
-      else sim.freeVelocity(v, u);
+      else sim.freeVelocity(v, u, true);
       sim.contactStage(vnp);
       sim.advance(qp, vnp, qnp, vnp);
       this.writeColumn(A, ao, nx, k, qnp, vnp);

@@ -12,8 +12,16 @@ export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLik
   return rneaFromPlacements(model, data, v, a);
 }
 
-/** RNEA from the joint placements already in data.liMi (after forward kinematics at q). */
-export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number>, a: ArrayLike<number> | null): Float64Array {
+/**
+ * RNEA from the joint placements already in data.liMi (after forward kinematics at q).
+ *
+ * affected (optional, per joint): data holds a previous call's results for the same v and a,
+ * and since then only placements of joints whose subtrees are marked, together with all their
+ * ancestors, changed. Unmarked joints keep their velocities, accelerations, accumulated
+ * forces and torques; marked ones are redone with the same operations in the same order (bit
+ * for bit a full pass).
+ */
+export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number>, a: ArrayLike<number> | null, affected?: Uint8Array): Float64Array {
   const nj = model.njoints;
   const parents = model.parents;
   const V = data.v, A = data.a, F = data.f, Y = data.Ybody, L = data.liMi;
@@ -21,6 +29,7 @@ export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number
   A[0] = -model.gravity[0]; A[1] = -model.gravity[1]; A[2] = -model.gravity[2];
   A[3] = 0; A[4] = 0; A[5] = 0;
   for (let j = 1; j < nj; j++) {
+    if (affected && !affected[j]) continue;
     const p = parents[j];
     const o = 6 * j;
     if (model.jointTypes[j] === JOINT_FREE) {
@@ -41,8 +50,13 @@ export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number
   const tau = data.tau;
   for (let j = nj - 1; j >= 1; j--) {
     const o = 6 * j;
-    projectForce(model, j, F, o, tau);
     const p = parents[j];
+    if (affected && !affected[j]) {
+      // its force is the accumulated one of the previous call; a redone parent still collects it
+      if (p > 0 && affected[p]) forceActAdd(L, 12 * j, F, o, F, 6 * p);
+      continue;
+    }
+    projectForce(model, j, F, o, tau);
     if (p > 0) forceActAdd(L, 12 * j, F, o, F, 6 * p);
   }
   return tau;

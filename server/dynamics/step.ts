@@ -154,8 +154,12 @@ export class Simulator {
   private jacobiansValid = false;
   /** data.M (and data.Ycrb) hold the CRBA of the last position stage's configuration. */
   private massValid = false;
-  /** Per joint: redone by a partial CRBA. */
+  /** Per joint: redone by a partial CRBA or RNEA (the joints from..to and their ancestors). */
   private readonly affected: Uint8Array;
+  /** The last position stage was partial (from..to). */
+  private partialStage = false;
+  /** positionVersion of the last freeVelocity's RNEA (-1: none). */
+  private rneaVersion = -1;
   private polishVersion = -1;
   private polishCount = 0;
   private readonly polishSet: Int32Array;
@@ -288,12 +292,16 @@ export class Simulator {
     const nc = buf.count;
     // mass matrix with implicit damping, factorized; for a partial stage, the CRBA redoes only
     // the joints from..to and their ancestors (data.M holds the previous stage's matrix)
+    const partial = from > 1 || to < model.njoints - 1;
+    if (partial) {
+      const aff = this.affected;
+      aff.fill(0);
+      for (let j = from; j <= to; j++) for (let a = j; a > 0 && !aff[a]; a = model.parents[a]) aff[a] = 1;
+    }
+    this.partialStage = partial;
     if (!keepMass) {
-      if (this.massValid && (from > 1 || to < model.njoints - 1)) {
-        const aff = this.affected;
-        aff.fill(0);
-        for (let j = from; j <= to; j++) for (let a = j; a > 0 && !aff[a]; a = model.parents[a]) aff[a] = 1;
-        crbaFromPlacements(model, data, aff);
+      if (this.massValid && partial) {
+        crbaFromPlacements(model, data, this.affected);
       } else {
         crbaFromPlacements(model, data);
       }
@@ -388,11 +396,17 @@ export class Simulator {
   /**
    * Free velocity for (v, u) after positionStage(q) (which left the joint placements in
    * data.liMi): v_free = v + H^-1 dt (tau - nle - D v),
-   * tau = clamp(u) on the actuated dofs. Written to this.vfree.
+   * tau = clamp(u) on the actuated dofs. Written to this.vfree. sameV: the caller promises v
+   * equals the previous call's (the linearization's position columns), which lets a partial
+   * position stage's RNEA be partial too.
    */
-  freeVelocity(v: ArrayLike<number>, u: ArrayLike<number>): void {
+  freeVelocity(v: ArrayLike<number>, u: ArrayLike<number>, sameV = false): void {
     const model = this.model, nv = model.nv, dt = this.options.dt;
-    const nle = rneaFromPlacements(model, this.data, v, null);
+    // sameV: v is the one of the previous call, which ran right after the previous position
+    // stage; if this stage was partial, the RNEA redoes only the joints it changed
+    const partial = sameV && this.partialStage && this.rneaVersion === this.positionVersion - 1;
+    const nle = rneaFromPlacements(model, this.data, v, null, partial ? this.affected : undefined);
+    this.rneaVersion = this.positionVersion;
     const tau = this.tau;
     for (let i = 0; i < nv; i++) tau[i] = 0;
     const act = this.actuated;
