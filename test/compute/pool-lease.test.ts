@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PooledLinearization, type PoolOptions } from '../../server/compute/linearization-pool.ts';
+import { exactReference } from '../helpers/linearization.ts';
 import { plan } from '../../server/control/planner.ts';
 import { defaultSmoothingParams } from '../../server/control/linearization.ts';
 
@@ -42,27 +43,35 @@ describe('PooledLinearization.lease', () => {
 
 describe('a worker that dies', () => {
   it('is replaced and its knots retried: the linearization completes with the same numbers', async () => {
-    const { getTask, resolveParams } = await import('../../server/control/tasks/index.ts');
-    const { ExactLinearization } = await import('../../server/control/linearization.ts');
-    const def = getTask('cube-lift');
-    const params = resolveParams(def, {});
-    const built = def.build(params);
-    const m = built.model, T = built.T, ndx = 2 * m.nv;
-    const xs: Float64Array[] = [built.x0];
-    for (let t = 0; t < T; t++) xs.push(built.sim.step(xs[t], built.uInit[t]));
-    const us = built.uInit.map((u) => Float64Array.from(u));
-    const ref = { A: new Float64Array(T * ndx * ndx), B: new Float64Array(T * ndx * m.nu) };
-    new ExactLinearization(built.sim).linearize(xs, us, ref.A, ref.B);
-    const pool = new PooledLinearization({ task: 'cube-lift', params, smoothing: null, T, nx: m.nq + m.nv, ndx, nu: m.nu, size: 2 });
-    const A = new Float64Array(new SharedArrayBuffer(8 * T * ndx * ndx)), B = new Float64Array(new SharedArrayBuffer(8 * T * ndx * m.nu));
+    const { xs, us, ref, poolOptions, sharedOutputs } = exactReference('cube-lift');
+    const pool = new PooledLinearization(poolOptions(2));
+    const { A, B } = sharedOutputs();
     await pool.linearize(xs, us, A, B, { iteration: 0 });
-    // kill one thread while idle: the next call finds it dead, restarts it and retries its range
+    // kill one thread while idle: the next call finds it dead, the other threads take its
+    // knots, and it is restarted for the next call
     const workers = (pool as unknown as { workers: Array<{ worker: { terminate(): Promise<number> } }> }).workers;
     await workers[1].worker.terminate();
     A.fill(NaN); B.fill(NaN);
     await pool.linearize(xs, us, A, B, { iteration: 1 });
     expect(Array.from(A)).toEqual(Array.from(ref.A));
     expect(Array.from(B)).toEqual(Array.from(ref.B));
+    A.fill(NaN); B.fill(NaN);
+    await pool.linearize(xs, us, A, B, { iteration: 2 }); // with the restarted thread
+    expect(Array.from(A)).toEqual(Array.from(ref.A));
     await pool.terminate();
+  });
+
+  it('a knot that fails deterministically rejects the linearization with its message, and the pool is not reused', async () => {
+    const { xs, us, poolOptions, sharedOutputs } = exactReference('lift-leg', { horizon: 0.1, dt: 0.01 });
+    const pool = new PooledLinearization(poolOptions(2));
+    const { A, B } = sharedOutputs();
+    const bad = xs.map((x) => x.slice());
+    bad[3].fill(NaN); // Solo's mass matrix at a NaN configuration is refused
+    try {
+      await expect(pool.linearize(bad, us, A, B, { iteration: 0 })).rejects.toThrow(/knot 3 .*not positive definite/);
+      expect(pool.broken).toBe(true);
+    } finally {
+      await pool.terminate();
+    }
   });
 });

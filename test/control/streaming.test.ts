@@ -10,6 +10,7 @@ import { ExactLinearization } from '../../server/control/linearization.ts';
 import { plan } from '../../server/control/planner.ts';
 import type { LinearizationProvider, LinearizeContext } from '../../server/control/problem.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';
+import { exactReference } from '../helpers/linearization.ts';
 
 function swingUp() {
   const def = getTask('swing-up');
@@ -61,16 +62,9 @@ describe('streaming linearization', () => {
 describe('the solver thread assists the worker pool', () => {
   it('claims knots from the shared counter while the worker claims others: A, B bit-identical to the in-process provider', async () => {
     const { PooledLinearization } = await import('../../server/compute/linearization-pool.ts');
-    const params = resolveParams(getTask('lift-leg'), { horizon: 0.2, dt: 0.01 });
-    const built = getTask('lift-leg').build(params);
-    const m = built.model, T = built.T, ndx = 2 * m.nv;
-    const xs: Float64Array[] = [built.x0];
-    for (let t = 0; t < T; t++) xs.push(built.sim.step(xs[t], built.uInit[t]));
-    const us = built.uInit.map((u) => Float64Array.from(u));
-    const ref = { A: new Float64Array(T * ndx * ndx), B: new Float64Array(T * ndx * m.nu) };
-    new ExactLinearization(built.sim).linearize(xs, us, ref.A, ref.B);
-    const pool = new PooledLinearization({ task: 'lift-leg', params, smoothing: null, T, nx: m.nq + m.nv, ndx, nu: m.nu, size: 1 });
-    const A = new Float64Array(new SharedArrayBuffer(8 * T * ndx * ndx)), B = new Float64Array(new SharedArrayBuffer(8 * T * ndx * m.nu));
+    const { T, xs, us, ref, poolOptions, sharedOutputs } = exactReference('lift-leg', { horizon: 0.2, dt: 0.01 });
+    const pool = new PooledLinearization(poolOptions(1));
+    const { A, B } = sharedOutputs();
     const ready = new Int32Array(new SharedArrayBuffer(4 * T));
     try {
       await pool.linearize(xs, us, A, B, { iteration: 0, ready }); // threads up, outputs bound
