@@ -1,5 +1,6 @@
 import { type Model } from '../model/model.ts';
 import type { Data } from './data.ts';
+import { ltdlKernels } from './compiled/ltdl-kernel.ts';
 
 /**
  * Sparse L^T D L factorization of the joint-space mass matrix (Featherstone's LTDL, as
@@ -20,11 +21,6 @@ export function dofParents(model: Model): Int32Array {
   return out;
 }
 
-/**
- * Factorizes H (nv x nv row-major, the mass matrix, possibly with a positive diagonal added)
- * in place: afterwards H[k][k] = D_k and H[k][i] = L_ki for i an ancestor of k. Only entries
- * on ancestor chains are read or written. Returns false if a pivot is not positive.
- */
 /**
  * Ancestor lists of every dof, flattened: dof k's ancestors (parent first, up to the root) are
  * list[start[k] .. start[k + 1]). A model constant, cached per dof-parent array; it turns the
@@ -51,7 +47,7 @@ function ancestorLists(lambda: Int32Array): AncestorLists {
  * in place: afterwards H[k][k] = D_k and H[k][i] = L_ki for i an ancestor of k. Only entries
  * on ancestor chains are read or written. Returns false if a pivot is not positive.
  */
-export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boolean {
+export function ltdlFactorGeneric(lambda: Int32Array, H: Float64Array, nv: number): boolean {
   const { start, list } = ancestorLists(lambda);
   for (let k = nv - 1; k >= 0; k--) {
     const rk = k * nv;
@@ -72,7 +68,7 @@ export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boo
 }
 
 /** Solves M x = b in place (b at b[bo..bo+nv]) with the factor from ltdlFactor. */
-export function ltdlSolve(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
+export function ltdlSolveGeneric(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
   const { start, list } = ancestorLists(lambda);
   // L^T y = b (leaves to root), then D z = y, then L x = z (root to leaves)
   for (let k = nv - 1; k >= 0; k--) {
@@ -95,7 +91,7 @@ export function ltdlSolve(lambda: Int32Array, H: Float64Array, nv: number, b: Fl
  * z = D^-1 L^-T b already known in another form (the contact stage has D^-1/2 L^-T Jc^T), this
  * finishes M^-1 b at a third of a full solve.
  */
-export function ltdlSolveL(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
+export function ltdlSolveLGeneric(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
   const { start, list } = ancestorLists(lambda);
   for (let k = 0; k < nv; k++) {
     const rk = k * nv;
@@ -103,6 +99,30 @@ export function ltdlSolveL(lambda: Int32Array, H: Float64Array, nv: number, b: F
     for (let p = start[k], e = start[k + 1]; p < e; p++) { const i = list[p]; s -= H[rk + i] * b[bo + i]; }
     b[bo + k] = s;
   }
+}
+
+/*
+ * Dispatch: the model-specialized kernels (compiled/ltdl-kernel.ts, the loops above unrolled
+ * over the tree, bit for bit the same results) when the tree is small enough to compile; the
+ * generic loops above are the reference and the fallback.
+ */
+
+/** Factorizes H in place (see ltdlFactorGeneric); false if a pivot is not positive. */
+export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boolean {
+  const k = ltdlKernels(lambda);
+  return k ? k.factor(H) : ltdlFactorGeneric(lambda, H, nv);
+}
+
+/** Solves M x = b in place at b[bo..] with the factor from ltdlFactor. */
+export function ltdlSolve(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
+  const k = ltdlKernels(lambda);
+  if (k) k.solve(H, b, bo); else ltdlSolveGeneric(lambda, H, nv, b, bo);
+}
+
+/** Solves L x = z in place at b[bo..] (see ltdlSolveLGeneric). */
+export function ltdlSolveL(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
+  const k = ltdlKernels(lambda);
+  if (k) k.solveL(H, b, bo); else ltdlSolveLGeneric(lambda, H, nv, b, bo);
 }
 
 /** Factorizes data.M (+ diag `extraDiag` if given) into data.Mfactor; throws if not positive definite. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { crba } from '../../server/dynamics/crba.ts';
 import { createData } from '../../server/dynamics/data.ts';
-import { factorMassMatrix, solveMassMatrix } from '../../server/dynamics/factor-m.ts';
+import {
+  factorMassMatrix, ltdlFactor, ltdlFactorGeneric, ltdlSolve, ltdlSolveGeneric, ltdlSolveL, ltdlSolveLGeneric, solveMassMatrix,
+} from '../../server/dynamics/factor-m.ts';
+import { ltdlKernels } from '../../server/dynamics/compiled/ltdl-kernel.ts';
+import { loadRobot } from '../../server/model/robots.ts';
 import { aba } from '../../server/dynamics/aba.ts';
 import { nonLinearEffects } from '../../server/dynamics/rnea.ts';
 import { maxAbs, maxAbsDiff, mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
@@ -39,6 +43,46 @@ describe('sparse LTDL factorization of M', () => {
     for (let r = 0; r < model.nv; r++) { let s = d[r] * x[r]; for (let c = 0; c < model.nv; c++) s += M[r * model.nv + c] * x[c]; b[r] = s; }
     solveMassMatrix(model, data, b);
     expect(maxAbsDiff(b, x)).toBeLessThan(1e-10);
+  });
+});
+
+describe('compiled LTDL kernels', () => {
+  // the generated kernels must run exactly the generic loops' operations: equal entry for entry
+  const cases = [
+    ['solo12', () => loadRobot('solo12').model],
+    ['random floating tree (seed 31, 14 bodies)', () => randomModel(31, 14, true)],
+    ['random fixed tree (seed 32, 9 bodies)', () => randomModel(32, 9, false)],
+  ] as const;
+  it.each(cases)('%s: factor, solve and L-solve equal the generic loops', (_name, make) => {
+    const model = make();
+    const data = createData(model);
+    const nv = model.nv, lambda = data.dofParent;
+    expect(ltdlKernels(lambda)).not.toBeNull();
+    const rng = mulberry32(nv);
+    for (let t = 0; t < 5; t++) {
+      const M = crba(model, data, randomConfiguration(model, rng));
+      const H1 = new Float64Array(M), H2 = new Float64Array(M);
+      for (let i = 0; i < nv; i++) { const d = 0.01 * rng(); H1[i * nv + i] += d; H2[i * nv + i] += d; }
+      expect(ltdlFactor(lambda, H1, nv)).toBe(true);
+      expect(ltdlFactorGeneric(lambda, H2, nv)).toBe(true);
+      for (let i = 0; i < nv * nv; i++) expect(H1[i] === H2[i]).toBe(true);
+      // a right-hand side with zeros (the back sweep skips them) at an offset
+      const b = randomVector(nv + 3, rng);
+      b[4] = 0;
+      const x1 = b.slice(), x2 = b.slice(), y1 = b.slice(), y2 = b.slice();
+      ltdlSolve(lambda, H1, nv, x1, 2); ltdlSolveGeneric(lambda, H2, nv, x2, 2);
+      ltdlSolveL(lambda, H1, nv, y1, 3); ltdlSolveLGeneric(lambda, H2, nv, y2, 3);
+      for (let i = 0; i < nv + 3; i++) { expect(x1[i] === x2[i]).toBe(true); expect(y1[i] === y2[i]).toBe(true); }
+    }
+  });
+
+  it('a pivot that is not positive is reported, as by the generic loop', () => {
+    const model = randomModel(33, 5, true);
+    const data = createData(model);
+    const H = new Float64Array(crba(model, data, randomConfiguration(model, mulberry32(3))));
+    H[(model.nv - 1) * model.nv + model.nv - 1] = -1;
+    expect(ltdlFactor(data.dofParent, H.slice(), model.nv)).toBe(false);
+    expect(ltdlFactorGeneric(data.dofParent, H.slice(), model.nv)).toBe(false);
   });
 });
 
