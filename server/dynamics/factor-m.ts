@@ -1,6 +1,7 @@
 import { type Model } from '../model/model.ts';
 import type { Data } from './data.ts';
 import { ltdlKernels } from './compiled/ltdl-kernel.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
 
 /**
  * Sparse L^T D L factorization of the joint-space mass matrix (Featherstone's LTDL, as
@@ -109,19 +110,19 @@ export function ltdlSolveLGeneric(lambda: Int32Array, H: Float64Array, nv: numbe
 
 /** Factorizes H in place (see ltdlFactorGeneric); false if a pivot is not positive. */
 export function ltdlFactor(lambda: Int32Array, H: Float64Array, nv: number): boolean {
-  const k = ltdlKernels(lambda);
+  const k = compiledKernelsEnabled() ? ltdlKernels(lambda) : null;
   return k ? k.factor(H) : ltdlFactorGeneric(lambda, H, nv);
 }
 
 /** Solves M x = b in place at b[bo..] with the factor from ltdlFactor. */
 export function ltdlSolve(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
-  const k = ltdlKernels(lambda);
+  const k = compiledKernelsEnabled() ? ltdlKernels(lambda) : null;
   if (k) k.solve(H, b, bo); else ltdlSolveGeneric(lambda, H, nv, b, bo);
 }
 
 /** Solves L x = z in place at b[bo..] (see ltdlSolveLGeneric). */
 export function ltdlSolveL(lambda: Int32Array, H: Float64Array, nv: number, b: Float64Array, bo = 0): void {
-  const k = ltdlKernels(lambda);
+  const k = compiledKernelsEnabled() ? ltdlKernels(lambda) : null;
   if (k) k.solveL(H, b, bo); else ltdlSolveLGeneric(lambda, H, nv, b, bo);
 }
 

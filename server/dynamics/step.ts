@@ -50,6 +50,12 @@ import {
 import { se3Mul } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import { defaultScene, type Scene } from './scene.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
+import { choleskyKernels, type CholeskyKernels } from './compiled/cholesky-kernel.ts';
+import {
+  contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel,
+  type ContactImpulseKernel, type ContactRowsKernel, type ContactVelocityKernel, type DelassusBlockKernel,
+} from './compiled/contact-kernel.ts';
 import { collideMeshScene, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
 
 export interface SimOptions {
@@ -118,6 +124,17 @@ export class Simulator {
   private readonly plane: Float64Array | null;
   private readonly boxes: BoxObstacle[];
   private readonly envFriction: Float64Array;
+  /** Per shape: generated kernels of its body's dof chain (null: generic loops). */
+  private readonly rowsKernel: (ContactRowsKernel | null)[];
+  private readonly velocityKernel: (ContactVelocityKernel | null)[];
+  private readonly impulseKernel: (ContactImpulseKernel | null)[];
+  /** Per shape: its body's dof chain (last dof, then its ancestors), nv entries each, and its length. */
+  private readonly shapeChain: Int32Array;
+  private readonly shapeChainLength: Int32Array;
+  /** Per pair of shapes (row-major): the number of dofs their bodies' chains share. */
+  private readonly sharedChain: Int32Array;
+  /** Per shared chain length: generated Delassus block kernel (null: generic loop). */
+  private readonly blockKernel: (DelassusBlockKernel | null)[];
 
   // workspaces (sized for maxContacts)
   /** Contact Jacobian rows (3 per contact, contact frame), compact: row r of contact c holds the
@@ -166,6 +183,8 @@ export class Simulator {
   private readonly stickMask: Uint8Array;
   private readonly polishK: Float64Array;
   private readonly polishR: Float64Array;
+  /** Per number of sticking contacts: generated Cholesky kernels of that size (null: generic). */
+  private readonly polishKernel: (CholeskyKernels | null)[];
 
   constructor(model: Model, scene: Scene = defaultScene(), options: Partial<SimOptions> = {}) {
     this.model = model;
@@ -242,6 +261,39 @@ export class Simulator {
     this.solverOpts = defaultContactSolverOptions({ maxIterations: 500, tolerance: 1e-12, ...o.solver, warmStart: true });
     this.biasParams = { dt: o.dt, slop: o.slop, beta: o.beta, maxCorrectionVelocity: o.maxCorrectionVelocity, speculative: true };
     this.info = { contacts: 0, solver: createContactSolverResult() };
+
+    // contact kernels: each shape's body has a fixed dof chain (its last dof, then every
+    // ancestor dof), so its Jacobian rows, W solve and shared chain lengths are model constants
+    const ns = this.shapes.length, lambdaDof = this.data.dofParent;
+    const shapeChains = this.shapes.map((_, s) => {
+      const body = this.shapeJoint[s], chain: number[] = [];
+      for (let k = model.idxV[body] + model.nvs[body] - 1; k !== -1; k = lambdaDof[k]) chain.push(k);
+      return chain;
+    });
+    const compiled = compiledKernelsEnabled();
+    this.shapeChain = new Int32Array(ns * nv);
+    this.shapeChainLength = Int32Array.from(shapeChains, (c) => c.length);
+    shapeChains.forEach((c, s) => this.shapeChain.set(c, s * nv));
+    // one set per body (shapes on the same body share it)
+    const byBody = new Map<number, [ContactRowsKernel | null, ContactVelocityKernel | null, ContactImpulseKernel | null]>();
+    const kernels = this.shapes.map((_, s) => {
+      const body = this.shapeJoint[s], chain = shapeChains[s];
+      if (!compiled) return [null, null, null] as const;
+      if (!byBody.has(body)) byBody.set(body, [contactRowsKernel(chain, nv), contactVelocityKernel(chain, nv), contactImpulseKernel(chain, nv)]);
+      return byBody.get(body)!;
+    });
+    this.rowsKernel = kernels.map((k) => k[0]);
+    this.velocityKernel = kernels.map((k) => k[1]);
+    this.impulseKernel = kernels.map((k) => k[2]);
+    this.sharedChain = new Int32Array(ns * ns);
+    for (let a = 0; a < ns; a++) for (let b = 0; b < ns; b++) {
+      const ca = shapeChains[a], cb = shapeChains[b];
+      let lc = 0;
+      while (lc < ca.length && lc < cb.length && ca[ca.length - 1 - lc] === cb[cb.length - 1 - lc]) lc++;
+      this.sharedChain[a * ns + b] = lc;
+    }
+    this.polishKernel = Array.from({ length: o.maxContacts + 1 }, (_, k) => compiled && k > 0 ? choleskyKernels(3 * k) : null);
+    this.blockKernel = Array.from({ length: nv + 1 }, (_, lc) => compiled ? delassusBlockKernel(lc, nv) : null);
   }
 
   get dt(): number {
@@ -315,18 +367,18 @@ export class Simulator {
     this.jacobiansValid = true;
     // Compact storage along each contact's dof chain: row r of contact c keeps its entry for dof
     // chains[c nv + t] at r nv + t (t < len), so nothing is scattered or zeroed at nv width.
-    const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor, lambdaDof = data.dofParent;
+    const J = data.J, Jc = this.Jc, W = this.W, L = data.Mfactor;
     const chains = this.chains, chainLength = this.chainLength, sd = this.sqrtDinv;
     // H = L^T D L: scale W by D^-1/2 so that G = W^T W
     for (let k = 0; k < nv; k++) sd[k] = 1 / Math.sqrt(L[k * nv + k]);
     for (let c = 0; c < nc; c++) {
       this.mu[c] = this.envFriction[buf.env[c]];
       // dof chain of the touching body: its last dof, then every ancestor dof (descending)
-      const body = this.shapeJoint[buf.geom[c]];
-      const co = c * nv;
-      let len = 0;
-      for (let k = model.idxV[body] + model.nvs[body] - 1; k !== -1; k = lambdaDof[k]) chains[co + len++] = k;
+      const sc = this.shapeChain, so = buf.geom[c] * nv, co = c * nv, len = this.shapeChainLength[buf.geom[c]];
+      for (let t = 0; t < len; t++) chains[co + t] = sc[so + t];
       chainLength[c] = len;
+      const rows = this.rowsKernel[buf.geom[c]];
+      if (rows !== null) { rows(c, buf.pos, buf.normal, buf.dist, buf.frame, J, L, sd, Jc, W); continue; }
       // robot witness point p = pos + dist n; a world motion (v0, w) moves it at v0 + w x p
       const d = buf.dist[c];
       const px = buf.pos[3 * c] + d * buf.normal[3 * c];
@@ -364,14 +416,17 @@ export class Simulator {
     // (a suffix of both, the same dofs in the same order): entry (a, b) sums over it only.
     const n = 3 * nc;
     const G = this.G;
+    const ns = this.shapes.length, shared = this.sharedChain;
     for (let ca = 0; ca < nc; ca++) {
-      const la = chainLength[ca], coa = ca * nv;
+      const la = chainLength[ca], sa = buf.geom[ca] * ns;
       for (let cb = ca; cb < nc; cb++) {
-        const lb = chainLength[cb], cob = cb * nv;
-        let lc = 0;
-        while (lc < la && lc < lb && chains[coa + la - 1 - lc] === chains[cob + lb - 1 - lc]) lc++;
-        // the 3x3 block in one pass over the shared dofs
+        const lb = chainLength[cb];
+        const lc = shared[sa + buf.geom[cb]];
         const a0 = 3 * ca * nv + la - lc, b0 = 3 * cb * nv + lb - lc;
+        const ra = 3 * ca * n + 3 * cb, rb = 3 * cb * n + 3 * ca;
+        const block = this.blockKernel[lc];
+        if (block !== null) { block(W, a0, b0, G, ra, rb, n); continue; }
+        // the 3x3 block in one pass over the shared dofs
         let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0;
         for (let t = 0; t < lc; t++) {
           const x0 = W[a0 + t], x1 = W[a0 + nv + t], x2 = W[a0 + 2 * nv + t];
@@ -380,7 +435,6 @@ export class Simulator {
           g10 += x1 * y0; g11 += x1 * y1; g12 += x1 * y2;
           g20 += x2 * y0; g21 += x2 * y1; g22 += x2 * y2;
         }
-        const ra = 3 * ca * n + 3 * cb, rb = 3 * cb * n + 3 * ca;
         G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;
         G[ra + n] = g10; G[ra + n + 1] = g11; G[ra + n + 2] = g12;
         G[ra + 2 * n] = g20; G[ra + 2 * n + 1] = g21; G[ra + 2 * n + 2] = g22;
@@ -494,7 +548,10 @@ export class Simulator {
     }
     const Jc = this.Jc, g = this.g, n = 3 * nc, chains = this.chains;
     // g = Jc v_free, the three rows of a contact in one pass over its chain
+    const buf = this.contacts;
     for (let c = 0; c < nc; c++) {
+      const kern = this.velocityKernel[buf.geom[c]];
+      if (kern !== null) { kern(c, Jc, vf, g); continue; }
       const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
       let s0 = 0, s1 = 0, s2 = 0;
       for (let t = 0; t < len; t++) {
@@ -504,7 +561,6 @@ export class Simulator {
       g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;
     }
     const lam = this.lambda;
-    const buf = this.contacts;
     let same = nc === this.prevCount;
     for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.prevGeom[c] && buf.env[c] === this.prevEnv[c];
     for (let r = 0; r < n; r++) lam[r] = same ? this.prevLambda[r] : 0;
@@ -574,12 +630,14 @@ export class Simulator {
       }
       const ridge = 1e-14 * tr / m;
       for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-      if (!choleskyInPlace(K, m)) return 0;
+      const kern = this.polishKernel[ns];
+      if (!(kern !== null ? kern.factor(K) : choleskyInPlace(K, m))) return 0;
       this.polishVersion = this.positionVersion;
       this.polishCount = ns;
       for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];
     }
-    choleskySolveInPlace(K, m, r);
+    const kern = this.polishKernel[ns];
+    if (kern !== null) kern.solve(K, r); else choleskySolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
       const o = 3 * t, lim = mu[S[t]] * r[o + 2];
       if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return 0;
@@ -595,13 +653,15 @@ export class Simulator {
    */
   applyImpulses(vOut: Float64Array, vo = 0): void {
     const nv = this.model.nv, nc = this.contacts.count, W = this.W, lam = this.lambda, chains = this.chains;
-    const rv = this.rv, sd = this.sqrtDinv;
+    const rv = this.rv, sd = this.sqrtDinv, geom = this.contacts.geom;
     for (let i = 0; i < nv; i++) rv[i] = 0;
     // W^T lambda, the three rows of a contact in one pass over its chain (each entry still
     // accumulates row by row, in the same order as row-wise passes)
     for (let c = 0; c < nc; c++) {
       const l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];
       if (l0 === 0 && l1 === 0 && l2 === 0) continue;
+      const kern = this.impulseKernel[geom[c]];
+      if (kern !== null) { kern(c, W, lam, rv); continue; }
       const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
       for (let t = 0; t < len; t++) {
         const k = chains[co + t];

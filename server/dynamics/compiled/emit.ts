@@ -38,3 +38,18 @@ export function compileKernel<F extends (...args: never[]) => unknown>(name: str
   const factory = new Function(`"use strict"; return function ${name}(${params.join(', ')}) {\n${body}\n};`);
   return factory() as F;
 }
+
+let enabled = true;
+
+/**
+ * Turns the generated kernels on or off process-wide (default on). Off, every dispatcher runs
+ * its generic loop: tests compare whole simulations both ways, bit for bit.
+ */
+export function setCompiledKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether dispatchers use the generated kernels. */
+export function compiledKernelsEnabled(): boolean {
+  return enabled;
+}

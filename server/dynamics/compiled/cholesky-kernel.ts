@@ -1,0 +1,54 @@
+/**
+ * Generated dense Cholesky factor and solve for one size n: the loops of linalg.ts's
+ * choleskyInPlace / choleskySolveInPlace unrolled (same operations, same order, so equal
+ * results). The contact polish factors the sticking block of the Delassus matrix, 3 rows per
+ * contact, every step.
+ */
+import { compileKernel } from './emit.ts';
+
+export interface CholeskyKernels {
+  /** A (n x n row-major) = L L^T in place, lower triangle; false if not positive definite. */
+  factor: (A: Float64Array) => boolean;
+  /** Solves L L^T x = b in place (b dense, length n). */
+  solve: (L: Float64Array, b: Float64Array) => void;
+}
+
+const cache = new Map<number, CholeskyKernels | null>();
+
+/** Largest size unrolled: n^3/6 terms of source, about 45 KB at 21. */
+export const MAX_CHOLESKY_KERNEL = 21;
+
+/** The kernels for size n (cached), or null when n is too large to unroll. */
+export function choleskyKernels(n: number): CholeskyKernels | null {
+  if (n > MAX_CHOLESKY_KERNEL) return null;
+  const hit = cache.get(n);
+  if (hit !== undefined) return hit;
+  const k = build(n);
+  cache.set(n, k);
+  return k;
+}
+
+function build(n: number): CholeskyKernels | null {
+  const f: string[] = ['let d = 0, l = 0, inv = 0;'];
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    f.push(`d = A[${rj + j}]${Array.from({ length: j }, (_, k) => ` - A[${rj + k}] * A[${rj + k}]`).join('')};`,
+      'if (!(d > 0) || d === Infinity) return false;',
+      `l = Math.sqrt(d); A[${rj + j}] = l; inv = 1 / l;`);
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      f.push(`A[${ri + j}] = (A[${ri + j}]${Array.from({ length: j }, (_, k) => ` - A[${ri + k}] * A[${rj + k}]`).join('')}) * inv;`);
+    }
+  }
+  f.push('return true;');
+  const s: string[] = [];
+  for (let i = 0; i < n; i++) {
+    s.push(`b[${i}] = (b[${i}]${Array.from({ length: i }, (_, k) => ` - L[${i * n + k}] * b[${k}]`).join('')}) / L[${i * n + i}];`);
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    s.push(`b[${i}] = (b[${i}]${Array.from({ length: n - 1 - i }, (_, t) => ` - L[${(i + 1 + t) * n + i}] * b[${i + 1 + t}]`).join('')}) / L[${i * n + i}];`);
+  }
+  const factor = compileKernel<CholeskyKernels['factor']>('choleskyCompiled', ['A'], f.join('\n'));
+  const solve = compileKernel<CholeskyKernels['solve']>('choleskySolveCompiled', ['L', 'b'], s.join('\n'));
+  return factor && solve ? { factor, solve } : null;
+}

@@ -1,0 +1,95 @@
+/**
+ * Generated contact-stage kernels of the simulator (step.ts), bit for bit its generic loops:
+ *  - per touching body (its dof chain fixed by the tree): the three contact Jacobian rows in
+ *    the contact frame and W = D^-1/2 L^-T Jc^T along the chain, in locals;
+ *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
+ */
+import { compileKernel } from './emit.ts';
+
+/**
+ * Writes contact c's compact rows (Jc and W at 3 c nv + r nv + t, t along the chain) from the
+ * contact buffer (pos, normal, dist, frame), the world joint Jacobian J (6 x nv), the LTDL
+ * factor L (nv x nv) and D^-1/2 (sd).
+ */
+export type ContactRowsKernel = (
+  c: number, pos: Float64Array, normal: Float64Array, dist: Float64Array, frame: Float64Array,
+  J: Float64Array, L: Float64Array, sd: Float64Array, Jc: Float64Array, W: Float64Array,
+) => void;
+
+/**
+ * The 3x3 block (a, b) of G and its transpose: sums over the lc shared chain dofs of W rows
+ * starting at a0 and b0 (compact, rows nv apart); G is n x n, blocks at ra and rb.
+ */
+export type DelassusBlockKernel = (W: Float64Array, a0: number, b0: number, G: Float64Array, ra: number, rb: number, n: number) => void;
+
+/** Rows kernel for a body whose dof chain (deepest dof first, then its ancestors) is `chain`. */
+export function contactRowsKernel(chain: ArrayLike<number>, nv: number): ContactRowsKernel | null {
+  const len = chain.length;
+  const s: string[] = [
+    'const d = dist[c], i3 = 3 * c, fo = 9 * c;',
+    'const px = pos[i3] + d * normal[i3], py = pos[i3 + 1] + d * normal[i3 + 1], pz = pos[i3 + 2] + d * normal[i3 + 2];',
+    'const f0 = frame[fo], f1 = frame[fo + 1], f2 = frame[fo + 2], f3 = frame[fo + 3], f4 = frame[fo + 4], f5 = frame[fo + 5], f6 = frame[fo + 6], f7 = frame[fo + 7], f8 = frame[fo + 8];',
+    `const r0 = 3 * c * ${nv}, r1 = r0 + ${nv}, r2 = r1 + ${nv};`,
+    'let wx = 0, wy = 0, wz = 0, vx = 0, vy = 0, vz = 0, l = 0;',
+  ];
+  for (let t = 0; t < len; t++) {
+    const k = chain[t];
+    s.push(`wx = J[${3 * nv + k}]; wy = J[${4 * nv + k}]; wz = J[${5 * nv + k}];`,
+      `vx = J[${k}] + wy * pz - wz * py; vy = J[${nv + k}] + wz * px - wx * pz; vz = J[${2 * nv + k}] + wx * py - wy * px;`,
+      `let a${t} = f0 * vx + f3 * vy + f6 * vz, b${t} = f1 * vx + f4 * vy + f7 * vz, e${t} = f2 * vx + f5 * vy + f8 * vz;`,
+      `Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
+  }
+  // W = L^-T rows, leaves to root along the chain, then the D^-1/2 scaling
+  for (let t = 0; t < len; t++) {
+    const k = chain[t];
+    for (let u = t + 1; u < len; u++) {
+      s.push(`l = L[${k * nv + chain[u]}]; a${u} -= l * a${t}; b${u} -= l * b${t}; e${u} -= l * e${t};`);
+    }
+    s.push(`l = sd[${k}]; W[r0 + ${t}] = a${t} * l; W[r1 + ${t}] = b${t} * l; W[r2 + ${t}] = e${t} * l;`);
+  }
+  return compileKernel<ContactRowsKernel>('contactRowsCompiled',
+    ['c', 'pos', 'normal', 'dist', 'frame', 'J', 'L', 'sd', 'Jc', 'W'], s.join('\n'));
+}
+
+/** Block kernel for lc shared dofs (rows of W are nv apart). */
+export function delassusBlockKernel(lc: number, nv: number): DelassusBlockKernel | null {
+  const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0, y0 = 0, y1 = 0, y2 = 0;'];
+  for (let t = 0; t < lc; t++) {
+    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}]; y0 = W[b0 + ${t}]; y1 = W[b0 + ${nv + t}]; y2 = W[b0 + ${2 * nv + t}];`,
+      'g00 += x0 * y0; g01 += x0 * y1; g02 += x0 * y2; g10 += x1 * y0; g11 += x1 * y1; g12 += x1 * y2; g20 += x2 * y0; g21 += x2 * y1; g22 += x2 * y2;');
+  }
+  s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
+    'G[ra + n] = g10; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
+    'G[ra + 2 * n] = g20; G[ra + 2 * n + 1] = g21; G[ra + 2 * n + 2] = g22;',
+    'G[rb] = g00; G[rb + 1] = g10; G[rb + 2] = g20;',
+    'G[rb + n] = g01; G[rb + n + 1] = g11; G[rb + n + 2] = g21;',
+    'G[rb + 2 * n] = g02; G[rb + 2 * n + 1] = g12; G[rb + 2 * n + 2] = g22;');
+  return compileKernel<DelassusBlockKernel>('delassusBlockCompiled', ['W', 'a0', 'b0', 'G', 'ra', 'rb', 'n'], s.join('\n'));
+}
+
+/** g[3c..3c+3] = contact c's rows of Jc times v (compact rows along the chain, as contactStage). */
+export type ContactVelocityKernel = (c: number, Jc: Float64Array, v: Float64Array, g: Float64Array) => void;
+
+/**
+ * rv += W_c^T lambda_c along contact c's chain (as applyImpulses). Terms of a zero impulse
+ * component are added too: they are zeros, which leave each sum unchanged.
+ */
+export type ContactImpulseKernel = (c: number, W: Float64Array, lam: Float64Array, rv: Float64Array) => void;
+
+export function contactVelocityKernel(chain: ArrayLike<number>, nv: number): ContactVelocityKernel | null {
+  const s = [`const o0 = 3 * c * ${nv}; let x = 0, s0 = 0, s1 = 0, s2 = 0;`];
+  for (let t = 0; t < chain.length; t++) {
+    s.push(`x = v[${chain[t]}]; s0 += Jc[o0 + ${t}] * x; s1 += Jc[o0 + ${nv + t}] * x; s2 += Jc[o0 + ${2 * nv + t}] * x;`);
+  }
+  s.push('g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;');
+  return compileKernel<ContactVelocityKernel>('contactVelocityCompiled', ['c', 'Jc', 'v', 'g'], s.join('\n'));
+}
+
+export function contactImpulseKernel(chain: ArrayLike<number>, nv: number): ContactImpulseKernel | null {
+  const s = [`const o0 = 3 * c * ${nv}, l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];`];
+  for (let t = 0; t < chain.length; t++) {
+    const k = chain[t];
+    s.push(`rv[${k}] = rv[${k}] + W[o0 + ${t}] * l0 + W[o0 + ${nv + t}] * l1 + W[o0 + ${2 * nv + t}] * l2;`);
+  }
+  return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'W', 'lam', 'rv'], s.join('\n'));
+}

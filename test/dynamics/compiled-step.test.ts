@@ -1,0 +1,97 @@
+/**
+ * The generated kernels (server/dynamics/compiled/) against the generic loops they unroll,
+ * through whole simulations: every state, impulse and linearization must be equal as numbers.
+ */
+import { describe, expect, it } from 'vitest';
+import { choleskyKernels, MAX_CHOLESKY_KERNEL } from '../../server/dynamics/compiled/cholesky-kernel.ts';
+import { setCompiledKernels } from '../../server/dynamics/compiled/emit.ts';
+import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
+import { mulberry32, randomVector } from '../helpers/random-model.ts';
+import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { parseScene } from '../../server/dynamics/scene.ts';
+import { staticEquilibrium } from '../../server/dynamics/statics.ts';
+import { Simulator } from '../../server/dynamics/step.ts';
+import { loadRobot, posture } from '../../server/model/robots.ts';
+
+function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let n = a.length === b.length ? 0 : 1;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (!(a[i] === b[i])) n++;
+  return n;
+}
+
+/** Runs `run` with the generated kernels on, then off; returns both results. */
+function bothWays<T>(run: () => T): [T, T] {
+  try {
+    setCompiledKernels(true);
+    const on = run();
+    setCompiledKernels(false);
+    return [on, run()];
+  } finally {
+    setCompiledKernels(true);
+  }
+}
+
+describe('generated kernels through whole steps', () => {
+  it('Solo-12 dropped beside a step, landing and moving under a noisy PD hold: same states, impulses and linearizations', () => {
+    const { model, meta } = loadRobot('solo12');
+    const scene = parseScene({ ground: { height: 0, friction: 0.9 }, boxes: [{ name: 'step', size: [0.3, 0.4, 0.02], position: [0.3, 0, 0.01], friction: 0.7 }] });
+    const [on, off] = bothWays(() => {
+      const sim = new Simulator(model, scene, { dt: 0.01 });
+      const q = posture(meta, model, 'standing'), v = new Float64Array(model.nv), u = new Float64Array(model.nu);
+      const qref = q.slice(7), eq = staticEquilibrium(model, q, meta.contactFrames);
+      q[2] += 0.06;
+      let rng = 11;
+      const rand = () => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+      const states: number[] = [], lambdas: number[] = [], contacts: number[] = [], lin: number[] = [];
+      const nx = 2 * model.nv;
+      const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+      const linearizer = new Linearizer(new Simulator(model, scene, { dt: 0.01 }));
+      for (let k = 0; k < 50; k++) {
+        for (let i = 0; i < 12; i++) u[i] = eq.tau[i] + 2 * (qref[i] - q[7 + i]) - 0.05 * v[6 + i] + 3 * rand();
+        u[0] += 0.3 * Math.sin(k); // sway: the base moves over the step edge
+        sim.stepInto(q, v, u, q, v);
+        states.push(...q, ...v);
+        lambdas.push(...sim.lambda.subarray(0, 3 * sim.info.contacts));
+        contacts.push(sim.info.contacts);
+        if (k % 10 === 3) {
+          linearizer.linearize(q, v, u, new Float64Array(model.nq), new Float64Array(model.nv), A, B);
+          lin.push(...A, ...B);
+        }
+      }
+      return { states, lambdas, contacts, lin };
+    });
+    expect(new Set(on.contacts).size).toBeGreaterThan(1); // flight, landing and stance were all stepped
+    expect(on.contacts).toEqual(off.contacts);
+    expect(mismatches(on.states, off.states)).toBe(0);
+    expect(mismatches(on.lambdas, off.lambdas)).toBe(0);
+    expect(on.lin.length).toBeGreaterThan(0);
+    expect(mismatches(on.lin, off.lin)).toBe(0);
+  });
+});
+
+describe('generated Cholesky kernels', () => {
+  it('factor and solve equal linalg.ts loops for every unrolled size, and refuse what the loop refuses', () => {
+    const rng = mulberry32(5);
+    for (let n = 1; n <= MAX_CHOLESKY_KERNEL; n++) {
+      const k = choleskyKernels(n);
+      expect(k).not.toBeNull();
+      // A = X X^T + ridge: symmetric positive definite, condition of a Delassus block
+      const X = randomVector(n * n, rng), A = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        let s = i === j ? 1e-3 : 0;
+        for (let t = 0; t < n; t++) s += X[i * n + t] * X[j * n + t];
+        A[i * n + j] = s;
+      }
+      const A1 = A.slice(), A2 = A.slice();
+      expect(k!.factor(A1)).toBe(true);
+      expect(choleskyInPlace(A2, n)).toBe(true);
+      expect(mismatches(A1, A2)).toBe(0);
+      const b = randomVector(n, rng), b1 = b.slice(), b2 = b.slice();
+      k!.solve(A1, b1); choleskySolveInPlace(A2, n, b2);
+      expect(mismatches(b1, b2)).toBe(0);
+      const bad = A.slice(); bad[n * n - 1] = -1;
+      expect(k!.factor(bad.slice())).toBe(choleskyInPlace(bad.slice(), n));
+    }
+    expect(choleskyKernels(MAX_CHOLESKY_KERNEL + 3)).toBeNull();
+  });
+});
