@@ -1,5 +1,6 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { forceAct, inertiaActAdd, inertiaMulMotion } from '../model/spatial.ts';
+import { compiledCrba } from './compiled/crba-kernel.ts';
 import type { Data } from './data.ts';
 import { jointTransform } from './kinematics.ts';
 
@@ -21,8 +22,25 @@ export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Arr
  * marked ones are redone with the same operations in the same order, so the result equals a
  * full pass bit for bit. (A linearization's joint columns perturb one leg: the other legs'
  * work is skipped.)
+ *
+ * Runs the model's compiled kernels (compiled/crba-kernel.ts), which perform the operations of
+ * crbaFromPlacementsGeneric in the same order with the model's structure unrolled (the same
+ * results for finite inputs, see there), or the generic loops when the model is too large to
+ * compile.
  */
 export function crbaFromPlacements(model: Model, data: Data, affected?: Uint8Array): Float64Array {
+  const kernels = compiledCrba(model);
+  if (kernels === null) return crbaFromPlacementsGeneric(model, data, affected);
+  if (affected) kernels.partial(data.liMi, data.Ybody, data.Ycrb, data.M, affected);
+  else kernels.full(data.liMi, data.Ybody, data.Ycrb, data.M);
+  return data.M;
+}
+
+/**
+ * crbaFromPlacements with generic loops over the joints: the reference of the compiled kernel
+ * and its fallback. Same arguments, results and partial pass; uses data.tmp6 and data.tmp36.
+ */
+export function crbaFromPlacementsGeneric(model: Model, data: Data, affected?: Uint8Array): Float64Array {
   const nj = model.njoints;
   const nv = model.nv;
   const parents = model.parents;
