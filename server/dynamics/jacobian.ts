@@ -1,5 +1,7 @@
 import { type Model } from '../model/model.ts';
 import { motionAct } from '../model/spatial.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
+import { jacobianKernel } from './compiled/kinematics-kernel.ts';
 import { motionSubspaceColumn } from './crba.ts';
 import type { Data } from './data.ts';
 import { forwardKinematics, type ReferenceFrame, shiftToPointWorld, updateFramePlacement } from './kinematics.ts';
@@ -16,8 +18,19 @@ export function computeJointJacobians(model: Model, data: Data, q: ArrayLike<num
 /**
  * Joint Jacobian columns (as computeJointJacobians) from the placements already in data.oMi;
  * with from/to, only the columns of those joints (the others depend on other placements).
+ * Runs the model's generated kernel (compiled/kinematics-kernel.ts, equal to
+ * jointJacobiansFromPlacementsGeneric's results) when there is one and kernels are enabled.
  */
 export function jointJacobiansFromPlacements(model: Model, data: Data, from = 1, to = model.njoints - 1): Float64Array {
+  if (from >= 1 && to < model.njoints && compiledKernelsEnabled()) {
+    const k = jacobianKernel(model);
+    if (k !== null) { k(data.oMi, data.J, from, to); return data.J; }
+  }
+  return jointJacobiansFromPlacementsGeneric(model, data, from, to);
+}
+
+/** Joint Jacobian columns by the generic loop over the joints (the reference; see jointJacobiansFromPlacements). */
+export function jointJacobiansFromPlacementsGeneric(model: Model, data: Data, from = 1, to = model.njoints - 1): Float64Array {
   const nv = model.nv;
   const J = data.J;
   const col = data.tmp36;

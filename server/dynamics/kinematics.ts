@@ -1,5 +1,7 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { motionActInv, motionAct, se3Mul } from '../model/spatial.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
+import { fkKernel } from './compiled/kinematics-kernel.ts';
 import type { Data } from './data.ts';
 
 /**
@@ -119,8 +121,25 @@ export function addJointMotion(model: Model, j: number, qd: ArrayLike<number>, o
  * from/to (inclusive joint range): only those joints are recomputed, the others keep what
  * data holds. Valid when q (and v, a) changed only on joints in the range and the range is
  * closed under descendants (joints are in depth-first order: a subtree is a range).
+ *
+ * Without a, runs the model's generated kernel (compiled/kinematics-kernel.ts, equal to
+ * forwardKinematicsGeneric's results) when there is one and kernels are enabled; otherwise
+ * the generic loop.
  */
 export function forwardKinematics(
+  model: Model, data: Data, q: ArrayLike<number>, v?: ArrayLike<number>, a?: ArrayLike<number>,
+  from = 1, to = model.njoints - 1,
+): void {
+  // (with v and a the generic loop runs; a joint range past the tree is left to it as well)
+  if ((!v || !a) && from >= 1 && to < model.njoints && compiledKernelsEnabled()) {
+    const k = fkKernel(model, !!v);
+    if (k !== null) { k(data.liMi, data.oMi, data.v, q, v, from, to); return; }
+  }
+  forwardKinematicsGeneric(model, data, q, v, a, from, to);
+}
+
+/** Forward kinematics by the generic loop over the joints (the reference; see forwardKinematics). */
+export function forwardKinematicsGeneric(
   model: Model, data: Data, q: ArrayLike<number>, v?: ArrayLike<number>, a?: ArrayLike<number>,
   from = 1, to = model.njoints - 1,
 ): void {

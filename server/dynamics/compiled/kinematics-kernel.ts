@@ -1,0 +1,423 @@
+/**
+ * Generated forward kinematics and joint Jacobians for one model (see emit.ts): the operations
+ * of kinematics.ts / jacobian.ts unrolled over the joints, with joint indices, parents, dof and
+ * array offsets, joint types, axes, the jointPath fast paths and the constant joint placements
+ * as literals.
+ *
+ * Generation tracks which values are model constants (symbolic `Val`s below) and folds the
+ * operations on them: a product with a constant 0 (an axis or placement entry, a zero of a
+ * principal-axis rotation) is dropped, a product with 1 or -1 becomes the operand or its
+ * negation. For finite inputs that changes at most the sign of a zero result (x + (+-0) = x
+ * otherwise); everything else runs as the generic code runs it, in the same order, so results
+ * are equal (===) to the generic functions', which stay the reference and the fallback.
+ */
+import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
+import { compileKernel, lit } from './emit.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Symbolic values
+
+/**
+ * JavaScript source of a runtime value; p is its precedence (0 sum or difference, 1 product,
+ * 2 name, element, call or unary minus), neg the operand when it is a unary minus.
+ */
+export interface Src {
+  readonly s: string;
+  readonly p: 0 | 1 | 2;
+  readonly neg?: Src;
+}
+
+/** A value of generated code: a number known at generation time, or runtime source. */
+export type Val = number | Src;
+
+/** A runtime name, array element or call: no parentheses needed anywhere. */
+export function atom(s: string): Src {
+  return { s, p: 2 };
+}
+
+/** Source of v as an operand that needs precedence at least `min`. */
+function operand(v: Val, min: number): string {
+  if (typeof v === 'number') return lit(v);
+  return v.p >= min ? v.s : `(${v.s})`;
+}
+
+/** Source of v as an expression. */
+export function src(v: Val): string {
+  return typeof v === 'number' ? lit(v) : v.s;
+}
+
+export function neg(a: Val): Val {
+  if (typeof a === 'number') return -a;
+  if (a.neg) return a.neg; // -(-x) = x exactly
+  return { s: `-${operand(a, 2)}`, p: 2, neg: a };
+}
+
+/** a + b; constants fold (the same double the runtime computes), a +-0 term is dropped. */
+export function add(a: Val, b: Val): Val {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (b === 0) return a;
+  if (a === 0) return b;
+  if (typeof b !== 'number' && b.neg) return sub(a, b.neg); // a + (-b) = a - b exactly
+  return { s: `${operand(a, 0)} + ${operand(b, 1)}`, p: 0 };
+}
+
+/** a - b; constants fold, 0 - b is -b (up to the sign of a zero). */
+export function sub(a: Val, b: Val): Val {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (b === 0) return a;
+  if (a === 0) return neg(b);
+  if (typeof b !== 'number' && b.neg) return add(a, b.neg);
+  return { s: `${operand(a, 0)} - ${operand(b, 1)}`, p: 0 };
+}
+
+/** a * b; constants fold, a constant 0 drops the product, +-1 passes the operand through. */
+export function mul(a: Val, b: Val): Val {
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
+  if (a === 0 || b === 0) return 0;
+  if (a === 1) return b;
+  if (b === 1) return a;
+  if (a === -1) return neg(b);
+  if (b === -1) return neg(a);
+  // (-x) y = -(x y) exactly (rounding is symmetric): keeps the minus where a sum can absorb it
+  if (typeof a !== 'number' && a.neg) return neg(mul(a.neg, b));
+  if (typeof b !== 'number' && b.neg) return neg(mul(a, b.neg));
+  return { s: `${operand(a, 1)} * ${operand(b, 2)}`, p: 1 };
+}
+
+/** Sum of terms left to right, as `t0 + t1 + ...` evaluates. */
+export function sum(...t: Val[]): Val {
+  let s = t[0];
+  for (let i = 1; i < t.length; i++) s = add(s, t[i]);
+  return s;
+}
+
+/**
+ * Straight-line code under construction. Consecutive bindings share one `const` statement;
+ * names are unique within a scope (one per joint block, reset by `scope`) and never shadow a
+ * reserved name (parameters, function-level locals): a block's `const x` would hide an outer
+ * x from the whole block.
+ */
+export class Emitter {
+  private readonly lines: string[] = [];
+  private pending: string[] = [];
+  private names: Set<string>;
+
+  constructor(private readonly reserved: readonly string[]) {
+    this.names = new Set(reserved);
+  }
+
+  /** Starts a new naming scope (a new top-level block: earlier names are out of reach). */
+  scope(): void {
+    this.names = new Set(this.reserved);
+  }
+
+  line(s: string): void {
+    this.flush();
+    this.lines.push(s);
+  }
+
+  /** Binds runtime source to a fresh local (always). */
+  bind(name: string, s: string): Src {
+    let n = name;
+    for (let i = 1; this.names.has(n); i++) n = `${name}_${i}`;
+    this.names.add(n);
+    this.pending.push(`${n} = ${s}`);
+    return atom(n);
+  }
+
+  /** v as a local when it is an expression; constants and names pass through. */
+  def(name: string, v: Val): Val {
+    if (typeof v === 'number' || v.p === 2) return v;
+    return this.bind(name, v.s);
+  }
+
+  /** Each of vs through def, names `${prefix}${i}`. */
+  defAll(prefix: string, vs: Val[]): Val[] {
+    return vs.map((v, i) => this.def(`${prefix}${i}`, v));
+  }
+
+  /** Loads arr[base + i] for i < n into locals `${prefix}${i}`. */
+  load(prefix: string, arr: string, base: number, n: number): Src[] {
+    const out: Src[] = [];
+    for (let i = 0; i < n; i++) out.push(this.bind(`${prefix}${i}`, `${arr}[${base + i}]`));
+    return out;
+  }
+
+  store(arr: string, index: number, v: Val): void {
+    this.line(`${arr}[${index}] = ${src(v)};`);
+  }
+
+  /** arr[index] += v, as the generic code writes it (arr[index] = arr[index] + v). */
+  storeAdd(arr: string, index: number, v: Val): void {
+    if (v === 0) return; // adding +-0 keeps the value (up to the sign of a zero)
+    this.line(`${arr}[${index}] += ${src(v)};`);
+  }
+
+  source(): string {
+    this.flush();
+    return this.lines.join('\n');
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.lines.push(`const ${this.pending.join(', ')};`);
+    this.pending = [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spatial algebra on symbolic values (spatial.ts, operation for operation)
+
+/** se3Mul: a * b (12 numbers each: R row-major, then p). */
+export function se3MulSym(a: readonly Val[], b: readonly Val[]): Val[] {
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a;
+  const [b0, b1, b2, b3, b4, b5, b6, b7, b8, bx, by, bz] = b;
+  return [
+    sum(mul(a0, b0), mul(a1, b3), mul(a2, b6)),
+    sum(mul(a0, b1), mul(a1, b4), mul(a2, b7)),
+    sum(mul(a0, b2), mul(a1, b5), mul(a2, b8)),
+    sum(mul(a3, b0), mul(a4, b3), mul(a5, b6)),
+    sum(mul(a3, b1), mul(a4, b4), mul(a5, b7)),
+    sum(mul(a3, b2), mul(a4, b5), mul(a5, b8)),
+    sum(mul(a6, b0), mul(a7, b3), mul(a8, b6)),
+    sum(mul(a6, b1), mul(a7, b4), mul(a8, b7)),
+    sum(mul(a6, b2), mul(a7, b5), mul(a8, b8)),
+    sum(mul(a0, bx), mul(a1, by), mul(a2, bz), a[9]),
+    sum(mul(a3, bx), mul(a4, by), mul(a5, bz), a[10]),
+    sum(mul(a6, bx), mul(a7, by), mul(a8, bz), a[11]),
+  ];
+}
+
+/** motionActInv: motion m (parent frame) into the frame of placement M. */
+export function motionActInvSym(e: Emitter, M: readonly Val[], m: readonly Val[]): Val[] {
+  const [vx, vy, vz, wx, wy, wz] = m;
+  const px = M[9], py = M[10], pz = M[11];
+  const lx = e.def('lx', sub(vx, sub(mul(py, wz), mul(pz, wy))));
+  const ly = e.def('ly', sub(vy, sub(mul(pz, wx), mul(px, wz))));
+  const lz = e.def('lz', sub(vz, sub(mul(px, wy), mul(py, wx))));
+  return [
+    sum(mul(M[0], lx), mul(M[3], ly), mul(M[6], lz)),
+    sum(mul(M[1], lx), mul(M[4], ly), mul(M[7], lz)),
+    sum(mul(M[2], lx), mul(M[5], ly), mul(M[8], lz)),
+    sum(mul(M[0], wx), mul(M[3], wy), mul(M[6], wz)),
+    sum(mul(M[1], wx), mul(M[4], wy), mul(M[7], wz)),
+    sum(mul(M[2], wx), mul(M[5], wy), mul(M[8], wz)),
+  ];
+}
+
+/** motionAct: motion m (frame of M) into the parent frame. */
+export function motionActSym(e: Emitter, M: readonly Val[], m: readonly Val[]): Val[] {
+  const [vx, vy, vz, wx, wy, wz] = m;
+  const Wx = e.def('Wx', sum(mul(M[0], wx), mul(M[1], wy), mul(M[2], wz)));
+  const Wy = e.def('Wy', sum(mul(M[3], wx), mul(M[4], wy), mul(M[5], wz)));
+  const Wz = e.def('Wz', sum(mul(M[6], wx), mul(M[7], wy), mul(M[8], wz)));
+  const px = M[9], py = M[10], pz = M[11];
+  return [
+    add(sum(mul(M[0], vx), mul(M[1], vy), mul(M[2], vz)), sub(mul(py, Wz), mul(pz, Wy))),
+    add(sum(mul(M[3], vx), mul(M[4], vy), mul(M[5], vz)), sub(mul(pz, Wx), mul(px, Wz))),
+    add(sum(mul(M[6], vx), mul(M[7], vy), mul(M[8], vz)), sub(mul(px, Wy), mul(py, Wx))),
+    Wx, Wy, Wz,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Joints
+
+/** data.jointPath as createData computes it: 0/1/2 for a principal axis with identity placement rotation, else 3. */
+export function jointPathOf(model: Model, j: number): number {
+  const P = model.jointPlacements, o = 12 * j;
+  const identity = P[o] === 1 && P[o + 4] === 1 && P[o + 8] === 1 && P[o + 1] === 0 && P[o + 2] === 0
+    && P[o + 3] === 0 && P[o + 5] === 0 && P[o + 6] === 0 && P[o + 7] === 0;
+  let path = 3;
+  if (identity) for (let k = 0; k < 3; k++) if (model.axes[3 * j + k] === 1) path = k;
+  return path;
+}
+
+function axisOf(model: Model, j: number): [number, number, number] {
+  return [model.axes[3 * j], model.axes[3 * j + 1], model.axes[3 * j + 2]];
+}
+
+/**
+ * jointTransform of joint j at q (source name `q`): emits its locals and returns liMi_j's 12
+ * entries (constants where the placement and joint path make them so).
+ */
+export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
+  const P = Array.from(model.jointPlacements.subarray(12 * j, 12 * j + 12));
+  const iq = model.idxQ[j];
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) {
+    const [x, y, z, w] = e.load('q', 'q', iq + 3, 4);
+    const xx = e.def('xx', mul(x, x)), yy = e.def('yy', mul(y, y)), zz = e.def('zz', mul(z, z));
+    const xy = e.def('xy', mul(x, y)), xz = e.def('xz', mul(x, z)), yz = e.def('yz', mul(y, z));
+    const wx = e.def('wx', mul(w, x)), wy = e.def('wy', mul(w, y)), wz = e.def('wz', mul(w, z));
+    const t = e.defAll('t', [
+      sub(1, mul(2, add(yy, zz))), mul(2, sub(xy, wz)), mul(2, add(xz, wy)),
+      mul(2, add(xy, wz)), sub(1, mul(2, add(xx, zz))), mul(2, sub(yz, wx)),
+      mul(2, sub(xz, wy)), mul(2, add(yz, wx)), sub(1, mul(2, add(xx, yy))),
+    ]);
+    const [px, py, pz] = e.load('p', 'q', iq, 3);
+    return e.defAll('m', se3MulSym(P, [...t, px, py, pz]));
+  }
+  const [ax, ay, az] = axisOf(model, j);
+  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = P;
+  const qj = e.bind('qj', `q[${iq}]`);
+  if (type === JOINT_PRISMATIC) {
+    return e.defAll('m', [
+      r0, r1, r2, r3, r4, r5, r6, r7, r8,
+      add(P[9], mul(qj, sum(mul(r0, ax), mul(r1, ay), mul(r2, az)))),
+      add(P[10], mul(qj, sum(mul(r3, ax), mul(r4, ay), mul(r5, az)))),
+      add(P[11], mul(qj, sum(mul(r6, ax), mul(r7, ay), mul(r8, az)))),
+    ]);
+  }
+  const c = e.bind('c', `Math.cos(${qj.s})`), s = e.bind('s', `Math.sin(${qj.s})`);
+  const ns = neg(s);
+  const path = jointPathOf(model, j);
+  // identity placement rotation and a principal axis: R = Rot_axis(q)
+  if (path === 0) return [1, 0, 0, 0, c, ns, 0, s, c, P[9], P[10], P[11]];
+  if (path === 1) return [c, 0, s, 0, 1, 0, ns, 0, c, P[9], P[10], P[11]];
+  if (path === 2) return [c, ns, 0, s, c, 0, 0, 0, 1, P[9], P[10], P[11]];
+  // general: R = R_P * Rot(axis, q), Rodrigues
+  const t = e.def('t', sub(1, c));
+  const m = e.defAll('r', [
+    add(c, mul(mul(ax, ax), t)), sub(mul(mul(ax, ay), t), mul(az, s)), add(mul(mul(ax, az), t), mul(ay, s)),
+    add(mul(mul(ay, ax), t), mul(az, s)), add(c, mul(mul(ay, ay), t)), sub(mul(mul(ay, az), t), mul(ax, s)),
+    sub(mul(mul(az, ax), t), mul(ay, s)), add(mul(mul(az, ay), t), mul(ax, s)), add(c, mul(mul(az, az), t)),
+  ]);
+  return e.defAll('m', [
+    sum(mul(r0, m[0]), mul(r1, m[3]), mul(r2, m[6])),
+    sum(mul(r0, m[1]), mul(r1, m[4]), mul(r2, m[7])),
+    sum(mul(r0, m[2]), mul(r1, m[5]), mul(r2, m[8])),
+    sum(mul(r3, m[0]), mul(r4, m[3]), mul(r5, m[6])),
+    sum(mul(r3, m[1]), mul(r4, m[4]), mul(r5, m[7])),
+    sum(mul(r3, m[2]), mul(r4, m[5]), mul(r5, m[8])),
+    sum(mul(r6, m[0]), mul(r7, m[3]), mul(r8, m[6])),
+    sum(mul(r6, m[1]), mul(r7, m[4]), mul(r8, m[7])),
+    sum(mul(r6, m[2]), mul(r7, m[5]), mul(r8, m[8])),
+    P[9], P[10], P[11],
+  ]);
+}
+
+/**
+ * jointMotion: S_j qd for velocity source `name` (6 values; the free-flyer's are loads). Axis
+ * products are formed as the generic code forms them (axis * qd).
+ */
+export function jointMotionSym(e: Emitter, model: Model, j: number, name: string, prefix: string): Val[] {
+  const iv = model.idxV[j];
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) return e.load(prefix, name, iv, 6);
+  const x = e.bind(prefix, `${name}[${iv}]`);
+  const [ax, ay, az] = axisOf(model, j);
+  const s = e.defAll(prefix, [mul(ax, x), mul(ay, x), mul(az, x)]);
+  return type === JOINT_PRISMATIC ? [...s, 0, 0, 0] : [0, 0, 0, ...s];
+}
+
+/** Column k of joint j's motion subspace S (motionSubspaceColumn), constants. */
+function subspaceColumn(model: Model, j: number, k: number): number[] {
+  const out = [0, 0, 0, 0, 0, 0];
+  const type = model.jointTypes[j];
+  if (type === JOINT_FREE) { out[k] = 1; return out; }
+  const off = type === JOINT_PRISMATIC ? 0 : 3;
+  [out[off], out[off + 1], out[off + 2]] = axisOf(model, j);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+
+/**
+ * Forward kinematics over the joints from..to (inclusive): data.liMi and data.oMi, and with
+ * withV data.v (L = liMi, O = oMi, V = v; v unused without withV).
+ */
+export type FkKernel = (
+  L: Float64Array, O: Float64Array, V: Float64Array, q: ArrayLike<number>, v: ArrayLike<number> | undefined,
+  from: number, to: number,
+) => void;
+
+/** Joint Jacobian columns of the joints from..to into J (6 x nv) from the placements O = data.oMi. */
+export type JacobianKernel = (O: Float64Array, J: Float64Array, from: number, to: number) => void;
+
+const FK_PARAMS = ['L', 'O', 'V', 'q', 'v', 'from', 'to'];
+const JACOBIAN_PARAMS = ['O', 'J', 'from', 'to'];
+
+function fkSource(model: Model, withV: boolean): string {
+  const e = new Emitter(FK_PARAMS);
+  for (let j = 1; j < model.njoints; j++) {
+    const p = model.parents[j];
+    e.scope();
+    e.line(`if (from <= ${j} && ${j} <= to) {`);
+    const Lj = jointTransformSym(e, model, j);
+    for (let k = 0; k < 12; k++) e.store('L', 12 * j + k, Lj[k]);
+    const Op = e.load('o', 'O', 12 * p, 12);
+    const Oj = se3MulSym(Op, Lj);
+    for (let k = 0; k < 12; k++) e.store('O', 12 * j + k, Oj[k]);
+    if (withV) {
+      const Vp = e.load('u', 'V', 6 * p, 6);
+      const m = motionActInvSym(e, Lj, Vp);
+      const vJ = jointMotionSym(e, model, j, 'v', 'j');
+      for (let k = 0; k < 6; k++) e.store('V', 6 * j + k, add(m[k], vJ[k]));
+    }
+    e.line('}');
+  }
+  return e.source();
+}
+
+function jacobianSource(model: Model): string {
+  const e = new Emitter(JACOBIAN_PARAMS);
+  const nv = model.nv;
+  for (let j = 1; j < model.njoints; j++) {
+    e.scope();
+    e.line(`if (from <= ${j} && ${j} <= to) {`);
+    const M = e.load('o', 'O', 12 * j, 12);
+    const iv = model.idxV[j];
+    for (let k = 0; k < model.nvs[j]; k++) {
+      const col = motionActSym(e, M, subspaceColumn(model, j, k));
+      for (let r = 0; r < 6; r++) e.store('J', r * nv + iv + k, col[r]);
+    }
+    e.line('}');
+  }
+  return e.source();
+}
+
+interface KinematicsKernels {
+  // undefined: not generated yet; null: too large to compile (the generic code runs)
+  fkQ?: FkKernel | null;
+  fkQV?: FkKernel | null;
+  jacobian?: JacobianKernel | null;
+}
+
+const cache = new WeakMap<Model, KinematicsKernels>();
+// the last model looked up, so that the hot path skips the WeakMap
+let lastModel: Model | null = null;
+let last: KinematicsKernels = {};
+
+function kernelsOf(model: Model): KinematicsKernels {
+  if (model === lastModel) return last;
+  let k = cache.get(model);
+  if (k === undefined) { k = {}; cache.set(model, k); }
+  lastModel = model;
+  last = k;
+  return k;
+}
+
+/** The forward kinematics kernel of `model`, with velocities (withV) or without, or null. */
+export function fkKernel(model: Model, withV: boolean): FkKernel | null {
+  const k = kernelsOf(model);
+  if (withV) {
+    if (k.fkQV === undefined) k.fkQV = compileKernel<FkKernel>('forwardKinematicsQV', FK_PARAMS, fkSource(model, true));
+    return k.fkQV;
+  }
+  if (k.fkQ === undefined) k.fkQ = compileKernel<FkKernel>('forwardKinematicsQ', FK_PARAMS, fkSource(model, false));
+  return k.fkQ;
+}
+
+/** The joint Jacobian kernel of `model`, or null. */
+export function jacobianKernel(model: Model): JacobianKernel | null {
+  const k = kernelsOf(model);
+  if (k.jacobian === undefined) k.jacobian = compileKernel<JacobianKernel>('jointJacobians', JACOBIAN_PARAMS, jacobianSource(model));
+  return k.jacobian;
+}
+
+/** Generated source (for inspection and size checks). */
+export function kinematicsKernelSources(model: Model): { fkQ: string; fkQV: string; jacobian: string } {
+  return { fkQ: fkSource(model, false), fkQV: fkSource(model, true), jacobian: jacobianSource(model) };
+}
