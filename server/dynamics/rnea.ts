@@ -1,5 +1,7 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { forceActAdd, inertiaMulMotion, motionActInv, motionCrossForce } from '../model/spatial.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
+import { rneaKernel } from './compiled/rnea-kernel.ts';
 import type { Data } from './data.ts';
 import { addJointMotion, addMotionCross, jointMotion, jointTransform } from './kinematics.ts';
 
@@ -20,8 +22,19 @@ export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLik
  * ancestors, changed. Unmarked joints keep their velocities, accelerations, accumulated
  * forces and torques; marked ones are redone with the same operations in the same order (bit
  * for bit a full pass).
+ *
+ * Runs the model's generated kernel (compiled/rnea-kernel.ts, equal to
+ * rneaFromPlacementsGeneric's results) when there is one and kernels are enabled.
  */
 export function rneaFromPlacements(model: Model, data: Data, v: ArrayLike<number>, a: ArrayLike<number> | null, affected?: Uint8Array): Float64Array {
+  const k = compiledKernelsEnabled() ? rneaKernel(model, !!a) : null;
+  if (k === null) return rneaFromPlacementsGeneric(model, data, v, a, affected);
+  k(data.liMi, data.v, data.a, data.f, data.Ybody, data.tau, model.gravity, v, a, affected);
+  return data.tau;
+}
+
+/** RNEA from placements by the generic loops over the joints (the reference; see rneaFromPlacements). */
+export function rneaFromPlacementsGeneric(model: Model, data: Data, v: ArrayLike<number>, a: ArrayLike<number> | null, affected?: Uint8Array): Float64Array {
   const nj = model.njoints;
   const parents = model.parents;
   const V = data.v, A = data.a, F = data.f, Y = data.Ybody, L = data.liMi;

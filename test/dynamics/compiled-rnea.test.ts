@@ -1,0 +1,150 @@
+/**
+ * Generated RNEA kernels (server/dynamics/compiled/rnea-kernel.ts) against the generic pass
+ * they replace: tau and data.v, data.a, data.f equal (===) on the project's robots, the
+ * upstream Solo-12 and Solo-8 and random trees, with a = null and a given, for full passes and
+ * for partial ones (`affected`) after a full pass at a neighbouring configuration.
+ */
+import { describe, expect, it } from 'vitest';
+import { rneaKernel } from '../../server/dynamics/compiled/rnea-kernel.ts';
+import { createData, type Data } from '../../server/dynamics/data.ts';
+import { forwardKinematicsGeneric } from '../../server/dynamics/kinematics.ts';
+import { rneaFromPlacements, rneaFromPlacementsGeneric } from '../../server/dynamics/rnea.ts';
+import { JOINT_FREE, type Model } from '../../server/model/model.ts';
+import { loadRobot } from '../../server/model/robots.ts';
+import { mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
+import { upstream } from '../model/helpers.ts';
+
+const cases: { name: string; model: () => Model }[] = [
+  { name: 'solo12', model: () => loadRobot('solo12').model },
+  { name: 'double_pendulum', model: () => loadRobot('double_pendulum').model },
+  { name: 'cube', model: () => loadRobot('cube').model },
+  { name: 'upstream Solo-12 (free-flyer)', model: () => loadRobot(upstream.solo12, { floating: true }).model },
+  { name: 'upstream Solo-8 (free-flyer)', model: () => loadRobot(upstream.solo, { floating: true }).model },
+  { name: 'random floating tree', model: () => randomModel(21, 9, true) },
+  { name: 'random fixed tree', model: () => randomModel(22, 8, false) },
+  { name: 'random tree with +-x/y/z axes', model: () => principalAxes(randomModel(24, 10, true)) },
+];
+
+/** The tree with axes along +-x, +-y, +-z (the folding of constant 0 and +-1 axis entries). */
+function principalAxes(model: Model): Model {
+  for (let j = 2; j < model.njoints; j++) {
+    model.axes.fill(0, 3 * j, 3 * j + 3);
+    model.axes[3 * j + (j % 3)] = j % 4 < 2 ? 1 : -1;
+  }
+  return model;
+}
+
+/** Every entry equal (===), reporting the first that is not. */
+function expectSame(got: Float64Array, want: Float64Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) expect.fail(`${what}[${i}]: ${got[i]} !== ${want[i]}`);
+  }
+}
+
+function expectRnea(got: Data, want: Data, what: string): void {
+  expectSame(got.tau, want.tau, `${what} tau`);
+  expectSame(got.v, want.v, `${what} v`);
+  expectSame(got.a, want.a, `${what} a`);
+  expectSame(got.f, want.f, `${what} f`);
+}
+
+/** The subtree of joint j (as a set), whatever the numbering. */
+function subtree(model: Model, j: number): Set<number> {
+  const s = new Set<number>();
+  for (let i = j; i < model.njoints; i++) {
+    for (let a = i; a > 0; a = model.parents[a]) if (a === j) { s.add(i); break; }
+  }
+  return s;
+}
+
+/** affected as Simulator.positionStage builds it: the given joints and all their ancestors. */
+function affectedOf(model: Model, changed: Set<number>): Uint8Array {
+  const aff = new Uint8Array(model.njoints);
+  for (const j of changed) for (let a = j; a > 0 && !aff[a]; a = model.parents[a]) aff[a] = 1;
+  return aff;
+}
+
+/** q changed on the joints in `changed` only (a quaternion stays a unit one). */
+function perturb(model: Model, q: Float64Array, changed: Set<number>, rng: () => number): Float64Array {
+  const q1 = q.slice();
+  const fresh = randomConfiguration(model, rng);
+  for (const j of changed) {
+    const iq = model.idxQ[j];
+    if (model.jointTypes[j] === JOINT_FREE) for (let k = 0; k < 7; k++) q1[iq + k] = fresh[iq + k];
+    else q1[iq] += 0.3 * (rng() - 0.5);
+  }
+  return q1;
+}
+
+describe.each(cases)('compiled RNEA on $name', ({ model: makeModel }) => {
+  const model = makeModel();
+
+  it('has its kernels (the model is small enough to compile)', () => {
+    expect(rneaKernel(model, false)).toBeTypeOf('function');
+    expect(rneaKernel(model, true)).toBeTypeOf('function');
+  });
+
+  it('full passes equal the generic one (a = null and a given): tau, v, a, f', () => {
+    const rng = mulberry32(5);
+    const dc = createData(model), dg = createData(model);
+    for (let t = 0; t < 20; t++) {
+      const q = randomConfiguration(model, rng), v = randomVector(model.nv, rng, 2), a = randomVector(model.nv, rng, 3);
+      forwardKinematicsGeneric(model, dc, q);
+      forwardKinematicsGeneric(model, dg, q);
+      rneaFromPlacements(model, dc, v, null);
+      rneaFromPlacementsGeneric(model, dg, v, null);
+      expectRnea(dc, dg, `a = null #${t}`);
+      rneaFromPlacements(model, dc, v, a);
+      rneaFromPlacementsGeneric(model, dg, v, a);
+      expectRnea(dc, dg, `a given #${t}`);
+    }
+  });
+
+  it('partial passes after a full pass at a neighbouring configuration equal the generic partial and a full pass', () => {
+    const rng = mulberry32(6);
+    const dc = createData(model), dg = createData(model), dfull = createData(model);
+    for (let j = 1; j < model.njoints; j++) {
+      for (const withA of [false, true]) {
+        const changed = j % 3 === 0 ? new Set([j]) : subtree(model, j);
+        const q0 = randomConfiguration(model, rng), v = randomVector(model.nv, rng, 2);
+        const a = withA ? randomVector(model.nv, rng, 3) : null;
+        for (const d of [dc, dg]) {
+          forwardKinematicsGeneric(model, d, q0);
+          rneaFromPlacementsGeneric(model, d, v, a);
+        }
+        const q1 = perturb(model, q0, changed, rng);
+        // the changed joints' subtrees are redone (their velocities change), with their ancestors
+        const aff = affectedOf(model, subtree(model, j));
+        for (const d of [dc, dg, dfull]) forwardKinematicsGeneric(model, d, q1);
+        rneaFromPlacements(model, dc, v, a, aff);
+        rneaFromPlacementsGeneric(model, dg, v, a, aff);
+        rneaFromPlacementsGeneric(model, dfull, v, a);
+        const what = `joints {${[...changed].join(',')}}${withA ? ', a given' : ''}`;
+        expectRnea(dc, dg, `${what}, compiled vs generic partial`);
+        expectRnea(dc, dfull, `${what}, compiled partial vs full`);
+      }
+    }
+  });
+});
+
+describe('compiled RNEA dispatch', () => {
+  it('Solo-12 has both kernels', () => {
+    const { model } = loadRobot('solo12');
+    expect(rneaKernel(model, false)).not.toBeNull();
+    expect(rneaKernel(model, true)).not.toBeNull();
+  });
+
+  it('a tree too large to compile falls back to the generic pass (same results)', () => {
+    const model = randomModel(23, 200, true);
+    expect(rneaKernel(model, false)).toBeNull();
+    const rng = mulberry32(7);
+    const q = randomConfiguration(model, rng), v = randomVector(model.nv, rng);
+    const dc = createData(model), dg = createData(model);
+    forwardKinematicsGeneric(model, dc, q);
+    forwardKinematicsGeneric(model, dg, q);
+    rneaFromPlacements(model, dc, v, null);
+    rneaFromPlacementsGeneric(model, dg, v, null);
+    expectRnea(dc, dg, 'fallback');
+  });
+});
