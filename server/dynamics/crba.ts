@@ -1,6 +1,7 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { forceAct, inertiaActAdd, inertiaMulMotion } from '../model/spatial.ts';
 import { compiledCrba } from './compiled/crba-kernel.ts';
+import { compiledKernelsEnabled } from './compiled/emit.ts';
 import type { Data } from './data.ts';
 import { jointTransform } from './kinematics.ts';
 
@@ -26,10 +27,10 @@ export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Arr
  * Runs the model's compiled kernels (compiled/crba-kernel.ts), which perform the operations of
  * crbaFromPlacementsGeneric in the same order with the model's structure unrolled (the same
  * results for finite inputs, see there), or the generic loops when the model is too large to
- * compile.
+ * compile (or setCompiledKernels(false) turned them off).
  */
 export function crbaFromPlacements(model: Model, data: Data, affected?: Uint8Array): Float64Array {
-  const kernels = compiledCrba(model);
+  const kernels = compiledKernelsEnabled() ? compiledCrba(model) : null;
   if (kernels === null) return crbaFromPlacementsGeneric(model, data, affected);
   if (affected) kernels.partial(data.liMi, data.Ybody, data.Ycrb, data.M, affected);
   else kernels.full(data.liMi, data.Ybody, data.Ycrb, data.M);
