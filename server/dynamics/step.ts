@@ -335,8 +335,20 @@ export class Simulator {
         const reach = dt * (Math.sqrt(sx * sx + sy * sy + sz * sz) + Math.sqrt(wx * wx + wy * wy + wz * wz) * this.shapeRadius[s]);
         buf.marginBox[0] = this.options.margin + reach + g2;
       }
+      // bounding-sphere cull against the ground: a shape whose sphere lies beyond the margin
+      // cannot touch it (the base of a standing robot, a swinging leg)
+      let nearGround = this.plane !== null;
+      if (nearGround && this.shapes[s].kind !== SHAPE_MESH) {
+        const O = data.oMi, jo = 12 * j, P = this.shapePlacement, so = 12 * s, pl = this.plane!;
+        const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
+        const wx = O[jo] * cx + O[jo + 1] * cy + O[jo + 2] * cz + O[jo + 9];
+        const wy = O[jo + 3] * cx + O[jo + 4] * cy + O[jo + 5] * cz + O[jo + 10];
+        const wz = O[jo + 6] * cx + O[jo + 7] * cy + O[jo + 8] * cz + O[jo + 11];
+        nearGround = pl[0] * wx + pl[1] * wy + pl[2] * wz - pl[3] - this.shapeRadius[s] <= buf.marginBox[0] + 1e-9;
+        if (!nearGround && this.boxes.length === 0) continue;
+      }
       se3Mul(data.oMi, 12 * j, this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
-      if (this.plane) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane, s, 0, buf);
+      if (nearGround) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane!, s, 0, buf);
       for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
       if (this.shapes[s].kind === SHAPE_MESH) collideMeshScene(this.shapes[s] as MeshCollisionShape, this.shapeWorld, 12 * s, this.plane, this.boxes, s, buf);
     }
@@ -605,28 +617,39 @@ export class Simulator {
     // across the many velocity/control perturbations of a linearization
     let reuse = this.polishVersion === this.positionVersion && this.polishCount === ns;
     for (let t = 0; reuse && t < ns; t++) reuse = this.polishSet[t] === S[t];
-    for (let a = 0; a < m; a++) {
-      const ra = 3 * S[(a / 3) | 0] + (a % 3);
-      const row = ra * n;
-      // rhs: -(g + b e_N) minus the coupling to every contact outside S
-      let x = -this.g[ra] - (ra % 3 === 2 ? this.bias[(ra / 3) | 0] : 0);
-      for (let c = 0; c < nc; c++) {
-        if (inS[c]) continue;
-        const o = 3 * c;
-        x -= G[row + o] * lam[o] + G[row + o + 1] * lam[o + 1] + G[row + o + 2] * lam[o + 2];
+    const g = this.g, bias = this.bias;
+    for (let t = 0, a = 0; t < ns; t++) {
+      const c0 = S[t];
+      for (let k = 0; k < 3; k++, a++) {
+        const ra = 3 * c0 + k, row = ra * n;
+        // rhs: -(g + b e_N) minus the coupling to every contact outside S
+        let x = -g[ra] - (k === 2 ? bias[c0] : 0);
+        if (ns < nc) {
+          for (let c = 0; c < nc; c++) {
+            if (inS[c]) continue;
+            const o = 3 * c;
+            x -= G[row + o] * lam[o] + G[row + o + 1] * lam[o + 1] + G[row + o + 2] * lam[o + 2];
+          }
+        }
+        r[a] = x;
       }
-      r[a] = x;
     }
     if (!reuse) {
       this.polishVersion = -1;
       let tr = 0;
-      for (let a = 0; a < m; a++) {
-        const row = (3 * S[(a / 3) | 0] + (a % 3)) * n;
-        for (let t = 0; t < ns; t++) {
-          const go = row + 3 * S[t], ko = a * m + 3 * t;
-          K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
+      if (ns === nc) {
+        // every contact sticks: G_SS is G
+        for (let i = 0; i < m * m; i++) K[i] = G[i];
+        for (let a = 0; a < m; a++) tr += K[a * m + a];
+      } else {
+        for (let a = 0; a < m; a++) {
+          const row = (3 * S[(a / 3) | 0] + (a % 3)) * n;
+          for (let t = 0; t < ns; t++) {
+            const go = row + 3 * S[t], ko = a * m + 3 * t;
+            K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
+          }
+          tr += K[a * m + a];
         }
-        tr += K[a * m + a];
       }
       const ridge = 1e-14 * tr / m;
       for (let a = 0; a < m; a++) K[a * m + a] += ridge;
