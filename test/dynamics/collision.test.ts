@@ -599,3 +599,34 @@ describe('allocation', () => {
     expect(best).toBeLessThan(1024 * 1024);
   });
 });
+
+describe('Simulator ground cull', () => {
+  it('the bounding-sphere cull never hides a contact the exact box-plane test finds (cube at random poses near the margin)', async () => {
+    const { Simulator } = await import('../../server/dynamics/step.ts');
+    const { loadRobot } = await import('../../server/model/robots.ts');
+    const { model } = loadRobot('cube');
+    const sim = new Simulator(model);
+    const shape = collisionShapeFromGeometry({ type: 'box', size: [0.1, 0.1, 0.1] });
+    const buf = createContactBuffer(8, sim.options.margin);
+    let rng = 3;
+    const rand = () => (rng = (rng * 16807) % 2147483647) / 2147483647;
+    let touching = 0, far = 0;
+    for (let t = 0; t < 400; t++) {
+      // random unit quaternion, centre height around the half diagonal (0.0866) plus the margin
+      const x = rand() - 0.5, y = rand() - 0.5, z = rand() - 0.5, w = rand() - 0.5, n = Math.hypot(x, y, z, w);
+      const q = Float64Array.from([0, 0, 0.04 + 0.07 * rand(), x / n, y / n, z / n, w / n]);
+      const count = sim.positionStage(q);
+      const X = q[3], Y = q[4], Z = q[5], W = q[6];
+      const M = Float64Array.from([
+        1 - 2 * (Y * Y + Z * Z), 2 * (X * Y - W * Z), 2 * (X * Z + W * Y),
+        2 * (X * Y + W * Z), 1 - 2 * (X * X + Z * Z), 2 * (Y * Z - W * X),
+        2 * (X * Z - W * Y), 2 * (Y * Z + W * X), 1 - 2 * (X * X + Y * Y), 0, 0, q[2]]);
+      clearContacts(buf);
+      collideShapePlane(shape, M, 0, groundPlane(0), 0, 0, buf);
+      expect(count).toBe(buf.count);
+      if (count > 0) touching++; else far++;
+    }
+    expect(touching).toBeGreaterThan(50);
+    expect(far).toBeGreaterThan(50);
+  });
+});
