@@ -17,6 +17,15 @@ export function crba(model: Model, data: Data, q: ArrayLike<number>): Float64Arr
 /**
  * CRBA from the joint placements already in data.liMi (after forward kinematics at q).
  *
+ * Precondition: data.liMi as written by jointTransform / forwardKinematics (kinematics.ts; the
+ * generated forward kinematics writes the same values). The compiled kernels take what
+ * jointTransform writes for the revolute joints on its fast path (data.jointPath 0/1/2) as
+ * known: of such a placement they read one cos and one sin entry only, and take the rotation's
+ * 0 and 1 entries as constants, the other cos entry as the same value, the -sin entry as the
+ * negation of the sin one and the translation as the joint placement's; see
+ * compiled/crba-kernel.ts, placementLayout. A liMi written any other way gives a wrong M
+ * without warning (crbaFromPlacementsGeneric reads every entry).
+ *
  * affected (optional, per joint): data.M and data.Ycrb hold the result of a previous call, and
  * since then only placements of joints whose subtrees are marked, together with all their
  * ancestors, changed. Unmarked joints keep their composite inertia and their rows of M; the

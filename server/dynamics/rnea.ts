@@ -17,6 +17,15 @@ export function rnea(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLik
 /**
  * RNEA from the joint placements already in data.liMi (after forward kinematics at q).
  *
+ * Precondition: data.liMi as written by jointTransform / forwardKinematics (kinematics.ts; the
+ * generated forward kinematics writes the same values). The generated kernels take what
+ * jointTransform writes for the revolute joints on its fast path (data.jointPath 0/1/2) as
+ * known: of such a placement they read one cos and one sin entry only, and take the rotation's
+ * 0 and 1 entries as constants, the other cos entry as the same value, the -sin entry as the
+ * negation of the sin one and the translation as the joint placement's; see
+ * compiled/rnea-kernel.ts and placementLayout in compiled/crba-kernel.ts. A liMi written any
+ * other way gives wrong results without warning (rneaFromPlacementsGeneric reads every entry).
+ *
  * affected (optional, per joint): data holds a previous call's results for the same v and a,
  * and since then only placements of joints whose subtrees are marked, together with all their
  * ancestors, changed. Unmarked joints keep their velocities, accelerations, accumulated

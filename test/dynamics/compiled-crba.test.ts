@@ -2,19 +2,21 @@
  * The compiled CRBA kernel (server/dynamics/compiled/crba-kernel.ts) against the generic loops
  * it unrolls: every entry of M and of the composite inertias equal (===), on many random
  * configurations (one state could match by luck of its values; many cannot), for full and
- * partial passes.
+ * partial passes. liMi always comes from forwardKinematics (the kernels' precondition: they
+ * take the constant entries of fast-path joints' placements as literals), and the structure
+ * they assume is checked against what forward kinematics writes.
  */
 import { describe, expect, it } from 'vitest';
 import { createData, type Data } from '../../server/dynamics/data.ts';
 import { crbaFromPlacements, crbaFromPlacementsGeneric } from '../../server/dynamics/crba.ts';
 import {
-  compiledCrba, crbaKernelSources, type CrbaFullKernel, type CrbaPartialKernel,
+  compiledCrba, crbaKernelSources, placementLayout, placementReads, type CrbaFullKernel, type CrbaPartialKernel,
 } from '../../server/dynamics/compiled/crba-kernel.ts';
 import { compileKernel, MAX_KERNEL_SOURCE } from '../../server/dynamics/compiled/emit.ts';
-import { forwardKinematics } from '../../server/dynamics/kinematics.ts';
+import { forwardKinematics, forwardKinematicsGeneric } from '../../server/dynamics/kinematics.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { loadUrdfFile } from '../../server/model/urdf.ts';
-import { JOINT_FREE, type Model } from '../../server/model/model.ts';
+import { JOINT_FREE, JOINT_REVOLUTE, type Model } from '../../server/model/model.ts';
 import { mulberry32, randomConfiguration, randomModel } from '../helpers/random-model.ts';
 import { upstream } from '../model/helpers.ts';
 
@@ -29,7 +31,38 @@ const models: [string, () => Model][] = [
   ['upstream Solo-8', () => loadUrdfFile(upstream.solo, { floating: true }).model],
   ['random floating tree (general axes, prismatic)', () => randomModel(7, 10, true)],
   ['random fixed-base forest', () => randomModel(11, 8, false)],
+  ['random floating tree, mostly fast-path joints', () => fastPathTree(randomModel(13, 12, true))],
+  ['random fixed-base forest, mostly fast-path joints', () => fastPathTree(randomModel(14, 10, false))],
 ];
+
+/**
+ * The tree with most non-free joints put on jointTransform's fast path shape: identity placement
+ * rotation, axis +x, +y or +z, some translation entries 0 (for the revolute ones that is the fast
+ * path; prismatic ones stay read in full). Every fourth keeps its general placement and axis.
+ */
+function fastPathTree(model: Model): Model {
+  for (let j = 1; j < model.njoints; j++) {
+    if (model.jointTypes[j] === JOINT_FREE || j % 4 === 3) continue;
+    const o = 12 * j;
+    model.jointPlacements.set([1, 0, 0, 0, 1, 0, 0, 0, 1], o);
+    if (j % 3 !== 1) model.jointPlacements[o + 9 + (j % 3)] = 0;
+    model.axes.fill(0, 3 * j, 3 * j + 3);
+    model.axes[3 * j + (j % 3)] = 1;
+  }
+  return model;
+}
+
+/** Random configurations, then ones where sin or cos of the joint angles is exactly 0 or +-1. */
+function configurations(model: Model, rng: () => number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let s = 0; s < STATES; s++) out.push(randomConfiguration(model, rng));
+  for (const angle of [0, -0, Math.PI / 2, Math.PI, -Math.PI]) {
+    const q = randomConfiguration(model, rng);
+    for (let j = 1; j < model.njoints; j++) if (model.jointTypes[j] !== JOINT_FREE) q[model.idxQ[j]] = angle;
+    out.push(q);
+  }
+  return out;
+}
 
 /** Index of the first entry where a and b differ (=== per entry), or -1. */
 function firstDifference(a: Float64Array, b: Float64Array): number {
@@ -72,8 +105,7 @@ describe('compiled CRBA kernel', () => {
     expect(compiledCrba(model)).not.toBeNull();
     const rng = mulberry32(42);
     const g = createData(model), c = createData(model);
-    for (let s = 0; s < STATES; s++) {
-      const q = randomConfiguration(model, rng);
+    for (const q of configurations(model, rng)) {
       forwardKinematics(model, g, q);
       forwardKinematics(model, c, q);
       crbaFromPlacementsGeneric(model, g);
@@ -122,6 +154,62 @@ describe('compiled CRBA kernel', () => {
     expect(data.tmp36.every(Number.isNaN)).toBe(true);
     crbaFromPlacementsGeneric(model, data);
     expect(data.tmp36.every(Number.isNaN)).toBe(false);
+  });
+
+  it.each(models)('%s: after forward kinematics, liMi has exactly the structure the kernels assume', (_name, load) => {
+    const model = load();
+    const rng = mulberry32(11);
+    const dc = createData(model), dg = createData(model);
+    for (let j = 1; j < model.njoints; j++) {
+      // the kernels' fast path is jointTransform's (data.jointPath), for revolute joints
+      const fast = model.jointTypes[j] === JOINT_REVOLUTE && dc.jointPath[j] !== 3;
+      expect(placementLayout(model, j).some((e) => typeof e === 'number'), `joint ${j} on the fast path`).toBe(fast);
+    }
+    for (const q of configurations(model, rng)) {
+      forwardKinematics(model, dc, q); // the generated forward kinematics
+      forwardKinematicsGeneric(model, dg, q); // jointTransform
+      for (const d of [dc, dg]) {
+        const L = d.liMi;
+        for (let j = 1; j < model.njoints; j++) {
+          placementLayout(model, j).forEach((e, k) => {
+            const want = typeof e === 'number' ? e : e.negated ? -L[12 * j + e.read] : L[12 * j + e.read];
+            // Object.is: even the sign of a zero is the assumed one
+            if (!Object.is(L[12 * j + k], want)) expect.fail(`liMi[${12 * j + k}] (joint ${j}, entry ${k}): ${L[12 * j + k]}, assumed ${want}`);
+          });
+        }
+      }
+    }
+  });
+
+  it('Solo-12: every leg joint is on the fast path; the kernels read only cos and sin of their placements', () => {
+    const { model } = loadRobot('solo12');
+    for (let j = 2; j < model.njoints; j++) {
+      const layout = placementLayout(model, j);
+      expect(layout.filter((e) => typeof e !== 'number').length, `joint ${j}`).toBe(4); // c twice, s, -s
+      expect(placementReads(layout), `joint ${j}`).toHaveLength(2); // read: c and s
+      expect(layout.slice(9)).toEqual(Array.from(model.jointPlacements.subarray(12 * j + 9, 12 * j + 12)));
+    }
+    // the constant entries are not read: poisoned, the kernels' results stay the generic ones
+    const rng = mulberry32(12);
+    const g = createData(model), c = createData(model), cp = createData(model);
+    const all = new Uint8Array(model.njoints).fill(1);
+    for (let s = 0; s < 4; s++) {
+      const q = randomConfiguration(model, rng);
+      for (const d of [g, c, cp]) forwardKinematics(model, d, q);
+      crbaFromPlacementsGeneric(model, g);
+      for (const d of [c, cp]) {
+        for (let j = 2; j < model.njoints; j++) {
+          placementLayout(model, j).forEach((e, k) => { if (typeof e === 'number') d.liMi[12 * j + k] = Number.NaN; });
+        }
+      }
+      crbaFromPlacements(model, c);
+      crbaFromPlacements(model, cp, all);
+      expectSame(model, g, c);
+      expectSame(model, g, cp);
+    }
+    // (and the generic loops do read them)
+    crbaFromPlacementsGeneric(model, c);
+    expect(c.M.some(Number.isNaN)).toBe(true);
   });
 
   it('the exact comparison catches a kernel with one sum reassociated', () => {

@@ -2,9 +2,13 @@
  * Generated RNEA kernels (server/dynamics/compiled/rnea-kernel.ts) against the generic pass
  * they replace: tau and data.v, data.a, data.f equal (===) on the project's robots, the
  * upstream Solo-12 and Solo-8 and random trees, with a = null and a given, for full passes and
- * for partial ones (`affected`) after a full pass at a neighbouring configuration.
+ * for partial ones (`affected`) after a full pass at a neighbouring configuration. liMi always
+ * comes from jointTransform (forwardKinematicsGeneric): the kernels' precondition, since they
+ * take the constant entries of fast-path joints' placements as literals (placementLayout, whose
+ * match with forward kinematics compiled-crba.test.ts checks).
  */
 import { describe, expect, it } from 'vitest';
+import { placementLayout } from '../../server/dynamics/compiled/crba-kernel.ts';
 import { rneaKernel } from '../../server/dynamics/compiled/rnea-kernel.ts';
 import { createData, type Data } from '../../server/dynamics/data.ts';
 import { forwardKinematicsGeneric } from '../../server/dynamics/kinematics.ts';
@@ -23,7 +27,26 @@ const cases: { name: string; model: () => Model }[] = [
   { name: 'random floating tree', model: () => randomModel(21, 9, true) },
   { name: 'random fixed tree', model: () => randomModel(22, 8, false) },
   { name: 'random tree with +-x/y/z axes', model: () => principalAxes(randomModel(24, 10, true)) },
+  { name: 'random floating tree, mostly fast-path joints', model: () => fastPathTree(randomModel(25, 12, true)) },
+  { name: 'random fixed tree, mostly fast-path joints', model: () => fastPathTree(randomModel(26, 9, false)) },
 ];
+
+/**
+ * The tree with most non-free joints put on jointTransform's fast path shape: identity placement
+ * rotation, axis +x, +y or +z, some translation entries 0 (for the revolute ones that is the fast
+ * path; prismatic ones stay read in full). Every fourth keeps its general placement and axis.
+ */
+function fastPathTree(model: Model): Model {
+  for (let j = 1; j < model.njoints; j++) {
+    if (model.jointTypes[j] === JOINT_FREE || j % 4 === 3) continue;
+    const o = 12 * j;
+    model.jointPlacements.set([1, 0, 0, 0, 1, 0, 0, 0, 1], o);
+    if (j % 3 !== 1) model.jointPlacements[o + 9 + (j % 3)] = 0;
+    model.axes.fill(0, 3 * j, 3 * j + 3);
+    model.axes[3 * j + (j % 3)] = 1;
+  }
+  return model;
+}
 
 /** The tree with axes along +-x, +-y, +-z (the folding of constant 0 and +-1 axis entries). */
 function principalAxes(model: Model): Model {
@@ -101,6 +124,23 @@ describe.each(cases)('compiled RNEA on $name', ({ model: makeModel }) => {
     }
   });
 
+  it('full passes at joint angles whose sin or cos is exactly 0 or +-1 equal the generic one', () => {
+    const rng = mulberry32(8);
+    const dc = createData(model), dg = createData(model);
+    for (const angle of [0, -0, Math.PI / 2, Math.PI, -Math.PI]) {
+      const q = randomConfiguration(model, rng), v = randomVector(model.nv, rng, 2), a = randomVector(model.nv, rng, 3);
+      for (let j = 1; j < model.njoints; j++) if (model.jointTypes[j] !== JOINT_FREE) q[model.idxQ[j]] = angle;
+      forwardKinematicsGeneric(model, dc, q);
+      forwardKinematicsGeneric(model, dg, q);
+      rneaFromPlacements(model, dc, v, null);
+      rneaFromPlacementsGeneric(model, dg, v, null);
+      expectRnea(dc, dg, `a = null, angles ${angle}`);
+      rneaFromPlacements(model, dc, v, a);
+      rneaFromPlacementsGeneric(model, dg, v, a);
+      expectRnea(dc, dg, `a given, angles ${angle}`);
+    }
+  });
+
   it('partial passes after a full pass at a neighbouring configuration equal the generic partial and a full pass', () => {
     const rng = mulberry32(6);
     const dc = createData(model), dg = createData(model), dfull = createData(model);
@@ -133,6 +173,41 @@ describe('compiled RNEA dispatch', () => {
     const { model } = loadRobot('solo12');
     expect(rneaKernel(model, false)).not.toBeNull();
     expect(rneaKernel(model, true)).not.toBeNull();
+  });
+
+  it('Solo-12: the kernels do not read the constant entries of the fast-path placements (the precondition)', () => {
+    const { model } = loadRobot('solo12');
+    const rng = mulberry32(9);
+    const dc = createData(model), dg = createData(model);
+    const aff = affectedOf(model, subtree(model, 5));
+    const poison = () => {
+      for (let j = 2; j < model.njoints; j++) {
+        const layout = placementLayout(model, j);
+        expect(layout.some((e) => typeof e === 'number'), `joint ${j} on the fast path`).toBe(true);
+        layout.forEach((e, k) => { if (typeof e === 'number') dc.liMi[12 * j + k] = Number.NaN; });
+      }
+    };
+    for (const withA of [false, true]) {
+      const q = randomConfiguration(model, rng), v = randomVector(model.nv, rng, 2);
+      const a = withA ? randomVector(model.nv, rng, 3) : null;
+      forwardKinematicsGeneric(model, dc, q);
+      forwardKinematicsGeneric(model, dg, q);
+      poison();
+      rneaFromPlacements(model, dc, v, a);
+      rneaFromPlacementsGeneric(model, dg, v, a);
+      expectRnea(dc, dg, `full${withA ? ', a given' : ''}`);
+      // partial, after one leg moved
+      const q1 = perturb(model, q, subtree(model, 5), rng);
+      forwardKinematicsGeneric(model, dc, q1);
+      forwardKinematicsGeneric(model, dg, q1);
+      poison();
+      rneaFromPlacements(model, dc, v, a, aff);
+      rneaFromPlacementsGeneric(model, dg, v, a, aff);
+      expectRnea(dc, dg, `partial${withA ? ', a given' : ''}`);
+    }
+    // (the generic pass does read them)
+    rneaFromPlacementsGeneric(model, dc, randomVector(model.nv, rng, 2), null);
+    expect(dc.tau.some(Number.isNaN)).toBe(true);
   });
 
   it('a tree too large to compile falls back to the generic pass (same results)', () => {

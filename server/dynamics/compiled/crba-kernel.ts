@@ -3,19 +3,33 @@
  * bit to crbaFromPlacementsGeneric (crba.ts), including its partial pass (`affected`).
  *
  * The generated code performs the generic code's floating-point operations in the same order,
- * with the joint order, dof indices, M offsets, joint types and axes as literals. The motion
- * subspace S is known when generating, so products by its entries are folded: x * 1 is x,
- * x * -1 is -x, and a product by 0 is dropped with the sum or difference it sat in
- * (a + 0 === a). This is exact for finite inputs, up to the sign of a zero result; only a
- * NaN or infinity that the generic code would have multiplied by an S entry of 0 can make
- * the two differ. No other operation is reordered: placements and inertias are runtime values.
+ * with the joint order, dof indices, M offsets, joint types and axes as literals. Values known
+ * when generating are folded (kinematics-kernel.ts's `Val`s): x * 1 is x, x * -1 is -x, and a
+ * product by 0 is dropped with the sum or difference it sat in (a + 0 === a). This is exact
+ * for finite inputs, up to the sign of a zero result; only a NaN or infinity that the generic
+ * code would have multiplied by a constant 0 can make the two differ. No other operation is
+ * reordered: inertias and the varying placement entries are runtime values.
+ *
+ * The known values are the motion subspaces S and, for the revolute joints on jointTransform's
+ * fast path (data.jointPath 0/1/2: identity placement rotation, axis +x/+y/+z), the structure
+ * of their placements liMi (placementLayout): the rotation's 0 and 1 entries are constants,
+ * cos q and sin q are read once each (the -sin entry is the negation of the sin one, and
+ * negation is exact), and the translation is the joint placement's, as a literal.
+ *
+ * PRECONDITION: data.liMi as written by jointTransform / forwardKinematics (kinematics.ts, or
+ * the generated forward kinematics, which writes the same values). The kernels do not read
+ * the constant entries of the fast-path joints' placements: a liMi written any other way
+ * (a placement of another shape copied in, entries edited) gives a wrong mass matrix without
+ * warning. The generic loops read every entry. Other joints (free-flyer, prismatic, general
+ * revolute axes) are read in full, as by the generic loops.
  *
  * Ycrb and M end as the generic code leaves them; the force columns Yc S stay in locals
  * instead of data.tmp36/tmp6 (scratch, not read afterwards), and so do the composites of a
  * full pass until they are final (see crbaKernelSources).
  */
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
-import { compileKernel, lit } from './emit.ts';
+import { compileKernel } from './emit.ts';
+import { add, atom, jointPathOf, mul, neg, src, sub, sum, type Val } from './kinematics-kernel.ts';
 
 /** L = data.liMi, Yb = data.Ybody, Yc = data.Ycrb, M = data.M. */
 export type CrbaFullKernel = (L: Float64Array, Yb: Float64Array, Yc: Float64Array, M: Float64Array) => void;
@@ -45,35 +59,44 @@ export function compiledCrba(model: Model): CrbaKernels | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Expressions with S folded in. null is an exact zero known at generation time. `p` is the
-// precedence of the top operator (1: + or -, 2: *, 3: atom), to parenthesize exactly as the
-// generic code associates: sums and products are left-associative, a right operand of the
-// same precedence is parenthesized.
+// Joint placements as the kernels read them
 
-interface Ex { readonly s: string; readonly p: 1 | 2 | 3; readonly negated?: Ex }
-type E = Ex | null;
+/**
+ * How a kernel obtains entry k (0..11: R row-major, then p) of liMi_j: a number is the value
+ * jointTransform always writes there; otherwise entry `read` of liMi_j, negated or not.
+ */
+export type PlacementEntry = number | { readonly read: number; readonly negated: boolean };
 
-const atom = (s: string): Ex => ({ s, p: 3 });
-const paren = (e: Ex, min: number): string => (e.p >= min ? e.s : `(${e.s})`);
-/** -a: exact (negation only flips the sign), and -(-a) is a; parenthesized so that - - never becomes --. */
-const neg = (a: E): E => (a === null ? null : a.negated ?? { s: `(-${paren(a, 3)})`, p: 3, negated: a });
-const mul = (a: E, b: E): E => (a === null || b === null ? null : { s: `${paren(a, 2)} * ${paren(b, 3)}`, p: 2 });
-/** a * c for a constant of S: 0, 1 and -1 folded. */
-function mulC(a: E, c: number): E {
-  if (c === 0) return null;
-  if (c === 1) return a;
-  if (c === -1) return neg(a);
-  return mul(a, atom(lit(c)));
+/**
+ * The entries of liMi_j that jointTransform leaves constant, for the revolute joints on its fast
+ * path (data.jointPath 0/1/2, same rule: jointPathOf), which write R = Rot_axis(q) as literals
+ * 0, 1, c, s, -s and the joint placement's translation. cos q and sin q are read from one
+ * entry each (the other c is the same value, -s its negation). Every other joint: all 12 entries
+ * read. The RNEA kernels use the same layout; tests check it against forwardKinematics.
+ */
+export function placementLayout(model: Model, j: number): PlacementEntry[] {
+  const r = (k: number): PlacementEntry => ({ read: k, negated: false });
+  const type = model.jointTypes[j];
+  const path = type === JOINT_FREE || type === JOINT_PRISMATIC ? 3 : jointPathOf(model, j);
+  if (path === 3) return Array.from({ length: 12 }, (_, k) => r(k));
+  const P = model.jointPlacements, o = 12 * j;
+  const p = [P[o + 9], P[o + 10], P[o + 11]];
+  const ns = (k: number): PlacementEntry => ({ read: k, negated: true });
+  if (path === 0) return [1, 0, 0, 0, r(4), ns(7), 0, r(7), r(4), ...p]; // c at 4, s at 7
+  if (path === 1) return [r(0), 0, r(2), 0, 1, 0, ns(2), 0, r(0), ...p]; // c at 0, s at 2
+  return [r(0), ns(3), 0, r(3), r(0), 0, 0, 0, 1, ...p]; // c at 0, s at 3
 }
-function add(a: E, b: E): E {
-  if (a === null) return b;
-  if (b === null) return a;
-  return { s: `${a.s} + ${paren(b, 2)}`, p: 1 };
+
+/** The entries of liMi a layout reads, ascending. */
+export function placementReads(layout: readonly PlacementEntry[]): number[] {
+  const reads = new Set<number>();
+  for (const e of layout) if (typeof e !== 'number') reads.add(e.read);
+  return [...reads].sort((a, b) => a - b);
 }
-function sub(a: E, b: E): E {
-  if (b === null) return a;
-  if (a === null) return neg(b);
-  return { s: `${a.s} - ${paren(b, 2)}`, p: 1 };
+
+/** The 12 entries as values: constants, and the read entries as the names at(k) (negated where so). */
+export function placementSym(layout: readonly PlacementEntry[], at: (k: number) => string): Val[] {
+  return layout.map((e) => (typeof e === 'number' ? e : e.negated ? neg(atom(at(e.read))) : atom(at(e.read))));
 }
 
 /**
@@ -87,6 +110,8 @@ function sub(a: E, b: E): E {
  * partial: the generic partial pass as it is: Ycrb reset on the marked joints, a block per
  * marked joint, the transport to the parent when the joint or its parent is marked, all in
  * memory (a marked child of an unmarked parent adds to its stored composite, as there).
+ *
+ * Both read of liMi only the entries placementLayout names (see the header's precondition).
  */
 export function crbaKernelSources(model: Model): { full: string; partial: string } {
   const { njoints: nj, nv, parents } = model;
@@ -108,8 +133,8 @@ export function crbaKernelSources(model: Model): { full: string; partial: string
     const p = parents[j];
     if (p > 0) {
       declare(p);
-      // liMi_j is in the locals x<j>_<12j+k> that jointBlock loaded for the walk's first step
-      full.push('{', inertiaActAddSource((k) => `x${j}_${12 * j + k}`, c(j), c(p)), '}');
+      // the entries of liMi_j read are in the locals x<j>_<12j+k> that jointBlock loaded for the walk's first step
+      full.push('{', inertiaActAddSource(placementLayout(model, j), (k) => `x${j}_${12 * j + k}`, c(j), c(p)), '}');
     }
   }
   const partial: string[] = [];
@@ -118,7 +143,7 @@ export function crbaKernelSources(model: Model): { full: string; partial: string
     partial.push(`if (aff[${j}]) {`, jointBlock(model, j, nv, 'load'), '}');
     // marked: the parent collects the composite; unmarked: only when the parent is redone
     const p = parents[j];
-    if (p > 0) partial.push(`if (aff[${j}] || aff[${p}]) {`, inertiaActAddSource((k) => `L[${12 * j + k}]`, yc(j), yc(p)), '}');
+    if (p > 0) partial.push(`if (aff[${j}] || aff[${p}]) {`, inertiaActAddSource(placementLayout(model, j), (k) => `L[${12 * j + k}]`, yc(j), yc(p)), '}');
   }
   return { full: full.join('\n'), partial: partial.join('\n') };
 }
@@ -144,9 +169,11 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
   const lines: string[] = [];
   let n = 0;
   const tag = composite === 'load' ? '' : `${j}_`;
-  /** The value of e in a const (unless it already is a name, or zero). */
-  const name = (e: E): E => {
-    if (e === null || /^[a-z][0-9_]+$/.test(e.s)) return e;
+  /** The value of e in a const (unless it is a constant, a name, or the negation of one). */
+  const name = (e: Val): Val => {
+    if (typeof e === 'number') return e;
+    if (e.neg) return neg(name(e.neg)); // the minus stays visible: sums absorb it exactly
+    if (e.p === 2) return e;
     const v = `f${tag}${n++}`;
     lines.push(`const ${v} = ${e.s};`);
     return atom(v);
@@ -154,23 +181,23 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
   const ivj = model.idxV[j], nvj = model.nvs[j];
   const y = (k: number) => atom(composite === 'load' ? `y${k}` : composite(k));
   // inertiaMulMotion(Yc_j, S column k), same expressions as in spatial.ts
-  let F: E[][] = [];
+  let F: Val[][] = [];
   for (let k = 0; k < nvj; k++) {
     const [vx, vy, vz, wx, wy, wz] = subspaceColumn(model, j, k);
     const mass = y(0), hx = y(1), hy = y(2), hz = y(3);
     F.push([
-      sub(mulC(mass, vx), sub(mulC(hy, wz), mulC(hz, wy))),
-      sub(mulC(mass, vy), sub(mulC(hz, wx), mulC(hx, wz))),
-      sub(mulC(mass, vz), sub(mulC(hx, wy), mulC(hy, wx))),
-      add(add(add(sub(mulC(hy, vz), mulC(hz, vy)), mulC(y(4), wx)), mulC(y(7), wy)), mulC(y(8), wz)),
-      add(add(add(sub(mulC(hz, vx), mulC(hx, vz)), mulC(y(7), wx)), mulC(y(5), wy)), mulC(y(9), wz)),
-      add(add(add(sub(mulC(hx, vy), mulC(hy, vx)), mulC(y(8), wx)), mulC(y(9), wy)), mulC(y(6), wz)),
+      sub(mul(mass, vx), sub(mul(hy, wz), mul(hz, wy))),
+      sub(mul(mass, vy), sub(mul(hz, wx), mul(hx, wz))),
+      sub(mul(mass, vz), sub(mul(hx, wy), mul(hy, wx))),
+      add(add(add(sub(mul(hy, vz), mul(hz, vy)), mul(y(4), wx)), mul(y(7), wy)), mul(y(8), wz)),
+      add(add(add(sub(mul(hz, vx), mul(hx, vz)), mul(y(7), wx)), mul(y(5), wy)), mul(y(9), wz)),
+      add(add(add(sub(mul(hx, vy), mul(hy, vx)), mul(y(8), wx)), mul(y(9), wy)), mul(y(6), wz)),
     ].map(name));
   }
   // The walk's writes of M in the generic order: [slots, value]. Only the last write of a slot
   // survives (nothing reads M meanwhile), so earlier ones are not emitted: this halves the
   // free-flyer's diagonal block, written twice by the generic loops.
-  const writes: { slots: number[]; value: E; level: number }[] = [];
+  const writes: { slots: number[]; value: Val; level: number }[] = [];
   let i = j;
   for (let level = 0; ; level++) {
     const ivi = model.idxV[i], nvi = model.nvs[i];
@@ -183,23 +210,27 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
     }
     const p = model.parents[i];
     if (p === 0) break;
-    // forceAct(liMi_i, F_k) in place for each column (spatial.ts); liMi_i read once for all
-    const x = (e: number): E => atom(`x${tag}${12 * i + e}`);
+    // forceAct(liMi_i, F_k) in place for each column (spatial.ts); the entries of liMi_i read
+    // (placementLayout) are loaded once for all columns
+    const layout = placementLayout(model, i);
+    const x = placementSym(layout, (e) => `x${tag}${12 * i + e}`);
     const load = lines.length;
     F = F.map(([fx, fy, fz, nx, ny, nz]) => {
-      const Fx = name(add(add(mul(x(0), fx), mul(x(1), fy)), mul(x(2), fz)));
-      const Fy = name(add(add(mul(x(3), fx), mul(x(4), fy)), mul(x(5), fz)));
-      const Fz = name(add(add(mul(x(6), fx), mul(x(7), fy)), mul(x(8), fz)));
-      const px = x(9), py = x(10), pz = x(11);
+      const Fx = name(add(add(mul(x[0], fx), mul(x[1], fy)), mul(x[2], fz)));
+      const Fy = name(add(add(mul(x[3], fx), mul(x[4], fy)), mul(x[5], fz)));
+      const Fz = name(add(add(mul(x[6], fx), mul(x[7], fy)), mul(x[8], fz)));
+      const px = x[9], py = x[10], pz = x[11];
       return [Fx, Fy, Fz,
-        name(add(add(add(mul(x(0), nx), mul(x(1), ny)), mul(x(2), nz)), sub(mul(py, Fz), mul(pz, Fy)))),
-        name(add(add(add(mul(x(3), nx), mul(x(4), ny)), mul(x(5), nz)), sub(mul(pz, Fx), mul(px, Fz)))),
-        name(add(add(add(mul(x(6), nx), mul(x(7), ny)), mul(x(8), nz)), sub(mul(px, Fy), mul(py, Fx)))),
+        name(add(add(add(mul(x[0], nx), mul(x[1], ny)), mul(x[2], nz)), sub(mul(py, Fz), mul(pz, Fy)))),
+        name(add(add(add(mul(x[3], nx), mul(x[4], ny)), mul(x[5], nz)), sub(mul(pz, Fx), mul(px, Fz)))),
+        name(add(add(add(mul(x[6], nx), mul(x[7], ny)), mul(x[8], nz)), sub(mul(px, Fy), mul(py, Fx)))),
       ];
     });
-    // a full pass loads all of liMi_i: the transport of joint i's composite reuses them
-    const used = composite === 'load' ? usedNames(lines.slice(load).join('\n'), `x${tag}`) : Array.from({ length: 12 }, (_, e) => 12 * i + e);
-    if (used.length > 0) lines.splice(load, 0, `const ${used.map((v) => `x${tag}${v} = L[${v}]`).join(', ')};`);
+    // a full pass also transports joint j's composite with liMi_j: it reuses the loads of level 0
+    const used = new Set(usedNames(lines.slice(load).join('\n'), `x${tag}`));
+    if (composite !== 'load' && i === j) for (const e of placementReads(layout)) used.add(12 * i + e);
+    const loads = [...used].sort((a, b) => a - b);
+    if (loads.length > 0) lines.splice(load, 0, `const ${loads.map((v) => `x${tag}${v} = L[${v}]`).join(', ')};`);
     i = p;
   }
   const last = new Map<number, number>();
@@ -207,7 +238,7 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
   const byLevel: string[][] = [];
   writes.forEach((w, t) => {
     const kept = w.slots.filter((s) => last.get(s) === t);
-    if (kept.length > 0) (byLevel[w.level] ??= []).push(`${kept.map((s) => `M[${s}] = `).join('')}${w.value === null ? '0' : w.value.s};`);
+    if (kept.length > 0) (byLevel[w.level] ??= []).push(`${kept.map((s) => `M[${s}] = `).join('')}${src(w.value)};`);
   });
   const body = lines.flatMap((l) => (l.startsWith('\u0000') ? byLevel[Number(l.slice(1))] ?? [] : [l]));
   if (composite === 'load') {
@@ -218,12 +249,12 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
 }
 
 /** Row r of S_i^T applied to the force F (projectColumn in crba.ts). */
-function projection(model: Model, i: number, r: number, F: E[]): E {
+function projection(model: Model, i: number, r: number, F: Val[]): Val {
   const type = model.jointTypes[i];
   if (type === JOINT_FREE) return F[r];
   const off = type === JOINT_PRISMATIC ? 0 : 3;
   const a = model.axes;
-  return add(add(mulC(F[off], a[3 * i]), mulC(F[off + 1], a[3 * i + 1])), mulC(F[off + 2], a[3 * i + 2]));
+  return add(add(mul(F[off], a[3 * i]), mul(F[off + 1], a[3 * i + 1])), mul(F[off + 2], a[3 * i + 2]));
 }
 
 /** Sorted distinct numbers k of the names `${prefix}k` referenced in src. */
@@ -234,27 +265,56 @@ function usedNames(src: string, prefix: string): number[] {
 }
 
 /**
- * inertiaActAdd(liMi_j, Yc_j, Yc_p) of spatial.ts, same text, with the placement, the child's
- * and the parent's composites as R(k), Y(k), O(k): array entries at literal offsets, or locals.
+ * inertiaActAdd(liMi_j, Yc_j, Yc_p) of spatial.ts, operation for operation, with the placement
+ * as a layout (placementLayout) whose read entries are at(k) (an array entry or a local), and
+ * the child's and the parent's composites as Y(k), O(k).
  */
-function inertiaActAddSource(R: (k: number) => string, Y: (k: number) => string, O: (k: number) => string): string {
-  return `const m = ${Y(0)}, hx = ${Y(1)}, hy = ${Y(2)}, hz = ${Y(3)};
-const Ixx = ${Y(4)}, Iyy = ${Y(5)}, Izz = ${Y(6)}, Ixy = ${Y(7)}, Ixz = ${Y(8)}, Iyz = ${Y(9)};
-const r0 = ${R(0)}, r1 = ${R(1)}, r2 = ${R(2)}, r3 = ${R(3)}, r4 = ${R(4)}, r5 = ${R(5)}, r6 = ${R(6)}, r7 = ${R(7)}, r8 = ${R(8)};
-const px = ${R(9)}, py = ${R(10)}, pz = ${R(11)};
-const kx = r0 * hx + r1 * hy + r2 * hz, ky = r3 * hx + r4 * hy + r5 * hz, kz = r6 * hx + r7 * hy + r8 * hz;
-const t00 = r0 * Ixx + r1 * Ixy + r2 * Ixz, t01 = r0 * Ixy + r1 * Iyy + r2 * Iyz, t02 = r0 * Ixz + r1 * Iyz + r2 * Izz;
-const t10 = r3 * Ixx + r4 * Ixy + r5 * Ixz, t11 = r3 * Ixy + r4 * Iyy + r5 * Iyz, t12 = r3 * Ixz + r4 * Iyz + r5 * Izz;
-const t20 = r6 * Ixx + r7 * Ixy + r8 * Ixz, t21 = r6 * Ixy + r7 * Iyy + r8 * Iyz, t22 = r6 * Ixz + r7 * Iyz + r8 * Izz;
-const kp = kx * px + ky * py + kz * pz;
-const pp = px * px + py * py + pz * pz;
-const diag = 2 * kp + m * pp;
-${O(0)} += m;
-${O(1)} += kx + m * px; ${O(2)} += ky + m * py; ${O(3)} += kz + m * pz;
-${O(4)} += t00 * r0 + t01 * r1 + t02 * r2 - 2 * px * kx - m * px * px + diag;
-${O(5)} += t10 * r3 + t11 * r4 + t12 * r5 - 2 * py * ky - m * py * py + diag;
-${O(6)} += t20 * r6 + t21 * r7 + t22 * r8 - 2 * pz * kz - m * pz * pz + diag;
-${O(7)} += t00 * r3 + t01 * r4 + t02 * r5 - (px * ky + kx * py) - m * px * py;
-${O(8)} += t00 * r6 + t01 * r7 + t02 * r8 - (px * kz + kx * pz) - m * px * pz;
-${O(9)} += t10 * r6 + t11 * r7 + t12 * r8 - (py * kz + ky * pz) - m * py * pz;`;
+function inertiaActAddSource(layout: readonly PlacementEntry[], at: (k: number) => string, Y: (k: number) => string, O: (k: number) => string): string {
+  const lines = [
+    `const m = ${Y(0)}, hx = ${Y(1)}, hy = ${Y(2)}, hz = ${Y(3)};`,
+    `const Ixx = ${Y(4)}, Iyy = ${Y(5)}, Izz = ${Y(6)}, Ixy = ${Y(7)}, Ixz = ${Y(8)}, Iyz = ${Y(9)};`,
+  ];
+  // the entries read, in locals r0..r8, px, py, pz
+  const local = (k: number) => (k < 9 ? `r${k}` : ['px', 'py', 'pz'][k - 9]);
+  lines.push(`const ${placementReads(layout).map((k) => `${local(k)} = ${at(k)}`).join(', ')};`);
+  const [r0, r1, r2, r3, r4, r5, r6, r7, r8, px, py, pz] = placementSym(layout, local);
+  const defs: string[] = [];
+  const def = (name: string, v: Val): Val => {
+    if (typeof v === 'number') return v;
+    if (v.neg) return neg(def(name, v.neg));
+    if (v.p === 2) return v;
+    defs.push(`${name} = ${v.s}`);
+    return atom(name);
+  };
+  const m = atom('m'), hx = atom('hx'), hy = atom('hy'), hz = atom('hz');
+  const Ixx = atom('Ixx'), Iyy = atom('Iyy'), Izz = atom('Izz'), Ixy = atom('Ixy'), Ixz = atom('Ixz'), Iyz = atom('Iyz');
+  const kx = def('kx', sum(mul(r0, hx), mul(r1, hy), mul(r2, hz)));
+  const ky = def('ky', sum(mul(r3, hx), mul(r4, hy), mul(r5, hz)));
+  const kz = def('kz', sum(mul(r6, hx), mul(r7, hy), mul(r8, hz)));
+  // T = R I, then R I R^T = T R^T (the symmetric part)
+  const t00 = def('t00', sum(mul(r0, Ixx), mul(r1, Ixy), mul(r2, Ixz)));
+  const t01 = def('t01', sum(mul(r0, Ixy), mul(r1, Iyy), mul(r2, Iyz)));
+  const t02 = def('t02', sum(mul(r0, Ixz), mul(r1, Iyz), mul(r2, Izz)));
+  const t10 = def('t10', sum(mul(r3, Ixx), mul(r4, Ixy), mul(r5, Ixz)));
+  const t11 = def('t11', sum(mul(r3, Ixy), mul(r4, Iyy), mul(r5, Iyz)));
+  const t12 = def('t12', sum(mul(r3, Ixz), mul(r4, Iyz), mul(r5, Izz)));
+  const t20 = def('t20', sum(mul(r6, Ixx), mul(r7, Ixy), mul(r8, Ixz)));
+  const t21 = def('t21', sum(mul(r6, Ixy), mul(r7, Iyy), mul(r8, Iyz)));
+  const t22 = def('t22', sum(mul(r6, Ixz), mul(r7, Iyz), mul(r8, Izz)));
+  const kp = def('kp', sum(mul(kx, px), mul(ky, py), mul(kz, pz)));
+  const pp = def('pp', sum(mul(px, px), mul(py, py), mul(pz, pz)));
+  const diag = def('diag', add(mul(2, kp), mul(m, pp)));
+  if (defs.length > 0) lines.push(`const ${defs.join(', ')};`);
+  const out = (k: number, v: Val) => {
+    if (v !== 0) lines.push(`${O(k)} += ${src(v)};`); // adding a constant 0 keeps the value (up to the sign of a zero)
+  };
+  out(0, m);
+  out(1, add(kx, mul(m, px))); out(2, add(ky, mul(m, py))); out(3, add(kz, mul(m, pz)));
+  out(4, add(sub(sub(sum(mul(t00, r0), mul(t01, r1), mul(t02, r2)), mul(mul(2, px), kx)), mul(mul(m, px), px)), diag));
+  out(5, add(sub(sub(sum(mul(t10, r3), mul(t11, r4), mul(t12, r5)), mul(mul(2, py), ky)), mul(mul(m, py), py)), diag));
+  out(6, add(sub(sub(sum(mul(t20, r6), mul(t21, r7), mul(t22, r8)), mul(mul(2, pz), kz)), mul(mul(m, pz), pz)), diag));
+  out(7, sub(sub(sum(mul(t00, r3), mul(t01, r4), mul(t02, r5)), add(mul(px, ky), mul(kx, py))), mul(mul(m, px), py)));
+  out(8, sub(sub(sum(mul(t00, r6), mul(t01, r7), mul(t02, r8)), add(mul(px, kz), mul(kx, pz))), mul(mul(m, px), pz)));
+  out(9, sub(sub(sum(mul(t10, r6), mul(t11, r7), mul(t12, r8)), add(mul(py, kz), mul(ky, pz))), mul(mul(m, py), pz)));
+  return lines.join('\n');
 }

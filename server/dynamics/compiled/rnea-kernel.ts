@@ -3,13 +3,28 @@
  * flyer branch, the fused one-dof forward step and the backward pass unrolled over the joints,
  * with joint indices, parents, dof offsets, types and axes as literals (see emit.ts and
  * kinematics-kernel.ts for the folding rules: the same operations in the same order, products
- * with constant 0 dropped, so results equal the generic code's). data.liMi, data.Ybody and the
- * gravity are read at run time, as the generic code reads them.
+ * with constant 0 dropped, by 1 or -1 folded, so results equal the generic code's). data.v,
+ * data.a, data.f, data.Ybody and the gravity are read at run time, as the generic code reads
+ * them.
+ *
+ * Placements: for the revolute joints on jointTransform's fast path (data.jointPath 0/1/2:
+ * identity placement rotation, axis +x/+y/+z), liMi's rotation has exact constant entries 0
+ * and 1, cos q and sin q (read once each; -sin q is the negation of the sin entry) and the
+ * joint placement's translation, which the kernels take as literals (placementLayout in
+ * crba-kernel.ts). Products by those 0 and 1 fold away in the motion transforms of the forward
+ * pass and the force transforms of the backward pass. Other joints (free-flyer, prismatic,
+ * general revolute axes) are read in full.
+ *
+ * PRECONDITION: data.liMi as written by jointTransform / forwardKinematics (kinematics.ts, or
+ * the generated forward kinematics, which writes the same values). The constant entries of
+ * the fast-path joints' placements are not read: a liMi written any other way gives wrong
+ * results without warning (the generic pass reads every entry).
  */
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
 import { compileKernel } from './emit.ts';
+import { placementLayout, placementReads } from './crba-kernel.ts';
 import {
-  add, atom, Emitter, motionActInvSym, mul, sub, sum, type Val,
+  add, atom, Emitter, motionActInvSym, mul, neg, sub, sum, type Src, type Val,
 } from './kinematics-kernel.ts';
 
 /**
@@ -25,6 +40,21 @@ export type RneaKernel = (
 function parentMotion(e: Emitter, arr: 'V' | 'A', p: number, a0: readonly Val[]): Val[] {
   if (arr === 'A' && p === 0) return [...a0];
   return e.load(arr === 'V' ? 'u' : 'b', arr, 6 * p, 6);
+}
+
+/**
+ * liMi_j as the kernel reads it (placementLayout): the entries read bound to locals
+ * `${prefix}${k}`, the constant ones as numbers.
+ */
+function loadPlacement(e: Emitter, model: Model, j: number, prefix: string): Val[] {
+  const layout = placementLayout(model, j);
+  const local = new Map<number, Src>();
+  for (const k of placementReads(layout)) local.set(k, e.bind(`${prefix}${k}`, `L[${12 * j + k}]`));
+  return layout.map((en) => {
+    if (typeof en === 'number') return en;
+    const v = local.get(en.read)!;
+    return en.negated ? neg(v) : v;
+  });
 }
 
 /** inertiaMulMotion: Y_j (origin form, loads y0..y9) times motion m. */
@@ -84,7 +114,7 @@ function freeForward(e: Emitter, j: number, iv: number, p: number, withA: boolea
 /** oneDofForward of rnea.ts for joint j: v, a and f of its body. */
 function oneDofForward(e: Emitter, model: Model, j: number, p: number, withA: boolean, a0: readonly Val[]): void {
   const o = 6 * j;
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8, px, py, pz] = e.load('r', 'L', 12 * j, 12);
+  const [r0, r1, r2, r3, r4, r5, r6, r7, r8, px, py, pz] = loadPlacement(e, model, j, 'r');
   const iv = model.idxV[j];
   const x = e.bind('x', `v[${iv}]`);
   const xa: Val = withA ? e.bind('xa', `a[${iv}]`) : 0;
@@ -159,7 +189,7 @@ function backward(e: Emitter, model: Model, j: number): void {
   if (p === 0) return;
   e.line(`if (full || aff[${j}] || aff[${p}]) {`);
   const [fx, fy, fz, nx, ny, nz] = e.load('f', 'F', o, 6);
-  const M = e.load('l', 'L', 12 * j, 12);
+  const M = loadPlacement(e, model, j, 'l');
   const Fx = e.def('Fx', sum(mul(M[0], fx), mul(M[1], fy), mul(M[2], fz)));
   const Fy = e.def('Fy', sum(mul(M[3], fx), mul(M[4], fy), mul(M[5], fz)));
   const Fz = e.def('Fz', sum(mul(M[6], fx), mul(M[7], fy), mul(M[8], fz)));
