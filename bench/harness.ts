@@ -1,5 +1,5 @@
 /**
- * Benchmark timing: warm up (so the JIT has optimized the code), then time `batches` batches
+ * Benchmark timing: warm up until the JIT has optimized the code, then time `batches` batches
  * of `perBatch` calls and report the median per-call time in microseconds.
  */
 export interface BenchResult {
@@ -24,10 +24,23 @@ export interface TimingOptions {
 export function timeMedianUs(fn: () => void, opts: TimingOptions = {}): { median: number; iqr: number } {
   const warmupMs = opts.warmupMs ?? 300;
   const batches = opts.batches ?? 101;
-  const t0 = performance.now();
-  let calls = 0;
-  while (performance.now() - t0 < warmupMs) { fn(); calls++; }
-  const perCallMs = (performance.now() - t0) / Math.max(1, calls);
+  // Warm up for warmupMs, then in 100 ms rounds until a round is no longer clearly faster
+  // than the one before (V8 still tiering up: large generated kernels take a few hundred ms to
+  // reach optimized code), at most 3 s; the last round sizes the batches.
+  const round = (ms: number): number => {
+    const t0 = performance.now();
+    let calls = 0;
+    while (performance.now() - t0 < ms) { fn(); calls++; }
+    return (performance.now() - t0) / Math.max(1, calls);
+  };
+  const start = performance.now();
+  let perCallMs = round(warmupMs);
+  for (;;) {
+    const next = round(100);
+    const improving = next < 0.95 * perCallMs;
+    perCallMs = next;
+    if (!improving || performance.now() - start > 3000) break;
+  }
   const perBatch = opts.perBatch ?? Math.max(1, Math.round(2 / Math.max(perCallMs, 1e-6)));
   const samples: number[] = [];
   for (let b = 0; b < batches; b++) {

@@ -35,9 +35,21 @@ export function compileKernel<F extends (...args: never[]) => unknown>(name: str
   if (body.length > MAX_KERNEL_SOURCE) return null;
   // the name only labels profiles; it is one of ours, checked to be an identifier
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`kernel generation: bad kernel name ${name}`);
-  const factory = new Function(`"use strict"; return function ${name}(${params.join(', ')}) {\n${body}\n};`);
-  return factory() as F;
+  const source = `"use strict"; return function ${name}(${params.join(', ')}) {\n${body}\n};`;
+  let fn = compiled.get(source);
+  if (fn === undefined) {
+    fn = (new Function(source))() as (...args: never[]) => unknown;
+    compiled.set(source, fn);
+  }
+  return fn as F;
 }
+
+/**
+ * One function per distinct source: V8 keeps type feedback and optimized code per function
+ * object, so every Simulator, Linearizer or reloaded Model with the same structure shares
+ * kernels that are already warm instead of tiering up fresh copies (hundreds of ms each).
+ */
+const compiled = new Map<string, (...args: never[]) => unknown>();
 
 let enabled = true;
 
