@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { choleskyKernels, MAX_CHOLESKY_KERNEL } from '../../server/dynamics/compiled/cholesky-kernel.ts';
-import { setCompiledKernels } from '../../server/dynamics/compiled/emit.ts';
+import { compileKernel, setCompiledKernels } from '../../server/dynamics/compiled/emit.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
 import { mulberry32, randomVector } from '../helpers/random-model.ts';
 import { Linearizer } from '../../server/dynamics/linearize.ts';
@@ -93,5 +93,20 @@ describe('generated Cholesky kernels', () => {
       expect(k!.factor(bad.slice())).toBe(choleskyInPlace(bad.slice(), n));
     }
     expect(choleskyKernels(MAX_CHOLESKY_KERNEL + 3)).toBeNull();
+  });
+});
+
+describe('kernel compilation', () => {
+  it('one function per distinct source (warm kernels are shared), a different source gets its own', () => {
+    const a = compileKernel<(x: Float64Array) => void>('k', ['x'], 'x[0] += 1;');
+    const b = compileKernel<(x: Float64Array) => void>('k', ['x'], 'x[0] += 1;');
+    const c = compileKernel<(x: Float64Array) => void>('k', ['x'], 'x[0] += 2;');
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    const x = new Float64Array(1);
+    a!(x); c!(x);
+    expect(x[0]).toBe(3);
+    expect(compileKernel('k', ['x'], 'x[0] += 1;'.repeat(10_000))).toBeNull(); // too large to optimize
+    expect(() => compileKernel('bad name', [], '')).toThrow(/bad kernel name/);
   });
 });
