@@ -183,6 +183,7 @@ export class Simulator {
   private readonly stickMask: Uint8Array;
   private readonly polishK: Float64Array;
   private readonly polishR: Float64Array;
+  private readonly polishRidge = new Float64Array(1);
   /** Per number of sticking contacts: generated Cholesky kernels of that size (null: generic). */
   private readonly polishKernel: (CholeskyKernels | null)[];
 
@@ -279,7 +280,11 @@ export class Simulator {
     const kernels = this.shapes.map((_, s) => {
       const body = this.shapeJoint[s], chain = shapeChains[s];
       if (!compiled) return [null, null, null] as const;
-      if (!byBody.has(body)) byBody.set(body, [contactRowsKernel(chain, nv), contactVelocityKernel(chain, nv), contactImpulseKernel(chain, nv)]);
+      if (!byBody.has(body)) {
+        const rows = contactRowsKernel(chain, nv), vel = contactVelocityKernel(chain, nv), imp = contactImpulseKernel(chain, nv);
+        // all or none: the generic loops need the contact's chain, which only they write
+        byBody.set(body, rows && vel && imp ? [rows, vel, imp] : [null, null, null]);
+      }
       return byBody.get(body)!;
     });
     this.rowsKernel = kernels.map((k) => k[0]);
@@ -384,13 +389,16 @@ export class Simulator {
     // H = L^T D L: scale W by D^-1/2 so that G = W^T W
     for (let k = 0; k < nv; k++) sd[k] = 1 / Math.sqrt(L[k * nv + k]);
     for (let c = 0; c < nc; c++) {
+      const geom = buf.geom[c];
       this.mu[c] = this.envFriction[buf.env[c]];
-      // dof chain of the touching body: its last dof, then every ancestor dof (descending)
-      const sc = this.shapeChain, so = buf.geom[c] * nv, co = c * nv, len = this.shapeChainLength[buf.geom[c]];
-      for (let t = 0; t < len; t++) chains[co + t] = sc[so + t];
+      const len = this.shapeChainLength[geom];
       chainLength[c] = len;
-      const rows = this.rowsKernel[buf.geom[c]];
+      // a shape with kernels never needs its chain spelled out (they are per shape)
+      const rows = this.rowsKernel[geom];
       if (rows !== null) { rows(c, buf.pos, buf.normal, buf.dist, buf.frame, J, L, sd, Jc, W); continue; }
+      // dof chain of the touching body: its last dof, then every ancestor dof (descending)
+      const sc = this.shapeChain, so = geom * nv, co = c * nv;
+      for (let t = 0; t < len; t++) chains[co + t] = sc[so + t];
       // robot witness point p = pos + dist n; a world motion (v0, w) moves it at v0 + w x p
       const d = buf.dist[c];
       const px = buf.pos[3 * c] + d * buf.normal[3 * c];
@@ -636,11 +644,13 @@ export class Simulator {
     }
     if (!reuse) {
       this.polishVersion = -1;
+      const kern = this.polishKernel[ns];
       let tr = 0;
-      if (ns === nc) {
-        // every contact sticks: G_SS is G
-        for (let i = 0; i < m * m; i++) K[i] = G[i];
-        for (let a = 0; a < m; a++) tr += K[a * m + a];
+      if (ns === nc && kern !== null) {
+        // every contact sticks: G_SS is G, factored straight from it
+        for (let a = 0; a < m; a++) tr += G[a * m + a];
+        this.polishRidge[0] = 1e-14 * tr / m;
+        if (!kern.factor(G, K, this.polishRidge)) return 0;
       } else {
         for (let a = 0; a < m; a++) {
           const row = (3 * S[(a / 3) | 0] + (a % 3)) * n;
@@ -650,11 +660,15 @@ export class Simulator {
           }
           tr += K[a * m + a];
         }
+        const ridge = 1e-14 * tr / m;
+        if (kern !== null) {
+          this.polishRidge[0] = ridge;
+          if (!kern.factor(K, K, this.polishRidge)) return 0;
+        } else {
+          for (let a = 0; a < m; a++) K[a * m + a] += ridge;
+          if (!choleskyInPlace(K, m)) return 0;
+        }
       }
-      const ridge = 1e-14 * tr / m;
-      for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-      const kern = this.polishKernel[ns];
-      if (!(kern !== null ? kern.factor(K) : choleskyInPlace(K, m))) return 0;
       this.polishVersion = this.positionVersion;
       this.polishCount = ns;
       for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];

@@ -82,15 +82,22 @@ describe('generated Cholesky kernels', () => {
         for (let t = 0; t < n; t++) s += X[i * n + t] * X[j * n + t];
         A[i * n + j] = s;
       }
-      const A1 = A.slice(), A2 = A.slice();
-      expect(k!.factor(A1)).toBe(true);
+      // in place without a ridge, and from a source matrix into another with one (the polish)
+      const A1 = A.slice(), A2 = A.slice(), L3 = new Float64Array(n * n), A4 = A.slice();
+      const ridge = 1e-14 * A[0];
+      expect(k!.factor(A1, A1, new Float64Array(1))).toBe(true);
       expect(choleskyInPlace(A2, n)).toBe(true);
-      expect(mismatches(A1, A2)).toBe(0);
+      expect(k!.factor(A, L3, Float64Array.of(ridge))).toBe(true);
+      for (let i = 0; i < n; i++) A4[i * n + i] += ridge;
+      expect(choleskyInPlace(A4, n)).toBe(true);
+      const lower = (X: Float64Array) => Array.from(X).filter((_, i) => i % n <= Math.floor(i / n));
+      expect(mismatches(lower(A1), lower(A2))).toBe(0);
+      expect(mismatches(lower(L3), lower(A4))).toBe(0);
       const b = randomVector(n, rng), b1 = b.slice(), b2 = b.slice();
       k!.solve(A1, b1); choleskySolveInPlace(A2, n, b2);
       expect(mismatches(b1, b2)).toBe(0);
       const bad = A.slice(); bad[n * n - 1] = -1;
-      expect(k!.factor(bad.slice())).toBe(choleskyInPlace(bad.slice(), n));
+      expect(k!.factor(bad.slice(), bad.slice(), new Float64Array(1))).toBe(choleskyInPlace(bad.slice(), n));
     }
     expect(choleskyKernels(MAX_CHOLESKY_KERNEL + 3)).toBeNull();
   });

@@ -7,8 +7,13 @@
 import { compileKernel } from './emit.ts';
 
 export interface CholeskyKernels {
-  /** A (n x n row-major) = L L^T in place, lower triangle; false if not positive definite. */
-  factor: (A: Float64Array) => boolean;
+  /**
+   * A + ridge[0] I (n x n row-major) = L L^T, the lower triangle of L written to L (which may
+   * be A itself: in place); false if not positive definite. Equal to copying A to L, adding the
+   * ridge to its diagonal and running choleskyInPlace. (The ridge comes in an array: a double
+   * argument to a call V8 does not inline is boxed, an allocation per call.)
+   */
+  factor: (A: Float64Array, L: Float64Array, ridge: Float64Array) => boolean;
   /** Solves L L^T x = b in place (b dense, length n). */
   solve: (L: Float64Array, b: Float64Array) => void;
 }
@@ -29,15 +34,15 @@ export function choleskyKernels(n: number): CholeskyKernels | null {
 }
 
 function build(n: number): CholeskyKernels | null {
-  const f: string[] = ['let d = 0, l = 0, inv = 0;'];
+  const f: string[] = ['const r = ridge[0]; let d = 0, l = 0, inv = 0;'];
   for (let j = 0; j < n; j++) {
     const rj = j * n;
-    f.push(`d = A[${rj + j}]${Array.from({ length: j }, (_, k) => ` - A[${rj + k}] * A[${rj + k}]`).join('')};`,
+    f.push(`d = (A[${rj + j}] + r)${Array.from({ length: j }, (_, k) => ` - L[${rj + k}] * L[${rj + k}]`).join('')};`,
       'if (!(d > 0) || d === Infinity) return false;',
-      `l = Math.sqrt(d); A[${rj + j}] = l; inv = 1 / l;`);
+      `l = Math.sqrt(d); L[${rj + j}] = l; inv = 1 / l;`);
     for (let i = j + 1; i < n; i++) {
       const ri = i * n;
-      f.push(`A[${ri + j}] = (A[${ri + j}]${Array.from({ length: j }, (_, k) => ` - A[${ri + k}] * A[${rj + k}]`).join('')}) * inv;`);
+      f.push(`L[${ri + j}] = (A[${ri + j}]${Array.from({ length: j }, (_, k) => ` - L[${ri + k}] * L[${rj + k}]`).join('')}) * inv;`);
     }
   }
   f.push('return true;');
@@ -48,7 +53,7 @@ function build(n: number): CholeskyKernels | null {
   for (let i = n - 1; i >= 0; i--) {
     s.push(`b[${i}] = (b[${i}]${Array.from({ length: n - 1 - i }, (_, t) => ` - L[${(i + 1 + t) * n + i}] * b[${i + 1 + t}]`).join('')}) / L[${i * n + i}];`);
   }
-  const factor = compileKernel<CholeskyKernels['factor']>('choleskyCompiled', ['A'], f.join('\n'));
+  const factor = compileKernel<CholeskyKernels['factor']>('choleskyCompiled', ['A', 'L', 'ridge'], f.join('\n'));
   const solve = compileKernel<CholeskyKernels['solve']>('choleskySolveCompiled', ['L', 'b'], s.join('\n'));
   return factor && solve ? { factor, solve } : null;
 }
