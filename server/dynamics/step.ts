@@ -163,7 +163,6 @@ export class Simulator {
   private readonly prevEnv: Int32Array;
   private prevCount = 0;
   private readonly prevLambda: Float64Array;
-  private readonly advTmp: Float64Array;
   private readonly stickIdx: Int32Array;
   /** Incremented by every position stage: G (and so the polish factor) belongs to one version. */
   private positionVersion = 0;
@@ -236,7 +235,6 @@ export class Simulator {
     this.contacts = createContactBuffer(nc, o.margin);
     this.lambda = new Float64Array(3 * nc);
     this.prevLambda = new Float64Array(3 * nc);
-    this.advTmp = new Float64Array(nv);
     this.stickIdx = new Int32Array(nc);
     this.polishSet = new Int32Array(nc);
     this.stickMask = new Uint8Array(nc);
@@ -520,7 +518,6 @@ export class Simulator {
    */
   advance(q: ArrayLike<number>, vt: ArrayLike<number>, qOut: Float64Array, vOut: Float64Array): void {
     const model = this.model, dt = this.options.dt;
-    const t = this.advTmp;
     if (!model.floating) {
       for (let i = 0; i < model.nv; i++) vOut[i] = vt[i];
       integrate(model, q, vOut, qOut, dt);
@@ -544,10 +541,22 @@ export class Simulator {
       nly = ly * c + (az * lx - ax * lz) * sn + ay * d;
       nlz = lz * c + (ax * ly - ay * lx) * sn + az * d;
     }
-    for (let i = 0; i < model.nv; i++) t[i] = vt[i];
-    t[0] = 0; t[1] = 0; t[2] = 0;
-    integrate(model, q, t, qOut, dt);
+    // R' = R exp(dt w): the quaternion update of lie.ts's integrate on the twist [0; dt w],
+    // the same operations (its translation part would be discarded)
+    const tx = dt * wx, ty = dt * wy, tz = dt * wz;
+    const th2 = tx * tx + ty * ty + tz * tz, thq = Math.sqrt(th2), half = 0.5 * thq;
+    const sq = thq < 1e-8 ? 0.5 - th2 / 48 : Math.sin(half) / thq;
+    const ex = sq * tx, ey = sq * ty, ez = sq * tz, ew = Math.cos(half);
+    let nx = qw * ex + qx * ew + qy * ez - qz * ey;
+    let ny = qw * ey - qx * ez + qy * ew + qz * ex;
+    let nz = qw * ez + qx * ey - qy * ex + qz * ew;
+    let nw = qw * ew - qx * ex - qy * ey - qz * ez;
+    const nn = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz + nw * nw);
+    nx *= nn; ny *= nn; nz *= nn; nw *= nn;
+    // other joints: q + dt v (the free-flyer is joint 1, q[0..7])
+    for (let j = 2; j < model.njoints; j++) qOut[model.idxQ[j]] = q[model.idxQ[j]] + dt * vt[model.idxV[j]];
     qOut[0] = px; qOut[1] = py; qOut[2] = pz;
+    qOut[3] = nx; qOut[4] = ny; qOut[5] = nz; qOut[6] = nw;
     for (let i = 3; i < model.nv; i++) vOut[i] = vt[i];
     vOut[0] = nlx; vOut[1] = nly; vOut[2] = nlz;
   }
