@@ -126,9 +126,18 @@ export function ltdlSolveL(lambda: Int32Array, H: Float64Array, nv: number, b: F
   if (k) k.solveL(H, b, bo); else ltdlSolveLGeneric(lambda, H, nv, b, bo);
 }
 
-/** Factorizes data.M (+ diag `extraDiag` if given) into data.Mfactor; throws if not positive definite. */
+/**
+ * Factorizes data.M (+ diag `extraDiag` if given) into data.Mfactor; throws if not positive
+ * definite. Only the diagonal and the ancestor entries of Mfactor hold the factor.
+ */
 export function factorMassMatrix(model: Model, data: Data, extraDiag?: ArrayLike<number>): void {
   const F = data.Mfactor, nv = model.nv;
+  const k = compiledKernelsEnabled() && extraDiag instanceof Float64Array ? ltdlKernels(data.dofParent) : null;
+  if (k !== null) {
+    // straight from M: no copy, the same factor on the entries it holds
+    if (!k.factorFrom(data.M, F, extraDiag as Float64Array)) throw new Error(`model ${model.name}: mass matrix is not positive definite`);
+    return;
+  }
   F.set(data.M);
   if (extraDiag) for (let i = 0; i < nv; i++) F[i * nv + i] += extraDiag[i];
   if (!ltdlFactor(data.dofParent, F, nv)) throw new Error(`model ${model.name}: mass matrix is not positive definite`);

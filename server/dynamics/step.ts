@@ -31,7 +31,7 @@
  *
  * Hot path: `stepInto` and the stage functions allocate nothing.
  */
-import { actuatedDofs, type Model } from '../model/model.ts';
+import { actuatedDofs, JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { createData, type Data } from './data.ts';
 import { crbaFromPlacements } from './crba.ts';
 import { factorMassMatrix, ltdlSolveL, solveMassMatrix } from './factor-m.ts';
@@ -53,7 +53,7 @@ import { defaultScene, type Scene } from './scene.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
 import { choleskyKernels, type CholeskyKernels } from './compiled/cholesky-kernel.ts';
 import {
-  contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel,
+  contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel, delassusDiagonalKernel,
   type ContactImpulseKernel, type ContactRowsKernel, type ContactVelocityKernel, type DelassusBlockKernel,
 } from './compiled/contact-kernel.ts';
 import { collideMeshScene, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
@@ -133,8 +133,9 @@ export class Simulator {
   private readonly shapeChainLength: Int32Array;
   /** Per pair of shapes (row-major): the number of dofs their bodies' chains share. */
   private readonly sharedChain: Int32Array;
-  /** Per shared chain length: generated Delassus block kernel (null: generic loop). */
+  /** Per shared chain length: generated Delassus block kernels, off-diagonal and diagonal (null: generic loop). */
   private readonly blockKernel: (DelassusBlockKernel | null)[];
+  private readonly diagonalKernel: (DelassusBlockKernel | null)[];
 
   // workspaces (sized for maxContacts)
   /** Contact Jacobian rows (3 per contact, contact frame), compact: row r of contact c holds the
@@ -273,13 +274,20 @@ export class Simulator {
     this.shapeChain = new Int32Array(ns * nv);
     this.shapeChainLength = Int32Array.from(shapeChains, (c) => c.length);
     shapeChains.forEach((c, s) => this.shapeChain.set(c, s * nv));
+    // dofs whose world Jacobian column has an exactly zero angular part
+    const translationalDof = new Uint8Array(nv);
+    for (let j = 1; j < model.njoints; j++) {
+      const iv = model.idxV[j];
+      if (model.jointTypes[j] === JOINT_FREE) { translationalDof[iv] = 1; translationalDof[iv + 1] = 1; translationalDof[iv + 2] = 1; }
+      if (model.jointTypes[j] === JOINT_PRISMATIC) translationalDof[iv] = 1;
+    }
     // one set per body (shapes on the same body share it)
     const byBody = new Map<number, [ContactRowsKernel | null, ContactVelocityKernel | null, ContactImpulseKernel | null]>();
     const kernels = this.shapes.map((_, s) => {
       const body = this.shapeJoint[s], chain = shapeChains[s];
       if (!compiled) return [null, null, null] as const;
       if (!byBody.has(body)) {
-        const rows = contactRowsKernel(chain, nv), vel = contactVelocityKernel(chain, nv), imp = contactImpulseKernel(chain, nv);
+        const rows = contactRowsKernel(chain, nv, (k) => translationalDof[k] === 1), vel = contactVelocityKernel(chain, nv), imp = contactImpulseKernel(chain, nv);
         // all or none: the generic loops need the contact's chain, which only they write
         byBody.set(body, rows && vel && imp ? [rows, vel, imp] : [null, null, null]);
       }
@@ -297,6 +305,7 @@ export class Simulator {
     }
     this.polishKernel = Array.from({ length: o.maxContacts + 1 }, (_, k) => compiled && k > 0 ? choleskyKernels(3 * k) : null);
     this.blockKernel = Array.from({ length: nv + 1 }, (_, lc) => compiled ? delassusBlockKernel(lc, nv) : null);
+    this.diagonalKernel = Array.from({ length: nv + 1 }, (_, lc) => compiled ? delassusDiagonalKernel(lc, nv) : null);
   }
 
   get dt(): number {
@@ -442,7 +451,7 @@ export class Simulator {
         const lc = shared[sa + buf.geom[cb]];
         const a0 = 3 * ca * nv + la - lc, b0 = 3 * cb * nv + lb - lc;
         const ra = 3 * ca * n + 3 * cb, rb = 3 * cb * n + 3 * ca;
-        const block = this.blockKernel[lc];
+        const block = ca === cb ? this.diagonalKernel[lc] : this.blockKernel[lc];
         if (block !== null) { block(W, a0, b0, G, ra, rb, n); continue; }
         // the 3x3 block in one pass over the shared dofs
         let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0;

@@ -62,8 +62,16 @@ describe('compiled LTDL kernels', () => {
     for (let t = 0; t < 5; t++) {
       const M = crba(model, data, randomConfiguration(model, rng));
       const H1 = new Float64Array(M), H2 = new Float64Array(M);
-      for (let i = 0; i < nv; i++) { const d = 0.01 * rng(); H1[i * nv + i] += d; H2[i * nv + i] += d; }
+      const e = new Float64Array(nv);
+      for (let i = 0; i < nv; i++) { const d = 0.01 * rng(); e[i] = d; H1[i * nv + i] += d; H2[i * nv + i] += d; }
+      // straight from M (with the same diagonal): equal on the factor's entries
+      const H3 = new Float64Array(nv * nv);
+      expect(ltdlKernels(lambda)!.factorFrom(M, H3, e)).toBe(true);
       expect(ltdlFactor(lambda, H1, nv)).toBe(true);
+      for (let r = 0; r < nv; r++) {
+        expect(H3[r * nv + r] === H1[r * nv + r]).toBe(true);
+        for (let i = lambda[r]; i !== -1; i = lambda[i]) expect(H3[r * nv + i] === H1[r * nv + i]).toBe(true);
+      }
       expect(ltdlFactorGeneric(lambda, H2, nv)).toBe(true);
       for (let i = 0; i < nv * nv; i++) expect(H1[i] === H2[i]).toBe(true);
       // a right-hand side with zeros (the back sweep skips them) at an offset

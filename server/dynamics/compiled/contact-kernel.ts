@@ -22,8 +22,12 @@ export type ContactRowsKernel = (
  */
 export type DelassusBlockKernel = (W: Float64Array, a0: number, b0: number, G: Float64Array, ra: number, rb: number, n: number) => void;
 
-/** Rows kernel for a body whose dof chain (deepest dof first, then its ancestors) is `chain`. */
-export function contactRowsKernel(chain: ArrayLike<number>, nv: number): ContactRowsKernel | null {
+/**
+ * Rows kernel for a body whose dof chain (deepest dof first, then its ancestors) is `chain`.
+ * `translational(k)`: dof k's Jacobian column has an exactly zero angular part (a free-flyer's
+ * or a prismatic joint's translation), so its w x p terms, all zeros, are left out.
+ */
+export function contactRowsKernel(chain: ArrayLike<number>, nv: number, translational: (k: number) => boolean = () => false): ContactRowsKernel | null {
   const len = chain.length;
   const s: string[] = [
     'const d = dist[c], i3 = 3 * c, fo = 9 * c;',
@@ -34,8 +38,9 @@ export function contactRowsKernel(chain: ArrayLike<number>, nv: number): Contact
   ];
   for (let t = 0; t < len; t++) {
     const k = chain[t];
-    s.push(`wx = J[${3 * nv + k}]; wy = J[${4 * nv + k}]; wz = J[${5 * nv + k}];`,
-      `vx = J[${k}] + wy * pz - wz * py; vy = J[${nv + k}] + wz * px - wx * pz; vz = J[${2 * nv + k}] + wx * py - wy * px;`,
+    s.push(translational(k)
+      ? `vx = J[${k}]; vy = J[${nv + k}]; vz = J[${2 * nv + k}];`
+      : `wx = J[${3 * nv + k}]; wy = J[${4 * nv + k}]; wz = J[${5 * nv + k}]; vx = J[${k}] + wy * pz - wz * py; vy = J[${nv + k}] + wz * px - wx * pz; vz = J[${2 * nv + k}] + wx * py - wy * px;`,
       `let a${t} = f0 * vx + f3 * vy + f6 * vz, b${t} = f1 * vx + f4 * vy + f7 * vz, e${t} = f2 * vx + f5 * vy + f8 * vz;`,
       `Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
   }
@@ -92,4 +97,20 @@ export function contactImpulseKernel(chain: ArrayLike<number>, nv: number): Cont
     s.push(`rv[${k}] = rv[${k}] + W[o0 + ${t}] * l0 + W[o0 + ${nv + t}] * l1 + W[o0 + ${2 * nv + t}] * l2;`);
   }
   return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'W', 'lam', 'rv'], s.join('\n'));
+}
+
+/**
+ * A diagonal block (a = b, a0 = b0): symmetric, six sums instead of nine (x1 y0 and x0 y1 are
+ * the same products in the same order, so the mirrored entries are equal anyway).
+ */
+export function delassusDiagonalKernel(lc: number, nv: number): DelassusBlockKernel | null {
+  const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g11 = 0, g12 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0;'];
+  for (let t = 0; t < lc; t++) {
+    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}];`,
+      'g00 += x0 * x0; g01 += x0 * x1; g02 += x0 * x2; g11 += x1 * x1; g12 += x1 * x2; g22 += x2 * x2;');
+  }
+  s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
+    'G[ra + n] = g01; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
+    'G[ra + 2 * n] = g02; G[ra + 2 * n + 1] = g12; G[ra + 2 * n + 2] = g22;');
+  return compileKernel<DelassusBlockKernel>('delassusDiagonalCompiled', ['W', 'a0', 'b0', 'G', 'ra', 'rb', 'n'], s.join('\n'));
 }
