@@ -19,6 +19,7 @@ import { loadUrdfFile } from '../../server/model/urdf.ts';
 import { JOINT_FREE, JOINT_REVOLUTE, type Model } from '../../server/model/model.ts';
 import { mulberry32, randomConfiguration, randomModel } from '../helpers/random-model.ts';
 import { upstream } from '../model/helpers.ts';
+import { fastPathTree } from '../helpers/kernel-trees.ts';
 
 const STATES = 12;
 
@@ -34,23 +35,6 @@ const models: [string, () => Model][] = [
   ['random floating tree, mostly fast-path joints', () => fastPathTree(randomModel(13, 12, true))],
   ['random fixed-base forest, mostly fast-path joints', () => fastPathTree(randomModel(14, 10, false))],
 ];
-
-/**
- * The tree with most non-free joints put on jointTransform's fast path shape: identity placement
- * rotation, axis +x, +y or +z, some translation entries 0 (for the revolute ones that is the fast
- * path; prismatic ones stay read in full). Every fourth keeps its general placement and axis.
- */
-function fastPathTree(model: Model): Model {
-  for (let j = 1; j < model.njoints; j++) {
-    if (model.jointTypes[j] === JOINT_FREE || j % 4 === 3) continue;
-    const o = 12 * j;
-    model.jointPlacements.set([1, 0, 0, 0, 1, 0, 0, 0, 1], o);
-    if (j % 3 !== 1) model.jointPlacements[o + 9 + (j % 3)] = 0;
-    model.axes.fill(0, 3 * j, 3 * j + 3);
-    model.axes[3 * j + (j % 3)] = 1;
-  }
-  return model;
-}
 
 /** Random configurations, then ones where sin or cos of the joint angles is exactly 0 or +-1. */
 function configurations(model: Model, rng: () => number): Float64Array[] {

@@ -13,6 +13,7 @@ import { JOINT_FREE, type Model } from '../../server/model/model.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
 import { upstream } from '../model/helpers.ts';
+import { expectSameEntries as expectSame, principalAxes } from '../helpers/kernel-trees.ts';
 
 const cases: { name: string; model: () => Model }[] = [
   { name: 'solo12', model: () => loadRobot('solo12').model },
@@ -24,28 +25,6 @@ const cases: { name: string; model: () => Model }[] = [
   { name: 'random fixed tree', model: () => randomModel(12, 8, false) },
   { name: 'random tree with principal axes', model: () => principalAxes(randomModel(14, 10, true)) },
 ];
-
-/**
- * The tree with identity placement rotations on every other joint and axes along +-x, +-y,
- * +-z: the jointPath fast paths (+x/+y/+z) and the constant folding of -1 axes.
- */
-function principalAxes(model: Model): Model {
-  for (let j = 2; j < model.njoints; j++) {
-    const k = j % 3, sign = j % 4 < 2 ? 1 : -1;
-    model.axes.fill(0, 3 * j, 3 * j + 3);
-    model.axes[3 * j + k] = sign;
-    if (j % 2 === 0) model.jointPlacements.set([1, 0, 0, 0, 1, 0, 0, 0, 1], 12 * j);
-  }
-  return model;
-}
-
-/** Every entry equal (===), reporting the first that is not. */
-function expectSame(got: Float64Array, want: Float64Array, what: string): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] !== want[i]) expect.fail(`${what}[${i}]: ${got[i]} !== ${want[i]}`);
-  }
-}
 
 function expectKinematics(got: Data, want: Data, withV: boolean, what: string): void {
   expectSame(got.liMi, want.liMi, `${what} liMi`);

@@ -17,6 +17,7 @@ import { JOINT_FREE, type Model } from '../../server/model/model.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
 import { upstream } from '../model/helpers.ts';
+import { expectSameEntries as expectSame, fastPathTree, principalAxes } from '../helpers/kernel-trees.ts';
 
 const cases: { name: string; model: () => Model }[] = [
   { name: 'solo12', model: () => loadRobot('solo12').model },
@@ -30,40 +31,6 @@ const cases: { name: string; model: () => Model }[] = [
   { name: 'random floating tree, mostly fast-path joints', model: () => fastPathTree(randomModel(25, 12, true)) },
   { name: 'random fixed tree, mostly fast-path joints', model: () => fastPathTree(randomModel(26, 9, false)) },
 ];
-
-/**
- * The tree with most non-free joints put on jointTransform's fast path shape: identity placement
- * rotation, axis +x, +y or +z, some translation entries 0 (for the revolute ones that is the fast
- * path; prismatic ones stay read in full). Every fourth keeps its general placement and axis.
- */
-function fastPathTree(model: Model): Model {
-  for (let j = 1; j < model.njoints; j++) {
-    if (model.jointTypes[j] === JOINT_FREE || j % 4 === 3) continue;
-    const o = 12 * j;
-    model.jointPlacements.set([1, 0, 0, 0, 1, 0, 0, 0, 1], o);
-    if (j % 3 !== 1) model.jointPlacements[o + 9 + (j % 3)] = 0;
-    model.axes.fill(0, 3 * j, 3 * j + 3);
-    model.axes[3 * j + (j % 3)] = 1;
-  }
-  return model;
-}
-
-/** The tree with axes along +-x, +-y, +-z (the folding of constant 0 and +-1 axis entries). */
-function principalAxes(model: Model): Model {
-  for (let j = 2; j < model.njoints; j++) {
-    model.axes.fill(0, 3 * j, 3 * j + 3);
-    model.axes[3 * j + (j % 3)] = j % 4 < 2 ? 1 : -1;
-  }
-  return model;
-}
-
-/** Every entry equal (===), reporting the first that is not. */
-function expectSame(got: Float64Array, want: Float64Array, what: string): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] !== want[i]) expect.fail(`${what}[${i}]: ${got[i]} !== ${want[i]}`);
-  }
-}
 
 function expectRnea(got: Data, want: Data, what: string): void {
   expectSame(got.tau, want.tau, `${what} tau`);
