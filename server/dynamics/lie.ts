@@ -50,7 +50,21 @@ function integrateFreeFlyer(q: ArrayLike<number>, iq: number, t: Float64Array, o
   const px = q[iq] + dx + qw * tx + (qy * tz - qz * ty);
   const py = q[iq + 1] + dy + qw * ty + (qz * tx - qx * tz);
   const pz = q[iq + 2] + dz + qw * tz + (qx * ty - qy * tx);
-  // quaternion of exp3(w), then q_new = q * dq (body-frame increment), normalized
+  turnQuaternion(q, iq + 3, t, out, iq + 3);
+  out[iq] = px; out[iq + 1] = py; out[iq + 2] = pz;
+}
+
+/**
+ * The unit quaternion at q[qo..qo+4] (x, y, z, w) turned by the body-frame rotation vector
+ * t[3..6]: q exp3(t) (the quaternion of exp3(t) multiplied on the right), normalized, written to
+ * out[oo..oo+4]. out may alias q. (The rotation vector comes in an array: doubles passed to a
+ * call that is not inlined are boxed.)
+ */
+export function turnQuaternion(q: ArrayLike<number>, qo: number, t: Float64Array, out: Float64Array, oo: number): void {
+  const wx = t[3], wy = t[4], wz = t[5];
+  const th2 = wx * wx + wy * wy + wz * wz;
+  const th = Math.sqrt(th2);
+  const qx = q[qo], qy = q[qo + 1], qz = q[qo + 2], qw = q[qo + 3];
   const half = 0.5 * th;
   const s = th < 1e-8 ? 0.5 - th2 / 48 : Math.sin(half) / th;
   const ex = s * wx, ey = s * wy, ez = s * wz, ew = Math.cos(half);
@@ -60,8 +74,7 @@ function integrateFreeFlyer(q: ArrayLike<number>, iq: number, t: Float64Array, o
   let nw = qw * ew - qx * ex - qy * ey - qz * ez;
   const n = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz + nw * nw);
   nx *= n; ny *= n; nz *= n; nw *= n;
-  out[iq] = px; out[iq + 1] = py; out[iq + 2] = pz;
-  out[iq + 3] = nx; out[iq + 4] = ny; out[iq + 5] = nz; out[iq + 6] = nw;
+  out[oo] = nx; out[oo + 1] = ny; out[oo + 2] = nz; out[oo + 3] = nw;
 }
 
 /** out = difference(q0, q1), the tangent vector v with integrate(q0, v) = q1. */

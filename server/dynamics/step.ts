@@ -36,7 +36,7 @@ import { createData, type Data } from './data.ts';
 import { crbaFromPlacements } from './crba.ts';
 import { factorMassMatrix, ltdlSolveL, solveMassMatrix } from './factor-m.ts';
 import { forwardKinematics } from './kinematics.ts';
-import { integrate } from './lie.ts';
+import { integrate, turnQuaternion } from './lie.ts';
 import { rneaFromPlacements } from './rnea.ts';
 import { jointJacobiansFromPlacements } from './jacobian.ts';
 import {
@@ -184,6 +184,8 @@ export class Simulator {
   private readonly polishK: Float64Array;
   private readonly polishR: Float64Array;
   private readonly polishRidge = new Float64Array(1);
+  /** advance: the base's rotation vector dt w at [3..6]. */
+  private readonly turnTmp = new Float64Array(6);
   /** Per number of sticking contacts: generated Cholesky kernels of that size (null: generic). */
   private readonly polishKernel: (CholeskyKernels | null)[];
 
@@ -550,22 +552,13 @@ export class Simulator {
       nly = ly * c + (az * lx - ax * lz) * sn + ay * d;
       nlz = lz * c + (ax * ly - ay * lx) * sn + az * d;
     }
-    // R' = R exp(dt w): the quaternion update of lie.ts's integrate on the twist [0; dt w],
-    // the same operations (its translation part would be discarded)
-    const tx = dt * wx, ty = dt * wy, tz = dt * wz;
-    const th2 = tx * tx + ty * ty + tz * tz, thq = Math.sqrt(th2), half = 0.5 * thq;
-    const sq = thq < 1e-8 ? 0.5 - th2 / 48 : Math.sin(half) / thq;
-    const ex = sq * tx, ey = sq * ty, ez = sq * tz, ew = Math.cos(half);
-    let nx = qw * ex + qx * ew + qy * ez - qz * ey;
-    let ny = qw * ey - qx * ez + qy * ew + qz * ex;
-    let nz = qw * ez + qx * ey - qy * ex + qz * ew;
-    let nw = qw * ew - qx * ex - qy * ey - qz * ez;
-    const nn = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz + nw * nw);
-    nx *= nn; ny *= nn; nz *= nn; nw *= nn;
-    // other joints: q + dt v (the free-flyer is joint 1, q[0..7])
+    // R' = R exp(dt w), as lie.ts integrate turns a free-flyer; other joints q + dt v (the
+    // free-flyer is joint 1, q[0..7])
+    const tw = this.turnTmp;
+    tw[3] = dt * wx; tw[4] = dt * wy; tw[5] = dt * wz;
+    turnQuaternion(q, 3, tw, qOut, 3);
     for (let j = 2; j < model.njoints; j++) qOut[model.idxQ[j]] = q[model.idxQ[j]] + dt * vt[model.idxV[j]];
     qOut[0] = px; qOut[1] = py; qOut[2] = pz;
-    qOut[3] = nx; qOut[4] = ny; qOut[5] = nz; qOut[6] = nw;
     for (let i = 3; i < model.nv; i++) vOut[i] = vt[i];
     vOut[0] = nlx; vOut[1] = nly; vOut[2] = nlz;
   }
