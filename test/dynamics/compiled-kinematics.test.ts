@@ -12,19 +12,9 @@ import { forwardKinematics, forwardKinematicsGeneric } from '../../server/dynami
 import { JOINT_FREE, type Model } from '../../server/model/model.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
-import { upstream } from '../model/helpers.ts';
-import { expectSameEntries as expectSame, principalAxes } from '../helpers/kernel-trees.ts';
+import { expectSameEntries as expectSame, kernelTestModels, principalAxes } from '../helpers/kernel-trees.ts';
 
-const cases: { name: string; model: () => Model }[] = [
-  { name: 'solo12', model: () => loadRobot('solo12').model },
-  { name: 'double_pendulum', model: () => loadRobot('double_pendulum').model },
-  { name: 'cube', model: () => loadRobot('cube').model },
-  { name: 'upstream Solo-12 (free-flyer)', model: () => loadRobot(upstream.solo12, { floating: true }).model },
-  { name: 'upstream Solo-8 (free-flyer)', model: () => loadRobot(upstream.solo, { floating: true }).model },
-  { name: 'random floating tree', model: () => randomModel(11, 9, true) },
-  { name: 'random fixed tree', model: () => randomModel(12, 8, false) },
-  { name: 'random tree with principal axes', model: () => principalAxes(randomModel(14, 10, true)) },
-];
+const cases = kernelTestModels(10);
 
 function expectKinematics(got: Data, want: Data, withV: boolean, what: string): void {
   expectSame(got.liMi, want.liMi, `${what} liMi`);

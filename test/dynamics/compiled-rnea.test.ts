@@ -16,18 +16,10 @@ import { rneaFromPlacements, rneaFromPlacementsGeneric } from '../../server/dyna
 import { JOINT_FREE, type Model } from '../../server/model/model.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { mulberry32, randomConfiguration, randomModel, randomVector } from '../helpers/random-model.ts';
-import { upstream } from '../model/helpers.ts';
-import { expectSameEntries as expectSame, fastPathTree, principalAxes } from '../helpers/kernel-trees.ts';
+import { expectSameEntries as expectSame, kernelTestModels, fastPathTree, principalAxes } from '../helpers/kernel-trees.ts';
 
 const cases: { name: string; model: () => Model }[] = [
-  { name: 'solo12', model: () => loadRobot('solo12').model },
-  { name: 'double_pendulum', model: () => loadRobot('double_pendulum').model },
-  { name: 'cube', model: () => loadRobot('cube').model },
-  { name: 'upstream Solo-12 (free-flyer)', model: () => loadRobot(upstream.solo12, { floating: true }).model },
-  { name: 'upstream Solo-8 (free-flyer)', model: () => loadRobot(upstream.solo, { floating: true }).model },
-  { name: 'random floating tree', model: () => randomModel(21, 9, true) },
-  { name: 'random fixed tree', model: () => randomModel(22, 8, false) },
-  { name: 'random tree with +-x/y/z axes', model: () => principalAxes(randomModel(24, 10, true)) },
+  ...kernelTestModels(20),
   { name: 'random floating tree, mostly fast-path joints', model: () => fastPathTree(randomModel(25, 12, true)) },
   { name: 'random fixed tree, mostly fast-path joints', model: () => fastPathTree(randomModel(26, 9, false)) },
 ];

@@ -4,6 +4,26 @@
  */
 import { expect } from 'vitest';
 import { JOINT_FREE, type Model } from '../../server/model/model.ts';
+import { loadRobot } from '../../server/model/robots.ts';
+import { upstream } from '../model/helpers.ts';
+import { randomModel } from './random-model.ts';
+
+/**
+ * The models every generated kernel is checked on: the project's robots, the upstream Solo
+ * URDFs, and random trees (general, fixed-base, principal axes); `seed` varies the random ones.
+ */
+export function kernelTestModels(seed: number): { name: string; model: () => Model }[] {
+  return [
+    { name: 'solo12', model: () => loadRobot('solo12').model },
+    { name: 'double_pendulum', model: () => loadRobot('double_pendulum').model },
+    { name: 'cube', model: () => loadRobot('cube').model },
+    { name: 'upstream Solo-12 (free-flyer)', model: () => loadRobot(upstream.solo12, { floating: true }).model },
+    { name: 'upstream Solo-8 (free-flyer)', model: () => loadRobot(upstream.solo, { floating: true }).model },
+    { name: 'random floating tree', model: () => randomModel(seed + 1, 9, true) },
+    { name: 'random fixed tree', model: () => randomModel(seed + 2, 8, false) },
+    { name: 'random tree with +-x/y/z axes', model: () => principalAxes(randomModel(seed + 4, 10, true)) },
+  ];
+}
 
 /**
  * The tree with most non-free joints put on jointTransform's fast path shape: identity placement
