@@ -176,11 +176,17 @@ describe('web client (headless Chromium)', () => {
     expect(await page.isEnabled('#replan')).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'live-cancelled-1280x720.png') });
 
-    // overlays (of the cancelled plan): four feet in contact carrying force, four trails, the target where the server puts it
+    // overlays (of the cancelled plans): feet in contact carrying force, four trails, the target
+    // where the server puts it. DDP (slot 0) never breaks contact: its feet stay loaded. R-DDP's
+    // iterate at the moment of the cancel may be lifting its leg (how far it got depends on the
+    // machine's speed): at most that foot is unloaded.
     const ov = await rs<{ contacts: number; arrows: number; trails: number; target: boolean }[]>('overlays()');
     for (const o of ov) expect(o).toMatchObject({ trails: 4, target: true });
+    expect(ov[0].contacts).toBeGreaterThanOrEqual(3);
+    expect(ov[0].arrows).toBeGreaterThanOrEqual(3);
     expect(ov[1].contacts).toBeGreaterThanOrEqual(3);
-    expect(ov[1].arrows).toBeGreaterThanOrEqual(3);
+    expect(ov[1].arrows).toBeGreaterThanOrEqual(2);
+    for (const o of ov) expect(o.arrows).toBeLessThanOrEqual(o.contacts);
     // lift-leg places the feet on the ground (foot frame = sphere radius 0.016 m above it) and the target 0.05 m higher
     const target = (await rs<number[][]>('target()'))[1];
     expect(target[2]).toBeCloseTo(0.016 + 0.05, 4);
