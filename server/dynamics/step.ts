@@ -29,7 +29,9 @@
  * once `await initMeshCollision()` has run; before that they give no contacts (a model whose
  * only collision geometry is meshes is then refused).
  *
- * Hot path: `stepInto` and the stage functions allocate nothing.
+ * Hot path: `stepInto` and the stage functions allocate nothing. The kinematics, CRBA, LTDL,
+ * RNEA and the contact rows, Delassus blocks and sticking solve run as kernels generated for the
+ * model (compiled/), equal as numbers to the generic loops beside them (setCompiledKernels).
  */
 import { actuatedDofs, JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { createData, type Data } from './data.ts';
@@ -143,7 +145,10 @@ export class Simulator {
   readonly Jc: Float64Array;
   /** D^-1/2 L^-T Jc^T rows (H = L^T D L), compact like Jc: G = W^T W. */
   readonly W: Float64Array;
-  /** Per contact: its dof chain (deepest dof of the body, then its ancestors), padded with -1. */
+  /**
+   * Per contact: its dof chain (deepest dof of the body, then its ancestors). Written only for
+   * contacts of shapes without generated kernels (which have their chain built in).
+   */
   readonly chains: Int32Array;
   readonly chainLength: Int32Array;
   /** Scratch nv vector. */
