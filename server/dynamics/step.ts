@@ -50,7 +50,7 @@ import {
   solveContacts, type ContactBiasParams, type ContactSolverOptions, type ContactSolverResult,
 } from './contact-solver.ts';
 import { se3Mul } from '../model/spatial.ts';
-import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
+import { choleskyInvDiagInPlace, choleskyInvDiagSolveInPlace } from '../math/linalg.ts';
 import { defaultScene, type Scene } from './scene.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
 import { choleskyKernels, type CholeskyKernels } from './compiled/cholesky-kernel.ts';
@@ -682,7 +682,7 @@ export class Simulator {
           if (!kern.factor(K, K, this.polishRidge)) return 0;
         } else {
           for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-          if (!choleskyInPlace(K, m)) return 0;
+          if (!choleskyInvDiagInPlace(K, m)) return 0;
         }
       }
       this.polishVersion = this.positionVersion;
@@ -690,7 +690,7 @@ export class Simulator {
       for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];
     }
     const kern = this.polishKernel[ns];
-    if (kern !== null) kern.solve(K, r); else choleskySolveInPlace(K, m, r);
+    if (kern !== null) kern.solve(K, r); else choleskyInvDiagSolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
       const o = 3 * t, lim = mu[S[t]] * r[o + 2];
       if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return 0;

@@ -46,6 +46,45 @@ export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array
 }
 
 /**
+ * choleskyInPlace, but the diagonal receives 1 / L_jj (the factor computes it anyway): the
+ * solves then multiply where choleskySolveInPlace divides. A division's latency is several
+ * multiplications', and the 2n of a solve sit on its critical path one after the other. For
+ * factors solved against many right-hand sides (the contact polish, every step).
+ */
+export function choleskyInvDiagInPlace(A: Float64Array, n: number, ao = 0): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = ao + j * n;
+    let d = A[rj + j];
+    for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
+    if (!(d > 0) || d === Infinity) return false;
+    const inv = 1 / Math.sqrt(d);
+    A[rj + j] = inv;
+    for (let i = j + 1; i < n; i++) {
+      const ri = ao + i * n;
+      let s = A[ri + j];
+      for (let k = 0; k < j; k++) s -= A[ri + k] * A[rj + k];
+      A[ri + j] = s * inv;
+    }
+  }
+  return true;
+}
+
+/** Solves L L^T x = b in place (b dense, length n) with the factor from choleskyInvDiagInPlace. */
+export function choleskyInvDiagSolveInPlace(L: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[ri + k] * b[k];
+    b[i] = s * L[ri + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * b[k];
+    b[i] = s * L[i * n + i];
+  }
+}
+
+/**
  * C += A B with A (n x k) at A[ao..], B (k x m) at B[bo..], C (n x m) at C[co..], all
  * row-major and dense. A 2 x 4 block of C is accumulated in registers over k (register
  * tiling): six loads per eight multiply-adds instead of the textbook loop's two per one. Each

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { choleskyKernels, MAX_CHOLESKY_KERNEL } from '../../server/dynamics/compiled/cholesky-kernel.ts';
 import { compileKernel, setCompiledKernels } from '../../server/dynamics/compiled/emit.ts';
-import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
+import { choleskyInvDiagInPlace, choleskyInvDiagSolveInPlace } from '../../server/math/linalg.ts';
 import { mulberry32, randomVector } from '../helpers/random-model.ts';
 import { Linearizer } from '../../server/dynamics/linearize.ts';
 import { parseScene } from '../../server/dynamics/scene.ts';
@@ -110,18 +110,18 @@ describe('generated Cholesky kernels', () => {
       const A1 = A.slice(), A2 = A.slice(), L3 = new Float64Array(n * n), A4 = A.slice();
       const ridge = 1e-14 * A[0];
       expect(k!.factor(A1, A1, new Float64Array(1))).toBe(true);
-      expect(choleskyInPlace(A2, n)).toBe(true);
+      expect(choleskyInvDiagInPlace(A2, n)).toBe(true);
       expect(k!.factor(A, L3, Float64Array.of(ridge))).toBe(true);
       for (let i = 0; i < n; i++) A4[i * n + i] += ridge;
-      expect(choleskyInPlace(A4, n)).toBe(true);
+      expect(choleskyInvDiagInPlace(A4, n)).toBe(true);
       const lower = (X: Float64Array) => Array.from(X).filter((_, i) => i % n <= Math.floor(i / n));
       expect(mismatches(lower(A1), lower(A2))).toBe(0);
       expect(mismatches(lower(L3), lower(A4))).toBe(0);
       const b = randomVector(n, rng), b1 = b.slice(), b2 = b.slice();
-      k!.solve(A1, b1); choleskySolveInPlace(A2, n, b2);
+      k!.solve(A1, b1); choleskyInvDiagSolveInPlace(A2, n, b2);
       expect(mismatches(b1, b2)).toBe(0);
       const bad = A.slice(); bad[n * n - 1] = -1;
-      expect(k!.factor(bad.slice(), bad.slice(), new Float64Array(1))).toBe(choleskyInPlace(bad.slice(), n));
+      expect(k!.factor(bad.slice(), bad.slice(), new Float64Array(1))).toBe(choleskyInvDiagInPlace(bad.slice(), n));
     }
     expect(choleskyKernels(MAX_CHOLESKY_KERNEL + 3)).toBeNull();
   });

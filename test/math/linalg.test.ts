@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choleskyInPlace, choleskySolveInPlace, gemmNN, gemmTN, gemmTNUpper, mirrorUpper } from '../../server/math/linalg.ts';
+import { choleskyInPlace, choleskyInvDiagInPlace, choleskyInvDiagSolveInPlace, choleskySolveInPlace, gemmNN, gemmTN, gemmTNUpper, mirrorUpper } from '../../server/math/linalg.ts';
 import { mulberry32 } from '../helpers/random-model.ts';
 
 /** Deterministic fill in [-0.5, 0.5) from the tests' seeded generator. */
@@ -75,5 +75,16 @@ describe('dense kernels (linalg.ts) against textbook loops', () => {
     for (let i = 0; i < n; i++) expect(b[i]).toBeCloseTo(x[i], 10);
     const bad = A.slice(); bad[0] = -1;
     expect(choleskyInPlace(bad, n)).toBe(false);
+    // the inverse-diagonal variant: the same strict lower triangle, 1 / L_jj on the diagonal
+    const Li = A.slice(), bi = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) bi[i] += A[i * n + j] * x[j];
+    expect(choleskyInvDiagInPlace(Li, n)).toBe(true);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      if (j < i) expect(Li[i * n + j]).toBe(L[i * n + j]);
+      else expect(Li[i * n + i]).toBeCloseTo(1 / L[i * n + i], 14);
+    }
+    choleskyInvDiagSolveInPlace(Li, n, bi);
+    for (let i = 0; i < n; i++) expect(bi[i]).toBeCloseTo(x[i], 10);
+    expect(choleskyInvDiagInPlace(bad, n)).toBe(false);
   });
 });
