@@ -345,31 +345,33 @@ export class Simulator {
     const G0 = model.gravity[0], G1 = model.gravity[1], G2 = model.gravity[2];
     const g2 = dt * dt * Math.sqrt(G0 * G0 + G1 * G1 + G2 * G2); // (Math.hypot allocates its arguments)
     for (let s = 0; s < this.shapes.length; s++) {
-      const j = this.shapeJoint[s];
+      const j = this.shapeJoint[s], kind = this.shapes[s].kind, so = 12 * s, P = this.shapePlacement, SW = this.shapeWorld;
+      const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
       if (v) {
-        const V = data.v, o = 6 * j, P = this.shapePlacement, so = 12 * s;
+        const V = data.v, o = 6 * j;
         const wx = V[o + 3], wy = V[o + 4], wz = V[o + 5];
-        const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
         const sx = V[o] + wy * cz - wz * cy, sy = V[o + 1] + wz * cx - wx * cz, sz = V[o + 2] + wx * cy - wy * cx;
         const reach = dt * (Math.sqrt(sx * sx + sy * sy + sz * sz) + Math.sqrt(wx * wx + wy * wy + wz * wz) * this.shapeRadius[s]);
         buf.marginBox[0] = this.options.margin + reach + g2;
       }
+      // the shape's world centre (the translation se3Mul writes, the same numbers)
+      const O = data.oMi, jo = 12 * j;
+      const wx = O[jo] * cx + O[jo + 1] * cy + O[jo + 2] * cz + O[jo + 9];
+      const wy = O[jo + 3] * cx + O[jo + 4] * cy + O[jo + 5] * cz + O[jo + 10];
+      const wz = O[jo + 6] * cx + O[jo + 7] * cy + O[jo + 8] * cz + O[jo + 11];
       // bounding-sphere cull against the ground: a shape whose sphere lies beyond the margin
       // cannot touch it (the base of a standing robot, a swinging leg)
       let nearGround = this.plane !== null;
-      if (nearGround && this.shapes[s].kind !== SHAPE_MESH) {
-        const O = data.oMi, jo = 12 * j, P = this.shapePlacement, so = 12 * s, pl = this.plane!;
-        const cx = P[so + 9], cy = P[so + 10], cz = P[so + 11];
-        const wx = O[jo] * cx + O[jo + 1] * cy + O[jo + 2] * cz + O[jo + 9];
-        const wy = O[jo + 3] * cx + O[jo + 4] * cy + O[jo + 5] * cz + O[jo + 10];
-        const wz = O[jo + 6] * cx + O[jo + 7] * cy + O[jo + 8] * cz + O[jo + 11];
+      if (nearGround && kind !== SHAPE_MESH) {
+        const pl = this.plane!;
         nearGround = pl[0] * wx + pl[1] * wy + pl[2] * wz - pl[3] - this.shapeRadius[s] <= buf.marginBox[0] + 1e-9;
         if (!nearGround && this.boxes.length === 0) continue;
       }
-      se3Mul(data.oMi, 12 * j, this.shapePlacement, 12 * s, this.shapeWorld, 12 * s);
+      // a sphere's queries read only its centre (its rotation entries in shapeWorld stay unwritten)
+      if (kind === SHAPE_SPHERE) { SW[so + 9] = wx; SW[so + 10] = wy; SW[so + 11] = wz; } else se3Mul(O, jo, P, so, SW, so);
       if (nearGround) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane!, s, 0, buf);
       for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
-      if (this.shapes[s].kind === SHAPE_MESH) collideMeshScene(this.shapes[s] as MeshCollisionShape, this.shapeWorld, 12 * s, this.plane, this.boxes, s, buf);
+      if (kind === SHAPE_MESH) collideMeshScene(this.shapes[s] as MeshCollisionShape, this.shapeWorld, 12 * s, this.plane, this.boxes, s, buf);
     }
     buf.marginBox[0] = this.options.margin;
     const nc = buf.count;
