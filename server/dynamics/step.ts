@@ -115,6 +115,8 @@ export class Simulator {
   readonly info: StepInfo;
   /** Actuated dof indices (u order). */
   readonly actuated: Int32Array;
+  /** Per dof: its index in u, or -1 (not actuated). */
+  private readonly controlOfDof: Int32Array;
 
   // collision set-up
   private readonly shapes: CollisionShape[] = [];
@@ -204,6 +206,8 @@ export class Simulator {
     this.data = createData(model);
     this.affected = new Uint8Array(model.njoints);
     this.actuated = actuatedDofs(model);
+    this.controlOfDof = new Int32Array(model.nv).fill(-1);
+    this.actuated.forEach((i, k) => { this.controlOfDof[i] = k; });
     const nv = model.nv;
 
     const geomJoint: number[] = [];
@@ -497,21 +501,22 @@ export class Simulator {
     const partial = sameV && this.partialStage && this.rneaVersion === this.positionVersion - 1;
     const nle = rneaFromPlacements(model, this.data, v, null, partial ? this.affected : undefined);
     this.rneaVersion = this.positionVersion;
-    const tau = this.tau;
-    for (let i = 0; i < nv; i++) tau[i] = 0;
-    const act = this.actuated;
-    const clamp = this.options.clampEffort;
-    for (let k = 0; k < act.length; k++) {
-      const i = act[k];
-      let x = u[k];
-      if (clamp) {
-        const lim = model.effortLimit[i];
-        if (x > lim) x = lim; else if (x < -lim) x = -lim;
+    // tau (clamped u on the actuated dofs, 0 elsewhere) and the right-hand side in one pass
+    const tau = this.tau, vf = this.vfree, ctl = this.controlOfDof;
+    const clamp = this.options.clampEffort, lim = model.effortLimit, damping = model.damping;
+    for (let i = 0; i < nv; i++) {
+      const k = ctl[i];
+      let x = 0;
+      if (k >= 0) {
+        x = u[k];
+        if (clamp) {
+          const l = lim[i];
+          if (x > l) x = l; else if (x < -l) x = -l;
+        }
       }
       tau[i] = x;
+      vf[i] = dt * (x - nle[i] - damping[i] * v[i]);
     }
-    const vf = this.vfree;
-    for (let i = 0; i < nv; i++) vf[i] = dt * (tau[i] - nle[i] - model.damping[i] * v[i]);
     solveMassMatrix(model, this.data, vf, 0);
     for (let i = 0; i < nv; i++) vf[i] += v[i];
     if (model.floating) {
