@@ -22,8 +22,35 @@ export interface TimingOptions {
 }
 
 export function timeMedianUs(fn: () => void, opts: TimingOptions = {}): { median: number; iqr: number } {
-  const warmupMs = opts.warmupMs ?? 300;
   const batches = opts.batches ?? 101;
+  const perBatch = opts.perBatch ?? batchSize(warmUp(fn, opts.warmupMs ?? 300));
+  const samples: number[] = [];
+  for (let b = 0; b < batches; b++) samples.push(batchUs(fn, perBatch));
+  return { median: quantile(samples, 0.5), iqr: quantile(samples, 0.75) - quantile(samples, 0.25) };
+}
+
+/**
+ * Several functions timed in interleaved rounds (one batch of each per round), so that all of
+ * them see the same machine state: on a shared VM the speed drifts by 1.5x over seconds, and
+ * a ratio of two medians taken one after the other inherits that drift. Returns each
+ * function's median and, per round, the per-call times (rounds[r][i]) for paired ratios.
+ */
+export function timeInterleavedUs(fns: Array<() => void>, opts: TimingOptions = {}): { medians: number[]; rounds: number[][] } {
+  const batches = opts.batches ?? 101;
+  const perBatch = fns.map((fn) => opts.perBatch ?? batchSize(warmUp(fn, opts.warmupMs ?? 300)));
+  const rounds: number[][] = [];
+  for (let b = 0; b < batches; b++) rounds.push(fns.map((fn, i) => batchUs(fn, perBatch[i])));
+  return { medians: fns.map((_, i) => quantile(rounds.map((r) => r[i]), 0.5)), rounds };
+}
+
+/** The q-quantile (0..1) of xs (sorted copy; nearest rank). */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+/** Per-call time (ms) after the JIT has settled on fn. */
+function warmUp(fn: () => void, warmupMs: number): number {
   // Warm up for warmupMs, then in 100 ms rounds until a round is no longer clearly faster
   // than the one before (V8 still tiering up: large generated kernels take a few hundred ms to
   // reach optimized code), at most 3 s; the last round sizes the batches.
@@ -41,14 +68,17 @@ export function timeMedianUs(fn: () => void, opts: TimingOptions = {}): { median
     perCallMs = next;
     if (!improving || performance.now() - start > 3000) break;
   }
-  const perBatch = opts.perBatch ?? Math.max(1, Math.round(2 / Math.max(perCallMs, 1e-6)));
-  const samples: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const s = process.hrtime.bigint();
-    for (let i = 0; i < perBatch; i++) fn();
-    samples.push(Number(process.hrtime.bigint() - s) / 1000 / perBatch);
-  }
-  samples.sort((a, b) => a - b);
-  const q = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))];
-  return { median: q(0.5), iqr: q(0.75) - q(0.25) };
+  return perCallMs;
+}
+
+/** Calls per batch so that a batch lasts about 2 ms. */
+function batchSize(perCallMs: number): number {
+  return Math.max(1, Math.round(2 / Math.max(perCallMs, 1e-6)));
+}
+
+/** One batch of n calls: the per-call time in microseconds. */
+function batchUs(fn: () => void, n: number): number {
+  const s = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - s) / 1000 / n;
 }

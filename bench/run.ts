@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (const r of results) {
     const ok = r.target_us === undefined ? '' : r.median_us <= r.target_us ? ' ok' : ' SLOW';
     const rate = typeof r.samples_per_s === 'number' ? `${Math.round(r.samples_per_s)} samples/s${typeof r.speedup_vs_cpu === 'number' ? ` (${r.speedup_vs_cpu.toFixed(2)}x cpu)` : ''}${typeof r.speedup_vs_workers === 'number' ? ` (${r.speedup_vs_workers.toFixed(2)}x workers)` : ''}${r.note && !r.samples_per_s ? ` ${r.note}` : ''}` : '';
-    process.stdout.write(`${r.name.padEnd(18)} ${fmt(r.median_us).padStart(10)} ${fmt(r.target_us).padStart(8)}${ok.padEnd(5)} ${r.peer ? `${fmt(r.peer_median_us)} µs  ${r.peer}` : rate}\n`);
+    process.stdout.write(`${r.name.padEnd(18)} ${fmt(r.median_us).padStart(10)} ${fmt(r.target_us).padStart(8)}${ok.padEnd(5)} ${r.peer ? `${fmt(r.peer_median_us)} µs${typeof r.speedup_vs_peer === 'number' ? ` (ours ${r.speedup_vs_peer.toFixed(2)}x faster, paired rounds)` : ''}  ${r.peer}` : rate}\n`);
   }
 }
 
