@@ -117,6 +117,8 @@ export class Simulator {
   readonly actuated: Int32Array;
   /** Per dof: its index in u, or -1 (not actuated). */
   private readonly controlOfDof: Int32Array;
+  /** Floating model whose other joints are all one-dof, in order: q[7 + i] pairs with v[6 + i]. */
+  private readonly oneDofTail: boolean;
 
   // collision set-up
   private readonly shapes: CollisionShape[] = [];
@@ -208,6 +210,9 @@ export class Simulator {
     this.actuated = actuatedDofs(model);
     this.controlOfDof = new Int32Array(model.nv).fill(-1);
     this.actuated.forEach((i, k) => { this.controlOfDof[i] = k; });
+    let tail = model.floating;
+    for (let j = 2; j < model.njoints; j++) tail &&= model.nqs[j] === 1 && model.nvs[j] === 1 && model.idxQ[j] === model.idxV[j] + 1;
+    this.oneDofTail = tail;
     const nv = model.nv;
 
     const geomJoint: number[] = [];
@@ -569,7 +574,11 @@ export class Simulator {
     const tw = this.turnTmp;
     tw[3] = dt * wx; tw[4] = dt * wy; tw[5] = dt * wz;
     turnQuaternion(q, 3, tw, qOut, 3);
-    for (let j = 2; j < model.njoints; j++) qOut[model.idxQ[j]] = q[model.idxQ[j]] + dt * vt[model.idxV[j]];
+    if (this.oneDofTail) {
+      for (let i = 7; i < model.nq; i++) qOut[i] = q[i] + dt * vt[i - 1];
+    } else {
+      for (let j = 2; j < model.njoints; j++) qOut[model.idxQ[j]] = q[model.idxQ[j]] + dt * vt[model.idxV[j]];
+    }
     qOut[0] = px; qOut[1] = py; qOut[2] = pz;
     for (let i = 3; i < model.nv; i++) vOut[i] = vt[i];
     vOut[0] = nlx; vOut[1] = nly; vOut[2] = nlz;
@@ -583,9 +592,9 @@ export class Simulator {
     const nv = this.model.nv;
     const nc = this.contacts.count;
     const vf = this.vfree;
-    for (let i = 0; i < nv; i++) vOut[vo + i] = vf[i];
     this.info.contacts = nc;
     if (nc === 0) {
+      for (let i = 0; i < nv; i++) vOut[vo + i] = vf[i];
       this.info.solver.iterations = 0; this.info.solver.residual = 0; this.info.solver.converged = true;
       return;
     }
@@ -707,11 +716,11 @@ export class Simulator {
   }
 
   /**
-   * vOut += H^-1 Jc^T lambda. H^-1 = L^-1 D^-1 L^-T and the position stage already holds
-   * W = D^-1/2 L^-T Jc^T, so H^-1 Jc^T lambda = L^-1 D^-1/2 (W lambda): one sweep instead of a
-   * full solve.
+   * vOut = v_free + H^-1 Jc^T lambda. H^-1 = L^-1 D^-1 L^-T and the position stage already
+   * holds W = D^-1/2 L^-T Jc^T, so H^-1 Jc^T lambda = L^-1 D^-1/2 (W lambda): one sweep instead
+   * of a full solve.
    */
-  applyImpulses(vOut: Float64Array, vo = 0): void {
+  private applyImpulses(vOut: Float64Array, vo = 0): void {
     const nv = this.model.nv, nc = this.contacts.count, W = this.W, lam = this.lambda, chains = this.chains;
     const rv = this.rv, sd = this.sqrtDinv, geom = this.contacts.geom;
     for (let i = 0; i < nv; i++) rv[i] = 0;
@@ -734,7 +743,8 @@ export class Simulator {
     }
     for (let i = 0; i < nv; i++) rv[i] *= sd[i];
     ltdlSolveL(this.data.dofParent, this.data.Mfactor, nv, rv, 0);
-    for (let i = 0; i < nv; i++) vOut[vo + i] += rv[i];
+    const vf = this.vfree;
+    for (let i = 0; i < nv; i++) vOut[vo + i] = vf[i] + rv[i];
   }
 
   /** Remembers the last contact set and impulses as the next warm start. */
