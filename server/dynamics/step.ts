@@ -55,8 +55,8 @@ import { defaultScene, type Scene } from './scene.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
 import { choleskyKernels, type CholeskyKernels } from './compiled/cholesky-kernel.ts';
 import {
-  contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel, delassusDiagonalKernel,
-  type ContactImpulseKernel, type ContactRowsKernel, type ContactVelocityKernel, type DelassusBlockKernel,
+  chainOffset, contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel, delassusDiagonalKernel,
+  type ChainLayout, type ContactImpulseKernel, type ContactRowsKernel, type ContactVelocityKernel, type DelassusBlockKernel,
 } from './compiled/contact-kernel.ts';
 import { collideMeshScene, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
 
@@ -134,6 +134,8 @@ export class Simulator {
   private readonly rowsKernel: (ContactRowsKernel | null)[];
   private readonly velocityKernel: (ContactVelocityKernel | null)[];
   private readonly impulseKernel: (ContactImpulseKernel | null)[];
+  /** Per shape: the run-time offset of its chain layout, passed to those kernels. */
+  private readonly shapeOffset: Int32Array;
   /** Per shape: its body's dof chain (last dof, then its ancestors), nv entries each, and its length. */
   private readonly shapeChain: Int32Array;
   private readonly shapeChainLength: Int32Array;
@@ -297,13 +299,25 @@ export class Simulator {
       if (model.jointTypes[j] === JOINT_FREE) { translationalDof[iv] = 1; translationalDof[iv + 1] = 1; translationalDof[iv + 2] = 1; }
       if (model.jointTypes[j] === JOINT_PRISMATIC) translationalDof[iv] = 1;
     }
-    // one set per body (shapes on the same body share it)
+    // one set per body (shapes on the same body share it), written for the body's chain layout:
+    // its own branch of the tree relative to a run-time offset, so that bodies with branches of
+    // the same shape (the legs) share one compiled function (ChainLayout)
+    const children = new Int32Array(model.njoints);
+    for (let j = 1; j < model.njoints; j++) children[model.parents[j]]++;
+    this.shapeOffset = new Int32Array(ns);
     const byBody = new Map<number, [ContactRowsKernel | null, ContactVelocityKernel | null, ContactImpulseKernel | null]>();
     const kernels = this.shapes.map((_, s) => {
       const body = this.shapeJoint[s], chain = shapeChains[s];
+      let branch = 0;
+      for (let j = body; ; j = model.parents[j]) {
+        branch += model.nvs[j];
+        if (model.parents[j] === 0 || children[model.parents[j]] > 1) break;
+      }
+      const layout: ChainLayout = { chain, branch };
+      this.shapeOffset[s] = chainOffset(layout);
       if (!compiled) return [null, null, null] as const;
       if (!byBody.has(body)) {
-        const rows = contactRowsKernel(chain, nv, (k) => translationalDof[k] === 1), vel = contactVelocityKernel(chain, nv), imp = contactImpulseKernel(chain, nv);
+        const rows = contactRowsKernel(layout, nv, (k) => translationalDof[k] === 1), vel = contactVelocityKernel(layout, nv), imp = contactImpulseKernel(layout, nv);
         // all or none: the generic loops need the contact's chain, which only they write
         byBody.set(body, rows && vel && imp ? [rows, vel, imp] : [null, null, null]);
       }
@@ -420,7 +434,7 @@ export class Simulator {
       chainLength[c] = len;
       // a shape with kernels never needs its chain spelled out (they are per shape)
       const rows = this.rowsKernel[geom];
-      if (rows !== null) { rows(c, buf.pos, buf.normal, buf.dist, buf.frame, J, L, sd, Jc, W); continue; }
+      if (rows !== null) { rows(c, this.shapeOffset[geom], buf.pos, buf.normal, buf.dist, buf.frame, J, L, sd, Jc, W); continue; }
       // dof chain of the touching body: its last dof, then every ancestor dof (descending)
       const sc = this.shapeChain, so = geom * nv, co = c * nv;
       for (let t = 0; t < len; t++) chains[co + t] = sc[so + t];
@@ -431,6 +445,8 @@ export class Simulator {
       const pz = buf.pos[3 * c + 2] + d * buf.normal[3 * c + 2];
       const F = buf.frame, fo = 9 * c;
       const r0 = 3 * c * nv, r1 = r0 + nv, r2 = r1 + nv;
+      // a normal of exactly +z (flat ground): the frame is the identity, the rows are world rows
+      const flat = buf.normal[3 * c] === 0 && buf.normal[3 * c + 1] === 0 && buf.normal[3 * c + 2] === 1;
       for (let t = 0; t < len; t++) {
         const k = chains[co + t];
         const wx = J[3 * nv + k], wy = J[4 * nv + k], wz = J[5 * nv + k];
@@ -438,9 +454,9 @@ export class Simulator {
         const vy = J[nv + k] + wz * px - wx * pz;
         const vz = J[2 * nv + k] + wx * py - wy * px;
         // rows in the contact frame: R^T v with R's columns [t1 t2 n]
-        const a = F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
-        const b = F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
-        const e = F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
+        const a = flat ? vx : F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
+        const b = flat ? vy : F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
+        const e = flat ? vz : F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
         Jc[r0 + t] = a; Jc[r1 + t] = b; Jc[r2 + t] = e;
         W[r0 + t] = a; W[r1 + t] = b; W[r2 + t] = e;
       }
@@ -603,7 +619,7 @@ export class Simulator {
     const buf = this.contacts;
     for (let c = 0; c < nc; c++) {
       const kern = this.velocityKernel[buf.geom[c]];
-      if (kern !== null) { kern(c, Jc, vf, g); continue; }
+      if (kern !== null) { kern(c, this.shapeOffset[buf.geom[c]], Jc, vf, g); continue; }
       const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
       let s0 = 0, s1 = 0, s2 = 0;
       for (let t = 0; t < len; t++) {
@@ -730,7 +746,7 @@ export class Simulator {
       const l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];
       if (l0 === 0 && l1 === 0 && l2 === 0) continue;
       const kern = this.impulseKernel[geom[c]];
-      if (kern !== null) { kern(c, W, lam, rv); continue; }
+      if (kern !== null) { kern(c, this.shapeOffset[geom[c]], W, lam, rv); continue; }
       const co = c * nv, len = this.chainLength[c], o0 = 3 * c * nv, o1 = o0 + nv, o2 = o1 + nv;
       for (let t = 0; t < len; t++) {
         const k = chains[co + t];

@@ -9,52 +9,94 @@ import { compileKernel } from './emit.ts';
 /**
  * Writes contact c's compact rows (Jc and W at 3 c nv + r nv + t, t along the chain) from the
  * contact buffer (pos, normal, dist, frame), the world joint Jacobian J (6 x nv), the LTDL
- * factor L (nv x nv) and D^-1/2 (sd).
+ * factor L (nv x nv) and D^-1/2 (sd). o: the chain offset (see ChainLayout).
  */
 export type ContactRowsKernel = (
-  c: number, pos: Float64Array, normal: Float64Array, dist: Float64Array, frame: Float64Array,
+  c: number, o: number, pos: Float64Array, normal: Float64Array, dist: Float64Array, frame: Float64Array,
   J: Float64Array, L: Float64Array, sd: Float64Array, Jc: Float64Array, W: Float64Array,
 ) => void;
+
+/**
+ * A body's dof chain (deepest dof first, then its ancestors) as the kernels see it: the first
+ * `branch` entries are the body's own branch of the tree (below the nearest ancestor with
+ * several children: a leg of a quadruped) and are written relative to the offset
+ * o = chain[branch - 1], passed at run time; the others (shared ancestors: the base) are
+ * literals. Bodies whose branches have the same shape (the four legs) then get the same
+ * source, hence the same compiled function (compileKernel shares it): one copy of the code,
+ * which stays in the instruction cache, instead of four. (Straight-line kernels are large:
+ * V8 emits about 10 KB of machine code for one leg's rows.)
+ */
+export interface ChainLayout {
+  chain: ArrayLike<number>;
+  branch: number;
+}
+
+/** The run-time offset of a layout's branch (0 when it has none). */
+export function chainOffset(layout: ChainLayout): number {
+  return layout.branch > 0 ? layout.chain[layout.branch - 1] : 0;
+}
+
+/** Index expression of dof chain[t] + add (add: a row offset such as 2 nv): `o + r` in the branch, a literal outside. */
+function dofIndex(layout: ChainLayout, t: number, add = 0): string {
+  return t < layout.branch ? `o + ${layout.chain[t] - chainOffset(layout) + add}` : `${layout.chain[t] + add}`;
+}
+
+/**
+ * Rows kernel for a body's chain layout. `translational(k)`: dof k's Jacobian column has an
+ * exactly zero angular part (a free-flyer's or a prismatic joint's translation), so its w x p
+ * terms, all zeros, are left out.
+ */
+export function contactRowsKernel(layout: ChainLayout, nv: number, translational: (k: number) => boolean = () => false): ContactRowsKernel | null {
+  const { chain, branch } = layout;
+  const len = chain.length, o = chainOffset(layout);
+  const s: string[] = [
+    'const d = dist[c], i3 = 3 * c, fo = 9 * c;',
+    'const nx = normal[i3], ny = normal[i3 + 1], nz = normal[i3 + 2];',
+    'const px = pos[i3] + d * nx, py = pos[i3 + 1] + d * ny, pz = pos[i3 + 2] + d * nz;',
+    `const r0 = 3 * c * ${nv}, r1 = r0 + ${nv}, r2 = r1 + ${nv}, on = o * ${nv}, oo = on + o;`,
+    'let wx = 0, wy = 0, wz = 0, vx = 0, vy = 0, vz = 0, l = 0;',
+    `let ${Array.from({ length: len }, (_, t) => `a${t} = 0, b${t} = 0, e${t} = 0`).join(', ')};`,
+  ];
+  const point = (t: number) => {
+    const J = (row: number) => `J[${dofIndex(layout, t, row * nv)}]`;
+    return translational(chain[t])
+      ? `vx = ${J(0)}; vy = ${J(1)}; vz = ${J(2)};`
+      : `wx = ${J(3)}; wy = ${J(4)}; wz = ${J(5)}; vx = ${J(0)} + wy * pz - wz * py; vy = ${J(1)} + wz * px - wx * pz; vz = ${J(2)} + wx * py - wy * px;`;
+  };
+  // a normal of exactly +z (flat ground, the top of an axis-aligned box): the frame is the
+  // identity and the rows are the world rows (step.ts's generic loop branches the same way)
+  s.push('if (nx === 0 && ny === 0 && nz === 1) {');
+  for (let t = 0; t < len; t++) s.push(point(t), `a${t} = vx; b${t} = vy; e${t} = vz;`);
+  s.push('} else {',
+    'const f0 = frame[fo], f1 = frame[fo + 1], f2 = frame[fo + 2], f3 = frame[fo + 3], f4 = frame[fo + 4], f5 = frame[fo + 5], f6 = frame[fo + 6], f7 = frame[fo + 7], f8 = frame[fo + 8];');
+  for (let t = 0; t < len; t++) {
+    s.push(point(t), `a${t} = f0 * vx + f3 * vy + f6 * vz; b${t} = f1 * vx + f4 * vy + f7 * vz; e${t} = f2 * vx + f5 * vy + f8 * vz;`);
+  }
+  s.push('}');
+  for (let t = 0; t < len; t++) s.push(`Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
+  // W = L^-T rows, leaves to root along the chain, then the D^-1/2 scaling. L[k nv + j] with
+  // k = o + rk in the branch: (o + rk) nv + (o + rj) = oo + rk nv + rj, or on + rk nv + j for
+  // an ancestor j outside it
+  const lIndex = (t: number, u: number) => {
+    if (t >= branch) return `${chain[t] * nv + chain[u]}`;
+    const rk = chain[t] - o;
+    return u < branch ? `oo + ${rk * nv + chain[u] - o}` : `on + ${rk * nv + chain[u]}`;
+  };
+  for (let t = 0; t < len; t++) {
+    for (let u = t + 1; u < len; u++) {
+      s.push(`l = L[${lIndex(t, u)}]; a${u} -= l * a${t}; b${u} -= l * b${t}; e${u} -= l * e${t};`);
+    }
+    s.push(`l = sd[${dofIndex(layout, t)}]; W[r0 + ${t}] = a${t} * l; W[r1 + ${t}] = b${t} * l; W[r2 + ${t}] = e${t} * l;`);
+  }
+  return compileKernel<ContactRowsKernel>('contactRowsCompiled',
+    ['c', 'o', 'pos', 'normal', 'dist', 'frame', 'J', 'L', 'sd', 'Jc', 'W'], s.join('\n'));
+}
 
 /**
  * The 3x3 block (a, b) of G and its transpose: sums over the lc shared chain dofs of W rows
  * starting at a0 and b0 (compact, rows nv apart); G is n x n, blocks at ra and rb.
  */
 export type DelassusBlockKernel = (W: Float64Array, a0: number, b0: number, G: Float64Array, ra: number, rb: number, n: number) => void;
-
-/**
- * Rows kernel for a body whose dof chain (deepest dof first, then its ancestors) is `chain`.
- * `translational(k)`: dof k's Jacobian column has an exactly zero angular part (a free-flyer's
- * or a prismatic joint's translation), so its w x p terms, all zeros, are left out.
- */
-export function contactRowsKernel(chain: ArrayLike<number>, nv: number, translational: (k: number) => boolean = () => false): ContactRowsKernel | null {
-  const len = chain.length;
-  const s: string[] = [
-    'const d = dist[c], i3 = 3 * c, fo = 9 * c;',
-    'const px = pos[i3] + d * normal[i3], py = pos[i3 + 1] + d * normal[i3 + 1], pz = pos[i3 + 2] + d * normal[i3 + 2];',
-    'const f0 = frame[fo], f1 = frame[fo + 1], f2 = frame[fo + 2], f3 = frame[fo + 3], f4 = frame[fo + 4], f5 = frame[fo + 5], f6 = frame[fo + 6], f7 = frame[fo + 7], f8 = frame[fo + 8];',
-    `const r0 = 3 * c * ${nv}, r1 = r0 + ${nv}, r2 = r1 + ${nv};`,
-    'let wx = 0, wy = 0, wz = 0, vx = 0, vy = 0, vz = 0, l = 0;',
-  ];
-  for (let t = 0; t < len; t++) {
-    const k = chain[t];
-    s.push(translational(k)
-      ? `vx = J[${k}]; vy = J[${nv + k}]; vz = J[${2 * nv + k}];`
-      : `wx = J[${3 * nv + k}]; wy = J[${4 * nv + k}]; wz = J[${5 * nv + k}]; vx = J[${k}] + wy * pz - wz * py; vy = J[${nv + k}] + wz * px - wx * pz; vz = J[${2 * nv + k}] + wx * py - wy * px;`,
-      `let a${t} = f0 * vx + f3 * vy + f6 * vz, b${t} = f1 * vx + f4 * vy + f7 * vz, e${t} = f2 * vx + f5 * vy + f8 * vz;`,
-      `Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
-  }
-  // W = L^-T rows, leaves to root along the chain, then the D^-1/2 scaling
-  for (let t = 0; t < len; t++) {
-    const k = chain[t];
-    for (let u = t + 1; u < len; u++) {
-      s.push(`l = L[${k * nv + chain[u]}]; a${u} -= l * a${t}; b${u} -= l * b${t}; e${u} -= l * e${t};`);
-    }
-    s.push(`l = sd[${k}]; W[r0 + ${t}] = a${t} * l; W[r1 + ${t}] = b${t} * l; W[r2 + ${t}] = e${t} * l;`);
-  }
-  return compileKernel<ContactRowsKernel>('contactRowsCompiled',
-    ['c', 'pos', 'normal', 'dist', 'frame', 'J', 'L', 'sd', 'Jc', 'W'], s.join('\n'));
-}
 
 /** Block kernel for lc shared dofs (rows of W are nv apart). */
 export function delassusBlockKernel(lc: number, nv: number): DelassusBlockKernel | null {
@@ -72,31 +114,31 @@ export function delassusBlockKernel(lc: number, nv: number): DelassusBlockKernel
   return compileKernel<DelassusBlockKernel>('delassusBlockCompiled', ['W', 'a0', 'b0', 'G', 'ra', 'rb', 'n'], s.join('\n'));
 }
 
-/** g[3c..3c+3] = contact c's rows of Jc times v (compact rows along the chain, as contactStage). */
-export type ContactVelocityKernel = (c: number, Jc: Float64Array, v: Float64Array, g: Float64Array) => void;
+/** g[3c..3c+3] = contact c's rows of Jc times v (compact rows along the chain, as contactStage); o as for the rows. */
+export type ContactVelocityKernel = (c: number, o: number, Jc: Float64Array, v: Float64Array, g: Float64Array) => void;
 
 /**
- * rv += W_c^T lambda_c along contact c's chain (as applyImpulses). Terms of a zero impulse
- * component are added too: they are zeros, which leave each sum unchanged.
+ * rv += W_c^T lambda_c along contact c's chain (as applyImpulses); o as for the rows. Terms of
+ * a zero impulse component are added too: they are zeros, which leave each sum unchanged.
  */
-export type ContactImpulseKernel = (c: number, W: Float64Array, lam: Float64Array, rv: Float64Array) => void;
+export type ContactImpulseKernel = (c: number, o: number, W: Float64Array, lam: Float64Array, rv: Float64Array) => void;
 
-export function contactVelocityKernel(chain: ArrayLike<number>, nv: number): ContactVelocityKernel | null {
+export function contactVelocityKernel(layout: ChainLayout, nv: number): ContactVelocityKernel | null {
   const s = [`const o0 = 3 * c * ${nv}; let x = 0, s0 = 0, s1 = 0, s2 = 0;`];
-  for (let t = 0; t < chain.length; t++) {
-    s.push(`x = v[${chain[t]}]; s0 += Jc[o0 + ${t}] * x; s1 += Jc[o0 + ${nv + t}] * x; s2 += Jc[o0 + ${2 * nv + t}] * x;`);
+  for (let t = 0; t < layout.chain.length; t++) {
+    s.push(`x = v[${dofIndex(layout, t)}]; s0 += Jc[o0 + ${t}] * x; s1 += Jc[o0 + ${nv + t}] * x; s2 += Jc[o0 + ${2 * nv + t}] * x;`);
   }
   s.push('g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;');
-  return compileKernel<ContactVelocityKernel>('contactVelocityCompiled', ['c', 'Jc', 'v', 'g'], s.join('\n'));
+  return compileKernel<ContactVelocityKernel>('contactVelocityCompiled', ['c', 'o', 'Jc', 'v', 'g'], s.join('\n'));
 }
 
-export function contactImpulseKernel(chain: ArrayLike<number>, nv: number): ContactImpulseKernel | null {
+export function contactImpulseKernel(layout: ChainLayout, nv: number): ContactImpulseKernel | null {
   const s = [`const o0 = 3 * c * ${nv}, l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];`];
-  for (let t = 0; t < chain.length; t++) {
-    const k = chain[t];
+  for (let t = 0; t < layout.chain.length; t++) {
+    const k = dofIndex(layout, t);
     s.push(`rv[${k}] = rv[${k}] + W[o0 + ${t}] * l0 + W[o0 + ${nv + t}] * l1 + W[o0 + ${2 * nv + t}] * l2;`);
   }
-  return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'W', 'lam', 'rv'], s.join('\n'));
+  return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'o', 'W', 'lam', 'rv'], s.join('\n'));
 }
 
 /**
