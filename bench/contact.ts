@@ -7,7 +7,7 @@ import { Linearizer } from '../server/dynamics/linearize.ts';
 import { staticEquilibrium } from '../server/dynamics/statics.ts';
 import { Simulator } from '../server/dynamics/step.ts';
 import { loadRobot, posture } from '../server/model/robots.ts';
-import { mujocoSolo12ForBench } from '../test/peer/mujoco.ts';
+import { MujocoPeer } from './peer.ts';
 import { type BenchResult, quantile, timeInterleavedUs, timeMedianUs } from './harness.ts';
 
 export const BENCH_DT = 0.01;
@@ -32,14 +32,11 @@ export function standingSolo(dt = BENCH_DT) {
 export async function contactBench(): Promise<BenchResult[]> {
   const { model, sim, q, v, u } = standingSolo();
   const q1 = new Float64Array(model.nq), v1 = new Float64Array(model.nv);
-  const mj = await mujocoSolo12ForBench({ contacts: true, timestep: BENCH_DT });
+  // MuJoCo in a thread of its own (bench/peer.ts: its memory growth must not touch our isolate);
   // interleaved rounds (ours, MuJoCo's restore + mj_step, the restore alone): the speed-up is
   // the median of per-round ratios, each taken within a few milliseconds on the same machine state
-  const t = timeInterleavedUs([
-    () => sim.stepInto(q, v, u, q1, v1),
-    () => { mj.restore(); mj.mj.mj_step(mj.model, mj.data); },
-    () => mj.restore(),
-  ]);
+  const mj = await MujocoPeer.start({ contacts: true, timestep: BENCH_DT });
+  const t = await timeInterleavedUs([() => sim.stepInto(q, v, u, q1, v1), mj.timed('step'), mj.timed('restore')]);
   const stepTimes = t.rounds.map((r) => r[0]);
   const step = { median: t.medians[0], iqr: quantile(stepTimes, 0.75) - quantile(stepTimes, 0.25) };
   const peerStep = Math.max(0, t.medians[1] - t.medians[2]);
@@ -49,6 +46,7 @@ export async function contactBench(): Promise<BenchResult[]> {
   const nx = 2 * model.nv;
   const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
   const lt = timeMedianUs(() => lin.linearize(q, v, u, q1, v1, A, B), { batches: 41 });
+  await mj.close();
   return [
     {
       name: 'step', median_us: step.median, iqr_us: step.iqr, target_us: 10,

@@ -7,8 +7,8 @@ import { crba } from '../server/dynamics/crba.ts';
 import { createData } from '../server/dynamics/data.ts';
 import { rnea } from '../server/dynamics/rnea.ts';
 import { loadRobot, posture } from '../server/model/robots.ts';
-import { mujocoSolo12ForBench } from '../test/peer/mujoco.ts';
-import { type BenchResult, timeMedianUs } from './harness.ts';
+import { MujocoPeer } from './peer.ts';
+import { type BenchResult, timeInterleavedUs, timeMedianUs } from './harness.ts';
 
 export async function dynamicsBench(): Promise<BenchResult[]> {
   const { model, meta } = loadRobot('solo12');
@@ -18,17 +18,19 @@ export async function dynamicsBench(): Promise<BenchResult[]> {
   const a = new Float64Array(model.nv).map((_, i) => Math.cos(0.9 * i));
   const tau = new Float64Array(model.nv).map((_, i) => 0.5 * Math.sin(2.3 * i));
 
-  const mj = await mujocoSolo12ForBench({ contacts: false });
-  const peer = timeMedianUs(() => mj.mj.mj_forward(mj.model, mj.data));
-  const peerName = 'MuJoCo 3.3.8 mj_forward (wasm), Solo-12 free-flyer, no contacts';
-
   const rows: Array<[string, () => void, number]> = [
     ['aba', () => aba(model, data, q, v, tau), 4],
     ['rnea', () => rnea(model, data, q, v, a), 2],
     ['crba', () => crba(model, data, q), 4],
   ];
-  return rows.map(([name, fn, target]) => {
-    const t = timeMedianUs(fn);
-    return { name, median_us: t.median, iqr_us: t.iqr, target_us: target, peer: peerName, peer_median_us: peer.median };
-  });
+  const ours = rows.map(([, fn]) => timeMedianUs(fn));
+
+  // MuJoCo timed afterwards, in its own thread (bench/peer.ts)
+  const mj = await MujocoPeer.start({ contacts: false });
+  const peer = (await timeInterleavedUs([mj.timed('forward')])).medians[0];
+  await mj.close();
+  const peerName = 'MuJoCo 3.3.8 mj_forward (wasm), Solo-12 free-flyer, no contacts';
+  return rows.map(([name, , target], i) => (
+    { name, median_us: ours[i].median, iqr_us: ours[i].iqr, target_us: target, peer: peerName, peer_median_us: peer }
+  ));
 }

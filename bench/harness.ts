@@ -23,24 +23,44 @@ export interface TimingOptions {
 
 export function timeMedianUs(fn: () => void, opts: TimingOptions = {}): { median: number; iqr: number } {
   const batches = opts.batches ?? 101;
-  const perBatch = opts.perBatch ?? batchSize(warmUp(fn, opts.warmupMs ?? 300));
+  const run = runner(fn);
+  const perBatch = opts.perBatch ?? batchSize(warmUp(run, opts.warmupMs ?? 300));
   const samples: number[] = [];
-  for (let b = 0; b < batches; b++) samples.push(batchUs(fn, perBatch));
+  for (let b = 0; b < batches; b++) samples.push(run.batch(perBatch));
   return { median: quantile(samples, 0.5), iqr: quantile(samples, 0.75) - quantile(samples, 0.25) };
+}
+
+/** A function run in a peer thread (see bench/peer.ts): timed there, by the same loops. */
+export interface RemoteTimed {
+  warm(warmupMs: number): Promise<number>;
+  batch(n: number): Promise<number>;
 }
 
 /**
  * Several functions timed in interleaved rounds (one batch of each per round), so that all of
  * them see the same machine state: on a shared VM the speed drifts by 1.5x over seconds, and
- * a ratio of two medians taken one after the other inherits that drift. Returns each
- * function's median and, per round, the per-call times (rounds[r][i]) for paired ratios.
+ * a ratio of two medians taken one after the other inherits that drift. Some of the functions
+ * may run in another thread (RemoteTimed, the MuJoCo peer). Returns each function's median
+ * and, per round, the per-call times (rounds[r][i]) for paired ratios.
  */
-export function timeInterleavedUs(fns: Array<() => void>, opts: TimingOptions = {}): { medians: number[]; rounds: number[][] } {
+export async function timeInterleavedUs(fns: Array<(() => void) | RemoteTimed>, opts: TimingOptions = {}): Promise<{ medians: number[]; rounds: number[][] }> {
   const batches = opts.batches ?? 101;
-  const perBatch = fns.map((fn) => opts.perBatch ?? batchSize(warmUp(fn, opts.warmupMs ?? 300)));
+  const runs = fns.map((f) => (typeof f === 'function' ? runner(f) : f));
+  const perBatch: number[] = [];
+  for (const run of runs) {
+    const perCallMs = 'round' in run ? warmUp(run, opts.warmupMs ?? 300) : await run.warm(opts.warmupMs ?? 300);
+    perBatch.push(opts.perBatch ?? batchSize(perCallMs));
+  }
   const rounds: number[][] = [];
-  for (let b = 0; b < batches; b++) rounds.push(fns.map((fn, i) => batchUs(fn, perBatch[i])));
-  return { medians: fns.map((_, i) => quantile(rounds.map((r) => r[i]), 0.5)), rounds };
+  for (let b = 0; b < batches; b++) {
+    const r: number[] = [];
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i];
+      r.push('round' in run ? run.batch(perBatch[i]) : await run.batch(perBatch[i]));
+    }
+    rounds.push(r);
+  }
+  return { medians: runs.map((_, i) => quantile(rounds.map((r) => r[i]), 0.5)), rounds };
 }
 
 /** The q-quantile (0..1) of xs (sorted copy; nearest rank). */
@@ -49,21 +69,35 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-/** Per-call time (ms) after the JIT has settled on fn. */
-function warmUp(fn: () => void, warmupMs: number): number {
+export interface Runner {
+  /** n calls: the per-call time in microseconds. */
+  batch(n: number): number;
+  /** Calls for about ms milliseconds: the per-call time in milliseconds. */
+  round(ms: number): number;
+}
+
+/**
+ * The timing loops for one function, compiled afresh for it (as benchmark.js does): a loop
+ * shared by every benchmark would collect all their call targets in one feedback slot, and
+ * each benchmark's loop would be optimized for the others' functions too.
+ */
+export function runner(fn: () => void): Runner {
+  const make = new Function('fn', 'hrtime', 'now', `"use strict"; return {
+    batch(n) { const s = hrtime(); for (let i = 0; i < n; i++) fn(); return Number(hrtime() - s) / 1000 / n; },
+    round(ms) { const t0 = now(); let calls = 0; while (now() - t0 < ms) { fn(); calls++; } return (now() - t0) / Math.max(1, calls); },
+  };`) as (f: () => void, hrtime: () => bigint, now: () => number) => Runner;
+  return make(fn, process.hrtime.bigint, () => performance.now());
+}
+
+/** Per-call time (ms) after the JIT has settled on the runner's function. */
+export function warmUp(run: Runner, warmupMs: number): number {
   // Warm up for warmupMs, then in 100 ms rounds until a round is no longer clearly faster
   // than the one before (V8 still tiering up: large generated kernels take a few hundred ms to
   // reach optimized code), at most 3 s; the last round sizes the batches.
-  const round = (ms: number): number => {
-    const t0 = performance.now();
-    let calls = 0;
-    while (performance.now() - t0 < ms) { fn(); calls++; }
-    return (performance.now() - t0) / Math.max(1, calls);
-  };
   const start = performance.now();
-  let perCallMs = round(warmupMs);
+  let perCallMs = run.round(warmupMs);
   for (;;) {
-    const next = round(100);
+    const next = run.round(100);
     const improving = next < 0.95 * perCallMs;
     perCallMs = next;
     if (!improving || performance.now() - start > 3000) break;
@@ -72,13 +106,6 @@ function warmUp(fn: () => void, warmupMs: number): number {
 }
 
 /** Calls per batch so that a batch lasts about 2 ms. */
-function batchSize(perCallMs: number): number {
+export function batchSize(perCallMs: number): number {
   return Math.max(1, Math.round(2 / Math.max(perCallMs, 1e-6)));
-}
-
-/** One batch of n calls: the per-call time in microseconds. */
-function batchUs(fn: () => void, n: number): number {
-  const s = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) fn();
-  return Number(process.hrtime.bigint() - s) / 1000 / n;
 }
