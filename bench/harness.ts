@@ -91,16 +91,17 @@ export function runner(fn: () => void): Runner {
 
 /** Per-call time (ms) after the JIT has settled on the runner's function. */
 export function warmUp(run: Runner, warmupMs: number): number {
-  // Warm up for warmupMs, then in 100 ms rounds until a round is no longer clearly faster
-  // than the one before (V8 still tiering up: large generated kernels take a few hundred ms to
-  // reach optimized code), at most 3 s; the last round sizes the batches.
+  // Warm up for warmupMs, then in 100 ms rounds until three rounds in a row are no longer
+  // clearly faster than the best before them (V8 still tiering up: large generated kernels take
+  // a few hundred ms to reach optimized code, longer when the compiler threads are busy), at
+  // least 1 s and at most 5 s in all; the last round sizes the batches.
   const start = performance.now();
-  let perCallMs = run.round(warmupMs);
-  for (;;) {
-    const next = run.round(100);
-    const improving = next < 0.95 * perCallMs;
-    perCallMs = next;
-    if (!improving || performance.now() - start > 3000) break;
+  let best = run.round(warmupMs), perCallMs = best, flat = 0;
+  while (performance.now() - start < 5000) {
+    perCallMs = run.round(100);
+    if (perCallMs < 0.95 * best) flat = 0; else flat++;
+    best = Math.min(best, perCallMs);
+    if (flat >= 3 && performance.now() - start >= 1000) break;
   }
   return perCallMs;
 }

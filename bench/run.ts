@@ -3,6 +3,12 @@
  *
  * Runs every benchmark suite in one process and prints a table, or with --json one JSON object
  * {"results":[{"name","median_us","peer","peer_median_us",...}]}.
+ *
+ * `npm run bench` starts Node with --no-liftoff: WebAssembly (the MuJoCo peer) is compiled by
+ * the optimizing compiler when first called, in the peer's thread, instead of by the baseline
+ * compiler with a tier-up later on the process's shared compiler threads, where thousands of
+ * MuJoCo functions queued ahead of our own JavaScript's optimization (a step then ran
+ * unoptimized for seconds: 20 µs in 1 run of 4). MuJoCo runs its optimized code either way.
  */
 import { batchBench } from './batch.ts';
 import { contactBench } from './contact.ts';
