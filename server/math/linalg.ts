@@ -9,22 +9,7 @@
  * A is not (numerically) positive definite.
  */
 export function choleskyInPlace(A: Float64Array, n: number, ao = 0): boolean {
-  for (let j = 0; j < n; j++) {
-    const rj = ao + j * n;
-    let d = A[rj + j];
-    for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
-    if (!(d > 0) || d === Infinity) return false;
-    const ljj = Math.sqrt(d);
-    A[rj + j] = ljj;
-    const inv = 1 / ljj;
-    for (let i = j + 1; i < n; i++) {
-      const ri = ao + i * n;
-      let s = A[ri + j];
-      for (let k = 0; k < j; k++) s -= A[ri + k] * A[rj + k];
-      A[ri + j] = s * inv;
-    }
-  }
-  return true;
+  return choleskyFactor(A, n, ao, false);
 }
 
 /**
@@ -32,17 +17,7 @@ export function choleskyInPlace(A: Float64Array, n: number, ao = 0): boolean {
  * b[bo + i * bs] (bs > 1 solves a column of a row-major matrix in place).
  */
 export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array, lo = 0, bo = 0, bs = 1): void {
-  for (let i = 0; i < n; i++) {
-    const ri = lo + i * n;
-    let s = b[bo + i * bs];
-    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k * bs];
-    b[bo + i * bs] = s / L[ri + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[bo + i * bs];
-    for (let k = i + 1; k < n; k++) s -= L[lo + k * n + i] * b[bo + k * bs];
-    b[bo + i * bs] = s / L[lo + i * n + i];
-  }
+  choleskySolve(L, n, b, lo, bo, bs, false);
 }
 
 /**
@@ -52,13 +27,23 @@ export function choleskySolveInPlace(L: Float64Array, n: number, b: Float64Array
  * factors solved against many right-hand sides (the contact polish, every step).
  */
 export function choleskyInvDiagInPlace(A: Float64Array, n: number, ao = 0): boolean {
+  return choleskyFactor(A, n, ao, true);
+}
+
+/** Solves L L^T x = b in place (b dense, length n) with the factor from choleskyInvDiagInPlace. */
+export function choleskyInvDiagSolveInPlace(L: Float64Array, n: number, b: Float64Array): void {
+  choleskySolve(L, n, b, 0, 0, 1, true);
+}
+
+function choleskyFactor(A: Float64Array, n: number, ao: number, invDiag: boolean): boolean {
   for (let j = 0; j < n; j++) {
     const rj = ao + j * n;
     let d = A[rj + j];
     for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
     if (!(d > 0) || d === Infinity) return false;
-    const inv = 1 / Math.sqrt(d);
-    A[rj + j] = inv;
+    const ljj = Math.sqrt(d);
+    const inv = 1 / ljj;
+    A[rj + j] = invDiag ? inv : ljj;
     for (let i = j + 1; i < n; i++) {
       const ri = ao + i * n;
       let s = A[ri + j];
@@ -69,18 +54,18 @@ export function choleskyInvDiagInPlace(A: Float64Array, n: number, ao = 0): bool
   return true;
 }
 
-/** Solves L L^T x = b in place (b dense, length n) with the factor from choleskyInvDiagInPlace. */
-export function choleskyInvDiagSolveInPlace(L: Float64Array, n: number, b: Float64Array): void {
+/** The two triangular sweeps; the diagonal holds L_jj (divide) or 1 / L_jj (invDiag: multiply). */
+function choleskySolve(L: Float64Array, n: number, b: Float64Array, lo: number, bo: number, bs: number, invDiag: boolean): void {
   for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[ri + k] * b[k];
-    b[i] = s * L[ri + i];
+    const ri = lo + i * n;
+    let s = b[bo + i * bs];
+    for (let k = 0; k < i; k++) s -= L[ri + k] * b[bo + k * bs];
+    b[bo + i * bs] = invDiag ? s * L[ri + i] : s / L[ri + i];
   }
   for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * b[k];
-    b[i] = s * L[i * n + i];
+    let s = b[bo + i * bs];
+    for (let k = i + 1; k < n; k++) s -= L[lo + k * n + i] * b[bo + k * bs];
+    b[bo + i * bs] = invDiag ? s * L[lo + i * n + i] : s / L[lo + i * n + i];
   }
 }
 
