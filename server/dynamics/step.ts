@@ -432,7 +432,7 @@ export class Simulator {
       this.mu[c] = this.envFriction[buf.env[c]];
       const len = this.shapeChainLength[geom];
       chainLength[c] = len;
-      // a shape with kernels never needs its chain spelled out (they are per shape)
+      // a shape with kernels never needs its chain spelled out (its kernels have it built in)
       const rows = this.rowsKernel[geom];
       if (rows !== null) { rows(c, this.shapeOffset[geom], buf.pos, buf.normal, buf.dist, buf.frame, J, L, sd, Jc, W); continue; }
       // dof chain of the touching body: its last dof, then every ancestor dof (descending)

@@ -1,7 +1,8 @@
 /**
  * Generated contact-stage kernels of the simulator (step.ts), bit for bit its generic loops:
- *  - per touching body (its dof chain fixed by the tree): the three contact Jacobian rows in
- *    the contact frame and W = D^-1/2 L^-T Jc^T along the chain, in locals;
+ *  - per chain layout (a touching body's dof chain, its own branch at a run-time offset, so the
+ *    legs of a quadruped share one function): the three contact Jacobian rows in the contact
+ *    frame and W = D^-1/2 L^-T Jc^T along the chain, in locals; Jc v; W^T lambda;
  *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
  */
 import { compileKernel } from './emit.ts';
