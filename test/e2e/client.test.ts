@@ -98,8 +98,14 @@ afterAll(async () => {
 const rs = <T>(fn: string) => page.evaluate(`window.__rsddp.${fn}`) as Promise<T>;
 const iteration = (slot: 0 | 1) => page.$eval(slot === 0 ? '#iter-ddp' : '#iter-rddp', (el) => Number((el as HTMLElement).dataset.iteration ?? 0));
 const text = (sel: string) => page.$eval(sel, (el) => el.textContent ?? '');
-const waitText = (sel: string, re: RegExp, timeout = 15_000) =>
-  page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''), [sel, re.source] as const, { timeout });
+/** Waits until sel's text matches re; on a timeout the error says what the text was. */
+const waitText = async (sel: string, re: RegExp, timeout = 15_000) => {
+  try {
+    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''), [sel, re.source] as const, { timeout });
+  } catch (e) {
+    throw new Error(`${sel} never matched ${re} in ${timeout} ms; it reads "${await text(sel).catch(() => '?')}" (${(e as Error).message.split('\n')[0]})`);
+  }
+};
 
 /** Saves a screenshot and checks that nothing sticks out of the window horizontally. */
 async function screenshot(name: string, size: { width: number; height: number }, fullPage = false): Promise<void> {
