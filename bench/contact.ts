@@ -36,27 +36,30 @@ export async function contactBench(): Promise<BenchResult[]> {
   // interleaved rounds (ours, MuJoCo's restore + mj_step, the restore alone): the speed-up is
   // the median of per-round ratios, each taken within a few milliseconds on the same machine state
   const mj = await MujocoPeer.start({ contacts: true, timestep: BENCH_DT });
-  const t = await timeInterleavedUs([() => sim.stepInto(q, v, u, q1, v1), mj.timed('step'), mj.timed('restore')]);
-  const stepTimes = t.rounds.map((r) => r[0]);
-  const step = { median: t.medians[0], iqr: quantile(stepTimes, 0.75) - quantile(stepTimes, 0.25) };
-  const peerStep = Math.max(0, t.medians[1] - t.medians[2]);
-  const speedup = quantile(t.rounds.map((r) => Math.max(0, r[1] - r[2]) / r[0]), 0.5);
+  try {
+    const t = await timeInterleavedUs([() => sim.stepInto(q, v, u, q1, v1), mj.timed('step'), mj.timed('restore')]);
+    const stepTimes = t.rounds.map((r) => r[0]);
+    const step = { median: t.medians[0], iqr: quantile(stepTimes, 0.75) - quantile(stepTimes, 0.25) };
+    const peerStep = Math.max(0, t.medians[1] - t.medians[2]);
+    const speedup = quantile(t.rounds.map((r) => Math.max(0, r[1] - r[2]) / r[0]), 0.5);
 
-  const lin = new Linearizer(sim);
-  const nx = 2 * model.nv;
-  const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
-  const lt = timeMedianUs(() => lin.linearize(q, v, u, q1, v1, A, B), { batches: 41 });
-  await mj.close();
-  return [
-    {
-      name: 'step', median_us: step.median, iqr_us: step.iqr, target_us: 10,
-      peer: `MuJoCo 3.3.8 mj_step (wasm), Solo-12 on 4 foot contacts (${mj.ncon} active), dt ${BENCH_DT}, state restore subtracted`,
-      peer_median_us: peerStep, speedup_vs_peer: speedup, contacts: sim.info.contacts,
-    },
-    {
-      name: 'linearize', median_us: lt.median, iqr_us: lt.iqr, target_us: 300,
-      note: `A ${nx}x${nx}, B ${nx}x${model.nu} by forward differences (${2 * model.nv + model.nu + 1} step evaluations with reuse)`,
-      peer: 'MuJoCo mj_step x (2nv + nu + 1) finite-difference evaluations (estimate)', peer_median_us: peerStep * (nx + model.nu + 1),
-    },
-  ];
+    const lin = new Linearizer(sim);
+    const nx = 2 * model.nv;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+    const lt = timeMedianUs(() => lin.linearize(q, v, u, q1, v1, A, B), { batches: 41 });
+    return [
+      {
+        name: 'step', median_us: step.median, iqr_us: step.iqr, target_us: 10,
+        peer: `MuJoCo 3.3.8 mj_step (wasm), Solo-12 on 4 foot contacts (${mj.ncon} active), dt ${BENCH_DT}, state restore subtracted`,
+        peer_median_us: peerStep, speedup_vs_peer: speedup, contacts: sim.info.contacts,
+      },
+      {
+        name: 'linearize', median_us: lt.median, iqr_us: lt.iqr, target_us: 300,
+        note: `A ${nx}x${nx}, B ${nx}x${model.nu} by forward differences (${2 * model.nv + model.nu + 1} step evaluations with reuse)`,
+        peer: 'MuJoCo mj_step x (2nv + nu + 1) finite-difference evaluations (estimate)', peer_median_us: peerStep * (nx + model.nu + 1),
+      },
+    ];
+  } finally {
+    await mj.close();
+  }
 }

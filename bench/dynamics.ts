@@ -27,8 +27,7 @@ export async function dynamicsBench(): Promise<BenchResult[]> {
 
   // MuJoCo timed afterwards, in its own thread (bench/peer.ts)
   const mj = await MujocoPeer.start({ contacts: false });
-  const peer = (await timeInterleavedUs([mj.timed('forward')])).medians[0];
-  await mj.close();
+  const peer = await timeInterleavedUs([mj.timed('forward')]).then((t) => t.medians[0]).finally(() => mj.close());
   const peerName = 'MuJoCo 3.3.8 mj_forward (wasm), Solo-12 free-flyer, no contacts';
   return rows.map(([name, , target], i) => (
     { name, median_us: ours[i].median, iqr_us: ours[i].iqr, target_us: target, peer: peerName, peer_median_us: peer }

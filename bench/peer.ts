@@ -7,8 +7,8 @@
  * "array buffer detaching" protector), after which every typed-array access in optimized
  * code carries a detach check: measured, a Solo-12 `step` went from 5.3 to 7.0 µs for the
  * rest of the process (bench/RESULTS.md). In its own isolate MuJoCo cannot slow ours down,
- * and our numbers are those of a process that never detaches a buffer (the server's own
- * paths do not).
+ * and our numbers are those of a thread that never detaches a buffer, as the server's
+ * simulating threads never do.
  */
 import { Worker } from 'node:worker_threads';
 import type { RemoteTimed } from './harness.ts';
@@ -24,8 +24,11 @@ export class MujocoPeer {
     const worker = new Worker(new URL('../server/compute/worker-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./peer-thread.ts', import.meta.url).href, opts },
     });
-    const reply = await next(worker);
-    if (reply.kind !== 'ready') throw new Error(`MuJoCo peer thread: ${reply.kind === 'error' ? reply.message : 'unexpected reply'}`);
+    const reply = await next(worker).catch((e: Error) => ({ kind: 'error' as const, message: e.message }));
+    if (reply.kind !== 'ready') {
+      await worker.terminate(); // a thread left running would keep the process alive
+      throw new Error(`MuJoCo peer thread: ${reply.kind === 'error' ? reply.message : 'unexpected reply'}`);
+    }
     return new MujocoPeer(worker, reply.ncon);
   }
 
