@@ -113,6 +113,16 @@ async function screenshot(name: string, size: { width: number; height: number },
   await page.waitForTimeout(400); // layout, plot resize, a few frames
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `horizontal overflow at ${size.width}x${size.height}`).toBeLessThanOrEqual(0);
+  // Text widths depend on the fonts a machine has (a fresh Chromium overflowed by 3 px once):
+  // the layout must hold with markedly wider text too, not just with this machine's fonts.
+  for (const css of ['* { letter-spacing: 2px !important; }', '* { font-size: 17px !important; }']) {
+    const wide = await page.addStyleTag({ content: css });
+    await page.waitForTimeout(150);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await wide.evaluate((el) => el.remove());
+    expect(over, `horizontal overflow at ${size.width}x${size.height} with wider text (${css})`).toBeLessThanOrEqual(0);
+  }
+  await page.waitForTimeout(150);
   const canvas = await page.$eval('#view canvas', (c) => [(c as HTMLCanvasElement).clientWidth, (c as HTMLCanvasElement).clientHeight]);
   expect(canvas[0]).toBeGreaterThan(size.width * 0.5);
   expect(canvas[1]).toBeGreaterThanOrEqual(220);
