@@ -119,7 +119,7 @@ async function screenshot(name: string, size: { width: number; height: number },
     const wide = await page.addStyleTag({ content: css });
     await page.waitForTimeout(150);
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    await wide.evaluate((el) => el.remove());
+    await wide.evaluate((el) => el.parentNode?.removeChild(el));
     expect(over, `horizontal overflow at ${size.width}x${size.height} with wider text (${css})`).toBeLessThanOrEqual(0);
   }
   await page.waitForTimeout(150);
