@@ -470,6 +470,9 @@ function readJoint(ctx: Ctx, el: XmlEl, warnings: string[]): UrdfJoint {
 }
 
 /** Stage 1: XML text -> typed, validated description (tree not checked yet). */
+/** An entity reference left in a value: XML's five are expanded by the parser, any other stays. */
+const UNEXPANDED_ENTITY = /&(?:[A-Za-z_][\w.-]*|#\d+|#x[0-9a-fA-F]+);/;
+
 export function readUrdf(xml: string, source = '<string>', warnings: string[] = []): UrdfRobot {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
@@ -535,6 +538,12 @@ export function readUrdf(xml: string, source = '<string>', warnings: string[] = 
       joints.push(joint);
     }
     // Anything else (<gazebo>, <transmission>, xacro leftovers, ...) is not about the model.
+  }
+  const names: [string, string][] = [['robot', robotName], ...links.map((l): [string, string] => ['link', l.name]),
+    ...joints.map((j): [string, string] => ['joint', j.name]), ...[...materials.keys()].map((m): [string, string] => ['material', m])];
+  for (const [kind, name] of names) {
+    const entity = UNEXPANDED_ENTITY.exec(name);
+    if (entity) warnings.push(`${source}: ${kind} '${name}': the name contains the unexpanded XML entity '${entity[0]}' (a DOCTYPE the parser does not read, or a xacro leftover?)`);
   }
   return { name: robotName, source, links, joints, materials };
 }
@@ -666,8 +675,8 @@ function inertiaTo10(J: Inertia, out: Float64Array, offset: number): void {
   out[offset + 9] = 0.5 * (J.I[5] + J.I[7]);
 }
 
-/** Smallest eigenvalue of a symmetric 3x3 matrix (closed form). */
-function minEigenSym3(A: Mat3): number {
+/** Eigenvalues of a symmetric 3x3 matrix (closed form), ascending. */
+function eigenSym3(A: Mat3): [number, number, number] {
   const a = A[0];
   const b = A[4];
   const c = A[8];
@@ -675,7 +684,7 @@ function minEigenSym3(A: Mat3): number {
   const e = A[5];
   const f = A[2];
   const p1 = d * d + e * e + f * f;
-  if (p1 === 0) return Math.min(a, b, c);
+  if (p1 === 0) return [a, b, c].sort((x, y) => x - y) as [number, number, number];
   const q = (a + b + c) / 3;
   const p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2 * p1;
   const p = Math.sqrt(p2 / 6);
@@ -684,17 +693,67 @@ function minEigenSym3(A: Mat3): number {
     B[0] * (B[4] * B[8] - B[5] * B[7]) - B[1] * (B[3] * B[8] - B[5] * B[6]) + B[2] * (B[3] * B[7] - B[4] * B[6]);
   const r = Math.max(-1, Math.min(1, detB / 2));
   const phi = Math.acos(r) / 3;
-  // Eigenvalues q + 2p cos(phi + 2k pi/3); the smallest is k = 1.
-  return q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3);
+  // Eigenvalues q + 2p cos(phi + 2k pi/3): k = 0 the largest, k = 1 the smallest.
+  const hi = q + 2 * p * Math.cos(phi);
+  const lo = q + 2 * p * Math.cos(phi + (2 * Math.PI) / 3);
+  return [lo, 3 * q - hi - lo, hi];
+}
+
+/**
+ * The robot's inertia scale: the largest link inertia (sum of |diagonal|). Tolerances on a link's
+ * tensor are relative to it as well as to the link's own, so that a link whose tensor is all but
+ * zero (iCub ships one with a zero diagonal and an off-diagonal of 1.4e-20) is judged against the
+ * robot's scale instead of against its own zero trace.
+ */
+const inertiaScales = new WeakMap<UrdfRobot, number>();
+function robotInertiaScale(robot: UrdfRobot): number {
+  let s = inertiaScales.get(robot);
+  if (s === undefined) {
+    s = 0;
+    for (const l of robot.links) {
+      const v = l.inertial?.inertia;
+      if (v) s = Math.max(s, Math.abs(v[0]) + Math.abs(v[1]) + Math.abs(v[2]));
+    }
+    inertiaScales.set(robot, s);
+  }
+  return s;
+}
+
+/** Relative tolerance of the inertia checks (round-off of tensors written with ~9 digits). */
+const INERTIA_RTOL = 1e-9;
+
+function inertiaTolerance(robot: UrdfRobot, Ic: Mat3): number {
+  const own = Math.abs(Ic[0]) + Math.abs(Ic[4]) + Math.abs(Ic[8]);
+  return INERTIA_RTOL * Math.max(own, robotInertiaScale(robot)) + 1e-300;
+}
+
+/**
+ * Physically suspicious inertials, as warnings (the model still builds): principal moments that
+ * violate the triangle inequality (no rigid body has them), and zero mass with non-zero inertia.
+ */
+function inertialWarnings(robot: UrdfRobot, warnings: string[]): void {
+  for (const link of robot.links) {
+    const inl = link.inertial;
+    if (!inl) continue;
+    const Ic = symFrom6(inl.inertia);
+    const [l0, l1, l2] = eigenSym3(Ic);
+    const tol = inertiaTolerance(robot, Ic);
+    const where = `${robot.source}: link '${link.name}'`;
+    if (l0 >= -tol && l0 + l1 < l2 - tol) {
+      warnings.push(`${where}: principal moments of inertia (${[l0, l1, l2].map((x) => x.toPrecision(3)).join(', ')}) violate the triangle inequality (${l0.toPrecision(3)} + ${l1.toPrecision(3)} < ${l2.toPrecision(3)}): no rigid body has this inertia`);
+    }
+    if (inl.mass === 0 && Math.max(Math.abs(l0), Math.abs(l2)) > tol) {
+      warnings.push(`${where}: zero mass with a non-zero inertia tensor`);
+    }
+  }
 }
 
 function linkInertia(robot: UrdfRobot, link: UrdfLink): Inertia {
   const inl = link.inertial;
   if (!inl) return ZERO_INERTIA();
   const Ic = symFrom6(inl.inertia);
-  const scale = Math.abs(Ic[0]) + Math.abs(Ic[4]) + Math.abs(Ic[8]);
-  const lmin = minEigenSym3(Ic);
-  if (lmin < -1e-9 * scale - 1e-300) {
+  const lmin = eigenSym3(Ic)[0];
+  if (lmin < -inertiaTolerance(robot, Ic)) {
     throw new UrdfError(
       robot.source,
       `link '${link.name}'`,
@@ -783,6 +842,7 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
   const floating = opts.floating ?? false;
 
   if (robot.links.length === 0) fail(`robot '${robot.name}'`, 'no <link> elements');
+  inertialWarnings(robot, warnings);
   const linkByName = new Map<string, UrdfLink>();
   for (const l of robot.links) linkByName.set(l.name, l);
 
