@@ -4,8 +4,8 @@
  * status with `{error, field?}`, anything else a 500, and the server keeps running.
  * Endpoints are documented in docs/api.md.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { defaultSolverParams } from '../control/planner.ts';
@@ -14,7 +14,7 @@ import { ContactTracer } from '../control/contact-trace.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
-import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, type RecordingStore } from '../store/recordings.ts';
+import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, RecordingError, type RecordingStore } from '../store/recordings.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -100,6 +100,14 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
   const { plans, robots, recordings, log } = ctx;
   const builtClient = clientDir();
 
+  /** 422 for a recording that is damaged or is not a regular file (never served). */
+  const checkRecording = async (id: string): Promise<void> => {
+    try { await recordings.check(id); } catch (e) {
+      if (e instanceof RecordingError) throw new ApiError(422, e.message, 'recording');
+      throw e;
+    }
+  };
+
   const routes: Route[] = [
     {
       pattern: /^\/$/,
@@ -133,7 +141,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         GET: (_q, res, [id]) => {
           if (!robots.has(id)) throw new ApiError(404, `robot: unknown robot '${id}'`, 'robot');
           let summary;
-          try { summary = robots.summary(id); } catch (e) { throw new ApiError(500, `robot '${id}' cannot be loaded: ${(e as Error).message}`); }
+          // a robot file that cannot be loaded is bad input from the robots folder, not a bug
+          try { summary = robots.summary(id); } catch (e) { throw new ApiError(422, `robot '${id}' cannot be loaded: ${(e as Error).message}`, 'robot'); }
           sendJson(res, 200, summary);
         },
       },
@@ -142,8 +151,11 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       pattern: /^\/api\/robots\/([^/]+)\/meshes\/(\d+)(\.[A-Za-z0-9]+)?$/,
       methods: {
         GET: async (_q, res, [id, index]) => {
-          const file = robots.has(id) ? robots.meshPath(id, Number(index)) : null;
-          if (!file) throw new ApiError(404, `mesh ${index} of robot '${id}' not found`);
+          let file: string | null = null;
+          try { file = robots.has(id) ? await robots.meshPath(id, Number(index)) : null; } catch (e) {
+            throw new ApiError(422, `robot '${id}' cannot be loaded: ${(e as Error).message}`, 'robot');
+          }
+          if (!file) throw new ApiError(404, `mesh ${index} of robot '${id}' not found (or outside the robot's folder)`);
           const st = await stat(file);
           const ext = path.extname(file).toLowerCase();
           const type = ext === '.stl' ? 'model/stl' : ext === '.obj' ? 'model/obj' : ext === '.dae' ? 'model/vnd.collada+xml' : 'application/octet-stream';
@@ -198,8 +210,9 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       methods: {
         GET: async (_q, res, [id]) => {
           if (!(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
+          await checkRecording(id);
           let content;
-          try { content = await recordings.read(id); } catch (e) { throw new ApiError(500, `recording '${id}' cannot be read: ${(e as Error).message}`); }
+          try { content = await recordings.read(id); } catch (e) { throw new ApiError(422, `recording '${id}' cannot be read: ${(e as Error).message}`, 'recording'); }
           // recordings written before contacts were traced: trace them now (best effort)
           const { metadata: m, trajectory: t } = content;
           if (t && !t.contacts) {
@@ -218,11 +231,17 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       methods: {
         GET: async (_q, res, [id]) => {
           if (!isRecordingId(id) || !(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
+          await checkRecording(id);
           const file = recordings.filePath(id);
-          const st = await stat(file);
+          // O_NOFOLLOW: a file swapped for a link after the check is not followed
+          let fh;
+          try { fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW); } catch (e) {
+            throw new ApiError(422, `recording '${id}' cannot be opened: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'recording');
+          }
+          const st = await fh.stat();
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': st.size, 'content-disposition': `attachment; filename="${id}.mcap"` });
           await new Promise<void>((resolve, reject) => {
-            const s = createReadStream(file);
+            const s = fh.createReadStream();
             s.on('error', reject);
             res.on('close', resolve);
             s.pipe(res);

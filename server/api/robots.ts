@@ -3,7 +3,8 @@
  * files found under extra folders (`--robots DIR`, e.g. ../shared/robots/example-robot-data;
  * `package://` URIs resolve against the folder, its subfolders and the URDF's ancestors).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { listRobots, loadRobot, DEFAULT_ROBOTS_DIR, type LoadedRobot } from '../model/robots.ts';
 import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE } from '../model/model.ts';
@@ -51,9 +52,14 @@ function findUrdfs(dir: string, depth = 0, out: string[] = []): string[] {
   return out;
 }
 
+/** Whether real path p lies inside one of the (real) folders. */
+function insideAny(p: string, roots: readonly string[]): boolean {
+  return roots.some((r) => { const rel = path.relative(r, p); return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel); });
+}
+
 export class RobotRegistry {
   #entries = new Map<string, RobotEntry>();
-  #cache = new Map<string, { robot: LoadedRobot; meshes: string[] }>();
+  #cache = new Map<string, { robot: LoadedRobot; meshes: string[]; roots: string[] }>();
 
   constructor(extraDirs: string[] = []) {
     for (const name of listRobots()) this.#entries.set(name, { id: name, source: 'project', load: name, packageDirs: [] });
@@ -78,17 +84,35 @@ export class RobotRegistry {
   has(id: string): boolean { return this.#entries.has(id); }
   list(): { id: string; source: string }[] { return [...this.#entries.values()].map((e) => ({ id: e.id, source: e.source })); }
 
-  #load(id: string): { robot: LoadedRobot; meshes: string[] } {
+  /** Real paths of the folders a robot's files must lie in. */
+  #roots(e: RobotEntry): string[] {
+    const dir = e.source === 'project' ? DEFAULT_ROBOTS_DIR : e.source;
+    try { return [realpathSync(dir)]; } catch { return [path.resolve(dir)]; }
+  }
+
+  #load(id: string): { robot: LoadedRobot; meshes: string[]; roots: string[] } {
     let hit = this.#cache.get(id);
     if (!hit) {
       const e = this.#entries.get(id);
       if (!e) throw new Error(`unknown robot '${id}'`);
       const robot = e.source === 'project' ? loadRobot(e.load, { robotsDir: DEFAULT_ROBOTS_DIR }) : loadRobot(e.load, { packageDirs: e.packageDirs });
+      // Served meshes: only files whose real path lies inside the robot's folder (the --robots
+      // folder, which holds its package:// roots; robots/ for the project's). A mesh path that
+      // leaves it (absolute, file://, ../.., a symlink pointing out) is refused with a warning.
+      const roots = this.#roots(e);
       const meshes: string[] = [];
+      const refused = new Map<string, string>();
       for (const g of [...robot.model.visuals, ...robot.model.collisions]) {
-        if (g.shape.type === 'mesh' && g.shape.path && !meshes.includes(g.shape.path)) meshes.push(g.shape.path);
+        if (g.shape.type !== 'mesh' || !g.shape.path || meshes.includes(g.shape.path) || refused.has(g.shape.path)) continue;
+        let real: string | null = null;
+        try { real = realpathSync(g.shape.path); } catch { /* vanished: refused below */ }
+        if (real && insideAny(real, roots)) meshes.push(g.shape.path);
+        else {
+          refused.set(g.shape.path, g.link);
+          robot.warnings.push(`${robot.meta.urdf}: link '${g.link}': mesh '${g.shape.uri}' resolves to '${g.shape.path}', outside the robot's folder (${roots.join(', ')}): not served`);
+        }
       }
-      hit = { robot, meshes };
+      hit = { robot, meshes, roots };
       this.#cache.set(id, hit);
     }
     return hit;
@@ -124,9 +148,17 @@ export class RobotRegistry {
     };
   }
 
-  /** Absolute path of mesh `index` of a robot, or null. */
-  meshPath(id: string, index: number): string | null {
+  /**
+   * Real path of mesh `index` of a robot, or null: checked again when served (a link swapped
+   * after the robot loaded must not lead outside the robot's folder).
+   */
+  async meshPath(id: string, index: number): Promise<string | null> {
     if (!this.#entries.has(id)) return null;
-    return this.#load(id).meshes[index] ?? null;
+    const { meshes, roots } = this.#load(id);
+    const file = meshes[index];
+    if (!file) return null;
+    let real: string;
+    try { real = await realpath(file); } catch { return null; }
+    return insideAny(real, roots) ? real : null;
   }
 }

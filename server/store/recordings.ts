@@ -18,7 +18,7 @@
  * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
  * a restarted server lists what is there.
  */
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,9 @@ function quatFromX(dx: number, dy: number, dz: number): { x: number; y: number; 
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{1,200}$/;
+/** A recording that exists but cannot be served: damaged, a symbolic link, not a regular file (HTTP 422). */
+export class RecordingError extends Error {}
+
 export function isRecordingId(id: string): boolean { return ID_RE.test(id); }
 
 const enc = new TextEncoder();
@@ -291,13 +294,35 @@ export class RecordingStore {
     throw new Error('no rsddp metadata record');
   }
 
+  /**
+   * Metadata of a recording, after a full integrity pass (every chunk read, its CRC checked):
+   * a file damaged in the middle is an error here, when listing, rather than at the first read.
+   * The verdict is cached by mtime and size, so listing stays cheap. Only regular files count: a
+   * symbolic link in the data folder (which could point anywhere) is refused.
+   */
   async #meta(id: string): Promise<{ meta: RecordingMeta; size: number }> {
-    const st = await stat(this.filePath(id));
+    const st = await lstat(this.filePath(id));
+    if (st.isSymbolicLink()) throw new RecordingError(`recording '${id}' is a symbolic link: only regular files in the data folder are served`);
+    if (!st.isFile()) throw new RecordingError(`recording '${id}' is not a regular file`);
     const hit = this.#cache.get(id);
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return { meta: hit.meta, size: st.size };
-    const meta = await this.#open(id, (r) => RecordingStore.metaOf(r));
+    let meta: RecordingMeta;
+    try {
+      meta = await this.#open(id, async (r) => {
+        const m = await RecordingStore.metaOf(r);
+        for await (const _ of r.readMessages()) { /* reads every chunk: CRCs checked */ }
+        return m;
+      });
+    } catch (e) {
+      throw new RecordingError(`recording '${id}' is damaged: ${(e as Error).message}`);
+    }
     this.#cache.set(id, { mtimeMs: st.mtimeMs, size: st.size, meta });
     return { meta, size: st.size };
+  }
+
+  /** Throws a RecordingError when the recording is a link, not a file, or fails its integrity pass. */
+  async check(id: string): Promise<void> {
+    await this.#meta(id);
   }
 
   /** All readable recordings (newest first) and the files that could not be read. */
@@ -321,13 +346,15 @@ export class RecordingStore {
     return { recordings, errors };
   }
 
+  /** A recording id naming an entry of the data folder (a file, or a link that check() refuses). */
   async exists(id: string): Promise<boolean> {
     if (!isRecordingId(id)) return false;
-    try { return (await stat(this.filePath(id))).isFile(); } catch { return false; }
+    try { const st = await lstat(this.filePath(id)); return st.isFile() || st.isSymbolicLink(); } catch { return false; }
   }
 
   /** Metadata, telemetry and final trajectory of a recording. */
   async read(id: string): Promise<RecordingContent> {
+    await this.#meta(id);
     return this.#open(id, async (reader) => {
       const metadata = await RecordingStore.metaOf(reader);
       const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
