@@ -13,6 +13,16 @@ export default defineConfig({
   root: path.join(root, 'client'),
   base: '/',
   build: { outDir: path.join(root, 'dist/client'), emptyOutDir: true, chunkSizeWarningLimit: 2000, sourcemap: true },
-  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/healthz': 'http://127.0.0.1:8080', '/ws': { target: 'ws://127.0.0.1:8080', ws: true } } },
+  // The planning server accepts only its own Host and Origin (server/api/origin.ts): the dev
+  // proxy speaks to it as a same-machine client (Host rewritten, the dev page's Origin dropped).
+  server: {
+    proxy: Object.fromEntries([['/api', 'http'], ['/healthz', 'http'], ['/ws', 'ws']].map(([p, scheme]) => [p, {
+      target: `${scheme}://127.0.0.1:8080`, ws: scheme === 'ws', changeOrigin: true,
+      configure: (proxy: { on(e: string, f: (req: { removeHeader(h: string): void }) => void): void }) => {
+        proxy.on('proxyReq', (req) => req.removeHeader('origin'));
+        proxy.on('proxyReqWs', (req) => req.removeHeader('origin'));
+      },
+    }])),
+  },
   logLevel: 'warn',
 });

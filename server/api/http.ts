@@ -14,15 +14,22 @@ import { ContactTracer } from '../control/contact-trace.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
+import { isJsonContentType, type OriginPolicy } from './origin.ts';
 import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, RecordingError, type RecordingStore } from '../store/recordings.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Longest request target (path and query) accepted: 414 beyond. */
+export const MAX_URL_BYTES = 8 * 1024;
+/** Methods whose requests carry a JSON body (content-type checked before routing). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export interface HttpContext {
   plans: PlanManager;
   robots: RobotRegistry;
   recordings: RecordingStore;
   log: Logger;
+  /** Host / Origin checks (server/api/origin.ts). */
+  policy: OriginPolicy;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
@@ -97,7 +104,7 @@ see <code>docs/api.md</code> in the project for the full reference.</p>
 `;
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { plans, robots, recordings, log } = ctx;
+  const { plans, robots, recordings, log, policy } = ctx;
   const builtClient = clientDir();
 
   /** 422 for a recording that is damaged or is not a regular file (never served). */
@@ -259,6 +266,12 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       log.info({ event: 'http', method: req.method, path: url.pathname, status: res.statusCode, ms: +(performance.now() - t0).toFixed(2) }, 'request');
     });
     const fail = (e: unknown) => {
+      // the client went away mid-request: nothing to answer, nothing wrong with the server
+      if ((e as NodeJS.ErrnoException)?.code === 'ECONNRESET' || (e as Error)?.message === 'aborted' || req.socket?.destroyed === true) {
+        log.info({ event: 'http.hangup', path: url.pathname }, 'client hung up mid-request');
+        res.destroy();
+        return;
+      }
       const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
       if (err.status >= 500) log.error({ event: 'http.error', path: url.pathname, err: (e as Error)?.stack ?? String(e) }, 'handler failed');
       if (res.headersSent) { res.destroy(); return; }
@@ -266,17 +279,35 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       sendJson(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) });
     };
     try {
+      if ((req.url ?? '').length > MAX_URL_BYTES) { req.resume(); throw new ApiError(414, `url: longer than ${MAX_URL_BYTES} bytes`, 'url'); }
+      const verdict = policy.check(req);
+      if (!verdict.ok) { req.resume(); throw new ApiError(verdict.status, verdict.message, verdict.message.split(':')[0]); }
+      if (verdict.cors) { res.setHeader('access-control-allow-origin', verdict.cors); res.setHeader('vary', 'origin'); }
       let pathname: string;
       try { pathname = decodeURIComponent(url.pathname); } catch { throw new ApiError(400, 'path: malformed URL encoding', 'path'); }
       if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
       const route = routes.find((r) => r.pattern.test(pathname));
       if (!route) { req.resume(); throw new ApiError(404, `no such endpoint: ${pathname}`); }
+      const allow = [...Object.keys(route.methods), ...(route.methods.GET ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+      if (req.method === 'OPTIONS') {
+        // a CORS preflight from an allowed origin gets what it asks for; a foreign one never got here
+        req.resume();
+        const headers: Record<string, string> = { allow, 'content-length': '0' };
+        if (verdict.cors) Object.assign(headers, { 'access-control-allow-methods': allow, 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
+        res.writeHead(204, headers);
+        res.end();
+        return;
+      }
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const handler = route.methods[method];
       if (!handler) {
         req.resume();
-        res.setHeader('allow', Object.keys(route.methods).join(', '));
+        res.setHeader('allow', allow);
         throw new ApiError(405, `method ${req.method} not allowed on ${pathname} (allowed: ${Object.keys(route.methods).join(', ')})`);
+      }
+      if (BODY_METHODS.has(method) && !isJsonContentType(req.headers['content-type'])) {
+        req.resume();
+        throw new ApiError(415, `content-type: a request body must be application/json (got ${req.headers['content-type'] ? `'${req.headers['content-type'].slice(0, 100)}'` : 'none'})`, 'content-type');
       }
       const params = route.pattern.exec(pathname)!.slice(1);
       Promise.resolve().then(() => handler(req, res, params)).catch(fail);

@@ -3,13 +3,15 @@
  * solves and a RecordingStore writing them. `startServer` resolves once listening; `close()`
  * cancels the solves, waits for their recordings to be written, and closes the sockets.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { PlanManager, type Logger } from './sessions.ts';
 import { RobotRegistry } from './robots.ts';
-import { createHttpHandler } from './http.ts';
+import { createHttpHandler, MAX_URL_BYTES } from './http.ts';
+import { OriginPolicy } from './origin.ts';
 import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
 
@@ -27,6 +29,41 @@ export interface ServerOptions {
   logLevel?: string;
   /** Interval between two iterate messages of a solve (default 50 ms). */
   iterateIntervalMs?: number;
+  /** Browser origins allowed besides the server's own (`--allowed-origin`). */
+  allowedOrigins?: string[];
+  /** Host header values allowed besides the server's addresses (`--allowed-host`). */
+  allowedHosts?: string[];
+}
+
+/**
+ * A request the HTTP parser refused: a JSON 4xx naming why (431 headers too large, 414 request
+ * line too long, 400 otherwise). A response still being written for an earlier request on the
+ * same connection is finished first. A client that hung up is only logged.
+ */
+function onClientError(e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex, log: Logger): void {
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || !socket.writable) {
+    log.info({ event: 'http.hangup', code: e.code }, 'client hung up');
+    socket.destroy();
+    return;
+  }
+  let status = 400, reason = 'Bad Request', message = `malformed HTTP request (${e.code ?? e.message})`;
+  if (e.code === 'HPE_HEADER_OVERFLOW') {
+    const raw = e.rawPacket;
+    const eol = raw ? raw.indexOf('\r\n') : -1;
+    if (eol === -1 || eol > MAX_URL_BYTES) [status, reason, message] = [414, 'URI Too Long', `url: the request line is longer than ${MAX_URL_BYTES} bytes`];
+    else [status, reason, message] = [431, 'Request Header Fields Too Large', 'headers: larger than the server accepts (16 KiB)'];
+  } else if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') [status, reason, message] = [408, 'Request Timeout', 'the request was not received in time'];
+  log.info({ event: 'http.client_error', code: e.code, status }, 'refused a malformed request');
+  const body = JSON.stringify({ error: message });
+  const reply = () => {
+    if (!socket.writable) { socket.destroy(); return; }
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+  const inflight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (inflight && !inflight.writableFinished) {
+    inflight.once('finish', reply);
+    inflight.once('close', () => { if (!socket.destroyed && socket.writable) reply(); });
+  } else reply();
 }
 
 export interface RunningServer {
@@ -45,18 +82,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const recordings = new RecordingStore(opts.dataDir ?? DEFAULT_DATA_DIR);
   await recordings.init();
   const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, knownRobots: () => robots.ids() });
-  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log }));
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
-  const ws = attachWebSocket(server, plans, log);
+  const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
+  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
+  server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));
+  const ws = attachWebSocket(server, plans, log, policy);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
+  policy.listening(host, port);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length }, 'listening');
   let closing: Promise<void> | null = null;

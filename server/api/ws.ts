@@ -12,13 +12,14 @@ import { parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import { PROJECT_VERSION } from '../store/recordings.ts';
 import { MAX_BODY_BYTES } from './http.ts';
+import type { OriginPolicy } from './origin.ts';
 
 /** A client whose send buffer grows past this is too slow: iterates are dropped for it (finals and statuses are not). */
 const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
 
 interface Client { ws: WebSocket; all: boolean; plans: Set<string> }
 
-export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger): { close(): Promise<void>; clients(): number } {
+export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy): { close(): Promise<void>; clients(): number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const clients = new Set<Client>();
 
@@ -31,6 +32,14 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
       return;
     }
     socket.on('error', () => socket.destroy());
+    // a page of another site may open WebSockets to any address: same Host / Origin rules as HTTP
+    const verdict = policy.check(req);
+    if (!verdict.ok) {
+      log.info({ event: 'ws.refused', origin: req.headers.origin, host: req.headers.host }, 'ws upgrade refused');
+      const body = JSON.stringify({ error: verdict.message });
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 

@@ -17,11 +17,15 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --robots DIR      extra folder of URDF robots (repeatable), e.g. ../shared/robots/example-robot-data
   --data DIR        recordings folder (default: ${path.relative(process.cwd(), DEFAULT_DATA_DIR) || DEFAULT_DATA_DIR})
   --concurrency N   solves running at once (default: CPU cores, one solve per core)
+  --allowed-origin O  a browser origin (scheme://host[:port]) that may use the API besides the
+                    server's own, with CORS headers (repeatable); others get 403
+  --allowed-host H  a Host header value, HOST or HOST:PORT, accepted besides the addresses the
+                    server listens on (repeatable; e.g. a name behind a reverse proxy); others get 403
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
-  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length };
+  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length, allowedOrigins: [] as string[], allowedHosts: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -35,6 +39,8 @@ function parseArgs(argv: string[]) {
     else if (a === '--robots') out.robots.push(val());
     else if (a === '--data') out.data = path.resolve(val());
     else if (a === '--concurrency') out.concurrency = Number(val());
+    else if (a === '--allowed-origin') out.allowedOrigins.push(val());
+    else if (a === '--allowed-host') out.allowedHosts.push(val());
     else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
@@ -51,7 +57,7 @@ try {
 }
 
 try {
-  const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency });
+  const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
   let stopping = false;
   const stop = (sig: string) => {
