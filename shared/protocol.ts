@@ -5,6 +5,9 @@
  * it in `hello`, and a client message may carry `v` (must equal it when given).
  */
 import { z } from 'zod';
+import { MAX_ITERATIONS, MAX_SAMPLES, MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_SAMPLES, MIN_TIME_LIMIT_S } from './limits.ts';
+
+export * from './limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -40,14 +43,17 @@ export const ParamsSchema = z.unknown().superRefine((v, ctx) => {
 }).pipe(z.record(z.string().max(100), ParamValue));
 
 export const SolverParamsSchema = z.strictObject({
-  iterations: z.number().int().min(1).max(1000).optional(),
-  samples: z.number().int().min(1).max(1024).optional(),
+  iterations: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
+  samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),
   sigma0: z.number().positive().max(1e6).optional(),
   estimator: z.enum(['zero', 'first']).optional(),
   rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
   stateNoiseRatio: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),
-  workers: z.number().int().min(1).max(64).optional(),
+  /** Linearization threads asked for; the server grants at most what its --max-workers leaves free. */
+  workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
+  /** Seconds of wall clock each solve may run; only lowers the server's limit. */
+  timeLimit: z.number().min(MIN_TIME_LIMIT_S).max(MAX_TIME_LIMIT_S).optional(),
 });
 
 /** POST /api/plans */

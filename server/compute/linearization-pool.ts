@@ -16,6 +16,7 @@
  */
 import os from 'node:os';
 import { ThreadWorker } from './thread-worker.ts';
+import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
@@ -86,7 +87,7 @@ export class PooledLinearization implements LinearizationProvider {
   setNoise(sigma: number, samples: number): void {
     if (!this.params) return;
     this.params.sigma = sigma;
-    this.params.samples = Math.max(2, Math.min(128, Math.round(samples)));
+    this.params.samples = Math.max(MIN_SAMPLES, Math.min(MAX_SAMPLES, Math.round(samples)));
   }
 
   async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/api/server.ts';
+import { MAX_ITERATIONS, MAX_SAMPLES, MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_SAMPLES, MIN_TIME_LIMIT_S, type PlanState } from '../../shared/protocol.ts';
 import { json, post, startTestServer, tempDir, TestClient } from './helpers.ts';
 
 let server: RunningServer;
@@ -52,5 +53,47 @@ describe('task parameters', () => {
     expect(err2.type).toBe('error');
     await c.close();
     await server.plans.idle();
+  });
+});
+
+describe('solver parameters at the schema bounds', () => {
+  // every bound the schema states runs end to end (cube-lift, short horizon, a few iterations)
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['iterations min', { iterations: 1 }],
+    ['iterations max', { iterations: MAX_ITERATIONS, sigma0: 1e-3 }],
+    ['samples min', { samples: MIN_SAMPLES, iterations: 2 }],
+    ['samples max', { samples: MAX_SAMPLES, iterations: 2 }],
+    ['sigma0 tiny', { sigma0: 1e-9, iterations: 2 }],
+    ['sigma0 max', { sigma0: 1e6, iterations: 2 }],
+    ['stateNoiseRatio max', { stateNoiseRatio: 100, iterations: 2 }],
+    ['seed min', { seed: 0, iterations: 2 }],
+    ['seed max', { seed: 2 ** 31, iterations: 2 }],
+    ['estimator first', { estimator: 'first', samples: MAX_SAMPLES, iterations: 2 }],
+    ['workers min', { workers: 1, iterations: 2 }],
+        ['timeLimit min', { timeLimit: MIN_TIME_LIMIT_S, iterations: 2 }],
+    ['timeLimit max', { timeLimit: MAX_TIME_LIMIT_S, iterations: 2 }],
+  ];
+  it('every solver parameter at its min and max runs', async () => {
+    const ids = new Map<string, string>();
+    for (const [name, solverParams] of cases) {
+      const res = await post(`${server.url}/api/plans`, { task: 'cube-lift', params: { horizon: 0.2 }, backend: 'workers', solverParams });
+      expect(res.status, `${name}: ${JSON.stringify(await res.clone().json())}`).toBe(202);
+      ids.set(name, (await json(res)).id);
+    }
+    await server.plans.idle();
+    for (const [name, id] of ids) {
+      const st: PlanState = await json(await fetch(`${server.url}/api/plans/${id}`));
+      expect(st.solves.map((s) => `${name} ${s.solver}: ${s.status} ${s.error ?? ''}`)).toEqual(st.solves.map((s) => `${name} ${s.solver}: done `));
+    }
+  }, 120_000);
+
+  it.each([
+    ['samples', { samples: MAX_SAMPLES + 1 }], ['samples', { samples: MIN_SAMPLES - 1 }],
+    ['iterations', { iterations: MAX_ITERATIONS + 1 }], ['workers', { workers: MAX_WORKERS + 1 }],
+    ['timeLimit', { timeLimit: MAX_TIME_LIMIT_S + 1 }],
+  ])('beyond a bound, %s is refused with 400 naming it', async (field, solverParams) => {
+    const res = await post(`${server.url}/api/plans`, { task: 'cube-lift', solverParams });
+    expect(res.status).toBe(400);
+    expect((await json(res)).field).toBe(`solverParams.${field}`);
   });
 });
