@@ -22,6 +22,9 @@ export const MAX_WORKERS = 64;
  */
 export const MAX_PLAN_WORK = 4_000_000;
 
+/** Wall-clock seconds one solve may run on the server unless its task or --plan-timeout says otherwise. */
+export const DEFAULT_PLAN_TIME_LIMIT_S = 600;
+
 /** solverParams.timeLimit: seconds of wall clock one solve may run (the server's limit caps it). */
 export const MIN_TIME_LIMIT_S = 1;
 export const MAX_TIME_LIMIT_S = 3600;
