@@ -5,6 +5,9 @@
  * it in `hello`, and a client message may carry `v` (must equal it when given).
  */
 import { z } from 'zod';
+import { MAX_ITERATIONS, MAX_SAMPLES, MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_SAMPLES, MIN_TIME_LIMIT_S } from './limits.ts';
+
+export * from './limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -13,18 +16,44 @@ export const SolverSchema = z.enum(SOLVERS);
 export type Solver = z.infer<typeof SolverSchema>;
 
 const Id = z.string().min(1).max(200);
-const ParamValue = z.union([z.number(), z.string().max(200)]);
-export const ParamsSchema = z.record(z.string().max(100), ParamValue);
+/** What a JSON value is, for error messages ("null", "an object", "Infinity", ...). */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `a string of ${v.length} characters`;
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+const ParamValue = z.union([z.number(), z.string().max(200)], {
+  error: (iss) => `expected a finite number or a string of at most 200 characters, got ${describeValue(iss.input)}`,
+});
+/** Keys no parameter may have: they would reach (or be dropped as) the object's prototype. */
+export const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+/**
+ * Task parameters: names the task declares (checked by the server against the task), values
+ * numbers or strings. JSON.parse makes `"__proto__"` an own key, which a record parse would drop
+ * silently (assigned, it sets the prototype): it is refused here, before the record is built.
+ */
+export const ParamsSchema = z.unknown().superRefine((v, ctx) => {
+  if (typeof v !== 'object' || v === null) return;
+  for (const k of FORBIDDEN_KEYS) {
+    if (Object.hasOwn(v, k)) ctx.addIssue({ code: 'custom', path: [k], message: `'${k}' is not a parameter name` });
+  }
+}).pipe(z.record(z.string().max(100), ParamValue));
 
 export const SolverParamsSchema = z.strictObject({
-  iterations: z.number().int().min(1).max(1000).optional(),
-  samples: z.number().int().min(1).max(1024).optional(),
+  iterations: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
+  samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),
   sigma0: z.number().positive().max(1e6).optional(),
   estimator: z.enum(['zero', 'first']).optional(),
   rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
   stateNoiseRatio: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),
-  workers: z.number().int().min(1).max(64).optional(),
+  /** Linearization threads asked for; the server grants at most what its --max-workers leaves free. */
+  workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
+  /** Seconds of wall clock each solve may run; only lowers the server's limit. */
+  timeLimit: z.number().min(MIN_TIME_LIMIT_S).max(MAX_TIME_LIMIT_S).optional(),
 });
 
 /** POST /api/plans */
@@ -148,6 +177,10 @@ export function describeZodError(err: z.ZodError): { message: string; field?: st
   if (!issue) return { message: 'invalid input' };
   let path = issue.path.map(String);
   let msg = issue.message;
+  if (issue.code === 'invalid_key') {
+    const inner = (issue as { issues?: Array<{ message: string }> }).issues?.[0];
+    if (inner) msg = `invalid name: ${inner.message}`;
+  }
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     path = [...path, keys[0] ?? ''];

@@ -276,6 +276,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       if (err.status >= 500) log.error({ event: 'http.error', path: url.pathname, err: (e as Error)?.stack ?? String(e) }, 'handler failed');
       if (res.headersSent) { res.destroy(); return; }
       if (err.status === 413) res.setHeader('connection', 'close');
+      for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
       sendJson(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) });
     };
     try {

@@ -29,6 +29,12 @@ export interface ServerOptions {
   logLevel?: string;
   /** Interval between two iterate messages of a solve (default 50 ms). */
   iterateIntervalMs?: number;
+  /** Linearization threads of all running solves together (default: CPU cores; PlanManagerOptions). */
+  maxWorkers?: number;
+  /** Solves waiting at most; beyond, 429 with Retry-After (default 64). */
+  queueLimit?: number;
+  /** Wall-clock seconds per solve (default: the task's limit). */
+  planTimeoutS?: number;
   /** Browser origins allowed besides the server's own (`--allowed-origin`). */
   allowedOrigins?: string[];
   /** Host header values allowed besides the server's addresses (`--allowed-host`). */
@@ -81,7 +87,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const robots = new RobotRegistry(opts.robotsDirs ?? []);
   const recordings = new RecordingStore(opts.dataDir ?? DEFAULT_DATA_DIR);
   await recordings.init();
-  const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, knownRobots: () => robots.ids() });
+  const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs,
+    maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids() });
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
   const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));

@@ -19,17 +19,18 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { defaultSolverParams, plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { SolveThreads } from '../compute/solve-threads.ts';
+import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../control/contact-trace.ts';
 import {
-  PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
+  DEFAULT_PLAN_TIME_LIMIT_S, MAX_PLAN_WORK, PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
   type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus,
 } from '../../shared/protocol.ts';
 import type { RecordingStore } from '../store/recordings.ts';
 
 /** An error with the HTTP status it maps to and the request field it concerns. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly field?: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly field?: string, readonly headers?: Record<string, string>) { super(message); }
 }
 
 export interface Logger {
@@ -62,7 +63,20 @@ export interface PlanManagerOptions {
    * 'inline' on the event loop's thread (yielding between iterations).
    */
   solveIn?: 'threads' | 'inline';
+  /**
+   * Linearization worker threads of all running solves together (default: CPU cores). A solve
+   * is granted min(asked, free) threads when it starts (its solverParams.workers, default cores
+   * − 1) and waits in the queue while none is free; result.compute.workers says what it got.
+   */
+  maxWorkers?: number;
+  /** Solves waiting in the queue; a request that would exceed it gets 429 (default 64). */
+  queueLimit?: number;
+  /** Wall-clock seconds each solve may run (default: the task's timeLimitS, else DEFAULT_PLAN_TIME_LIMIT_S). */
+  planTimeoutS?: number;
 }
+
+/** Seconds a client is told to wait (Retry-After) when the queue is full. */
+const RETRY_AFTER_S = 10;
 
 interface Solve {
   solver: Solver;
@@ -97,6 +111,12 @@ interface Plan {
 
 interface QueueItem { plan: Plan; solve: Solve; run: number; warm: number[][] | null }
 
+/** Knots of a task's plan: every task's horizon is round(horizon / dt) steps. */
+function knotsOf(params: TaskParams): number {
+  const h = params.horizon, dt = params.dt;
+  return typeof h === 'number' && typeof dt === 'number' && dt > 0 ? Math.max(1, Math.round(h / dt)) : 1;
+}
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Maps a TaskParamError message to the parameter it names. */
@@ -119,6 +139,11 @@ export class PlanManager extends EventEmitter {
   #contacts: boolean;
   #closed = false;
   #threads: SolveThreads | null;
+  readonly maxWorkers: number;
+  readonly queueLimit: number;
+  #planTimeoutS: number | null;
+  /** Linearization threads granted to the running solves. */
+  #workersInUse = 0;
 
   constructor(opts: PlanManagerOptions = {}) {
     super();
@@ -132,6 +157,41 @@ export class PlanManager extends EventEmitter {
     this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
     this.#contacts = opts.contacts ?? true;
     this.#threads = (opts.solveIn ?? 'threads') === 'threads' ? new SolveThreads() : null;
+    this.maxWorkers = Math.max(1, Math.floor(opts.maxWorkers ?? os.cpus().length));
+    this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 64));
+    this.#planTimeoutS = opts.planTimeoutS ?? null;
+  }
+
+  /** Linearization threads granted to the running solves now (at most maxWorkers). */
+  get workersInUse(): number { return this.#workersInUse; }
+
+  /** 429 when `adding` more solves would overflow the queue. */
+  #checkQueue(adding: number): void {
+    if (this.#queue.length + adding <= this.queueLimit) return;
+    throw new ApiError(429, `queue: ${this.#queue.length} solves are waiting (limit ${this.queueLimit}); retry later`, undefined, { 'retry-after': String(RETRY_AFTER_S) });
+  }
+
+  /** 400 when one solve would claim more than MAX_PLAN_WORK knot-samples over its iterations. */
+  #checkWork(def: TaskDefinition, params: TaskParams, solverParams: Partial<SolverParams>, solvers: readonly Solver[]): void {
+    const sp = defaultSolverParams({ ...def.solverDefaults, ...solverParams });
+    const knots = knotsOf(params);
+    const samples = solvers.includes('rddp') ? sp.samples : 1;
+    const work = knots * samples * sp.iterations;
+    if (work <= MAX_PLAN_WORK) return;
+    throw new ApiError(400, `solverParams.iterations: ${knots} knots × ${samples} samples × ${sp.iterations} iterations = ${work} exceeds the limit of ${MAX_PLAN_WORK} per solve (fewer iterations or samples, a shorter horizon or a larger dt)`, 'solverParams.iterations');
+  }
+
+  /** Seconds one solve of this plan may run: the request's timeLimit lowers the server's. */
+  #timeLimitS(p: Plan): number {
+    const server = this.#planTimeoutS ?? p.def.timeLimitS ?? DEFAULT_PLAN_TIME_LIMIT_S;
+    return Math.min(server, p.solverParams.timeLimit ?? Infinity);
+  }
+
+  /** Threads a solve is granted now: min(asked, free); 0 for the cpu backend (needs none). */
+  #grantWorkers(p: Plan): number {
+    if (p.solverParams.backend === 'cpu') return 0;
+    const asked = p.solverParams.workers ?? defaultPoolSize();
+    return Math.max(0, Math.min(asked, this.maxWorkers - this.#workersInUse));
   }
 
   /** The trajectory with its contacts per knot (unchanged when tracing is off or fails). */
@@ -180,8 +240,10 @@ export class PlanManager extends EventEmitter {
       throw e;
     }
     const solverParams: Partial<SolverParams> = { ...req.solverParams, ...(req.backend ? { backend: req.backend } : {}) };
-    const id = `p${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const solvers = req.solvers ?? [...SOLVERS];
+    this.#checkWork(def, params, solverParams, solvers);
+    this.#checkQueue(solvers.length);
+    const id = `p${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const plan: Plan = {
       id, def, robot: def.robot, params, solverParams, createdAt: new Date(),
       solves: solvers.map((solver) => this.#newSolve(solver)),
@@ -276,6 +338,8 @@ export class PlanManager extends EventEmitter {
       if (e instanceof TaskParamError) throw new ApiError(400, `${paramField(e)}: ${e.message}`, paramField(e));
       throw e;
     }
+    this.#checkWork(p.def, params, p.solverParams, p.solves.map((s) => s.solver));
+    this.#checkQueue(p.solves.filter((s) => s.status !== 'queued').length);
     p.params = params;
     const front: QueueItem[] = [];
     for (const s of p.solves) {
@@ -318,10 +382,16 @@ export class PlanManager extends EventEmitter {
 
   #pump(): void {
     while (this.#running < this.concurrency && this.#queue.length > 0) {
-      const item = this.#queue.shift()!;
-      if (item.run !== item.solve.run) continue;
+      const item = this.#queue[0];
+      if (item.run !== item.solve.run) { this.#queue.shift(); continue; }
+      const granted = this.#grantWorkers(item.plan);
+      // no thread free for a solve that needs some: it waits for a running one to end (FIFO)
+      if (granted < 1 && item.plan.solverParams.backend !== 'cpu') break;
+      this.#queue.shift();
       this.#running++;
-      const pr = this.#runSolve(item).finally(() => {
+      this.#workersInUse += granted;
+      const pr = this.#runSolve(item, granted).finally(() => {
+        this.#workersInUse -= granted;
         this.#running--;
         this.#inflight.delete(pr);
         this.#pump();
@@ -343,11 +413,16 @@ export class PlanManager extends EventEmitter {
     s.pending = null;
   }
 
-  async #runSolve(item: QueueItem): Promise<void> {
+  async #runSolve(item: QueueItem, workers: number): Promise<void> {
     const { plan: p, solve: s, run } = item;
     const current = () => s.run === run;
     const ac = new AbortController();
     s.abort = ac;
+    // the wall-clock limit stops the solve as a cancel does; the result then says 'time limit'
+    const limitS = this.#timeLimitS(p);
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; ac.abort(); }, limitS * 1000);
+    timer.unref();
     // start on a later turn of the event loop: the request that queued the solve is answered first
     await yieldToLoop();
     s.status = 'running';
@@ -375,7 +450,8 @@ export class PlanManager extends EventEmitter {
     };
     let result: PlanResult | null = null;
     let error: Error | null = null;
-    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams: p.solverParams, signal: ac.signal, onIterate };
+    const solverParams: Partial<SolverParams> = { ...p.solverParams, ...(workers > 0 ? { workers } : {}) };
+    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams, signal: ac.signal, onIterate };
     try {
       try {
         result = await this.#plan({ ...args, warmStart: item.warm ?? undefined });
@@ -389,6 +465,7 @@ export class PlanManager extends EventEmitter {
     } catch (e) {
       error = e as Error;
     }
+    clearTimeout(timer);
     const finishedAt = new Date();
     if (s.abort === ac) s.abort = null;
     if (error || !result) {
@@ -401,6 +478,12 @@ export class PlanManager extends EventEmitter {
       }
       return;
     }
+    const limited = timedOut && result.cancelled;
+    result = {
+      ...result,
+      ...(limited ? { status: 'time limit' } : {}),
+      compute: { ...result.compute, workers: { asked: p.solverParams.workers ?? null, granted: workers } },
+    };
     const status: SolveStatus = result.cancelled ? 'cancelled' : 'done';
     this.#log.info({ event: 'solve.end', plan: p.id, solver: s.solver, run, status, iterations: result.iterations, cost: result.cost, total_s: result.timings.total_s }, 'solve finished');
     // the final plan with its contacts: sent, kept for late joiners, recorded
@@ -410,6 +493,7 @@ export class PlanManager extends EventEmitter {
       s.result = result;
       s.trajectory = result.trajectory;
       s.status = status;
+      if (limited) s.error = `time limit: stopped after ${limitS} s of wall clock (the plan's limit)`;
       const fin: FinalMessage = { type: 'final', plan: p.id, solver: s.solver, run, result: { ...result, solverParams: { ...result.solverParams } } };
       s.lastFinal = fin;
       this.#emit(fin);

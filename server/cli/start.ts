@@ -2,6 +2,7 @@
  * npm start: the planning server (HTTP API + WebSocket, docs/api.md) on http://127.0.0.1:8080.
  *
  *   npm start [-- --port N] [--host H] [--robots DIR]... [--data DIR] [--concurrency N]
+ *             [--max-workers N] [--queue-limit N] [--plan-timeout SECONDS]
  *
  * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
  * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
@@ -9,6 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
+import { DEFAULT_PLAN_TIME_LIMIT_S } from '../../shared/limits.ts';
 
 const HELP = `npm start [-- options]: the rsddp planning server
 
@@ -21,11 +23,17 @@ const HELP = `npm start [-- options]: the rsddp planning server
                     server's own, with CORS headers (repeatable); others get 403
   --allowed-host H  a Host header value, HOST or HOST:PORT, accepted besides the addresses the
                     server listens on (repeatable; e.g. a name behind a reverse proxy); others get 403
+  --max-workers N   linearization threads of all running solves together (default: CPU
+                    cores); a plan asking for more workers gets what is free
+  --queue-limit N   solves waiting at most (default 64); beyond, 429 with Retry-After
+  --plan-timeout S  wall-clock seconds each solve may run (default: the task's limit,
+                    ${DEFAULT_PLAN_TIME_LIMIT_S} s unless the task sets less); a request's timeLimit can only lower it
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
-  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length, allowedOrigins: [] as string[], allowedHosts: [] as string[] };
+  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
+    maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -41,10 +49,16 @@ function parseArgs(argv: string[]) {
     else if (a === '--concurrency') out.concurrency = Number(val());
     else if (a === '--allowed-origin') out.allowedOrigins.push(val());
     else if (a === '--allowed-host') out.allowedHosts.push(val());
+    else if (a === '--max-workers') out.maxWorkers = Number(val());
+    else if (a === '--queue-limit') out.queueLimit = Number(val());
+    else if (a === '--plan-timeout') out.planTimeout = Number(val());
     else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
   if (!Number.isInteger(out.concurrency) || out.concurrency < 1) throw new Error(`invalid concurrency ${out.concurrency}`);
+  if (!Number.isInteger(out.maxWorkers) || out.maxWorkers < 1) throw new Error(`invalid --max-workers ${out.maxWorkers} (an integer >= 1)`);
+  if (!Number.isInteger(out.queueLimit) || out.queueLimit < 0) throw new Error(`invalid --queue-limit ${out.queueLimit} (an integer >= 0)`);
+  if (out.planTimeout !== undefined && !(Number.isFinite(out.planTimeout) && out.planTimeout > 0)) throw new Error(`invalid --plan-timeout ${out.planTimeout} (seconds > 0)`);
   return out;
 }
 
@@ -57,7 +71,8 @@ try {
 }
 
 try {
-  const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts });
+  const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency,
+    maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
   let stopping = false;
   const stop = (sig: string) => {

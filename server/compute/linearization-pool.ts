@@ -16,6 +16,7 @@
  */
 import os from 'node:os';
 import { ThreadWorker } from './thread-worker.ts';
+import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/linearization.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
@@ -86,7 +87,7 @@ export class PooledLinearization implements LinearizationProvider {
   setNoise(sigma: number, samples: number): void {
     if (!this.params) return;
     this.params.sigma = sigma;
-    this.params.samples = Math.max(2, Math.min(128, Math.round(samples)));
+    this.params.samples = Math.max(MIN_SAMPLES, Math.min(MAX_SAMPLES, Math.round(samples)));
   }
 
   async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {
@@ -111,8 +112,12 @@ export class PooledLinearization implements LinearizationProvider {
     for (let t = 1; t <= T; t++) ctrl[t] = 0;
     Atomics.store(ctrl, 0, T);
     this.run = direct ? { xs, us, As, Bs, ready: ctx.ready, iteration: ctx.iteration } : null;
-    this.local?.smooth?.setNoise(this.params?.sigma ?? 0, this.params?.samples ?? 0);
-    const msg: WorkerRun = { kind: 'run', iteration: ctx.iteration, sigma: this.params?.sigma ?? 0, samples: this.params?.samples ?? 0, ready };
+    if (this.local?.smooth) this.syncLocal(this.local.smooth);
+    const p = this.params;
+    const msg: WorkerRun = {
+      kind: 'run', iteration: ctx.iteration, sigma: p?.sigma ?? 0, samples: p?.samples ?? 0,
+      seed: p?.seed ?? 0, stateNoiseRatio: p?.stateNoiseRatio ?? 0, commonRandomNumbers: p?.commonRandomNumbers ?? false, ready,
+    };
     let failure: unknown = null;
     try {
       const settled = await Promise.allSettled(this.workers.map((w) => w.request(msg)));
@@ -168,7 +173,7 @@ export class PooledLinearization implements LinearizationProvider {
       const built = def.build(resolveParams(def, this.opts.params));
       const smooth = this.opts.smoothing ? new SmoothedLinearization(built.sim, this.opts.smoothing) : null;
       this.local = { exact: new ExactLinearization(built.sim), smooth };
-      smooth?.setNoise(this.params?.sigma ?? 0, this.params?.samples ?? 0);
+      if (smooth) this.syncLocal(smooth);
     }
     const x = xs[t].subarray(0, this.opts.nx);
     if (this.local.smooth) this.local.smooth.linearizeKnot(x, us[t], As, Bs, t, iteration);
@@ -177,9 +182,17 @@ export class PooledLinearization implements LinearizationProvider {
     if (ready) { Atomics.store(ready, t, 1); Atomics.notify(ready, t); }
   }
 
+  /** The in-process linearizer takes the run's smoothing parameters (seed, noise), as the workers do. */
+  private syncLocal(smooth: SmoothedLinearization): void {
+    const p = this.params;
+    if (!p) return;
+    Object.assign(smooth.params, { seed: p.seed, stateNoiseRatio: p.stateNoiseRatio, commonRandomNumbers: p.commonRandomNumbers });
+    smooth.setNoise(p.sigma, p.samples);
+  }
+
   /**
    * Hands the pool back: a pool from `PooledLinearization.lease` goes back to the idle cache
-   * (terminated after IDLE_MS unused), any other is terminated.
+   * (terminated after POOL_IDLE_MS unused, or sooner beyond MAX_IDLE_POOLS), any other is terminated.
    */
   async dispose(): Promise<void> {
     if (this.cacheKey !== null && !this.broken) { releaseToCache(this); return; }
@@ -198,8 +211,9 @@ export class PooledLinearization implements LinearizationProvider {
   /**
    * A pool for this configuration, reused from earlier plans when one is idle: its workers have
    * built the task's model and their JIT is warm (a new pool costs ~1 s before its first knot).
-   * Same results as a new pool: sigma and samples travel with every run, the rest of the
-   * smoothing parameters are part of the key. dispose() hands it back.
+   * Same results as a new pool: the seed, noise and samples travel with every run, so the key is
+   * what the workers build (task, parameters, sizes, and the estimator and antithetic flag the
+   * sample buffers are allocated for), not the seed. dispose() hands it back.
    */
   static lease(opts: PoolOptions): PooledLinearization {
     const key = poolKey(opts);
@@ -220,12 +234,14 @@ export class PooledLinearization implements LinearizationProvider {
 }
 
 /** Idle pools are terminated after this long unused. */
-const IDLE_MS = 60_000;
+export const POOL_IDLE_MS = 60_000;
+/** Idle pools kept at most (all configurations together); releasing one more terminates the longest idle. */
+export const MAX_IDLE_POOLS = 4;
 const idlePools = new Map<string, PooledLinearization[]>();
 const idleTimers = new Map<PooledLinearization, NodeJS.Timeout>();
 
 function poolKey(o: PoolOptions): string {
-  const sm = o.smoothing ? { ...o.smoothing, sigma: 0, samples: 0 } : null;
+  const sm = o.smoothing ? { estimator: o.smoothing.estimator, antithetic: o.smoothing.antithetic } : null;
   return JSON.stringify([o.task, o.params, sm, o.T, o.nx, o.ndx, o.nu, o.size ?? defaultPoolSize()]);
 }
 
@@ -240,7 +256,22 @@ function releaseToCache(pool: PooledLinearization): void {
     const i = l ? l.indexOf(pool) : -1;
     if (l && i >= 0) { l.splice(i, 1); if (l.length === 0) idlePools.delete(key); }
     void pool.terminate();
-  }, IDLE_MS);
+  }, POOL_IDLE_MS);
   timer.unref();
   idleTimers.set(pool, timer);
+  // bounded: the longest idle pools (first in idleTimers' insertion order) go first
+  for (const [oldest, t] of idleTimers) {
+    if (idleTimers.size <= MAX_IDLE_POOLS) break;
+    clearTimeout(t);
+    idleTimers.delete(oldest);
+    const l = idlePools.get(oldest.cacheKey as string);
+    const i = l ? l.indexOf(oldest) : -1;
+    if (l && i >= 0) { l.splice(i, 1); if (l.length === 0) idlePools.delete(oldest.cacheKey as string); }
+    void oldest.terminate();
+  }
+}
+
+/** Idle pools in the cache now (at most MAX_IDLE_POOLS). */
+export function idlePoolCount(): number {
+  return idleTimers.size;
 }

@@ -29,6 +29,10 @@ export interface WorkerRun {
   iteration: number;
   sigma: number;
   samples: number;
+  /** The run's noise stream and shape: set per run, so one pool serves plans with any seed. */
+  seed: number;
+  stateNoiseRatio: number;
+  commonRandomNumbers: boolean;
   /** Streaming: ready[t] (Int32) is set as knot t completes. */
   ready?: SharedArrayBuffer;
 }
@@ -72,7 +76,10 @@ port.on('message', (msg: WorkerInit | WorkerRun | WorkerOutputs) => {
       port.postMessage({ kind: 'done' });
       return;
     }
-    if (s.smooth) s.smooth.setNoise(msg.sigma, msg.samples);
+    if (s.smooth) {
+      Object.assign(s.smooth.params, { seed: msg.seed, stateNoiseRatio: msg.stateNoiseRatio, commonRandomNumbers: msg.commonRandomNumbers });
+      s.smooth.setNoise(msg.sigma, msg.samples);
+    }
     const ready = msg.ready ? new Int32Array(msg.ready) : null;
     // claim knots from the shared counter, last knots first: the backward pass starts from the end
     for (;;) {

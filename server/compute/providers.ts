@@ -46,6 +46,8 @@ export interface ComputeInfo {
   exact: BackendName;
   /** Description of the backend in use, e.g. 'workers (2 threads)'. */
   description: string;
+  /** Server: linearization threads the solve asked for (null: the default) and was granted under --max-workers. */
+  workers?: { asked: number | null; granted: number };
 }
 
 export interface SmoothProvider extends LinearizationProvider {

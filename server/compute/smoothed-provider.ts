@@ -22,7 +22,7 @@ import { streamFor } from '../control/rng.ts';
 import { createSampleBatch, samplePerturbations, setSigma, type SampleBatch } from '../control/smoothing.ts';
 import { allocSmoothBatch, dimsOf, type BatchBackend, type BatchDims, type SmoothBatch } from './batch.ts';
 
-const MAX_SAMPLES = 128;
+import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 
 export interface BatchProviderOptions {
   backend: BatchBackend;
@@ -71,7 +71,7 @@ export class BatchSmoothedLinearization implements LinearizationProvider {
   /** Same contract as SmoothedLinearization.setNoise. */
   setNoise(sigma: number, samples: number): void {
     this.params.sigma = sigma;
-    this.params.samples = Math.max(2, Math.min(MAX_SAMPLES, Math.round(samples)));
+    this.params.samples = Math.max(MIN_SAMPLES, Math.min(MAX_SAMPLES, Math.round(samples)));
   }
 
   async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {

@@ -25,6 +25,7 @@ import { Simulator } from '../dynamics/step.ts';
 import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
 import { createSampleBatch, firstOrderJacobian, samplePerturbations, setSigma, zeroOrderJacobian, type SampleBatch } from './smoothing.ts';
+import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 
 export type Estimator = 'zero' | 'first';
 
@@ -84,7 +85,6 @@ export function defaultSmoothingParams(overrides: Partial<SmoothingParams> = {})
 }
 
 /** Largest sample count a provider is built for (the schedule may grow M up to this). */
-const MAX_SAMPLES = 128;
 
 export class SmoothedLinearization implements LinearizationProvider {
   readonly params: SmoothingParams;
@@ -134,7 +134,7 @@ export class SmoothedLinearization implements LinearizationProvider {
   /** Sets the noise level and sample count (called by R-DDP between iterations). */
   setNoise(sigma: number, samples: number): void {
     this.params.sigma = sigma;
-    this.params.samples = Math.max(2, Math.min(MAX_SAMPLES, Math.round(samples)));
+    this.params.samples = Math.max(MIN_SAMPLES, Math.min(MAX_SAMPLES, Math.round(samples)));
     if (this.params.antithetic && this.params.samples % 2) this.params.samples++;
   }
 

@@ -38,6 +38,8 @@ export interface SolverParams {
   backend: BackendChoice;
   /** Pool size for 'workers' (default: CPU cores). */
   workers?: number;
+  /** Wall-clock seconds per solve, enforced by the server's PlanManager (not by plan()). */
+  timeLimit?: number;
 }
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {

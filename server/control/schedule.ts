@@ -37,6 +37,7 @@
  * This module runs once per R-DDP iteration, not in sample loops: it allocates freely.
  */
 import { sigmaDerivative } from './smoothing.ts';
+import { MAX_SAMPLES } from '../../shared/limits.ts';
 
 export { sigmaDerivative };
 
@@ -86,7 +87,7 @@ export interface NoiseScheduleParams {
   momentum?: number;
   /** Sensitivity: test v > 0 every this many iterations. Default 1. */
   sensitivityInterval?: number;
-  /** Sensitivity: M <- min(M × sampleGrowth, maxSamples) at each reduction. Defaults 2 and 128. */
+  /** Sensitivity: M <- min(M × sampleGrowth, maxSamples) at each reduction. Defaults 2 and MAX_SAMPLES (shared/limits.ts). */
   sampleGrowth?: number;
   maxSamples?: number;
   /** Polish: relative decrease that counts as progress. Default 1e-6. */
@@ -182,7 +183,7 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
     momentum: p.momentum ?? 0.9,
     sensitivityInterval: p.sensitivityInterval ?? 1,
     sampleGrowth: p.sampleGrowth ?? 2,
-    maxSamples: p.maxSamples ?? 128,
+    maxSamples: p.maxSamples ?? MAX_SAMPLES,
     polishThreshold: p.polishThreshold ?? 1e-6,
     polishPatience: p.polishPatience ?? 2,
     costFloor: p.costFloor ?? 1e-12,

@@ -4,13 +4,13 @@
  * whose workers failed is never handed out again.
  */
 import { describe, expect, it } from 'vitest';
-import { PooledLinearization, type PoolOptions } from '../../server/compute/linearization-pool.ts';
+import { MAX_IDLE_POOLS, PooledLinearization, idlePoolCount, type PoolOptions } from '../../server/compute/linearization-pool.ts';
 import { exactReference } from '../helpers/linearization.ts';
 import { plan } from '../../server/control/planner.ts';
 import { defaultSmoothingParams } from '../../server/control/linearization.ts';
 
-const opts = (seed: number): PoolOptions => ({
-  task: 'cube-lift', params: {}, smoothing: defaultSmoothingParams({ seed }), T: 30, nx: 13, ndx: 12, nu: 1, size: 2,
+const opts = (seed: number, T = 30, estimator: 'zero' | 'first' = 'zero'): PoolOptions => ({
+  task: 'cube-lift', params: {}, smoothing: defaultSmoothingParams({ seed, estimator }), T, nx: 13, ndx: 12, nu: 1, size: 2,
 });
 
 describe('PooledLinearization.lease', () => {
@@ -20,9 +20,40 @@ describe('PooledLinearization.lease', () => {
     expect(b).not.toBe(a); // a is in use
     await a.dispose();
     expect(PooledLinearization.lease(opts(1))).toBe(a);
-    const other = PooledLinearization.lease(opts(2));
+    const other = PooledLinearization.lease(opts(1, 30, 'first'));
     expect(other).not.toBe(a);
     await Promise.all([b.terminate(), other.terminate(), a.terminate()]);
+  });
+
+  it('the seed is not part of the key: a pool released by one seed serves another, with its seed', async () => {
+    const a = PooledLinearization.lease(opts(11));
+    await a.dispose();
+    const b = PooledLinearization.lease(opts(12));
+    expect(b).toBe(a);
+    expect(b.params?.seed).toBe(12);
+    await b.terminate();
+  });
+
+  it('keeps at most MAX_IDLE_POOLS idle pools, terminating the longest idle', async () => {
+    const pools = Array.from({ length: MAX_IDLE_POOLS + 3 }, (_, i) => PooledLinearization.lease(opts(1, 5 + i)));
+    for (const p of pools) await p.dispose();
+    expect(idlePoolCount()).toBeLessThanOrEqual(MAX_IDLE_POOLS);
+    // the first released went first; the last is still cached
+    expect(PooledLinearization.lease(opts(1, 5))).not.toBe(pools[0]);
+    const last = PooledLinearization.lease(opts(1, 5 + MAX_IDLE_POOLS + 2));
+    expect(last).toBe(pools[pools.length - 1]);
+    await last.terminate();
+  });
+
+  it('plans with different seeds reuse one pool and equal the in-process result of their seed', async () => {
+    const req = (seed: number, backend: 'workers' | 'cpu') => ({ task: 'cube-lift', solver: 'rddp' as const, solverParams: { seed, iterations: 3, backend, workers: 2 } });
+    await plan(req(21, 'workers')); // leaves a pool in the cache
+    const before = idlePoolCount();
+    const reused = await plan(req(22, 'workers'));
+    expect(idlePoolCount()).toBe(before); // the same pool went back, no second one
+    const reference = await plan(req(22, 'cpu'));
+    expect(reused.trajectory.u).toEqual(reference.trajectory.u);
+    expect(reused.telemetry.map((t) => t.cost)).toEqual(reference.telemetry.map((t) => t.cost));
   });
 
   it('a broken pool is terminated on release, not cached', async () => {

@@ -24,6 +24,8 @@ export const cubeLift: TaskDefinition = {
   ],
   // the noise must reach the weight (9.81 N) from zero force for some samples to lift the cube
   solverDefaults: { sigma0: 20, iterations: 40 },
+  // a default plan takes about a second: a minute is generous
+  timeLimitS: 60,
   build(params) {
     const { model, meta } = loadRobot('cube_rail');
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));

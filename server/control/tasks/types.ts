@@ -55,6 +55,8 @@ export interface TaskDefinition {
   params: ParamSpec[];
   /** Solver settings suited to the task (e.g. the R-DDP noise scale in the task's control units). */
   solverDefaults?: { sigma0?: number; samples?: number; iterations?: number };
+  /** Wall-clock seconds one solve of this task may run on the server (default DEFAULT_PLAN_TIME_LIMIT_S; --plan-timeout overrides). */
+  timeLimitS?: number;
   build(params: TaskParams): BuiltTask;
 }
 

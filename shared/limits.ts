@@ -1,0 +1,30 @@
+/**
+ * Limits on what one plan request can claim: the single source of truth. The request schemas
+ * (shared/protocol.ts) state them, and the server's compute code (noise schedule, sample
+ * batches, worker pools) imports the same constants, so every value the schema accepts runs
+ * end to end. No imports: both the web client and the server load this module.
+ */
+
+/** R-DDP samples per knot (the sample batches are sized for MAX_SAMPLES; the estimator needs 2). */
+export const MIN_SAMPLES = 2;
+export const MAX_SAMPLES = 128;
+
+/** Iterations of one solve. */
+export const MAX_ITERATIONS = 1000;
+
+/** Linearization worker threads one plan may ask for (the server grants at most what is free). */
+export const MAX_WORKERS = 64;
+
+/**
+ * The work one plan may claim: knots (horizon / dt) × samples per knot (1 for DDP) ×
+ * iterations, summed over nothing: checked per solve. 4e6 is e.g. 250 knots × 128 samples ×
+ * 125 iterations, or the default lift-leg R-DDP plan (100 × 16 × 60) about 40 times over.
+ */
+export const MAX_PLAN_WORK = 4_000_000;
+
+/** Wall-clock seconds one solve may run on the server unless its task or --plan-timeout says otherwise. */
+export const DEFAULT_PLAN_TIME_LIMIT_S = 600;
+
+/** solverParams.timeLimit: seconds of wall clock one solve may run (the server's limit caps it). */
+export const MIN_TIME_LIMIT_S = 1;
+export const MAX_TIME_LIMIT_S = 3600;
