@@ -28,6 +28,15 @@
  *   `maxItersPerLevel` forces a reduction here too.
  * - 'decay' (irs_mpc): sigma_k = sigma0 / sqrt(k + 1) for the k-th smoothed iteration
  *   (0-based), whatever the costs.
+ * Noise increase (continuation and sensitivity, `maxIncreases` > 0): when a stall would reduce
+ *   sigma but the smoothed model itself saw nothing to gain (every iteration at this level made
+ *   no progress and the last one's predicted decrease, relative to the cost, was below the
+ *   progress threshold), the noise is too small to reach the contact event (the seed's
+ *   "detecting when to increase the noise"): sigma <- min(sigma × `increaseFactor`, `sigmaMax`)
+ *   instead, at most `maxIncreases` times per solve, never after the level has made progress.
+ * Budget tail (all rules, `budget` set): the last `polishTail` iterations of the budget are
+ *   polish iterations whatever sigma is (reason 'budget-tail'), so an R-DDP result is always
+ *   finished by exact derivatives on the true problem.
  * Floor (all rules): when sigma would fall below `sigmaMin` (default sigma0 × 1e-3) it becomes 0:
  * phase 'polish', i.e. exact derivatives, plain DDP on the true dynamics. Polishing stops
  * (`stop: true`) after `polishPatience` iterations without a relative decrease of at least
@@ -55,6 +64,8 @@ export type ScheduleReason =
   | 'sensitivity' // sensitivity rule: v > 0
   | 'decay' // fixed decay
   | 'floor' // sigma fell below sigmaMin: switch to polishing
+  | 'budget-tail' // the last `polishTail` iterations of the budget: switch to polishing
+  | 'blind' // a stall where the smoothed model predicted no decrease: sigma increased
   | 'polish-progress' // polishing still improves
   | 'polish-stall'; // polishing no longer improves: stop
 
@@ -95,6 +106,16 @@ export interface NoiseScheduleParams {
   polishPatience?: number;
   /** Denominator floor of the relative decrease (costs near 0). Default 1e-12. */
   costFloor?: number;
+  /** Noise increase: sigma <- min(sigma × increaseFactor, sigmaMax) on a blind stall. Default 2. */
+  increaseFactor?: number;
+  /** Upper bound of an increased sigma. Default sigma0 × increaseFactor^maxIncreases. */
+  sigmaMax?: number;
+  /** Increases allowed per solve (0: never). Default 0 (the planner turns it on). */
+  maxIncreases?: number;
+  /** Total iterations of the solve (0: unknown, no budget tail). Default 0. */
+  budget?: number;
+  /** Iterations at the end of the budget run as polish. Default 0. */
+  polishTail?: number;
 }
 
 export type ResolvedNoiseScheduleParams = Required<NoiseScheduleParams>;
@@ -122,7 +143,7 @@ export interface ScheduleDecision {
   phase: SchedulePhase;
   /** True when the optimization should stop (polishing no longer improves). */
   stop: boolean;
-  /** True when sigma changed (reduced, or set to 0 at the floor). */
+  /** True when sigma changed (reduced, increased, or set to 0 for polishing). */
   reduced: boolean;
   reason: ScheduleReason;
 }
@@ -186,6 +207,11 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
     polishThreshold: p.polishThreshold ?? 1e-6,
     polishPatience: p.polishPatience ?? 2,
     costFloor: p.costFloor ?? 1e-12,
+    increaseFactor: p.increaseFactor ?? 2,
+    sigmaMax: p.sigmaMax ?? p.sigma0 * Math.pow(p.increaseFactor ?? 2, p.maxIncreases ?? 0),
+    maxIncreases: p.maxIncreases ?? 0,
+    budget: p.budget ?? 0,
+    polishTail: p.polishTail ?? 0,
   };
   const need = (ok: boolean, what: string, v: unknown): void => {
     if (!ok) throw new RangeError(`noise schedule: ${what}, got ${String(v)}`);
@@ -207,6 +233,11 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
   need(r.polishThreshold >= 0, 'polishThreshold must be >= 0', r.polishThreshold);
   need(posInt(r.polishPatience), 'polishPatience must be a positive integer', r.polishPatience);
   need(r.costFloor > 0, 'costFloor must be > 0', r.costFloor);
+  need(r.increaseFactor > 1 && Number.isFinite(r.increaseFactor), 'increaseFactor must be > 1', r.increaseFactor);
+  need(Number.isFinite(r.sigmaMax) && r.sigmaMax >= r.sigma0, 'sigmaMax must be finite and >= sigma0', r.sigmaMax);
+  need(Number.isInteger(r.maxIncreases) && r.maxIncreases >= 0, 'maxIncreases must be an integer >= 0', r.maxIncreases);
+  need(Number.isInteger(r.budget) && r.budget >= 0, 'budget must be an integer >= 0', r.budget);
+  need(Number.isInteger(r.polishTail) && r.polishTail >= 0, 'polishTail must be an integer >= 0', r.polishTail);
   return r;
 }
 
@@ -224,12 +255,15 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
   let stall = 0;
   let threshold = P.progressThreshold;
   let v = 0;
+  let increases = 0;
+  let progressAtLevel = false; // some iteration at the current level made progress
   const history: ScheduleRecord[] = [];
 
   /** sigma <- next, with the floor; returns the reason to report. */
   const reduceTo = (next: number, reason: ScheduleReason): ScheduleReason => {
     itersAtLevel = 0;
     stall = 0;
+    progressAtLevel = false;
     threshold *= P.thresholdFactor;
     if (next < P.sigmaMin || next <= 0) {
       sigma = 0;
@@ -252,6 +286,22 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
     let reason: ScheduleReason;
     let reduced = false;
 
+    if (accepted && rel >= threshold) progressAtLevel = progressAtLevel || phase === 'smooth';
+    // A stall the smoothed model did not see either: it predicted (relative) nothing to gain.
+    const blind = (): boolean => {
+      if (increases >= P.maxIncreases || progressAtLevel || sigma >= P.sigmaMax) return false;
+      const e = stats.expectedImprovement;
+      return e !== undefined && Number.isFinite(e) && e / Math.max(Math.abs(before), P.costFloor) < threshold;
+    };
+    const increase = (): ScheduleReason => {
+      increases++;
+      itersAtLevel = 0;
+      stall = 0;
+      v = 0;
+      sigma = Math.min(sigma * P.increaseFactor, P.sigmaMax);
+      return 'blind';
+    };
+
     if (phase === 'polish') {
       if (accepted && rel >= P.polishThreshold) {
         stall = 0;
@@ -273,7 +323,10 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
           else if (stall >= P.patience) why = 'stall';
           else if (itersAtLevel >= P.maxItersPerLevel) why = 'max-iters-per-level';
         }
-        if (why !== null) {
+        if (why === 'stall' && blind()) {
+          reason = increase();
+          reduced = true;
+        } else if (why !== null) {
           reason = reduceTo(sigma / P.reductionFactor, why);
           reduced = true;
         } else {
@@ -283,10 +336,14 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
         const g = stats.dJdSigma;
         if (g === undefined || !Number.isFinite(g)) throw new RangeError(`noise schedule: the sensitivity rule needs a finite dJdSigma, got ${g}`);
         v = P.momentum * v + (1 - P.momentum) * g;
+        stall = accepted && rel >= threshold ? 0 : stall + 1;
         let why: ScheduleReason | null = null;
         if (itersAtLevel >= P.minItersPerLevel && (iteration + 1) % P.sensitivityInterval === 0 && v > 0) why = 'sensitivity';
         else if (itersAtLevel >= P.maxItersPerLevel) why = 'max-iters-per-level';
-        if (why !== null) {
+        if (why === null && stall >= P.patience && blind()) {
+          reason = increase();
+          reduced = true;
+        } else if (why !== null) {
           reason = reduceTo(sigma / P.reductionFactor, why);
           reduced = true;
           samples = Math.min(Math.round(samples * P.sampleGrowth), P.maxSamples);
@@ -299,6 +356,14 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
       }
     }
 
+    // the tail of the budget is polish, whatever the rule decided
+    if (P.budget > 0 && phase === 'smooth' && iteration + 1 >= P.budget - P.polishTail) {
+      sigma = 0;
+      phase = 'polish';
+      stall = 0;
+      reason = 'budget-tail';
+      reduced = true;
+    }
     const decision: ScheduleDecision = { sigma, samples, phase, stop: stopped, reduced, reason };
     history.push({
       iteration,
