@@ -121,12 +121,12 @@ export const SENSITIVITY_PAIRS = 8;
 /**
  * The schedule the planner runs (schedule.ts documents each parameter):
  * - no forced reduction while the true cost improves (maxItersPerLevel = the budget): sigma is
- *   reduced only after `patience` = 3 iterations without a relative decrease of 1e-3 (rejected
- *   steps count as such iterations but do not reduce at once: where contacts stick every step
- *   is rejected until a sampled direction breaks the contact, and halving sigma on each
- *   rejection collapses R-DDP into plain DDP, the failure mode the seed warns about);
- * - noise increase: a stall where the smoothed model predicted no decrease either doubles
- *   sigma instead, at most 4 times (sigma0 × 16);
+ *   reduced after `patience` = 3 iterations without a relative decrease of 1e-3, or after 10
+ *   consecutive rejected steps (where contacts stick every step is rejected until a sampled
+ *   direction breaks the contact, and halving sigma on rejections collapses R-DDP into plain
+ *   DDP, the failure mode the seed warns about);
+ * - noise increase: a stall of 3 iterations where the smoothed model predicted no decrease
+ *   either doubles sigma instead, at most 4 times (sigma0 × 16), and only before any reduction;
  * - polish: the last max(2, 15 %) of the iteration budget are exact-derivative DDP iterations
  *   (or earlier, when sigma falls below sigma0 × 1e-3); polishing stops after 2 iterations
  *   without a relative decrease of 1e-6.
@@ -134,7 +134,7 @@ export const SENSITIVITY_PAIRS = 8;
 export function plannerScheduleParams(sp: SolverParams): NoiseScheduleParams {
   return {
     sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule,
-    reduceOnReject: false, patience: 3, maxItersPerLevel: Math.max(1, sp.iterations),
+    reduceOnReject: false, patience: 3, rejectPatience: 10, maxItersPerLevel: Math.max(1, sp.iterations),
     maxIncreases: 4, increaseFactor: 2,
     budget: sp.iterations, polishTail: Math.max(2, Math.round(0.15 * sp.iterations)),
   };
@@ -195,7 +195,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
         const dJdSigma = sp.rule === 'sensitivity' && schedule.phase === 'smooth'
           ? smoothedCostSlope((us) => solver.trueCostOf(us), it.us, schedule.sigma, SENSITIVITY_PAIRS, sp.seed, it.iteration)
           : undefined;
-        current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovement, dJdSigma });
+        current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovementFullStep, dJdSigma });
         if (current.reduced || current.samples !== smooth.params?.samples) {
           smooth.setNoise(current.sigma, current.samples);
           solver.invalidateLinearization();

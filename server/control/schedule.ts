@@ -28,12 +28,14 @@
  *   `maxItersPerLevel` forces a reduction here too.
  * - 'decay' (irs_mpc): sigma_k = sigma0 / sqrt(k + 1) for the k-th smoothed iteration
  *   (0-based), whatever the costs.
- * Noise increase (continuation and sensitivity, `maxIncreases` > 0): when a stall would reduce
- *   sigma but the smoothed model itself saw nothing to gain (every iteration at this level made
+ * Noise increase (continuation and sensitivity, `maxIncreases` > 0): when a stall (or a
+ *   rejection) would reduce sigma but the smoothed model itself saw nothing to gain (every iteration at this level made
  *   no progress and the last one's predicted decrease, relative to the cost, was below the
  *   progress threshold), the noise is too small to reach the contact event (the seed's
  *   "detecting when to increase the noise"): sigma <- min(sigma × `increaseFactor`, `sigmaMax`)
- *   instead, at most `maxIncreases` times per solve, never after the level has made progress.
+ *   instead, at most `maxIncreases` times per solve, never after the level has made progress
+ *   and never once sigma has been reduced (a level that saw something and stalled was left on
+ *   purpose: going back up would oscillate).
  * Budget tail (all rules, `budget` set): the last `polishTail` iterations of the budget are
  *   polish iterations whatever sigma is (reason 'budget-tail'), so an R-DDP result is always
  *   finished by exact derivatives on the true problem.
@@ -87,6 +89,12 @@ export interface NoiseScheduleParams {
   thresholdFactor?: number;
   /** Continuation: iterations without progress before a reduction. Default 2. */
   patience?: number;
+  /**
+   * Continuation: when the stall is made of rejected steps only, reduce after this many
+   * consecutive rejections instead of `patience` (rejections redraw the samples: where contacts
+   * stick, steps are rejected until a sample breaks the contact). Default `patience`.
+   */
+  rejectPatience?: number;
   /** Continuation: reduce after a rejected step (line search failed on the true dynamics). Default true. */
   reduceOnReject?: boolean;
   /** Iterations at a level before any reduction may happen (not too fast). Default 1: at most one reduction per iteration. */
@@ -128,7 +136,7 @@ export interface IterationStats {
   trueCostAfter: number;
   /** Whether the step was accepted. */
   accepted: boolean;
-  /** Decrease predicted by the (smoothed) quadratic model; recorded for telemetry. */
+  /** Decrease predicted by the (smoothed) quadratic model for a full step (the noise increase's blindness test). */
   expectedImprovement?: number;
   /** Estimate of dJ/dsigma at this iteration (required by the 'sensitivity' rule while smoothing). */
   dJdSigma?: number;
@@ -197,6 +205,7 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
     progressThreshold: p.progressThreshold ?? 1e-3,
     thresholdFactor: p.thresholdFactor ?? 1,
     patience: p.patience ?? 2,
+    rejectPatience: p.rejectPatience ?? p.patience ?? 2,
     reduceOnReject: p.reduceOnReject ?? true,
     minItersPerLevel: p.minItersPerLevel ?? 1,
     maxItersPerLevel: p.maxItersPerLevel ?? 10,
@@ -224,6 +233,7 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
   need(r.progressThreshold >= 0, 'progressThreshold must be >= 0', r.progressThreshold);
   need(r.thresholdFactor > 0 && r.thresholdFactor <= 1, 'thresholdFactor must be in (0, 1]', r.thresholdFactor);
   need(posInt(r.patience), 'patience must be a positive integer', r.patience);
+  need(posInt(r.rejectPatience), 'rejectPatience must be a positive integer', r.rejectPatience);
   need(posInt(r.minItersPerLevel), 'minItersPerLevel must be a positive integer', r.minItersPerLevel);
   need(posInt(r.maxItersPerLevel) && r.maxItersPerLevel >= r.minItersPerLevel, 'maxItersPerLevel must be an integer >= minItersPerLevel', r.maxItersPerLevel);
   need(r.momentum >= 0 && r.momentum < 1, 'momentum must be in [0, 1)', r.momentum);
@@ -256,6 +266,8 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
   let threshold = P.progressThreshold;
   let v = 0;
   let increases = 0;
+  let reductions = 0; // reductions so far: once sigma was reduced from a level that saw something, it is never raised again
+  let rejections = 0; // consecutive rejected iterations
   let progressAtLevel = false; // some iteration at the current level made progress
   const history: ScheduleRecord[] = [];
 
@@ -263,6 +275,8 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
   const reduceTo = (next: number, reason: ScheduleReason): ScheduleReason => {
     itersAtLevel = 0;
     stall = 0;
+    rejections = 0;
+    reductions++;
     progressAtLevel = false;
     threshold *= P.thresholdFactor;
     if (next < P.sigmaMin || next <= 0) {
@@ -289,7 +303,7 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
     if (accepted && rel >= threshold) progressAtLevel = progressAtLevel || phase === 'smooth';
     // A stall the smoothed model did not see either: it predicted (relative) nothing to gain.
     const blind = (): boolean => {
-      if (increases >= P.maxIncreases || progressAtLevel || sigma >= P.sigmaMax) return false;
+      if (increases >= P.maxIncreases || reductions > 0 || progressAtLevel || sigma >= P.sigmaMax) return false;
       const e = stats.expectedImprovement;
       return e !== undefined && Number.isFinite(e) && e / Math.max(Math.abs(before), P.costFloor) < threshold;
     };
@@ -297,6 +311,7 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
       increases++;
       itersAtLevel = 0;
       stall = 0;
+      rejections = 0;
       v = 0;
       sigma = Math.min(sigma * P.increaseFactor, P.sigmaMax);
       return 'blind';
@@ -317,13 +332,16 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
       if (P.rule === 'continuation') {
         const progress = accepted && rel >= threshold;
         stall = progress ? 0 : stall + 1;
+        rejections = accepted ? 0 : rejections + 1;
+        const onlyRejections = rejections === stall;
         let why: ScheduleReason | null = null;
         if (itersAtLevel >= P.minItersPerLevel) {
           if (!accepted && P.reduceOnReject) why = 'rejected';
-          else if (stall >= P.patience) why = 'stall';
+          else if (stall >= P.patience && blind()) why = 'stall';
+          else if (stall >= P.patience && (!onlyRejections || rejections >= P.rejectPatience)) why = 'stall';
           else if (itersAtLevel >= P.maxItersPerLevel) why = 'max-iters-per-level';
         }
-        if (why === 'stall' && blind()) {
+        if ((why === 'stall' || why === 'rejected') && blind()) {
           reason = increase();
           reduced = true;
         } else if (why !== null) {
