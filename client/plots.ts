@@ -5,6 +5,8 @@
  * - the task's key quantity versus time (foot height for lift-leg, see task-view.ts), with the
  *   target as a dashed line and the timeline's current time as a vertical cursor.
  * Non-positive or missing values on log scales are gaps.
+ * R-DDP's polish iterations (exact derivatives, σ = 0, a gap on the σ plot) are shaded orange
+ * on the cost and σ plots (`data-polish` on the cost element counts them).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -13,6 +15,12 @@ import { alignOnTime } from './task-view.ts';
 
 export const SLOT_COLORS = ['#2563eb', '#dc2626'] as const;
 const HEIGHT = 150;
+export const POLISH_COLOR = 'rgba(249, 115, 22, 0.22)';
+
+/** Iterations run in R-DDP's polish phase, over both viewports' histories (sorted, unique). */
+export function polishIterations(series: readonly (readonly IterationRecord[])[]): number[] {
+  return [...new Set(series.flatMap((s) => s.filter((p) => p.phase === 'polish').map((p) => p.iteration)))].sort((a, b) => a - b);
+}
 
 /** Aligns per-viewport histories on a common iteration axis (uPlot's data layout); only positive finite values on a log scale. */
 export function alignSeries(series: readonly (readonly IterationRecord[])[], value: (p: IterationRecord) => number | null): [number[], ...(number | null)[][]] {
@@ -41,6 +49,7 @@ export class Plots {
   #labels: [string, string] = ['', ''];
   #traceLabel = '';
   #cursorTime: number | null = null;
+  #polish: number[] = [];
 
   constructor(readonly costEl: HTMLElement, readonly sigmaEl: HTMLElement, readonly traceEl: HTMLElement) {
     this.#build(['DDP', 'R-DDP'], 'foot height (m)');
@@ -65,8 +74,21 @@ export class Plots {
     this.cost?.destroy(); this.sigma?.destroy(); this.trace?.destroy();
     this.#labels = labels;
     this.#traceLabel = traceLabel;
-    this.cost = this.#make(this.costEl, 'cost vs iteration (log)', 'iteration', 'cost', labels.map((l, i) => lineSeries(l, SLOT_COLORS[i])), true);
-    this.sigma = this.#make(this.sigmaEl, 'σ vs iteration (log)', 'iteration', 'σ', labels.map((l, i) => lineSeries(l, SLOT_COLORS[i])), true);
+    // one band per polish iteration, half an iteration either side, under the lines
+    const shade = (u: uPlot) => {
+      if (this.#polish.length === 0) return;
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = POLISH_COLOR;
+      for (const it of this.#polish) {
+        const a = u.valToPos(it - 0.5, 'x', true), b = u.valToPos(it + 0.5, 'x', true);
+        const l = Math.max(a, u.bbox.left), r = Math.min(b, u.bbox.left + u.bbox.width);
+        if (r > l) ctx.fillRect(l, u.bbox.top, r - l, u.bbox.height);
+      }
+      ctx.restore();
+    };
+    this.cost = this.#make(this.costEl, 'cost vs iteration (log; orange: polish)', 'iteration', 'cost', labels.map((l, i) => lineSeries(l, SLOT_COLORS[i])), true, { drawClear: [shade] });
+    this.sigma = this.#make(this.sigmaEl, 'σ vs iteration (log; orange: polish, σ = 0)', 'iteration', 'σ', labels.map((l, i) => lineSeries(l, SLOT_COLORS[i])), true, { drawClear: [shade] });
     const cursor = (u: uPlot) => {
       if (this.#cursorTime === null) return;
       const x = u.valToPos(this.#cursorTime, 'x', true);
@@ -96,6 +118,8 @@ export class Plots {
 
   /** Redraws the iteration plots from the histories; returns the number of plotted cost points (also on data-points). */
   update(left: readonly IterationRecord[], right: readonly IterationRecord[]): number {
+    this.#polish = polishIterations([left, right]);
+    this.costEl.dataset.polish = String(this.#polish.length);
     const cost = alignSeries([left, right], (p) => p.cost);
     this.cost.setData(cost as uPlot.AlignedData);
     this.sigma.setData(alignSeries([left, right], (p) => p.sigma) as uPlot.AlignedData);

@@ -5,8 +5,11 @@
  * Runs DDP and R-DDP on the same problem, initialization and iteration budget over K seeds
  * (DDP is deterministic: one run serves every seed; R-DDP's noise changes with the seed) and
  * writes into DIR (default results/<task>-<date>): summary.md (success rate, final cost, the
- * task's metric, iterations, time: mean and spread), runs.json (every result), and SVG plots:
- * cost versus iteration (log), the task's key quantity versus time, sigma versus iteration.
+ * task's metric, iterations, time: mean and spread), summary.json (per run: parameters, solver
+ * parameters, metrics, status, timings and the noise schedule it ran: sigma, samples, phase,
+ * accepted per iteration), runs.json (every full result), and SVG plots: cost versus
+ * iteration (log), the task's key quantity versus time, sigma versus iteration; polish
+ * iterations (exact derivatives, sigma = 0) are marked on the cost and sigma plots.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -90,20 +93,33 @@ async function main(): Promise<void> {
     '',
     'Per run:',
     '',
-    '| run | status | success | cost | ' + Object.keys(ddp.metrics).join(' | ') + ' |',
-    '|---|---|---|---|' + Object.keys(ddp.metrics).map(() => '---').join('|') + '|',
-    ...runs.map((r) => `| ${r.solver}${r.solver === 'rddp' ? ` seed ${r.seed}` : ''} | ${r.status} | ${r.success} | ${r.cost.toPrecision(5)} | ` + Object.values(r.metrics).map((v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))).join(' | ') + ' |'),
+    '| run | status | success | cost | smoothed / polish iterations | ' + Object.keys(ddp.metrics).join(' | ') + ' |',
+    '|---|---|---|---|---|' + Object.keys(ddp.metrics).map(() => '---').join('|') + '|',
+    ...runs.map((r) => `| ${r.solver}${r.solver === 'rddp' ? ` seed ${r.seed}` : ''} | ${r.status} | ${r.success} | ${r.cost.toPrecision(5)} | ${r.telemetry.filter((t) => t.phase === 'smooth').length} / ${r.telemetry.filter((t) => t.phase === 'polish').length} | ` + Object.values(r.metrics).map((v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))).join(' | ') + ' |'),
     '',
     '![cost](cost.svg) ![trace](trace.svg) ![sigma](sigma.svg)',
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);
   writeFileSync(path.join(outDir, 'runs.json'), JSON.stringify(runs));
+  writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({
+    task: def.name, robot: def.robot, seeds,
+    runs: runs.map((r) => ({
+      solver: r.solver, seed: r.seed, params: r.params, solverParams: r.solverParams, status: r.status, success: r.success,
+      cost: r.cost, initialCost: r.initialCost, iterations: r.iterations, metrics: r.metrics, timings: r.timings, compute: r.compute,
+      schedule: r.telemetry.map((t) => ({ iteration: t.iteration, sigma: t.sigma, samples: t.samples, phase: t.phase, accepted: t.accepted, cost: t.cost })),
+    })),
+  }, null, 1));
 
   const costSeries: Series[] = [
     { name: 'DDP', x: ddp.telemetry.map((t) => t.iteration + 1), y: ddp.telemetry.map((t) => t.cost), color: '#d62728' },
     ...rddp.map((r, i) => ({ name: i === 0 ? 'R-DDP' : '', x: r.telemetry.map((t) => t.iteration + 1), y: r.telemetry.map((t) => t.cost), color: '#1f77b4' })),
   ];
+  const polishPoints = (r: PlanResult, y: (t: PlanResult['telemetry'][number]) => number, i: number): Series => {
+    const ts = r.telemetry.filter((t) => t.phase === 'polish');
+    return { name: i === 0 ? 'polish (exact)' : '', x: ts.map((t) => t.iteration + 1), y: ts.map(y), color: '#ff7f0e', markers: true };
+  };
+  costSeries.push(...rddp.map((r, i) => polishPoints(r, (t) => t.cost, i)));
   writeFileSync(path.join(outDir, 'cost.svg'), linePlot(costSeries, { title: 'true cost per iteration', xLabel: 'iteration', yLabel: 'cost', logY: true }));
   const built = def.build(resolveParams(def, params));
   {
@@ -116,6 +132,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(outDir, 'trace.svg'), linePlot(traceSeries, { title: `${t0.label} over time`, xLabel: 'time (s)', yLabel: `${t0.label} (${t0.unit})`, hline: t0.target !== undefined ? { y: t0.target, label: 'target' } : undefined }));
   }
   const sigmaSeries: Series[] = rddp.map((r, i) => ({ name: i === 0 ? 'R-DDP sigma' : '', x: r.telemetry.map((t) => t.iteration + 1), y: r.telemetry.map((t) => Math.max(t.sigma, 1e-6)), color: '#2ca02c' }));
+  sigmaSeries.push(...rddp.map((r, i) => polishPoints(r, () => 1e-6, i)));
   writeFileSync(path.join(outDir, 'sigma.svg'), linePlot(sigmaSeries, { title: 'R-DDP noise level', xLabel: 'iteration', yLabel: 'sigma (0 shown as 1e-6: polish)', logY: true }));
   process.stdout.write(md + `\nwritten to ${outDir}\n`);
 }

@@ -8,6 +8,8 @@ export interface Series {
   y: number[];
   color: string;
   dashed?: boolean;
+  /** Points only (a circle at each point, no line): e.g. the polish iterations over a run's line. */
+  markers?: boolean;
 }
 
 export interface PlotOptions {
@@ -65,6 +67,13 @@ export function linePlot(series: Series[], opts: PlotOptions): string {
   }
   let legend = 0;
   series.forEach((s) => {
+    if (s.markers) {
+      s.x.forEach((x, i) => { const y = tf(s.y[i]); if (Number.isFinite(y)) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`); });
+      if (!s.name) return;
+      const k = legend++;
+      parts.push(`<circle cx="${W - mr + 18}" cy="${mt + 14 + 18 * k}" r="3" fill="${s.color}"/><text x="${W - mr + 32}" y="${mt + 18 + 18 * k}">${esc(s.name)}</text>`);
+      return;
+    }
     const d = s.x.map((x, i) => [x, tf(s.y[i])] as const).filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} opacity="0.85"/>`);
     // a marker at each point of short series (a one-iteration run is otherwise invisible)

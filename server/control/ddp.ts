@@ -396,6 +396,14 @@ export class DdpSolver {
     this.needLinearize = true;
   }
 
+  /**
+   * μ back to regInit, e.g. when the caller changed the model (R-DDP's noise level): the μ
+   * raised by rejections was a verdict on the previous model, not on the next one.
+   */
+  resetRegularization(): void {
+    this.reg = this.options.regInit;
+  }
+
   /** Changes the initial state (e.g. MPC); takes effect at the next solve. */
   setInitialState(x0: ArrayLike<number>): void {
     if (x0.length !== this.nx) throw new Error(`DdpSolver: x0 must have ${this.nx} numbers`);

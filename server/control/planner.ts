@@ -3,9 +3,10 @@
  *
  * - 'ddp': box-constrained DDP with the exact (finite-difference) Jacobians of the contact step.
  * - 'rddp': the same solver with randomized-smoothing Jacobians (SmoothedLinearization) whose
- *   noise follows the adaptive schedule (schedule.ts): sigma is kept while the TRUE cost
- *   improves, reduced when progress stalls, and set to 0 at the floor: the last iterations are
- *   plain DDP polishing on the original non-smooth problem, which is what the result solves.
+ *   noise follows the adaptive schedule (schedule.ts, parameters in plannerScheduleParams):
+ *   sigma is kept while the TRUE cost improves, reduced when progress stalls, raised when the
+ *   smoothed model sees nothing, and set to 0 at the floor or in the budget's tail: the last
+ *   iterations are plain DDP polishing on the original non-smooth problem.
  *   The DDP solver's own convergence tests are off while smoothing (a stationary point of a
  *   smoothed model only means "reduce the noise"); the schedule decides when to stop.
  *
@@ -15,7 +16,8 @@
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
 import { defaultSmoothingParams, type Estimator } from './linearization.ts';
 import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
-import { createNoiseSchedule, type NoiseRule, type ScheduleDecision } from './schedule.ts';
+import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from './schedule.ts';
+import { smoothedCostSlope } from './sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
@@ -115,6 +117,31 @@ export function trajectoryOf(built: BuiltTask, xs: readonly Float64Array[], us: 
   };
 }
 
+/** Antithetic pairs of whole-trajectory rollouts per iteration for the sensitivity rule's dJ/dsigma. */
+export const SENSITIVITY_PAIRS = 8;
+
+/**
+ * The schedule the planner runs (schedule.ts documents each parameter):
+ * - no forced reduction while the true cost improves (maxItersPerLevel = the budget): sigma is
+ *   reduced after `patience` = 3 iterations without a relative decrease of 1e-3, or after 10
+ *   consecutive rejected steps (where contacts stick every step is rejected until a sampled
+ *   direction breaks the contact, and halving sigma on rejections collapses R-DDP into plain
+ *   DDP, the failure mode the seed warns about);
+ * - noise increase: a stall of 3 iterations where the smoothed model predicted no decrease
+ *   either doubles sigma instead, at most 4 times (sigma0 × 16), and only before any reduction;
+ * - polish: the last max(2, 15 %) of the iteration budget are exact-derivative DDP iterations
+ *   (or earlier, when sigma falls below sigma0 × 1e-3); polishing stops after 2 iterations
+ *   without a relative decrease of 1e-6.
+ */
+export function plannerScheduleParams(sp: SolverParams): NoiseScheduleParams {
+  return {
+    sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule,
+    reduceOnReject: false, patience: 3, rejectPatience: 10, maxItersPerLevel: Math.max(1, sp.iterations),
+    maxIncreases: 4, increaseFactor: 2,
+    budget: sp.iterations, polishTail: Math.max(2, Math.round(0.15 * sp.iterations)),
+  };
+}
+
 export async function plan(req: PlanRequest): Promise<PlanResult> {
   const def = getTask(req.task);
   const params = resolveParams(def, req.params ?? {});
@@ -129,12 +156,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     rddp ? defaultDdpOptions({ tolerance: 0, gradientTolerance: 0, relinearizeAfterRejection: true }) : defaultDdpOptions(),
   );
   const smoothing = { ...defaultSmoothingParams(), estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed, stateNoiseRatio: sp.stateNoiseRatio };
-  // Noise kept while rejected steps are retried with fresh samples: where contacts stick the
-  // true cost is flat, and every step is rejected until a sampled direction breaks the contact
-  // cleanly; halving sigma on each rejection (the schedule's default) collapses R-DDP into
-  // plain DDP after a few tries, the failure mode the seed warns about. Sigma is still reduced
-  // after `patience` iterations without progress (here the schedule's maxItersPerLevel, 10).
-  const schedule = rddp ? createNoiseSchedule({ sigma0: sp.sigma0, samples0: sp.samples, rule: sp.rule, reduceOnReject: false, patience: 10 }) : null;
+  const schedule = rddp ? createNoiseSchedule(plannerScheduleParams(sp)) : null;
   const stopper = new AbortController();
   const onAbort = () => stopper.abort();
   req.signal?.addEventListener('abort', onAbort);
@@ -171,10 +193,16 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
       };
       telemetry.push(rec);
       if (schedule && smooth && !it.converged) {
-        current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovement });
+        // the sensitivity rule's dJ_sigma/dsigma at the iterate, from rollouts of the true dynamics
+        const dJdSigma = sp.rule === 'sensitivity' && schedule.phase === 'smooth'
+          ? smoothedCostSlope((us) => solver.trueCostOf(us), it.us, schedule.sigma, SENSITIVITY_PAIRS, sp.seed, it.iteration)
+          : undefined;
+        current = schedule.update({ trueCostBefore: it.costBefore, trueCostAfter: it.cost, accepted: it.accepted, expectedImprovement: it.expectedImprovementFullStep, dJdSigma });
         if (current.reduced || current.samples !== smooth.params?.samples) {
           smooth.setNoise(current.sigma, current.samples);
           solver.invalidateLinearization();
+          // a new noise level is a new model: μ raised by the old one's rejections is reset
+          if (current.reduced) solver.resetRegularization();
         }
         if (current.stop) { scheduleStopped = true; stopper.abort(); }
       } else if (schedule && it.converged) {

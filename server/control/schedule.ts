@@ -28,6 +28,17 @@
  *   `maxItersPerLevel` forces a reduction here too.
  * - 'decay' (irs_mpc): sigma_k = sigma0 / sqrt(k + 1) for the k-th smoothed iteration
  *   (0-based), whatever the costs.
+ * Noise increase (continuation and sensitivity, `maxIncreases` > 0): when a stall (or a
+ *   rejection) would reduce sigma but the smoothed model itself saw nothing to gain (every iteration at this level made
+ *   no progress and the last one's predicted decrease, relative to the cost, was below the
+ *   progress threshold), the noise is too small to reach the contact event (the seed's
+ *   "detecting when to increase the noise"): sigma <- min(sigma × `increaseFactor`, `sigmaMax`)
+ *   instead, at most `maxIncreases` times per solve, never after the level has made progress
+ *   and never once sigma has been reduced (a level that saw something and stalled was left on
+ *   purpose: going back up would oscillate).
+ * Budget tail (all rules, `budget` set): the last `polishTail` iterations of the budget are
+ *   polish iterations whatever sigma is (reason 'budget-tail'), so an R-DDP result is always
+ *   finished by exact derivatives on the true problem.
  * Floor (all rules): when sigma would fall below `sigmaMin` (default sigma0 × 1e-3) it becomes 0:
  * phase 'polish', i.e. exact derivatives, plain DDP on the true dynamics. Polishing stops
  * (`stop: true`) after `polishPatience` iterations without a relative decrease of at least
@@ -56,6 +67,8 @@ export type ScheduleReason =
   | 'sensitivity' // sensitivity rule: v > 0
   | 'decay' // fixed decay
   | 'floor' // sigma fell below sigmaMin: switch to polishing
+  | 'budget-tail' // the last `polishTail` iterations of the budget: switch to polishing
+  | 'blind' // a stall where the smoothed model predicted no decrease: sigma increased
   | 'polish-progress' // polishing still improves
   | 'polish-stall'; // polishing no longer improves: stop
 
@@ -77,6 +90,12 @@ export interface NoiseScheduleParams {
   thresholdFactor?: number;
   /** Continuation: iterations without progress before a reduction. Default 2. */
   patience?: number;
+  /**
+   * Continuation: when the stall is made of rejected steps only, reduce after this many
+   * consecutive rejections instead of `patience` (rejections redraw the samples: where contacts
+   * stick, steps are rejected until a sample breaks the contact). Default `patience`.
+   */
+  rejectPatience?: number;
   /** Continuation: reduce after a rejected step (line search failed on the true dynamics). Default true. */
   reduceOnReject?: boolean;
   /** Iterations at a level before any reduction may happen (not too fast). Default 1: at most one reduction per iteration. */
@@ -96,6 +115,16 @@ export interface NoiseScheduleParams {
   polishPatience?: number;
   /** Denominator floor of the relative decrease (costs near 0). Default 1e-12. */
   costFloor?: number;
+  /** Noise increase: sigma <- min(sigma × increaseFactor, sigmaMax) on a blind stall. Default 2. */
+  increaseFactor?: number;
+  /** Upper bound of an increased sigma. Default sigma0 × increaseFactor^maxIncreases. */
+  sigmaMax?: number;
+  /** Increases allowed per solve (0: never). Default 0 (the planner turns it on). */
+  maxIncreases?: number;
+  /** Total iterations of the solve (0: unknown, no budget tail). Default 0. */
+  budget?: number;
+  /** Iterations at the end of the budget run as polish. Default 0. */
+  polishTail?: number;
 }
 
 export type ResolvedNoiseScheduleParams = Required<NoiseScheduleParams>;
@@ -108,7 +137,7 @@ export interface IterationStats {
   trueCostAfter: number;
   /** Whether the step was accepted. */
   accepted: boolean;
-  /** Decrease predicted by the (smoothed) quadratic model; recorded for telemetry. */
+  /** Decrease predicted by the (smoothed) quadratic model for a full step (the noise increase's blindness test). */
   expectedImprovement?: number;
   /** Estimate of dJ/dsigma at this iteration (required by the 'sensitivity' rule while smoothing). */
   dJdSigma?: number;
@@ -123,7 +152,7 @@ export interface ScheduleDecision {
   phase: SchedulePhase;
   /** True when the optimization should stop (polishing no longer improves). */
   stop: boolean;
-  /** True when sigma changed (reduced, or set to 0 at the floor). */
+  /** True when sigma changed (reduced, increased, or set to 0 for polishing). */
   reduced: boolean;
   reason: ScheduleReason;
 }
@@ -177,6 +206,7 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
     progressThreshold: p.progressThreshold ?? 1e-3,
     thresholdFactor: p.thresholdFactor ?? 1,
     patience: p.patience ?? 2,
+    rejectPatience: p.rejectPatience ?? p.patience ?? 2,
     reduceOnReject: p.reduceOnReject ?? true,
     minItersPerLevel: p.minItersPerLevel ?? 1,
     maxItersPerLevel: p.maxItersPerLevel ?? 10,
@@ -187,6 +217,11 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
     polishThreshold: p.polishThreshold ?? 1e-6,
     polishPatience: p.polishPatience ?? 2,
     costFloor: p.costFloor ?? 1e-12,
+    increaseFactor: p.increaseFactor ?? 2,
+    sigmaMax: p.sigmaMax ?? p.sigma0 * Math.pow(p.increaseFactor ?? 2, p.maxIncreases ?? 0),
+    maxIncreases: p.maxIncreases ?? 0,
+    budget: p.budget ?? 0,
+    polishTail: p.polishTail ?? 0,
   };
   const need = (ok: boolean, what: string, v: unknown): void => {
     if (!ok) throw new RangeError(`noise schedule: ${what}, got ${String(v)}`);
@@ -199,6 +234,7 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
   need(r.progressThreshold >= 0, 'progressThreshold must be >= 0', r.progressThreshold);
   need(r.thresholdFactor > 0 && r.thresholdFactor <= 1, 'thresholdFactor must be in (0, 1]', r.thresholdFactor);
   need(posInt(r.patience), 'patience must be a positive integer', r.patience);
+  need(posInt(r.rejectPatience), 'rejectPatience must be a positive integer', r.rejectPatience);
   need(posInt(r.minItersPerLevel), 'minItersPerLevel must be a positive integer', r.minItersPerLevel);
   need(posInt(r.maxItersPerLevel) && r.maxItersPerLevel >= r.minItersPerLevel, 'maxItersPerLevel must be an integer >= minItersPerLevel', r.maxItersPerLevel);
   need(r.momentum >= 0 && r.momentum < 1, 'momentum must be in [0, 1)', r.momentum);
@@ -208,6 +244,11 @@ export function resolveNoiseScheduleParams(p: NoiseScheduleParams): ResolvedNois
   need(r.polishThreshold >= 0, 'polishThreshold must be >= 0', r.polishThreshold);
   need(posInt(r.polishPatience), 'polishPatience must be a positive integer', r.polishPatience);
   need(r.costFloor > 0, 'costFloor must be > 0', r.costFloor);
+  need(r.increaseFactor > 1 && Number.isFinite(r.increaseFactor), 'increaseFactor must be > 1', r.increaseFactor);
+  need(Number.isFinite(r.sigmaMax) && r.sigmaMax >= r.sigma0, 'sigmaMax must be finite and >= sigma0', r.sigmaMax);
+  need(Number.isInteger(r.maxIncreases) && r.maxIncreases >= 0, 'maxIncreases must be an integer >= 0', r.maxIncreases);
+  need(Number.isInteger(r.budget) && r.budget >= 0, 'budget must be an integer >= 0', r.budget);
+  need(Number.isInteger(r.polishTail) && r.polishTail >= 0, 'polishTail must be an integer >= 0', r.polishTail);
   return r;
 }
 
@@ -225,12 +266,19 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
   let stall = 0;
   let threshold = P.progressThreshold;
   let v = 0;
+  let increases = 0;
+  let reductions = 0; // reductions so far: once sigma was reduced from a level that saw something, it is never raised again
+  let rejections = 0; // consecutive rejected iterations
+  let progressAtLevel = false; // some iteration at the current level made progress
   const history: ScheduleRecord[] = [];
 
   /** sigma <- next, with the floor; returns the reason to report. */
   const reduceTo = (next: number, reason: ScheduleReason): ScheduleReason => {
     itersAtLevel = 0;
     stall = 0;
+    rejections = 0;
+    reductions++;
+    progressAtLevel = false;
     threshold *= P.thresholdFactor;
     if (next < P.sigmaMin || next <= 0) {
       sigma = 0;
@@ -253,6 +301,23 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
     let reason: ScheduleReason;
     let reduced = false;
 
+    if (accepted && rel >= threshold) progressAtLevel = progressAtLevel || phase === 'smooth';
+    // A stall the smoothed model did not see either: it predicted (relative) nothing to gain.
+    const blind = (): boolean => {
+      if (increases >= P.maxIncreases || reductions > 0 || progressAtLevel || sigma >= P.sigmaMax) return false;
+      const e = stats.expectedImprovement;
+      return e !== undefined && Number.isFinite(e) && e / Math.max(Math.abs(before), P.costFloor) < threshold;
+    };
+    const increase = (): ScheduleReason => {
+      increases++;
+      itersAtLevel = 0;
+      stall = 0;
+      rejections = 0;
+      v = 0;
+      sigma = Math.min(sigma * P.increaseFactor, P.sigmaMax);
+      return 'blind';
+    };
+
     if (phase === 'polish') {
       if (accepted && rel >= P.polishThreshold) {
         stall = 0;
@@ -268,13 +333,19 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
       if (P.rule === 'continuation') {
         const progress = accepted && rel >= threshold;
         stall = progress ? 0 : stall + 1;
+        rejections = accepted ? 0 : rejections + 1;
+        const onlyRejections = rejections === stall;
         let why: ScheduleReason | null = null;
         if (itersAtLevel >= P.minItersPerLevel) {
           if (!accepted && P.reduceOnReject) why = 'rejected';
-          else if (stall >= P.patience) why = 'stall';
+          else if (stall >= P.patience && blind()) why = 'stall';
+          else if (stall >= P.patience && (!onlyRejections || rejections >= P.rejectPatience)) why = 'stall';
           else if (itersAtLevel >= P.maxItersPerLevel) why = 'max-iters-per-level';
         }
-        if (why !== null) {
+        if ((why === 'stall' || why === 'rejected') && blind()) {
+          reason = increase();
+          reduced = true;
+        } else if (why !== null) {
           reason = reduceTo(sigma / P.reductionFactor, why);
           reduced = true;
         } else {
@@ -284,10 +355,14 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
         const g = stats.dJdSigma;
         if (g === undefined || !Number.isFinite(g)) throw new RangeError(`noise schedule: the sensitivity rule needs a finite dJdSigma, got ${g}`);
         v = P.momentum * v + (1 - P.momentum) * g;
+        stall = accepted && rel >= threshold ? 0 : stall + 1;
         let why: ScheduleReason | null = null;
         if (itersAtLevel >= P.minItersPerLevel && (iteration + 1) % P.sensitivityInterval === 0 && v > 0) why = 'sensitivity';
         else if (itersAtLevel >= P.maxItersPerLevel) why = 'max-iters-per-level';
-        if (why !== null) {
+        if (why === null && stall >= P.patience && blind()) {
+          reason = increase();
+          reduced = true;
+        } else if (why !== null) {
           reason = reduceTo(sigma / P.reductionFactor, why);
           reduced = true;
           samples = Math.min(Math.round(samples * P.sampleGrowth), P.maxSamples);
@@ -300,6 +375,14 @@ export function createNoiseSchedule(params: NoiseScheduleParams): NoiseSchedule 
       }
     }
 
+    // the tail of the budget is polish, whatever the rule decided
+    if (P.budget > 0 && phase === 'smooth' && iteration + 1 >= P.budget - P.polishTail) {
+      sigma = 0;
+      phase = 'polish';
+      stall = 0;
+      reason = 'budget-tail';
+      reduced = true;
+    }
     const decision: ScheduleDecision = { sigma, samples, phase, stop: stopped, reduced, reason };
     history.push({
       iteration,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyMessage, createState, plansNewestFirst } from '../../client/connection.ts';
 import { fmt, liveSlots, progress, RecordingContentSchema, recordingSlot, statusLine, timelineLength, type SlotView } from '../../client/view-model.ts';
 import { ms, telemetryCells } from '../../client/telemetry.ts';
-import { alignSeries } from '../../client/plots.ts';
+import { alignSeries, polishIterations } from '../../client/plots.ts';
 import type { PlanState } from '../../shared/protocol.ts';
 
 const rec = (iteration: number, cost: number | null, sigma = 0, accepted = true) => ({
@@ -118,5 +118,13 @@ describe('store: reconnection to a restarted server, budgets, plan list', () => 
     });
     expect(s.budgets.get('p')).toBe(60);
     expect(liveSlots(s)[0]).toMatchObject({ budget: 60, status: 'done', success: false });
+  });
+});
+
+describe('polish iterations (shaded on the cost and sigma plots)', () => {
+  it('collects the iterations in phase polish over both viewports', () => {
+    const polish = (it: number) => ({ ...rec(it, 1), sigma: 0, phase: 'polish' as const });
+    expect(polishIterations([[rec(0, 3), rec(1, 2), polish(2), polish(3)], [rec(0, 3), polish(3), polish(4)]])).toEqual([2, 3, 4]);
+    expect(polishIterations([[rec(0, 3)], []])).toEqual([]);
   });
 });

@@ -73,3 +73,45 @@ describe('workers backend', () => {
     expect(workers.telemetry.map((t) => t.cost)).toEqual(cpu.telemetry.map((t) => t.cost));
   });
 });
+
+describe('R-DDP noise schedule in the planner', () => {
+  const sigmas = (r: { telemetry: { sigma: number }[] }) => r.telemetry.map((t) => t.sigma);
+
+  it('sigma0 = 1 is too small to see the contact: the noise is raised and the cube is lifted', async () => {
+    const r = await plan({ task: 'cube-lift', solver: 'rddp', solverParams: { seed: 3, sigma0: 1, backend: 'cpu' } });
+    expect(r.telemetry[0].gradientNorm).toBeLessThan(1e-12); // the model at sigma = 1 sees nothing
+    expect(Math.max(...sigmas(r))).toBeGreaterThan(1);
+    expect(r.success).toBe(true);
+  });
+
+  it('ends with exact-derivative polish iterations (phase polish, sigma 0) and never smooths after them', async () => {
+    const r = await plan({ task: 'cube-lift', solver: 'rddp', params: { horizon: 0.4 }, solverParams: { seed: 3, iterations: 20, backend: 'cpu' } });
+    const phases = r.telemetry.map((t) => t.phase);
+    const first = phases.indexOf('polish');
+    expect(first).toBeGreaterThan(0);
+    expect(phases.slice(first).every((p) => p === 'polish')).toBe(true);
+    expect(r.telemetry.slice(first).every((t) => t.sigma === 0)).toBe(true);
+    expect(r.success).toBe(true);
+  });
+
+  it('adapts: two problems with different progress get different sigma traces (same sigma0 and seed)', async () => {
+    const a = await plan({ task: 'cube-lift', solver: 'rddp', solverParams: { seed: 3, backend: 'cpu' } });
+    const b = await plan({ task: 'cube-lift', solver: 'rddp', params: { height: 0.06 }, solverParams: { seed: 3, backend: 'cpu' } });
+    expect(sigmas(a)).not.toEqual(sigmas(b));
+  });
+
+  it('the sensitivity rule runs (dJ/dsigma from rollouts) on the cube and on Solo', async () => {
+    const c = await plan({ task: 'cube-lift', solver: 'rddp', params: { horizon: 0.4 }, solverParams: { seed: 3, iterations: 12, rule: 'sensitivity', backend: 'cpu' } });
+    expect(c.telemetry.at(-1)!.phase).toBe('polish');
+    const s = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.2 }, solverParams: { seed: 3, iterations: 15, rule: 'sensitivity', backend: 'cpu' } });
+    expect(Math.min(...sigmas(s).filter((x) => x > 0))).toBeLessThan(0.5); // reduced from sigma0 = 0.5
+    expect(s.telemetry.at(-1)!.phase).toBe('polish');
+    expect(s.success).toBe(true);
+  });
+
+  it('continuation on Solo (short horizon): lifts the foot and polishes', async () => {
+    const r = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.2 }, solverParams: { seed: 3, iterations: 15, backend: 'cpu' } });
+    expect(r.telemetry.at(-1)!.phase).toBe('polish');
+    expect(r.success).toBe(true);
+  });
+});

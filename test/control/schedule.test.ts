@@ -270,3 +270,44 @@ describe('sigmaDerivative: zero-order estimate of d/dsigma E f(x + sigma w)', ()
     expect(d.sigma).toBeCloseTo(0.7 / 1.1, 14);
   });
 });
+
+describe('noise increase (blind stalls)', () => {
+  it('raises sigma when a stall comes with no predicted decrease, bounded by maxIncreases', () => {
+    const s = createNoiseSchedule({ sigma0: 1, patience: 1, maxIncreases: 2, increaseFactor: 2 });
+    const blind = { expectedImprovement: 0 };
+    expect(s.update(rejected(10, blind))).toMatchObject({ sigma: 2, reason: 'blind', reduced: true });
+    expect(s.update(rejected(10, blind))).toMatchObject({ sigma: 4, reason: 'blind' });
+    // third blind stall: the increases are spent (sigmaMax = 4): reduce as usual
+    expect(s.update(rejected(10, blind))).toMatchObject({ sigma: 2, reason: 'rejected' });
+  });
+
+  it('reduces, not raises, when the smoothed model predicted a decrease or the level made progress', () => {
+    const seen = createNoiseSchedule({ sigma0: 1, patience: 1, maxIncreases: 3 });
+    expect(seen.update(step(10, STALL, { expectedImprovement: 1 }))).toMatchObject({ sigma: 0.5, reason: 'stall' });
+    const progressed = createNoiseSchedule({ sigma0: 1, patience: 1, maxIncreases: 3 });
+    progressed.update(step(10, PROGRESS, { expectedImprovement: 1 }));
+    expect(progressed.update(step(9.5, STALL, { expectedImprovement: 0 }))).toMatchObject({ sigma: 0.5, reason: 'stall' });
+  });
+
+  it('is off by default', () => {
+    const s = createNoiseSchedule({ sigma0: 1, patience: 1 });
+    expect(s.update(step(10, STALL, { expectedImprovement: 0 }))).toMatchObject({ sigma: 0.5, reason: 'stall' });
+  });
+});
+
+describe('budget tail', () => {
+  it('the last polishTail iterations of the budget are polish, whatever the rule', () => {
+    for (const rule of ['continuation', 'sensitivity', 'decay'] as const) {
+      const s = createNoiseSchedule({ sigma0: 1, rule, budget: 6, polishTail: 2, maxItersPerLevel: 6 });
+      const phases: string[] = [];
+      let c = 100;
+      for (let k = 0; k < 6 && !s.stopped; k++) {
+        phases.push(s.phase);
+        s.update(step(c, PROGRESS, { dJdSigma: -1 }));
+        c *= 1 - PROGRESS;
+      }
+      expect(phases).toEqual(['smooth', 'smooth', 'smooth', 'smooth', 'polish', 'polish']);
+      expect(s.history[3].decision.reason).toBe('budget-tail');
+    }
+  });
+});
