@@ -14,10 +14,24 @@ import { PROJECT_VERSION } from '../store/recordings.ts';
 import { MAX_BODY_BYTES } from './http.ts';
 import type { OriginPolicy } from './origin.ts';
 
-/** A client whose send buffer grows past this is too slow: iterates are dropped for it (finals and statuses are not). */
-const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
+/**
+ * Send-buffer limits per client. Over SOFT, iterates are dropped for it (a later one replaces
+ * them) and snapshot bursts stop; over HARD the client is too slow to follow even statuses and
+ * finals, and rather than lose those silently it is disconnected (1008 with a reason; it can
+ * reconnect and catch up).
+ */
+export const SLOW_CLIENT_SOFT_BYTES = 1024 * 1024;
+export const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
+/** WebSocket connections at once (further upgrades get HTTP 503). */
+export const MAX_WS_CONNECTIONS = 64;
+/** Plans one `subscribe` may name by id (each brings its latest iterate and final). */
+export const MAX_SUBSCRIBE_IDS = 16;
+/** `subscribe: "all"` brings every plan's status, and the heavy state (latest iterate, finals) of the newest this many. */
+export const MAX_ALL_SNAPSHOTS = 8;
+/** Client messages per second per connection; beyond, the connection is closed (1008). */
+export const MAX_MESSAGES_PER_S = 50;
 
-interface Client { ws: WebSocket; all: boolean; plans: Set<string> }
+interface Client { ws: WebSocket; all: boolean; plans: Set<string>; window: number; count: number }
 
 export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy): { close(): Promise<void>; clients(): number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
@@ -32,6 +46,11 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
       return;
     }
     socket.on('error', () => socket.destroy());
+    if (clients.size >= MAX_WS_CONNECTIONS) {
+      const body = JSON.stringify({ error: `too many WebSocket connections (at most ${MAX_WS_CONNECTIONS})` });
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     // a page of another site may open WebSockets to any address: same Host / Origin rules as HTTP
     const verdict = policy.check(req);
     if (!verdict.ok) {
@@ -43,10 +62,28 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  const send = (c: Client, msg: ServerMessage) => {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
-    if (msg.type === 'iterate' && c.ws.bufferedAmount > SLOW_CLIENT_BYTES) return;
-    c.ws.send(JSON.stringify(msg));
+  /** Sends unless the client is too slow: iterates are dropped over the soft limit, the client closed over the hard one. */
+  const deliver = (c: Client, msg: ServerMessage, text: string): boolean => {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    const buffered = c.ws.bufferedAmount;
+    if (buffered > SLOW_CLIENT_BYTES) {
+      log.info({ event: 'ws.slow', buffered }, 'closing a client that does not read');
+      c.ws.close(1008, `too slow: more than ${SLOW_CLIENT_BYTES} bytes unread`);
+      // a client that does not read will not complete the closing handshake either
+      setTimeout(() => c.ws.terminate(), 1000).unref();
+      return false;
+    }
+    if (msg.type === 'iterate' && buffered > SLOW_CLIENT_SOFT_BYTES) return false;
+    c.ws.send(text);
+    return true;
+  };
+  const send = (c: Client, msg: ServerMessage) => { deliver(c, msg, JSON.stringify(msg)); };
+  /** A plan's snapshot (status, latest iterate, finals); the heavy part stops at the soft limit. */
+  const sendSnapshot = (c: Client, id: string, heavy: boolean) => {
+    for (const m of plans.snapshot(id)) {
+      if (m.type !== 'status' && (!heavy || c.ws.bufferedAmount > SLOW_CLIENT_SOFT_BYTES)) continue;
+      send(c, m);
+    }
   };
 
   const onMessage = (msg: ServerMessage) => {
@@ -54,22 +91,27 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
     if (id === null) return;
     let text: string | null = null;
     for (const c of clients) {
-      if (!(c.all || c.plans.has(id)) || c.ws.readyState !== WebSocket.OPEN) continue;
-      if (msg.type === 'iterate' && c.ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
+      if (!(c.all || c.plans.has(id))) continue;
       text ??= JSON.stringify(msg);
-      c.ws.send(text);
+      deliver(c, msg, text);
     }
   };
   plans.on('message', onMessage);
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const c: Client = { ws, all: false, plans: new Set() };
+    const c: Client = { ws, all: false, plans: new Set(), window: Date.now(), count: 0 };
     clients.add(c);
     log.info({ event: 'ws.open', remote: req.socket.remoteAddress, clients: clients.size }, 'ws connected');
     ws.on('error', (e) => log.warn({ event: 'ws.error', err: e.message }, 'ws error'));
     ws.on('close', () => { clients.delete(c); log.info({ event: 'ws.close', clients: clients.size }, 'ws closed'); });
     send(c, { type: 'hello', version: PROTOCOL_VERSION, server: `rsddp ${PROJECT_VERSION}`, plans: plans.list() });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      const now = Date.now();
+      if (now - c.window >= 1000) { c.window = now; c.count = 0; }
+      if (++c.count > MAX_MESSAGES_PER_S) {
+        if (c.count === MAX_MESSAGES_PER_S + 1) ws.close(1008, `too many messages: at most ${MAX_MESSAGES_PER_S} per second`);
+        return;
+      }
       try {
         if (isBinary) { send(c, { type: 'error', message: 'binary frames are not accepted: send JSON text' }); return; }
         const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -78,12 +120,22 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
         const m = parsed.value;
         switch (m.type) {
           case 'subscribe': {
-            const ids = m.plans === 'all' ? plans.list().map((p) => p.id) : m.plans;
-            if (m.plans === 'all') c.all = true;
-            const unknown = m.plans === 'all' ? [] : ids.filter((id) => !plans.has(id));
-            for (const id of ids) if (plans.has(id)) c.plans.add(id);
+            // 'all': every plan's status, and the heavy state (trajectories) of the newest
+            // MAX_ALL_SNAPSHOTS only; by id: at most MAX_SUBSCRIBE_IDS plans, each in full.
+            // Either way a burst stops at the soft limit: what is left arrives live.
+            if (m.plans === 'all') {
+              c.all = true;
+              const ids = plans.list().map((p) => p.id);
+              ids.forEach((id, i) => sendSnapshot(c, id, i >= ids.length - MAX_ALL_SNAPSHOTS));
+              break;
+            }
+            if (m.plans.length > MAX_SUBSCRIBE_IDS) {
+              send(c, { type: 'error', message: `plans: at most ${MAX_SUBSCRIBE_IDS} plans per subscribe (got ${m.plans.length})`, field: 'plans' });
+              break;
+            }
+            const unknown = m.plans.filter((id) => !plans.has(id));
             if (unknown.length) send(c, { type: 'error', message: `plans: unknown plan${unknown.length > 1 ? 's' : ''} ${unknown.map((x) => `'${x}'`).join(', ')}`, field: 'plans' });
-            for (const id of ids) for (const s of plans.snapshot(id)) send(c, s);
+            for (const id of m.plans) if (plans.has(id)) { c.plans.add(id); sendSnapshot(c, id, true); }
             break;
           }
           case 'unsubscribe':
