@@ -28,3 +28,12 @@ export const DEFAULT_PLAN_TIME_LIMIT_S = 600;
 /** solverParams.timeLimit: seconds of wall clock one solve may run (the server's limit caps it). */
 export const MIN_TIME_LIMIT_S = 1;
 export const MAX_TIME_LIMIT_S = 3600;
+
+/**
+ * URDF files the server loads (robots/ and --robots folders): bytes per file (checked with stat
+ * before the file is read) and <link> elements per robot (<joint> elements likewise). Operators
+ * raise them with --max-urdf-bytes / --max-urdf-links. The largest upstream URDFs (Talos, iCub) are well under
+ * 1 MB and 200 links.
+ */
+export const DEFAULT_MAX_URDF_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_URDF_LINKS = 2000;

@@ -145,11 +145,11 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     {
       pattern: /^\/api\/robots\/([^/]+)$/,
       methods: {
-        GET: (_q, res, [id]) => {
+        GET: async (_q, res, [id]) => {
           if (!robots.has(id)) throw new ApiError(404, `robot: unknown robot '${id}'`, 'robot');
           let summary;
           // a robot file that cannot be loaded is bad input from the robots folder, not a bug
-          try { summary = robots.summary(id); } catch (e) { throw new ApiError(422, `robot '${id}' cannot be loaded: ${(e as Error).message}`, 'robot'); }
+          try { summary = await robots.summary(id); } catch (e) { throw new ApiError(422, `robot '${id}' cannot be loaded: ${(e as Error).message}`, 'robot'); }
           sendJson(res, 200, summary);
         },
       },

@@ -3,10 +3,12 @@
  * files found under extra folders (`--robots DIR`, e.g. ../shared/robots/example-robot-data;
  * `package://` URIs resolve against the folder, its subfolders and the URDF's ancestors).
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { listRobots, loadRobot, DEFAULT_ROBOTS_DIR, type LoadedRobot } from '../model/robots.ts';
+import { listRobots, DEFAULT_ROBOTS_DIR } from '../model/robots.ts';
+import { DEFAULT_URDF_LIMITS, type UrdfLimits } from '../model/urdf.ts';
+import { insideAny, RobotLoader, type LoadJob, type ServedRobot } from './robot-loader.ts';
 import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE } from '../model/model.ts';
 
 export interface RobotEntry {
@@ -37,31 +39,52 @@ export interface RobotSummary {
 }
 
 
-function findUrdfs(dir: string, depth = 0, out: string[] = []): string[] {
-  if (depth > 6) return out;
-  let entries: string[] = [];
-  try { entries = readdirSync(dir); } catch { return out; }
-  for (const e of entries.sort()) {
-    if (e.startsWith('.') || e === 'node_modules') continue;
-    const p = path.join(dir, e);
-    let st;
-    try { st = statSync(p); } catch { continue; }
-    if (st.isDirectory()) findUrdfs(p, depth + 1, out);
-    else if (e.endsWith('.urdf')) out.push(p);
+/**
+ * The .urdf files under dir, sorted, breadth-first with an explicit queue (no recursion), at
+ * most MAX_SCAN_DEPTH folders deep and MAX_SCAN_ENTRIES directory entries looked at in all.
+ */
+function findUrdfs(dir: string): string[] {
+  const out: string[] = [];
+  const queue: [string, number][] = [[dir, 0]];
+  let seen = 0;
+  for (let k = 0; k < queue.length && seen < MAX_SCAN_ENTRIES; k++) {
+    const [d, depth] = queue[k];
+    let entries: string[] = [];
+    try { entries = readdirSync(d); } catch { continue; }
+    for (const e of entries.sort()) {
+      if (++seen > MAX_SCAN_ENTRIES) break;
+      if (e.startsWith('.') || e === 'node_modules') continue;
+      const p = path.join(d, e);
+      let st;
+      try { st = statSync(p); } catch { continue; }
+      if (st.isDirectory()) { if (depth < MAX_SCAN_DEPTH) queue.push([p, depth + 1]); }
+      else if (e.endsWith('.urdf')) out.push(p);
+    }
   }
-  return out;
+  return out.sort();
 }
 
-/** Whether real path p lies inside one of the (real) folders. */
-function insideAny(p: string, roots: readonly string[]): boolean {
-  return roots.some((r) => { const rel = path.relative(r, p); return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel); });
+const MAX_SCAN_DEPTH = 6;
+const MAX_SCAN_ENTRIES = 100_000;
+/** A robot that failed to load is not tried again for this long (a failing 8 MB file is not re-parsed per request). */
+const FAILURE_TTL_MS = 5_000;
+
+export interface RobotRegistryOptions {
+  /** Bounds on each URDF (defaults DEFAULT_URDF_LIMITS: --max-urdf-bytes, --max-urdf-links). */
+  limits?: Partial<UrdfLimits>;
+  /** How robots are loaded (default: a RobotLoader on a worker thread). */
+  loader?: RobotLoader;
 }
 
 export class RobotRegistry {
   #entries = new Map<string, RobotEntry>();
-  #cache = new Map<string, { robot: LoadedRobot; meshes: string[]; roots: string[] }>();
+  #cache = new Map<string, { value: Promise<ServedRobot & { roots: string[] }>; failedAt?: number }>();
+  readonly #limits: UrdfLimits;
+  readonly #loader: RobotLoader;
 
-  constructor(extraDirs: string[] = []) {
+  constructor(extraDirs: string[] = [], opts: RobotRegistryOptions = {}) {
+    this.#limits = { ...DEFAULT_URDF_LIMITS, ...opts.limits };
+    this.#loader = opts.loader ?? new RobotLoader();
     for (const name of listRobots()) this.#entries.set(name, { id: name, source: 'project', load: name, packageDirs: [] });
     for (const raw of extraDirs) {
       const dir = path.resolve(raw);
@@ -84,43 +107,36 @@ export class RobotRegistry {
   has(id: string): boolean { return this.#entries.has(id); }
   list(): { id: string; source: string }[] { return [...this.#entries.values()].map((e) => ({ id: e.id, source: e.source })); }
 
+  /** Ends the loader thread. */
+  close(): Promise<void> { return this.#loader.close(); }
+
   /** Real paths of the folders a robot's files must lie in. */
   #roots(e: RobotEntry): string[] {
     const dir = e.source === 'project' ? DEFAULT_ROBOTS_DIR : e.source;
     try { return [realpathSync(dir)]; } catch { return [path.resolve(dir)]; }
   }
 
-  #load(id: string): { robot: LoadedRobot; meshes: string[]; roots: string[] } {
-    let hit = this.#cache.get(id);
-    if (!hit) {
-      const e = this.#entries.get(id);
-      if (!e) throw new Error(`unknown robot '${id}'`);
-      const robot = e.source === 'project' ? loadRobot(e.load, { robotsDir: DEFAULT_ROBOTS_DIR }) : loadRobot(e.load, { packageDirs: e.packageDirs });
-      // Served meshes: only files whose real path lies inside the robot's folder (the --robots
-      // folder, which holds its package:// roots; robots/ for the project's). A mesh path that
-      // leaves it (absolute, file://, ../.., a symlink pointing out) is refused with a warning.
-      const roots = this.#roots(e);
-      const meshes: string[] = [];
-      const refused = new Map<string, string>();
-      for (const g of [...robot.model.visuals, ...robot.model.collisions]) {
-        if (g.shape.type !== 'mesh' || !g.shape.path || meshes.includes(g.shape.path) || refused.has(g.shape.path)) continue;
-        let real: string | null = null;
-        try { real = realpathSync(g.shape.path); } catch { /* vanished: refused below */ }
-        if (real && insideAny(real, roots)) meshes.push(g.shape.path);
-        else {
-          refused.set(g.shape.path, g.link);
-          robot.warnings.push(`${robot.meta.urdf}: link '${g.link}': mesh '${g.shape.uri}' resolves to '${g.shape.path}', outside the robot's folder (${roots.join(', ')}): not served`);
-        }
-      }
-      hit = { robot, meshes, roots };
-      this.#cache.set(id, hit);
-    }
-    return hit;
+  /** The robot, loaded once on the loader thread (a failure is remembered for FAILURE_TTL_MS). */
+  #load(id: string): Promise<ServedRobot & { roots: string[] }> {
+    const hit = this.#cache.get(id);
+    if (hit && (hit.failedAt === undefined || Date.now() - hit.failedAt < FAILURE_TTL_MS)) return hit.value;
+    const e = this.#entries.get(id);
+    if (!e) return Promise.reject(new Error(`unknown robot '${id}'`));
+    const roots = this.#roots(e);
+    const job: LoadJob = e.source === 'project'
+      ? { load: e.load, robotsDir: DEFAULT_ROBOTS_DIR, packageDirs: [], roots, limits: this.#limits }
+      : { load: e.load, packageDirs: e.packageDirs, roots, limits: this.#limits };
+    const entry: { value: Promise<ServedRobot & { roots: string[] }>; failedAt?: number } = {
+      value: this.#loader.load(job).then((r) => ({ ...r, roots })),
+    };
+    entry.value.catch(() => { entry.failedAt = Date.now(); });
+    this.#cache.set(id, entry);
+    return entry.value;
   }
 
-  summary(id: string): RobotSummary {
+  async summary(id: string): Promise<RobotSummary> {
     const e = this.#entries.get(id)!;
-    const { robot, meshes } = this.#load(id);
+    const { robot, meshes, urdf } = await this.#load(id);
     const m = robot.model;
     const joints = [];
     for (let j = 1; j < m.njoints; j++) {
@@ -144,7 +160,7 @@ export class RobotRegistry {
       postures: Object.fromEntries(Object.entries(robot.meta.postures).map(([k, v]) => [k, v.q])),
       contactFrames: robot.meta.contactFrames, torqueLimit: robot.meta.torqueLimit,
       meshes: [...uris].map(([uri, url]) => ({ uri, url })), warnings: robot.warnings,
-      urdf: readFileSync(robot.meta.urdf, 'utf8'),
+      urdf,
     };
   }
 
@@ -154,7 +170,7 @@ export class RobotRegistry {
    */
   async meshPath(id: string, index: number): Promise<string | null> {
     if (!this.#entries.has(id)) return null;
-    const { meshes, roots } = this.#load(id);
+    const { meshes, roots } = await this.#load(id);
     const file = meshes[index];
     if (!file) return null;
     let real: string;

@@ -23,6 +23,10 @@ export interface ServerOptions {
   dataDir?: string;
   /** Extra folders with URDF robots. */
   robotsDirs?: string[];
+  /** Bytes per URDF / robot metadata file (`--max-urdf-bytes`; default DEFAULT_MAX_URDF_BYTES). */
+  maxUrdfBytes?: number;
+  /** <link> (and <joint>) elements per URDF (`--max-urdf-links`; default DEFAULT_MAX_URDF_LINKS). */
+  maxUrdfLinks?: number;
   /** Solves running at once (default 2). */
   concurrency?: number;
   /** pino level: 'silent' in tests (default 'info', or LOG_LEVEL). */
@@ -84,7 +88,9 @@ export const DEFAULT_DATA_DIR = path.join(PROJECT_DIR, 'data');
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log: Logger & { level: string } = pino({ level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'info', base: undefined });
-  const robots = new RobotRegistry(opts.robotsDirs ?? []);
+  const robots = new RobotRegistry(opts.robotsDirs ?? [], { limits: {
+    ...(opts.maxUrdfBytes !== undefined ? { maxBytes: opts.maxUrdfBytes } : {}),
+    ...(opts.maxUrdfLinks !== undefined ? { maxLinks: opts.maxUrdfLinks } : {}) } });
   const recordings = new RecordingStore(opts.dataDir ?? DEFAULT_DATA_DIR);
   await recordings.init();
   const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs,
@@ -110,6 +116,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         log.info({ event: 'server.closing' }, 'shutting down');
         await plans.close();
         await ws.close();
+        await robots.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -3,6 +3,7 @@
  *
  *   npm start [-- --port N] [--host H] [--robots DIR]... [--data DIR] [--concurrency N]
  *             [--max-workers N] [--queue-limit N] [--plan-timeout SECONDS]
+ *             [--max-urdf-bytes N] [--max-urdf-links N] [--allowed-origin O]... [--allowed-host H]...
  *
  * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
  * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
@@ -10,7 +11,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
-import { DEFAULT_PLAN_TIME_LIMIT_S } from '../../shared/limits.ts';
+import { DEFAULT_MAX_URDF_BYTES, DEFAULT_MAX_URDF_LINKS, DEFAULT_PLAN_TIME_LIMIT_S } from '../../shared/limits.ts';
 
 const HELP = `npm start [-- options]: the rsddp planning server
 
@@ -28,12 +29,15 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --queue-limit N   solves waiting at most (default 64); beyond, 429 with Retry-After
   --plan-timeout S  wall-clock seconds each solve may run (default: the task's limit,
                     ${DEFAULT_PLAN_TIME_LIMIT_S} s unless the task sets less); a request's timeLimit can only lower it
+  --max-urdf-bytes N  bytes per URDF or robot .json file (default ${DEFAULT_MAX_URDF_BYTES}); checked before reading
+  --max-urdf-links N  <link> (and <joint>) elements per URDF (default ${DEFAULT_MAX_URDF_LINKS})
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
   const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
-    maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[] };
+    maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[],
+    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -52,6 +56,8 @@ function parseArgs(argv: string[]) {
     else if (a === '--max-workers') out.maxWorkers = Number(val());
     else if (a === '--queue-limit') out.queueLimit = Number(val());
     else if (a === '--plan-timeout') out.planTimeout = Number(val());
+    else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
+    else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
     else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
@@ -59,6 +65,8 @@ function parseArgs(argv: string[]) {
   if (!Number.isInteger(out.maxWorkers) || out.maxWorkers < 1) throw new Error(`invalid --max-workers ${out.maxWorkers} (an integer >= 1)`);
   if (!Number.isInteger(out.queueLimit) || out.queueLimit < 0) throw new Error(`invalid --queue-limit ${out.queueLimit} (an integer >= 0)`);
   if (out.planTimeout !== undefined && !(Number.isFinite(out.planTimeout) && out.planTimeout > 0)) throw new Error(`invalid --plan-timeout ${out.planTimeout} (seconds > 0)`);
+  if (!Number.isInteger(out.maxUrdfBytes) || out.maxUrdfBytes < 1) throw new Error(`invalid --max-urdf-bytes ${out.maxUrdfBytes} (an integer >= 1)`);
+  if (!Number.isInteger(out.maxUrdfLinks) || out.maxUrdfLinks < 1) throw new Error(`invalid --max-urdf-links ${out.maxUrdfLinks} (an integer >= 1)`);
   return out;
 }
 
@@ -72,7 +80,8 @@ try {
 
 try {
   const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency,
-    maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts });
+    maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts,
+    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
   let stopping = false;
   const stop = (sig: string) => {

@@ -10,11 +10,12 @@
  *     "torqueLimit": 2.7              // default |u| bound in N m (optional)
  *   }
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JOINT_FREE, neutral, type Model } from './model.ts';
-import { loadUrdfFile } from './urdf.ts';
+import { DEFAULT_URDF_LIMITS, loadUrdfFile, type UrdfLimits } from './urdf.ts';
+import { readTextBounded } from './read-bounded.ts';
 
 export interface RobotPosture {
   q: number[];
@@ -40,6 +41,8 @@ export interface LoadRobotOptions {
   /** Directory of the <name>.json files (default: the project's robots/). */
   robotsDir?: string;
   packageDirs?: string[];
+  /** Bounds on the URDF (and the metadata file's bytes); defaults DEFAULT_URDF_LIMITS. */
+  limits?: Partial<UrdfLimits>;
 }
 
 export interface LoadedRobot {
@@ -64,13 +67,13 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function readMeta(file: string): RobotMeta {
+function readMeta(file: string, maxBytes: number): RobotMeta {
   const bad = (problem: string): never => {
     throw new Error(`${file}: ${problem}`);
   };
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readTextBounded(file, maxBytes));
   } catch (e) {
     return bad(`cannot read robot metadata: ${(e as Error).message}`);
   }
@@ -163,11 +166,11 @@ export function loadRobot(nameOrPath: string, opts: LoadRobotOptions = {}): Load
         );
       }
     }
-    meta = readMeta(file);
+    meta = readMeta(file, opts.limits?.maxBytes ?? DEFAULT_URDF_LIMITS.maxBytes);
   }
   const metaFloating = meta.floating;
   if (opts.floating !== undefined) meta.floating = opts.floating;
-  const { model, warnings } = loadUrdfFile(meta.urdf, { floating: meta.floating, packageDirs: opts.packageDirs });
+  const { model, warnings } = loadUrdfFile(meta.urdf, { floating: meta.floating, packageDirs: opts.packageDirs, limits: opts.limits });
   if (meta.floating !== metaFloating) {
     // The postures were written for the other base type: they cannot be used.
     meta.postures = {};

@@ -25,7 +25,7 @@
  *    ancestors of baseDir are tried the same way (keeping at least one directory component),
  *    which resolves the upstream example-robot-data layout with no options.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
@@ -37,6 +37,8 @@ import {
   type GeometryShape,
   type Model,
 } from './model.ts';
+import { FileTooLargeError, readTextBounded } from './read-bounded.ts';
+import { DEFAULT_MAX_URDF_BYTES, DEFAULT_MAX_URDF_LINKS } from '../../shared/limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors and options
@@ -66,7 +68,18 @@ export interface ParseUrdfOptions {
   baseDir?: string;
   /** Make an unresolvable collision mesh an error instead of a warning. */
   needCollisionMeshes?: boolean;
+  /** Bounds on the input (defaults: shared/limits.ts). */
+  limits?: Partial<UrdfLimits>;
 }
+
+export interface UrdfLimits {
+  /** Bytes of the URDF file (loadUrdfFile checks the size before reading). */
+  maxBytes: number;
+  /** <link> elements (and <joint> elements: a tree has fewer). */
+  maxLinks: number;
+}
+
+export const DEFAULT_URDF_LIMITS: Readonly<UrdfLimits> = { maxBytes: DEFAULT_MAX_URDF_BYTES, maxLinks: DEFAULT_MAX_URDF_LINKS };
 
 export type LoadUrdfOptions = Omit<ParseUrdfOptions, 'source' | 'baseDir'>;
 
@@ -473,7 +486,7 @@ function readJoint(ctx: Ctx, el: XmlEl, warnings: string[]): UrdfJoint {
 /** An entity reference left in a value: XML's five are expanded by the parser, any other stays. */
 const UNEXPANDED_ENTITY = /&(?:[A-Za-z_][\w.-]*|#\d+|#x[0-9a-fA-F]+);/;
 
-export function readUrdf(xml: string, source = '<string>', warnings: string[] = []): UrdfRobot {
+export function readUrdf(xml: string, source = '<string>', warnings: string[] = [], maxLinks = DEFAULT_MAX_URDF_LINKS): UrdfRobot {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
@@ -505,6 +518,11 @@ export function readUrdf(xml: string, source = '<string>', warnings: string[] = 
   const robotName = robotEl.attrs.name;
   if (robotName === undefined || robotName.trim() === '') {
     throw new UrdfError(source, 'robot', `missing required attribute 'name'`);
+  }
+
+  for (const tag of ['link', 'joint']) {
+    const n = robotEl.children.reduce((k, e) => k + (e.tag === tag ? 1 : 0), 0);
+    if (n > maxLinks) throw new UrdfError(source, `robot '${robotName}'`, `${n} <${tag}> elements, over the limit of ${maxLinks}`);
   }
 
   const materials = new Map<string, Rgba | undefined>();
@@ -939,19 +957,29 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
     }
   };
 
-  /** Visits `link`, attached to moving joint `mj` with placement T (link frame -> joint frame). */
-  const visit = (link: UrdfLink, mj: number, T: SE3, kind: 'body' | 'fixed'): void => {
+  // Depth-first, children in file order, with an explicit stack (a 5,000-link chain must not
+  // overflow the call stack): a popped edge numbers its joint, then its child link's own edges
+  // go on the stack in reverse so that they pop in file order, as a recursive walk would.
+  interface Edge { joint: UrdfJoint; mj: number; T: SE3 }
+  const stack: Edge[] = [];
+  /** Adds `link`, attached to moving joint `mj` with placement T (link frame -> joint frame), and queues its child joints. */
+  const enter = (link: UrdfLink, mj: number, T: SE3, kind: 'body' | 'fixed'): void => {
     reached.add(link.name);
     frames.push({ name: link.name, kind, parentJoint: mj, placement: se3Array(T) });
     bodyInertia[mj] = addInertia(bodyInertia[mj], transformInertia(T, linkInertia(robot, link)));
     addGeometry(link, mj, T);
-    for (const j of childJoints.get(link.name) ?? []) {
+    const children = childJoints.get(link.name) ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ joint: children[i], mj, T });
+  };
+  const walk = (): void => {
+    for (let e = stack.pop(); e; e = stack.pop()) {
+      const { joint: j, mj, T } = e;
       // Each link has at most one parent joint and the root none: this walk is a tree walk.
       const child = linkByName.get(j.child) as UrdfLink;
       const Tj = compose(T, poseToSE3(j.origin));
       if (j.type === 'fixed') {
         frames.push({ name: j.name, kind: 'joint', parentJoint: mj, placement: se3Array(Tj) });
-        visit(child, mj, Tj, 'fixed');
+        enter(child, mj, Tj, 'fixed');
       } else {
         const idx = moving.length;
         moving.push({
@@ -965,7 +993,7 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
         });
         bodyInertia.push(ZERO_INERTIA());
         frames.push({ name: j.name, kind: 'joint', parentJoint: idx, placement: se3Array(IDENTITY) });
-        visit(child, idx, IDENTITY, 'body');
+        enter(child, idx, IDENTITY, 'body');
       }
     }
   };
@@ -974,10 +1002,11 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
     moving.push({ name: 'root_joint', kind: JOINT_FREE, body: root.name, parent: 0, placement: IDENTITY, axis: [0, 0, 0], urdf: null });
     bodyInertia.push(ZERO_INERTIA());
     frames.push({ name: 'root_joint', kind: 'joint', parentJoint: 1, placement: se3Array(IDENTITY) });
-    visit(root, 1, IDENTITY, 'body');
+    enter(root, 1, IDENTITY, 'body');
   } else {
-    visit(root, 0, IDENTITY, 'body');
+    enter(root, 0, IDENTITY, 'body');
   }
+  walk();
   for (const l of robot.links) if (!reached.has(l.name)) findCycle(l.name);
 
   // Flat arrays.
@@ -1097,17 +1126,25 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
 // ---------------------------------------------------------------------------------------------
 
 export function parseUrdf(xml: string, opts: ParseUrdfOptions = {}): UrdfResult {
+  const limits = { ...DEFAULT_URDF_LIMITS, ...opts.limits };
+  const source = opts.source ?? '<string>';
+  // UTF-16 length ≤ UTF-8 bytes: the exact byte count is only needed near the limit
+  if (xml.length > limits.maxBytes || (xml.length * 3 > limits.maxBytes && Buffer.byteLength(xml) > limits.maxBytes)) {
+    throw new UrdfError(source, 'file', `${Buffer.byteLength(xml)} bytes, over the limit of ${limits.maxBytes} bytes`);
+  }
   const warnings: string[] = [];
-  const robot = readUrdf(xml, opts.source ?? '<string>', warnings);
+  const robot = readUrdf(xml, source, warnings, limits.maxLinks);
   const model = buildModel(robot, opts, warnings);
   return { model, warnings };
 }
 
 export function loadUrdfFile(file: string, opts: LoadUrdfOptions = {}): UrdfResult {
+  const limits = { ...DEFAULT_URDF_LIMITS, ...opts.limits };
   let xml: string;
   try {
-    xml = readFileSync(file, 'utf8');
+    xml = readTextBounded(file, limits.maxBytes);
   } catch (e) {
+    if (e instanceof FileTooLargeError) throw new UrdfError(file, 'file', e.problem);
     const code = (e as NodeJS.ErrnoException).code;
     throw new UrdfError(file, 'file', code === 'ENOENT' ? 'file not found' : `cannot read: ${(e as Error).message}`);
   }
