@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/api/server.ts';
-import { MAX_ALL_SNAPSHOTS, MAX_MESSAGES_PER_S, MAX_SUBSCRIBE_IDS, MAX_WS_CONNECTIONS } from '../../server/api/ws.ts';
+import { MAX_ALL_SNAPSHOTS, MAX_MESSAGES_PER_S, MAX_SUBSCRIBE_IDS, MAX_WS_CONNECTIONS, SLOW_CLIENT_BYTES } from '../../server/api/ws.ts';
 import { json, post, startTestServer, tempDir, TestClient } from './helpers.ts';
 
 const tmp = tempDir('rsddp-wslim-');
@@ -60,6 +60,40 @@ describe('WebSocket limits', () => {
     expect(reason).toMatch(/too many messages/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+
+  it(`closes a client that stops reading once more than ${SLOW_CLIENT_BYTES} bytes wait for it`, async () => {
+    // one plan with full trajectories, its snapshot asked for again and again by a client whose
+    // socket is paused: kernel buffers fill first, then the server's; past the hard limit the
+    // server closes the connection (before: it kept buffering, 2 GB in the issue's probe)
+    const r = await post(`${server.url}/api/plans`, { task: 'cube-lift', solvers: ['ddp', 'rddp'], solverParams: { iterations: 8 } });
+    const { id } = await json(r);
+    await server.plans.idle();
+    const ws = new WebSocket(server.url.replace(/^http/, 'ws') + '/ws');
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.on('error', () => undefined);
+    const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause();
+    let isClosed = false;
+    void closed.then(() => { isClosed = true; });
+    const msg = JSON.stringify({ type: 'subscribe', plans: Array.from({ length: MAX_SUBSCRIBE_IDS }, () => id) });
+    // paced under the message rate limit; stops once the server has cut the client off
+    // (a send then fails: the socket is gone) or after 60 s
+    let sent = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60_000 && ws.readyState === WebSocket.OPEN && !socket.destroyed) {
+      for (let i = 0; i < MAX_MESSAGES_PER_S / 2; i++) ws.send(msg);
+      sent += MAX_MESSAGES_PER_S / 2;
+      await new Promise((r2) => setTimeout(r2, 600));
+      // read nothing, but let the server's close/reset be noticed now and then
+      if (sent % (MAX_MESSAGES_PER_S * 5) === 0) { socket.resume(); await new Promise((r2) => setTimeout(r2, 5)); socket.pause(); }
+      if (isClosed) break;
+    }
+    socket.resume();
+    const code = await Promise.race([closed, new Promise<number>((r2) => setTimeout(() => r2(-1), 20_000))]);
+    expect(code, `sent ${sent} subscribes`).not.toBe(-1);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  }, 120_000);
 
   it(`accepts at most ${MAX_WS_CONNECTIONS} connections; the next upgrade gets 503`, async () => {
     const open: WebSocket[] = [];
