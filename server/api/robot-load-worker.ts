@@ -1,6 +1,6 @@
 /**
  * The robot loader's thread (robot-loader.ts): receives { id, job }, answers { id, ok, value }
- * or { id, ok: false, message }, one load at a time.
+ * or { id, ok: false, message }, one load at a time; says { ready: true } once it has booted.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadForServing, type LoadJob } from './robot-loader.ts';
@@ -14,3 +14,4 @@ port.on('message', ({ id, job }: { id: number; job: LoadJob }) => {
     port.postMessage({ id, ok: false, message: (e as Error)?.message ?? String(e) });
   }
 });
+port.postMessage({ ready: true });

@@ -77,7 +77,10 @@ const IDLE_MS = 30_000;
 
 export class RobotLoader {
   #worker: Worker | null = null;
-  #pending = new Map<number, { resolve: (r: ServedRobot) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  #pending = new Map<number, { resolve: (r: ServedRobot) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }>();
+  /** Threads that said they are ready, and the sends waiting for the current one to be. */
+  #ready = new WeakSet<Worker>();
+  #onReady: (() => void)[] = [];
   #next = 1;
   #idle: NodeJS.Timeout | null = null;
   readonly #maxHeapMb: number;
@@ -97,9 +100,15 @@ export class RobotLoader {
     if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
     w.ref();
     return new Promise<ServedRobot>((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(w, `loading took longer than ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      w.postMessage({ id, job });
+      // the time bound counts from when the thread has started (its boot is not the file's fault)
+      const send = () => {
+        const p = this.#pending.get(id);
+        if (!p || this.#worker !== w) return;
+        p.timer = setTimeout(() => this.#fail(w, `loading took longer than ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
+        w.postMessage({ id, job });
+      };
+      this.#pending.set(id, { resolve, reject, timer: undefined });
+      if (this.#ready.has(w)) send(); else this.#onReady.push(send);
     });
   }
 
@@ -115,7 +124,12 @@ export class RobotLoader {
       workerData: { entry: new URL('./robot-load-worker.ts', import.meta.url).href },
       resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
     });
-    w.on('message', (m: Reply) => {
+    w.on('message', (m: Reply | { ready: true }) => {
+      if ('ready' in m) {
+        this.#ready.add(w);
+        for (const send of this.#onReady.splice(0)) send();
+        return;
+      }
       const p = this.#pending.get(m.id);
       if (!p) return;
       this.#pending.delete(m.id);
@@ -133,6 +147,7 @@ export class RobotLoader {
   #fail(w: Worker, message: string): void {
     if (this.#worker !== w) return;
     this.#worker = null;
+    this.#onReady = [];
     if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
     for (const [id, p] of this.#pending) { clearTimeout(p.timer); p.reject(new Error(message)); this.#pending.delete(id); }
     void w.terminate().catch(() => undefined);

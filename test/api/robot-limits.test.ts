@@ -34,6 +34,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'long.urdf'), chain('long', 3000));
   writeFileSync(path.join(dir, 'heavy.urdf'), chain('heavy', 1400, 45)); // ~6.5 MB: seconds to parse
   writeFileSync(path.join(dir, 'small.urdf'), chain('small', 2));
+  writeFileSync(path.join(dir, 'deep.urdf'), `<robot name="deep">${'<a>'.repeat(50_000)}${'</a>'.repeat(50_000)}<link name="x"/></robot>`);
   server = await startTestServer(path.join(tmp.dir, 'data'), { robotsDirs: [dir] });
   raised = await startTestServer(path.join(tmp.dir, 'data2'), { robotsDirs: [dir], maxUrdfLinks: 4000 });
 });
@@ -61,6 +62,13 @@ describe('robot files over the limits', () => {
     const summary = await json(ok);
     expect(summary.nv).toBe(3000);
     expect(summary.joints).toHaveLength(3000);
+  });
+
+  it('XML nested 50,000 deep: 422 malformed XML, the server keeps running', async () => {
+    const res = await fetch(`${server.url}/api/robots/deep`);
+    expect(res.status).toBe(422);
+    expect((await json(res)).error).toMatch(/deep\.urdf: document: malformed XML: Maximum nested tags exceeded/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('parses a large URDF off the event loop: /healthz answers while it loads', async () => {
