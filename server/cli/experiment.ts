@@ -7,15 +7,18 @@
  * writes into DIR (default results/<task>-<date>): summary.md (success rate, final cost, the
  * task's metric, iterations, time: mean and spread), summary.json (per run: parameters, solver
  * parameters, metrics, status, timings and the noise schedule it ran: sigma, samples, phase,
- * accepted per iteration), runs.json (every full result), and SVG plots: cost versus
- * iteration (log), the task's key quantity versus time, sigma versus iteration; polish
- * iterations (exact derivatives, sigma = 0) are marked on the cost and sigma plots.
+ * accepted per iteration), runs.json (every full result), and SVG plots over the seeds (R-DDP's
+ * median with its min..max band, DDP's run as a line): cost and sigma versus iteration, with
+ * rejected steps (open circles) and polish iterations (exact derivatives, sigma = 0) marked,
+ * and the task's quantities versus time (BuiltTask.series: for lift-leg the lifted foot's and
+ * the other feet's heights, the base height, the knee angle and the foot's contact force).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { plan, type PlanResult } from '../control/planner.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
+import { traceContacts } from '../control/contact-trace.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 
 function fail(msg: string): never {
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|' + Object.keys(ddp.metrics).map(() => '---').join('|') + '|',
     ...runs.map((r) => `| ${r.solver}${r.solver === 'rddp' ? ` seed ${r.seed}` : ''} | ${r.status} | ${r.success} | ${r.cost.toPrecision(5)} | ${r.telemetry.filter((t) => t.phase === 'smooth').length} / ${r.telemetry.filter((t) => t.phase === 'polish').length} | ` + Object.values(r.metrics).map((v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))).join(' | ') + ' |'),
     '',
-    '![cost](cost.svg) ![trace](trace.svg) ![sigma](sigma.svg)',
+    '![cost](cost.svg) ![sigma](sigma.svg)',
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);
@@ -111,29 +114,48 @@ async function main(): Promise<void> {
     })),
   }, null, 1));
 
-  const costSeries: Series[] = [
-    { name: 'DDP', x: ddp.telemetry.map((t) => t.iteration + 1), y: ddp.telemetry.map((t) => t.cost), color: '#d62728' },
-    ...rddp.map((r, i) => ({ name: i === 0 ? 'R-DDP' : '', x: r.telemetry.map((t) => t.iteration + 1), y: r.telemetry.map((t) => t.cost), color: '#1f77b4' })),
-  ];
-  const polishPoints = (r: PlanResult, y: (t: PlanResult['telemetry'][number]) => number, i: number): Series => {
-    const ts = r.telemetry.filter((t) => t.phase === 'polish');
-    return { name: i === 0 ? 'polish (exact)' : '', x: ts.map((t) => t.iteration + 1), y: ts.map(y), color: '#ff7f0e', markers: true };
+  // Plots over seeds: R-DDP's median with its min..max band, DDP's single run as a line.
+  const DDP_COLOR = '#d62728', RDDP_COLOR = '#1f77b4', POLISH_COLOR = '#ff7f0e';
+  const overSeeds = (rows: number[][]) => {
+    const n = Math.max(0, ...rows.map((r) => r.length));
+    const med: number[] = [], lo: number[] = [], hi: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = rows.filter((r) => i < r.length).map((r) => r[i]).filter(Number.isFinite).sort((a, b) => a - b);
+      med.push(v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN);
+      lo.push(v[0] ?? NaN); hi.push(v[v.length - 1] ?? NaN);
+    }
+    return { x: med.map((_, i) => i), med, lo, hi };
   };
-  costSeries.push(...rddp.map((r, i) => polishPoints(r, (t) => t.cost, i)));
-  writeFileSync(path.join(outDir, 'cost.svg'), linePlot(costSeries, { title: 'true cost per iteration', xLabel: 'iteration', yLabel: 'cost', logY: true }));
+  const iterPlot = (file: string, title: string, yLabel: string, y: (t: PlanResult['telemetry'][number]) => number, withDdp: boolean) => {
+    const m = overSeeds(rddp.map((r) => r.telemetry.map(y)));
+    const series: Series[] = [];
+    if (withDdp) series.push({ name: 'DDP', x: ddp.telemetry.map((t) => t.iteration + 1), y: ddp.telemetry.map(y), color: DDP_COLOR });
+    series.push({ name: `R-DDP median (${rddp.length} seeds), min..max`, x: m.x.map((i) => i + 1), y: m.med, color: RDDP_COLOR, band: { lo: m.lo, hi: m.hi } });
+    const marks = (pred: (t: PlanResult['telemetry'][number]) => boolean, name: string, color: string, open: boolean): Series[] => rddp.map((r, i) => {
+      const ts = r.telemetry.filter(pred);
+      return { name: i === 0 ? name : '', x: ts.map((t) => t.iteration + 1), y: ts.map(y), color, markers: true, open };
+    });
+    series.push(...marks((t) => !t.accepted, 'rejected step', RDDP_COLOR, true), ...marks((t) => t.phase === 'polish', 'polish (exact)', POLISH_COLOR, false));
+    writeFileSync(path.join(outDir, file), linePlot(series, { title, xLabel: 'iteration', yLabel, logY: true }));
+  };
+  iterPlot('cost.svg', 'true cost per iteration', 'cost', (t) => t.cost, true);
+  iterPlot('sigma.svg', 'R-DDP noise level (polish iterations: sigma 0, drawn at 1e-6)', 'sigma', (t) => Math.max(t.sigma, 1e-6), false);
+
   const built = def.build(resolveParams(def, params));
-  {
-    const tr = (r: PlanResult) => built.trace(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]])));
-    const t0 = tr(ddp);
-    const traceSeries: Series[] = [
-      { name: 'DDP', x: t0.values.map((_, i) => i * ddp.trajectory.dt), y: t0.values, color: '#d62728' },
-      ...rddp.map((r, i) => ({ name: i === 0 ? 'R-DDP' : '', x: tr(r).values.map((_, k) => k * r.trajectory.dt), y: tr(r).values, color: '#1f77b4' })),
+  const xsOf = (r: PlanResult) => r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]));
+  const seriesOf = (r: PlanResult) => built.series ? built.series(xsOf(r), traceContacts(built.sim, r.trajectory)) : [built.trace(xsOf(r))];
+  const ddpSeries = seriesOf(ddp), rddpSeries = rddp.map(seriesOf);
+  const timePlots = ddpSeries.map((s0, j) => {
+    const file = `time-${j}.svg`;
+    const m = overSeeds(rddpSeries.map((ss) => ss[j].values));
+    const series: Series[] = [
+      { name: 'DDP', x: s0.values.map((_, i) => i * ddp.trajectory.dt), y: s0.values, color: DDP_COLOR },
+      { name: 'R-DDP median, min..max', x: m.x.map((i) => i * ddp.trajectory.dt), y: m.med, color: RDDP_COLOR, band: { lo: m.lo, hi: m.hi } },
     ];
-    writeFileSync(path.join(outDir, 'trace.svg'), linePlot(traceSeries, { title: `${t0.label} over time`, xLabel: 'time (s)', yLabel: `${t0.label} (${t0.unit})`, hline: t0.target !== undefined ? { y: t0.target, label: 'target' } : undefined }));
-  }
-  const sigmaSeries: Series[] = rddp.map((r, i) => ({ name: i === 0 ? 'R-DDP sigma' : '', x: r.telemetry.map((t) => t.iteration + 1), y: r.telemetry.map((t) => Math.max(t.sigma, 1e-6)), color: '#2ca02c' }));
-  sigmaSeries.push(...rddp.map((r, i) => polishPoints(r, () => 1e-6, i)));
-  writeFileSync(path.join(outDir, 'sigma.svg'), linePlot(sigmaSeries, { title: 'R-DDP noise level', xLabel: 'iteration', yLabel: 'sigma (0 shown as 1e-6: polish)', logY: true }));
+    writeFileSync(path.join(outDir, file), linePlot(series, { title: `${s0.label} over time`, xLabel: 'time (s)', yLabel: `${s0.label} (${s0.unit})`, hline: s0.target !== undefined ? { y: s0.target, label: s0.targetLabel ?? 'target' } : undefined }));
+    return { file, label: s0.label };
+  });
+  writeFileSync(path.join(outDir, 'summary.md'), md + ['', ...timePlots.map((p) => `![${p.label}](${p.file})`), ''].join('\n'));
   process.stdout.write(md + `\nwritten to ${outDir}\n`);
 }
 

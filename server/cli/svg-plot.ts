@@ -10,6 +10,10 @@ export interface Series {
   dashed?: boolean;
   /** Points only (a circle at each point, no line): e.g. the polish iterations over a run's line. */
   markers?: boolean;
+  /** With markers: open circles (e.g. rejected steps). */
+  open?: boolean;
+  /** A shaded band drawn under the line (e.g. min..max over seeds around the median). */
+  band?: { lo: number[]; hi: number[] };
 }
 
 export interface PlotOptions {
@@ -38,7 +42,10 @@ function ticks(lo: number, hi: number, n = 5): number[] {
 export function linePlot(series: Series[], opts: PlotOptions): string {
   const W = opts.width ?? 640, H = opts.height ?? 360, ml = 70, mr = 150, mt = 36, mb = 48;
   const tf = (y: number) => (opts.logY ? Math.log10(Math.max(y, 1e-300)) : y);
-  const pts = series.flatMap((s) => s.x.map((x, i) => [x, tf(s.y[i])] as const)).filter(([, y]) => Number.isFinite(y));
+  const pts = series.flatMap((s) => [
+    ...s.x.map((x, i) => [x, tf(s.y[i])] as const),
+    ...(s.band ? s.x.flatMap((x, i) => [[x, tf(s.band!.lo[i])] as const, [x, tf(s.band!.hi[i])] as const]) : []),
+  ]).filter(([, y]) => Number.isFinite(y));
   if (opts.hline) pts.push([pts[0]?.[0] ?? 0, tf(opts.hline.y)]);
   let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
   let y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
@@ -66,12 +73,20 @@ export function linePlot(series: Series[], opts: PlotOptions): string {
     parts.push(`<line x1="${ml}" y1="${y}" x2="${W - mr}" y2="${y}" stroke="#888" stroke-dasharray="2 3"/><text x="${ml + 6}" y="${y - 4}" fill="#666">${esc(opts.hline.label)}</text>`);
   }
   let legend = 0;
+  for (const s of series) {
+    if (!s.band) continue;
+    const up = s.x.map((x, i) => [x, tf(s.band!.hi[i])] as const).filter(([, y]) => Number.isFinite(y));
+    const down = s.x.map((x, i) => [x, tf(s.band!.lo[i])] as const).filter(([, y]) => Number.isFinite(y)).reverse();
+    const d = [...up, ...down].map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+    if (d) parts.push(`<path d="${d}Z" fill="${s.color}" opacity="0.18" stroke="none"/>`);
+  }
   series.forEach((s) => {
     if (s.markers) {
-      s.x.forEach((x, i) => { const y = tf(s.y[i]); if (Number.isFinite(y)) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`); });
+      const paint = s.open ? `fill="none" stroke="${s.color}"` : `fill="${s.color}"`;
+      s.x.forEach((x, i) => { const y = tf(s.y[i]); if (Number.isFinite(y)) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" ${paint}/>`); });
       if (!s.name) return;
       const k = legend++;
-      parts.push(`<circle cx="${W - mr + 18}" cy="${mt + 14 + 18 * k}" r="3" fill="${s.color}"/><text x="${W - mr + 32}" y="${mt + 18 + 18 * k}">${esc(s.name)}</text>`);
+      parts.push(`<circle cx="${W - mr + 18}" cy="${mt + 14 + 18 * k}" r="3" ${paint}/><text x="${W - mr + 32}" y="${mt + 18 + 18 * k}">${esc(s.name)}</text>`);
       return;
     }
     const d = s.x.map((x, i) => [x, tf(s.y[i])] as const).filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');

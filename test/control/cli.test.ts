@@ -42,7 +42,45 @@ describe('npm run experiment', () => {
     const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
     expect(md).toMatch(/\| DDP \| 0\/1 \|/);
     expect(md).toMatch(/\| R-DDP \| 2\/2 \|/);
-    for (const f of ['cost.svg', 'trace.svg', 'sigma.svg', 'runs.json']) expect(existsSync(path.join(dir, f))).toBe(true);
-    expect(readFileSync(path.join(dir, 'cost.svg'), 'utf8')).toMatch(/^<svg/);
+    for (const f of ['cost.svg', 'time-0.svg', 'sigma.svg', 'runs.json', 'summary.json']) expect(existsSync(path.join(dir, f))).toBe(true);
+    const cost = readFileSync(path.join(dir, 'cost.svg'), 'utf8');
+    expect(cost).toMatch(/^<svg/);
+    expect(cost).toContain('R-DDP median (2 seeds), min..max');
+    expect(cost).toContain('opacity="0.18"'); // the band over seeds
+    expect(md).toContain('![cube height](time-0.svg)');
+  });
+
+  it('lift-leg: plots the foot, the other feet, the base, the knee and the contact force over time', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'exp-'));
+    execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/experiment.ts', 'lift-leg', '--seeds', '2', '--horizon', '0.1', '--iterations', '3', '--out', dir], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
+    const labels = ['FL foot height', 'highest other foot', 'base height', 'FL knee angle (KFE)', 'FL foot vertical contact force'];
+    labels.forEach((l, i) => expect(md).toContain(`![${l}](time-${i}.svg)`));
+    // standing at the start: the lifted foot carries about a quarter of the weight (2.5 kg)
+    const runs = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')).runs;
+    expect(runs[0].metrics.objective).toBe('foot');
+    expect(readFileSync(path.join(dir, 'time-4.svg'), 'utf8')).toContain('vertical contact force');
+  });
+});
+
+describe('npm run study', () => {
+  it('runs a grid, writes the verdict table and the runs, and resumes from runs.jsonl', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'study-'));
+    const run = () => execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/study.ts', '--grid', 'smoke', '--seeds', '2', '--iterations', '3', '--out', dir], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    run();
+    const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
+    expect(md).toMatch(/\| foot \| 5000 \| FL \| 5\.0 cm \| 0\.02 \| 0\.2 s \| stays still, foot down \|/);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary.cells).toHaveLength(1);
+    expect(summary.cells[0].rddp).toHaveLength(2);
+    expect(summary.cells[0].ddp.failed).toContain('foot not at height');
+    expect(summary.cells[0].ddp.schedule.length).toBeGreaterThan(0);
+    const lines = readFileSync(path.join(dir, 'runs.jsonl'), 'utf8').trim().split('\n').length;
+    expect(lines).toBe(3);
+    run();
+    expect(readFileSync(path.join(dir, 'runs.jsonl'), 'utf8').trim().split('\n').length).toBe(lines);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/study.ts', '--grid', 'nope'], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("unknown grid 'nope'");
   });
 });

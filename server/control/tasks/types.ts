@@ -21,6 +21,9 @@ export interface ParamSpec {
 
 export type TaskParams = Record<string, number | string>;
 
+/** One quantity over time, a value per knot. */
+export interface TimeSeries { label: string; unit: string; values: number[]; target?: number; /** What the target line is (default 'target'). */ targetLabel?: string }
+
 export interface BuiltTask {
   task: string;
   robot: string;
@@ -40,7 +43,13 @@ export interface BuiltTask {
   /** Task-specific measurements of a trajectory (e.g. the foot height reached). */
   metrics(xs: readonly Float64Array[], us: readonly Float64Array[]): Record<string, number | boolean | string>;
   /** The task's key quantity over time (e.g. the lifted foot's height), for plots. */
-  trace(xs: readonly Float64Array[]): { label: string; unit: string; values: number[]; target?: number };
+  trace(xs: readonly Float64Array[]): TimeSeries;
+  /**
+   * The quantities a report plots over time (the trace first, then e.g. the base height and a
+   * knee angle), one value per knot; `contacts` (contact-trace.ts, when given) adds contact
+   * forces. Tasks without it report their trace only.
+   */
+  series?(xs: readonly Float64Array[], contacts?: readonly { p: number[]; f: number[] }[][]): TimeSeries[];
   /** Whether the metrics meet the task's success criterion. */
   success(metrics: Record<string, number | boolean | string>): boolean;
   /** Parameters actually used (defaults filled in). */

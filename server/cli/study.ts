@@ -1,0 +1,218 @@
+/**
+ * npm run study -- [--grid main|weights|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]
+ *
+ * Where does the seed's lift-leg contrast hold? Runs DDP (deterministic: one run per cell)
+ * and R-DDP (seeds 1..K) on every cell of a grid of lift-leg conditions — objective (foot /
+ * pose), its weight, foot, height, time step, horizon — with the default schedule and the
+ * task's success test (lift-leg.ts SUCCESS), and writes into DIR (default
+ * results/lift-leg-study-<date>):
+ * - summary.json: every run (parameters, solver parameters, metrics, success, the criteria it
+ *   failed, DDP's gradient norm at the first iteration, the foot's highest point along the
+ *   trajectory, the noise schedule per iteration, timings);
+ * - summary.md: per cell, DDP's outcome ("bends, foot down" / "lifts" / ...) and R-DDP's success
+ *   count, medians and failure reasons, the verdict on the seed's contrast, and the counts over
+ *   the grid. Every sentence of it is generated from the runs.
+ * Runs are appended to DIR/runs.jsonl as they finish; a study started again with the same DIR
+ * reuses them (interrupted studies resume).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SolveThreads } from '../compute/solve-threads.ts';
+import type { PlanResult } from '../control/planner.ts';
+import { getTask, resolveParams } from '../control/tasks/index.ts';
+import { SUCCESS } from '../control/tasks/lift-leg.ts';
+
+type Cell = { objective: 'foot' | 'pose'; weight: number; foot: string; height: number; dt: number; horizon: number };
+
+/** The grids. main: the conditions of the seed's figure and the robustness targets; weights: the objective weights at FL 5 cm. */
+function grid(name: string): Cell[] {
+  const cells: Cell[] = [];
+  const defaults = { foot: 5000, pose: 100 } as const;
+  if (name === 'main') {
+    for (const objective of ['foot', 'pose'] as const)
+      for (const foot of ['FL', 'HL'])
+        for (const height of [0.05, 0.08])
+          for (const dt of [0.01, 0.02]) cells.push({ objective, weight: defaults[objective], foot, height, dt, horizon: 1 });
+    for (const objective of ['foot', 'pose'] as const) cells.push({ objective, weight: defaults[objective], foot: 'FL', height: 0.05, dt: 0.01, horizon: 0.5 });
+  } else if (name === 'weights') {
+    for (const weight of [1000, 5000, 20000]) cells.push({ objective: 'foot', weight, foot: 'FL', height: 0.05, dt: 0.01, horizon: 1 });
+    for (const weight of [10, 100, 1000]) cells.push({ objective: 'pose', weight, foot: 'FL', height: 0.05, dt: 0.01, horizon: 1 });
+  } else if (name === 'smoke') {
+    cells.push({ objective: 'foot', weight: 5000, foot: 'FL', height: 0.05, dt: 0.02, horizon: 0.2 });
+  } else throw new Error(`unknown grid '${name}' (main, weights, smoke)`);
+  return cells;
+}
+
+const cellParams = (c: Cell) => ({ objective: c.objective, [c.objective === 'foot' ? 'footWeight' : 'poseWeight']: c.weight, foot: c.foot, height: c.height, dt: c.dt, horizon: c.horizon });
+const cellKey = (c: Cell) => `${c.objective}/${c.weight}/${c.foot}/${c.height}/${c.dt}/${c.horizon}`;
+
+/** One run, as stored. */
+interface RunRecord {
+  cell: string;
+  solver: 'ddp' | 'rddp';
+  seed: number;
+  params: PlanResult['params'];
+  solverParams: PlanResult['solverParams'];
+  status: string;
+  success: boolean;
+  failed: string[];
+  cost: number;
+  initialCost: number;
+  iterations: number;
+  firstGradientNorm: number;
+  maxFootHeightAlong: number;
+  metrics: PlanResult['metrics'];
+  schedule: { sigma: number; phase: string; accepted: boolean; cost: number }[];
+  time_s: number;
+}
+
+/** The success criteria a run missed (lift-leg.ts SUCCESS). */
+function failedCriteria(m: PlanResult['metrics']): string[] {
+  const out: string[] = [];
+  if (!((m.footError as number) < SUCCESS.footError)) out.push('foot not at height');
+  if (!((m.otherFeetMaxHeight as number) < SUCCESS.otherFeet)) out.push('other feet off the ground');
+  if (!(Math.abs(m.baseHeightChange as number) < SUCCESS.baseBand)) out.push('base off its height');
+  if (!((m.maxJointSpeed as number) < SUCCESS.jointSpeed)) out.push('joints still moving');
+  return out;
+}
+
+function record(cell: Cell, r: PlanResult, maxFootHeightAlong: number): RunRecord {
+  return {
+    cell: cellKey(cell), solver: r.solver as 'ddp' | 'rddp', seed: r.seed, params: r.params, solverParams: r.solverParams,
+    status: r.status, success: r.success, failed: failedCriteria(r.metrics), cost: r.cost, initialCost: r.initialCost,
+    iterations: r.iterations, firstGradientNorm: r.telemetry[0]?.gradientNorm ?? NaN, maxFootHeightAlong, metrics: r.metrics,
+    schedule: r.telemetry.map((t) => ({ sigma: t.sigma, phase: t.phase, accepted: t.accepted, cost: t.cost })),
+    time_s: r.timings.total_s,
+  };
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+const cm = (x: number) => `${(100 * x).toFixed(1)} cm`;
+
+/** DDP's outcome in words, from its metrics: what the seed says DDP does is "bends, foot down". */
+function ddpOutcome(r: RunRecord): string {
+  const m = r.metrics;
+  if (r.success) return 'lifts (success)';
+  const footUp = (m.footHeight as number) > SUCCESS.otherFeet;
+  const bends = Math.abs(m.kneeChange as number) > 0.05;
+  if (!footUp) return bends ? 'bends, foot down' : 'stays still, foot down';
+  return `foot up ${cm(m.footHeight as number)}, fails: ${r.failed.join(', ')}`;
+}
+
+function verdict(ddp: RunRecord, rddp: RunRecord[]): string {
+  const k = rddp.filter((r) => r.success).length, n = rddp.length;
+  const ddpDown = !ddp.success && (ddp.metrics.footHeight as number) <= SUCCESS.otherFeet;
+  if (ddp.success) return k >= 0.9 * n ? 'no contrast: both succeed' : 'reversed: DDP succeeds, R-DDP does not reliably';
+  if (k >= 0.9 * n) return ddpDown ? 'holds' : 'R-DDP succeeds; DDP fails differently';
+  if (k === 0) return 'neither succeeds';
+  return `partial: R-DDP ${k}/${n}`;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`study: ${msg}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write('usage: npm run study -- [--grid main|weights|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]\n');
+    return;
+  }
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
+    if (argv[i + 1] === undefined) fail(`${argv[i]} needs a value`);
+    opts[argv[i].slice(2)] = argv[i + 1];
+  }
+  for (const k of Object.keys(opts)) if (!['grid', 'seeds', 'out', 'parallel', 'iterations'].includes(k)) fail(`unknown option --${k}`);
+  const gridName = opts.grid ?? 'main';
+  let cells: Cell[];
+  try { cells = grid(gridName); } catch (e) { fail((e as Error).message); }
+  const int = (k: string, d: number) => { const v = Number(opts[k] ?? d); if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer, got '${opts[k]}'`); return v; };
+  const seeds = int('seeds', 10), parallel = int('parallel', 1);
+  const iterations = opts.iterations !== undefined ? int('iterations', 60) : undefined;
+  const def = getTask('lift-leg');
+  for (const c of cells) {
+    try { resolveParams(def, cellParams(c)); } catch (e) { fail(`cell ${cellKey(c)}: ${(e as Error).message}`); }
+  }
+  const outDir = opts.out ?? path.join('results', `lift-leg-study-${gridName}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  mkdirSync(outDir, { recursive: true });
+  const log = path.join(outDir, 'runs.jsonl');
+  const done = new Map<string, RunRecord>();
+  const runKey = (cell: string, solver: string, seed: number, its = iterations) => `${cell}|${solver}|${seed}|${its ?? ''}`;
+  if (existsSync(log)) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as RunRecord & { iterationsAsked?: number };
+      done.set(runKey(r.cell, r.solver, r.seed, r.iterationsAsked), r);
+    }
+  }
+
+  // every run of the grid, DDP first in each cell; run `parallel` at a time on solve threads
+  const jobs = cells.flatMap((c) => [{ c, solver: 'ddp' as const, seed: 1 }, ...Array.from({ length: seeds }, (_, i) => ({ c, solver: 'rddp' as const, seed: i + 1 }))]);
+  const threads = new SolveThreads();
+  const t0 = Date.now();
+  let next = 0, finished = 0;
+  const worker = async () => {
+    for (let j = next++; j < jobs.length; j = next++) {
+      const { c, solver, seed } = jobs[j];
+      const key = runKey(cellKey(c), solver, seed);
+      if (!done.has(key)) {
+        const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, backend: 'cpu', ...(iterations ? { iterations } : {}) } });
+        const built = def.build(resolveParams(def, cellParams(c)));
+        const along = Math.max(...built.trace(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
+        const rec = record(c, r, along);
+        appendFileSync(log, JSON.stringify({ ...rec, iterationsAsked: iterations }) + '\n');
+        done.set(key, rec);
+      }
+      finished++;
+      process.stderr.write(`\r${finished}/${jobs.length} runs (${((Date.now() - t0) / 1000).toFixed(0)} s)   `);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: parallel }, worker));
+  } finally {
+    await threads.close();
+  }
+  process.stderr.write('\n');
+
+  const rows = cells.map((c) => {
+    const ddp = done.get(runKey(cellKey(c), 'ddp', 1))!;
+    const rddp = Array.from({ length: seeds }, (_, i) => done.get(runKey(cellKey(c), 'rddp', i + 1))!);
+    return { c, ddp, rddp, verdict: verdict(ddp, rddp) };
+  });
+  const reasons = (rs: RunRecord[]) => {
+    const n = new Map<string, number>();
+    for (const r of rs) for (const f of r.failed) n.set(f, (n.get(f) ?? 0) + 1);
+    return [...n].map(([f, k]) => `${f} ×${k}`).join('; ') || '—';
+  };
+  const count = (v: string) => rows.filter((r) => r.verdict === v).length;
+  const md = [
+    `# lift-leg study (grid \`${gridName}\`): where does DDP vs R-DDP's contrast hold?`,
+    '',
+    `Generated by \`npm run study -- --grid ${gridName} --seeds ${seeds}${iterations ? ` --iterations ${iterations}` : ''}\` (server/cli/study.ts); ${rows.length} conditions, DDP once and R-DDP over seeds 1..${seeds} each, default solver settings and noise schedule, backend cpu.`,
+    `Success (lift-leg.ts SUCCESS, for both objectives): lifted foot within ${cm(SUCCESS.footError)} of its target height, other feet within ${SUCCESS.otherFeet * 1000} mm of the ground, base within ${cm(SUCCESS.baseBand)} of its standing height, every joint slower than ${SUCCESS.jointSpeed} rad/s at the final time.`,
+    `The seed's contrast "holds" in a condition when DDP fails with the foot down and R-DDP succeeds on at least 90 % of the seeds.`,
+    '',
+    `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
+    '',
+    '| objective | weight | foot | height | dt | horizon | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(({ c, ddp, rddp, verdict: v }) => {
+      const fh = rddp.map((r) => r.metrics.footHeight as number);
+      return `| ${c.objective} | ${c.weight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${v} |`;
+    }),
+    '',
+    `Total run time ${((Date.now() - t0) / 1000).toFixed(0)} s for the runs not already in runs.jsonl (parallel ${parallel}).`,
+    '',
+  ].join('\n');
+  writeFileSync(path.join(outDir, 'summary.md'), md);
+  writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({
+    grid: gridName, seeds, iterations: iterations ?? null, success: SUCCESS,
+    cells: rows.map(({ c, ddp, rddp, verdict: v }) => ({ ...c, verdict: v, ddp, rddp })),
+  }, null, 1));
+  process.stdout.write(md + `\nwritten to ${outDir}\n`);
+}
+
+main().catch((e: unknown) => fail((e as Error).stack ?? String(e)));
