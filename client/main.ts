@@ -19,7 +19,7 @@ import { RecordingsView } from './recordings-view.ts';
 import { fetchRobot, RobotView, type RobotSummary } from './robot-view.ts';
 import { SplitView } from './scene.ts';
 import { TelemetryTable } from './telemetry.ts';
-import { targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type TaskView, type V3 } from './task-view.ts';
+import { extraPlots, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type TaskView, type V3 } from './task-view.ts';
 import { interpolateQ, SPEEDS, Timeline } from './timeline.ts';
 import {
   liveSlots, progress, RecordingContentSchema, RecordingListSchema, recordingSlot, statusLine, timelineLength,
@@ -182,7 +182,7 @@ async function ensureRobot(i: Slot, id: string): Promise<void> {
 
 // ------------------------------------------------------------------ per-viewport derived data (FK, target, trace)
 
-interface Derived { traj: TrajectoryMsg; key: string; tv: TaskView; track: FrameTrack | null; target: V3 | null; trace: number[] }
+interface Derived { traj: TrajectoryMsg; key: string; tv: TaskView; track: FrameTrack | null; target: V3 | null; trace: number[]; extras: number[][] }
 const derived: (Derived | null)[] = [null, null];
 
 function derive(i: Slot, s: SlotView | null): Derived | null {
@@ -193,11 +193,12 @@ function derive(i: Slot, s: SlotView | null): Derived | null {
   const key = `${s.task}|${JSON.stringify(s.params)}`;
   const c = derived[i];
   if (c && c.traj === t && c.key === key) return c;
-  const tv = taskView(s.task, s.params, { links: sampler.links, contactFrames: sampler.summary.contactFrames ?? [] });
+  const tv = taskView(s.task, s.params, { links: sampler.links, contactFrames: sampler.summary.contactFrames ?? [], joints: sampler.summary.joints });
   const track = t.q.length && t.q[0].length === sampler.summary.nq ? sampler.track(t.q, trackedFrames(tv)) : null;
   const target = targetPoint(tv.target, track, (q, f) => sampler.at(q, f));
   const trace = traceValues(tv.trace, track, t.q);
-  return (derived[i] = { traj: t, key, tv, track, target, trace });
+  const extras = tv.extras.map((e) => traceValues(e, track, t.q));
+  return (derived[i] = { traj: t, key, tv, track, target, trace, extras });
 }
 
 // ------------------------------------------------------------------ modes
@@ -330,12 +331,14 @@ function refresh(): void {
   const spec = ds.find((d) => d?.tv.trace)?.tv.trace ?? null;
   const same = slots[0]?.title === slots[1]?.title;
   const name = (i: Slot) => { const s = slots[i]; return s ? `${s.title}${same ? (i === 0 ? ' (left)' : ' (right)') : ''}` : i === 0 ? 'left' : 'right'; };
-  plots?.setLabels([name(0), name(1)], spec ? `${spec.label} (${spec.unit})` : 'foot height (m)');
+  plots?.setLabels([name(0), name(1)], spec ?? { label: 'foot height', unit: 'm' });
   plots?.update(slots[0]?.history ?? [], slots[1]?.history ?? []);
   plots?.updateTrace({
     label: spec?.label ?? 'foot height', unit: spec?.unit ?? 'm', target: spec?.target ?? null,
     series: ds.map((d) => (d && d.tv.trace ? { dt: d.traj.dt, values: d.trace } : null)),
   });
+  plots?.updateExtras(extraPlots(ds.map((d) => (d ? { dt: d.traj.dt, extras: d.tv.extras, values: d.extras } : null)))
+    .map(({ spec, series }) => ({ id: spec.id, label: spec.label, unit: spec.unit, target: spec.target, series })));
   table?.update(slots);
   SLOTS.forEach((i) => {
     const o = vps[i].overlays;
@@ -498,8 +501,11 @@ async function main(): Promise<void> {
   loadedRobot: () => vps[0].robotId,
   overlays: () => vps.map((v) => v.overlays?.stats() ?? null),
   trace: () => derived.map((d) => d?.trace ?? null),
+  /** The extra series per viewport: id -> values per knot. */
+  extras: () => derived.map((d) => (d ? Object.fromEntries(d.tv.extras.map((e, j) => [e.id, d.extras[j]])) : null)),
   target: () => derived.map((d) => d?.target ?? null),
   reconnect: (holdMs = 0) => conn.drop(holdMs),
+  timePlots: () => plots?.timePlots() ?? [],
   view: () => view,
 };
 

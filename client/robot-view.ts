@@ -7,6 +7,7 @@
 import * as THREE from 'three';
 import URDFLoader from 'urdf-loader';
 import type { URDFRobot } from 'urdf-loader';
+import { jointLayout, type JointLayout } from './joint-layout.ts';
 
 export interface RobotSummary {
   id: string; name: string; nq: number; nv: number; nu: number; floating: boolean;
@@ -24,20 +25,9 @@ export async function fetchRobot(id: string): Promise<RobotSummary> {
   return body as RobotSummary;
 }
 
-/** The q index of each named joint (the free-flyer takes 7 entries), in the summary's order. */
-export function jointLayout(joints: RobotSummary['joints']): { base: number | null; joints: { name: string; index: number }[] } {
-  let i = 0;
-  let base: number | null = null;
-  const out: { name: string; index: number }[] = [];
-  for (const j of joints) {
-    if (j.type === 'free') { base = i; i += 7; } else { out.push({ name: j.name, index: i }); i += 1; }
-  }
-  return { base, joints: out };
-}
-
 export class RobotView {
   readonly robot: URDFRobot;
-  readonly layout: ReturnType<typeof jointLayout>;
+  readonly layout: JointLayout;
 
   /**
    * `meshes: false` builds the kinematic tree (and primitive shapes) without fetching mesh files:

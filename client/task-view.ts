@@ -8,11 +8,17 @@
  * - lift-leg: trails of the four feet; the target is the lifted foot's standing x, y at the
  *   target height: the task places the feet exactly on the ground in q0, so the target is the
  *   foot frame at knot 0 raised by `height`; the plot is that foot's rise above its start.
+ *   Extra plots tell a plan that bends the leg (knee angle changes, foot stays down) from one
+ *   that lifts it: the other three feet's highest rise, the base height (q[2]: the free-flyer's
+ *   position is the base frame's origin, as the server's `baseHeight` metric) and the lifted
+ *   leg's knee angle (q of `<foot>_KFE`, its index from the summary's joint order).
  * - cube-lift: trail of the cube; target: the cube centre at `height`; plot: its height.
  * - swing-up: trail of the tip; target: the tip with the pendulum upright (q = [pi, 0]); plot:
  *   the first joint angle (target pi).
  * - any other task: trails of the robot's contact frames, no target, their first frame's height.
  */
+import { jointLayout, type JointInfo } from './joint-layout.ts';
+
 export type V3 = [number, number, number];
 
 /** Positions of some frames at every knot: pos.get(frame)[3k..3k+2] (world, m). */
@@ -26,35 +32,54 @@ export type TargetSpec =
 export type TraceSpec = { label: string; unit: string; target: number | null } & (
   | { kind: 'frame-rise'; frame: string }
   | { kind: 'frame-z'; frame: string }
+  /** the highest rise above its start over several frames, per knot */
+  | { kind: 'frames-max-rise'; frames: string[] }
   | { kind: 'q'; index: number }
 );
+
+/** A further quantity over time a task declares, plotted beside the key one; `id` matches it across viewports. */
+export type ExtraSpec = TraceSpec & { id: string };
 
 export interface TaskView {
   /** Frames whose paths are drawn. */
   trails: string[];
   target: TargetSpec | null;
+  /** The task's key quantity over time. */
   trace: TraceSpec | null;
+  /** Further quantities over time, one plot each, in this order. */
+  extras: ExtraSpec[];
 }
 
 export interface RobotFrames {
   /** Link names of the robot (urdf-loader's `links`). */
   links: readonly string[];
   contactFrames: readonly string[];
+  /** The robot's joints in the model's order (the summary's `joints`), for q indices. */
+  joints: readonly JointInfo[];
 }
 
 const num = (x: unknown, fallback: number) => (typeof x === 'number' && Number.isFinite(x) ? x : fallback);
 
 export function taskView(task: string, params: Record<string, number | string>, robot: RobotFrames): TaskView {
   const has = (f: string) => robot.links.includes(f);
+  const layout = jointLayout(robot.joints);
+  const qOf = (joint: string) => layout.joints.find((j) => j.name === joint)?.index ?? null;
   switch (task) {
     case 'lift-leg': {
-      const foot = `${String(params.foot ?? 'FL')}_FOOT`;
+      const leg = String(params.foot ?? 'FL'), foot = `${leg}_FOOT`, knee = qOf(`${leg}_KFE`);
       const trails = robot.contactFrames.filter(has);
       if (!has(foot)) break;
+      const others = trails.filter((f) => f !== foot);
+      const extras: ExtraSpec[] = [];
+      // this order puts the knee angle under the foot height in the wide layout (plots.ts)
+      if (others.length) extras.push({ id: 'other-feet', kind: 'frames-max-rise', frames: others, label: 'other feet, max', unit: 'm', target: null });
+      if (layout.base !== null) extras.push({ id: 'base-height', kind: 'q', index: layout.base + 2, label: 'base height', unit: 'm', target: null });
+      if (knee !== null) extras.push({ id: 'knee', kind: 'q', index: knee, label: `${leg}_KFE knee`, unit: 'rad', target: null });
       return {
         trails,
         target: { frame: foot, kind: 'start-offset', offset: [0, 0, num(params.height, 0.05)] },
-        trace: { kind: 'frame-rise', frame: foot, label: `${String(params.foot ?? 'FL')} foot height`, unit: 'm', target: num(params.height, 0.05) },
+        trace: { kind: 'frame-rise', frame: foot, label: `${leg} foot height`, unit: 'm', target: num(params.height, 0.05) },
+        extras,
       };
     }
     case 'cube-lift':
@@ -63,6 +88,7 @@ export function taskView(task: string, params: Record<string, number | string>, 
         trails: ['cube'],
         target: { frame: 'cube', kind: 'start-z', z: num(params.height, 0.3) },
         trace: { kind: 'frame-z', frame: 'cube', label: 'cube height', unit: 'm', target: num(params.height, 0.3) },
+        extras: [],
       };
     case 'swing-up':
       if (!has('tip')) break;
@@ -70,17 +96,21 @@ export function taskView(task: string, params: Record<string, number | string>, 
         trails: ['tip'],
         target: { frame: 'tip', kind: 'at-q', q: [Math.PI, 0] },
         trace: { kind: 'q', index: 0, label: 'first joint angle', unit: 'rad', target: Math.PI },
+        extras: [],
       };
   }
   const trails = robot.contactFrames.filter(has);
-  return { trails, target: null, trace: trails.length ? { kind: 'frame-z', frame: trails[0], label: `${trails[0]} height`, unit: 'm', target: null } : null };
+  return { trails, target: null, trace: trails.length ? { kind: 'frame-z', frame: trails[0], label: `${trails[0]} height`, unit: 'm', target: null } : null, extras: [] };
 }
 
 /** Every frame forward kinematics must follow for this view. */
 export function trackedFrames(v: TaskView): string[] {
   const s = new Set(v.trails);
   if (v.target) s.add(v.target.frame);
-  if (v.trace && v.trace.kind !== 'q') s.add(v.trace.frame);
+  for (const t of [v.trace, ...v.extras]) {
+    if (!t || t.kind === 'q') continue;
+    if (t.kind === 'frames-max-rise') t.frames.forEach((f) => s.add(f)); else s.add(t.frame);
+  }
   return [...s];
 }
 
@@ -107,12 +137,44 @@ export function targetPoint(spec: TargetSpec | null, track: FrameTrack | null, f
 export function traceValues(spec: TraceSpec | null, track: FrameTrack | null, q: readonly (readonly number[])[]): number[] {
   if (!spec) return [];
   if (spec.kind === 'q') return q.map((x) => (x.length > spec.index ? x[spec.index] : NaN));
+  if (spec.kind === 'frames-max-rise') {
+    const ps = spec.frames.map((f) => track?.pos.get(f));
+    if (!track || ps.length === 0 || ps.some((p) => !p)) return q.map(() => NaN);
+    const out: number[] = [];
+    for (let k = 0; k < track.knots; k++) {
+      let m = -Infinity;
+      for (const p of ps) m = Math.max(m, p![3 * k + 2] - p![2]);
+      out.push(m);
+    }
+    return out;
+  }
   const p = track?.pos.get(spec.frame);
   if (!track || !p) return q.map(() => NaN);
   const z0 = p[2];
   const out: number[] = [];
   for (let k = 0; k < track.knots; k++) out.push(spec.kind === 'frame-rise' ? p[3 * k + 2] - z0 : p[3 * k + 2]);
   return out;
+}
+
+/** One viewport's extras with their values per knot (`values[j]` belongs to `extras[j]`). */
+export interface SlotExtras { dt: number; extras: readonly ExtraSpec[]; values: readonly (readonly number[])[] }
+
+/**
+ * The extra plots for the viewports on screen: every extra id any viewport declares, in the
+ * first declaring viewport's order, described by that viewport's spec, with each viewport's own
+ * values for that id (null where its task has no such extra: a cube-lift recording beside a
+ * lift-leg one).
+ */
+export function extraPlots(slots: readonly (SlotExtras | null)[]): { spec: ExtraSpec; series: ({ dt: number; values: readonly number[] } | null)[] }[] {
+  const specs = new Map<string, ExtraSpec>();
+  for (const s of slots) for (const e of s?.extras ?? []) if (!specs.has(e.id)) specs.set(e.id, e);
+  return [...specs.values()].map((spec) => ({
+    spec,
+    series: slots.map((s) => {
+      const j = s ? s.extras.findIndex((e) => e.id === spec.id) : -1;
+      return s && j >= 0 ? { dt: s.dt, values: s.values[j] } : null;
+    }),
+  }));
 }
 
 /**

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { alignOnTime, framePoint, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack } from '../../client/task-view.ts';
+import { jointLayout } from '../../client/joint-layout.ts';
+import { plotHeight } from '../../client/plots.ts';
+import { alignOnTime, extraPlots, framePoint, targetPoint, taskView, trackedFrames, traceValues, type ExtraSpec, type FrameTrack } from '../../client/task-view.ts';
+import { createData } from '../../server/dynamics/data.ts';
+import { forwardKinematics, updateFramePlacements } from '../../server/dynamics/kinematics.ts';
+import { frameIndex, JOINT_FREE, jointIndex } from '../../server/model/model.ts';
+import { loadRobot, posture } from '../../server/model/robots.ts';
 
-const solo = { links: ['base_link', 'FL_FOOT', 'FR_FOOT', 'HL_FOOT', 'HR_FOOT', 'FL_LOWER_LEG'], contactFrames: ['FL_FOOT', 'FR_FOOT', 'HL_FOOT', 'HR_FOOT'] };
+/** Solo-12's joints as GET /api/robots/solo12 lists them: the free-flyer, then each leg's hip (HAA, HFE) and knee (KFE). */
+const soloJoints = [{ name: 'root_joint', type: 'free' }, ...['FL', 'FR', 'HL', 'HR'].flatMap((l) => ['HAA', 'HFE', 'KFE'].map((j) => ({ name: `${l}_${j}`, type: 'revolute' })))];
+const solo = { links: ['base_link', 'FL_FOOT', 'FR_FOOT', 'HL_FOOT', 'HR_FOOT', 'FL_LOWER_LEG'], contactFrames: ['FL_FOOT', 'FR_FOOT', 'HL_FOOT', 'HR_FOOT'], joints: soloJoints };
 
 /** A track where frame f rises linearly: z_k = z0 + k * rate. */
 function track(frames: Record<string, { start: [number, number, number]; rate: number }>, knots: number): FrameTrack {
@@ -21,6 +29,12 @@ describe('task view (overlays and the trace plot)', () => {
     expect(v.target).toEqual({ frame: 'HR_FOOT', kind: 'start-offset', offset: [0, 0, 0.08] });
     expect(v.trace).toMatchObject({ kind: 'frame-rise', frame: 'HR_FOOT', label: 'HR foot height', unit: 'm', target: 0.08 });
     expect(trackedFrames(v).sort()).toEqual([...solo.contactFrames].sort());
+    // the extras: the other three feet, the base height q[2], the HR knee: q index 7 (free-flyer) + 3 legs x 3 + 2 = 18
+    expect(v.extras).toEqual([
+      { id: 'other-feet', kind: 'frames-max-rise', frames: ['FL_FOOT', 'FR_FOOT', 'HL_FOOT'], label: 'other feet, max', unit: 'm', target: null },
+      { id: 'base-height', kind: 'q', index: 2, label: 'base height', unit: 'm', target: null },
+      { id: 'knee', kind: 'q', index: 18, label: 'HR_KFE knee', unit: 'rad', target: null },
+    ]);
     const t = track({ HR_FOOT: { start: [-0.19, -0.17, 0.016], rate: 0.01 } }, 5);
     const p = targetPoint(v.target, t)!;
     expect(p[0]).toBe(-0.19); expect(p[1]).toBe(-0.17); expect(p[2]).toBeCloseTo(0.096, 12);
@@ -29,7 +43,7 @@ describe('task view (overlays and the trace plot)', () => {
   });
 
   it('cube-lift: target at the cube start x, y and the target height; trace = the cube height', () => {
-    const v = taskView('cube-lift', { height: 0.3 }, { links: ['rail', 'cube'], contactFrames: [] });
+    const v = taskView('cube-lift', { height: 0.3 }, { links: ['rail', 'cube'], contactFrames: [], joints: [{ name: 'slide', type: 'prismatic' }] });
     expect(v.trails).toEqual(['cube']);
     const t = track({ cube: { start: [0, 0, 0.05], rate: 0.1 } }, 3);
     expect(targetPoint(v.target, t)).toEqual([0, 0, 0.3]);
@@ -37,13 +51,91 @@ describe('task view (overlays and the trace plot)', () => {
   });
 
   it('swing-up: the target comes from forward kinematics at the upright configuration; trace = first joint angle', () => {
-    const v = taskView('swing-up', {}, { links: ['base_link', 'link1', 'link2', 'tip'], contactFrames: [] });
+    const v = taskView('swing-up', {}, { links: ['base_link', 'link1', 'link2', 'tip'], contactFrames: [], joints: [{ name: 'joint1', type: 'revolute' }, { name: 'joint2', type: 'revolute' }] });
     const seen: number[][] = [];
     expect(targetPoint(v.target, null, (q, f) => { seen.push(q); return f === 'tip' ? [0, 0, 1.2] : null; })).toEqual([0, 0, 1.2]);
     expect(seen).toEqual([[Math.PI, 0]]);
     expect(targetPoint(v.target, null)).toBeNull();
     expect(traceValues(v.trace, null, [[0.1, 0], [0.2, 1], []])).toEqual([0.1, 0.2, NaN]);
     expect(v.trace!.target).toBe(Math.PI);
+    expect(v.extras).toEqual([]);
+  });
+
+  it('lift-leg extras from a known Solo-12 trajectory: base height = q[2], knee = q[FL_KFE], other feet = their highest rise', () => {
+    // The trajectory: the standing posture, the base rising 1 mm per knot, the FL knee bending
+    // 0.05 rad per knot (the leg bends, the foot moves). The feet come from the server's forward
+    // kinematics (an independent implementation from the browser's urdf-loader).
+    const { model, meta } = loadRobot('solo12');
+    const summaryJoints = Array.from({ length: model.njoints - 1 }, (_, i) => ({ name: model.jointNames[i + 1], type: model.jointTypes[i + 1] === JOINT_FREE ? 'free' : 'revolute' }));
+    expect(summaryJoints).toEqual(soloJoints); // the summary order the other tests assume
+    const v = taskView('lift-leg', { foot: 'FL', height: 0.05 }, { ...solo, joints: summaryJoints });
+    const kneeIndex = 7 + 2; // by hand: the free-flyer's 7 entries, then FL_HAA, FL_HFE, FL_KFE
+    expect(model.idxQ[jointIndex(model, 'FL_KFE')]).toBe(kneeIndex);
+    expect(v.extras.map((e) => e.id)).toEqual(['other-feet', 'base-height', 'knee']);
+    const knots = 6;
+    const q0 = posture(meta, model, 'standing');
+    const q = Array.from({ length: knots }, (_, k) => { const x = Array.from(q0); x[2] += 0.001 * k; x[kneeIndex] += 0.05 * k; return x; });
+    const data = createData(model);
+    const pos = new Map(solo.contactFrames.map((f) => [f, new Float64Array(3 * knots)]));
+    q.forEach((x, k) => {
+      forwardKinematics(model, data, Float64Array.from(x));
+      updateFramePlacements(model, data);
+      for (const [f, p] of pos) p.set(data.oMf.subarray(12 * frameIndex(model, f) + 9, 12 * frameIndex(model, f) + 12), 3 * k);
+    });
+    const track: FrameTrack = { knots, pos };
+    const [others, base, knee] = v.extras.map((e) => traceValues(e, track, q));
+    for (let k = 0; k < knots; k++) {
+      expect(base[k]).toBe(q0[2] + 0.001 * k);
+      expect(knee[k]).toBe(q0[9] + 0.05 * k);
+      expect(knee[k]).toBeCloseTo(-1.6 + 0.05 * k, 12); // the standing posture's FL_KFE (robots/solo12.json)
+      expect(others[k]).toBeCloseTo(0.001 * k, 12); // the other legs are rigid: their feet rise with the base
+    }
+    // the FL foot itself moves with its knee: its rise differs from the base's
+    const rise = traceValues(v.trace, track, q);
+    expect(Math.abs(rise[knots - 1] - 0.001 * (knots - 1))).toBeGreaterThan(0.005);
+    // with a missing frame or no track: NaN, never a wrong number
+    expect(traceValues(v.extras[0], { knots, pos: new Map([...pos].filter(([f]) => f !== 'HL_FOOT')) }, q)).toEqual(q.map(() => NaN));
+    expect(traceValues(v.extras[0], null, q)).toEqual(q.map(() => NaN));
+    expect(traceValues(v.extras[2], null, [[0, 1]])).toEqual([NaN]);
+  });
+
+  it('the other feet series is the highest of their rises, knot by knot', () => {
+    const v = taskView('lift-leg', { foot: 'FL' }, solo);
+    const t = track({ FR_FOOT: { start: [0, 0, 0.016], rate: 0.002 }, HL_FOOT: { start: [0, 0, 0.02], rate: -0.001 }, HR_FOOT: { start: [0, 0, 0.016], rate: 0 } }, 4);
+    // FR rises 2 mm per knot, HL sinks, HR stays: the highest is FR's rise (0 at knot 0: HR's and HL's)
+    traceValues(v.extras[0], t, [[], [], [], []]).forEach((x, k) => expect(x).toBeCloseTo(0.002 * k, 12));
+    const t2 = track({ FR_FOOT: { start: [0, 0, 0.016], rate: -0.003 }, HL_FOOT: { start: [0, 0, 0.02], rate: -0.001 }, HR_FOOT: { start: [0, 0, 0.016], rate: -0.002 } }, 3);
+    traceValues(v.extras[0], t2, [[], [], []]).forEach((x, k) => expect(x).toBeCloseTo(-0.001 * k, 12));
+  });
+
+  it('extra plots: every id on screen, each viewport with its own values or none', () => {
+    const other: ExtraSpec = { id: 'other-feet', kind: 'frames-max-rise', frames: ['FR_FOOT'], label: 'other feet, max', unit: 'm', target: null };
+    const knee: ExtraSpec = { id: 'knee', kind: 'q', index: 9, label: 'FL_KFE knee', unit: 'rad', target: null };
+    const kneeHR: ExtraSpec = { ...knee, index: 18, label: 'HR_KFE knee' };
+    const left = { dt: 0.01, extras: [other, knee], values: [[0, 1], [2, 3]] };
+    const right = { dt: 0.02, extras: [kneeHR], values: [[4, 5, 6]] };
+    expect(extraPlots([left, right])).toEqual([
+      { spec: other, series: [{ dt: 0.01, values: [0, 1] }, null] },
+      { spec: knee, series: [{ dt: 0.01, values: [2, 3] }, { dt: 0.02, values: [4, 5, 6] }] },
+    ]);
+    expect(extraPlots([null, right])).toEqual([{ spec: kneeHR, series: [null, { dt: 0.02, values: [4, 5, 6] }] }]);
+    expect(extraPlots([null, null])).toEqual([]);
+    expect(extraPlots([{ dt: 0.01, extras: [], values: [] }, null])).toEqual([]);
+  });
+
+  it('joint layout: a free-flyer takes 7 entries of q, every other joint one', () => {
+    expect(jointLayout(soloJoints).base).toBe(0);
+    expect(jointLayout(soloJoints).joints.find((j) => j.name === 'HL_HFE')!.index).toBe(7 + 3 + 3 + 1);
+    expect(jointLayout([{ name: 'a', type: 'revolute' }, { name: 'b', type: 'prismatic' }])).toEqual({ base: null, joints: [{ name: 'a', index: 0 }, { name: 'b', index: 1 }] });
+  });
+
+  it('plot height: the plots keep to about half the window, between 80 and 150 px', () => {
+    expect(plotHeight(720, 1)).toBe(150);
+    expect(plotHeight(1080, 2)).toBe(150);
+    const h = plotHeight(720, 2);
+    expect(h).toBeLessThan(150);
+    expect(2 * (h + 46) + 40).toBeLessThanOrEqual(720 / 2);
+    expect(plotHeight(400, 3)).toBe(80);
   });
 
   it('unknown tasks and missing frames fall back to the contact frames, without a target', () => {
@@ -51,8 +143,9 @@ describe('task view (overlays and the trace plot)', () => {
     expect(v.target).toBeNull();
     expect(v.trails).toEqual(solo.contactFrames);
     expect(v.trace).toMatchObject({ kind: 'frame-z', frame: 'FL_FOOT' });
-    const bare = taskView('lift-leg', { foot: 'FL' }, { links: ['base_link'], contactFrames: ['FL_FOOT'] });
-    expect(bare).toEqual({ trails: [], target: null, trace: null });
+    const bare = taskView('lift-leg', { foot: 'FL' }, { links: ['base_link'], contactFrames: ['FL_FOOT'], joints: soloJoints });
+    expect(bare).toEqual({ trails: [], target: null, trace: null, extras: [] });
+    expect(v.extras).toEqual([]);
     expect(traceValues(null, null, [[1]])).toEqual([]);
     expect(traceValues(v.trace, null, [[1], [2]])).toEqual([NaN, NaN]);
     expect(targetPoint(null, null)).toBeNull();

@@ -10,7 +10,8 @@
  * 2. plan Solo-12 lift-leg (0.6 s) with DDP and R-DDP: iterates arrive (iteration counter,
  *    progress, plot points, telemetry rows, the robot's joints), the overlays draw contacts,
  *    force arrows, trails and the target (placed by the client's forward kinematics where the
- *    server puts it); cancel;
+ *    server puts it); cancel; the time plots (lifted foot, other feet, base height, knee angle)
+ *    with data and the time cursor, in the window at 1280x720;
  * 3. replan (warm start), drop the WebSocket while it runs and see the view catch up;
  * 4. restart the server: the plan on screen is marked as no longer known, the link recovers;
  * 5. the recordings browser: open a DDP | R-DDP pair, scrub, step with the keyboard, download
@@ -106,6 +107,53 @@ const waitText = async (sel: string, re: RegExp, timeout = 15_000) => {
     throw new Error(`${sel} never matched ${re} in ${timeout} ms; it reads "${await text(sel).catch(() => '?')}" (${(e as Error).message.split('\n')[0]})`);
   }
 };
+
+interface TimePlotSeen { id: string; title: string; points: number; cursor: number; beside: number; rect: { top: number; bottom: number; left: number; right: number; height: number } }
+/**
+ * The time plots on the page (the task's key quantity, then its extras): title, plotted points,
+ * where the element lies, and whether the time cursor is drawn at the timeline's time: the share
+ * of the plot area's rows that are dark (the cursor is #111827; the data lines are blue and red,
+ * the target a dashed green) in the canvas columns at the cursor's x, and 30 px beside it.
+ */
+const timePlots = () => page.evaluate(() => {
+  const r = (window as any).__rsddp;
+  const t: number = r.timeline.time;
+  return (r.timePlots() as { id: string; el: HTMLElement; u: any }[]).map(({ id, el, u }) => {
+    const top = Math.ceil(u.bbox.top), h = Math.floor(u.bbox.height), left = u.bbox.left, right = u.bbox.left + u.bbox.width;
+    const darkRows = (x: number) => {
+      const img = u.ctx.getImageData(Math.round(x) - 1, top, 3, h).data as Uint8ClampedArray;
+      let n = 0;
+      for (let row = 0; row < h; row++) {
+        let dark = 0;
+        for (let c = 0; c < 3; c++) {
+          const o = 4 * (row * 3 + c), a = img[o + 3] / 255; // over the page's white
+          dark = Math.max(dark, 255 - (Math.max(img[o], img[o + 1], img[o + 2]) * a + 255 * (1 - a)));
+        }
+        if (dark > 80) n++;
+      }
+      return n / h;
+    };
+    const x = u.valToPos(t, 'x', true);
+    const off = 30 * devicePixelRatio;
+    const b = el.getBoundingClientRect();
+    return {
+      id, title: el.querySelector('.u-title')?.textContent ?? '', points: Number(el.dataset.points ?? 0),
+      cursor: darkRows(x), beside: darkRows(x + off < right ? x + off : Math.max(left + 2, x - off)),
+      rect: { top: b.top, bottom: b.bottom, left: b.left, right: b.right, height: b.height },
+    };
+  });
+}) as Promise<TimePlotSeen[]>;
+
+/** lift-leg's time plots: the lifted foot, then the other feet, the base height and the knee, each with data and the cursor. */
+function expectLiftLegPlots(seen: TimePlotSeen[], foot: string): void {
+  expect(seen.map((p) => p.id)).toEqual(['trace', 'other-feet', 'base-height', 'knee']);
+  expect(seen.map((p) => p.title)).toEqual([`${foot} foot height (m) vs time`, 'other feet, max (m) vs time', 'base height (m) vs time', `${foot}_KFE knee (rad) vs time`]);
+  for (const p of seen) {
+    expect(p.points, p.id).toBeGreaterThanOrEqual(61); // at least one viewport's 61 knots
+    expect(p.cursor, `${p.id}: the cursor's column`).toBeGreaterThan(0.8);
+    expect(p.beside, `${p.id}: beside the cursor`).toBeLessThan(0.2);
+  }
+}
 
 /** Saves a screenshot and checks that nothing sticks out of the window horizontally. */
 async function screenshot(name: string, size: { width: number; height: number }, fullPage = false): Promise<void> {
@@ -231,6 +279,28 @@ describe('web client (headless Chromium)', () => {
     expect(await rs<number>('timeline.index')).toBe(1);
     await page.keyboard.press('Shift+ArrowRight');
     expect(await rs<number>('timeline.index')).toBe(11);
+
+    // beside the foot height: the other feet, the base height and the FL knee over time, with the
+    // cursor, all in the window at 1280x720 without scrolling
+    await page.waitForTimeout(100);
+    const plotsSeen = await timePlots();
+    expectLiftLegPlots(plotsSeen, 'FL');
+    for (const p of plotsSeen) {
+      expect(p.rect.height).toBeGreaterThan(100);
+      expect(p.rect.bottom).toBeLessThanOrEqual(720);
+      expect(p.rect.right).toBeLessThanOrEqual(1280);
+    }
+    expect(await page.$eval('#bottom', (el) => el.scrollHeight - el.clientHeight)).toBeLessThanOrEqual(0);
+    // their values are the page's own trajectory: base height = q[2], knee = q[FL_KFE] = q[7 + 2]
+    const vals = await page.evaluate((id) => {
+      const r = (window as any).__rsddp;
+      return { q: r.state.plans.get(id).solves.rddp.trajectory.q as number[][], ex: r.extras()[1] as Record<string, number[]> };
+    }, planId);
+    expect(vals.ex['base-height']).toEqual(vals.q.map((x) => x[2]));
+    expect(vals.ex.knee).toEqual(vals.q.map((x) => x[9]));
+    expect(vals.ex.knee[0]).toBeCloseTo(-1.6, 9); // the standing posture's FL_KFE (robots/solo12.json)
+    expect(vals.ex['other-feet'][0]).toBeCloseTo(0, 9);
+    expect(vals.ex['other-feet'].length).toBe(61);
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
@@ -333,6 +403,7 @@ describe('web client (headless Chromium)', () => {
     await page.waitForTimeout(100);
     expect(JSON.stringify((await rs<Record<string, unknown>>('jointValues()')).rddp)).not.toBe(atStart);
     expect(await text('#tl-time')).toBe('0.30 / 0.60 s');
+    expectLiftLegPlots(await timePlots(), 'FL'); // the recordings show the same plots, cursor at 0.3 s
     await page.click('#view');
     await page.keyboard.press('ArrowLeft');
     expect(await rs<number>('timeline.index')).toBe(29);
@@ -397,6 +468,12 @@ describe('web client (headless Chromium)', () => {
     expect(await rs<boolean>('timeline.playing')).toBe(true);
     expect(await rs<boolean>('timeline.loop')).toBe(true);
     expect((await rs<number[][]>('target()'))[1]?.[2]).toBeCloseTo(0.3, 9); // the cube's target height
+    // cube-lift declares no extras: its one time plot, the cube height, with data
+    await page.waitForFunction(() => (window as any).__rsddp.timePlots().length === 1, null, { timeout: 5_000 });
+    const cube = await timePlots();
+    expect(cube.map((p) => [p.id, p.title])).toEqual([['trace', 'cube height (m) vs time']]);
+    expect(cube[0].points).toBeGreaterThan(0);
+    expect(await page.locator('.plot-extra').count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'live-cube-lift-1280x720.png') });
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
