@@ -210,7 +210,14 @@ function runInMujoco(
  */
 export async function replayInMujoco(result: PlanResult | PlanFile | unknown, opts: ReplayOptions = {}): Promise<MujocoReplay> {
   const plan = parsePlanFile(result);
-  const built = rebuildTask(plan);
+  return replayOnTask(rebuildTask(plan), plan, opts);
+}
+
+/**
+ * replayInMujoco on an already built task, which the plan must fit (rebuildTask checks that);
+ * the replay starts from the plan's first state. Tests use it with modified tasks (no ground).
+ */
+export async function replayOnTask(built: BuiltTask, plan: PlanFile, opts: ReplayOptions = {}): Promise<MujocoReplay> {
   const settings = refereeDefaults(built.dt, opts.settings);
   const mj = await loadMujoco();
   const peer = await mujocoForTask(built, settings);
