@@ -53,7 +53,7 @@ function table(r: MujocoReplay): string {
   rows.push(['max |q - q*| (m, rad)', '0', ...cols.slice(1).map(([, , run]) => (run ? fmt(run.deviation.q) : 'n/a'))]);
   rows.push(['max |v - v*|', '0', ...cols.slice(1).map(([, , run]) => (run ? fmt(run.deviation.v) : 'n/a'))]);
   rows.push(['clipped controls', '-', ...cols.slice(1).map(([, , run]) => (run ? String(run.clipped) : 'n/a'))]);
-  rows.push(['contacts at the end', '-', ...cols.slice(1).map(([, , run]) => (run ? String(run.contacts.at(-1)) : 'n/a'))]);
+  rows.push(['MuJoCo contacts at x_T', '-', ...cols.slice(1).map(([, , run]) => (run ? String(run.contacts.at(-1)) : 'n/a'))]);
   const diverged = cols.slice(1).filter(([, , run]) => run?.divergedAt !== null && run?.divergedAt !== undefined);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const lines = rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());

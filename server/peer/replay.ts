@@ -34,7 +34,7 @@ export interface ReplayRun {
   divergedAt: number | null;
   /** Controls (knot, joint) that the bounds clipped. */
   clipped: number;
-  /** MuJoCo's active contacts after each knot. */
+  /** MuJoCo's active contacts at each replayed state x_1..x_T. */
   contacts: number[];
   /** The replayed states and the controls applied. */
   trajectory: Trajectory;
@@ -177,7 +177,10 @@ function runInMujoco(
         next.set(st.q, 0);
         next.set(st.v, nq);
       }
-      contacts.push(divergedAt === null ? st.ncon : 0);
+      // contacts AT the new state (mj_step's ncon is that of the state before its last
+      // substep); mj_forward leaves the state and the solver's warm start as they are
+      if (divergedAt === null) mj.mj_forward(mjModel, data);
+      contacts.push(divergedAt === null ? data.ncon : 0);
     } else contacts.push(0);
     if (divergedAt !== null) next.fill(NaN);
     xs.push(next);
