@@ -1,6 +1,6 @@
 /** Worker entry of bench/peer.ts: a MuJoCo Solo-12 scene whose functions it times on request. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { mujocoSolo12ForBench } from '../test/peer/mujoco.ts';
+import { mujocoSolo12ForBench } from './mujoco-scene.ts';
 import { runner, warmUp, type Runner } from './harness.ts';
 
 const port = parentPort!;

@@ -19,7 +19,7 @@ type Reply = { kind: 'ready'; ncon: number } | { kind: 'value'; value: number } 
 export class MujocoPeer {
   private constructor(private readonly worker: Worker, readonly ncon: number) {}
 
-  /** A thread holding mujocoSolo12ForBench(opts) (test/peer/mujoco.ts). */
+  /** A thread holding mujocoSolo12ForBench(opts) (bench/mujoco-scene.ts). */
   static async start(opts: { contacts: boolean; timestep?: number }): Promise<MujocoPeer> {
     const worker = new Worker(new URL('../server/compute/worker-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./peer-thread.ts', import.meta.url).href, opts },

@@ -2,7 +2,8 @@
  * npm run plan -- --robot solo12 --task lift-leg --solver ddp|rddp [task options] [solver options] [--out run.json]
  *
  * Runs one plan headless: a progress line per iteration on a terminal (iteration, cost, sigma),
- * a summary table at the end, and a JSON file with the whole result (see PlanResult).
+ * a summary table at the end, and a JSON file with the whole result (see PlanResult), with the
+ * feedback gains K of the final plan (PlanResult.feedback: what `npm run replay` needs).
  * Exit 0 when the plan ran, whatever its success; 1 with a clear message on bad arguments.
  */
 import { writeFileSync } from 'node:fs';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   let result: PlanResult;
   try {
     result = await plan({
-      task: def.name, params, solver, solverParams,
+      task: def.name, params, solver, solverParams, feedbackGains: true,
       onIterate: (r) => {
         if (quiet) return;
         const line = `iter ${String(r.iteration).padStart(3)}  cost ${r.cost.toExponential(4)}  ${r.accepted ? 'accepted' : 'rejected'}  step ${r.stepLength.toPrecision(3)}  reg ${r.regularization.toExponential(1)}${solver === 'rddp' ? `  sigma ${r.sigma.toPrecision(3)} (${r.phase})` : ''}  ${r.times.total.toFixed(0)} ms`;

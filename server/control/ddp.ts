@@ -250,6 +250,9 @@ export class DdpSolver {
   private gradNorm = 0;
   private readonly qp: BoxQP;
   private solving = false;
+  /** Incremented whenever the nominal changes; gainsVersion: the nominal the gains k, K belong to (-1: none). */
+  private nominalVersion = 0;
+  private gainsVersion = -1;
 
   /** ready[t] = 1 once a streaming provider has written knot t (Atomics). */
   private readonly knotReady: Int32Array;
@@ -391,6 +394,14 @@ export class DdpSolver {
     return { xs: this.xsCur, us: this.usCur, cost: this.costCur };
   }
 
+  /**
+   * True when k and K come from a backward pass at the current nominal; false before any pass
+   * and after an accepted step (they then belong to the nominal before it).
+   */
+  get gainsAtNominal(): boolean {
+    return this.gainsVersion === this.nominalVersion;
+  }
+
   /** Forces the provider to be called at the next iteration even if the nominal did not change. */
   invalidateLinearization(): void {
     this.needLinearize = true;
@@ -513,6 +524,7 @@ export class DdpSolver {
   }
 
   private backwardStart(): void {
+    this.gainsVersion = this.nominalVersion;
     this.Vx.set(this.termDerivs.lx);
     this.Vxx.set(this.termDerivs.lxx);
     this.d1 = 0; this.d2 = 0; this.gradNorm = 0;
@@ -686,6 +698,8 @@ export class DdpSolver {
     this.reg = o.regInit;
     this.k.fill(0);
     this.K.fill(0);
+    this.nominalVersion++;
+    this.gainsVersion = -1;
     this.costCur = this.rolloutOpenLoop(this.usCur, this.xsCur);
     if (!Number.isFinite(this.costCur)) throw new Error('DdpSolver.solve: the initial rollout is not finite');
     this.needLinearize = true;
@@ -797,6 +811,7 @@ export class DdpSolver {
           this.xsCur = this.xsTrial; this.usCur = this.usTrial;
           this.xsTrial = xs; this.usTrial = us;
           this.costCur = Jt;
+          this.nominalVersion++;
           break;
         }
         alpha *= o.lineSearchFactor;

@@ -92,6 +92,26 @@ export interface PlanResult {
   compute: ComputeInfo;
   telemetry: IterationRecord[];
   trajectory: Trajectory;
+  /** DDP's feedback gains of the final plan, when asked (PlanRequest.feedbackGains) and at least one iteration ran. */
+  feedback?: FeedbackGains;
+}
+
+/**
+ * The feedback the solver's own rollouts apply: u_t = u*_t + K_t (x_t ⊖ x*_t), with x ⊖ x* the
+ * tangent-space difference of problem.ts's differenceState (2 nv numbers: SE(3) log for a
+ * free-flyer base, then velocities), clamped to the control bounds. K_t = -Quu⁻¹ Qux of the last
+ * backward pass (regularized; zero rows for controls at a bound), as Crocoddyl's solver.K.
+ */
+export interface FeedbackGains {
+  /** T matrices, each nu rows of ndx = 2 nv numbers. */
+  K: number[][][];
+  /**
+   * True when the last backward pass was linearized at the final nominal; false when its step
+   * was accepted (the nominal then moved once more: the gains are those of the nominal before).
+   */
+  atFinalNominal: boolean;
+  /** Phase of the last iteration: 'smooth' (R-DDP's smoothed Jacobians) or 'exact' / 'polish' (exact derivatives). */
+  phase: IterationRecord['phase'];
 }
 
 export interface PlanRequest {
@@ -105,6 +125,15 @@ export interface PlanRequest {
   signal?: AbortSignal;
   /** solverParams.backend already resolved (server: 'auto' decided once on the main thread). */
   resolvedBackend?: { backend: BackendName; reason: string };
+  /** Include the feedback gains in the result (T × nu × 2nv numbers: 43,200 for a default lift-leg). */
+  feedbackGains?: boolean;
+}
+
+/** The solver's current gains as nested arrays (T × nu × ndx). */
+function gainsOf(solver: DdpSolver): number[][][] {
+  const { T, nu, ndx, K } = solver;
+  return Array.from({ length: T }, (_, t) =>
+    Array.from({ length: nu }, (_, a) => Array.from(K.subarray((t * nu + a) * ndx, (t * nu + a + 1) * ndx))));
 }
 
 export function trajectoryOf(built: BuiltTask, xs: readonly Float64Array[], us: readonly Float64Array[]): Trajectory {
@@ -217,6 +246,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
   const n = Math.max(1, telemetry.length);
   const mean = (k: 'linearize' | 'backward' | 'forward') => telemetry.reduce((s, r) => s + r.times[k], 0) / n;
   const cancelled = result.cancelled && !scheduleStopped;
+  const last = telemetry.at(-1);
   return {
     solver: req.solver, robot: built.robot, task: built.task, params, solverParams: sp, seed: sp.seed,
     iterations: telemetry.length, cost: result.cost, initialCost: telemetry[0]?.costBefore ?? result.cost,
@@ -226,5 +256,6 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     timings: { total_s: total, perIteration_ms: { linearize: mean('linearize'), backward: mean('backward'), forward: mean('forward') } },
     compute: { ...providers.info },
     telemetry, trajectory: trajectoryOf(built, result.xs, result.us),
+    ...(req.feedbackGains && last ? { feedback: { K: gainsOf(solver), atFinalNominal: solver.gainsAtNominal, phase: last.phase } } : {}),
   };
 }

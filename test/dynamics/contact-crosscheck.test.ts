@@ -1,5 +1,5 @@
 /**
- * Contact simulation cross-checked against MuJoCo 3.3.8 (mujoco-js, test/peer/mujoco.ts), an
+ * Contact simulation cross-checked against MuJoCo 3.3.8 (mujoco-js, server/peer/mujoco.ts), an
  * engine nobody here wrote: the cube of robots/cube.urdf (1 kg, 0.1 m box collision geometry)
  * dropped on the ground and sliding on it, simulated by both at dt = 1 ms from the same state.
  *
@@ -34,7 +34,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScene } from '../../server/dynamics/scene.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot } from '../../server/model/robots.ts';
-import { mujocoFromUrdf, REPO_ROOT, type ContactScene, type PeerModel } from '../peer/mujoco.ts';
+import { mujocoFromUrdf, type ContactScene, type PeerModel } from '../../server/peer/mujoco.ts';
+import { REPO_ROOT } from '../../bench/mujoco-scene.ts';
 import path from 'node:path';
 
 const DT = 1e-3;

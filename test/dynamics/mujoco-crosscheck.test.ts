@@ -10,7 +10,8 @@ import { crba } from '../../server/dynamics/crba.ts';
 import { createData } from '../../server/dynamics/data.ts';
 import { nonLinearEffects } from '../../server/dynamics/rnea.ts';
 import { parseUrdf } from '../../server/model/urdf.ts';
-import { DOUBLE_PENDULUM_URDF, mujocoFromUrdf, SOLO12_URDF, type PeerModel } from '../peer/mujoco.ts';
+import { mujocoFromUrdf, type PeerModel } from '../../server/peer/mujoco.ts';
+import { DOUBLE_PENDULUM_URDF, SOLO12_URDF } from '../../bench/mujoco-scene.ts';
 import { maxAbs, maxAbsDiff, mulberry32, randomConfiguration, randomVector } from '../helpers/random-model.ts';
 
 const cases = [

@@ -5,26 +5,28 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DOUBLE_PENDULUM_URDF,
   MJ_OBJ_BODY,
   MJ_OBJ_GEOM,
   MJ_OBJ_JOINT,
-  SOLO12_FEET,
-  SOLO12_FOOT_RADIUS,
-  SOLO12_STANDING_Q,
-  SOLO12_URDF,
   loadModelFromString,
   loadMujoco,
   mujocoBodyInertiaTensor,
   mujocoFromUrdf,
-  mujocoSolo12ForBench,
   quatToMat,
   readUrdf,
   rpyToMat,
   stripUrdfGeometry,
   type MujocoModule,
   type PeerModel,
-} from './mujoco.ts';
+} from '../../server/peer/mujoco.ts';
+import {
+  DOUBLE_PENDULUM_URDF,
+  SOLO12_FEET,
+  SOLO12_FOOT_RADIUS,
+  SOLO12_STANDING_Q,
+  SOLO12_URDF,
+  mujocoSolo12ForBench,
+} from '../../bench/mujoco-scene.ts';
 
 // ------------------------------------------------------------------------------ helpers
 

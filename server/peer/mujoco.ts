@@ -34,9 +34,6 @@
  * mj_saveLastXML is not used: it writes 6 significant digits.
  */
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import loadMujocoWasm from 'mujoco-js';
 
@@ -227,26 +224,6 @@ export function loadModelFromString(mj: MujocoModule, xml: string, ext: 'xml' | 
   }
   return model;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Paths
-// ---------------------------------------------------------------------------------------------
-
-/** Repository root (this file is test/peer/mujoco.ts). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** example-robot-data's robots/ folder (env EXAMPLE_ROBOT_DATA overrides). */
-export function exampleRobotDataDir(): string {
-  return (
-    process.env.EXAMPLE_ROBOT_DATA ??
-    path.resolve(REPO_ROOT, '../shared/robots/example-robot-data/robots')
-  );
-}
-
-export const SOLO12_URDF = (): string =>
-  path.join(exampleRobotDataDir(), 'solo_description/robots/solo12.urdf');
-export const DOUBLE_PENDULUM_URDF = (): string =>
-  path.join(exampleRobotDataDir(), 'double_pendulum_description/urdf/double_pendulum.urdf');
 
 // ---------------------------------------------------------------------------------------------
 // A minimal URDF reader (only what the harness needs: tree, joint order, inertials). It is
@@ -550,32 +527,52 @@ function det3(M: Mat3): number {
 // MJCF regeneration from a compiled model (full precision; optional exact static fusion).
 // ---------------------------------------------------------------------------------------------
 
-export type ExtraGeom =
-  | {
-      /** URDF link the geom is attached to (its frame), e.g. 'FL_FOOT'. */
-      link: string;
-      type: 'sphere';
-      radius: number;
-      /** Position in the link frame (default origin). */
-      pos?: [number, number, number];
-      name?: string;
-    }
-  | {
-      link: string;
-      /** A box centred at pos, aligned with the link frame. */
-      type: 'box';
-      /** Half sizes (MuJoCo's box size), m. */
-      halfSize: [number, number, number];
-      pos?: [number, number, number];
-      name?: string;
-    };
+interface GeomPlacement {
+  /** URDF link the geom is attached to (its frame), e.g. 'FL_FOOT'. */
+  link: string;
+  /** Position in the link frame (default origin). */
+  pos?: [number, number, number];
+  /** Orientation in the link frame, MuJoCo order [w x y z] (default identity). */
+  quat?: [number, number, number, number];
+  name?: string;
+}
+
+export type ExtraGeom = GeomPlacement &
+  (
+    | { type: 'sphere'; radius: number }
+    /** A box centred at pos, aligned with the link frame (or rotated by quat). */
+    | { type: 'box'; /** Half sizes (MuJoCo's box size), m. */ halfSize: [number, number, number] }
+    /** Capsule / cylinder along the local z axis (URDF's and MuJoCo's convention), of half length halfLength. */
+    | { type: 'capsule' | 'cylinder'; radius: number; halfLength: number }
+  );
+
+/** A static box of the environment (world frame); it collides with the robot's geoms. */
+export interface StaticBox {
+  name: string;
+  halfSize: [number, number, number];
+  pos: [number, number, number];
+  /** [w x y z] */
+  quat: [number, number, number, number];
+  /** Sliding friction coefficient (default: the scene's). */
+  friction?: number;
+}
 
 export interface ContactScene {
-  /** Spheres and boxes attached to links; they collide with the ground only. */
+  /** Primitives attached to links; they collide with the ground and static boxes only. */
   geoms: ExtraGeom[];
-  /** Add an infinite ground plane z = 0 (default true). */
+  /** Add an infinite ground plane (default true). */
   ground?: boolean;
-  /** geom friction (default MuJoCo's 1 0.005 0.0001). */
+  /** Height of the ground plane (default 0). */
+  groundHeight?: number;
+  /** Sliding friction of the ground (default: friction[0]). */
+  groundFriction?: number;
+  /** Static boxes of the environment (default none). */
+  boxes?: StaticBox[];
+  /**
+   * geom friction (default MuJoCo's 1 0.005 0.0001). The environment (ground, boxes) has geom
+   * priority 1: a contact takes ITS friction, solref and solimp (MuJoCo's rule for unequal
+   * priorities), so groundFriction / a box's friction is the contact's coefficient.
+   */
   friction?: [number, number, number];
   /** Friction cone (MuJoCo's option cone; default 'pyramidal'). */
   cone?: 'pyramidal' | 'elliptic';
@@ -700,13 +697,13 @@ function regenerateMjcf(
     for (const g of contact.geoms) {
       const b = mj.mj_name2id(m, MJ_OBJ_BODY, g.link);
       if (b < 0) throw new Error(`contact geom: no link/body named '${g.link}'`);
-      const pose = composePose(poseIn[b], { p: g.pos ?? [0, 0, 0], q: [1, 0, 0, 0] });
+      const pose = composePose(poseIn[b], { p: g.pos ?? [0, 0, 0], q: g.quat ?? [1, 0, 0, 0] });
       const t = target[b];
       const list = geomsOf.get(t) ?? [];
-      // contype 2 / conaffinity 1: collides with the ground (1/2), not with each other.
-      // composePose leaves the link's orientation in its merged target body: a box keeps it.
-      const size = g.type === 'sphere' ? fmt(g.radius) : fmtv(g.halfSize);
-      const quat = g.type === 'box' ? ` quat="${fmtv(pose.q)}"` : '';
+      // contype 2 / conaffinity 1: collides with the environment (1/2), not with each other.
+      // composePose leaves the link's orientation in its merged target body.
+      const size = g.type === 'sphere' ? fmt(g.radius) : g.type === 'box' ? fmtv(g.halfSize) : fmtv([g.radius, g.halfLength]);
+      const quat = g.type === 'sphere' ? '' : ` quat="${fmtv(pose.q)}"`;
       list.push(
         `<geom name="${g.name ?? `${g.link}_${g.type}`}" type="${g.type}" size="${size}" pos="${fmtv(pose.p)}"${quat} contype="2" conaffinity="1" mass="0"${friction}/>`,
       );
@@ -774,9 +771,17 @@ function regenerateMjcf(
   if (contact?.impratio !== undefined) optAttrs += ` impratio="${fmt(contact.impratio)}"`;
   if (contact?.iterations !== undefined) optAttrs += ` iterations="${contact.iterations}"`;
   if (contact?.tolerance !== undefined) optAttrs += ` tolerance="${fmt(contact.tolerance)}"`;
-  const ground = contact && contact.ground !== false
-    ? `    <geom name="ground" type="plane" size="0 0 1" contype="1" conaffinity="2"${friction}/>\n`
+  // The environment: priority 1, so that its friction, solref and solimp are the contact's.
+  const envParams = (mu: number | undefined): string => {
+    const f = contact?.friction ?? [1, 0.005, 0.0001];
+    return (mu === undefined ? friction : ` friction="${fmtv([mu, f[1], f[2]])}"` + friction.replace(/ friction="[^"]*"/, ''));
+  };
+  let ground = contact && contact.ground !== false
+    ? `    <geom name="ground" type="plane" size="0 0 1" pos="0 0 ${fmt(contact.groundHeight ?? 0)}" contype="1" conaffinity="2" priority="1"${envParams(contact.groundFriction)}/>\n`
     : '';
+  for (const box of contact?.boxes ?? []) {
+    ground += `    <geom name="${box.name}" type="box" size="${fmtv(box.halfSize)}" pos="${fmtv(box.pos)}" quat="${fmtv(box.quat)}" contype="1" conaffinity="2" priority="1"${envParams(box.friction)}/>\n`;
+  }
   const xml = `<mujoco model="${opts.modelName}">
   <compiler angle="radian" autolimits="true" inertiafromgeom="false" balanceinertia="false" fusestatic="false" alignfree="false" boundmass="0" boundinertia="0"/>
   <option timestep="${fmt(opts.timestep ?? 0.002)}" gravity="0 0 -9.81"${optAttrs}>${flags}</option>
@@ -854,6 +859,12 @@ export interface PeerModel {
    * constant); returns the new state and the number of active contacts.
    */
   step(q: ArrayLike<number>, v: ArrayLike<number>, tau: ArrayLike<number>, n?: number): PeerState & { ncon: number };
+  /**
+   * n steps of mj_step from MuJoCo's CURRENT state (setState first), its warm start kept, with
+   * generalized force tau (project coordinates, converted at the current state, then held
+   * constant in MuJoCo's coordinates); returns the new state and the active contacts.
+   */
+  advance(tau: ArrayLike<number>, n?: number): PeerState & { ncon: number };
   /** Free the MuJoCo model and data. */
   dispose(): void;
 }
@@ -1134,6 +1145,13 @@ function makePeer(
       data.qfrc_applied.fill(0);
       return { ...readState(), ncon: data.ncon };
     },
+    advance(tau, n = 1) {
+      const R = floating ? baseRot(readState().q) : null;
+      forceToMj(R, tau, data.qfrc_applied);
+      for (let k = 0; k < n; k++) mj.mj_step(model, data);
+      data.qfrc_applied.fill(0);
+      return { ...readState(), ncon: data.ncon };
+    },
     dispose() {
       Mbuf.delete();
       data.delete();
@@ -1141,119 +1159,4 @@ function makePeer(
     },
   };
   return peer;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Benchmark helpers
-// ---------------------------------------------------------------------------------------------
-
-/** Solo-12 standing posture (project coordinates); foot-sphere bottoms ~3 mm above z = 0. */
-export const SOLO12_STANDING_Q = [
-  0, 0, 0.235, 0, 0, 0, 1, 0.1, 0.8, -1.6, -0.1, 0.8, -1.6, 0.1, -0.8, 1.6, -0.1, -0.8, 1.6,
-];
-export const SOLO12_FEET = ['FL_FOOT', 'FR_FOOT', 'HL_FOOT', 'HR_FOOT'];
-export const SOLO12_FOOT_RADIUS = 0.016;
-
-export interface MujocoBenchScene {
-  peer: PeerModel;
-  mj: MujocoModule;
-  model: MjModelT;
-  data: MjDataT;
-  /** Restore the MuJoCo state captured after settling (qpos, qvel, warm start, time, ctrl). */
-  restore(): void;
-  /** Active contacts after settling (0 without contacts). */
-  ncon: number;
-  /** Steps of settling done. */
-  settleSteps: number;
-}
-
-/**
- * Solo-12 with a free joint, for benchmarks. Without contacts: the reference import (no
- * constraints), state = standing posture with a non-zero velocity. With contacts: fixed links
- * fused (exactly), four foot spheres (r = 0.016) at the FOOT frames and a ground plane,
- * MuJoCo's default contact model (pyramidal cone, Newton solver, soft constraints), started in
- * the standing posture and stepped with a joint PD hold (kp 5, kd 0.05 about the posture)
- * until the four feet touch and a few steps more.
- */
-export async function mujocoSolo12ForBench(opts: {
-  contacts: boolean;
-  timestep?: number;
-  fuseStatic?: boolean;
-}): Promise<MujocoBenchScene> {
-  const urdf = readFileSync(SOLO12_URDF(), 'utf8');
-  const timestep = opts.timestep ?? 0.001;
-  const peer = await mujocoFromUrdf(urdf, {
-    floating: true,
-    timestep,
-    fuseStatic: opts.fuseStatic ?? opts.contacts,
-    contact: opts.contacts
-      ? { geoms: SOLO12_FEET.map((link) => ({ link, type: 'sphere' as const, radius: SOLO12_FOOT_RADIUS })) }
-      : undefined,
-  });
-  const { mj, model, data } = peer;
-  const q0 = SOLO12_STANDING_Q;
-  let settleSteps = 0;
-  if (opts.contacts) {
-    peer.setState(q0);
-    const tau = new Float64Array(peer.nv);
-    let touchedAt = -1;
-    for (; settleSteps < 2000; settleSteps++) {
-      const { q, v } = peer.getState();
-      for (let i = 6; i < peer.nv; i++) tau[i] = 5 * (q0[i + 1] - q[i + 1]) - 0.05 * v[i];
-      peer.step(q, v, tau, 1);
-      if (touchedAt < 0 && data.ncon >= 4) touchedAt = settleSteps;
-      if (touchedAt >= 0 && settleSteps >= touchedAt + 20) break;
-    }
-    if (data.ncon < 4) throw new Error(`Solo-12 did not settle on four contacts (ncon=${data.ncon})`);
-  } else {
-    const v = new Float64Array(peer.nv).map((_, i) => 0.1 * Math.sin(i + 1));
-    peer.setState(q0, v);
-  }
-  mj.mj_forward(model, data);
-  const saved = {
-    qpos: Float64Array.from(data.qpos),
-    qvel: Float64Array.from(data.qvel),
-    warm: Float64Array.from(data.qacc_warmstart),
-    time: data.time,
-  };
-  const ncon = data.ncon;
-  return {
-    peer,
-    mj,
-    model,
-    data,
-    ncon,
-    settleSteps,
-    restore() {
-      data.qpos.set(saved.qpos);
-      data.qvel.set(saved.qvel);
-      data.qacc_warmstart.set(saved.warm);
-      data.qfrc_applied.fill(0);
-      data.time = saved.time;
-    },
-  };
-}
-
-export interface TimingResult {
-  /** Median over batches of the mean time per call, microseconds. */
-  medianUs: number;
-  minUs: number;
-  maxUs: number;
-  batches: number;
-  perBatch: number;
-}
-
-/** Time fn (median of batch means), after a warm-up batch. */
-export function timeCalls(fn: () => void, opts: { batches?: number; perBatch?: number } = {}): TimingResult {
-  const batches = opts.batches ?? 31;
-  const perBatch = opts.perBatch ?? 1000;
-  for (let i = 0; i < perBatch; i++) fn();
-  const t: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < perBatch; i++) fn();
-    t.push(Number(process.hrtime.bigint() - t0) / 1000 / perBatch);
-  }
-  t.sort((x, y) => x - y);
-  return { medianUs: t[batches >> 1], minUs: t[0], maxUs: t[batches - 1], batches, perBatch };
 }
