@@ -19,6 +19,7 @@ import { plan, type PlanResult } from '../control/planner.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
 import { traceContacts } from '../control/contact-trace.ts';
+import { replayInMujoco, type MujocoReplay } from '../peer/replay.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 
 function fail(msg: string): never {
@@ -68,49 +69,68 @@ async function main(): Promise<void> {
 
   const runs: PlanResult[] = [];
   process.stderr.write(`DDP on ${def.name}...\n`);
-  const ddp = await plan({ task: def.name, params, solver: 'ddp', solverParams });
+  const ddp = await plan({ task: def.name, params, solver: 'ddp', solverParams, feedbackGains: true });
   runs.push(ddp);
   process.stderr.write(`  DDP: ${ddp.compute.description}, success ${ddp.success}, ${ddp.timings.total_s.toFixed(1)} s\n`);
   for (let s = 1; s <= seeds; s++) {
     process.stderr.write(`R-DDP seed ${s}/${seeds}...\n`);
-    const r = await plan({ task: def.name, params, solver: 'rddp', solverParams: { ...solverParams, seed: s } });
+    const r = await plan({ task: def.name, params, solver: 'rddp', solverParams: { ...solverParams, seed: s }, feedbackGains: true });
     process.stderr.write(`  R-DDP: ${r.compute.description}${r.compute.fallback ? ` (fallback: ${r.compute.fallback})` : ''}, success ${r.success}, ${r.timings.total_s.toFixed(1)} s\n`);
     runs.push(r);
   }
   const rddp = runs.slice(1);
+  // the referee: every plan replayed in MuJoCo, closed loop with DDP's gains and open loop
+  process.stderr.write('replaying the plans in MuJoCo...\n');
+  const replays = new Map<PlanResult, MujocoReplay>();
+  let noReferee = '';
+  try {
+    for (const r of runs) replays.set(r, await replayInMujoco(r));
+  } catch (e) {
+    // a task the referee cannot model says so in the report instead of failing the experiment
+    noReferee = (e as Error).message;
+    replays.clear();
+    process.stderr.write(`  no MuJoCo replay: ${noReferee}\n`);
+  }
+  const refereeCell = (r: PlanResult) => { const m = replays.get(r); return m ? `${m.closedLoop ? String(m.closedLoop.success) : '—'} / ${m.openLoop.success}` : 'n/a'; };
+  const refereeCount = (rs: PlanResult[]) => replays.size === 0 ? 'n/a' : `${rs.filter((r) => replays.get(r)!.closedLoop?.success).length}/${rs.length} / ${rs.filter((r) => replays.get(r)!.openLoop.success).length}/${rs.length}`;
   const metricKey = Object.keys(ddp.metrics).find((k) => typeof ddp.metrics[k] === 'number') ?? '';
 
   const row = (name: string, rs: PlanResult[]) =>
-    `| ${name} | ${rs.filter((r) => r.success).length}/${rs.length} | ${stats(rs.map((r) => r.cost))} | ${stats(rs.map((r) => r.metrics[metricKey] as number))} | ${stats(rs.map((r) => r.iterations))} | ${stats(rs.map((r) => r.timings.total_s))} |`;
+    `| ${name} | ${rs.filter((r) => r.success).length}/${rs.length} | ${refereeCount(rs)} | ${stats(rs.map((r) => r.cost))} | ${stats(rs.map((r) => r.metrics[metricKey] as number))} | ${stats(rs.map((r) => r.iterations))} | ${stats(rs.map((r) => r.timings.total_s))} |`;
   const md = [
     `# ${def.title}: DDP vs R-DDP`,
     '',
     `Task \`${def.name}\` on \`${def.robot}\`, parameters ${JSON.stringify(ddp.params)}; solver settings ${JSON.stringify(rddp[0]?.solverParams ?? ddp.solverParams)}.`,
     `DDP is deterministic (one run); R-DDP over seeds 1..${seeds}. Same initial guess and iteration budget.`,
+    replays.size ? `Referee: each plan replayed in MuJoCo ${replays.get(ddp)!.engine.mujoco} (server/peer/replay.ts; soft contacts, ${replays.get(ddp)!.engine.timestep * 1000} ms steps) from the same state, closed loop with DDP's feedback gains and open loop, judged by the task's own success test.` : `Referee: no MuJoCo replay for this task (${noReferee}).`,
     `Compute backend (asked ${ddp.compute.requested}): DDP on ${ddp.compute.description} (${ddp.compute.reason}); R-DDP on ${rddp.map((r) => r.compute.description + (r.compute.fallback ? ` [fallback: ${r.compute.fallback}]` : '')).filter((d, i, a) => a.indexOf(d) === i).join(', ')}.`,
     '',
-    `| solver | success | final cost | ${metricKey} | iterations | time (s) |`,
-    '|---|---|---|---|---|---|',
+    `| solver | success | success in MuJoCo, closed / open loop | final cost | ${metricKey} | iterations | time (s) |`,
+    '|---|---|---|---|---|---|---|',
     row('DDP', [ddp]),
     row('R-DDP', rddp),
     '',
     'Per run:',
     '',
-    '| run | status | success | cost | smoothed / polish iterations | ' + Object.keys(ddp.metrics).join(' | ') + ' |',
-    '|---|---|---|---|---|' + Object.keys(ddp.metrics).map(() => '---').join('|') + '|',
-    ...runs.map((r) => `| ${r.solver}${r.solver === 'rddp' ? ` seed ${r.seed}` : ''} | ${r.status} | ${r.success} | ${r.cost.toPrecision(5)} | ${r.telemetry.filter((t) => t.phase === 'smooth').length} / ${r.telemetry.filter((t) => t.phase === 'polish').length} | ` + Object.values(r.metrics).map((v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))).join(' | ') + ' |'),
+    '| run | status | success | MuJoCo closed / open | cost | smoothed / polish iterations | ' + Object.keys(ddp.metrics).join(' | ') + ' |',
+    '|---|---|---|---|---|---|' + Object.keys(ddp.metrics).map(() => '---').join('|') + '|',
+    ...runs.map((r) => `| ${r.solver}${r.solver === 'rddp' ? ` seed ${r.seed}` : ''} | ${r.status} | ${r.success} | ${refereeCell(r)} | ${r.cost.toPrecision(5)} | ${r.telemetry.filter((t) => t.phase === 'smooth').length} / ${r.telemetry.filter((t) => t.phase === 'polish').length} | ` + Object.values(r.metrics).map((v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))).join(' | ') + ' |'),
     '',
     '![cost](cost.svg) ![sigma](sigma.svg)',
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);
-  writeFileSync(path.join(outDir, 'runs.json'), JSON.stringify(runs));
+  writeFileSync(path.join(outDir, 'runs.json'), JSON.stringify(runs.map(({ feedback: _gains, ...r }) => r)));
   writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({
     task: def.name, robot: def.robot, seeds,
     runs: runs.map((r) => ({
       solver: r.solver, seed: r.seed, params: r.params, solverParams: r.solverParams, status: r.status, success: r.success,
       cost: r.cost, initialCost: r.initialCost, iterations: r.iterations, metrics: r.metrics, timings: r.timings, compute: r.compute,
       schedule: r.telemetry.map((t) => ({ iteration: t.iteration, sigma: t.sigma, samples: t.samples, phase: t.phase, accepted: t.accepted, cost: t.cost })),
+      mujoco: replays.has(r) ? (({ closedLoop, openLoop, maxDeviation }) => ({
+        closedLoop: closedLoop && { success: closedLoop.success, metrics: closedLoop.metrics, deviation: closedLoop.deviation },
+        openLoop: { success: openLoop.success, metrics: openLoop.metrics, deviation: openLoop.deviation }, maxDeviation,
+      }))(replays.get(r)!) : null,
     })),
   }, null, 1));
 

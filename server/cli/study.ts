@@ -8,7 +8,8 @@
  * results/lift-leg-study-<date>):
  * - summary.json: every run (parameters, solver parameters, metrics, success, the criteria it
  *   failed, DDP's gradient norm at the first iteration, the foot's highest point along the
- *   trajectory, the noise schedule per iteration, timings);
+ *   trajectory, the noise schedule per iteration, timings, and the plan's replay in MuJoCo,
+ *   closed loop with DDP's gains and open loop, judged by the same test);
  * - summary.md: per cell, DDP's outcome ("bends, foot down" / "lifts" / ...) and R-DDP's success
  *   count, medians and failure reasons, the verdict on the seed's contrast, and the counts over
  *   the grid. Every sentence of it is generated from the runs.
@@ -21,6 +22,7 @@ import { SolveThreads } from '../compute/solve-threads.ts';
 import type { PlanResult } from '../control/planner.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
+import { replayOnTask, type MujocoReplay } from '../peer/replay.ts';
 
 type Cell = { objective: 'foot' | 'pose'; weight: number; foot: string; height: number; dt: number; horizon: number };
 
@@ -64,7 +66,11 @@ interface RunRecord {
   metrics: PlanResult['metrics'];
   schedule: { sigma: number; phase: string; accepted: boolean; cost: number }[];
   time_s: number;
+  /** The plan replayed in MuJoCo (server/peer/replay.ts): closed loop with DDP's gains, and open loop. */
+  mujoco?: { closedLoop: RefereeOutcome | null; openLoop: RefereeOutcome };
 }
+
+interface RefereeOutcome { success: boolean; footHeight: number; failed: string[] }
 
 /** The success criteria a run missed (lift-leg.ts SUCCESS). */
 function failedCriteria(m: PlanResult['metrics']): string[] {
@@ -76,8 +82,10 @@ function failedCriteria(m: PlanResult['metrics']): string[] {
   return out;
 }
 
-function record(cell: Cell, r: PlanResult, maxFootHeightAlong: number): RunRecord {
+function record(cell: Cell, r: PlanResult, maxFootHeightAlong: number, mujoco: MujocoReplay | null): RunRecord {
+  const outcome = (run: MujocoReplay['openLoop']): RefereeOutcome => ({ success: run.success, footHeight: run.metrics.footHeight as number, failed: failedCriteria(run.metrics) });
   return {
+    ...(mujoco ? { mujoco: { closedLoop: mujoco.closedLoop ? outcome(mujoco.closedLoop) : null, openLoop: outcome(mujoco.openLoop) } } : {}),
     cell: cellKey(cell), solver: r.solver as 'ddp' | 'rddp', seed: r.seed, params: r.params, solverParams: r.solverParams,
     status: r.status, success: r.success, failed: failedCriteria(r.metrics), cost: r.cost, initialCost: r.initialCost,
     iterations: r.iterations, firstGradientNorm: r.telemetry[0]?.gradientNorm ?? NaN, maxFootHeightAlong, metrics: r.metrics,
@@ -159,10 +167,10 @@ async function main(): Promise<void> {
       const { c, solver, seed } = jobs[j];
       const key = runKey(cellKey(c), solver, seed);
       if (!done.has(key)) {
-        const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, backend: 'cpu', ...(iterations ? { iterations } : {}) } });
+        const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, backend: 'cpu', ...(iterations ? { iterations } : {}) }, feedbackGains: true });
         const built = def.build(resolveParams(def, cellParams(c)));
         const along = Math.max(...built.trace(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
-        const rec = record(c, r, along);
+        const rec = record(c, r, along, await replayOnTask(built, r));
         appendFileSync(log, JSON.stringify({ ...rec, iterationsAsked: iterations }) + '\n');
         done.set(key, rec);
       }
@@ -188,6 +196,14 @@ async function main(): Promise<void> {
     return [...n].map(([f, k]) => `${f} ×${k}`).join('; ') || '—';
   };
   const count = (v: string) => rows.filter((r) => r.verdict === v).length;
+  /** How many plans succeed in MuJoCo too, closed loop / open loop (of those replayed). */
+  const referee = (rs: RunRecord[]) => {
+    const withReplay = rs.filter((r) => r.mujoco);
+    if (withReplay.length === 0) return '—';
+    const closed = withReplay.filter((r) => r.mujoco!.closedLoop?.success).length, open = withReplay.filter((r) => r.mujoco!.openLoop.success).length;
+    return `${closed}/${withReplay.length} / ${open}/${withReplay.length}`;
+  };
+  const mujocoAgrees = rows.flatMap((r) => r.rddp).filter((r) => r.success && r.mujoco?.closedLoop);
   const md = [
     `# lift-leg study (grid \`${gridName}\`): where does DDP vs R-DDP's contrast hold?`,
     '',
@@ -195,13 +211,15 @@ async function main(): Promise<void> {
     `Success (lift-leg.ts SUCCESS, for both objectives): lifted foot within ${cm(SUCCESS.footError)} of its target height, other feet within ${SUCCESS.otherFeet * 1000} mm of the ground, base within ${cm(SUCCESS.baseBand)} of its standing height, every joint slower than ${SUCCESS.jointSpeed} rad/s at the final time.`,
     `The seed's contrast "holds" in a condition when DDP fails with the foot down and R-DDP succeeds on at least 90 % of the seeds.`,
     '',
+    `MuJoCo referee (server/peer/replay.ts, soft contacts, 1 ms steps): every plan replayed from the same state, closed loop with DDP's feedback gains and open loop, judged by the same success test. Of the ${mujocoAgrees.length} R-DDP plans that succeed in our simulator, ${mujocoAgrees.filter((r) => r.mujoco!.closedLoop!.success).length} succeed in MuJoCo closed loop and ${mujocoAgrees.filter((r) => r.mujoco!.openLoop.success).length} open loop.`,
+    '',
     `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
     '',
-    '| objective | weight | foot | height | dt | horizon | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| objective | weight | foot | height | dt | horizon | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(({ c, ddp, rddp, verdict: v }) => {
       const fh = rddp.map((r) => r.metrics.footHeight as number);
-      return `| ${c.objective} | ${c.weight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${v} |`;
+      return `| ${c.objective} | ${c.weight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
     `Total run time ${((Date.now() - t0) / 1000).toFixed(0)} s for the runs not already in runs.jsonl (parallel ${parallel}).`,
