@@ -3,7 +3,8 @@
  * (GET /api/tasks) plus the solver parameters, and Plan / Replan / Cancel. Server errors are
  * shown as the server words them (`params.height: ...`).
  */
-import { PlanCreateSchema, type PlanCreate } from '../shared/protocol.ts';
+import { PlanCreateSchema, SolverParamsSchema, type PlanCreate } from '../shared/protocol.ts';
+import { MAX_ITERATIONS, MAX_SAMPLES, MIN_SAMPLES } from '../shared/limits.ts';
 
 /** The compute backends the protocol accepts (PlanCreate.backend), so the form follows the schema. */
 export const BACKENDS: readonly string[] = PlanCreateSchema.shape.backend.unwrap().options;
@@ -11,12 +12,17 @@ export const BACKENDS: readonly string[] = PlanCreateSchema.shape.backend.unwrap
 export interface ParamSpec { name: string; type: 'number' | 'integer' | 'enum'; default: number | string; min?: number; max?: number; options?: string[]; unit?: string; description: string }
 export interface TaskInfo { name: string; title: string; description: string; robot: string; params: ParamSpec[]; defaults: Record<string, number | string>; solverDefaults: Record<string, unknown> }
 
-/** The solver parameters the form offers (a subset of SolverParams), with their input kinds. */
+/**
+ * The solver parameters the form offers (a subset of SolverParams), with their input kinds;
+ * bounds and choices come from the shared limits and schema, so the form offers exactly what
+ * the server accepts.
+ */
 export const SOLVER_FIELDS: ParamSpec[] = [
-  { name: 'iterations', type: 'integer', default: 40, min: 1, max: 1000, description: 'iterations' },
-  { name: 'samples', type: 'integer', default: 16, min: 1, max: 1024, description: 'R-DDP samples per knot' },
+  { name: 'iterations', type: 'integer', default: 40, min: 1, max: MAX_ITERATIONS, description: 'iterations' },
+  { name: 'samples', type: 'integer', default: 16, min: MIN_SAMPLES, max: MAX_SAMPLES, description: 'R-DDP samples per knot' },
   { name: 'sigma0', type: 'number', default: 20, min: 0, max: 1e6, description: 'initial smoothing noise σ0' },
-  { name: 'estimator', type: 'enum', default: 'zero', options: ['zero', 'first'], description: 'smoothing estimator' },
+  { name: 'estimator', type: 'enum', default: 'zero', options: SolverParamsSchema.shape.estimator.unwrap().options, description: 'smoothing estimator' },
+  { name: 'rule', type: 'enum', default: 'continuation', options: SolverParamsSchema.shape.rule.unwrap().options, description: 'R-DDP noise schedule: continuation (reduce when the true cost stops improving, raise when progress stalls), sensitivity (reduce when the estimated dJ/dσ is positive), decay (σ0/√k)' },
 ];
 
 export interface PanelHandlers {

@@ -24,29 +24,41 @@ import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
 import { replayOnTask, type MujocoReplay } from '../peer/replay.ts';
 
-type Cell = { objective: 'foot' | 'pose'; weight: number; foot: string; height: number; dt: number; horizon: number };
+type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number; foot: string; height: number; dt: number; horizon: number };
 
-/** The grids. main: the conditions of the seed's figure and the robustness targets; weights: the objective weights at FL 5 cm. */
+/**
+ * The grids (task defaults: foot weight 5000, pose weight 100, velocity weight 0.01).
+ * main: both objectives on a front and a hind foot, 5 and 8 cm, dt 0.01 and 0.02, horizon 1 s,
+ *   and horizon 0.5 s at FL 5 cm: the seed's figure and the robustness targets;
+ * weights: at FL 5 cm, dt 0.01 and 0.02, each objective's weight over a decade either side, and
+ *   the terminal joint-velocity weight from 0.01 to 1;
+ * smoke: one tiny cell, for tests.
+ */
 function grid(name: string): Cell[] {
   const cells: Cell[] = [];
-  const defaults = { foot: 5000, pose: 100 } as const;
+  const weights = { foot: 5000, pose: 100 } as const;
+  const base = { foot: 'FL', height: 0.05, horizon: 1, velocityWeight: 0.01 };
   if (name === 'main') {
     for (const objective of ['foot', 'pose'] as const)
       for (const foot of ['FL', 'HL'])
         for (const height of [0.05, 0.08])
-          for (const dt of [0.01, 0.02]) cells.push({ objective, weight: defaults[objective], foot, height, dt, horizon: 1 });
-    for (const objective of ['foot', 'pose'] as const) cells.push({ objective, weight: defaults[objective], foot: 'FL', height: 0.05, dt: 0.01, horizon: 0.5 });
+          for (const dt of [0.01, 0.02]) cells.push({ ...base, objective, weight: weights[objective], foot, height, dt });
+    for (const objective of ['foot', 'pose'] as const) cells.push({ ...base, objective, weight: weights[objective], dt: 0.01, horizon: 0.5 });
   } else if (name === 'weights') {
-    for (const weight of [1000, 5000, 20000]) cells.push({ objective: 'foot', weight, foot: 'FL', height: 0.05, dt: 0.01, horizon: 1 });
-    for (const weight of [10, 100, 1000]) cells.push({ objective: 'pose', weight, foot: 'FL', height: 0.05, dt: 0.01, horizon: 1 });
+    for (const dt of [0.01, 0.02]) {
+      for (const weight of [500, 5000, 50000]) cells.push({ ...base, objective: 'foot', weight, dt });
+      for (const weight of [10, 100, 1000]) cells.push({ ...base, objective: 'pose', weight, dt });
+      for (const velocityWeight of [0.1, 1])
+        for (const objective of ['foot', 'pose'] as const) cells.push({ ...base, objective, weight: weights[objective], velocityWeight, dt });
+    }
   } else if (name === 'smoke') {
-    cells.push({ objective: 'foot', weight: 5000, foot: 'FL', height: 0.05, dt: 0.02, horizon: 0.2 });
+    cells.push({ ...base, objective: 'foot', weight: 5000, dt: 0.02, horizon: 0.2 });
   } else throw new Error(`unknown grid '${name}' (main, weights, smoke)`);
   return cells;
 }
 
-const cellParams = (c: Cell) => ({ objective: c.objective, [c.objective === 'foot' ? 'footWeight' : 'poseWeight']: c.weight, foot: c.foot, height: c.height, dt: c.dt, horizon: c.horizon });
-const cellKey = (c: Cell) => `${c.objective}/${c.weight}/${c.foot}/${c.height}/${c.dt}/${c.horizon}`;
+const cellParams = (c: Cell) => ({ objective: c.objective, [c.objective === 'foot' ? 'footWeight' : 'poseWeight']: c.weight, velocityWeight: c.velocityWeight, foot: c.foot, height: c.height, dt: c.dt, horizon: c.horizon });
+const cellKey = (c: Cell) => `${c.objective}/${c.weight}/${c.velocityWeight}/${c.foot}/${c.height}/${c.dt}/${c.horizon}`;
 
 /** One run, as stored. */
 interface RunRecord {
@@ -215,11 +227,11 @@ async function main(): Promise<void> {
     '',
     `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
     '',
-    '| objective | weight | foot | height | dt | horizon | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| objective | weight | velocity weight | foot | height | dt | horizon | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(({ c, ddp, rddp, verdict: v }) => {
       const fh = rddp.map((r) => r.metrics.footHeight as number);
-      return `| ${c.objective} | ${c.weight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
+      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
     `Total run time ${((Date.now() - t0) / 1000).toFixed(0)} s for the runs not already in runs.jsonl (parallel ${parallel}).`,

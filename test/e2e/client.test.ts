@@ -203,7 +203,12 @@ describe('web client (headless Chromium)', () => {
     await page.fill('#param-horizon', '0.6');
     await page.fill('#solver-iterations', '500');
     await page.fill('#solver-samples', '64'); // ~100 ms per R-DDP iteration: it runs long enough to be watched, cancelled, replanned
+    // every noise schedule the protocol offers is in the form; this plan runs the sensitivity rule
+    expect(await page.$$eval('#solver-rule option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['continuation', 'sensitivity', 'decay']);
+    await page.selectOption('#solver-rule', 'sensitivity');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/plans') && r.method() === 'POST');
     await page.click('#plan');
+    expect((await sent).postDataJSON().solverParams).toMatchObject({ rule: 'sensitivity', samples: 64, iterations: 500 });
     expect(await page.isHidden('#error')).toBe(true); // cleared by the next request
     await page.waitForFunction(() => (window as any).__rsddp.loadedRobot() === 'solo12', null, { timeout: 15_000 });
     await page.waitForFunction(() => Number((document.querySelector('#iter-rddp') as HTMLElement).dataset.iteration) >= 2, null, { timeout: 20_000 });

@@ -46,6 +46,7 @@ export const liftLeg: TaskDefinition = {
     { name: 'foot', type: 'enum', default: 'FL', options: [...FEET], description: 'foot to lift' },
     { name: 'objective', type: 'enum', default: 'foot', options: ['foot', 'pose'], description: "terminal cost: 'foot' on the lifted foot's position, 'pose' on the whole configuration (target stance from inverse kinematics)" },
     { name: 'footWeight', type: 'number', default: 5000, min: 1, max: 1e6, description: "objective 'foot': weight of the lifted foot's height error (terminal, per m^2)" },
+    { name: 'velocityWeight', type: 'number', default: 0.01, min: 0, max: 100, description: 'terminal weight of the joint velocities (per (rad/s)^2): how much the leg must be at rest at the end' },
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
@@ -86,12 +87,12 @@ export const liftLeg: TaskDefinition = {
       .add(new StateRegularization(model, { xRef: x0, weights: wState }), dt)
       .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: 0.1 }), dt);
     // terminal state: base pose as above, base velocity 1 (the robot must end still, not tipping
-    // or bouncing); joint velocities only 0.01: the task is a final pose, and the light leg that
-    // has just broken contact must be free to move in the first R-DDP steps (with weight 1 every
-    // step that lifts the foot ends with the leg still swinging and costs more than it gains, so
-    // the line search rejects them all); the small weight still brings the leg to rest
-    // (< ~2.5 rad/s) once the foot is lifted.
-    const wTerm = wState.map((w, i) => (i >= nv + 6 ? 0.01 : i >= nv ? 1 : w));
+    // or bouncing); joint velocities velocityWeight, by default only 0.01: the task is a final
+    // pose, and an earlier session found that with weight 1 every step that lifts the foot
+    // ends with the leg still swinging and costs more than it gains (the line search rejected
+    // them all). The study (npm run study -- --grid weights) measures this trade-off.
+    const wVel = params.velocityWeight as number;
+    const wTerm = wState.map((w, i) => (i >= nv + 6 ? wVel : i >= nv ? 1 : w));
     const terminal = new CostSum(model);
     const objective = params.objective as 'foot' | 'pose';
     const stanceTargets = footPos.map((p, k) => (k === lifted ? [p[0], p[1], FOOT_RADIUS + height] : p));
