@@ -40,7 +40,10 @@ function ticks(lo: number, hi: number, n = 5): number[] {
 }
 
 export function linePlot(series: Series[], opts: PlotOptions): string {
-  const W = opts.width ?? 640, H = opts.height ?? 360, ml = 70, mr = 150, mt = 36, mb = 48;
+  // the legend's column is as wide as its longest name (about 7 px per character at 12 px)
+  const longest = Math.max(0, ...series.map((s) => s.name.length));
+  const mr = Math.max(150, 40 + 7 * longest);
+  const W = (opts.width ?? 640) + mr - 150, H = opts.height ?? 360, ml = 70, mt = 36, mb = 48;
   const tf = (y: number) => (opts.logY ? Math.log10(Math.max(y, 1e-300)) : y);
   const pts = series.flatMap((s) => [
     ...s.x.map((x, i) => [x, tf(s.y[i])] as const),
