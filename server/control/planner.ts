@@ -19,6 +19,7 @@ import { createProviders, type BackendChoice, type BackendName, type ComputeInfo
 import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from './schedule.ts';
 import { smoothedCostSlope } from './sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
+import { WarmStartError } from './errors.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
 
@@ -194,7 +195,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
   let uInit = built.uInit;
   if (req.warmStart) {
     if (req.warmStart.length !== built.T || req.warmStart.some((u) => u.length !== built.model.nu)) {
-      throw new Error(`warm start must have ${built.T} controls of ${built.model.nu} numbers (the task's horizon / dt)`);
+      throw new WarmStartError(built.T, built.model.nu);
     }
     uInit = req.warmStart.map((u) => Float64Array.from(u));
   }
