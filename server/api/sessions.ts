@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { defaultSolverParams, plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { SolveThreads } from '../compute/solve-threads.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
@@ -178,7 +178,7 @@ export class PlanManager extends EventEmitter {
 
   /** 400 when one solve would claim more than MAX_PLAN_WORK knot-samples over its iterations. */
   #checkWork(def: TaskDefinition, params: TaskParams, solverParams: Partial<SolverParams>, solvers: readonly Solver[]): void {
-    const sp = defaultSolverParams({ ...def.solverDefaults, ...solverParams });
+    const sp = solverParamsFor(def, solverParams);
     const knots = knotsOf(params);
     const samples = solvers.includes('rddp') ? sp.samples : 1;
     const work = knots * samples * sp.iterations;
@@ -281,7 +281,7 @@ export class PlanManager extends EventEmitter {
       : st.includes('failed') ? 'failed' : st.every((x) => x === 'cancelled') ? 'cancelled' : st.includes('cancelled') ? 'cancelled' : 'done';
     return {
       id: p.id, robot: p.robot, task: p.def.name, params: p.params, status, createdAt: p.createdAt.toISOString(),
-      iterations: defaultSolverParams({ ...p.def.solverDefaults, ...p.solverParams }).iterations,
+      iterations: solverParamsFor(p.def, p.solverParams).iterations,
       solves: p.solves.map((s) => ({
         solver: s.solver, status: s.status, run: s.run, warmStart: s.warmStart, iteration: s.latest ? s.latest.iteration : 0,
         latest: s.latest, cost: s.result ? s.result.cost : s.latest ? s.latest.cost : null,
