@@ -12,18 +12,39 @@ export const BACKENDS: readonly string[] = PlanCreateSchema.shape.backend.unwrap
 export interface ParamSpec { name: string; type: 'number' | 'integer' | 'enum'; default: number | string; min?: number; max?: number; options?: string[]; unit?: string; description: string }
 export interface TaskInfo { name: string; title: string; description: string; robot: string; params: ParamSpec[]; defaults: Record<string, number | string>; solverDefaults: Record<string, unknown> }
 
+/** A solver field of the form: its default is the server's (TaskInfo.solverDefaults), never the client's. */
+export type SolverField = Omit<ParamSpec, 'default'>;
+
 /**
  * The solver parameters the form offers (a subset of SolverParams), with their input kinds;
  * bounds and choices come from the shared limits and schema, so the form offers exactly what
- * the server accepts.
+ * the server accepts. Their values come from GET /api/tasks (`solverDefaults`: the task's
+ * settings over the planner's generic defaults), so the form shows what a plan with an empty
+ * solverParams runs.
  */
-export const SOLVER_FIELDS: ParamSpec[] = [
-  { name: 'iterations', type: 'integer', default: 40, min: 1, max: MAX_ITERATIONS, description: 'iterations' },
-  { name: 'samples', type: 'integer', default: 16, min: MIN_SAMPLES, max: MAX_SAMPLES, description: 'R-DDP samples per knot' },
-  { name: 'sigma0', type: 'number', default: 20, min: 0, max: 1e6, description: 'initial smoothing noise σ0' },
-  { name: 'estimator', type: 'enum', default: 'zero', options: SolverParamsSchema.shape.estimator.unwrap().options, description: 'smoothing estimator' },
-  { name: 'rule', type: 'enum', default: 'continuation', options: SolverParamsSchema.shape.rule.unwrap().options, description: 'R-DDP noise schedule: continuation (reduce when the true cost stops improving, raise when progress stalls), sensitivity (reduce when the estimated dJ/dσ is positive), decay (σ0/√k)' },
+export const SOLVER_FIELDS: readonly SolverField[] = [
+  { name: 'iterations', type: 'integer', min: 1, max: MAX_ITERATIONS, description: 'iterations' },
+  { name: 'samples', type: 'integer', min: MIN_SAMPLES, max: MAX_SAMPLES, description: 'R-DDP samples per knot' },
+  { name: 'sigma0', type: 'number', min: 0, max: 1e6, description: 'initial smoothing noise σ0' },
+  { name: 'estimator', type: 'enum', options: SolverParamsSchema.shape.estimator.unwrap().options, description: 'smoothing estimator' },
+  { name: 'rule', type: 'enum', options: SolverParamsSchema.shape.rule.unwrap().options, description: 'R-DDP noise schedule: continuation (reduce when the true cost stops improving, raise when progress stalls), sensitivity (reduce when the estimated dJ/dσ is positive), decay (σ0/√k)' },
 ];
+
+/**
+ * What the solver part of the form starts with for a task: each field's value from the server's
+ * `solverDefaults` (a field the server gives no usable value for stays empty, and an empty field
+ * is left out of the request, so the server's default applies), and the backend.
+ */
+export function solverFormDefaults(task: Pick<TaskInfo, 'solverDefaults'>): { fields: Record<string, number | string | undefined>; backend: string | undefined } {
+  const fields: Record<string, number | string | undefined> = {};
+  for (const f of SOLVER_FIELDS) {
+    const v = task.solverDefaults[f.name];
+    const ok = f.type === 'enum' ? typeof v === 'string' && (f.options ?? []).includes(v) : typeof v === 'number' && Number.isFinite(v);
+    fields[f.name] = ok ? (v as number | string) : undefined;
+  }
+  const b = task.solverDefaults.backend;
+  return { fields, backend: typeof b === 'string' && BACKENDS.includes(b) ? b : undefined };
+}
 
 export interface PanelHandlers {
   plan(body: PlanCreate): void;
@@ -40,19 +61,21 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   return el;
 }
 
-function field(spec: ParamSpec, value: unknown, prefix: string): HTMLElement {
+/** One labelled input; `value` undefined leaves it empty (the server's default applies). */
+function field(spec: SolverField, value: number | string | undefined, prefix: string): HTMLElement {
   const label = h('label', { title: spec.description });
   label.append(h('span', {}, `${spec.name}${spec.unit ? ` (${spec.unit})` : ''}`));
   let input: HTMLInputElement | HTMLSelectElement;
   if (spec.type === 'enum') {
     input = h('select');
+    if (value === undefined) input.append(h('option', { value: '' }, '(server default)'));
     for (const o of spec.options ?? []) input.append(h('option', { value: o }, o));
-    input.value = String(value ?? spec.default);
+    input.value = value === undefined ? '' : String(value);
   } else {
     input = h('input', { type: 'number', step: spec.type === 'integer' ? '1' : 'any' });
     if (spec.min !== undefined) input.min = String(spec.min);
     if (spec.max !== undefined) input.max = String(spec.max);
-    input.value = String(value ?? spec.default);
+    input.value = value === undefined ? '' : String(value);
   }
   input.name = spec.name;
   input.id = `${prefix}-${spec.name}`;
@@ -121,8 +144,10 @@ export class Panel {
     if (!t) return;
     if (Array.from(this.robotSelect.options).some((o) => o.value === t.robot)) this.robotSelect.value = t.robot;
     this.root.querySelector('#task-description')!.textContent = t.description;
-    this.taskForm.replaceChildren(...t.params.map((p) => field(p, t.defaults[p.name], 'param')));
-    this.solverForm.replaceChildren(...SOLVER_FIELDS.map((p) => field(p, t.solverDefaults[p.name], 'solver')));
+    this.taskForm.replaceChildren(...t.params.map((p) => field(p, t.defaults[p.name] ?? p.default, 'param')));
+    const solver = solverFormDefaults(t);
+    this.solverForm.replaceChildren(...SOLVER_FIELDS.map((p) => field(p, solver.fields[p.name], 'solver')));
+    if (solver.backend) this.backendSelect.value = solver.backend;
   }
 
   #plan(): void {

@@ -8,7 +8,7 @@ import { constants as fsConstants, createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { defaultSolverParams } from '../control/planner.ts';
+import { solverParamsFor } from '../control/planner.ts';
 import { TASKS } from '../control/tasks/index.ts';
 import { ContactTracer } from '../control/contact-trace.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
@@ -178,7 +178,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           tasks: TASKS.map((t) => ({
             name: t.name, title: t.title, description: t.description, robot: t.robot, params: t.params,
             defaults: Object.fromEntries(t.params.map((p) => [p.name, p.default])),
-            solverDefaults: defaultSolverParams(t.solverDefaults ?? {}),
+            // what a plan with no solverParams runs (the web client's form starts from it)
+            solverDefaults: solverParamsFor(t),
           })),
           solvers: ['ddp', 'rddp'],
         }),

@@ -17,11 +17,12 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { defaultSolverParams, plan as runPlan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
+import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
 import { SolveThreads } from '../compute/solve-threads.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../control/contact-trace.ts';
+import { WarmStartError } from '../control/errors.ts';
 import {
   DEFAULT_PLAN_TIME_LIMIT_S, MAX_PLAN_WORK, PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
   type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus,
@@ -119,10 +120,14 @@ function knotsOf(params: TaskParams): number {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Maps a TaskParamError message to the parameter it names. */
-function paramField(e: Error): string | undefined {
-  const m = /parameter '([^']+)'/.exec(e.message);
-  return m ? `params.${m[1]}` : 'params';
+/** Resolves a task's parameters; a parameter the schema refuses is a 400 naming it (`params.height`). */
+function resolveOr400(def: TaskDefinition, given: Record<string, unknown>): TaskParams {
+  try {
+    return resolveParams(def, given);
+  } catch (e) {
+    if (e instanceof TaskParamError) throw new ApiError(400, `${e.field}: ${e.message}`, e.field);
+    throw e;
+  }
 }
 
 export class PlanManager extends EventEmitter {
@@ -173,7 +178,7 @@ export class PlanManager extends EventEmitter {
 
   /** 400 when one solve would claim more than MAX_PLAN_WORK knot-samples over its iterations. */
   #checkWork(def: TaskDefinition, params: TaskParams, solverParams: Partial<SolverParams>, solvers: readonly Solver[]): void {
-    const sp = defaultSolverParams({ ...def.solverDefaults, ...solverParams });
+    const sp = solverParamsFor(def, solverParams);
     const knots = knotsOf(params);
     const samples = solvers.includes('rddp') ? sp.samples : 1;
     const work = knots * samples * sp.iterations;
@@ -232,13 +237,7 @@ export class PlanManager extends EventEmitter {
       if (!this.#knownRobots().includes(req.robot)) throw new ApiError(404, `robot: unknown robot '${req.robot}'`, 'robot');
       throw new ApiError(400, `robot: task '${def.name}' plans for robot '${def.robot}', not '${req.robot}'`, 'robot');
     }
-    let params: TaskParams;
-    try {
-      params = resolveParams(def, req.params ?? {});
-    } catch (e) {
-      if (e instanceof TaskParamError) throw new ApiError(400, `${paramField(e)}: ${e.message}`, paramField(e));
-      throw e;
-    }
+    const params = resolveOr400(def, req.params ?? {});
     const solverParams: Partial<SolverParams> = { ...req.solverParams, ...(req.backend ? { backend: req.backend } : {}) };
     const solvers = req.solvers ?? [...SOLVERS];
     this.#checkWork(def, params, solverParams, solvers);
@@ -282,7 +281,7 @@ export class PlanManager extends EventEmitter {
       : st.includes('failed') ? 'failed' : st.every((x) => x === 'cancelled') ? 'cancelled' : st.includes('cancelled') ? 'cancelled' : 'done';
     return {
       id: p.id, robot: p.robot, task: p.def.name, params: p.params, status, createdAt: p.createdAt.toISOString(),
-      iterations: defaultSolverParams({ ...p.def.solverDefaults, ...p.solverParams }).iterations,
+      iterations: solverParamsFor(p.def, p.solverParams).iterations,
       solves: p.solves.map((s) => ({
         solver: s.solver, status: s.status, run: s.run, warmStart: s.warmStart, iteration: s.latest ? s.latest.iteration : 0,
         latest: s.latest, cost: s.result ? s.result.cost : s.latest ? s.latest.cost : null,
@@ -331,13 +330,7 @@ export class PlanManager extends EventEmitter {
     const p = this.#get(id);
     const parsed = parseWith(ReplanSchema, body);
     if (!parsed.ok) throw new ApiError(400, parsed.message, parsed.field);
-    let params: TaskParams;
-    try {
-      params = resolveParams(p.def, { ...p.params, ...parsed.value.params });
-    } catch (e) {
-      if (e instanceof TaskParamError) throw new ApiError(400, `${paramField(e)}: ${e.message}`, paramField(e));
-      throw e;
-    }
+    const params = resolveOr400(p.def, { ...p.params, ...parsed.value.params });
     this.#checkWork(p.def, params, p.solverParams, p.solves.map((s) => s.solver));
     this.#checkQueue(p.solves.filter((s) => s.status !== 'queued').length);
     p.params = params;
@@ -456,7 +449,7 @@ export class PlanManager extends EventEmitter {
       try {
         result = await this.#plan({ ...args, warmStart: item.warm ?? undefined });
       } catch (e) {
-        if (item.warm && /warm start must have/.test((e as Error).message)) {
+        if (item.warm && e instanceof WarmStartError) {
           // horizon / dt changed the number of controls: restart cold
           if (current()) { s.warmStart = false; this.#emitStatus(p); }
           result = await this.#plan(args);

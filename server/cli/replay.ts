@@ -8,7 +8,7 @@
  * result, an unknown task or bad options.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { TaskParamError } from '../control/tasks/index.ts';
+import { PlanRequestError } from '../control/errors.ts';
 import { PlanFileError, replayInMujoco, type MujocoReplay, type ReplayRun } from '../peer/replay.ts';
 import type { RefereeSettings } from '../peer/task-model.ts';
 
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   try {
     r = await replayInMujoco(json, { openLoopOnly: openLoop, settings });
   } catch (e) {
-    if (e instanceof PlanFileError || e instanceof TaskParamError || /^unknown task/.test((e as Error).message)) fail(`${file}: ${(e as Error).message}`);
+    if (e instanceof PlanFileError || e instanceof PlanRequestError) fail(`${file}: ${(e as Error).message}`);
     throw e;
   }
   const e = r.engine;

@@ -4,18 +4,20 @@
  * that answers HTTP, WebSocket and cancel requests. Same contract as planner.ts `plan`:
  * onIterate receives every iteration's record and trajectory, the signal cancels (the worker
  * stops within one iteration and returns the cancelled plan), errors reject with the
- * planner's message. Threads are kept (one per concurrent solve, started on first use); a
- * thread that dies fails its solve with a clear error and is replaced for the next.
+ * planner's message (the typed request errors of control/errors.ts keep their class and
+ * field). Threads are kept (one per concurrent solve, started on first use); a thread that
+ * dies fails its solve with a clear error and is replaced for the next.
  */
 import { Worker } from 'node:worker_threads';
 import { plan as runInline, type PlanRequest, type PlanResult } from '../control/planner.ts';
 import { resolveBackend } from './providers.ts';
+import { errorFromWire, type WireError } from '../control/errors.ts';
 import type { SolveWorkerIn } from './solve-worker.ts';
 
 type Out =
   | { kind: 'iterate'; id: number; record: Parameters<NonNullable<PlanRequest['onIterate']>>[0]; trajectory: ReturnType<Parameters<NonNullable<PlanRequest['onIterate']>>[1]> }
   | { kind: 'result'; id: number; result: PlanResult }
-  | { kind: 'error'; id: number; message: string };
+  | { kind: 'error'; id: number; error: WireError };
 
 interface Job {
   req: PlanRequest;
@@ -58,7 +60,7 @@ class SolveThread {
     }
     this.job = null;
     // deliver the last iterates before the result
-    void job.chain.then(() => (m.kind === 'result' ? job.resolve(m.result) : job.reject(new Error(m.message))));
+    void job.chain.then(() => (m.kind === 'result' ? job.resolve(m.result) : job.reject(errorFromWire(m.error))));
   }
 
   run(id: number, job: Job): void {

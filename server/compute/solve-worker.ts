@@ -2,10 +2,12 @@
  * Worker side of SolveThreads: runs whole plans (planner.ts `plan`) off the server's event
  * loop, one at a time. Receives { kind: 'solve', id, request } and { kind: 'cancel', id };
  * posts { kind: 'iterate', id, record, trajectory } after every iteration, then
- * { kind: 'result', id, result } or { kind: 'error', id, message }.
+ * { kind: 'result', id, result } or { kind: 'error', id, error } (control/errors.ts's wire form, so
+ * a typed planner error keeps its class and field on the other side).
  */
 import { parentPort } from 'node:worker_threads';
 import { plan, type PlanRequest } from '../control/planner.ts';
+import { errorToWire } from '../control/errors.ts';
 
 export type SolveRequest = Omit<PlanRequest, 'onIterate' | 'signal'>;
 export type SolveWorkerIn = { kind: 'solve'; id: number; request: SolveRequest } | { kind: 'cancel'; id: number };
@@ -29,6 +31,6 @@ port.on('message', (msg: SolveWorkerIn) => {
     },
   }).then(
     (result) => port.postMessage({ kind: 'result', id, result }),
-    (e: unknown) => port.postMessage({ kind: 'error', id, message: (e as Error)?.message ?? String(e) }),
+    (e: unknown) => port.postMessage({ kind: 'error', id, error: errorToWire(e) }),
   ).finally(() => running.delete(id));
 });

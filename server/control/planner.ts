@@ -18,7 +18,8 @@ import { defaultSmoothingParams, type Estimator } from './linearization.ts';
 import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
 import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from './schedule.ts';
 import { smoothedCostSlope } from './sensitivity.ts';
-import { getTask, resolveParams, type BuiltTask } from './tasks/index.ts';
+import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from './tasks/index.ts';
+import { WarmStartError } from './errors.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
 
@@ -46,6 +47,15 @@ export interface SolverParams {
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
   return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', ...overrides };
+}
+
+/**
+ * The solver parameters a plan of this task runs: the request's over the task's own settings
+ * (TaskDefinition.solverDefaults) over the generic defaults. GET /api/tasks serves it with no
+ * request parameters, and the web client's form starts from that.
+ */
+export function solverParamsFor(def: Pick<TaskDefinition, 'solverDefaults'>, requested: Partial<SolverParams> = {}): SolverParams {
+  return defaultSolverParams({ ...def.solverDefaults, ...requested });
 }
 
 /** Per-iteration record kept in results, recordings and streamed to clients. */
@@ -174,7 +184,7 @@ export function plannerScheduleParams(sp: SolverParams): NoiseScheduleParams {
 export async function plan(req: PlanRequest): Promise<PlanResult> {
   const def = getTask(req.task);
   const params = resolveParams(def, req.params ?? {});
-  const sp = defaultSolverParams({ ...def.solverDefaults, ...req.solverParams });
+  const sp = solverParamsFor(def, req.solverParams);
   const built = def.build(params);
   const rddp = req.solver === 'rddp';
   const solver = new DdpSolver(
@@ -194,7 +204,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
   let uInit = built.uInit;
   if (req.warmStart) {
     if (req.warmStart.length !== built.T || req.warmStart.some((u) => u.length !== built.model.nu)) {
-      throw new Error(`warm start must have ${built.T} controls of ${built.model.nu} numbers (the task's horizon / dt)`);
+      throw new WarmStartError(built.T, built.model.nu);
     }
     uInit = req.warmStart.map((u) => Float64Array.from(u));
   }

@@ -54,6 +54,14 @@ describe('bad input', () => {
     expect((await json(bad)).field).toBe('params.dt');
     const bad2 = await post(`${server.url}/api/plans/${id}/replan`, { height: 1 });
     expect(bad2.status).toBe(400);
+    // the task's schema refuses it on replan as on create: the field names the parameter
+    for (const [params, field] of [[{ bogus: 1 }, 'params.bogus'], [{ height: 99 }, 'params.height']] as const) {
+      const res = await post(`${server.url}/api/plans/${id}/replan`, { params });
+      const out = await json(res);
+      expect(res.status, JSON.stringify(params)).toBe(400);
+      expect(out.field).toBe(field);
+      expect(out.error).toMatch(new RegExp(`^${field.replace('.', '\\.')}: task cube-lift: `));
+    }
   });
 
   it('answers 404 for unknown robots, tasks, plans, recordings and endpoints; 405 for wrong methods', async () => {

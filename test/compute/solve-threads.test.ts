@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { plan, type IterationRecord } from '../../server/control/planner.ts';
 import { SolveThreads } from '../../server/compute/solve-threads.ts';
+import { TaskParamError, UnknownTaskError, WarmStartError } from '../../server/control/errors.ts';
 
 const threads = new SolveThreads();
 afterAll(() => threads.close());
@@ -40,6 +41,22 @@ describe('SolveThreads', () => {
     await expect(threads.plan({ task: 'nope', solver: 'ddp' })).rejects.toThrow(/unknown task 'nope'/);
     const r = await threads.plan({ task: 'cube-lift', solver: 'ddp' });
     expect(r.iterations).toBe(1);
+  });
+
+  it('typed request errors keep their class and field across the thread', async () => {
+    const caught = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e);
+    const unknown = await caught(threads.plan({ task: 'nope', solver: 'ddp' }));
+    expect(unknown).toBeInstanceOf(UnknownTaskError);
+    expect(unknown).toMatchObject({ field: 'task', task: 'nope' });
+    const param = await caught(threads.plan({ task: 'cube-lift', solver: 'ddp', params: { height: 99 } }));
+    expect(param).toBeInstanceOf(TaskParamError);
+    expect(param).toMatchObject({ field: 'params.height', param: 'height', task: 'cube-lift' });
+    expect((param as Error).message).toMatch(/'height' must be <= /);
+    // cube-lift: 0.2 s of 0.02 s steps is 10 controls of 1 number (the rail's force); 3 do not fit
+    const warm = await caught(threads.plan({ task: 'cube-lift', solver: 'ddp', params: { horizon: 0.2, dt: 0.02 }, warmStart: [[0], [0], [0]] }));
+    expect(warm).toBeInstanceOf(WarmStartError);
+    expect(warm).toMatchObject({ field: 'warmStart', controls: 10, nu: 1 });
+    expect((warm as Error).message).toBe("warm start must have 10 controls of 1 numbers (the task's horizon / dt)");
   });
 
   it('a thread that dies (here: closed under it) fails its solve with a clear error', async () => {

@@ -203,6 +203,13 @@ describe('web client (headless Chromium)', () => {
     await page.fill('#param-horizon', '0.6');
     await page.fill('#solver-iterations', '500');
     await page.fill('#solver-samples', '64'); // ~100 ms per R-DDP iteration: it runs long enough to be watched, cancelled, replanned
+    // the form starts from the server's defaults (GET /api/tasks solverDefaults): lift-leg's own
+    expect(await page.$eval('#solver-sigma0', (el) => (el as HTMLInputElement).value)).toBe('0.5');
+    expect(await page.$eval('#backend', (el) => (el as HTMLSelectElement).value)).toBe('auto');
+    // in the solve thread: a warm replan with new parameters would otherwise wait ~1 s for a new
+    // worker pool (pools are keyed by the task's parameters), and the socket-drop check below
+    // needs the server to iterate during its 1 s away
+    await page.selectOption('#backend', 'cpu');
     // every noise schedule the protocol offers is in the form; this plan runs the sensitivity rule
     expect(await page.$$eval('#solver-rule option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['continuation', 'sensitivity', 'decay']);
     await page.selectOption('#solver-rule', 'sensitivity');

@@ -1,13 +1,13 @@
 import { cubeLift } from './cube-lift.ts';
 import { liftLeg } from './lift-leg.ts';
 import { swingUp } from './swing-up.ts';
-import type { TaskDefinition } from './types.ts';
+import { UnknownTaskError, type TaskDefinition } from './types.ts';
 
 export const TASKS: readonly TaskDefinition[] = [liftLeg, cubeLift, swingUp];
 
 export function getTask(name: string): TaskDefinition {
   const t = TASKS.find((x) => x.name === name);
-  if (!t) throw new Error(`unknown task '${name}' (known: ${TASKS.map((x) => x.name).join(', ')})`);
+  if (!t) throw new UnknownTaskError(name, TASKS.map((x) => x.name));
   return t;
 }
 

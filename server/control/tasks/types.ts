@@ -7,6 +7,9 @@ import type { Scene } from '../../dynamics/scene.ts';
 import type { Simulator } from '../../dynamics/step.ts';
 import type { CostSum } from '../cost.ts';
 import type { SimulatorDynamics } from '../problem.ts';
+import { TaskParamError } from '../errors.ts';
+
+export { TaskParamError, UnknownTaskError } from '../errors.ts';
 
 export interface ParamSpec {
   name: string;
@@ -69,28 +72,26 @@ export interface TaskDefinition {
   build(params: TaskParams): BuiltTask;
 }
 
-export class TaskParamError extends Error {}
-
 /** Fills defaults and validates against the schema; errors name the parameter. */
 export function resolveParams(def: TaskDefinition, given: Record<string, unknown> = {}): TaskParams {
   const out: TaskParams = {};
   for (const key of Object.keys(given)) {
     if (!def.params.some((p) => p.name === key)) {
-      throw new TaskParamError(`task ${def.name}: unknown parameter '${key}' (known: ${def.params.map((p) => p.name).join(', ')})`);
+      throw new TaskParamError(def.name, key, `task ${def.name}: unknown parameter '${key}' (known: ${def.params.map((p) => p.name).join(', ')})`);
     }
   }
   for (const p of def.params) {
     const v = given[p.name];
     if (v === undefined) { out[p.name] = p.default; continue; }
     if (p.type === 'enum') {
-      if (typeof v !== 'string' || !p.options?.includes(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be one of ${p.options?.join(', ')}, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !p.options?.includes(v)) throw new TaskParamError(def.name, p.name, `task ${def.name}: parameter '${p.name}' must be one of ${p.options?.join(', ')}, got ${JSON.stringify(v)}`);
       out[p.name] = v;
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be a finite number, got ${JSON.stringify(v)}`);
-    if (p.type === 'integer' && !Number.isInteger(v)) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be an integer, got ${v}`);
-    if (p.min !== undefined && v < p.min) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be >= ${p.min}, got ${v}`);
-    if (p.max !== undefined && v > p.max) throw new TaskParamError(`task ${def.name}: parameter '${p.name}' must be <= ${p.max}, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TaskParamError(def.name, p.name, `task ${def.name}: parameter '${p.name}' must be a finite number, got ${JSON.stringify(v)}`);
+    if (p.type === 'integer' && !Number.isInteger(v)) throw new TaskParamError(def.name, p.name, `task ${def.name}: parameter '${p.name}' must be an integer, got ${v}`);
+    if (p.min !== undefined && v < p.min) throw new TaskParamError(def.name, p.name, `task ${def.name}: parameter '${p.name}' must be >= ${p.min}, got ${v}`);
+    if (p.max !== undefined && v > p.max) throw new TaskParamError(def.name, p.name, `task ${def.name}: parameter '${p.name}' must be <= ${p.max}, got ${v}`);
     out[p.name] = v;
   }
   return out;
