@@ -6,7 +6,7 @@
  * solver thread, all cores busy); `ddp_iteration_single_thread` is DDP on one thread
  * (`cpu`), for reference.
  */
-import { plan } from '../server/control/planner.ts';
+import { plan } from '../server/planning/planner.ts';
 import { defaultPoolSize } from '../server/compute/linearization-pool.ts';
 import type { BenchResult } from './harness.ts';
 
@@ -18,7 +18,7 @@ async function iterationTimes(solver: 'ddp' | 'rddp', backend: 'cpu' | 'workers'
   const warmStart = (await plan({ task: 'lift-leg', solver: 'rddp', params, solverParams: { iterations: 15, seed: 1 } })).trajectory.u;
   const run = () => plan({ task: 'lift-leg', solver, params, warmStart, solverParams: { iterations: 5, samples: 16, seed: 1, backend } });
   await run(); // JIT warm-up: the first iterations run unoptimized code
-  const its: import('../server/control/planner.ts').IterationRecord[] = [];
+  const its: import('../server/planning/planner.ts').IterationRecord[] = [];
   // skip each run's first iteration (worker threads start cold)
   for (let k = 0; k < 2; k++) its.push(...(await run()).telemetry.filter((t) => t.times.linearize > 0 && t.iteration > 0));
   const tot = its.map((t) => t.times.total).sort((a, b) => a - b);

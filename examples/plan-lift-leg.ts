@@ -12,7 +12,7 @@
  *   (defaults: the task's 1 s, 60 iterations, R-DDP 16 samples: about 8 s on two cores)
  */
 import { parseArgs } from 'node:util';
-import { plan, type PlanResult, type SolverParams } from '../server/control/planner.ts';
+import { plan, type PlanResult, type SolverParams } from '../server/planning/planner.ts';
 
 const { values: opt } = parseArgs({
   options: { iterations: { type: 'string' }, horizon: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },

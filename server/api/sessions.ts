@@ -17,11 +17,11 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../control/planner.ts';
-import { SolveThreads } from '../compute/solve-threads.ts';
+import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../planning/planner.ts';
+import { SolveThreads } from '../planning/solve-threads.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
-import { ContactTracer } from '../control/contact-trace.ts';
+import { ContactTracer } from '../planning/contact-trace.ts';
 import { WarmStartError } from '../control/errors.ts';
 import {
   DEFAULT_PLAN_TIME_LIMIT_S, MAX_PLAN_WORK, PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,

@@ -15,10 +15,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { plan, type PlanResult } from '../control/planner.ts';
+import { plan, type PlanResult } from '../planning/planner.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
-import { traceContacts } from '../control/contact-trace.ts';
+import { traceContacts } from '../planning/contact-trace.ts';
 import { replayInMujoco, type MujocoReplay } from '../peer/replay.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 

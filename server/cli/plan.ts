@@ -7,7 +7,7 @@
  * Exit 0 when the plan ran, whatever its success; 1 with a clear message on bad arguments.
  */
 import { writeFileSync } from 'node:fs';
-import { plan, type PlanResult, type SolverKind } from '../control/planner.ts';
+import { plan, type PlanResult, type SolverKind } from '../planning/planner.ts';
 import { getTask, TASKS, TaskParamError } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
 

@@ -18,8 +18,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SolveThreads } from '../compute/solve-threads.ts';
-import type { PlanResult } from '../control/planner.ts';
+import { SolveThreads } from '../planning/solve-threads.ts';
+import type { PlanResult } from '../planning/planner.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
 import { replayOnTask, type MujocoReplay } from '../peer/replay.ts';

@@ -1,6 +1,5 @@
-import { type Model } from '../model/model.ts';
+import { dofParents, type Model } from '../model/model.ts';
 import { inertiaComToOrigin } from '../model/spatial.ts';
-import { dofParents } from './factor-m.ts';
 
 /**
  * Data: the preallocated workspace of the algorithms for one model (one per thread).

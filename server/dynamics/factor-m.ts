@@ -8,19 +8,8 @@ import { compiledKernelsEnabled } from './compiled/emit.ts';
  * MuJoCo's mj_factorM): M = L^T D L with L unit lower triangular whose off-diagonal entries lie
  * only on each dof's chain of ancestor dofs. No fill-in outside the tree's sparsity, so a
  * quadruped's factorization and solves touch a fraction of the dense n^3/6 and n^2 entries.
- *
- * Dof parent: the previous dof of the same joint, else the last dof of the parent joint, else -1.
+ * The tree of dofs it walks is model.ts dofParents.
  */
-export function dofParents(model: Model): Int32Array {
-  const out = new Int32Array(model.nv);
-  for (let j = 1; j < model.njoints; j++) {
-    const iv = model.idxV[j];
-    const p = model.parents[j];
-    out[iv] = p > 0 ? model.idxV[p] + model.nvs[p] - 1 : -1;
-    for (let k = 1; k < model.nvs[j]; k++) out[iv + k] = iv + k - 1;
-  }
-  return out;
-}
 
 /**
  * Ancestor lists of every dof, flattened: dof k's ancestors (parent first, up to the root) are

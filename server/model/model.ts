@@ -157,3 +157,18 @@ export function totalMass(model: Model): number {
   for (let j = 1; j < model.njoints; j++) m += model.inertias[10 * j];
   return m;
 }
+
+/**
+ * The dof tree: the parent of each dof (velocity index) is the previous dof of the same joint,
+ * else the last dof of the parent joint, else -1. Sparse factorizations of the mass matrix walk it.
+ */
+export function dofParents(model: Model): Int32Array {
+  const out = new Int32Array(model.nv);
+  for (let j = 1; j < model.njoints; j++) {
+    const iv = model.idxV[j];
+    const p = model.parents[j];
+    out[iv] = p > 0 ? model.idxV[p] + model.nvs[p] - 1 : -1;
+    for (let k = 1; k < model.nvs[j]; k++) out[iv + k] = iv + k - 1;
+  }
+  return out;
+}

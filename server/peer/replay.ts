@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { differenceState } from '../control/problem.ts';
-import type { PlanResult, Trajectory } from '../control/planner.ts';
+import type { PlanResult, Trajectory } from '../planning/planner.ts';
 import { getTask, resolveParams, type BuiltTask } from '../control/tasks/index.ts';
 import { loadMujoco } from './mujoco.ts';
 import { mujocoForTask, refereeDefaults, type RefereeSettings } from './task-model.ts';

@@ -4,7 +4,7 @@
  * per knot to the iterates and finals it sends and to the recorded trajectory.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContactTracer } from '../../server/control/contact-trace.ts';
+import { ContactTracer } from '../../server/planning/contact-trace.ts';
 import { getTask } from '../../server/control/tasks/index.ts';
 import { resolveParams } from '../../server/control/tasks/types.ts';
 import { totalMass } from '../../server/model/model.ts';

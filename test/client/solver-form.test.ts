@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, SOLVER_FIELDS, solverFormDefaults, type TaskInfo } from '../../client/panel.ts';
-import { plan } from '../../server/control/planner.ts';
+import { plan } from '../../server/planning/planner.ts';
 import { PlanCreateSchema } from '../../shared/protocol.ts';
 import type { RunningServer } from '../../server/api/server.ts';
 import { startTestServer, tempDir } from '../api/helpers.ts';

@@ -3,8 +3,8 @@
  * in-process, iterates in order, cancel within an iteration, errors and dead threads reported.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { plan, type IterationRecord } from '../../server/control/planner.ts';
-import { SolveThreads } from '../../server/compute/solve-threads.ts';
+import { plan, type IterationRecord } from '../../server/planning/planner.ts';
+import { SolveThreads } from '../../server/planning/solve-threads.ts';
 import { TaskParamError, UnknownTaskError, WarmStartError } from '../../server/control/errors.ts';
 
 const threads = new SolveThreads();

@@ -25,7 +25,7 @@ import { loadRobot, posture } from '../../server/model/robots.ts';
 import { parseUrdf } from '../../server/model/urdf.ts';
 import { ExactLinearization, defaultSmoothingParams } from '../../server/control/linearization.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';
-import { plan } from '../../server/control/planner.ts';
+import { plan } from '../../server/planning/planner.ts';
 import { mulberry32 } from '../helpers/random-model.ts';
 
 const required = process.env.RSDDP_REQUIRE_WEBGPU === '1';

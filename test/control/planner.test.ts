@@ -4,7 +4,7 @@
  * toward lifting a foot is null. Plus the smooth swing-up, reproducibility and bad input.
  */
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../server/control/planner.ts';
+import { plan } from '../../server/planning/planner.ts';
 import { getTask, resolveParams, TaskParamError } from '../../server/control/tasks/index.ts';
 
 describe('cube-lift (seed Fig. 2)', () => {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Simulator } from '../../server/dynamics/step.ts';
-import { plan, type PlanResult } from '../../server/control/planner.ts';
+import { plan, type PlanResult } from '../../server/planning/planner.ts';
 import { differenceState, integrateState, makeDynamics } from '../../server/control/problem.ts';
 import { getTask, resolveParams, type BuiltTask } from '../../server/control/tasks/index.ts';
 import { replayInMujoco, replayOnTask, type PlanFile } from '../../server/peer/replay.ts';

@@ -27,7 +27,7 @@
  * zero-order estimator does not need it, and the PGS tolerance below is at f32 resolution).
  */
 import { JOINT_FREE, JOINT_PRISMATIC } from '../../model/model.ts';
-import { dofParents } from '../../dynamics/factor-m.ts';
+import { dofParents } from '../../model/model.ts';
 import { inertiaComToOrigin } from '../../model/spatial.ts';
 import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from '../../dynamics/collision.ts';
 import type { PackedModel } from './model-pack.ts';

@@ -13,13 +13,13 @@
  * Both solvers share the problem, the initial guess and the iteration budget, so they can be
  * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
  */
-import { DdpSolver, defaultDdpOptions, type IterateInfo } from './ddp.ts';
-import { defaultSmoothingParams, type Estimator } from './linearization.ts';
+import { DdpSolver, defaultDdpOptions, type IterateInfo } from '../control/ddp.ts';
+import { defaultSmoothingParams, type Estimator } from '../control/linearization.ts';
 import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
-import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from './schedule.ts';
-import { smoothedCostSlope } from './sensitivity.ts';
-import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from './tasks/index.ts';
-import { WarmStartError } from './errors.ts';
+import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from '../control/schedule.ts';
+import { smoothedCostSlope } from '../control/sensitivity.ts';
+import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from '../control/tasks/index.ts';
+import { WarmStartError } from '../control/errors.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
 

@@ -6,7 +6,7 @@
  * a typed planner error keeps its class and field on the other side).
  */
 import { parentPort } from 'node:worker_threads';
-import { plan, type PlanRequest } from '../control/planner.ts';
+import { plan, type PlanRequest } from './planner.ts';
 import { errorToWire } from '../control/errors.ts';
 
 export type SolveRequest = Omit<PlanRequest, 'onIterate' | 'signal'>;

@@ -9,8 +9,8 @@
  * dies fails its solve with a clear error and is replaced for the next.
  */
 import { Worker } from 'node:worker_threads';
-import { plan as runInline, type PlanRequest, type PlanResult } from '../control/planner.ts';
-import { resolveBackend } from './providers.ts';
+import { plan as runInline, type PlanRequest, type PlanResult } from './planner.ts';
+import { resolveBackend } from '../compute/providers.ts';
 import { errorFromWire, type WireError } from '../control/errors.ts';
 import type { SolveWorkerIn } from './solve-worker.ts';
 
@@ -32,7 +32,7 @@ class SolveThread {
   job: { id: number; job: Job } | null = null;
   dead = false;
   constructor(onDeath: (t: SolveThread) => void) {
-    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+    this.worker = new Worker(new URL('../compute/worker-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./solve-worker.ts', import.meta.url).href },
     });
     this.worker.unref();

@@ -19,7 +19,7 @@
  * path: the planning server traces only the iterates it actually sends and the final plans.
  */
 import type { Trajectory } from './planner.ts';
-import { getTask, type TaskParams } from './tasks/index.ts';
+import { getTask, type TaskParams } from '../control/tasks/index.ts';
 import type { Simulator } from '../dynamics/step.ts';
 
 /** One contact at one knot: point and force in the world frame. */
