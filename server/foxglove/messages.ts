@@ -107,15 +107,16 @@ export const SCHEMAS = {
 
 /**
  * A solver iteration as an rsddp.Iteration message, or null when one of its numbers is not
- * finite (JSON cannot carry it; the iteration stays in /telemetry, where it reads null).
+ * finite or null (JSON cannot carry it; the iteration stays in /telemetry, where it reads null).
  */
 export function iterationMessage(rec: {
-  iteration: number; cost: number; sigma: number; stepLength: number; regularization: number; gradientNorm: number; accepted: boolean; times: { total: number };
+  iteration: number; cost: number | null; sigma: number | null; stepLength: number | null; regularization: number | null; gradientNorm: number | null;
+  accepted: boolean; times: { total: number | null };
 }): object | null {
   const out = {
     iteration: rec.iteration, cost: rec.cost, sigma: rec.sigma, step_length: rec.stepLength, regularization: rec.regularization,
     gradient_norm: rec.gradientNorm, accepted: rec.accepted, ms: rec.times.total,
   };
-  for (const v of Object.values(out)) if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  for (const v of Object.values(out)) if (v === null || (typeof v === 'number' && !Number.isFinite(v))) return null;
   return out;
 }
