@@ -229,6 +229,33 @@ describe('a Solo-12 lift-leg recording in Foxglove', () => {
     const tel = read.messages.filter((m) => m.topic === '/telemetry').map((m) => m.body);
     iters.forEach((it, i) => expect([it.iteration, it.cost, it.sigma]).toEqual([tel[i].iteration, tel[i].cost, tel[i].sigma]));
   });
+
+  it('docs/foxglove-layout.json: every panel is placed, every topic and message path it names exists in the recording', () => {
+    const layout = JSON.parse(readFileSync(path.join(__dirname, '../../docs/foxglove-layout.json'), 'utf8'));
+    const placed: string[] = [];
+    const walk = (n: unknown): void => { if (typeof n === 'string') placed.push(n); else { const o = n as { first: unknown; second: unknown }; walk(o.first); walk(o.second); } };
+    walk(layout.layout);
+    expect(placed.sort()).toEqual(Object.keys(layout.configById).sort());
+    const hasTarget = getTask('lift-leg').build(rec.params).target !== undefined;
+    const topics = new Set(read.messages.map((m) => m.topic));
+    /** The values a Foxglove message path (/topic.a[0].b) takes over the recording's messages. */
+    const values = (p: string): unknown[] => {
+      const m = /^(\/[^.]+)((?:\.[A-Za-z_]+|\[\d+\])*)$/.exec(p)!;
+      expect(m, p).not.toBeNull();
+      const steps = [...m[2].matchAll(/\.([A-Za-z_]+)|\[(\d+)\]/g)].map((x) => x[1] ?? Number(x[2]));
+      return read.messages.filter((x) => x.topic === m[1]).map((x) => steps.reduce((o: any, k) => (o == null ? undefined : o[k]), x.body));
+    };
+    for (const [id, cfg] of Object.entries(layout.configById) as [string, any][]) {
+      if (id.startsWith('Plot!')) {
+        for (const pth of [...cfg.paths.map((x: { value: string }) => x.value), ...(cfg.xAxisPath ? [cfg.xAxisPath.value] : [])]) {
+          // series[0].target: the task's trace target; every path plots numbers in this recording
+          expect(values(pth).some((v) => typeof v === 'number'), `${id}: ${pth}`).toBe(true);
+        }
+      } else if (id.startsWith('3D!')) {
+        for (const t of Object.keys(cfg.topics)) if (t !== '/target' || hasTarget) expect(topics.has(t), `${id}: ${t}`).toBe(true);
+      } else expect(topics.has(cfg.topicPath), `${id}: ${cfg.topicPath}`).toBe(true);
+    }
+  });
 });
 
 describe('a cube-lift recording in Foxglove', () => {
