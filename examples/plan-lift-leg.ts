@@ -1,7 +1,7 @@
 /**
  * Plan Solo-12's lift-leg with DDP and with R-DDP and compare them side by side.
  *
- * Shows: the planner's one call (server/control/planner.ts `plan`: task → solver → result) for
+ * Shows: the planner's one call (server/planning/planner.ts `plan`: task → solver → result) for
  * both solvers on the same problem, initial guess and iteration budget, and what a result
  * holds: cost, status, the task's metrics and success test, timings and the compute backend.
  * The seed paper's point is visible at the task's defaults (60 iterations, 1 s): DDP gets a null

@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { loadRobot, type LoadedRobot } from '../model/robots.ts';
 import { readTextBounded } from '../model/read-bounded.ts';
 import type { UrdfLimits } from '../model/urdf.ts';
+import { insideAny } from '../model/confine.ts';
 
 export interface LoadJob {
   /** robots/<name>.json name (with robotsDir), or a .json / .urdf path. */
@@ -35,10 +36,7 @@ export interface ServedRobot {
   urdf: string;
 }
 
-/** Whether real path p lies inside one of the (real) folders. */
-export function insideAny(p: string, roots: readonly string[]): boolean {
-  return roots.some((r) => { const rel = path.relative(r, p); return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel); });
-}
+export { insideAny };
 
 /** Loads a robot and confines its meshes (runs on the loader thread; callable directly in tests). */
 export function loadForServing(job: LoadJob): ServedRobot {

@@ -1,6 +1,7 @@
 /**
  * The planning server: HTTP API + WebSocket on one node:http server, a PlanManager running the
- * solves and a RecordingStore writing them. `startServer` resolves once listening; `close()`
+ * solves and a RecordingStore writing them; with `foxglovePort`, the Foxglove WebSocket
+ * protocol on a second port of the same host (foxglove-ws.ts). `startServer` resolves once listening; `close()`
  * cancels the solves, waits for their recordings to be written, and closes the sockets.
  */
 import { createServer, type ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import { createHttpHandler, MAX_URL_BYTES } from './http.ts';
 import { OriginPolicy } from './origin.ts';
 import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
+import { startFoxgloveEndpoint, type FoxgloveEndpoint } from './foxglove-ws.ts';
 
 export interface ServerOptions {
   /** 0 = a free port (default 8080). */
@@ -43,6 +45,8 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** Host header values allowed besides the server's addresses (`--allowed-host`). */
   allowedHosts?: string[];
+  /** Also serve the Foxglove WebSocket protocol on this port of the same host (`--foxglove [PORT]`; 0 = a free port). */
+  foxglovePort?: number;
 }
 
 /**
@@ -81,6 +85,8 @@ export interface RunningServer {
   port: number;
   plans: PlanManager;
   recordings: RecordingStore;
+  /** The Foxglove WebSocket endpoint, when started with foxglovePort. */
+  foxglove: FoxgloveEndpoint | null;
   close(): Promise<void>;
 }
 
@@ -107,14 +113,25 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const port = (server.address() as AddressInfo).port;
   policy.listening(host, port);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length }, 'listening');
+  let foxglove: FoxgloveEndpoint | null = null;
+  if (opts.foxglovePort !== undefined) {
+    try {
+      foxglove = await startFoxgloveEndpoint({ host, port: opts.foxglovePort, plans, log, allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
+    } catch (e) {
+      await plans.close(); await ws.close(); await robots.close();
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      throw new Error(`--foxglove ${opts.foxglovePort}: ${(e as Error).message}`);
+    }
+  }
+  log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null }, 'listening');
   let closing: Promise<void> | null = null;
   return {
-    url, port, plans, recordings,
+    url, port, plans, recordings, foxglove,
     close() {
       closing ??= (async () => {
         log.info({ event: 'server.closing' }, 'shutting down');
         await plans.close();
+        await foxglove?.close();
         await ws.close();
         await robots.close();
         await new Promise<void>((resolve) => {

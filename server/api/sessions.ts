@@ -53,13 +53,13 @@ export interface PlanManagerOptions {
   /** Robot names known to the server (to tell an unknown robot from a wrong one). */
   knownRobots?: () => string[];
   /**
-   * Attach the contacts of every knot (points and forces, server/control/contact-trace.ts) to
+   * Attach the contacts of every knot (points and forces, server/planning/contact-trace.ts) to
    * the trajectories sent and recorded (default true). Traced only for the iterates actually
    * sent (throttled) and the final plans: one contact step per knot each.
    */
   contacts?: boolean;
   /**
-   * Where solves run: 'threads' (default) on worker threads (server/compute/solve-threads.ts),
+   * Where solves run: 'threads' (default) on worker threads (server/planning/solve-threads.ts),
    * so the event loop that serves HTTP, WebSocket and cancels is never held by numerics;
    * 'inline' on the event loop's thread (yielding between iterations).
    */

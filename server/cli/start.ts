@@ -4,6 +4,7 @@
  *   npm start [-- --port N] [--host H] [--robots DIR]... [--data DIR] [--concurrency N]
  *             [--max-workers N] [--queue-limit N] [--plan-timeout SECONDS]
  *             [--max-urdf-bytes N] [--max-urdf-links N] [--allowed-origin O]... [--allowed-host H]...
+ *             [--foxglove [PORT]]
  *
  * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
  * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
@@ -11,6 +12,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
+import { DEFAULT_FOXGLOVE_PORT } from '../api/foxglove-ws.ts';
 import { DEFAULT_MAX_URDF_BYTES, DEFAULT_MAX_URDF_LINKS, DEFAULT_PLAN_TIME_LIMIT_S } from '../../shared/limits.ts';
 
 const HELP = `npm start [-- options]: the rsddp planning server
@@ -31,13 +33,16 @@ const HELP = `npm start [-- options]: the rsddp planning server
                     ${DEFAULT_PLAN_TIME_LIMIT_S} s unless the task sets less); a request's timeLimit can only lower it
   --max-urdf-bytes N  bytes per URDF or robot .json file (default ${DEFAULT_MAX_URDF_BYTES}); checked before reading
   --max-urdf-links N  <link> (and <joint>) elements per URDF (default ${DEFAULT_MAX_URDF_LINKS})
+  --foxglove [PORT] also serve the Foxglove WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}) of
+                    the same host: each running plan's latest iterate, live (docs/api.md); same
+                    Host / Origin rules (Foxglove's web app: --allowed-origin https://app.foxglove.dev)
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
   const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
     maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[],
-    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS };
+    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS, foxglove: undefined as number | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -58,6 +63,11 @@ function parseArgs(argv: string[]) {
     else if (a === '--plan-timeout') out.planTimeout = Number(val());
     else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
     else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
+    else if (a === '--foxglove') {
+      // the port is optional: a following option (or nothing) means the default
+      const next = argv[i + 1];
+      out.foxglove = next === undefined || next.startsWith('-') ? DEFAULT_FOXGLOVE_PORT : Number(argv[++i]);
+    }
     else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
@@ -67,6 +77,7 @@ function parseArgs(argv: string[]) {
   if (out.planTimeout !== undefined && !(Number.isFinite(out.planTimeout) && out.planTimeout > 0)) throw new Error(`invalid --plan-timeout ${out.planTimeout} (seconds > 0)`);
   if (!Number.isInteger(out.maxUrdfBytes) || out.maxUrdfBytes < 1) throw new Error(`invalid --max-urdf-bytes ${out.maxUrdfBytes} (an integer >= 1)`);
   if (!Number.isInteger(out.maxUrdfLinks) || out.maxUrdfLinks < 1) throw new Error(`invalid --max-urdf-links ${out.maxUrdfLinks} (an integer >= 1)`);
+  if (out.foxglove !== undefined && (!Number.isInteger(out.foxglove) || out.foxglove < 0 || out.foxglove > 65535)) throw new Error(`invalid --foxglove port ${out.foxglove}`);
   return out;
 }
 
@@ -81,8 +92,9 @@ try {
 try {
   const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency,
     maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts,
-    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks });
+    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks, foxglovePort: args.foxglove });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
+  if (server.foxglove) process.stdout.write(`Foxglove WebSocket protocol: ${server.foxglove.url}  (Foxglove: Open connection → Foxglove WebSocket)\n`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) { process.stderr.write(`${sig} again: exiting now\n`); process.exit(1); }

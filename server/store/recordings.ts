@@ -7,12 +7,21 @@
  * - `/telemetry`: one JSON message per iteration (IterationRecord), log time = start + the
  *   cumulative iteration times;
  * - `/trajectory`: the final trajectory (JSON: dt, q, v, u, and `contacts` per knot when traced);
+ * - `/iterations`: `rsddp.Iteration` per iteration (iteration, cost, sigma, step length,
+ *   regularization, gradient norm, accepted, ms; a JSON schema with its fields, for Foxglove's
+ *   Plot panel), at the same log times as `/telemetry`;
  * - `/tf`: Foxglove's well-known `foxglove.FrameTransform` (JSON encoding), one transform per
- *   body per knot (parent body or `world` → body), log time = start + k dt, so the file opens
- *   in Foxglove's 3D panel;
+ *   body per knot (parent body or `world` → body), log time = start + k dt;
+ * - `/robot`: `foxglove.SceneUpdate` at the start: the robot's visual geometry, one entity per
+ *   body locked to its /tf frame (meshes embedded when inside the robot's folder,
+ *   foxglove/robot-scene.ts), so Foxglove's 3D panel draws the robot moving;
+ * - `/scene`: the ground and the static boxes; `/target`: the task's target (tasks with one);
+ * - `/knots`: `rsddp.Knot` per knot: the task's time series (its trace first: e.g. lift-leg's
+ *   foot height, other feet, base height, knee angle), at start + k dt;
  * - `/contacts`: `foxglove.SceneUpdate` per knot (when the trajectory carries contacts): a
  *   sphere at each contact point and an arrow along its force, 1 cm per newton.
- * Schemas of the foxglove.* topics: Foxglove's own (@foxglove/schemas).
+ * Schemas of the foxglove.* topics: Foxglove's own (@foxglove/schemas); the layout
+ * docs/foxglove-layout.json arranges them like the web client.
  *
  * Written to `.<id>.mcap.tmp` and renamed, so a crash never leaves a half file listed. Files
  * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
@@ -23,13 +32,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
-import { FrameTransform as FoxgloveFrameTransform, SceneUpdate as FoxgloveSceneUpdate } from '@foxglove/schemas/jsonschema.js';
 import type { IterationRecord, PlanResult } from '../planning/planner.ts';
 import type { TrajectoryWithContacts } from '../planning/contact-trace.ts';
-import { loadRobot } from '../model/robots.ts';
-import { createData } from '../dynamics/data.ts';
-import { forwardKinematics } from '../dynamics/kinematics.ts';
-import type { Model } from '../model/model.ts';
+import { iterationMessage, ns, quatFromX, SCHEMAS, stamp, type TopicSchema } from '../foxglove/messages.ts';
+import { PlanView } from '../foxglove/plan-view.ts';
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROJECT_VERSION: string = (() => {
@@ -111,14 +117,6 @@ function contactScene(t: bigint, contacts: readonly { p: readonly number[]; f: r
   };
 }
 
-/** The unit quaternion turning +x onto the unit vector d (Foxglove arrows point along +x). */
-function quatFromX(dx: number, dy: number, dz: number): { x: number; y: number; z: number; w: number } {
-  // half-way vector between x and d: q = (x × h, x · h) with h = (x + d) / |x + d|
-  const hx = 1 + dx, hy = dy, hz = dz, hn = Math.hypot(hx, hy, hz);
-  if (hn < 1e-12) return { x: 0, y: 0, z: 1, w: 0 }; // d = -x: half a turn about z
-  return { x: 0, y: -hz / hn, z: hy / hn, w: hx / hn };
-}
-
 const ID_RE = /^[A-Za-z0-9_-]{1,200}$/;
 /** A recording that exists but cannot be served: damaged, a symbolic link, not a regular file (HTTP 422). */
 export class RecordingError extends Error {}
@@ -150,24 +148,10 @@ class FileReadable implements IReadable {
   }
 }
 
-/** Rotation matrix (row-major) to a unit quaternion (x, y, z, w). */
-function quatOf(R: Float64Array, o: number): { x: number; y: number; z: number; w: number } {
-  const m00 = R[o], m01 = R[o + 1], m02 = R[o + 2], m10 = R[o + 3], m11 = R[o + 4], m12 = R[o + 5], m20 = R[o + 6], m21 = R[o + 7], m22 = R[o + 8];
-  const tr = m00 + m11 + m22;
-  let x: number, y: number, z: number, w: number;
-  if (tr > 0) { const s = Math.sqrt(tr + 1) * 2; w = 0.25 * s; x = (m21 - m12) / s; y = (m02 - m20) / s; z = (m10 - m01) / s; }
-  else if (m00 > m11 && m00 > m22) { const s = Math.sqrt(1 + m00 - m11 - m22) * 2; w = (m21 - m12) / s; x = 0.25 * s; y = (m01 + m10) / s; z = (m02 + m20) / s; }
-  else if (m11 > m22) { const s = Math.sqrt(1 + m11 - m00 - m22) * 2; w = (m02 - m20) / s; x = (m01 + m10) / s; y = 0.25 * s; z = (m12 + m21) / s; }
-  else { const s = Math.sqrt(1 + m22 - m00 - m11) * 2; w = (m10 - m01) / s; x = (m02 + m20) / s; y = (m12 + m21) / s; z = 0.25 * s; }
-  return { x, y, z, w };
-}
-
-function ns(t: number): bigint { return BigInt(Math.max(0, Math.round(t * 1e9))); }
-function stamp(t: bigint): { sec: number; nsec: number } { return { sec: Number(t / 1_000_000_000n), nsec: Number(t % 1_000_000_000n) }; }
-
 export class RecordingStore {
   readonly dir: string;
-  #models = new Map<string, Model | null>();
+  /** What Foxglove shows of each (task, parameters), built once (null: the task cannot be built). */
+  #views = new Map<string, PlanView | null>();
   #cache = new Map<string, { mtimeMs: number; size: number; meta: RecordingMeta }>();
   constructor(dir: string) {
     this.dir = path.resolve(dir);
@@ -184,13 +168,15 @@ export class RecordingStore {
     return path.join(this.dir, `${id}.mcap`);
   }
 
-  #model(robot: string): Model | null {
-    if (!this.#models.has(robot)) {
-      let m: Model | null = null;
-      try { m = loadRobot(robot).model; } catch { m = null; }
-      this.#models.set(robot, m);
+  #view(task: string, params: Record<string, number | string>): PlanView | null {
+    const key = JSON.stringify([task, params]);
+    if (!this.#views.has(key)) {
+      let v: PlanView | null = null;
+      try { v = new PlanView(task, params); } catch { v = null; }
+      if (this.#views.size >= 32) this.#views.delete(this.#views.keys().next().value!);
+      this.#views.set(key, v);
     }
-    return this.#models.get(robot) ?? null;
+    return this.#views.get(key) ?? null;
   }
 
   async save(input: SaveInput): Promise<RecordingInfo> {
@@ -213,49 +199,49 @@ export class RecordingStore {
       const jsonSchema = (title: string) => enc.encode(JSON.stringify({ title, type: 'object' }));
       const telSchema = await w.registerSchema({ name: 'rsddp.IterationRecord', encoding: 'jsonschema', data: jsonSchema('rsddp.IterationRecord') });
       const trajSchema = await w.registerSchema({ name: 'rsddp.Trajectory', encoding: 'jsonschema', data: jsonSchema('rsddp.Trajectory') });
-      const tfSchema = await w.registerSchema({ name: 'foxglove.FrameTransform', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FoxgloveFrameTransform)) });
-      const sceneSchema = await w.registerSchema({ name: 'foxglove.SceneUpdate', encoding: 'jsonschema', data: enc.encode(JSON.stringify(FoxgloveSceneUpdate)) });
+      const schemaIds = new Map<string, number>();
+      const channel = async (topic: string, s: TopicSchema) => {
+        let id = schemaIds.get(s.name);
+        if (id === undefined) { id = await w.registerSchema({ name: s.name, encoding: s.encoding, data: enc.encode(s.schema) }); schemaIds.set(s.name, id); }
+        return w.registerChannel({ topic, schemaId: id, messageEncoding: 'json', metadata: new Map() });
+      };
       const telCh = await w.registerChannel({ topic: '/telemetry', schemaId: telSchema, messageEncoding: 'json', metadata: new Map() });
       const trajCh = await w.registerChannel({ topic: '/trajectory', schemaId: trajSchema, messageEncoding: 'json', metadata: new Map() });
-      const tfCh = await w.registerChannel({ topic: '/tf', schemaId: tfSchema, messageEncoding: 'json', metadata: new Map() });
-      const contactCh = await w.registerChannel({ topic: '/contacts', schemaId: sceneSchema, messageEncoding: 'json', metadata: new Map() });
-      const t0 = ns(input.startedAt.getTime() / 1000);
+      const tfCh = await channel('/tf', SCHEMAS.frameTransform);
+      const contactCh = await channel('/contacts', SCHEMAS.sceneUpdate);
+      const iterCh = await channel('/iterations', SCHEMAS.iteration);
       let seq = 0;
+      const add = (channelId: number, t: bigint, msg: unknown) =>
+        w.addMessage({ channelId, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(msg)) });
+      const t0 = ns(input.startedAt.getTime() / 1000);
       let tIter = t0;
       for (const rec of r.telemetry) {
         tIter += ns(rec.times.total / 1000);
-        await w.addMessage({ channelId: telCh, sequence: seq++, logTime: tIter, publishTime: tIter, data: enc.encode(JSON.stringify(rec)) });
+        await add(telCh, tIter, rec);
+        const it = iterationMessage(rec);
+        if (it) await add(iterCh, tIter, it);
       }
       const tEnd = ns(input.finishedAt.getTime() / 1000);
-      await w.addMessage({ channelId: trajCh, sequence: seq++, logTime: tEnd, publishTime: tEnd, data: enc.encode(JSON.stringify(r.trajectory)) });
-      const model = this.#model(r.robot);
-      if (model) {
-        const data = createData(model);
-        const traj = r.trajectory;
+      await add(trajCh, tEnd, r.trajectory);
+      // what Foxglove draws: the robot on its frames, the environment, the target, the task's series per knot
+      const traj = r.trajectory as TrajectoryWithContacts;
+      const view = this.#view(r.task, r.params);
+      if (view && traj.q.every((q) => q.length === view.model.nq)) {
+        await add(await channel('/robot', SCHEMAS.sceneUpdate), t0, view.robot(t0));
+        await add(await channel('/scene', SCHEMAS.sceneUpdate), t0, view.environment(t0));
+        if (view.hasTarget()) await add(await channel('/target', SCHEMAS.sceneUpdate), t0, view.target(t0));
+        const knotCh = await channel('/knots', SCHEMAS.knot);
+        for (const { t, message } of view.knots(traj, t0)) await add(knotCh, t, message);
         for (let k = 0; k < traj.q.length; k++) {
-          if (traj.q[k].length !== model.nq) break;
-          forwardKinematics(model, data, traj.q[k]);
           const t = t0 + ns(k * traj.dt);
-          for (let j = 1; j < model.njoints; j++) {
-            const p = model.parents[j];
-            const o = 12 * j;
-            const M = data.liMi;
-            const msg = {
-              timestamp: stamp(t),
-              parent_frame_id: p === 0 ? 'world' : model.bodyNames[p],
-              child_frame_id: model.bodyNames[j],
-              translation: { x: M[o + 9], y: M[o + 10], z: M[o + 11] },
-              rotation: quatOf(M, o),
-            };
-            await w.addMessage({ channelId: tfCh, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(msg)) });
-          }
+          for (const msg of view.frames(traj.q[k], t)) await add(tfCh, t, msg);
         }
       }
       const contacts = (r.trajectory as TrajectoryWithContacts).contacts;
       if (contacts) {
         for (let k = 0; k < contacts.length; k++) {
           const t = t0 + ns(k * r.trajectory.dt);
-          await w.addMessage({ channelId: contactCh, sequence: seq++, logTime: t, publishTime: t, data: enc.encode(JSON.stringify(contactScene(t, contacts[k]))) });
+          await add(contactCh, t, contactScene(t, contacts[k]));
         }
       }
       await w.end();

@@ -45,7 +45,8 @@ describe('recordings', () => {
     expect(Buffer.from(buf.subarray(0, 8)).equals(Buffer.from('\x89MCAP0\r\n', 'latin1'))).toBe(true);
     const reader = await McapIndexedReader.Initialize({ readable: bytesReadable(buf) });
     const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
-    expect([...topics.values()].sort()).toEqual(['/contacts', '/telemetry', '/tf', '/trajectory']);
+    // the robot, scene, target and plot topics are checked in test/foxglove/recording.test.ts
+    expect([...topics.values()].sort()).toEqual(['/contacts', '/iterations', '/knots', '/robot', '/scene', '/target', '/telemetry', '/tf', '/trajectory']);
     const schemas = [...reader.schemasById.values()].map((s) => s.name);
     expect(schemas).toContain('foxglove.FrameTransform');
     expect(schemas).toContain('foxglove.SceneUpdate');

@@ -1,5 +1,5 @@
 /**
- * The contact data the client draws (contact points and force arrows): server/control/contact-trace.ts
+ * The contact data the client draws (contact points and force arrows): server/planning/contact-trace.ts
  * replays a trajectory through the task's Simulator; the planning server attaches the contacts
  * per knot to the iterates and finals it sends and to the recorded trajectory.
  */

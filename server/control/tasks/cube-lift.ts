@@ -9,6 +9,7 @@ import { Simulator } from '../../dynamics/step.ts';
 import { loadRobot, posture } from '../../model/robots.ts';
 import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
+import { framePositionAt } from './target.ts';
 import type { TaskDefinition } from './types.ts';
 
 export const cubeLift: TaskDefinition = {
@@ -48,6 +49,8 @@ export const cubeLift: TaskDefinition = {
         return { finalHeight: h, targetHeight: target, heightError: Math.abs(h - target) };
       },
       success(m) { return (m.heightError as number) < 0.01; },
+      // the cube centre at the target height (the rail's q is the centre's height)
+      target() { return { label: `cube at ${target} m`, frame: 'cube', position: framePositionAt(model, [target], 'cube'), radius: 0.02 }; },
       trace(xs) { return { label: 'cube height', unit: 'm', values: xs.map((x) => x[0]), target }; },
     };
   },

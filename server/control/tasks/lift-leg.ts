@@ -165,6 +165,11 @@ export const liftLeg: TaskDefinition = {
         });
         return { label: `${FEET[lifted]} foot height`, unit: 'm', values, target: height };
       },
+      // the lifted foot's target: its standing x, y at the target height (the foot frame is the foot sphere's centre)
+      target() {
+        const [x, y, z] = stanceTargets[lifted];
+        return { label: `${FEET[lifted]} foot at ${height} m`, frame: `${FEET[lifted]}_FOOT`, position: [x, y, z], radius: FOOT_RADIUS };
+      },
       series(xs, contacts) {
         const d = createData(model), id = footIds[lifted];
         const knee = model.idxQ[model.jointNames.indexOf(`${FEET[lifted]}_KFE`)];

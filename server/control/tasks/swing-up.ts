@@ -6,6 +6,7 @@ import { Simulator } from '../../dynamics/step.ts';
 import { loadRobot } from '../../model/robots.ts';
 import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
+import { framePositionAt } from './target.ts';
 import type { TaskDefinition } from './types.ts';
 
 export const swingUp: TaskDefinition = {
@@ -42,6 +43,8 @@ export const swingUp: TaskDefinition = {
         return { angleError: err, finalVelocity: Math.hypot(xT[2], xT[3]) };
       },
       success(m) { return (m.angleError as number) < 0.05 && (m.finalVelocity as number) < 0.5; },
+      // the tip with the pendulum upright (q = up)
+      target() { return { label: 'tip upright', frame: 'tip', position: framePositionAt(model, up.subarray(0, 2), 'tip'), radius: 0.03 }; },
       trace(xs) { return { label: 'first joint angle', unit: 'rad', values: xs.map((x) => x[0]), target: Math.PI }; },
     };
   },

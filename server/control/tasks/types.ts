@@ -27,6 +27,20 @@ export type TaskParams = Record<string, number | string>;
 /** One quantity over time, a value per knot. */
 export interface TimeSeries { label: string; unit: string; values: number[]; target?: number; /** What the target line is (default 'target'). */ targetLabel?: string }
 
+/**
+ * Where the task wants the robot at the final time, as a point in the world, for displays (the
+ * web client's target marker, Foxglove's 3D panel): e.g. the lifted foot's target position.
+ */
+export interface TaskTarget {
+  label: string;
+  /** The robot frame meant to reach it (e.g. 'FL_FOOT'). */
+  frame: string;
+  /** World position (m). */
+  position: [number, number, number];
+  /** Marker radius (m), e.g. the foot sphere's. */
+  radius: number;
+}
+
 export interface BuiltTask {
   task: string;
   robot: string;
@@ -53,6 +67,8 @@ export interface BuiltTask {
    * forces. Tasks without it report their trace only.
    */
   series?(xs: readonly Float64Array[], contacts?: readonly { p: number[]; f: number[] }[][]): TimeSeries[];
+  /** The task's target (TaskTarget); absent or null for a task without one. */
+  target?(): TaskTarget | null;
   /** Whether the metrics meet the task's success criterion. */
   success(metrics: Record<string, number | boolean | string>): boolean;
   /** Parameters actually used (defaults filled in). */
