@@ -6,8 +6,9 @@
  * `rsddp` metadata record (robot, task, parameters, solver parameters, status, cost, timings;
  * every value JSON), the channels with their schemas and message counts (`/telemetry`: one
  * IterationRecord per iteration, `/trajectory`: the final plan, `/tf` and `/contacts`:
- * Foxglove's FrameTransform and SceneUpdate, so the file opens in Foxglove's 3D panel), and the
- * first rows of `/telemetry`.
+ * Foxglove's FrameTransform and SceneUpdate, `/robot`, `/scene`, `/target`: the robot's
+ * geometry, the ground and the task's target for Foxglove's 3D panel, `/iterations` and
+ * `/knots`: numbers for its Plot panel), and the first rows of `/telemetry`.
  *
  * Run: npx tsx examples/read-recording.ts [FILE.mcap | DIR] [--rows 5]
  *   (default: the newest .mcap in data/, where the server and examples/server-api.ts write them)

@@ -115,13 +115,16 @@ function record(cell: Cell, r: PlanResult, maxFootHeightAlong: number, mujoco: M
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const cm = (x: number) => `${(100 * x).toFixed(1)} cm`;
 
-/** DDP's outcome in words, from its metrics: what the seed says DDP does is "bends, foot down". */
+/** DDP's outcome in words, from its metrics: the seed says DDP "bends its leg instead of lifting it" (knee change over 0.05 rad, foot down). */
 function ddpOutcome(r: RunRecord): string {
   const m = r.metrics;
   if (r.success) return 'lifts (success)';
   const footUp = (m.footHeight as number) > SUCCESS.otherFeet;
   const bends = Math.abs(m.kneeChange as number) > 0.05;
-  if (!footUp) return bends ? 'bends, foot down' : 'stays still, foot down';
+  if (!footUp) {
+    const other = r.failed.filter((f) => f !== 'foot not at height');
+    return `${bends ? 'bends the knee' : 'knee unchanged'}, foot down${other.length ? ` (${other.join(', ')})` : ''}`;
+  }
   return `foot up ${cm(m.footHeight as number)}, fails: ${r.failed.join(', ')}`;
 }
 
@@ -233,21 +236,21 @@ async function main(): Promise<void> {
     '',
     `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
     '',
-    '| objective | weight | velocity weight | foot | height | dt | horizon | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| objective | weight | velocity weight | foot | height | dt | horizon | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: foot lifted ≥ 1 cm | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: median accepted steps of smoothed iterations | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(({ c, ddp, rddp, verdict: v }) => {
       const fh = rddp.map((r) => r.metrics.footHeight as number);
-      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
+      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
-    `Total run time ${((Date.now() - t0) / 1000).toFixed(0)} s for the runs not already in runs.jsonl (parallel ${parallel}).`,
+    `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (each on a solve thread, backend cpu, ${parallel} at a time when they ran; a shared 2-core machine: times are indicative).`,
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);
   writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({
     grid: gridName, seeds, iterations: iterations ?? null, success: SUCCESS,
     cells: rows.map(({ c, ddp, rddp, verdict: v }) => ({ ...c, verdict: v, ddp, rddp })),
-  }, null, 1));
+  })); // compact: about 5 kB per run with its schedule
   process.stdout.write(md + `\nwritten to ${outDir}\n`);
 }
 
