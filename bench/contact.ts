@@ -3,7 +3,7 @@
  * `step` (one time step) with MuJoCo's mj_step on an equivalent model (same masses, foot
  * spheres of 0.016 m, ground plane) as the peer, and `linearize` (A, B of one knot).
  */
-import { Linearizer } from '../server/dynamics/linearize.ts';
+import { Linearizer } from '../server/dynamics/step-derivatives.ts';
 import { staticEquilibrium } from '../server/dynamics/statics.ts';
 import { Simulator } from '../server/dynamics/step.ts';
 import { loadRobot, posture } from '../server/model/robots.ts';

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
 
   const built = def.build(resolveParams(def, params));
   const xsOf = (r: PlanResult) => r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]));
-  const seriesOf = (r: PlanResult) => built.series ? built.series(xsOf(r), traceContacts(built.sim, r.trajectory)) : [built.trace(xsOf(r))];
+  const seriesOf = (r: PlanResult) => built.series ? built.series(xsOf(r), traceContacts(built.sim, r.trajectory)) : [built.keyQuantity(xsOf(r))];
   const ddpSeries = seriesOf(ddp), rddpSeries = rddp.map(seriesOf);
   const timePlots = ddpSeries.map((s0, j) => {
     const file = `time-${j}.svg`;

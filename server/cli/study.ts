@@ -190,7 +190,7 @@ async function main(): Promise<void> {
       if (!done.has(key)) {
         const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, sigma0: c.sigma0, backend: 'cpu', ...(iterations ? { iterations } : {}) }, feedbackGains: true });
         const built = def.build(resolveParams(def, cellParams(c)));
-        const along = Math.max(...built.trace(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
+        const along = Math.max(...built.keyQuantity(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
         const rec = record(c, r, along, await replayOnTask(built, r));
         appendFileSync(log, JSON.stringify({ ...rec, iterationsAsked: iterations }) + '\n');
         done.set(key, rec);

@@ -25,7 +25,7 @@
  *   On `cpu` and `workers` this is exactly SmoothedLinearization's arithmetic (bit for bit).
  */
 import type { Model } from '../model/model.ts';
-import { perturbInto, sampleOutput } from '../control/linearization.ts';
+import { perturbInto, sampleOutput } from '../control/derivative-providers.ts';
 import { Simulator } from '../dynamics/step.ts';
 import { createSampleBatch, smoothedValue, zeroOrderJacobian, type SampleBatch } from '../control/smoothing.ts';
 

@@ -18,9 +18,9 @@ import os from 'node:os';
 import { ThreadWorker } from './thread-worker.ts';
 import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
-import type { SmoothingParams } from '../control/linearization.ts';
+import type { SmoothingParams } from '../control/derivative-providers.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
-import { ExactLinearization, SmoothedLinearization } from '../control/linearization.ts';
+import { ExactLinearization, SmoothedLinearization } from '../control/derivative-providers.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 
 export interface PoolOptions {

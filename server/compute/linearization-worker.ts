@@ -8,7 +8,7 @@
  * bit, whichever thread computed a knot.
  */
 import { parentPort } from 'node:worker_threads';
-import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/linearization.ts';
+import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 
 export interface WorkerInit {

@@ -17,7 +17,7 @@
  *            it runs the step kernel slower than the worker pool runs the f64 step.
  */
 import type { LinearizationProvider } from '../control/problem.ts';
-import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/linearization.ts';
+import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import type { BuiltTask } from '../control/tasks/types.ts';
 import { PooledLinearization } from './linearization-pool.ts';
 import { BatchSmoothedLinearization } from './smoothed-provider.ts';

@@ -17,7 +17,7 @@
  */
 import type { Model } from '../model/model.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
-import type { SmoothingParams } from '../control/linearization.ts';
+import type { SmoothingParams } from '../control/derivative-providers.ts';
 import { streamFor } from '../control/rng.ts';
 import { createSampleBatch, samplePerturbations, setSigma, type SampleBatch } from '../control/smoothing.ts';
 import { allocSmoothBatch, dimsOf, type BatchBackend, type BatchDims, type SmoothBatch } from './batch.ts';

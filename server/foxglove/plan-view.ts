@@ -59,7 +59,7 @@ export class PlanView {
   series(traj: TrajectoryLike): TimeSeries[] {
     const { nq, nv } = this.model;
     const xs = traj.q.map((q, k) => { const x = new Float64Array(nq + nv); x.set(q); x.set(traj.v[k] ?? [], nq); return x; });
-    return this.task.series ? this.task.series(xs, traj.contacts) : [this.task.trace(xs)];
+    return this.task.series ? this.task.series(xs, traj.contacts) : [this.task.keyQuantity(xs)];
   }
 
   /** One rsddp.Knot message per knot (log time t0 + k dt). */

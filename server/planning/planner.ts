@@ -14,7 +14,7 @@
  * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
  */
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from '../control/ddp.ts';
-import { defaultSmoothingParams, type Estimator } from '../control/linearization.ts';
+import { defaultSmoothingParams, type Estimator } from '../control/derivative-providers.ts';
 import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
 import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from '../control/schedule.ts';
 import { smoothedCostSlope } from '../control/sensitivity.ts';

@@ -8,7 +8,7 @@ import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf } from '../..
 import { WorkersBatchBackend } from '../../server/compute/batch-workers.ts';
 import { BatchSmoothedLinearization } from '../../server/compute/smoothed-provider.ts';
 import { createProviders, resolveBackend } from '../../server/compute/providers.ts';
-import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization } from '../../server/control/linearization.ts';
+import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization } from '../../server/control/derivative-providers.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';
 import { streamFor } from '../../server/control/rng.ts';
 import { mulberry32 } from '../helpers/random-model.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_IDLE_POOLS, PooledLinearization, idlePoolCount, type PoolOptions } from '../../server/compute/linearization-pool.ts';
 import { exactReference } from '../helpers/linearization.ts';
 import { plan } from '../../server/planning/planner.ts';
-import { defaultSmoothingParams } from '../../server/control/linearization.ts';
+import { defaultSmoothingParams } from '../../server/control/derivative-providers.ts';
 
 const opts = (seed: number, T = 30, estimator: 'zero' | 'first' = 'zero'): PoolOptions => ({
   task: 'cube-lift', params: {}, smoothing: defaultSmoothingParams({ seed, estimator }), T, nx: 13, ndx: 12, nu: 1, size: 2,

@@ -23,7 +23,7 @@ import { Simulator } from '../../server/dynamics/step.ts';
 import { defaultScene, type Scene } from '../../server/dynamics/scene.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
 import { parseUrdf } from '../../server/model/urdf.ts';
-import { ExactLinearization, defaultSmoothingParams } from '../../server/control/linearization.ts';
+import { ExactLinearization, defaultSmoothingParams } from '../../server/control/derivative-providers.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';
 import { plan } from '../../server/planning/planner.ts';
 import { mulberry32 } from '../helpers/random-model.ts';

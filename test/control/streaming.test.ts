@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate as tick } from 'node:timers/promises';
 import { DdpSolver, defaultDdpOptions } from '../../server/control/ddp.ts';
-import { ExactLinearization } from '../../server/control/linearization.ts';
+import { ExactLinearization } from '../../server/control/derivative-providers.ts';
 import { plan } from '../../server/planning/planner.ts';
 import type { LinearizationProvider, LinearizeContext } from '../../server/control/problem.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';

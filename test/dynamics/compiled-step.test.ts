@@ -7,7 +7,7 @@ import { choleskyKernels, MAX_CHOLESKY_KERNEL } from '../../server/dynamics/comp
 import { compileKernel, setCompiledKernels } from '../../server/dynamics/compiled/emit.ts';
 import { choleskyInvDiagInPlace, choleskyInvDiagSolveInPlace } from '../../server/math/linalg.ts';
 import { mulberry32, randomVector } from '../helpers/random-model.ts';
-import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { parseScene } from '../../server/dynamics/scene.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createData } from '../../server/dynamics/data.ts';
 import { crba } from '../../server/dynamics/crba.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
-import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { difference, integrate } from '../../server/dynamics/lie.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';

@@ -6,7 +6,7 @@
  */
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';

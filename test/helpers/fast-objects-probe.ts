@@ -3,7 +3,7 @@
  * linearizer touch per step and prints, as JSON, the paths of those V8 keeps in dictionary
  * mode (every property access a hash lookup). See test/dynamics/fast-objects.test.ts.
  */
-import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { parseScene } from '../../server/dynamics/scene.ts';

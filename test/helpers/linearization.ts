@@ -2,7 +2,7 @@
  * A task's initial-guess trajectory and its exact linearization in process: the reference the
  * worker-pool tests compare against bit for bit.
  */
-import { ExactLinearization } from '../../server/control/linearization.ts';
+import { ExactLinearization } from '../../server/control/derivative-providers.ts';
 import { getTask, resolveParams } from '../../server/control/tasks/index.ts';
 
 export function exactReference(task: string, overrides: Record<string, number | string> = {}) {

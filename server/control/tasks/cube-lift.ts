@@ -51,7 +51,7 @@ export const cubeLift: TaskDefinition = {
       success(m) { return (m.heightError as number) < 0.01; },
       // the cube centre at the target height (the rail's q is the centre's height)
       target() { return { label: `cube at ${target} m`, frame: 'cube', position: framePositionAt(model, [target], 'cube'), radius: 0.02 }; },
-      trace(xs) { return { label: 'cube height', unit: 'm', values: xs.map((x) => x[0]), target }; },
+      keyQuantity(xs) { return { label: 'cube height', unit: 'm', values: xs.map((x) => x[0]), target }; },
     };
   },
 };

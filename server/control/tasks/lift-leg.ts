@@ -156,7 +156,7 @@ export const liftLeg: TaskDefinition = {
         return (m.footError as number) < SUCCESS.footError && (m.otherFeetMaxHeight as number) < SUCCESS.otherFeet
           && Math.abs(m.baseHeightChange as number) < SUCCESS.baseBand && (m.maxJointSpeed as number) < SUCCESS.jointSpeed;
       },
-      trace(xs) {
+      keyQuantity(xs) {
         const d = createData(model), id = footIds[lifted];
         const values = xs.map((x) => {
           forwardKinematics(model, d, x.subarray(0, model.nq));

@@ -45,7 +45,7 @@ export const swingUp: TaskDefinition = {
       success(m) { return (m.angleError as number) < 0.05 && (m.finalVelocity as number) < 0.5; },
       // the tip with the pendulum upright (q = up)
       target() { return { label: 'tip upright', frame: 'tip', position: framePositionAt(model, up.subarray(0, 2), 'tip'), radius: 0.03 }; },
-      trace(xs) { return { label: 'first joint angle', unit: 'rad', values: xs.map((x) => x[0]), target: Math.PI }; },
+      keyQuantity(xs) { return { label: 'first joint angle', unit: 'rad', values: xs.map((x) => x[0]), target: Math.PI }; },
     };
   },
 };

@@ -60,7 +60,7 @@ export interface BuiltTask {
   /** Task-specific measurements of a trajectory (e.g. the foot height reached). */
   metrics(xs: readonly Float64Array[], us: readonly Float64Array[]): Record<string, number | boolean | string>;
   /** The task's key quantity over time (e.g. the lifted foot's height), for plots. */
-  trace(xs: readonly Float64Array[]): TimeSeries;
+  keyQuantity(xs: readonly Float64Array[]): TimeSeries;
   /**
    * The quantities a report plots over time (the trace first, then e.g. the base height and a
    * knee angle), one value per knot; `contacts` (contact-trace.ts, when given) adds contact

@@ -20,7 +20,7 @@
  */
 import type { Model } from '../model/model.ts';
 import { difference, integrate } from '../dynamics/lie.ts';
-import { Linearizer } from '../dynamics/linearize.ts';
+import { Linearizer } from '../dynamics/step-derivatives.ts';
 import { Simulator } from '../dynamics/step.ts';
 import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
