@@ -12,6 +12,8 @@ export * from './limits.ts';
 export const PROTOCOL_VERSION = 1;
 
 export const SOLVERS = ['ddp', 'rddp'] as const;
+/** R-DDP's smoothing estimators (server/control/estimators.ts has one entry per name). */
+export const ESTIMATORS = ['zero', 'first', 'lsq'] as const;
 export const SolverSchema = z.enum(SOLVERS);
 export type Solver = z.infer<typeof SolverSchema>;
 
@@ -46,7 +48,7 @@ export const SolverParamsSchema = z.strictObject({
   iterations: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
   samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),
   sigma0: z.number().positive().max(1e6).optional(),
-  estimator: z.enum(['zero', 'first']).optional(),
+  estimator: z.enum(ESTIMATORS).optional(),
   rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
   stateNoiseRatio: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),

@@ -1,6 +1,6 @@
 /**
  * npm run experiment -- lift-leg|cube-lift|swing-up [--seeds K] [--out DIR] [task options]
- *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first] [--backend cpu|workers|webgpu|auto]
+ *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first|lsq] [--backend cpu|workers|webgpu|auto]
  *
  * Runs DDP and R-DDP on the same problem, initialization and iteration budget over K seeds
  * (DDP is deterministic: one run serves every seed; R-DDP's noise changes with the seed) and

@@ -6,6 +6,7 @@
  * feedback gains K of the final plan (PlanResult.feedback: what `npm run replay` needs).
  * Exit 0 when the plan ran, whatever its success; 1 with a clear message on bad arguments.
  */
+import { ESTIMATORS } from '../../shared/protocol.ts';
 import { writeFileSync } from 'node:fs';
 import { plan, type PlanResult, type SolverKind } from '../planning/planner.ts';
 import { getTask, TASKS, TaskParamError } from '../control/tasks/index.ts';
@@ -20,7 +21,7 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
   --iterations N       iteration budget (default 60)
   --samples M          R-DDP samples per knot (default 16)
   --sigma0 S           R-DDP initial noise on the controls (default: the task's)
-  --estimator zero|first   R-DDP estimator (default zero)
+  --estimator zero|first|lsq   R-DDP estimator (default zero; server/control/estimators.ts)
   --rule continuation|sensitivity|decay   R-DDP noise schedule (default continuation)
   --seed N             random seed (default 1)
   --backend cpu|workers|webgpu|auto   where derivatives are computed (default auto):
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   }
   if (opts.robot && opts.robot !== def.robot) fail(`task ${def.name} runs on robot '${def.robot}', not '${opts.robot}'`);
   if (opts.backend && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
-  if (opts.estimator && opts.estimator !== 'zero' && opts.estimator !== 'first') fail(`--estimator must be zero or first, got '${opts.estimator}'`);
+  if (opts.estimator && !(ESTIMATORS as readonly string[]).includes(opts.estimator)) fail(`--estimator must be ${ESTIMATORS.join(', ')}, got '${opts.estimator}'`);
   if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
   const solver = opts.solver as SolverKind;
   if (solver !== 'ddp' && solver !== 'rddp') fail(`--solver must be ddp or rddp, got '${opts.solver ?? ''}'`);

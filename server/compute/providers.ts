@@ -16,6 +16,7 @@
  *            lavapipe) does not count unless RSDDP_WEBGPU_ALLOW_SOFTWARE=1: on the same cores
  *            it runs the step kernel slower than the worker pool runs the f64 step.
  */
+import { estimatorDef } from '../control/estimators.ts';
 import type { LinearizationProvider } from '../control/problem.ts';
 import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import type { BuiltTask } from '../control/tasks/types.ts';
@@ -201,8 +202,8 @@ export async function createProviders(opts: ProviderOptions): Promise<Providers>
   if (!smoothing) {
     return workers('webgpu requested, but DDP needs exact derivatives: finite differences in f64 on the worker pool (the GPU kernels are f32 and sample-based)');
   }
-  if (smoothing.estimator !== 'zero' || smoothing.antithetic) {
-    return workers(`webgpu requested, but the ${smoothing.estimator === 'zero' ? 'antithetic' : 'first-order'} estimator is not run on the GPU: worker pool`);
+  if (!estimatorDef(smoothing.estimator).gpu || smoothing.antithetic) {
+    return workers(`webgpu requested, but ${smoothing.antithetic ? 'antithetic sampling' : `the '${smoothing.estimator}' estimator`} is not run on the GPU: worker pool`);
   }
   let gpu: GpuLease | WebGpuBatchBackend;
   try {

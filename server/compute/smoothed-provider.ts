@@ -15,6 +15,7 @@
  * factory was given, the failure is logged, the backend is replaced (the `workers` batch
  * backend) and the same request is recomputed there; later iterations stay on the fallback.
  */
+import { estimatorDef } from '../control/estimators.ts';
 import type { Model } from '../model/model.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/derivative-providers.ts';
@@ -50,7 +51,7 @@ export class BatchSmoothedLinearization implements LinearizationProvider {
   private Bex: Float64Array | null = null;
 
   constructor(opts: BatchProviderOptions) {
-    if (opts.smoothing.estimator !== 'zero') throw new Error('BatchSmoothedLinearization: the batch interface serves the zero-order estimator only');
+    if (!estimatorDef(opts.smoothing.estimator).gpu) throw new Error(`BatchSmoothedLinearization: the batch interface serves the zero-order estimator only, not '${opts.smoothing.estimator}'`);
     if (opts.smoothing.antithetic) throw new Error('BatchSmoothedLinearization: antithetic sampling is not supported by the batch interface');
     this.opts = opts;
     this.backend = opts.backend;

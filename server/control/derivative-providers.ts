@@ -6,11 +6,9 @@
  * - SmoothedLinearization (R-DDP): Jacobians of the randomized-smoothing model
  *   f_sigma(x, u) = E_w[f(x ⊕ sigma_x w_x, u + sigma_u w_u)], estimated at every knot from M
  *   perturbed steps (smoothing.ts):
- *     'zero'  : zero-order (score function with the f(x, u) baseline), sound for the jumps of
- *               contact; coordinates without noise (the state, by default) take the exact
- *               columns;
- *     'first' : the mean of the exact Jacobians at the M perturbed points (an average of zeros
- *               is zero where every sample sticks: informative only when samples break contact).
+ *   one of the estimators of estimators.ts ('zero': score function with the f(x, u) baseline,
+ *   'first': mean of the exact Jacobians at the samples, 'lsq': least-squares fit); for the
+ *   value-based ones, coordinates without noise (the state, by default) take the exact columns.
  *   Noise for knot t at iteration k comes from streamFor(seed, t, k) (or k = 0 with common
  *   random numbers), and every knot starts its contact solves cold, so the estimate of a knot
  *   does not depend on which thread computed it or on the other knots: bit-for-bit
@@ -24,10 +22,11 @@ import { Linearizer } from '../dynamics/step-derivatives.ts';
 import { Simulator } from '../dynamics/step.ts';
 import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
-import { createSampleBatch, firstOrderJacobian, samplePerturbations, setSigma, zeroOrderJacobian, type SampleBatch } from './smoothing.ts';
+import { createSampleBatch, samplePerturbations, setSigma, type SampleBatch } from './smoothing.ts';
+import { estimatorDef, type Estimator, type EstimatorDef } from './estimators.ts';
 import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 
-export type Estimator = 'zero' | 'first';
+export type { Estimator } from './estimators.ts';
 
 /** Splits x = [q; v] into the simulator's arrays. */
 function loadState(model: Model, x: Float64Array, q: Float64Array, v: Float64Array): void {
@@ -96,6 +95,8 @@ export class SmoothedLinearization implements LinearizationProvider {
   private readonly J: Float64Array;
   private readonly fallback: Float64Array;
   private readonly Js: Float64Array;
+  /** The estimator's entry (estimators.ts): what each sample provides, and the estimate. */
+  private readonly est: EstimatorDef;
   private readonly q: Float64Array;
   private readonly v: Float64Array;
   private readonly qs: Float64Array;
@@ -121,7 +122,8 @@ export class SmoothedLinearization implements LinearizationProvider {
     this.pattern = new Float64Array(n);
     this.J = new Float64Array(ndx * n);
     this.fallback = new Float64Array(ndx * n);
-    this.Js = new Float64Array(this.params.estimator === 'first' ? MAX_SAMPLES * ndx * n : 0);
+    this.est = estimatorDef(this.params.estimator);
+    this.Js = new Float64Array(this.est.samples === 'jacobian' ? MAX_SAMPLES * ndx * n : 0);
     this.Ak = new Float64Array(ndx * ndx);
     this.Bk = new Float64Array(ndx * nu);
     this.q = new Float64Array(model.nq); this.v = new Float64Array(nv);
@@ -129,7 +131,10 @@ export class SmoothedLinearization implements LinearizationProvider {
     this.qn = new Float64Array(model.nq); this.vn = new Float64Array(nv);
     this.qNom = new Float64Array(model.nq); this.vNom = new Float64Array(nv);
     this.dq = new Float64Array(nv);
+    this.io = { J: this.J, Js: this.Js, fallback: this.fallback };
   }
+
+  private readonly io: { J: Float64Array; Js: Float64Array; fallback: Float64Array };
 
   /** Sets the noise level and sample count (called by R-DDP between iterations). */
   setNoise(sigma: number, samples: number): void {
@@ -154,7 +159,8 @@ export class SmoothedLinearization implements LinearizationProvider {
     samplePerturbations(batch, streamFor(p.seed, t, p.commonRandomNumbers ? 0 : iteration), p.samples);
     const ao = t * ndx * ndx, bo = t * ndx * nu;
 
-    if (p.estimator === 'zero') {
+    const values = this.est.samples === 'value';
+    if (values) {
       // exact Jacobians for the unperturbed columns (and the nominal next state as baseline)
       this.exact.linearizeKnot(x, u, As, Bs, t);
       for (let r = 0; r < ndx; r++) {
@@ -169,7 +175,7 @@ export class SmoothedLinearization implements LinearizationProvider {
     batch.f0.fill(0);
     for (let i = 0; i < batch.M; i++) {
       this.perturbed(x, u, i);
-      if (p.estimator === 'zero') {
+      if (values) {
         this.sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
         this.writeOutput(i);
       } else {
@@ -177,8 +183,7 @@ export class SmoothedLinearization implements LinearizationProvider {
         this.copyJacobian(i);
       }
     }
-    if (p.estimator === 'zero') zeroOrderJacobian(batch, this.J, { fallback: this.fallback });
-    else firstOrderJacobian(batch, this.Js, this.J);
+    this.est.estimate(batch, this.io);
     for (let r = 0; r < ndx; r++) {
       for (let j = 0; j < ndx; j++) As[ao + r * ndx + j] = this.J[r * n + j];
       for (let j = 0; j < nu; j++) Bs[bo + r * nu + j] = this.J[r * n + ndx + j];
