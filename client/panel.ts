@@ -3,14 +3,13 @@
  * (GET /api/tasks) plus the solver parameters, and Plan / Replan / Cancel. Server errors are
  * shown as the server words them (`params.height: ...`).
  */
-import { PlanCreateSchema, SolverParamsSchema, type PlanCreate } from '../shared/protocol.ts';
+import { BACKEND_CHOICES, SolverParamsSchema, type ParamSpec, type PlanCreate, type TaskInfo } from '../shared/protocol.ts';
 import { MAX_ITERATIONS, MAX_SAMPLES, MIN_SAMPLES } from '../shared/limits.ts';
 
 /** The compute backends the protocol accepts (PlanCreate.backend), so the form follows the schema. */
-export const BACKENDS: readonly string[] = PlanCreateSchema.shape.backend.unwrap().options;
+export const BACKENDS: readonly string[] = BACKEND_CHOICES;
 
-export interface ParamSpec { name: string; type: 'number' | 'integer' | 'enum'; default: number | string; min?: number; max?: number; options?: string[]; unit?: string; description: string }
-export interface TaskInfo { name: string; title: string; description: string; robot: string; params: ParamSpec[]; defaults: Record<string, number | string>; solverDefaults: Record<string, unknown> }
+export type { ParamSpec, TaskInfo };
 
 /** A solver field of the form: its default is the server's (TaskInfo.solverDefaults), never the client's. */
 export type SolverField = Omit<ParamSpec, 'default'>;

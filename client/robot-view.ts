@@ -4,25 +4,21 @@
  * order: a free-flyer base first as [x y z qx qy qz qw], then one value per joint, by name.
  * Meshes (`package://` URIs) are fetched from the URLs the server resolved for them.
  */
+import { RobotSummarySchema, type RobotSummary } from '../shared/protocol.ts';
 import * as THREE from 'three';
 import URDFLoader from 'urdf-loader';
 import type { URDFRobot } from 'urdf-loader';
 import { jointLayout, type JointLayout } from './joint-layout.ts';
 
-export interface RobotSummary {
-  id: string; name: string; nq: number; nv: number; nu: number; floating: boolean;
-  joints: { name: string; type: string }[];
-  meshes: { uri: string; url: string | null }[];
-  postures?: Record<string, number[]>;
-  contactFrames?: string[];
-  urdf: string;
-}
+export type { RobotSummary };
 
 export async function fetchRobot(id: string): Promise<RobotSummary> {
   const res = await fetch(`/api/robots/${encodeURIComponent(id)}`);
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ?? `GET /api/robots/${id}: ${res.status}`);
-  return body as RobotSummary;
+  const parsed = RobotSummarySchema.safeParse(body);
+  if (!parsed.success) throw new Error(`GET /api/robots/${id}: unexpected answer (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data;
 }
 
 export class RobotView {

@@ -12,6 +12,8 @@ export * from './limits.ts';
 export const PROTOCOL_VERSION = 1;
 
 export const SOLVERS = ['ddp', 'rddp'] as const;
+/** Where derivatives are computed (server/compute/providers.ts); 'auto' picks one. */
+export const BACKEND_CHOICES = ['cpu', 'workers', 'webgpu', 'auto'] as const;
 /** R-DDP's smoothing estimators (server/control/estimators.ts has one entry per name). */
 export const ESTIMATORS = ['zero', 'first', 'lsq'] as const;
 export const SolverSchema = z.enum(SOLVERS);
@@ -66,7 +68,7 @@ export const PlanCreateSchema = z.strictObject({
   solvers: z.array(SolverSchema).min(1).max(2)
     .refine((a) => new Set(a).size === a.length, 'solvers must not repeat').optional(),
   solverParams: SolverParamsSchema.optional(),
-  backend: z.enum(['cpu', 'workers', 'webgpu', 'auto']).optional(),
+  backend: z.enum(BACKEND_CHOICES).optional(),
 });
 export type PlanCreate = z.infer<typeof PlanCreateSchema>;
 
@@ -86,6 +88,47 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cancel'), plan: Id, ...base }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+// ---------------------------------------------------------------- HTTP responses (GET)
+
+/** One task parameter as GET /api/tasks declares it (server/control/tasks: the task's schema). */
+export const ParamSpecSchema = z.object({
+  name: z.string(),
+  type: z.enum(['number', 'integer', 'enum']),
+  default: z.union([z.number(), z.string()]),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  options: z.array(z.string()).optional(),
+  unit: z.string().optional(),
+  description: z.string(),
+});
+export type ParamSpec = z.infer<typeof ParamSpecSchema>;
+
+/** GET /api/tasks: one entry per task. */
+export const TaskInfoSchema = z.object({
+  name: z.string(), title: z.string(), description: z.string(), robot: z.string(),
+  params: z.array(ParamSpecSchema),
+  defaults: z.record(z.string(), z.union([z.number(), z.string()])),
+  /** What a plan with no solverParams runs (the task's solver defaults over the server's). */
+  solverDefaults: z.record(z.string(), z.unknown()),
+});
+export type TaskInfo = z.infer<typeof TaskInfoSchema>;
+export const TaskListSchema = z.object({ tasks: z.array(TaskInfoSchema), solvers: z.array(SolverSchema) });
+
+/** GET /api/robots/:id: the model summary (server/api/robots.ts). */
+export const RobotSummarySchema = z.object({
+  id: z.string(), source: z.string(), name: z.string(),
+  nq: z.number().int(), nv: z.number().int(), nu: z.number().int(), floating: z.boolean(),
+  joints: z.array(z.object({ name: z.string(), type: z.string(), parent: z.string(), body: z.string(), lower: z.array(z.number().nullable()), upper: z.array(z.number().nullable()) })),
+  frames: z.array(z.object({ name: z.string(), kind: z.string(), parentJoint: z.string() })),
+  postures: z.record(z.string(), z.array(z.number())),
+  contactFrames: z.array(z.string()),
+  torqueLimit: z.number().nullable(),
+  meshes: z.array(z.object({ uri: z.string(), url: z.string().nullable() })),
+  warnings: z.array(z.string()),
+  urdf: z.string(),
+});
+export type RobotSummary = z.infer<typeof RobotSummarySchema>;
 
 // ---------------------------------------------------------------- server -> client
 

@@ -3,6 +3,7 @@
  * files found under extra folders (`--robots DIR`, e.g. ../shared/robots/example-robot-data;
  * `package://` URIs resolve against the folder, its subfolders and the URDF's ancestors).
  */
+import type { RobotSummary } from '../../shared/protocol.ts';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,23 +21,8 @@ export interface RobotEntry {
   packageDirs: string[];
 }
 
-export interface RobotSummary {
-  id: string;
-  source: string;
-  name: string;
-  nq: number;
-  nv: number;
-  nu: number;
-  floating: boolean;
-  joints: { name: string; type: string; parent: string; body: string; lower?: number[]; upper?: number[] }[];
-  frames: { name: string; kind: string; parentJoint: string }[];
-  postures: Record<string, number[]>;
-  contactFrames: string[];
-  torqueLimit: number | null;
-  meshes: { uri: string; url: string | null }[];
-  warnings: string[];
-  urdf: string;
-}
+/** GET /api/robots/:id (defined once, on the wire). */
+export type { RobotSummary };
 
 
 /**
@@ -144,8 +130,8 @@ export class RobotRegistry {
       const qs = m.idxQ[j], nq = m.nqs[j];
       joints.push({
         name: m.jointNames[j], type: t === JOINT_FREE ? 'free' : t === JOINT_REVOLUTE ? (m.continuous[j] ? 'continuous' : 'revolute') : t === JOINT_PRISMATIC ? 'prismatic' : String(t), parent: m.jointNames[m.parents[j]], body: m.bodyNames[j],
-        lower: Array.from(m.lowerPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null as unknown as number)),
-        upper: Array.from(m.upperPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null as unknown as number)),
+        lower: Array.from(m.lowerPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null)),
+        upper: Array.from(m.upperPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null)),
       });
     }
     const uris = new Map<string, string | null>();

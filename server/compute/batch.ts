@@ -28,11 +28,13 @@ import type { Model } from '../model/model.ts';
 import { perturbInto, sampleOutput } from '../control/derivative-providers.ts';
 import { Simulator } from '../dynamics/step.ts';
 import { createSampleBatch, smoothedValue, zeroOrderJacobian, type SampleBatch } from '../control/smoothing.ts';
+import { BACKEND_CHOICES } from '../../shared/protocol.ts';
 
-export const BACKEND_NAMES = ['cpu', 'workers', 'webgpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export const BACKEND_CHOICES = ['cpu', 'workers', 'webgpu', 'auto'] as const;
+/** The choices on the wire (shared/protocol.ts); a name is a choice that runs ('auto' picks one). */
+export { BACKEND_CHOICES };
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+export const BACKEND_NAMES = BACKEND_CHOICES.filter((b): b is BackendName => b !== 'auto');
 
 export interface BatchDims {
   nq: number;

@@ -18,12 +18,13 @@
  * Cost: one contact step per knot (about the price of one DDP rollout), off the solver's hot
  * path: the planning server traces only the iterates it actually sends and the final plans.
  */
+import type { ContactSampleMsg } from '../../shared/protocol.ts';
 import type { Trajectory } from './planner.ts';
 import { getTask, type TaskParams } from '../control/tasks/index.ts';
 import type { Simulator } from '../dynamics/step.ts';
 
 /** One contact at one knot: point and force in the world frame. */
-export interface ContactSample { p: [number, number, number]; f: [number, number, number] }
+export type ContactSample = ContactSampleMsg;
 /** Contacts per knot (same length as the trajectory's q). */
 export type KnotContacts = ContactSample[][];
 export type TrajectoryWithContacts = Trajectory & { contacts?: KnotContacts };

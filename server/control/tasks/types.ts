@@ -2,6 +2,7 @@
  * Tasks: named optimal-control problems with a parameter schema (served to clients, validated
  * on input) and a builder that turns parameters into a DDP problem on a contact Simulator.
  */
+import type { ParamSpec } from '../../../shared/protocol.ts';
 import type { Model } from '../../model/model.ts';
 import type { Scene } from '../../dynamics/scene.ts';
 import type { Simulator } from '../../dynamics/step.ts';
@@ -11,16 +12,8 @@ import { TaskParamError } from '../errors.ts';
 
 export { TaskParamError, UnknownTaskError } from '../errors.ts';
 
-export interface ParamSpec {
-  name: string;
-  type: 'number' | 'integer' | 'enum';
-  default: number | string;
-  min?: number;
-  max?: number;
-  options?: string[];
-  unit?: string;
-  description: string;
-}
+/** A task parameter's declaration: defined once, on the wire (GET /api/tasks). */
+export type { ParamSpec };
 
 export type TaskParams = Record<string, number | string>;
 
