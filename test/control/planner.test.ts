@@ -62,6 +62,21 @@ describe('lift-leg objectives and success test', () => {
   });
 });
 
+describe('task cost weights are task parameters', () => {
+  it('cube-lift and swing-up: the terminal cost follows the weights given (defaults: the former constants)', () => {
+    const cube = getTask('cube-lift');
+    const x = new Float64Array([0.1, 0.5]); // 0.2 m below the default target, moving up at 0.5 m/s
+    const at = (w: Record<string, number>) => cube.build(resolveParams(cube, w)).terminal.value(x, null);
+    expect(at({})).toBeCloseTo(0.5 * 1000 * 0.2 ** 2 + 0.5 * 10 * 0.5 ** 2, 10);
+    expect(at({ heightWeight: 2000, velocityWeight: 0 })).toBeCloseTo(0.5 * 2000 * 0.2 ** 2, 10);
+    const swing = getTask('swing-up');
+    const xs = new Float64Array([Math.PI - 0.1, 0.2, 1, 0]);
+    const sw = (w: Record<string, number>) => swing.build(resolveParams(swing, w)).terminal.value(xs, null);
+    expect(sw({})).toBeCloseTo(0.5 * 100 * (0.1 ** 2 + 0.2 ** 2) + 0.5 * 10 * 1, 10);
+    expect(sw({ angleWeight: 1, velocityWeight: 0 })).toBeCloseTo(0.5 * (0.1 ** 2 + 0.2 ** 2), 10);
+  });
+});
+
 describe('lift-leg R-DDP', () => {
   it('breaks the contact and lifts the foot to the target (0.5 s horizon)', async () => {
     const r = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.5 }, solverParams: { seed: 3, iterations: 40 } });

@@ -22,6 +22,9 @@ export const cubeLift: TaskDefinition = {
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 5, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.02, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
     { name: 'forceLimit', type: 'number', default: 30, min: 10, max: 40, unit: 'N', description: 'bound on the force' },
+    { name: 'heightWeight', type: 'number', default: 1000, min: 1, max: 1e6, description: 'terminal weight of the height error (per m^2)' },
+    { name: 'velocityWeight', type: 'number', default: 10, min: 0, max: 1e5, description: 'terminal weight of the final velocity (per (m/s)^2)' },
+    { name: 'effortWeight', type: 'number', default: 1e-4, min: 0, max: 1, description: 'running weight of the force (per N^2 s)' },
   ],
   // the noise must reach the weight (9.81 N) from zero force for some samples to lift the cube
   solverDefaults: { sigma0: 20, iterations: 40 },
@@ -36,9 +39,9 @@ export const cubeLift: TaskDefinition = {
     const x0 = new Float64Array([...posture(meta, model, 'resting'), 0]);
     const target = params.height as number;
     // running: small effort penalty (the force is what lifts: no gravity compensation reference)
-    const running = new CostSum(model).add(new ControlRegularization(1, { weights: 1e-4 }), dt);
+    const running = new CostSum(model).add(new ControlRegularization(1, { weights: params.effortWeight as number }), dt);
     const xRef = new Float64Array([target, 0]);
-    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef, weights: [1000, 10] }), 1);
+    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef, weights: [params.heightWeight as number, params.velocityWeight as number] }), 1);
     const lim = params.forceLimit as number;
     const uInit = Array.from({ length: T }, () => new Float64Array(1));
     return {

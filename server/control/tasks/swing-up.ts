@@ -18,6 +18,9 @@ export const swingUp: TaskDefinition = {
     { name: 'horizon', type: 'number', default: 1.5, min: 0.3, max: 5, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.02, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
     { name: 'torqueLimit', type: 'number', default: 2, min: 0.1, max: 5, unit: 'N m', description: 'joint torque bound' },
+    { name: 'angleWeight', type: 'number', default: 100, min: 0, max: 1e6, description: 'terminal weight of the angle errors (per rad^2); the running weight is 1 % of it' },
+    { name: 'velocityWeight', type: 'number', default: 10, min: 0, max: 1e5, description: 'terminal weight of the joint velocities (per (rad/s)^2); the running weight is 1 % of it' },
+    { name: 'effortWeight', type: 'number', default: 0.1, min: 0, max: 100, description: 'running weight of the torques (per (N m)^2 s)' },
   ],
   solverDefaults: { sigma0: 0.2, iterations: 60 },
   build(params) {
@@ -28,10 +31,11 @@ export const swingUp: TaskDefinition = {
     const dynamics = makeDynamics(sim);
     const x0 = new Float64Array(4);
     const up = new Float64Array([Math.PI, 0, 0, 0]);
+    const wa = params.angleWeight as number, wv = params.velocityWeight as number;
     const running = new CostSum(model)
-      .add(new StateRegularization(model, { xRef: up, weights: [1, 1, 0.1, 0.1] }), dt)
-      .add(new ControlRegularization(2, { weights: 0.1 }), dt);
-    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: up, weights: [100, 100, 10, 10] }), 1);
+      .add(new StateRegularization(model, { xRef: up, weights: [wa / 100, wa / 100, wv / 100, wv / 100] }), dt)
+      .add(new ControlRegularization(2, { weights: params.effortWeight as number }), dt);
+    const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: up, weights: [wa, wa, wv, wv] }), 1);
     const lim = params.torqueLimit as number;
     return {
       task: 'swing-up', robot: 'double_pendulum', model, scene, sim, dynamics, running, terminal, x0, T, dt,
