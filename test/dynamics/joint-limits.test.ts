@@ -20,6 +20,10 @@ import { parseUrdf } from '../../server/model/urdf.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
 import type { Model } from '../../server/model/model.ts';
 import { loadModelFromString, loadMujoco } from '../../server/peer/mujoco.ts';
+import { ContactTracer } from '../../server/planning/contact-trace.ts';
+import { getTask } from '../../server/control/tasks/index.ts';
+import { resolveParams } from '../../server/control/tasks/types.ts';
+import { TrajectorySchema } from '../../shared/protocol.ts';
 
 const LOWER = -0.5, UPPER = 0.8, MASS = 1, ARM = 0.5;
 /** A point-like mass on an arm of 0.5 m, hinged about y; q = 0 hangs down. */
@@ -294,6 +298,22 @@ describe('joint limits: MuJoCo (limited hinge, default solref) as a qualitative 
       d.delete();
       m.delete();
     }
+  });
+});
+
+describe('joint limits in the contact trace (server/planning/contact-trace.ts, shared/protocol.ts)', () => {
+  it('cube-lift: a knot held at the rail upper stop lists it with its force; knots off the stop list none', () => {
+    const def = getTask('cube-lift');
+    const params = resolveParams(def, {});
+    const tracer = new ContactTracer('cube-lift', params);
+    // the cube at rest at its upper stop (2 m) pushed up by 15 N, then at rest mid-rail under 9.81 N
+    const traj = { dt: def.build(params).dt, q: [[2], [2], [1], [1]], v: [[0], [0], [0], [0]], u: [[15], [15], [9.81]] };
+    const attached = tracer.attach(traj);
+    expect(attached.limits).toHaveLength(4);
+    for (const k of [0, 1]) expect(attached.limits![k]).toEqual([{ joint: 'lift', side: 'upper', torque: -5.19 }]);
+    for (const k of [2, 3]) expect(attached.limits![k]).toEqual([]);
+    expect(TrajectorySchema.safeParse(JSON.parse(JSON.stringify(attached))).success).toBe(true);
+    expect(TrajectorySchema.safeParse({ ...attached, limits: [[{ joint: 'lift', side: 'up', torque: 1 }]] }).success).toBe(false);
   });
 });
 
