@@ -114,6 +114,23 @@ describe('joint limits: single pendulum', () => {
     expect(best).toBeLessThan(2);
   });
 
+  it('resting on its stop, the step is insensitive to pushing harder to machine precision (null gradient, as a sticking contact)', () => {
+    const sim = new Simulator(pendulum(), noGround(), { dt: 0.01 });
+    const q = new Float64Array(1), v = new Float64Array(1);
+    drive(sim, q, v, 5, 300);
+    const A = new Float64Array(4), B = new Float64Array(2), qn = new Float64Array(1), vn = new Float64Array(1);
+    new Linearizer(sim).linearize(q, v, Float64Array.of(5), qn, vn, A, B);
+    expect(sim.info.limits).toBe(1);
+    // x = (q, v): the stop absorbs a velocity or torque perturbation toward it exactly; a position
+    // perturbation is kept (the nominal bias), as for contacts
+    // (zero up to the rounding of a difference of states divided by the step h = 1e-6)
+    expect(A[0]).toBeCloseTo(1, 9);
+    for (const x of [A[1], A[2], A[3], B[0], B[1]]) expect(Math.abs(x)).toBeLessThan(1e-10);
+    // away from the stop the torque acts: finite, free-pendulum sensitivity
+    new Linearizer(sim).linearize(q, v, Float64Array.of(1), qn, vn, A, B);
+    expect(B[1]).toBeGreaterThan(0.01 / 0.26);
+  });
+
   it('limits off: the pendulum swings through its stop', () => {
     const sim = new Simulator(pendulum(), noGround(), { dt: 0.01, enforceLimits: false });
     const q = new Float64Array(1), v = new Float64Array(1);
