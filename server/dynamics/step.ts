@@ -189,6 +189,8 @@ export class Simulator {
   private readonly shapeLimShared: Int32Array;
   /** Warm start of the limit rows, per (limited joint, side): 2 l + (upper ? 1 : 0). */
   private readonly prevLimLambda: Float64Array;
+  private readonly prevLimKeys: Int32Array;
+  private prevLimCount = 0;
   /** Polish: the limit rows with a positive impulse. */
   private readonly limActive: Int32Array;
   private polishLimCount = 0;
@@ -293,6 +295,7 @@ export class Simulator {
     this.lambda = new Float64Array(nMax);
     this.prevLambda = new Float64Array(3 * nc);
     this.prevLimLambda = new Float64Array(nlMax);
+    this.prevLimKeys = new Int32Array(nlMax);
     this.limActive = new Int32Array(nlMax);
     this.polishLimSet = new Int32Array(nlMax);
     this.WL = new Float64Array(nlMax * nv);
@@ -942,17 +945,22 @@ export class Simulator {
     this.prevCount = nc;
     for (let c = 0; c < nc; c++) { this.prevGeom[c] = this.contacts.geom[c]; this.prevEnv[c] = this.contacts.env[c]; }
     for (let r = 0; r < 3 * nc; r++) this.prevLambda[r] = this.lambda[r];
-    const rows = this.limits, pl = this.prevLimLambda;
-    if (pl.length > 0) {
-      pl.fill(0);
-      for (let l = 0; l < rows.count; l++) pl[2 * rows.limit[l] + (rows.side[l] > 0 ? 0 : 1)] = this.lambda[3 * nc + l];
+    // limit rows: forget the previous rows' impulses, keep this step's (keyed per stop)
+    const rows = this.limits, pl = this.prevLimLambda, keys = this.prevLimKeys;
+    for (let l = 0; l < this.prevLimCount; l++) pl[keys[l]] = 0;
+    for (let l = 0; l < rows.count; l++) {
+      const key = 2 * rows.limit[l] + (rows.side[l] > 0 ? 0 : 1);
+      pl[key] = this.lambda[3 * nc + l];
+      keys[l] = key;
     }
+    this.prevLimCount = rows.count;
   }
 
   /** Forgets the warm start (e.g. before simulating an unrelated state). */
   resetWarmStart(): void {
     this.prevCount = 0;
     this.prevLimLambda.fill(0);
+    this.prevLimCount = 0;
   }
 
   /**
