@@ -150,11 +150,20 @@ const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 /** One contact at one knot, world frame: point p (m) and force f (N) over the step (server/control/contact-trace.ts). */
 export const ContactSampleSchema = z.object({ p: Vec3, f: Vec3 });
 export type ContactSampleMsg = z.infer<typeof ContactSampleSchema>;
+/**
+ * One joint stop that pushed over a knot's step (server/planning/contact-trace.ts): the joint,
+ * the stop (lower pushes q up, upper down) and its generalized force over the step (N m; N for
+ * a prismatic joint), signed along the joint axis.
+ */
+export const LimitSampleSchema = z.object({ joint: z.string(), side: z.enum(['lower', 'upper']), torque: z.number() });
+export type LimitSampleMsg = z.infer<typeof LimitSampleSchema>;
 
 export const TrajectorySchema = z.object({
   dt: z.number(), q: z.array(z.array(z.number())), v: z.array(z.array(z.number())), u: z.array(z.array(z.number())),
   /** Optional: the contacts of every knot (one list per entry of q), for display. */
   contacts: z.array(z.array(ContactSampleSchema)).optional(),
+  /** Optional: the joint stops that pushed at every knot (one list per entry of q); absent in older recordings. */
+  limits: z.array(z.array(LimitSampleSchema)).optional(),
 });
 export type TrajectoryMsg = z.infer<typeof TrajectorySchema>;
 

@@ -5,13 +5,17 @@
  * posture, passive (--hold none) or held by joint PD about that posture with a feed-forward
  * (--hold pd), optionally dropped from a base height, and writes the trajectory as JSON:
  *
- *   { robot, dt, duration, steps, hold, kp, kd, scene, jointNames,
+ *   { robot, dt, duration, steps, hold, kp, kd, torques, scene, jointNames,
  *     t: [steps + 1], q: [[nq] x (steps + 1)], v: [[nv] x (steps + 1)],
- *     contacts: [[{ pos: [x y z], force: [fx fy fz] } ...] x (steps + 1)] }
+ *     contacts: [[{ pos: [x y z], force: [fx fy fz] } ...] x (steps + 1)],
+ *     limits: [[{ joint, side: 'lower' | 'upper', torque } ...] x (steps + 1)] }
  *
  * Entry 0 is the initial state (no contacts); entry k >= 1 is the state after step k and the
  * contacts of step k (pos: the contact point on the scene surface, force: the world force on
- * the robot in N, zero for a contact detected within the margin that did not close).
+ * the robot in N, zero for a contact detected within the margin that did not close) and the
+ * joint stops that pushed in step k (torque: the generalized force of the stop over the step,
+ * N m or N for a prismatic joint, signed along the joint axis). --torque JOINT=NM (repeatable)
+ * drives a joint with a constant torque instead of its hold, e.g. into its stop.
  * A one-line summary goes to stderr. Errors (bad arguments, bad scene file, unknown robot,
  * a simulation that diverges) print one line `simulate: ...` and exit with code 1.
  */
@@ -29,8 +33,9 @@ import { listRobots, loadRobot, posture, type RobotMeta } from '../model/robots.
 const USAGE = `usage: npm run simulate -- --robot <name | file.urdf | file.json> [options]
 
 Simulates the robot with hard frictional contacts from its reference posture and writes the
-trajectory as JSON {robot, dt, duration, scene, t, q, v, contacts} (entry 0 = initial state,
-entry k = after step k; contacts: [{pos:[x,y,z], force:[fx,fy,fz]}] per entry, world frame).
+trajectory as JSON {robot, dt, duration, scene, t, q, v, contacts, limits} (entry 0 = initial
+state, entry k = after step k; contacts: [{pos:[x,y,z], force:[fx,fy,fz]}] per entry, world
+frame; limits: [{joint, side, torque}] per entry, the joint stops that pushed).
 
 options:
   --robot R        robot name (robots/R.json) or a .urdf / .json file (required)
@@ -46,6 +51,9 @@ options:
   --kp K           PD stiffness in N m/rad (default 5)
   --kd K           PD damping in N m s/rad (default 0.1; explicit: keep kd dt / I well below 2)
   --height Z       start with the base at height Z m (floating robots): a drop
+  --torque J=NM    constant torque NM (N m, or N for a prismatic joint) on actuated joint J
+                   instead of its hold (repeatable), e.g. to drive a joint into its stop;
+                   the stops that push are listed per step in "limits" and in the summary
   --out FILE       write the JSON to FILE (default: stdout)
   --help           this text
 
@@ -63,6 +71,8 @@ export interface SimulateArgs {
   kp: number;
   kd: number;
   height: number | null;
+  /** Constant torques by joint name (--torque J=NM). */
+  torques: Array<{ joint: string; torque: number }>;
   out: string | null;
   help: boolean;
 }
@@ -77,7 +87,7 @@ function numberArg(flag: string, value: string | undefined, check: (x: number) =
 /** Parses the command line (without node and the script); throws CliError. */
 export function parseArgs(argv: readonly string[]): SimulateArgs {
   const a: SimulateArgs = {
-    robot: '', scene: null, duration: 1, dt: 0.01, hold: null, kp: 5, kd: 0.1, height: null, out: null, help: false,
+    robot: '', scene: null, duration: 1, dt: 0.01, hold: null, kp: 5, kd: 0.1, height: null, torques: [], out: null, help: false,
   };
   let robot: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +113,15 @@ export function parseArgs(argv: readonly string[]): SimulateArgs {
       case '--kp': a.kp = numberArg(flag, value(), (x) => x >= 0, 'a stiffness >= 0'); break;
       case '--kd': a.kd = numberArg(flag, value(), (x) => x >= 0, 'a damping >= 0'); break;
       case '--height': a.height = numberArg(flag, value(), () => true, 'a height in m'); break;
+      case '--torque': {
+        const t = value();
+        const m = t === undefined ? null : /^([^=\s]+)=(.+)$/.exec(t);
+        if (!m) throw new CliError(`--torque: expected JOINT=NM (e.g. FL_KFE=1.5), got ${t === undefined ? 'nothing' : `'${t}'`}`);
+        const x = numberArg(flag, m[2], () => true, 'a torque in N m');
+        if (a.torques.some((e) => e.joint === m[1])) throw new CliError(`--torque: joint '${m[1]}' given twice`);
+        a.torques.push({ joint: m[1], torque: x });
+        break;
+      }
       case '--hold': {
         const h = value();
         if (h !== 'pd' && h !== 'none') throw new CliError(`--hold: expected 'pd' or 'none', got ${h === undefined ? 'nothing' : `'${h}'`}`);
@@ -154,6 +173,14 @@ export interface ContactRecord {
   force: [number, number, number];
 }
 
+/** A joint stop that pushed during a step. */
+export interface LimitRecord {
+  joint: string;
+  side: 'lower' | 'upper';
+  /** Generalized force of the stop over the step (N m; N for a prismatic joint), signed along the joint axis. */
+  torque: number;
+}
+
 export interface SimulationRecord {
   robot: string;
   dt: number;
@@ -162,18 +189,22 @@ export interface SimulationRecord {
   hold: 'pd' | 'none';
   kp: number | null;
   kd: number | null;
+  torques: Record<string, number>;
   scene: unknown;
   jointNames: string[];
   t: number[];
   q: number[][];
   v: number[][];
   contacts: ContactRecord[][];
+  limits: LimitRecord[][];
 }
 
 export interface SimulationSummary {
   steps: number;
   finalBaseHeight: number | null;
   maxContacts: number;
+  /** Per joint stop that pushed at some step ("JOINT lower|upper"): the steps it pushed and its torque at the last step. */
+  limits: Array<{ joint: string; side: 'lower' | 'upper'; steps: number; lastTorque: number }>;
   wallSeconds: number;
 }
 
@@ -229,11 +260,26 @@ export function simulate(args: SimulateArgs): { record: SimulationRecord; summar
     return -1;
   });
 
+  // --torque: constant torques replacing the hold on their joints
+  const fixed = new Map<number, number>();
+  for (const { joint, torque } of args.torques) {
+    const j = model.jointNames.indexOf(joint);
+    const k = j > 0 ? act.indexOf(model.idxV[j]) : -1;
+    if (j <= 0 || k < 0 || model.nvs[j] !== 1) {
+      const names = Array.from(act, (d) => model.jointNames.find((_, jj) => jj > 0 && model.idxV[jj] === d && model.nvs[jj] === 1)).filter((x) => x);
+      throw new CliError(`--torque: '${joint}' is not an actuated one-dof joint of ${meta.name} (joints: ${names.join(', ')})`);
+    }
+    fixed.set(k, torque);
+  }
+
   const dt = args.dt;
   const steps = Math.round(args.duration / dt);
   const v = new Float64Array(model.nv);
   const u = new Float64Array(model.nu);
   const forces = new Float64Array(3 * sim.options.maxContacts);
+  const limCap = 2 * sim.jointLimits.count;
+  const limJoint = new Int32Array(limCap), limSide = new Int8Array(limCap), limForce = new Float64Array(limCap);
+  const limitsSeen = new Map<string, SimulationSummary['limits'][number]>();
   const record: SimulationRecord = {
     robot: meta.name,
     dt,
@@ -242,12 +288,14 @@ export function simulate(args: SimulateArgs): { record: SimulationRecord; summar
     hold,
     kp: hold === 'pd' ? args.kp : null,
     kd: hold === 'pd' ? args.kd : null,
+    torques: Object.fromEntries(args.torques.map((e) => [e.joint, e.torque])),
     scene: sceneToJson(scene),
     jointNames: model.jointNames.slice(1),
     t: [0],
     q: [Array.from(q)],
     v: [Array.from(v)],
     contacts: [[]],
+    limits: [[]],
   };
   let maxContacts = 0;
   const t0 = performance.now();
@@ -255,6 +303,7 @@ export function simulate(args: SimulateArgs): { record: SimulationRecord; summar
     if (hold === 'pd') {
       for (let i = 0; i < model.nu; i++) u[i] = tauFF[i] + args.kp * (qRef[qIdx[i]] - q[qIdx[i]]) - args.kd * v[act[i]];
     }
+    for (const [k, x] of fixed) u[k] = x;
     sim.stepInto(q, v, u, q, v);
     const t = k * dt;
     if (!q.every(Number.isFinite) || !v.every(Number.isFinite)) {
@@ -274,11 +323,23 @@ export function simulate(args: SimulateArgs): { record: SimulationRecord; summar
     record.q.push(Array.from(q));
     record.v.push(Array.from(v));
     record.contacts.push(cs);
+    const nl = sim.limitForces(limJoint, limSide, limForce);
+    const ls: LimitRecord[] = [];
+    for (let l = 0; l < nl; l++) {
+      const joint = model.jointNames[limJoint[l]], side = limSide[l] > 0 ? 'lower' as const : 'upper' as const;
+      ls.push({ joint, side, torque: limForce[l] });
+      const key = `${joint} ${side}`;
+      const seen = limitsSeen.get(key) ?? { joint, side, steps: 0, lastTorque: 0 };
+      seen.steps++;
+      seen.lastTorque = limForce[l];
+      limitsSeen.set(key, seen);
+    }
+    record.limits.push(ls);
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   return {
     record,
-    summary: { steps, finalBaseHeight: model.floating ? q[2] : null, maxContacts, wallSeconds },
+    summary: { steps, finalBaseHeight: model.floating ? q[2] : null, maxContacts, limits: [...limitsSeen.values()], wallSeconds },
   };
 }
 
@@ -301,9 +362,11 @@ function main(argv: readonly string[]): number {
       process.stdout.write(text + '\n');
     }
     const height = summary.finalBaseHeight === null ? 'fixed base' : `final base height ${summary.finalBaseHeight.toFixed(4)} m`;
+    const limits = summary.limits.length === 0 ? 'no joint stop hit'
+      : `joint stops hit: ${summary.limits.map((l) => `${l.joint} ${l.side} (${l.steps} steps, last ${+l.lastTorque.toPrecision(4)})`).join(', ')}`;
     process.stderr.write(
       `simulate: ${record.robot}, ${summary.steps} steps of ${record.dt} s (${+record.duration.toPrecision(12)} s, hold ${record.hold}), ` +
-        `${height}, max contacts ${summary.maxContacts}, wall ${summary.wallSeconds.toFixed(3)} s` +
+        `${height}, max contacts ${summary.maxContacts}, ${limits}, wall ${summary.wallSeconds.toFixed(3)} s` +
         `${args.out ? ` -> ${args.out}` : ''}\n`,
     );
     return 0;

@@ -11,17 +11,23 @@
  * cone, sigma = 0) or sliding (lambda on the cone boundary, sigma_N = 0 and
  * sigma_T = -beta lambda_T / ||lambda_T||, beta >= 0: friction opposes the slip at its maximum).
  *
+ * Unilateral 1-D rows (joint position limits, step.ts) are solved in the same problem: nl rows
+ * after the 3 nc contact rows, each with 0 <= lambda_l ⟂ sigma_l >= 0 (the cone of a row is the
+ * half-line, its dual the same half-line). They couple to the contacts through G like contacts
+ * couple to each other.
+ *
  * Conventions
  * - Contact i owns the rows 3i, 3i+1, 3i+2 of every contact-space quantity, in its local frame
  *   [t1, t2, n]: the two tangents FIRST and the normal LAST (the same order as the columns of
  *   the rotation built by `contactFrame` in collision.ts, so lambda_i maps to the world force
  *   R_i lambda_i). The normal points from the environment into the robot: lambda_N >= 0 pushes
  *   the robot out, sigma_N > 0 is a separating velocity.
- * - G = J M^-1 J^T is dense, row-major, (3nc) x (3nc) with row stride 3nc (only the first
- *   9 nc^2 entries of the array are read); it must be symmetric positive semi-definite.
- *   g = J v_free (3nc). mu has nc entries (mu >= 0; mu = 0 is frictionless). The optional bias
- *   b has nc entries and is added to the NORMAL component only (see `computeContactBias`).
- * - lambda (3nc) is the output, in impulse units (N.s). With warmStart it is also the input.
+ * - G = J M^-1 J^T is dense, row-major, n x n with n = 3nc + nl and row stride n (only the
+ *   first n^2 entries of the array are read); it must be symmetric positive semi-definite.
+ *   g = J v_free (n). mu has nc entries (mu >= 0; mu = 0 is frictionless). The optional bias
+ *   b has nc + nl entries: b[i] is added to the NORMAL component of contact i only, b[nc + l]
+ *   to limit row l (see `computeContactBias`).
+ * - lambda (n) is the output, in impulse units (N.s). With warmStart it is also the input.
  *
  * Residual (the convergence criterion, computed on the returned lambda, whatever the method):
  *     primal = max_i dist(lambda_i, K_i)                          (feasibility of the impulse)
@@ -135,15 +141,24 @@ export interface ContactSolverWorkspace {
   readonly stepT: Float64Array;
   /** ADMM: current rho handed to the factorization (1 entry). */
   readonly rhoBox: Float64Array;
+  /** Capacity of 1-D unilateral rows (joint limits). */
+  readonly maxLimits: number;
+  /** PGS: 1 / G_ll per limit row (0 when G_ll vanishes). */
+  readonly invLL: Float64Array;
 }
 
-export function createContactSolverWorkspace(maxContacts: number): ContactSolverWorkspace {
+export function createContactSolverWorkspace(maxContacts: number, maxLimits = 0): ContactSolverWorkspace {
   if (!Number.isInteger(maxContacts) || maxContacts < 0) {
     throw new Error(`contact solver: invalid maxContacts ${maxContacts}`);
   }
-  const n = 3 * maxContacts;
+  if (!Number.isInteger(maxLimits) || maxLimits < 0) {
+    throw new Error(`contact solver: invalid maxLimits ${maxLimits}`);
+  }
+  const n = 3 * maxContacts + maxLimits;
   return {
     maxContacts,
+    maxLimits,
+    invLL: new Float64Array(maxLimits),
     sigma: new Float64Array(n),
     chol: new Float64Array(n * n),
     invDiag: new Float64Array(n),
@@ -214,8 +229,9 @@ export function contactResidual(
   lambda: Float64Array,
   ws: ContactSolverWorkspace,
   result: ContactSolverResult,
+  nl = 0,
 ): ContactSolverResult {
-  const n = 3 * nc;
+  const n = 3 * nc + nl;
   const sigma = ws.sigma;
   for (let r = 0; r < n; r++) {
     let s = g[r];
@@ -223,9 +239,36 @@ export function contactResidual(
     for (let c = 0; c < n; c++) s += G[row + c] * lambda[c];
     sigma[r] = s;
   }
-  if (bias !== null) for (let i = 0; i < nc; i++) sigma[3 * i + 2] += bias[i];
+  if (bias !== null) {
+    for (let i = 0; i < nc; i++) sigma[3 * i + 2] += bias[i];
+    for (let l = 0; l < nl; l++) sigma[3 * nc + l] += bias[nc + l];
+  }
   coneMetrics(nc, mu, lambda, sigma, result);
+  if (nl > 0) limitMetrics(nc, nl, lambda, sigma, result);
   return result;
+}
+
+/**
+ * Folds the residual of the 1-D unilateral rows (after the contacts) into result: primal
+ * max(0, -lambda), dual max(0, -sigma), complementarity |lambda sigma|.
+ */
+function limitMetrics(nc: number, nl: number, lambda: Float64Array, sigma: Float64Array, result: ContactSolverResult): void {
+  let primal = result.primal, dual = result.dual, compl = result.complementarity;
+  const o = 3 * nc;
+  for (let l = 0; l < nl; l++) {
+    const x = lambda[o + l], s = sigma[o + l];
+    if (-x > primal) primal = -x;
+    if (-s > dual) dual = -s;
+    const c = x * s < 0 ? -x * s : x * s;
+    if (c > compl) compl = c;
+  }
+  result.primal = primal;
+  result.dual = dual;
+  result.complementarity = compl;
+  let res = primal;
+  if (dual > res) res = dual;
+  if (compl > res) res = compl;
+  result.residual = res;
 }
 
 /** The residual measures of lambda given its sigma (module doc), into result. */
@@ -282,8 +325,9 @@ function coneMetrics(
 // Solve
 
 /**
- * Solves the contact NCP (module doc) for nc contacts; writes lambda and `result`, leaves
- * sigma of the returned lambda in ws.sigma. Returns `result`. Allocation-free.
+ * Solves the contact NCP (module doc) for nc contacts and nl unilateral rows; writes lambda
+ * and `result`, leaves sigma of the returned lambda in ws.sigma. Returns `result`.
+ * Allocation-free.
  */
 export function solveContacts(
   nc: number,
@@ -295,18 +339,22 @@ export function solveContacts(
   options: ContactSolverOptions,
   ws: ContactSolverWorkspace,
   result: ContactSolverResult,
+  nl = 0,
 ): ContactSolverResult {
   if (nc > ws.maxContacts) {
     throw new Error(`contact solver: ${nc} contacts exceed the workspace capacity ${ws.maxContacts}`);
   }
-  const n = 3 * nc;
-  if (G.length < n * n || g.length < n || lambda.length < n || mu.length < nc || (bias !== null && bias.length < nc)) {
+  if (nl > ws.maxLimits) {
+    throw new Error(`contact solver: ${nl} limit rows exceed the workspace capacity ${ws.maxLimits}`);
+  }
+  const n = 3 * nc + nl;
+  if (G.length < n * n || g.length < n || lambda.length < n || mu.length < nc || (bias !== null && bias.length < nc + nl)) {
     throw new Error('contact solver: input array too short');
   }
   result.iterations = 0;
   result.rho = 0;
   result.factorizations = 0;
-  if (nc === 0) {
+  if (n === 0) {
     result.residual = result.primal = result.dual = result.complementarity = 0;
     result.converged = true;
     return result;
@@ -316,9 +364,10 @@ export function solveContacts(
   } else {
     // a warm start may come from another step's contact set: make it feasible
     for (let i = 0; i < nc; i++) projectCone(lambda, 3 * i, mu, i);
+    for (let r = 3 * nc; r < n; r++) if (!(lambda[r] > 0)) lambda[r] = 0;
   }
-  if (options.method === 'admm') solveAdmm(nc, G, g, mu, bias, lambda, options, ws, result);
-  else solvePgs(nc, G, g, mu, bias, lambda, options, ws, result);
+  if (options.method === 'admm') solveAdmm(nc, G, g, mu, bias, lambda, options, ws, result, nl);
+  else solvePgs(nc, G, g, mu, bias, lambda, options, ws, result, nl);
   return result;
 }
 
@@ -342,6 +391,8 @@ export function solveContacts(
  *  outer Gauss-Seidel sweep converges to the same fixed point without it, so the cheaper split
  *  step is used there. Using the 2x2 inverse G_TT^-1 sigma_T before the disc projection would
  *  NOT be correct (its fixed points are not colinear with the slip for anisotropic G_TT).
+ * A 1-D unilateral row (after the contacts in the sweep) is solved exactly in its own
+ * coordinate: lambda_l <- max(0, lambda_l - sigma_l / G_ll).
  */
 function solvePgs(
   nc: number,
@@ -353,8 +404,14 @@ function solvePgs(
   options: ContactSolverOptions,
   ws: ContactSolverWorkspace,
   result: ContactSolverResult,
+  nl: number,
 ): void {
-  const n = 3 * nc;
+  const n = 3 * nc + nl;
+  const invLL = ws.invLL;
+  for (let l = 0; l < nl; l++) {
+    const r = 3 * nc + l, d = G[r * n + r];
+    invLL[l] = d > 0 ? 1 / d : 0;
+  }
   const blockInv = ws.blockInv;
   const invNN = ws.invNN;
   const stepT = ws.stepT;
@@ -405,7 +462,7 @@ function solvePgs(
   // multiply-adds and the per-sweep residual needs no extra product. Convergence is confirmed
   // on an exactly recomputed sigma.
   const sigma = ws.sigma;
-  contactResidual(nc, G, g, mu, bias, lambda, ws, result);
+  contactResidual(nc, G, g, mu, bias, lambda, ws, result, nl);
   let res = result.residual;
   let exact = true;
   let it = 0;
@@ -465,15 +522,28 @@ function solvePgs(
         exact = false;
       }
     }
+    for (let l = 0; l < nl; l++) {
+      const r = 3 * nc + l, x = lambda[r];
+      let y = x - sigma[r] * invLL[l];
+      if (!(y > 0)) y = 0;
+      const d = y - x;
+      if (d !== 0) {
+        lambda[r] = y;
+        const row = r * n;
+        for (let c = 0; c < n; c++) sigma[c] += G[row + c] * d;
+        exact = false;
+      }
+    }
     coneMetrics(nc, mu, lambda, sigma, result);
+    if (nl > 0) limitMetrics(nc, nl, lambda, sigma, result);
     res = result.residual;
     if (res <= tol && !exact) {
-      contactResidual(nc, G, g, mu, bias, lambda, ws, result);
+      contactResidual(nc, G, g, mu, bias, lambda, ws, result, nl);
       res = result.residual;
       exact = true;
     }
   }
-  if (!exact) contactResidual(nc, G, g, mu, bias, lambda, ws, result);
+  if (!exact) contactResidual(nc, G, g, mu, bias, lambda, ws, result, nl);
   result.iterations = it;
   result.converged = result.residual <= tol;
 }
@@ -556,6 +626,8 @@ function cholSolve(n: number, L: Float64Array, invDiag: Float64Array, b: Float64
  * rhoUpdateInterval iterations, with r_p = ||x - z||_inf and r_d = rho ||z - z_prev||_inf,
  * if r_p > ratio r_d then rho *= factor; if r_d > ratio r_p then rho /= factor (u rescaled so
  * that the unscaled dual rho u is unchanged). Each update costs one (3nc)^3/6 factorization.
+ * A 1-D unilateral row has the half-line as its cone (projection max(0, .)) and no De Saxcé
+ * term.
  */
 function solveAdmm(
   nc: number,
@@ -567,8 +639,9 @@ function solveAdmm(
   options: ContactSolverOptions,
   ws: ContactSolverWorkspace,
   result: ContactSolverResult,
+  nl: number,
 ): void {
-  const n = 3 * nc;
+  const n = 3 * nc + nl;
   const L = ws.chol;
   const x = ws.x;
   const zPrev = ws.zPrev;
@@ -589,7 +662,7 @@ function solveAdmm(
     rho = tr > 0 ? tr / n : 1;
   }
 
-  contactResidual(nc, G, g, mu, bias, z, ws, result);
+  contactResidual(nc, G, g, mu, bias, z, ws, result, nl);
   let res = result.residual;
   result.rho = rho;
   if (res <= tol) {
@@ -609,6 +682,7 @@ function solveAdmm(
     u[o + 1] = -s1 * irho0;
     u[o + 2] = -(sigma[o + 2] + mu[i] * Math.sqrt(s0 * s0 + s1 * s1)) * irho0;
   }
+  for (let r = 3 * nc; r < n; r++) u[r] = -sigma[r] * irho0;
 
   let it = 0;
   while (it < options.maxIterations) {
@@ -623,6 +697,10 @@ function solveAdmm(
       rhs[o + 1] = rho * (z[o + 1] - u[o + 1]) - g[o + 1];
       rhs[o + 2] = rho * (z[o + 2] - u[o + 2]) - g[o + 2] - sN - (bias !== null ? bias[i] : 0);
     }
+    for (let l = 0; l < nl; l++) {
+      const r = 3 * nc + l;
+      rhs[r] = rho * (z[r] - u[r]) - g[r] - (bias !== null ? bias[nc + l] : 0);
+    }
     cholSolve(n, L, ws.invDiag, rhs);
     for (let r = 0; r < n; r++) {
       x[r] = rhs[r];
@@ -634,6 +712,7 @@ function solveAdmm(
       z[r] = xr + u[r];
     }
     for (let i = 0; i < nc; i++) projectCone(z, 3 * i, mu, i);
+    for (let r = 3 * nc; r < n; r++) if (!(z[r] > 0)) z[r] = 0;
     let rp = 0;
     let dz = 0;
     for (let r = 0; r < n; r++) {
@@ -645,7 +724,7 @@ function solveAdmm(
       const ae = e < 0 ? -e : e;
       if (ae > dz) dz = ae;
     }
-    contactResidual(nc, G, g, mu, bias, z, ws, result);
+    contactResidual(nc, G, g, mu, bias, z, ws, result, nl);
     res = result.residual;
     if (res <= tol) break;
     if (adaptive && it % interval === 0) {
@@ -691,7 +770,8 @@ export interface ContactBiasParams {
 }
 
 /**
- * Per-contact normal bias b_i from the signed distances dist (negative = penetration), so that
+ * Per-row bias b_i (written at out[outOffset + i]) from the signed distances dist (negative =
+ * penetration; for a joint limit row, the distance of the joint to its stop), so that
  * the solver enforces sigma_N = v_N + b >= 0, i.e. v_N >= -b after the step:
  *
  *   d >= 0            : b = d / dt (speculative; 0 when speculative is false)
@@ -715,6 +795,7 @@ export function computeContactBias(
   dist: Float64Array,
   params: ContactBiasParams,
   out: Float64Array,
+  outOffset = 0,
 ): void {
   const dt = params.dt;
   const beta = params.beta;
@@ -727,12 +808,12 @@ export function computeContactBias(
   const idt = 1 / dt;
   for (let i = 0; i < nc; i++) {
     const d = dist[i];
-    if (d >= 0) out[i] = spec ? d * idt : 0;
-    else if (d >= -slop) out[i] = 0;
+    if (d >= 0) out[outOffset + i] = spec ? d * idt : 0;
+    else if (d >= -slop) out[outOffset + i] = 0;
     else {
       let v = beta * (-d - slop) * idt;
       if (v > vmax) v = vmax;
-      out[i] = -v;
+      out[outOffset + i] = -v;
     }
   }
 }

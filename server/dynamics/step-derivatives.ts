@@ -18,7 +18,7 @@
  * Every contact solve is warm-started from the nominal impulses.
  *
  * Position columns keep the nominal contact bias (the speculative gap closure d/dt and the
- * penetration correction): like analytic derivatives of hard-contact simulators, the
+ * penetration correction), and the nominal bias of the joint-limit rows likewise: like analytic derivatives of hard-contact simulators, the
  * derivative of that correction term is not taken. Otherwise a resting contact (d = 0, the
  * kink of the gap rule) turns a position perturbation of the foot into a velocity of h/dt
  * that the next step absorbs, a spurious coupling DDP would exploit. With it, a sticking
@@ -68,6 +68,10 @@ export class Linearizer {
   private readonly biasNom: Float64Array;
   private readonly geomNom: Int32Array;
   private readonly envNom: Int32Array;
+  /** Nominal limit rows (limited joint, side) and their bias. */
+  private readonly limNom: Int32Array;
+  private readonly limSideNom: Int8Array;
+  private readonly limBiasNom: Float64Array;
   /** Joint of each dof, and the last joint of each joint's subtree (depth-first order). */
   private readonly dofJoint: Int32Array;
   private readonly subtreeEnd: Int32Array;
@@ -90,6 +94,10 @@ export class Linearizer {
     this.biasNom = new Float64Array(cap);
     this.geomNom = new Int32Array(cap);
     this.envNom = new Int32Array(cap);
+    const lcap = sim.limits.capacity;
+    this.limNom = new Int32Array(lcap);
+    this.limSideNom = new Int8Array(lcap);
+    this.limBiasNom = new Float64Array(lcap);
     const m = this.model;
     this.dofJoint = new Int32Array(nv);
     for (let j = 1; j < m.njoints; j++) for (let k = 0; k < m.nvs[j]; k++) this.dofJoint[m.idxV[j] + k] = j;
@@ -115,6 +123,8 @@ export class Linearizer {
     const ncNom = sim.positionStage(q, v);
     const buf = sim.contacts;
     for (let c = 0; c < ncNom; c++) { this.biasNom[c] = sim.bias[c]; this.geomNom[c] = buf.geom[c]; this.envNom[c] = buf.env[c]; }
+    const rows = sim.limits, nlNom = rows.count;
+    for (let l = 0; l < nlNom; l++) { this.limNom[l] = rows.limit[l]; this.limSideNom[l] = rows.side[l]; this.limBiasNom[l] = sim.bias[ncNom + l]; }
     sim.freeVelocity(v, u);
     sim.contactStage(vn);
     sim.commitWarmStart();
@@ -178,6 +188,10 @@ export class Linearizer {
       let same = nc === ncNom;
       for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.geomNom[c] && buf.env[c] === this.envNom[c];
       if (same) for (let c = 0; c < nc; c++) sim.bias[c] = this.biasNom[c];
+      const nl = rows.count;
+      let sameLim = nl === nlNom;
+      for (let l = 0; sameLim && l < nl; l++) sameLim = rows.limit[l] === this.limNom[l] && rows.side[l] === this.limSideNom[l];
+      if (sameLim) for (let l = 0; l < nl; l++) sim.bias[nc + l] = this.limBiasNom[l];
       // nle and H do not see a base translation (body-frame RNEA: gravity has no moment arm
       // there), so v_free is the nominal one, bit for bit
       if (translation && this.options.reuseKinematics) sim.vfree.set(this.vfreeNom);

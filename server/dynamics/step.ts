@@ -17,6 +17,8 @@
  *   contact:   g = Jc v_free, normal bias from the signed distances (speculative for gaps,
  *              non-energetic Baumgarte-like correction for penetrations: contact-solver.ts),
  *              impulses lambda from the De Saxcé NCP (PGS or ADMM), v_next = v_free + H^-1 Jc^T lambda.
+ *              Joint position limits within reach are 1-D unilateral rows of the same NCP
+ *              (joint-limits.ts), after the contact rows, with the same bias rule.
  *   integrate: semi-implicit Euler on the configuration manifold: joints q + dt v; the
  *              free-flyer translates on a straight line and turns by exp(dt w) (quaternion
  *              kept unit), with the -w x v_lin term of the body-frame velocity handled exactly
@@ -24,8 +26,8 @@
  *
  * Modelling choices (documented defaults in SimOptions): no restitution (a perfectly
  * inelastic impact: the solver drives the normal velocity to zero), friction from the scene
- * object touched, no self-collision, joint position limits are not enforced (the tasks bound
- * motion through their costs). Collision meshes collide as their convex hulls (mesh-collision.ts)
+ * object touched, no self-collision, joint position limits enforced as hard unilateral stops
+ * (SimOptions.enforceLimits). Collision meshes collide as their convex hulls (mesh-collision.ts)
  * once `await initMeshCollision()` has run; before that they give no contacts (a model whose
  * only collision geometry is meshes is then refused).
  *
@@ -49,6 +51,7 @@ import {
   computeContactBias, createContactSolverResult, createContactSolverWorkspace, defaultContactSolverOptions,
   solveContacts, type ContactBiasParams, type ContactSolverOptions, type ContactSolverResult,
 } from './contact-solver.ts';
+import { detectLimitRows, JointLimits, LimitRows } from './joint-limits.ts';
 import { se3Mul } from '../model/spatial.ts';
 import { choleskyInvDiagInPlace, choleskyInvDiagSolveInPlace } from '../math/linalg.ts';
 import { defaultScene, type Scene } from './scene.ts';
@@ -77,6 +80,10 @@ export interface SimOptions {
   clampEffort: boolean;
   /** Maximum number of simultaneous contacts (buffer size). */
   maxContacts: number;
+  /** Enforce the URDF's joint position limits (default true). */
+  enforceLimits: boolean;
+  /** A joint stop enters the step within this distance (rad or m) plus dt |v_joint| (default 0.01). */
+  limitMargin: number;
 }
 
 export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
@@ -89,6 +96,8 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     maxCorrectionVelocity: 0.5,
     clampEffort: true,
     maxContacts: 32,
+    enforceLimits: true,
+    limitMargin: 0.01,
     ...overrides,
   };
 }
@@ -96,6 +105,8 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
 /** What one step reports (written in place by stepInto). */
 export interface StepInfo {
   contacts: number;
+  /** Joint-limit rows in the step's problem (stops within reach; active or not). */
+  limits: number;
   solver: ContactSolverResult;
 }
 
@@ -110,7 +121,14 @@ export class Simulator {
   readonly data: Data;
   /** Contacts of the last position stage. */
   readonly contacts: ContactBuffer;
-  /** Impulses of the last step (3 per contact, contact frames), N s. */
+  /** The model's limited joints (none when enforceLimits is off). */
+  readonly jointLimits: JointLimits;
+  /** Joint-limit rows of the last position stage. */
+  readonly limits: LimitRows;
+  /**
+   * Impulses of the last step: 3 per contact (contact frames), N s, then one per limit row
+   * (at 3 nc + l, >= 0, pushing the joint away from its stop; N m s or N s).
+   */
   readonly lambda: Float64Array;
   readonly info: StepInfo;
   /** Actuated dof indices (u order). */
@@ -161,9 +179,27 @@ export class Simulator {
   private readonly rv: Float64Array;
   /** D^-1/2 of the H factor (position stage), for W and applyImpulses. */
   private readonly sqrtDinv: Float64Array;
+  /** Limit rows' D^-1/2 L^-T e_dof s along the dof's chain (nv per row, compact like W). */
+  private readonly WL: Float64Array;
+  /** Per limited joint: its dof chain (its dof, then its ancestors), nv entries each, and its length. */
+  private readonly limChain: Int32Array;
+  private readonly limChainLength: Int32Array;
+  /** Dofs shared by the chains of two limited joints (row-major), of a shape and a limited joint (shape-major). */
+  private readonly limShared: Int32Array;
+  private readonly shapeLimShared: Int32Array;
+  /** Warm start of the limit rows, per (limited joint, side): 2 l + (upper ? 1 : 0). */
+  private readonly prevLimLambda: Float64Array;
+  private readonly prevLimKeys: Int32Array;
+  private prevLimCount = 0;
+  /** Polish: the limit rows with a positive impulse. */
+  private readonly limActive: Int32Array;
+  private polishLimCount = 0;
+  private readonly polishLimSet: Int32Array;
+  /** G (n x n, n = 3 nc + nl, stride n): contact rows first, then limit rows. */
   readonly G: Float64Array;
   readonly g: Float64Array;
   readonly mu: Float64Array;
+  /** Normal bias per contact, then one per limit row (at nc + l). */
   readonly bias: Float64Array;
   readonly vfree: Float64Array;
   readonly tau: Float64Array;
@@ -250,15 +286,24 @@ export class Simulator {
     // env index 0 = ground, 1.. = boxes
     this.envFriction = Float64Array.from([scene.ground?.friction ?? 0, ...scene.boxes.map((b) => b.friction)]);
 
+    if (!(o.limitMargin >= 0)) throw new Error(`simulator: limitMargin must be >= 0, got ${o.limitMargin}`);
     const nc = o.maxContacts;
+    this.jointLimits = new JointLimits(model, o.enforceLimits);
+    const nlMax = 2 * this.jointLimits.count, nMax = 3 * nc + nlMax;
+    this.limits = new LimitRows(nlMax, o.limitMargin, o.dt);
     this.contacts = createContactBuffer(nc, o.margin);
-    this.lambda = new Float64Array(3 * nc);
+    this.lambda = new Float64Array(nMax);
     this.prevLambda = new Float64Array(3 * nc);
+    this.prevLimLambda = new Float64Array(nlMax);
+    this.prevLimKeys = new Int32Array(nlMax);
+    this.limActive = new Int32Array(nlMax);
+    this.polishLimSet = new Int32Array(nlMax);
+    this.WL = new Float64Array(nlMax * nv);
     this.stickIdx = new Int32Array(nc);
     this.polishSet = new Int32Array(nc);
     this.stickMask = new Uint8Array(nc);
-    this.polishK = new Float64Array(9 * nc * nc);
-    this.polishR = new Float64Array(3 * nc);
+    this.polishK = new Float64Array(nMax * nMax);
+    this.polishR = new Float64Array(nMax);
     this.prevGeom = new Int32Array(nc);
     this.prevEnv = new Int32Array(nc);
     this.Jc = new Float64Array(3 * nc * nv);
@@ -267,18 +312,18 @@ export class Simulator {
     this.chainLength = new Int32Array(nc);
     this.rv = new Float64Array(nv);
     this.sqrtDinv = new Float64Array(nv);
-    this.G = new Float64Array(9 * nc * nc);
-    this.g = new Float64Array(3 * nc);
+    this.G = new Float64Array(nMax * nMax);
+    this.g = new Float64Array(nMax);
     this.mu = new Float64Array(nc);
-    this.bias = new Float64Array(nc);
+    this.bias = new Float64Array(nc + nlMax);
     this.vfree = new Float64Array(nv);
     this.tau = new Float64Array(nv);
     this.dampDiag = new Float64Array(nv);
     for (let i = 0; i < nv; i++) this.dampDiag[i] = o.dt * model.damping[i];
-    this.solverWs = createContactSolverWorkspace(nc);
+    this.solverWs = createContactSolverWorkspace(nc, nlMax);
     this.solverOpts = defaultContactSolverOptions({ maxIterations: 500, tolerance: 1e-12, ...o.solver, warmStart: true });
     this.biasParams = { dt: o.dt, slop: o.slop, beta: o.beta, maxCorrectionVelocity: o.maxCorrectionVelocity, speculative: true };
-    this.info = { contacts: 0, solver: createContactSolverResult() };
+    this.info = { contacts: 0, limits: 0, solver: createContactSolverResult() };
 
     // contact kernels: each shape's body has a fixed dof chain (its last dof, then every
     // ancestor dof), so its Jacobian rows, W solve and shared chain lengths are model constants
@@ -334,6 +379,26 @@ export class Simulator {
       this.sharedChain[a * ns + b] = lc;
     }
     this.polishKernel = Array.from({ length: o.maxContacts + 1 }, (_, k) => compiled && k > 0 ? choleskyKernels(3 * k) : null);
+    // limit rows: each limited joint's dof chain and the dofs it shares with the other limited
+    // joints and with each shape's body (common root-side suffix of the chains)
+    const JL = this.jointLimits, nlim = JL.count;
+    const limChains = Array.from(JL.iv, (k0) => {
+      const chain: number[] = [];
+      for (let k = k0; k !== -1; k = lambdaDof[k]) chain.push(k);
+      return chain;
+    });
+    const sharedSuffix = (a: number[], b: number[]): number => {
+      let lc = 0;
+      while (lc < a.length && lc < b.length && a[a.length - 1 - lc] === b[b.length - 1 - lc]) lc++;
+      return lc;
+    };
+    this.limChain = new Int32Array(nlim * nv);
+    limChains.forEach((c, l) => this.limChain.set(c, l * nv));
+    this.limChainLength = Int32Array.from(limChains, (c) => c.length);
+    this.limShared = new Int32Array(nlim * nlim);
+    for (let a = 0; a < nlim; a++) for (let b = 0; b < nlim; b++) this.limShared[a * nlim + b] = sharedSuffix(limChains[a], limChains[b]);
+    this.shapeLimShared = new Int32Array(ns * nlim);
+    for (let s = 0; s < ns; s++) for (let l = 0; l < nlim; l++) this.shapeLimShared[s * nlim + l] = sharedSuffix(shapeChains[s], limChains[l]);
     this.blockKernel = Array.from({ length: nv + 1 }, (_, lc) => compiled ? delassusBlockKernel(lc, nv) : null);
     this.diagonalKernel = Array.from({ length: nv + 1 }, (_, lc) => compiled ? delassusDiagonalKernel(lc, nv) : null);
   }
@@ -416,7 +481,17 @@ export class Simulator {
       this.massValid = true;
       factorMassMatrix(model, data, this.dampDiag);
     }
-    if (nc === 0) { this.jacobiansValid = false; return 0; }
+    // joint stops within reach (their rows need only the factor of H)
+    const nl = this.jointLimits.count > 0 ? detectLimitRows(this.jointLimits, q, v, this.limits) : 0;
+    if (nc === 0) {
+      this.jacobiansValid = false;
+      if (nl > 0) {
+        const L = data.Mfactor, sd = this.sqrtDinv;
+        for (let k = 0; k < nv; k++) sd[k] = 1 / Math.sqrt(L[k * nv + k]);
+        this.limitRows(0, nl);
+      }
+      return 0;
+    }
     // the columns outside from..to are still those of the previous stage if it computed them
     if (this.jacobiansValid) jointJacobiansFromPlacements(model, data, from, to);
     else jointJacobiansFromPlacements(model, data);
@@ -475,7 +550,8 @@ export class Simulator {
     }
     // G = W^T W (symmetric). Contacts ca, cb share the common root-side part of their chains
     // (a suffix of both, the same dofs in the same order): entry (a, b) sums over it only.
-    const n = 3 * nc;
+    // Row stride n: the limit rows follow the contact rows.
+    const n = 3 * nc + nl;
     const G = this.G;
     const ns = this.shapes.length, shared = this.sharedChain;
     for (let ca = 0; ca < nc; ca++) {
@@ -504,8 +580,58 @@ export class Simulator {
         G[rb + 2 * n] = g02; G[rb + 2 * n + 1] = g12; G[rb + 2 * n + 2] = g22;
       }
     }
+    if (nl > 0) this.limitRows(nc, nl);
     computeContactBias(nc, buf.dist, this.biasParams, this.bias);
     return nc;
+  }
+
+  /**
+   * The limit rows of the position stage (after the contacts' W and sqrtDinv): WL = D^-1/2
+   * L^-T (s e_dof) along the dof's chain, their Delassus entries with the contacts and with
+   * each other (sums over the shared root-side part of the chains, as between contacts), and
+   * their bias (the contacts' rule on the distance to the stop).
+   */
+  private limitRows(nc: number, nl: number): void {
+    const nv = this.model.nv, L = this.data.Mfactor, sd = this.sqrtDinv, WL = this.WL, W = this.W, G = this.G;
+    const rows = this.limits, chain = this.limChain, clen = this.limChainLength, nlim = this.jointLimits.count;
+    const n = 3 * nc + nl, geom = this.contacts.geom, shared = this.shapeLimShared, limShared = this.limShared;
+    for (let l = 0; l < nl; l++) {
+      const co = rows.limit[l] * nv, len = clen[rows.limit[l]], o = l * nv;
+      WL[o] = rows.side[l];
+      for (let t = 1; t < len; t++) WL[o + t] = 0;
+      // L^T w = s e_dof, leaves to root along the chain (as the contacts' W rows)
+      for (let t = 0; t < len; t++) {
+        const k = chain[co + t], w = WL[o + t];
+        if (w !== 0) {
+          const lk = k * nv;
+          for (let s2 = t + 1; s2 < len; s2++) WL[o + s2] -= L[lk + chain[co + s2]] * w;
+        }
+        WL[o + t] = w * sd[k];
+      }
+    }
+    for (let l = 0; l < nl; l++) {
+      const li = rows.limit[l], len = clen[li], lr = 3 * nc + l, o = l * nv;
+      for (let c = 0; c < nc; c++) {
+        const lc = shared[geom[c] * nlim + li];
+        const a0 = 3 * c * nv + this.chainLength[c] - lc, b0 = o + len - lc;
+        let s0 = 0, s1 = 0, s2 = 0;
+        for (let t = 0; t < lc; t++) {
+          const y = WL[b0 + t];
+          s0 += W[a0 + t] * y; s1 += W[a0 + nv + t] * y; s2 += W[a0 + 2 * nv + t] * y;
+        }
+        const rc = 3 * c;
+        G[rc * n + lr] = s0; G[(rc + 1) * n + lr] = s1; G[(rc + 2) * n + lr] = s2;
+        G[lr * n + rc] = s0; G[lr * n + rc + 1] = s1; G[lr * n + rc + 2] = s2;
+      }
+      for (let m = l; m < nl; m++) {
+        const lm = rows.limit[m], lc = limShared[li * nlim + lm];
+        const a0 = o + len - lc, b0 = m * nv + clen[lm] - lc;
+        let x = 0;
+        for (let t = 0; t < lc; t++) x += WL[a0 + t] * WL[b0 + t];
+        G[lr * n + 3 * nc + m] = x; G[(3 * nc + m) * n + lr] = x;
+      }
+    }
+    computeContactBias(nl, rows.dist, this.biasParams, this.bias, nc);
   }
 
   /**
@@ -606,10 +732,11 @@ export class Simulator {
    */
   contactStage(vOut: Float64Array, vo = 0): void {
     const nv = this.model.nv;
-    const nc = this.contacts.count;
+    const nc = this.contacts.count, nl = this.limits.count;
     const vf = this.vfree;
     this.info.contacts = nc;
-    if (nc === 0) {
+    this.info.limits = nl;
+    if (nc === 0 && nl === 0) {
       for (let i = 0; i < nv; i++) vOut[vo + i] = vf[i];
       this.info.solver.iterations = 0; this.info.solver.residual = 0; this.info.solver.converged = true;
       return;
@@ -632,33 +759,42 @@ export class Simulator {
     let same = nc === this.prevCount;
     for (let c = 0; same && c < nc; c++) same = buf.geom[c] === this.prevGeom[c] && buf.env[c] === this.prevEnv[c];
     for (let r = 0; r < n; r++) lam[r] = same ? this.prevLambda[r] : 0;
+    // limit rows: g = s v_free[dof]; each warm-starts from the same stop's last impulse
+    const rows = this.limits;
+    for (let l = 0; l < nl; l++) {
+      g[n + l] = rows.side[l] * vf[rows.dof[l]];
+      lam[n + l] = this.prevLimLambda[2 * rows.limit[l] + (rows.side[l] > 0 ? 0 : 1)];
+    }
     // With a warm start, first try the warm start's active set exactly: when it is still right
     // (the common case along a trajectory and in finite differences), the iterative solver
     // only confirms the residual and returns without iterating. When every contact sticks and
     // the exact solve stays in the cones, it IS the NCP solution (sigma = 0 satisfies the dual
     // cone and complementarity): no check needed.
     const res = this.info.solver;
-    if (same && this.polishSticking(nc) === nc) {
+    if (same && this.polish(nc, nl)) {
       res.iterations = 0; res.residual = 0; res.primal = 0; res.dual = 0; res.complementarity = 0; res.converged = true;
     } else {
-      solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, res);
-      if (!same || res.iterations > 0) this.polishSticking(nc);
+      solveContacts(nc, this.G, g, this.mu, this.bias, lam, this.solverOpts, this.solverWs, res, nl);
+      if (!same || res.iterations > 0) this.polish(nc, nl);
     }
     this.applyImpulses(vOut, vo);
   }
 
   /**
    * Active-set polish of the iterative solution: the sticking contacts (impulse strictly inside
-   * its cone) must have zero velocity, a LINEAR condition: solve G_SS lambda_S = -(g + b e_N)_S
-   * - G_SF lambda_F exactly (Cholesky with a ridge of 1e-14 trace(G_SS)/|S|, so a rank-deficient
-   * box resting on four corners still solves), sliding and separated contacts held fixed. The
-   * result is kept only if it stays in the cones. Why: a converged-to-tolerance iterate leaves
-   * velocity residuals of ~1e-12 that finite differences divide by their step; with the polish,
-   * the null gradients of sticking contacts are null to machine precision.
+   * its cone) and the active limit rows (positive impulse) must have zero velocity, a LINEAR
+   * condition: solve G_SS lambda_S = -(g + b)_S - G_SF lambda_F exactly (Cholesky with a ridge
+   * of 1e-14 trace(G_SS)/|S|, so a rank-deficient box resting on four corners still solves),
+   * sliding and separated contacts and inactive limit rows held fixed. The result is kept only
+   * if it stays in the cones (and the limit impulses positive). Why: a converged-to-tolerance
+   * iterate leaves velocity residuals of ~1e-12 that finite differences divide by their step;
+   * with the polish, the null gradients of sticking contacts are null to machine precision.
+   *
+   * Returns true when the polished impulses solve the whole NCP exactly: every contact sticks
+   * and every inactive limit row has a non-negative velocity (sigma = 0 on the rest).
    */
-  /** Returns the number of contacts solved exactly as sticking (0 when the polish was not applied). */
-  private polishSticking(nc: number): number {
-    const lam = this.lambda, mu = this.mu, S = this.stickIdx, inS = this.stickMask;
+  private polish(nc: number, nl: number): boolean {
+    const lam = this.lambda, mu = this.mu, S = this.stickIdx, inS = this.stickMask, A = this.limActive;
     let ns = 0;
     for (let c = 0; c < nc; c++) {
       const o = 3 * c;
@@ -667,18 +803,23 @@ export class Simulator {
       inS[c] = stick ? 1 : 0;
       if (stick) S[ns++] = c;
     }
-    if (ns === 0) return 0;
-    const n = 3 * nc, m = 3 * ns, G = this.G, K = this.polishK, r = this.polishR;
-    // the factor of G_SS depends only on the position stage and the sticking set: reuse it
+    const nc3 = 3 * nc;
+    let na = 0;
+    for (let l = 0; l < nl; l++) if (lam[nc3 + l] > 0) A[na++] = l;
+    if (ns + na === 0) return false;
+    const n = nc3 + nl, ms = 3 * ns, m = ms + na, G = this.G, K = this.polishK, r = this.polishR;
+    // the factor of G_SS depends only on the position stage and the active set: reuse it
     // across the many velocity/control perturbations of a linearization
-    let reuse = this.polishVersion === this.positionVersion && this.polishCount === ns;
+    let reuse = this.polishVersion === this.positionVersion && this.polishCount === ns && this.polishLimCount === na;
     for (let t = 0; reuse && t < ns; t++) reuse = this.polishSet[t] === S[t];
+    for (let t = 0; reuse && t < na; t++) reuse = this.polishLimSet[t] === A[t];
     const g = this.g, bias = this.bias;
+    // rhs: -(g + b) minus the coupling to every contact outside S (inactive limit rows carry
+    // no impulse)
     for (let t = 0, a = 0; t < ns; t++) {
       const c0 = S[t];
       for (let k = 0; k < 3; k++, a++) {
         const ra = 3 * c0 + k, row = ra * n;
-        // rhs: -(g + b e_N) minus the coupling to every contact outside S
         let x = -g[ra] - (k === 2 ? bias[c0] : 0);
         if (ns < nc) {
           for (let c = 0; c < nc; c++) {
@@ -690,45 +831,72 @@ export class Simulator {
         r[a] = x;
       }
     }
+    for (let t = 0; t < na; t++) {
+      const l = A[t], ra = nc3 + l, row = ra * n;
+      let x = -g[ra] - bias[nc + l];
+      if (ns < nc) {
+        for (let c = 0; c < nc; c++) {
+          if (inS[c]) continue;
+          const o = 3 * c;
+          x -= G[row + o] * lam[o] + G[row + o + 1] * lam[o + 1] + G[row + o + 2] * lam[o + 2];
+        }
+      }
+      r[ms + t] = x;
+    }
+    // generated Cholesky kernels exist per number of sticking contacts (sizes 3k)
+    const kern = na === 0 ? this.polishKernel[ns] : null;
     if (!reuse) {
       this.polishVersion = -1;
-      const kern = this.polishKernel[ns];
       let tr = 0;
-      if (ns === nc && kern !== null) {
-        // every contact sticks: G_SS is G, factored straight from it
+      if (ns === nc && nl === 0 && kern !== null) {
+        // every contact sticks and there is no limit row: G_SS is G, factored straight from it
         for (let a = 0; a < m; a++) tr += G[a * m + a];
         this.polishRidge[0] = 1e-14 * tr / m;
-        if (!kern.factor(G, K, this.polishRidge)) return 0;
+        if (!kern.factor(G, K, this.polishRidge)) return false;
       } else {
         for (let a = 0; a < m; a++) {
-          const row = (3 * S[(a / 3) | 0] + (a % 3)) * n;
+          const row = (a < ms ? 3 * S[(a / 3) | 0] + (a % 3) : nc3 + A[a - ms]) * n;
           for (let t = 0; t < ns; t++) {
             const go = row + 3 * S[t], ko = a * m + 3 * t;
             K[ko] = G[go]; K[ko + 1] = G[go + 1]; K[ko + 2] = G[go + 2];
           }
+          for (let t = 0; t < na; t++) K[a * m + ms + t] = G[row + nc3 + A[t]];
           tr += K[a * m + a];
         }
         const ridge = 1e-14 * tr / m;
         if (kern !== null) {
           this.polishRidge[0] = ridge;
-          if (!kern.factor(K, K, this.polishRidge)) return 0;
+          if (!kern.factor(K, K, this.polishRidge)) return false;
         } else {
           for (let a = 0; a < m; a++) K[a * m + a] += ridge;
-          if (!choleskyInvDiagInPlace(K, m)) return 0;
+          if (!choleskyInvDiagInPlace(K, m)) return false;
         }
       }
       this.polishVersion = this.positionVersion;
       this.polishCount = ns;
+      this.polishLimCount = na;
       for (let t = 0; t < ns; t++) this.polishSet[t] = S[t];
+      for (let t = 0; t < na; t++) this.polishLimSet[t] = A[t];
     }
-    const kern = this.polishKernel[ns];
     if (kern !== null) kern.solve(K, r); else choleskyInvDiagSolveInPlace(K, m, r);
     for (let t = 0; t < ns; t++) {
       const o = 3 * t, lim = mu[S[t]] * r[o + 2];
-      if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return 0;
+      if (!(r[o + 2] > 0) || r[o] * r[o] + r[o + 1] * r[o + 1] > lim * lim) return false;
     }
+    for (let t = 0; t < na; t++) if (!(r[ms + t] > 0)) return false;
     for (let t = 0; t < ns; t++) for (let k = 0; k < 3; k++) lam[3 * S[t] + k] = r[3 * t + k];
-    return ns;
+    for (let t = 0; t < na; t++) lam[nc3 + A[t]] = r[ms + t];
+    if (ns < nc) return false;
+    // inactive limit rows: their velocity with the new impulses must not be negative
+    for (let l = 0; na < nl && l < nl; l++) {
+      const ra = nc3 + l;
+      if (lam[ra] > 0) continue;
+      const row = ra * n;
+      let x = g[ra] + bias[nc + l];
+      for (let c = 0; c < n; c++) x += G[row + c] * lam[c];
+      if (!(x >= 0)) return false;
+    }
+    return true;
   }
 
   /**
@@ -757,6 +925,14 @@ export class Simulator {
         rv[k] = x;
       }
     }
+    // limit rows: WL^T lambda along each joint's chain
+    const nl = this.limits.count, WL = this.WL, lchain = this.limChain, llen = this.limChainLength, rows = this.limits;
+    for (let l = 0; l < nl; l++) {
+      const x = lam[3 * nc + l];
+      if (x === 0) continue;
+      const li = rows.limit[l], co = li * nv, o = l * nv, len = llen[li];
+      for (let t = 0; t < len; t++) rv[lchain[co + t]] += WL[o + t] * x;
+    }
     for (let i = 0; i < nv; i++) rv[i] *= sd[i];
     ltdlSolveL(this.data.dofParent, this.data.Mfactor, nv, rv, 0);
     const vf = this.vfree;
@@ -769,11 +945,22 @@ export class Simulator {
     this.prevCount = nc;
     for (let c = 0; c < nc; c++) { this.prevGeom[c] = this.contacts.geom[c]; this.prevEnv[c] = this.contacts.env[c]; }
     for (let r = 0; r < 3 * nc; r++) this.prevLambda[r] = this.lambda[r];
+    // limit rows: forget the previous rows' impulses, keep this step's (keyed per stop)
+    const rows = this.limits, pl = this.prevLimLambda, keys = this.prevLimKeys;
+    for (let l = 0; l < this.prevLimCount; l++) pl[keys[l]] = 0;
+    for (let l = 0; l < rows.count; l++) {
+      const key = 2 * rows.limit[l] + (rows.side[l] > 0 ? 0 : 1);
+      pl[key] = this.lambda[3 * nc + l];
+      keys[l] = key;
+    }
+    this.prevLimCount = rows.count;
   }
 
   /** Forgets the warm start (e.g. before simulating an unrelated state). */
   resetWarmStart(): void {
     this.prevCount = 0;
+    this.prevLimLambda.fill(0);
+    this.prevLimCount = 0;
   }
 
   /**
@@ -815,5 +1002,26 @@ export class Simulator {
       }
     }
     return nc;
+  }
+
+  /**
+   * The joint stops that pushed in the last step: for each limit row with a positive impulse,
+   * its model joint index, its side (LIMIT_LOWER = +1: the lower stop, pushing q up;
+   * LIMIT_UPPER = -1) and the generalized force it applied over the step, s lambda / dt (N m
+   * for a revolute joint, N for a prismatic one; signed along the joint's axis). Returns the
+   * count. Allocation-free.
+   */
+  limitForces(joint: Int32Array, side: Int8Array, force: Float64Array): number {
+    const rows = this.limits, nl = rows.count, o = 3 * this.contacts.count, idt = 1 / this.options.dt;
+    let k = 0;
+    for (let l = 0; l < nl; l++) {
+      const x = this.lambda[o + l];
+      if (!(x > 0)) continue;
+      joint[k] = this.jointLimits.joint[rows.limit[l]];
+      side[k] = rows.side[l];
+      force[k] = rows.side[l] * x * idt;
+      k++;
+    }
+    return k;
   }
 }

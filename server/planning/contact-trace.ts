@@ -11,9 +11,17 @@
  * exactly the states drawn. The last knot has no control of its own: its forces are those of one
  * more step holding the last control. There are as many entries as knots (q.length).
  *
+ * The joint stops that pushed over the same step come with them (Simulator.limitForces):
+ *
+ *   limits[k] = [{joint: 'FL_KFE', side: 'lower' | 'upper', torque}, ...]
+ *
+ * torque: the stop's generalized force over the step (N m; N for a prismatic joint), signed
+ * along the joint axis (a lower stop pushes q up: torque > 0). Stops within reach that did not
+ * push are not listed.
+ *
  * Contacts inside the collision margin that carry no force are kept (a foot hovering just above
  * the ground); non-finite values (a diverged trajectory) are dropped. Numbers are rounded
- * (0.01 mm, 1 mN) to keep the JSON small.
+ * (0.01 mm, 1 mN, 1 mN m) to keep the JSON small.
  *
  * Cost: one contact step per knot (about the price of one DDP rollout), off the solver's hot
  * path: the planning server traces only the iterates it actually sends and the final plans.
@@ -27,26 +35,45 @@ import type { Simulator } from '../dynamics/step.ts';
 export type ContactSample = ContactSampleMsg;
 /** Contacts per knot (same length as the trajectory's q). */
 export type KnotContacts = ContactSample[][];
-export type TrajectoryWithContacts = Trajectory & { contacts?: KnotContacts };
+/** One joint stop that pushed over a knot's step. */
+export interface LimitSample { joint: string; side: 'lower' | 'upper'; torque: number }
+/** Active joint stops per knot (same length as the trajectory's q). */
+export type KnotLimits = LimitSample[][];
+export type TrajectoryWithContacts = Trajectory & { contacts?: KnotContacts; limits?: KnotLimits };
 
 const round = (x: number, scale: number) => Math.round(x * scale) / scale;
 
 /** Replays `traj` through `sim` (its warm start is reset first) and returns the contacts per knot. */
 export function traceContacts(sim: Simulator, traj: Pick<Trajectory, 'q' | 'v' | 'u'>): KnotContacts {
+  return traceTrajectory(sim, traj).contacts;
+}
+
+/** Replays `traj` through `sim` (its warm start is reset first): the contacts and the pushing joint stops per knot. */
+export function traceTrajectory(sim: Simulator, traj: Pick<Trajectory, 'q' | 'v' | 'u'>): { contacts: KnotContacts; limits: KnotLimits } {
   const { nq, nv, nu } = sim.model;
   const knots = traj.q.length;
   const qOut = new Float64Array(nq), vOut = new Float64Array(nv);
   const zero = new Float64Array(nu);
   const forces = new Float64Array(3 * sim.contacts.capacity);
+  const lcap = sim.limits.capacity;
+  const limJoint = new Int32Array(lcap), limSide = new Int8Array(lcap), limForce = new Float64Array(lcap);
   const out: KnotContacts = [];
+  const limits: KnotLimits = [];
   sim.resetWarmStart();
   for (let k = 0; k < knots; k++) {
     const q = traj.q[k], v = traj.v[k];
     const u = traj.u[Math.min(k, traj.u.length - 1)] ?? zero;
     const here: ContactSample[] = [];
     out.push(here);
+    const stops: LimitSample[] = [];
+    limits.push(stops);
     if (!q || !v || q.length !== nq || v.length !== nv || u.length !== nu) continue;
     sim.stepInto(q, v, u, qOut, vOut);
+    const nl = sim.limitForces(limJoint, limSide, limForce);
+    for (let l = 0; l < nl; l++) {
+      const torque = round(limForce[l], 1e3);
+      if (Number.isFinite(torque)) stops.push({ joint: sim.model.jointNames[limJoint[l]], side: limSide[l] > 0 ? 'lower' : 'upper', torque });
+    }
     const n = sim.contactForces(forces);
     const pos = sim.contacts.pos;
     for (let c = 0; c < n; c++) {
@@ -55,7 +82,7 @@ export function traceContacts(sim: Simulator, traj: Pick<Trajectory, 'q' | 'v' |
       if (p.every(Number.isFinite) && f.every(Number.isFinite)) here.push({ p, f });
     }
   }
-  return out;
+  return { contacts: out, limits };
 }
 
 /**
@@ -77,9 +104,15 @@ export class ContactTracer {
     return traceContacts(this.sim, traj);
   }
 
-  /** The trajectory with its contacts (a new object; the input is not changed). */
-  attach<T extends Pick<Trajectory, 'q' | 'v' | 'u'>>(traj: T): T & { contacts?: KnotContacts } {
-    const contacts = this.trace(traj);
-    return contacts ? { ...traj, contacts } : traj;
+  /** The contacts and the pushing joint stops per knot, or null when the trajectory does not fit the task's model. */
+  traceAll(traj: Pick<Trajectory, 'q' | 'v' | 'u'>): { contacts: KnotContacts; limits: KnotLimits } | null {
+    if (traj.q.length === 0 || traj.q[0].length !== this.nq) return null;
+    return traceTrajectory(this.sim, traj);
+  }
+
+  /** The trajectory with its contacts and joint stops (a new object; the input is not changed). */
+  attach<T extends Pick<Trajectory, 'q' | 'v' | 'u'>>(traj: T): T & { contacts?: KnotContacts; limits?: KnotLimits } {
+    const traced = this.traceAll(traj);
+    return traced ? { ...traj, contacts: traced.contacts, limits: traced.limits } : traj;
   }
 }

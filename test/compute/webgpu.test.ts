@@ -154,6 +154,43 @@ gpuDescribe('webgpu step: spheres and boxes against a static box', () => {
   }, 300_000);
 });
 
+gpuDescribe('webgpu step: joint position limits', () => {
+  it('a pair with a stop within reach is stepped on the CPU (exactly the CPU step, stop held); others stay on the GPU', async () => {
+    // cube_rail: a prismatic joint with stops at 0 and 2 m (the cube rests on the ground at 0.05)
+    const { model } = loadRobot('cube_rail');
+    const sim = new Simulator(model, defaultScene(), { dt: 0.01 });
+    const gpu = await WebGpuBatchBackend.create(sim);
+    try {
+      const dims = dimsOf(model);
+      const n = 32;
+      const b = allocStepBatch(dims, n, false);
+      for (let i = 0; i < n; i++) {
+        const near = i % 2 === 0;
+        // near: rising into the upper stop from within its reach; far: mid-rail
+        b.x[i * dims.nx] = near ? 1.99 + 0.0003 * i : 0.5 + 0.02 * i;
+        b.x[i * dims.nx + 1] = near ? 0.5 + 0.05 * i : 0.3;
+        b.u[i] = 30;
+      }
+      const ref = { ...b, xNext: new Float64Array(n * dims.nx) };
+      await new CpuBatchBackend(sim).step(ref);
+      const flaggedBefore = gpu.stats.pairsFlagged;
+      await gpu.step(b);
+      expect(gpu.stats.pairsFlagged - flaggedBefore).toBe(n / 2);
+      for (let i = 0; i < n; i++) {
+        if (i % 2 === 0) {
+          expect(b.xNext[i * dims.nx]).toBe(ref.xNext[i * dims.nx]); // recomputed in f64: the CPU's step
+          expect(b.xNext[i * dims.nx + 1]).toBe(ref.xNext[i * dims.nx + 1]);
+          expect(b.xNext[i * dims.nx]).toBeLessThanOrEqual(2 + 1e-12);
+        } else {
+          expect(Math.abs(b.xNext[i * dims.nx] - ref.xNext[i * dims.nx])).toBeLessThan(1e-5); // f32
+        }
+      }
+    } finally {
+      await gpu.dispose();
+    }
+  }, 300_000);
+});
+
 gpuDescribe('webgpu step on the cube (box corners against the ground and a static box)', () => {
   it('agrees with the CPU step', async () => {
     const { model } = loadRobot('cube');

@@ -66,7 +66,7 @@ describe('npm run simulate', () => {
   it('cube dropped from 0.2 m: JSON of the right shapes in --out, summary on stderr', async () => {
     const out = path.join(tmp, 'cube.json');
     const r = await simulate(['--robot', 'cube', '--height', '0.2', '--duration', '0.3', '--dt', '0.01', '--out', out]);
-    expect(r.stderr).toMatch(/^simulate: cube, 30 steps of 0\.01 s .*final base height 0\.0\d+ m, max contacts 4, wall [\d.]+ s/);
+    expect(r.stderr).toMatch(/^simulate: cube, 30 steps of 0\.01 s .*final base height 0\.0\d+ m, max contacts 4, no joint stop hit, wall [\d.]+ s/);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const rec = JSON.parse(readFileSync(out, 'utf8')) as Recording;
@@ -110,6 +110,37 @@ describe('npm run simulate', () => {
     expect(rec.v[50]).toHaveLength(18);
     expect(rec.contacts[50]).toHaveLength(4);
     expect(Math.abs(rec.q[50][2] - 0.2319)).toBeLessThan(1e-3); // standing on its feet
+  });
+
+  it('--torque drives the cube on its rail into its upper stop: it stays there, the stop carries the rest of the load', async () => {
+    const r = await simulate(['--robot', 'cube_rail', '--torque', 'lift=15', '--duration', '3']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/joint stops hit: lift upper \(\d+ steps, last -5\.19\)/);
+    const rec = JSON.parse(r.stdout) as Recording & { torques: Record<string, number>; limits: { joint: string; side: string; torque: number }[][] };
+    expect(rec.torques).toEqual({ lift: 15 });
+    expect(rec.limits).toHaveLength(301);
+    expect(rec.limits[0]).toEqual([]);
+    for (const q of rec.q) expect(q[0]).toBeLessThanOrEqual(2 + 1e-9); // the URDF's upper limit, 2 m
+    expect(rec.q[300][0]).toBeCloseTo(2, 9);
+    const last = rec.limits[300];
+    expect(last).toHaveLength(1);
+    expect(last[0].joint).toBe('lift');
+    expect(last[0].side).toBe('upper');
+    // at rest: the stop pushes down with 15 N - m g
+    expect(Math.abs(last[0].torque - -(15 - 9.81))).toBeLessThan(1e-6 * 5.19);
+  });
+
+  it('bad --torque: exit 1, one line naming the problem', async () => {
+    const runs = await Promise.all([
+      simulate(['--robot', 'cube_rail', '--torque', 'lift']),
+      simulate(['--robot', 'cube_rail', '--torque', 'lift=abc']),
+      simulate(['--robot', 'cube_rail', '--torque', 'nope=1']),
+      simulate(['--robot', 'cube_rail', '--torque', 'lift=1', '--torque', 'lift=2']),
+    ]);
+    expectOneLineError(runs[0], '--torque', 'JOINT=NM');
+    expectOneLineError(runs[1], '--torque', "'abc'");
+    expectOneLineError(runs[2], "'nope' is not an actuated one-dof joint of cube_rail", 'lift');
+    expectOneLineError(runs[3], "joint 'lift' given twice");
   });
 
   it('bad scene file: exit 1 with the offending field named', async () => {

@@ -24,8 +24,8 @@ import type { Simulator } from '../../dynamics/step.ts';
 import { BatchEvaluator, checkSmoothBatch, checkStepBatch, dimsOf, type BatchBackend, type BatchDims, type SmoothBatch, type StepBatch } from '../batch.ts';
 import { acquireDevice, GpuUnavailableError, withTimeout, type AdapterFactory, type AdapterInfo } from './device.ts';
 import {
-  DEFAULT_GPU_SOLVER, diffKernel, layoutOf, reduceBlock, reduceKernel, runBytes, STATUS_NONFINITE, STATUS_NOT_CONVERGED, STATUS_NOT_PD,
-  STATUS_OVERFLOW, stepKernel, WORKGROUP, type GpuSolverOptions, type KernelLayout,
+  DEFAULT_GPU_SOLVER, diffKernel, layoutOf, reduceBlock, reduceKernel, runBytes, STATUS_CPU, STATUS_NOT_CONVERGED,
+  stepKernel, WORKGROUP, type GpuSolverOptions, type KernelLayout,
 } from './kernels.ts';
 import { packModel, type PackedModel } from './model-pack.ts';
 
@@ -301,7 +301,7 @@ export class WebGpuBatchBackend implements BatchBackend {
       for (let i = 0; i < B; i++) {
         for (let k = 0; k < L.nx; k++) b.xNext[i * L.nx + k] = out[4 * L.NX4 * i + k];
         if (flags[i] & STATUS_NOT_CONVERGED) this.stats.samplesNotConverged++;
-        if (flags[i] & (STATUS_OVERFLOW | STATUS_NOT_PD | STATUS_NONFINITE)) {
+        if (flags[i] & STATUS_CPU) {
           this.stats.pairsFlagged++;
           this.cpu.stepRange(b, i, i + 1); // f64 on the CPU
         }
@@ -372,7 +372,7 @@ export class WebGpuBatchBackend implements BatchBackend {
       for (let t = 0; t < K; t++) {
         const base = t * per;
         const flags = out[base + ndx * k + ndx + nx];
-        if (!Number.isFinite(flags) || flags & (STATUS_OVERFLOW | STATUS_NOT_PD | STATUS_NONFINITE)) {
+        if (!Number.isFinite(flags) || flags & STATUS_CPU) {
           this.stats.knotsRecomputed++;
           this.cpu.smoothRange(b, t, t + 1); // f64 on the CPU
           continue;

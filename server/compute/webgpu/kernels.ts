@@ -31,6 +31,10 @@ export const STATUS_OVERFLOW = 1;
 export const STATUS_NOT_PD = 2;
 export const STATUS_NOT_CONVERGED = 4;
 export const STATUS_NONFINITE = 8;
+/** A joint stop within reach: the GPU step has no limit rows, the CPU recomputes the sample. */
+export const STATUS_LIMIT = 16;
+/** Status bits whose samples (pairs, or whole knots when smoothing) are recomputed on the CPU in f64. */
+export const STATUS_CPU = STATUS_OVERFLOW | STATUS_NOT_PD | STATUS_NONFINITE | STATUS_LIMIT;
 
 export const WORKGROUP = 64;
 
@@ -105,6 +109,7 @@ export function stepKernel(pm: PackedModel, solver: GpuSolverOptions = DEFAULT_G
   body.push(`  var flags = 0u;`);
   body.push(`  if (${t.bstr(st.notPd)}) { flags = flags | 2u; }`);
   if (st.notConverged) body.push(`  if (${st.notConverged}) { flags = flags | 4u; }`);
+  if (st.nearLimit !== false) body.push(`  if (${t.bstr(st.nearLimit)}) { flags = flags | 16u; }`);
   body.push(`  if (!(${finiteExpr})) { flags = flags | 8u; }`);
   body.push('  status[g] = flags;');
   return runStruct(L) + /* wgsl */ `

@@ -16,6 +16,10 @@
  *   is below the (velocity-dependent) margin. At most MAX_CANDIDATES candidates (Solo-12 on the
  *   ground: 4 feet + 8 base corners = 12), and no more than the simulator's contact capacity,
  *   so the contact set is exactly the CPU's.
+ * Joint position limits: the kernel does not solve limit rows. It flags every sample with a
+ * stop within (slightly more than) the CPU's reach (STATUS_LIMIT), and the backend recomputes
+ * such a pair, or such a knot's samples, on the CPU in f64, where the stop is a row of the NCP.
+ * Samples far from every stop (the CPU builds no limit row for them) stay on the GPU.
  */
 import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE, type Model } from '../../model/model.ts';
 import {
@@ -54,6 +58,8 @@ export interface PackedModel {
   boxes: Array<{ placement: number[]; halfExtents: [number, number, number]; friction: number }>;
   /** Contact candidates per sample (file header). */
   candidates: number;
+  /** Joints whose stops the kernel watches (empty when the simulator does not enforce limits). */
+  limits: Array<{ iq: number; iv: number; lower: number; upper: number }>;
   options: SimOptions;
 }
 
@@ -104,5 +110,8 @@ export function packModel(sim: Simulator): PackedModel {
     name: model.name, model, nq: model.nq, nv, nu: model.nu, floating: model.floating, shapes, plane,
     boxes: scene.boxes.map((b) => ({ placement: Array.from(b.placement), halfExtents: [b.size[0] / 2, b.size[1] / 2, b.size[2] / 2], friction: b.friction })),
     candidates, options: o,
+    limits: Array.from(sim.jointLimits.joint, (_, l) => ({
+      iq: sim.jointLimits.iq[l], iv: sim.jointLimits.iv[l], lower: sim.jointLimits.lower[l], upper: sim.jointLimits.upper[l],
+    })),
   };
 }

@@ -128,6 +128,8 @@ export interface StepCode {
   notPd: B;
   /** Name of the WGSL bool variable set when PGS stopped above tolerance (or null without contacts). */
   notConverged: string | null;
+  /** A joint stop is within reach (the CPU's rule, the margin widened for f32): the step is the CPU's business. */
+  nearLimit: B;
 }
 
 /** Traces one step; q, v, u are the names (or constants) of the inputs. */
@@ -661,7 +663,18 @@ export function traceStep(pm: PackedModel, q: V[], v: V[], u: V[], solver: GpuSo
     for (let i = 0; i < 3; i++) vn[i] = t.sel(pos, t.add(t.add(t.mul(l[i], c), t.mul(cr[i], sn)), t.mul(a[i], dotal)), l[i]);
   }
   for (let j = first; j < nj; j++) qn[model.idxQ[j]] = t.add(q[model.idxQ[j]], t.mul(dt, vout[model.idxV[j]]));
-  return { lines: t.lines, qn, vn, notPd, notConverged };
+  // joint stops within reach (joint-limits.ts detectLimitRows: distance <= margin + dt |v|),
+  // with the margin widened by 1e-4 so that f32 rounding cannot miss a row the CPU would build
+  let nearLimit: B = false;
+  const lm = o.limitMargin + 1e-4;
+  for (const lim of pm.limits) {
+    const x = q[lim.iq], dv = t.mul(dt, v[lim.iv]), ndv = t.mul(-dt, v[lim.iv]);
+    for (const d of [Number.isFinite(lim.lower) ? t.sub(t.sub(x, lim.lower), lm) : null, Number.isFinite(lim.upper) ? t.sub(t.sub(lim.upper, x), lm) : null]) {
+      if (d === null) continue;
+      nearLimit = t.or(nearLimit, t.or(t.cmp('<=', d, dv), t.cmp('<=', d, ndv)));
+    }
+  }
+  return { lines: t.lines, qn, vn, notPd, notConverged, nearLimit };
 }
 
 /** Applies the smoothing perturbation x ⊕ sigma∘w, u + sigma∘w (traced), used before traceStep. */
