@@ -8,7 +8,7 @@
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../server/dynamics/step.ts';
-import { Linearizer } from '../../server/dynamics/linearize.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { defaultScene } from '../../server/dynamics/scene.ts';
 import { createData } from '../../server/dynamics/data.ts';
 import { computeGeneralizedGravity } from '../../server/dynamics/rnea.ts';
