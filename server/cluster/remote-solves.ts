@@ -96,6 +96,8 @@ export class RemoteSolves implements Solves {
     const done = new Promise<PlanResult>((resolve, reject) => {
       this.#pending.set(id, { req, resolve, reject, chain: Promise.resolve(), attempt: 0, started: false, settled: false, live: true });
     });
+    // settled possibly before it is awaited below (a cancel or close while the job is added)
+    done.catch(() => undefined);
     await this.#sub.subscribe(channelOf(id));
     const signal = req.signal;
     const onAbort = () => void this.#cancel(id);
