@@ -51,6 +51,8 @@ export class RemoteSolves implements Solves {
   #events: QueueEvents;
   #cmd: Redis;
   #sub: Redis;
+  #queueConn: Redis;
+  #eventsConn: Redis;
   #pending = new Map<string, Pending>();
   #poll: NodeJS.Timeout;
   #closed = false;
@@ -58,9 +60,12 @@ export class RemoteSolves implements Solves {
   constructor(url: string, opts: { pollMs?: number } = {}) {
     this.#cmd = connect(url, 'rsddp-server');
     this.#sub = connect(url, 'rsddp-server-live');
-    this.queue = new Queue(QUEUE, { connection: connect(url, 'rsddp-server-queue'), prefix: PREFIX });
+    // connections made here are closed here (BullMQ leaves a connection it was given open)
+    this.#queueConn = connect(url, 'rsddp-server-queue');
+    this.#eventsConn = connect(url, 'rsddp-server-events');
+    this.queue = new Queue(QUEUE, { connection: this.#queueConn, prefix: PREFIX });
     this.queue.on('error', () => undefined);
-    this.#events = new QueueEvents(QUEUE, { connection: connect(url, 'rsddp-server-events'), prefix: PREFIX });
+    this.#events = new QueueEvents(QUEUE, { connection: this.#eventsConn, prefix: PREFIX });
     this.#events.on('error', () => undefined);
     this.#events.on('completed', ({ jobId, returnvalue }) => this.#complete(jobId, returnvalue as unknown));
     this.#events.on('failed', ({ jobId, failedReason }) => this.#fail(jobId, failureOf(failedReason)));
@@ -189,7 +194,6 @@ export class RemoteSolves implements Solves {
     clearInterval(this.#poll);
     for (const [id] of this.#pending) this.#fail(id, new Error('the server is shutting down'));
     await Promise.allSettled([this.#events.close(), this.queue.close()]);
-    this.#cmd.disconnect();
-    this.#sub.disconnect();
+    for (const c of [this.#cmd, this.#sub, this.#queueConn, this.#eventsConn]) c.disconnect();
   }
 }

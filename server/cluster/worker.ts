@@ -36,6 +36,7 @@ export class ClusterWorker {
   #worker: Worker;
   #cmd: Redis;
   #sub: Redis;
+  #queueConn: Redis;
   #threads = new SolveThreads();
   #running = new Map<string, AbortController>();
   #log: (line: string) => void;
@@ -49,8 +50,9 @@ export class ClusterWorker {
       this.#running.get(channel.slice(cancelKeyOf('').length))?.abort();
     });
     void this.#sub.psubscribe(CANCEL_PATTERN);
+    this.#queueConn = connect(opts.url, `rsddp-worker-${this.id}-queue`);
     this.#worker = new Worker(QUEUE, (job) => this.#run(job), {
-      connection: connect(opts.url, `rsddp-worker-${this.id}-queue`), prefix: PREFIX,
+      connection: this.#queueConn, prefix: PREFIX,
       concurrency: Math.max(1, opts.concurrency ?? 1),
       lockDuration: opts.lockMs ?? 30_000, stalledInterval: opts.stalledIntervalMs ?? 30_000, maxStalledCount: 3,
     });
@@ -102,8 +104,7 @@ export class ClusterWorker {
   async close(): Promise<void> {
     await this.#worker.close();
     await this.#threads.close();
-    this.#cmd.disconnect();
-    this.#sub.disconnect();
+    for (const c of [this.#cmd, this.#sub, this.#queueConn]) c.disconnect();
   }
 }
 
