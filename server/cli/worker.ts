@@ -1,5 +1,5 @@
 /**
- * npm run worker -- --redis URL [--concurrency N] [--id NAME] [--lock-ms MS] [--stalled-interval-ms MS]
+ * npm run worker -- --redis URL [--concurrency N] [--id NAME] [--lock-ms MS] [--stalled-interval-ms MS] [--iterate-interval-ms MS]
  *
  * A cluster worker (server/cluster/worker.ts): runs the solves of `npm start -- --redis URL` and
  * `npm run experiment -- ... --redis URL` on this machine. The URL may come from RSDDP_REDIS_URL.
@@ -18,11 +18,13 @@ const HELP = `npm run worker -- --redis URL [options]: runs planning jobs from t
   --lock-ms MS           a job's lock without renewal; a worker killed mid-job has its job
                          retried elsewhere after about this long (default 30000)
   --stalled-interval-ms MS  how often this worker looks for such jobs (default 30000)
+  --iterate-interval-ms MS  least interval between two live iterates of a job sent to the
+                         server (default 50: the server's WebSocket rate; 0: every iteration)
   --help                 this text
 `;
 
 function parseArgs(argv: string[]) {
-  const out = { redis: process.env.RSDDP_REDIS_URL ?? '', concurrency: 1, id: undefined as string | undefined, lockMs: 30_000, stalledIntervalMs: 30_000 };
+  const out = { redis: process.env.RSDDP_REDIS_URL ?? '', concurrency: 1, id: undefined as string | undefined, lockMs: 30_000, stalledIntervalMs: 30_000, iterateIntervalMs: 50 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -32,8 +34,10 @@ function parseArgs(argv: string[]) {
     else if (a === '--id') out.id = val();
     else if (a === '--lock-ms') out.lockMs = Number(val());
     else if (a === '--stalled-interval-ms') out.stalledIntervalMs = Number(val());
+    else if (a === '--iterate-interval-ms') out.iterateIntervalMs = Number(val());
     else throw new Error(`unknown option ${a} (see --help)`);
   }
+  if (!Number.isFinite(out.iterateIntervalMs) || out.iterateIntervalMs < 0) throw new Error(`invalid --iterate-interval-ms ${out.iterateIntervalMs}`);
   if (!out.redis) throw new Error('--redis URL (or RSDDP_REDIS_URL) is required');
   if (!/^rediss?:\/\//.test(out.redis)) throw new Error(`--redis: expected redis:// or rediss://, got '${out.redis.replace(/:[^:@/]*@/, ':***@')}'`);
   if (!Number.isInteger(out.concurrency) || out.concurrency < 1) throw new Error(`invalid --concurrency ${out.concurrency}`);
@@ -51,7 +55,7 @@ try {
   process.exit(2);
 }
 
-const worker = new ClusterWorker({ url: args.redis, concurrency: args.concurrency, id: args.id, lockMs: args.lockMs, stalledIntervalMs: args.stalledIntervalMs,
+const worker = new ClusterWorker({ url: args.redis, concurrency: args.concurrency, id: args.id, lockMs: args.lockMs, stalledIntervalMs: args.stalledIntervalMs, iterateIntervalMs: args.iterateIntervalMs,
   log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
 await worker.ready();
 process.stdout.write(`rsddp worker ${worker.id} ready: ${args.concurrency} job${args.concurrency > 1 ? 's' : ''} at once, protocol ${PROTOCOL_VERSION}, code ${codeVersion()}, ${os.cpus().length} cores\n`);

@@ -164,9 +164,10 @@ export class RemoteSolves implements Solves {
       void p.chain.then(() => p.reject(new Error(`the job's result could not be read: ${(e as Error).message}`)));
       return;
     }
-    // after a turn of the event loop: the job's last iterates, published before it completed,
-    // arrive on another connection and may be read just after the completion
-    setTimeout(() => { p.live = false; void p.chain.then(() => p.resolve(result)); }, 5);
+    // after this turn of the event loop: the job's last iterates were published before it
+    // completed (at least one round trip earlier), but on another connection, whose data may be
+    // read later in the same turn
+    setImmediate(() => { p.live = false; void p.chain.then(() => p.resolve(result)); });
   }
 
   #fail(id: string, e: Error): void {

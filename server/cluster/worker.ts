@@ -28,6 +28,11 @@ export interface ClusterWorkerOptions extends LockOptions {
   /** Shown in GET /api/plans as where a solve ran (default host:pid). */
   id?: string;
   log?: (line: string) => void;
+  /**
+   * Least interval between two iterates published for a job (default 50 ms, the server's own
+   * WebSocket rate): the latest is always published, and before the result.
+   */
+  iterateIntervalMs?: number;
 }
 
 export class ClusterWorker {
@@ -40,8 +45,10 @@ export class ClusterWorker {
   #threads = new SolveThreads();
   #running = new Map<string, AbortController>();
   #log: (line: string) => void;
+  #interval: number;
 
   constructor(opts: ClusterWorkerOptions) {
+    this.#interval = opts.iterateIntervalMs ?? 50;
     this.id = opts.id ?? `${this.host}:${process.pid}`;
     this.#log = opts.log ?? (() => undefined);
     this.#cmd = connect(opts.url, `rsddp-worker-${this.id}`);
@@ -87,10 +94,18 @@ export class ClusterWorker {
       if (await this.#cmd.exists(cancelKeyOf(id))) ac.abort();
       await publish({ kind: 'start', worker: this.id, host: this.host, attempt });
       this.#log(`job ${id}: ${parsed.value.solver} on ${parsed.value.task} (attempt ${attempt})`);
+      // throttled as the server throttles its WebSocket: a fast solve's iterations are ~1 ms
+      let last = 0;
+      let held: LiveMessage | null = null;
       const result = await this.#threads.plan({
         ...parsed.value, signal: ac.signal,
-        onIterate: (record, traj) => { void publish({ kind: 'iterate', attempt, record, trajectory: traj() }); },
+        onIterate: (record, traj) => {
+          held = { kind: 'iterate', attempt, record, trajectory: traj() };
+          const now = performance.now();
+          if (now - last >= this.#interval) { last = now; void publish(held); held = null; }
+        },
       });
+      if (held) void publish(held);
       await sent;
       return encode(result);
     } catch (e) {
