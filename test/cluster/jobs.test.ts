@@ -22,7 +22,8 @@ let solves: RemoteSolves;
 
 beforeAll(async () => {
   redis = await startRedis();
-  worker = await spawnWorker(redis.url, 'jobs-w1', ['--concurrency', '2']);
+  // every iterate published (no throttle), to check each one arrives and where a cancel lands
+  worker = await spawnWorker(redis.url, 'jobs-w1', ['--concurrency', '2', '--iterate-interval-ms', '0']);
   solves = new RemoteSolves(redis.url);
   await solves.ready();
 }, 60_000);
