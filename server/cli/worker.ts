@@ -57,7 +57,12 @@ try {
 
 const worker = new ClusterWorker({ url: args.redis, concurrency: args.concurrency, id: args.id, lockMs: args.lockMs, stalledIntervalMs: args.stalledIntervalMs, iterateIntervalMs: args.iterateIntervalMs,
   log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
-await worker.ready();
+try {
+  await worker.ready();
+} catch (e) {
+  process.stderr.write(`worker: Redis at ${args.redis.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message}\n`);
+  process.exit(1);
+}
 process.stdout.write(`rsddp worker ${worker.id} ready: ${args.concurrency} job${args.concurrency > 1 ? 's' : ''} at once, protocol ${PROTOCOL_VERSION}, code ${codeVersion()}, ${os.cpus().length} cores\n`);
 let stopping = false;
 const stop = (sig: string) => {

@@ -47,7 +47,7 @@ function accepts(port: number): Promise<boolean> {
  * Starts redis-server; throws (never skips) when the binary is missing, with the command that
  * installs it.
  */
-export async function startRedis(opts: { bin?: string } = {}): Promise<RedisProcess> {
+export async function startRedis(opts: { bin?: string; password?: string } = {}): Promise<RedisProcess> {
   const bin = opts.bin ?? 'redis-server';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rsddp-redis-'));
   const port = await freePort();
@@ -57,6 +57,7 @@ export async function startRedis(opts: { bin?: string } = {}): Promise<RedisProc
     const c = spawn(bin, [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
       '--appendfsync', 'always', '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction',
+      ...(opts.password ? ['--requirepass', opts.password] : []),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     c.stdout!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
@@ -81,7 +82,7 @@ export async function startRedis(opts: { bin?: string } = {}): Promise<RedisProc
   };
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`, port, dir,
+    url: `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`, port, dir,
     kill,
     restart: launch,
     async stop() { await kill(); rmSync(dir, { recursive: true, force: true }); },

@@ -194,7 +194,13 @@ export class RemoteSolves implements Solves {
     this.#closed = true;
     clearInterval(this.#poll);
     for (const [id] of this.#pending) this.#fail(id, new Error('the server is shutting down'));
-    await Promise.allSettled([this.#events.close(), this.queue.close()]);
+    // BullMQ's close waits for its connections to be ready: bounded, for a Redis that never was
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([this.#events.close(), this.queue.close()]),
+      new Promise((resolve) => { timer = setTimeout(resolve, 2000); }),
+    ]);
+    clearTimeout(timer);
     for (const c of [this.#cmd, this.#sub, this.#queueConn, this.#eventsConn]) c.disconnect();
   }
 }

@@ -68,7 +68,9 @@ export class ClusterWorker {
 
   /** Resolves once connected to Redis and taking jobs. */
   async ready(): Promise<void> {
-    await Promise.all([this.#worker.waitUntilReady(), this.#cmd.ping()]);
+    // a refused password fails the ping at once (BullMQ's own wait would retry forever)
+    await this.#cmd.ping();
+    await this.#worker.waitUntilReady();
   }
 
   async #run(job: Job): Promise<string> {
