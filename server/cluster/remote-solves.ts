@@ -182,6 +182,9 @@ export class RemoteSolves implements Solves {
   async #check(): Promise<void> {
     for (const id of [...this.#pending.keys()]) {
       try {
+        // the state first (a few set lookups); the job's hash only once it has finished
+        const state = await this.queue.getJobState(id);
+        if (state !== 'completed' && state !== 'failed') continue;
         const job = await Job.fromId(this.queue, id);
         if (!job) continue;
         if (job.finishedOn && job.returnvalue !== null && job.returnvalue !== undefined && !job.failedReason) this.#complete(id, job.returnvalue);
