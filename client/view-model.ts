@@ -56,6 +56,8 @@ export interface SlotView {
   trajectory: TrajectoryMsg | null;
   error: string | null;
   success: boolean | null;
+  /** Where a live solve runs when not on the server itself: "on <worker>" (a cluster worker, docs/cluster.md). */
+  where?: string | null;
 }
 
 function liveSlot(state: ClientState, planId: string, v: SolveView): SlotView {
@@ -67,6 +69,7 @@ function liveSlot(state: ClientState, planId: string, v: SolveView): SlotView {
     status: plan.lost ? 'lost' : v.status, run: v.run, warmStart: st?.warmStart ?? false,
     iteration: v.iteration, budget: state.budgets.get(planId) ?? null, cost: v.cost, latest: v.latest,
     history: v.history, trajectory: v.trajectory, error: v.error, success: v.success,
+    where: st?.where && st.where.worker !== 'server' ? `on ${st.where.worker}${st.where.attempt > 1 ? ` (attempt ${st.where.attempt})` : ''}` : null,
   };
 }
 
@@ -113,7 +116,8 @@ export function statusLine(v: SlotView | null): string {
   const run = v.run ? ` · run ${v.run}${v.warmStart ? ' (warm)' : ''}` : '';
   const ok = v.success === true ? ' · success' : v.success === false && (v.status === 'done' || v.source === 'recording') ? ' · target missed' : '';
   const err = v.error ? ` · ${v.error}` : '';
-  return `${v.status} · ${it} · cost ${fmt(v.cost)}${sigma}${run}${ok}${err}`;
+  const where = v.where ? ` · ${v.where}` : '';
+  return `${v.status} · ${it} · cost ${fmt(v.cost)}${sigma}${run}${ok}${where}${err}`;
 }
 
 /** Knots and time step of the longest trajectory shown (the shared timeline's length). */

@@ -60,6 +60,8 @@ export const SolverParamsSchema = z.strictObject({
   timeLimit: z.number().min(MIN_TIME_LIMIT_S).max(MAX_TIME_LIMIT_S).optional(),
 });
 
+export const BackendSchema = z.enum(BACKEND_CHOICES);
+
 /** POST /api/plans */
 export const PlanCreateSchema = z.strictObject({
   robot: z.string().min(1).max(200).optional(),
@@ -68,7 +70,7 @@ export const PlanCreateSchema = z.strictObject({
   solvers: z.array(SolverSchema).min(1).max(2)
     .refine((a) => new Set(a).size === a.length, 'solvers must not repeat').optional(),
   solverParams: SolverParamsSchema.optional(),
-  backend: z.enum(BACKEND_CHOICES).optional(),
+  backend: BackendSchema.optional(),
 });
 export type PlanCreate = z.infer<typeof PlanCreateSchema>;
 
@@ -167,6 +169,14 @@ export const TrajectorySchema = z.object({
 });
 export type TrajectoryMsg = z.infer<typeof TrajectorySchema>;
 
+/**
+ * Where a solve runs (or ran): `worker` is 'server' for the server's own solve threads, else the
+ * id of the cluster worker that took the job (`npm run worker`); `attempt` counts the workers
+ * that started it (a worker that died mid-job is replaced by the next one).
+ */
+export const SolveWhereSchema = z.object({ worker: z.string(), host: z.string(), attempt: z.number().int().min(1) });
+export type SolveWhere = z.infer<typeof SolveWhereSchema>;
+
 /** The state of one solve (one solver of a plan) as the server reports it. */
 export const SolveStateSchema = z.object({
   solver: SolverSchema,
@@ -180,6 +190,8 @@ export const SolveStateSchema = z.object({
   success: z.boolean().nullable(),
   error: z.string().nullable(),
   recording: z.string().nullable(),
+  /** Null until the solve starts. */
+  where: SolveWhereSchema.nullable().optional(),
 });
 export type SolveState = z.infer<typeof SolveStateSchema>;
 
@@ -220,6 +232,25 @@ export type StatusMessage = Extract<ServerMessage, { type: 'status' }>;
 export type IterateMessage = Extract<ServerMessage, { type: 'iterate' }>;
 export type FinalMessage = Extract<ServerMessage, { type: 'final' }>;
 export type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+
+// ---------------------------------------------------------------- cluster jobs (server/cluster/)
+
+/**
+ * One solve as a cluster job: the request, validated by the API's own schemas, plus the
+ * protocol and code version of the server that submitted it (a worker refuses another
+ * version's jobs). `solverParams` is the plan's (POST /api/plans) with the backend folded in.
+ */
+export const SolveJobRequestSchema = z.strictObject({
+  task: z.string().min(1).max(200),
+  params: ParamsSchema,
+  solver: SolverSchema,
+  solverParams: SolverParamsSchema.extend({ backend: BackendSchema.optional() }),
+  warmStart: z.array(z.array(z.number())).max(100_000).optional(),
+  feedbackGains: z.boolean().optional(),
+});
+export type SolveJobRequest = z.infer<typeof SolveJobRequestSchema>;
+/** The envelope read before the request, so that another version's job is named as such. */
+export const SolveJobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown() });
 
 // ---------------------------------------------------------------- validation helpers
 

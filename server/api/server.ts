@@ -16,6 +16,7 @@ import { OriginPolicy } from './origin.ts';
 import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
 import { startFoxgloveEndpoint, type FoxgloveEndpoint } from './foxglove-ws.ts';
+import { RemoteSolves } from '../cluster/remote-solves.ts';
 
 export interface ServerOptions {
   /** 0 = a free port (default 8080). */
@@ -47,6 +48,11 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Also serve the Foxglove WebSocket protocol on this port of the same host (`--foxglove [PORT]`; 0 = a free port). */
   foxglovePort?: number;
+  /**
+   * Run every solve as a BullMQ job on `npm run worker` processes sharing this Redis
+   * (`--redis URL`, server/cluster/); without it solves run on this process's threads.
+   */
+  redisUrl?: string;
 }
 
 /**
@@ -99,7 +105,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ...(opts.maxUrdfLinks !== undefined ? { maxLinks: opts.maxUrdfLinks } : {}) } });
   const recordings = new RecordingStore(opts.dataDir ?? DEFAULT_DATA_DIR);
   await recordings.init();
-  const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs,
+  let solves: RemoteSolves | undefined;
+  if (opts.redisUrl) {
+    solves = new RemoteSolves(opts.redisUrl);
+    try { await solves.ready(); } catch (e) {
+      await solves.close();
+      throw new Error(`--redis: ${(e as Error).message}`);
+    }
+  }
+  const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, solves,
     maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids() });
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
   const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
@@ -123,7 +137,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       throw new Error(`--foxglove ${opts.foxglovePort}: ${(e as Error).message}`);
     }
   }
-  log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null }, 'listening');
+  log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null, solves: solves ? 'cluster' : 'threads' }, 'listening');
   let closing: Promise<void> | null = null;
   return {
     url, port, plans, recordings, foxglove,

@@ -19,13 +19,14 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../planning/planner.ts';
 import { SolveThreads } from '../planning/solve-threads.ts';
+import { NotStartedError, type SolveJob, type Solves } from '../planning/solves.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../planning/contact-trace.ts';
 import { WarmStartError } from '../control/errors.ts';
 import {
   DEFAULT_PLAN_TIME_LIMIT_S, MAX_PLAN_WORK, PlanCreateSchema, ReplanSchema, SOLVERS, parseWith,
-  type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus,
+  type FinalMessage, type IterateMessage, type PlanCreate, type PlanState, type ServerMessage, type Solver, type SolveStatus, type SolveWhere,
 } from '../../shared/protocol.ts';
 import type { RecordingStore } from '../store/recordings.ts';
 
@@ -65,6 +66,13 @@ export interface PlanManagerOptions {
    */
   solveIn?: 'threads' | 'inline';
   /**
+   * Where solves run instead, when given (it wins over solveIn): e.g. server/cluster's
+   * RemoteSolves, BullMQ jobs on worker processes. A remote one gets every solve at once (its
+   * queue is Redis's, bounded by queueLimit; concurrency and maxWorkers are the workers' own),
+   * and a solve is reported queued until a worker starts it. The manager closes it.
+   */
+  solves?: Solves;
+  /**
    * Linearization worker threads of all running solves together (default: CPU cores). A solve
    * is granted min(asked, free) threads when it starts (its solverParams.workers, default cores
    * − 1) and waits in the queue while none is free; result.compute.workers says what it got.
@@ -89,6 +97,8 @@ interface Solve {
   result: PlanResult | null;
   error: string | null;
   recording: string | null;
+  /** Where the current run started (null until it does). */
+  where: SolveWhere | null;
   abort: AbortController | null;
   /** Throttling of iterate messages. */
   lastSent: number;
@@ -143,7 +153,7 @@ export class PlanManager extends EventEmitter {
   #knownRobots: () => string[];
   #contacts: boolean;
   #closed = false;
-  #threads: SolveThreads | null;
+  #threads: Solves | null;
   readonly maxWorkers: number;
   readonly queueLimit: number;
   #planTimeoutS: number | null;
@@ -161,7 +171,7 @@ export class PlanManager extends EventEmitter {
     this.#maxPlans = opts.maxPlans ?? 200;
     this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
     this.#contacts = opts.contacts ?? true;
-    this.#threads = (opts.solveIn ?? 'threads') === 'threads' ? new SolveThreads() : null;
+    this.#threads = opts.solves ?? ((opts.solveIn ?? 'threads') === 'threads' ? new SolveThreads() : null);
     this.maxWorkers = Math.max(1, Math.floor(opts.maxWorkers ?? os.cpus().length));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 64));
     this.#planTimeoutS = opts.planTimeoutS ?? null;
@@ -172,8 +182,9 @@ export class PlanManager extends EventEmitter {
 
   /** 429 when `adding` more solves would overflow the queue. */
   #checkQueue(adding: number): void {
-    if (this.#queue.length + adding <= this.queueLimit) return;
-    throw new ApiError(429, `queue: ${this.#queue.length} solves are waiting (limit ${this.queueLimit}); retry later`, undefined, { 'retry-after': String(RETRY_AFTER_S) });
+    const waiting = this.#remote ? this.#queuedSolves() : this.#queue.length;
+    if (waiting + adding <= this.queueLimit) return;
+    throw new ApiError(429, `queue: ${waiting} solves are waiting (limit ${this.queueLimit}); retry later`, undefined, { 'retry-after': String(RETRY_AFTER_S) });
   }
 
   /** 400 when one solve would claim more than MAX_PLAN_WORK knot-samples over its iterations. */
@@ -192,9 +203,18 @@ export class PlanManager extends EventEmitter {
     return Math.min(server, p.solverParams.timeLimit ?? Infinity);
   }
 
-  /** Threads a solve is granted now: min(asked, free); 0 for the cpu backend (needs none). */
+  get #remote(): boolean { return this.#threads?.remote ?? false; }
+
+  /** Solves reported queued: in this manager's queue or, remote, submitted and not yet started. */
+  #queuedSolves(): number {
+    let n = 0;
+    for (const p of this.#plans.values()) for (const s of p.solves) if (s.status === 'queued') n++;
+    return n;
+  }
+
+  /** Threads a solve is granted now: min(asked, free); 0 for the cpu backend (needs none) and for remote solves (the worker's own). */
   #grantWorkers(p: Plan): number {
-    if (p.solverParams.backend === 'cpu') return 0;
+    if (p.solverParams.backend === 'cpu' || this.#remote) return 0;
     const asked = p.solverParams.workers ?? defaultPoolSize();
     return Math.max(0, Math.min(asked, this.maxWorkers - this.#workersInUse));
   }
@@ -259,7 +279,7 @@ export class PlanManager extends EventEmitter {
   #newSolve(solver: Solver): Solve {
     return {
       solver, status: 'queued', run: 0, warmStart: false, latest: null, trajectory: null, result: null, error: null, recording: null,
-      abort: null, lastSent: 0, pending: null, timer: null, lastIterate: null, lastFinal: null,
+      where: null, abort: null, lastSent: 0, pending: null, timer: null, lastIterate: null, lastFinal: null,
     };
   }
 
@@ -285,7 +305,7 @@ export class PlanManager extends EventEmitter {
       solves: p.solves.map((s) => ({
         solver: s.solver, status: s.status, run: s.run, warmStart: s.warmStart, iteration: s.latest ? s.latest.iteration : 0,
         latest: s.latest, cost: s.result ? s.result.cost : s.latest ? s.latest.cost : null,
-        success: s.result ? s.result.success : null, error: s.error, recording: s.recording,
+        success: s.result ? s.result.success : null, error: s.error, recording: s.recording, where: s.where,
       })),
     };
   }
@@ -307,7 +327,10 @@ export class PlanManager extends EventEmitter {
     const p = this.#get(id);
     let changed = false;
     for (const s of p.solves) {
-      if (s.status === 'queued') {
+      if (s.status === 'queued' && s.abort) {
+        // submitted to a remote queue: taken off it (or stopped, if a worker just started it)
+        s.abort.abort();
+      } else if (s.status === 'queued') {
         this.#queue = this.#queue.filter((q) => q.solve !== s);
         s.status = 'cancelled';
         changed = true;
@@ -346,6 +369,7 @@ export class PlanManager extends EventEmitter {
       s.result = null;
       s.error = null;
       s.recording = null;
+      s.where = null;
       s.warmStart = warm !== null;
       front.push({ plan: p, solve: s, run: s.run, warm });
     }
@@ -374,7 +398,7 @@ export class PlanManager extends EventEmitter {
   }
 
   #pump(): void {
-    while (this.#running < this.concurrency && this.#queue.length > 0) {
+    while ((this.#remote || this.#running < this.concurrency) && this.#queue.length > 0) {
       const item = this.#queue[0];
       if (item.run !== item.solve.run) { this.#queue.shift(); continue; }
       const granted = this.#grantWorkers(item.plan);
@@ -412,16 +436,26 @@ export class PlanManager extends EventEmitter {
     const ac = new AbortController();
     s.abort = ac;
     // the wall-clock limit stops the solve as a cancel does; the result then says 'time limit'
+    // (counted from the start: a remote solve waiting for a worker is not timed)
     const limitS = this.#timeLimitS(p);
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; ac.abort(); }, limitS * 1000);
-    timer.unref();
+    let timer: NodeJS.Timeout | null = null;
     // start on a later turn of the event loop: the request that queued the solve is answered first
     await yieldToLoop();
-    s.status = 'running';
-    const startedAt = new Date();
-    this.#log.info({ event: 'solve.start', plan: p.id, solver: s.solver, run, warmStart: item.warm !== null }, 'solve started');
-    this.#emitStatus(p);
+    let startedAt = new Date();
+    const onStart = (where: SolveWhere) => {
+      startedAt = new Date();
+      if (!timer) {
+        timer = setTimeout(() => { timedOut = true; ac.abort(); }, limitS * 1000);
+        timer.unref();
+      }
+      if (!current()) return;
+      s.status = 'running';
+      s.where = where;
+      this.#log.info({ event: 'solve.start', plan: p.id, solver: s.solver, run, warmStart: item.warm !== null, worker: where.worker, host: where.host, attempt: where.attempt }, 'solve started');
+      this.#emitStatus(p);
+    };
+    if (!this.#remote) onStart({ worker: 'server', host: os.hostname(), attempt: 1 });
     const onIterate = async (rec: IterationRecord, traj: () => Trajectory) => {
       if (current()) {
         const trajectory = traj();
@@ -444,7 +478,7 @@ export class PlanManager extends EventEmitter {
     let result: PlanResult | null = null;
     let error: Error | null = null;
     const solverParams: Partial<SolverParams> = { ...p.solverParams, ...(workers > 0 ? { workers } : {}) };
-    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams, signal: ac.signal, onIterate };
+    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams, signal: ac.signal, onIterate, ...(this.#remote ? { onStart } : {}) };
     try {
       try {
         result = await this.#plan({ ...args, warmStart: item.warm ?? undefined });
@@ -458,9 +492,14 @@ export class PlanManager extends EventEmitter {
     } catch (e) {
       error = e as Error;
     }
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
     const finishedAt = new Date();
     if (s.abort === ac) s.abort = null;
+    if (error instanceof NotStartedError) {
+      this.#log.info({ event: 'solve.cancelled', plan: p.id, solver: s.solver, run }, 'solve cancelled before a worker started it');
+      if (current()) { s.status = 'cancelled'; this.#emitStatus(p); }
+      return;
+    }
     if (error || !result) {
       this.#log.error({ event: 'solve.failed', plan: p.id, solver: s.solver, run, err: error?.message }, 'solve failed');
       if (current()) {
@@ -524,7 +563,7 @@ export class PlanManager extends EventEmitter {
   }
 
   /** Runs one plan where the options say (threads or inline). */
-  #plan(req: PlanRequest): Promise<PlanResult> {
+  #plan(req: SolveJob): Promise<PlanResult> {
     return this.#threads ? this.#threads.plan(req) : runPlan(req);
   }
 }

@@ -1,6 +1,11 @@
 /**
  * npm run experiment -- lift-leg|cube-lift|swing-up [--seeds K] [--out DIR] [task options]
  *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first|lsq] [--backend cpu|workers|webgpu|auto]
+ *     [--redis URL]
+ *
+ * With --redis the runs are BullMQ jobs, all submitted at once, on the `npm run worker`
+ * processes sharing that Redis (server/cluster/); the summary is the same as a local run's
+ * (identical numbers for the same seeds; only the wall-clock times differ).
  *
  * Runs DDP and R-DDP on the same problem, initialization and iteration budget over K seeds
  * (DDP is deterministic: one run serves every seed; R-DDP's noise changes with the seed) and
@@ -15,7 +20,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { plan, type PlanResult } from '../planning/planner.ts';
+import { plan, type PlanRequest, type PlanResult } from '../planning/planner.ts';
+import { RemoteSolves } from '../cluster/remote-solves.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
 import { traceContacts } from '../planning/contact-trace.ts';
@@ -36,7 +42,7 @@ const stats = (xs: number[]) => {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.length === 0 || argv.includes('--help')) {
-    process.stdout.write(`usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}> [--seeds K] [--out DIR] [task and solver options]\n`);
+    process.stdout.write(`usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}> [--seeds K] [--out DIR] [--redis URL] [task and solver options]\n`);
     return;
   }
   const taskName = argv[0];
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
   const params: Record<string, unknown> = {};
   const solverParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
-    if (k === 'seeds' || k === 'out') continue;
+    if (k === 'seeds' || k === 'out' || k === 'redis') continue;
     const spec = def.params.find((p) => p.name === k);
     if (solverKeys.has(k)) solverParams[k] = ['estimator', 'backend', 'rule'].includes(k) ? v : Number(v);
     else if (spec) params[k] = spec.type === 'enum' ? v : Number(v);
@@ -67,17 +73,34 @@ async function main(): Promise<void> {
   const outDir = opts.out ?? path.join('results', `${def.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   mkdirSync(outDir, { recursive: true });
 
-  const runs: PlanResult[] = [];
-  process.stderr.write(`DDP on ${def.name}...\n`);
-  const ddp = await plan({ task: def.name, params, solver: 'ddp', solverParams, feedbackGains: true });
-  runs.push(ddp);
-  process.stderr.write(`  DDP: ${ddp.compute.description}, success ${ddp.success}, ${ddp.timings.total_s.toFixed(1)} s\n`);
-  for (let s = 1; s <= seeds; s++) {
-    process.stderr.write(`R-DDP seed ${s}/${seeds}...\n`);
-    const r = await plan({ task: def.name, params, solver: 'rddp', solverParams: { ...solverParams, seed: s }, feedbackGains: true });
-    process.stderr.write(`  R-DDP: ${r.compute.description}${r.compute.fallback ? ` (fallback: ${r.compute.fallback})` : ''}, success ${r.success}, ${r.timings.total_s.toFixed(1)} s\n`);
-    runs.push(r);
+  if (opts.redis !== undefined && !/^rediss?:\/\//.test(opts.redis)) fail(`--redis: expected redis:// or rediss://`);
+  const requests: PlanRequest[] = [
+    { task: def.name, params, solver: 'ddp', solverParams, feedbackGains: true },
+    ...Array.from({ length: seeds }, (_, i) => ({ task: def.name, params, solver: 'rddp' as const, solverParams: { ...solverParams, seed: i + 1 }, feedbackGains: true })),
+  ];
+  const describe = (r: PlanResult) => `${r.solver === 'ddp' ? 'DDP' : `R-DDP seed ${r.seed}`}: ${r.compute.description}${r.compute.fallback ? ` (fallback: ${r.compute.fallback})` : ''}, success ${r.success}, ${r.timings.total_s.toFixed(1)} s`;
+  let runs: PlanResult[] = [];
+  if (opts.redis) {
+    // every run at once: the workers take them as they free up; the summary keeps this order
+    const remote = new RemoteSolves(opts.redis);
+    try {
+      await remote.ready();
+      process.stderr.write(`${requests.length} runs submitted to the workers of ${opts.redis.replace(/:[^:@/]*@/, ':***@')}...\n`);
+      runs = await Promise.all(requests.map((req) => remote.plan({
+        ...req, onStart: (w) => process.stderr.write(`  ${req.solver === 'ddp' ? 'DDP' : `R-DDP seed ${req.solverParams!.seed}`} started on ${w.worker}${w.attempt > 1 ? ` (attempt ${w.attempt})` : ''}\n`),
+      }).then((r) => { process.stderr.write(`  ${describe(r)}\n`); return r; })));
+    } finally {
+      await remote.close();
+    }
+  } else {
+    for (const req of requests) {
+      process.stderr.write(req.solver === 'ddp' ? `DDP on ${def.name}...\n` : `R-DDP seed ${req.solverParams!.seed}/${seeds}...\n`);
+      const r = await plan(req);
+      process.stderr.write(`  ${describe(r)}\n`);
+      runs.push(r);
+    }
   }
+  const ddp = runs[0];
   const rddp = runs.slice(1);
   // the referee: every plan replayed in MuJoCo, closed loop with DDP's gains and open loop
   process.stderr.write('replaying the plans in MuJoCo...\n');

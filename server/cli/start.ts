@@ -4,9 +4,9 @@
  *   npm start [-- --port N] [--host H] [--robots DIR]... [--data DIR] [--concurrency N]
  *             [--max-workers N] [--queue-limit N] [--plan-timeout SECONDS]
  *             [--max-urdf-bytes N] [--max-urdf-links N] [--allowed-origin O]... [--allowed-host H]...
- *             [--foxglove [PORT]]
+ *             [--foxglove [PORT]] [--redis URL]
  *
- * PORT and HOST are read from the environment too; LOG_LEVEL sets the pino level (info).
+ * PORT, HOST and RSDDP_REDIS_URL are read from the environment too; LOG_LEVEL sets the pino level (info).
  * SIGINT / SIGTERM cancel the running solves, finish writing their recordings, and exit.
  */
 import os from 'node:os';
@@ -36,13 +36,17 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --foxglove [PORT] also serve the Foxglove WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}) of
                     the same host: each running plan's latest iterate, live (docs/api.md); same
                     Host / Origin rules (Foxglove's web app: --allowed-origin https://app.foxglove.dev)
+  --redis URL       run every solve as a job on \`npm run worker\` processes sharing this Redis
+                    (redis://[:password@]host:port[/db], rediss:// for TLS; default RSDDP_REDIS_URL;
+                    docs/cluster.md); without it solves run in this process
   --help            this text
 `;
 
 function parseArgs(argv: string[]) {
   const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
     maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[],
-    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS, foxglove: undefined as number | undefined };
+    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS, foxglove: undefined as number | undefined,
+    redis: process.env.RSDDP_REDIS_URL || undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -63,6 +67,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--plan-timeout') out.planTimeout = Number(val());
     else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
     else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
+    else if (a === '--redis') out.redis = val();
     else if (a === '--foxglove') {
       // the port is optional: a following option (or nothing) means the default
       const next = argv[i + 1];
@@ -77,6 +82,7 @@ function parseArgs(argv: string[]) {
   if (out.planTimeout !== undefined && !(Number.isFinite(out.planTimeout) && out.planTimeout > 0)) throw new Error(`invalid --plan-timeout ${out.planTimeout} (seconds > 0)`);
   if (!Number.isInteger(out.maxUrdfBytes) || out.maxUrdfBytes < 1) throw new Error(`invalid --max-urdf-bytes ${out.maxUrdfBytes} (an integer >= 1)`);
   if (!Number.isInteger(out.maxUrdfLinks) || out.maxUrdfLinks < 1) throw new Error(`invalid --max-urdf-links ${out.maxUrdfLinks} (an integer >= 1)`);
+  if (out.redis !== undefined && !/^rediss?:\/\//.test(out.redis)) throw new Error(`--redis: expected redis:// or rediss://, got '${out.redis.replace(/:[^:@/]*@/, ':***@')}'`);
   if (out.foxglove !== undefined && (!Number.isInteger(out.foxglove) || out.foxglove < 0 || out.foxglove > 65535)) throw new Error(`invalid --foxglove port ${out.foxglove}`);
   return out;
 }
@@ -92,8 +98,9 @@ try {
 try {
   const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency,
     maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts,
-    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks, foxglovePort: args.foxglove });
+    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks, foxglovePort: args.foxglove, redisUrl: args.redis });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
+  if (args.redis) process.stdout.write(`solves run as jobs on the workers of ${args.redis.replace(/:[^:@/]*@/, ':***@')} (npm run worker -- --redis URL)\n`);
   if (server.foxglove) process.stdout.write(`Foxglove WebSocket protocol: ${server.foxglove.url}  (Foxglove: Open connection → Foxglove WebSocket)\n`);
   let stopping = false;
   const stop = (sig: string) => {

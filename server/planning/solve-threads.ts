@@ -9,7 +9,9 @@
  * dies fails its solve with a clear error and is replaced for the next.
  */
 import { Worker } from 'node:worker_threads';
+import os from 'node:os';
 import { plan as runInline, type PlanRequest, type PlanResult } from './planner.ts';
+import type { SolveJob, Solves } from './solves.ts';
 import { resolveBackend } from '../compute/providers.ts';
 import { errorFromWire, type WireError } from '../control/errors.ts';
 import type { SolveWorkerIn } from './solve-worker.ts';
@@ -65,7 +67,7 @@ class SolveThread {
 
   run(id: number, job: Job): void {
     this.job = { id, job };
-    const { onIterate: _cb, signal, ...request } = job.req;
+    const { onIterate: _cb, onStart: _start, signal, ...request } = job.req as SolveJob;
     const post = (msg: SolveWorkerIn) => { if (!this.dead) this.worker.postMessage(msg); };
     post({ kind: 'solve', id, request });
     if (signal?.aborted) post({ kind: 'cancel', id });
@@ -73,7 +75,8 @@ class SolveThread {
   }
 }
 
-export class SolveThreads {
+export class SolveThreads implements Solves {
+  readonly remote = false;
   #threads: SolveThread[] = [];
   #next = 1;
   #closed = false;
@@ -85,8 +88,9 @@ export class SolveThreads {
    * terminated worker thread can bring the process down) and its compiled kernels are shared
    * by every plan; its numerics are mostly awaited GPU work and worker-pool columns.
    */
-  async plan(req: PlanRequest): Promise<PlanResult> {
+  async plan(req: SolveJob): Promise<PlanResult> {
     if (this.#closed) throw new Error('solve threads are closed');
+    req.onStart?.({ worker: 'server', host: os.hostname(), attempt: 1 });
     const choice = req.solverParams?.backend ?? 'auto';
     if (choice === 'webgpu') return runInline(req);
     if (choice === 'auto' && !req.resolvedBackend) {

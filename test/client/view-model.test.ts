@@ -27,6 +27,11 @@ describe('view model', () => {
     expect(progress(r!)).toBeCloseTo(0.1, 12);
     expect(statusLine(r)).toBe('running · it 5/50 · cost 2.000 · σ 0.5000');
     expect(statusLine(null)).toBe('–');
+    // a solve on a cluster worker names it (the server's own threads are not named)
+    applyMessage(s, { type: 'status', plan: plan('p', { where: { worker: 'lab-2:41', host: 'lab-2', attempt: 2 }, iteration: 5 }, ['rddp']) });
+    expect(liveSlots(s)[1]!.where).toBe('on lab-2:41 (attempt 2)');
+    applyMessage(s, { type: 'status', plan: plan('p', { where: { worker: 'server', host: 'h', attempt: 1 }, iteration: 5 }, ['rddp']) });
+    expect(liveSlots(s)[1]!.where).toBeNull();
   });
 
   it('status lines: warm replans, success, errors, lost plans', () => {
@@ -38,6 +43,7 @@ describe('view model', () => {
     expect(statusLine({ ...base, status: 'running', success: null })).toBe('running · it 7 · cost 1.00e-5 · run 2 (warm)');
     expect(statusLine({ ...base, status: 'failed', error: 'boom', success: null, run: 0 })).toBe('failed · it 7 · cost 1.00e-5 · boom');
     expect(statusLine({ ...base, status: 'lost' })).toMatch(/restarted/);
+    expect(statusLine({ ...base, status: 'running', success: null, run: 0, where: 'on lab-2:41' })).toBe('running · it 7 · cost 1.00e-5 · on lab-2:41');
     expect(progress(base)).toBe(1);
     expect(progress({ ...base, status: 'converged' })).toBe(1);
     expect(progress({ ...base, status: 'cancelled' })).toBeNull();

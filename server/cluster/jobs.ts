@@ -1,0 +1,45 @@
+/**
+ * What the server and the workers agree on besides the job schema (shared/protocol.ts): the
+ * BullMQ queue, the Redis names of a job's live channel and cancel flag, the messages on the
+ * channel, and how connections are made. A Redis URL may carry a password
+ * (redis://:secret@host:6379) and TLS (rediss://); nothing of Redis reaches the HTTP API.
+ */
+import { Redis } from 'ioredis';
+import type { IterationRecord, Trajectory } from '../planning/planner.ts';
+import type { SolveWhere } from '../../shared/protocol.ts';
+
+/** Key prefix of everything this project keeps in Redis. */
+export const PREFIX = 'rsddp';
+export const QUEUE = 'solves';
+
+/** Worker → server, per job: who started it, then every iteration. */
+export const channelOf = (jobId: string) => `${PREFIX}:live:${jobId}`;
+/** Server → workers: a cancel (a key, so a worker that starts the job later still sees it, and a message). */
+export const cancelKeyOf = (jobId: string) => `${PREFIX}:cancel:${jobId}`;
+export const CANCEL_PATTERN = `${PREFIX}:cancel:*`;
+export const CANCEL_TTL_S = 24 * 3600;
+
+export type LiveMessage =
+  | ({ kind: 'start' } & SolveWhere)
+  | { kind: 'iterate'; attempt: number; record: IterationRecord; trajectory: Trajectory };
+
+/** Stall detection of a worker's job lock (BullMQ): a killed worker's job is retried after about lockMs. */
+export interface LockOptions {
+  /** How long a job's lock lives without renewal (default 30 s, BullMQ's). */
+  lockMs?: number;
+  /** How often workers look for stalled jobs (default 30 s, BullMQ's). */
+  stalledIntervalMs?: number;
+}
+
+/** A connection that retries forever (BullMQ's requirement for workers), reconnecting with backoff. */
+export function connect(url: string, name: string): Redis {
+  const r = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: name,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  });
+  // reconnects are ioredis's job; an unhandled 'error' event would end the process
+  r.on('error', () => undefined);
+  return r;
+}
