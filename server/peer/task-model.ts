@@ -1,8 +1,12 @@
 /**
  * The MuJoCo twin of a task's simulation: the same URDF (robots/<robot>.urdf), the same
  * collision primitives on the same links, the same ground (height, friction) and static boxes,
- * the same gravity, no joint damping or armature, joint position limits off (ours are not
- * enforced either), stepped at a fraction of the task's dt.
+ * the same gravity, no joint damping or armature, stepped at a fraction of the task's dt.
+ * Joint position limits are off in the twin, while our Simulator enforces them as hard stops
+ * (joint-limits.ts): a plan that drives a joint onto its stop is judged without that stop
+ * here. Solo-12's stops (HAA ±1.2, HFE/KFE ±π) and the cube's rail (0..2 m) are far from the
+ * tasks' motions: a default lift-leg R-DDP plan and a default cube-lift plan are bit-identical
+ * with the stops on and off.
  *
  * What differs between the two engines, by design (MuJoCo is the referee, not a copy):
  * - Normal contact. Ours is hard: a velocity-level complementarity (no penetration beyond a
