@@ -248,6 +248,17 @@ export function contactResidual(
   return result;
 }
 
+/** Writes the three residual measures and their maximum into result. */
+function setResiduals(result: ContactSolverResult, primal: number, dual: number, compl: number): void {
+  result.primal = primal;
+  result.dual = dual;
+  result.complementarity = compl;
+  let res = primal;
+  if (dual > res) res = dual;
+  if (compl > res) res = compl;
+  result.residual = res;
+}
+
 /**
  * Folds the residual of the 1-D unilateral rows (after the contacts) into result: primal
  * max(0, -lambda), dual max(0, -sigma), complementarity |lambda sigma|.
@@ -262,13 +273,7 @@ function limitMetrics(nc: number, nl: number, lambda: Float64Array, sigma: Float
     const c = x * s < 0 ? -x * s : x * s;
     if (c > compl) compl = c;
   }
-  result.primal = primal;
-  result.dual = dual;
-  result.complementarity = compl;
-  let res = primal;
-  if (dual > res) res = dual;
-  if (compl > res) res = compl;
-  result.residual = res;
+  setResiduals(result, primal, dual, compl);
 }
 
 /** The residual measures of lambda given its sigma (module doc), into result. */
@@ -312,13 +317,7 @@ function coneMetrics(
     if (d > dual) dual = d;
     if (c > compl) compl = c;
   }
-  result.primal = primal;
-  result.dual = dual;
-  result.complementarity = compl;
-  let res = primal;
-  if (dual > res) res = dual;
-  if (compl > res) res = compl;
-  result.residual = res;
+  setResiduals(result, primal, dual, compl);
 }
 
 // ---------------------------------------------------------------------------------------------
