@@ -208,12 +208,34 @@ export const PlanStateSchema = z.object({
 });
 export type PlanState = z.infer<typeof PlanStateSchema>;
 
+/** Where a solve's derivatives were computed, and why (server/compute/providers.ts). */
+export const BackendNameSchema = z.enum(['cpu', 'workers', 'webgpu']);
+export const ComputeInfoSchema = z.object({
+  requested: BackendSchema,
+  /** The backend that computes the smoothed samples (or all derivatives). */
+  backend: BackendNameSchema,
+  /** One sentence: why this backend. */
+  reason: z.string(),
+  /** The WebGPU adapter, when one was looked at. */
+  adapter: z.string().optional(),
+  /** Set when a webgpu backend failed during the plan and workers took over. */
+  fallback: z.string().optional(),
+  /** Where the exact derivatives are computed (DDP, state columns, polishing phase). */
+  exact: BackendNameSchema,
+  /** Description of the backend in use, e.g. 'workers (2 threads)'. */
+  description: z.string(),
+  /** Server: linearization threads the solve asked for (null: the default) and was granted under --max-workers. */
+  workers: z.object({ asked: z.number().int().nullable(), granted: z.number().int() }).optional(),
+});
+export type ComputeInfo = z.infer<typeof ComputeInfoSchema>;
+
 export const PlanResultSchema = z.object({
   solver: SolverSchema, robot: z.string(), task: z.string(), params: ParamsSchema,
   solverParams: z.record(z.string(), z.unknown()), seed: z.number(), iterations: z.number(),
   cost: Num, initialCost: Num, converged: z.boolean(), cancelled: z.boolean(),
   status: z.string(), success: z.boolean(), metrics: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
   timings: z.object({ total_s: z.number(), perIteration_ms: z.object({ linearize: z.number(), backward: z.number(), forward: z.number() }) }),
+  compute: ComputeInfoSchema,
   telemetry: z.array(IterationRecordSchema),
   trajectory: TrajectorySchema,
 });

@@ -17,6 +17,7 @@
  *            it runs the step kernel slower than the worker pool runs the f64 step.
  */
 import { estimatorDef } from '../control/estimators.ts';
+import type { ComputeInfo } from '../../shared/protocol.ts';
 import type { LinearizationProvider } from '../control/problem.ts';
 import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import type { BuiltTask } from '../control/tasks/types.ts';
@@ -33,23 +34,8 @@ import type { BatchBackend, SmoothBatch, StepBatch } from './batch.ts';
 export { BACKEND_CHOICES, type BackendChoice, type BackendName };
 
 /** What was asked, what runs, and why (kept in PlanResult.compute and printed by the tools). */
-export interface ComputeInfo {
-  requested: BackendChoice;
-  /** The backend that computes the smoothed samples (or all derivatives). */
-  backend: BackendName;
-  /** One sentence: why this backend. */
-  reason: string;
-  /** The WebGPU adapter, when one was looked at. */
-  adapter?: string;
-  /** Set when a webgpu backend failed during the plan and workers took over. */
-  fallback?: string;
-  /** Where the exact derivatives are computed (DDP, state columns, polishing phase). */
-  exact: BackendName;
-  /** Description of the backend in use, e.g. 'workers (2 threads)'. */
-  description: string;
-  /** Server: linearization threads the solve asked for (null: the default) and was granted under --max-workers. */
-  workers?: { asked: number | null; granted: number };
-}
+/** Defined once, on the wire (shared/protocol.ts ComputeInfoSchema: a final result carries it). */
+export type { ComputeInfo };
 
 export interface SmoothProvider extends LinearizationProvider {
   readonly params: SmoothingParams | null;

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/api/server.ts';
-import { RobotSummarySchema, TaskListSchema } from '../../shared/protocol.ts';
-import { startTestServer, tempDir } from './helpers.ts';
+import { PlanResultSchema, RobotSummarySchema, TaskListSchema } from '../../shared/protocol.ts';
+import { json, post, startTestServer, tempDir, TestClient } from './helpers.ts';
 
 const tmp = tempDir('rsddp-responses-');
 let server: RunningServer;
@@ -29,5 +29,19 @@ describe('GET responses match the shared schemas', () => {
       expect(parsed.id).toBe(id);
       expect(parsed.joints.length).toBe(parsed.floating ? parsed.nv - 5 : parsed.nv);
     }
+  });
+});
+
+describe('a final result matches the shared schema, compute included', () => {
+  it('POST a plan, read its final over the WebSocket, parse it strictly', async () => {
+    const c = await TestClient.connect(server.url);
+    c.send({ type: 'subscribe', plans: 'all' });
+    const { id } = await json(await post(`${server.url}/api/plans`, { task: 'cube-lift', solvers: ['rddp'], params: { horizon: 0.2 }, solverParams: { iterations: 3 } }));
+    const fin = await c.waitFor((m) => m.type === 'final' && m.plan === id, 30_000);
+    if (fin.type !== 'final') throw new Error('not a final');
+    const parsed = PlanResultSchema.strict().parse(fin.result);
+    expect(parsed.compute.description.length).toBeGreaterThan(0);
+    expect(['cpu', 'workers', 'webgpu']).toContain(parsed.compute.backend);
+    await c.close();
   });
 });

@@ -18,6 +18,7 @@ const final = (planId: string, solver: 'ddp' | 'rddp', run: number, cancelled = 
   result: {
     solver, robot: 'cube_rail', task: 'cube-lift', params: {}, solverParams: {}, seed: 1, iterations: 3, cost: 0.5, initialCost: 4,
     converged: true, cancelled, status: 'done', success: true, metrics: {}, timings: { total_s: 1, perIteration_ms: { linearize: 1, backward: 1, forward: 1 } },
+        compute: { requested: 'cpu', backend: 'cpu', reason: 'asked', exact: 'cpu', description: 'cpu (the solve thread)' },
     telemetry: [rec(1, 3, 20), rec(2, 1, 10), rec(3, 0.5, 5)], trajectory: traj(9),
   },
 });

@@ -119,6 +119,7 @@ describe('store: reconnection to a restarted server, budgets, plan list', () => 
       result: {
         solver: 'ddp', robot: 'solo12', task: 'lift-leg', params: {}, solverParams: { iterations: 60 }, seed: 1, iterations: 1, cost: 6, initialCost: 6,
         converged: true, cancelled: false, status: 'converged', success: false, metrics: {}, timings: { total_s: 1, perIteration_ms: { linearize: 1, backward: 1, forward: 1 } },
+        compute: { requested: 'cpu', backend: 'cpu', reason: 'asked', exact: 'cpu', description: 'cpu (the solve thread)' },
         telemetry: [rec(1, 6)], trajectory: { dt: 0.1, q: [[0]], v: [[0]], u: [] },
       },
     });
