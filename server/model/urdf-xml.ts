@@ -328,6 +328,14 @@ function readJoint(ctx: Ctx, el: XmlEl, warnings: string[]): UrdfJoint {
 /** An entity reference left in a value: XML's five are expanded by the parser, any other stays. */
 const UNEXPANDED_ENTITY = /&(?:[A-Za-z_][\w.-]*|#\d+|#x[0-9a-fA-F]+);/;
 
+/** item, after checking that no earlier element of its kind has its name (lines: name -> line of the first). */
+function uniquelyNamed<T extends { name: string }>(ctx: Ctx, kind: string, item: T, line: number, lines: Map<string, number>): T {
+  const prev = lines.get(item.name);
+  if (prev !== undefined) ctx.fail(`duplicate ${kind} name (first defined on line ${prev})`);
+  lines.set(item.name, line);
+  return item;
+}
+
 export function readUrdf(xml: string, source = '<string>', warnings: string[] = [], maxLinks = DEFAULT_MAX_URDF_LINKS): UrdfRobot {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
@@ -384,18 +392,10 @@ export function readUrdf(xml: string, source = '<string>', warnings: string[] = 
       materials.set(name, c ? readRgba(ctx, c, warnings) : undefined);
     } else if (el.tag === 'link') {
       const ctx = new Ctx(source, describe('link', el, linkIdx++));
-      const link = readLink(ctx, el, warnings);
-      const prev = linkLine.get(link.name);
-      if (prev !== undefined) ctx.fail(`duplicate link name (first defined on line ${prev})`);
-      linkLine.set(link.name, el.line);
-      links.push(link);
+      links.push(uniquelyNamed(ctx, 'link', readLink(ctx, el, warnings), el.line, linkLine));
     } else if (el.tag === 'joint') {
       const ctx = new Ctx(source, describe('joint', el, jointIdx++));
-      const joint = readJoint(ctx, el, warnings);
-      const prev = jointLine.get(joint.name);
-      if (prev !== undefined) ctx.fail(`duplicate joint name (first defined on line ${prev})`);
-      jointLine.set(joint.name, el.line);
-      joints.push(joint);
+      joints.push(uniquelyNamed(ctx, 'joint', readJoint(ctx, el, warnings), el.line, jointLine));
     }
     // Anything else (<gazebo>, <transmission>, xacro leftovers, ...) is not about the model.
   }
