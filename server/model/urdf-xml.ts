@@ -324,7 +324,6 @@ function readJoint(ctx: Ctx, el: XmlEl, warnings: string[]): UrdfJoint {
   return { name, line: el.line, type, parent, child, origin, axis, limit, damping, friction };
 }
 
-/** Stage 1: XML text -> typed, validated description (tree not checked yet). */
 /** An entity reference left in a value: XML's five are expanded by the parser, any other stays. */
 const UNEXPANDED_ENTITY = /&(?:[A-Za-z_][\w.-]*|#\d+|#x[0-9a-fA-F]+);/;
 
@@ -336,6 +335,7 @@ function uniquelyNamed<T extends { name: string }>(ctx: Ctx, kind: string, item:
   return item;
 }
 
+/** Stage 1: XML text -> typed, validated description (tree not checked yet). */
 export function readUrdf(xml: string, source = '<string>', warnings: string[] = [], maxLinks = DEFAULT_MAX_URDF_LINKS): UrdfRobot {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
