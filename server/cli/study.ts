@@ -180,6 +180,9 @@ async function main(): Promise<void> {
 
   // every run of the grid, DDP first in each cell; run `parallel` at a time on solve threads
   const jobs = cells.flatMap((c) => [{ c, solver: 'ddp' as const, seed: 1 }, ...Array.from({ length: seeds }, (_, i) => ({ c, solver: 'rddp' as const, seed: i + 1 }))]);
+  // one task build per condition (robot load and problem set-up), shared by its runs' measurements and replays
+  const builds = new Map<string, ReturnType<typeof def.build>>();
+  const builtOf = (c: Cell) => { let b = builds.get(cellKey(c)); if (!b) { b = def.build(resolveParams(def, cellParams(c))); builds.set(cellKey(c), b); } return b; };
   const threads = new SolveThreads();
   const t0 = Date.now();
   let next = 0, finished = 0;
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
       const key = runKey(cellKey(c), solver, seed);
       if (!done.has(key)) {
         const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, sigma0: c.sigma0, backend: 'cpu', ...(iterations ? { iterations } : {}) }, feedbackGains: true });
-        const built = def.build(resolveParams(def, cellParams(c)));
+        const built = builtOf(c);
         const along = Math.max(...built.keyQuantity(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
         const rec = record(c, r, along, await replayOnTask(built, r));
         appendFileSync(log, JSON.stringify({ ...rec, iterationsAsked: iterations }) + '\n');
