@@ -1,5 +1,5 @@
 /**
- * npm run study -- [--grid main|weights|sigma0|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]
+ * npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]
  *
  * Where does the seed's lift-leg contrast hold? Runs DDP (deterministic: one run per cell)
  * and R-DDP (seeds 1..K) on every cell of a grid of lift-leg conditions — objective (foot /
@@ -24,7 +24,7 @@ import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
 import { replayOnTask, type MujocoReplay } from '../peer/replay.ts';
 
-type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number; foot: string; height: number; dt: number; horizon: number; sigma0: number };
+type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number; foot: string; height: number; dt: number; horizon: number; sigma0: number; hold: number };
 
 /**
  * The grids (task defaults: foot weight 5000, pose weight 100, velocity weight 0.01).
@@ -34,12 +34,15 @@ type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number
  *   the terminal joint-velocity weight from 0.01 to 1;
  * sigma0: the foot objective at FL 5 cm, dt 0.01 and 0.02, with the initial noise from half to
  *   four times the task's default (0.5 N m);
+ * hold: the goal also costed over the last 0.1 or 0.2 s of the horizon (lift-leg's `hold`:
+ *   the foot must get there and stay), foot objective on a front and a hind foot, 5 and 8 cm,
+ *   dt 0.01 and 0.02; the pose objective with a 0.1 s hold at FL 5 cm;
  * smoke: one tiny cell, for tests.
  */
 function grid(name: string): Cell[] {
   const cells: Cell[] = [];
   const weights = { foot: 5000, pose: 100 } as const;
-  const base = { foot: 'FL', height: 0.05, horizon: 1, velocityWeight: 0.01, sigma0: 0.5 };
+  const base = { foot: 'FL', height: 0.05, horizon: 1, velocityWeight: 0.01, sigma0: 0.5, hold: 0 };
   if (name === 'main') {
     for (const objective of ['foot', 'pose'] as const)
       for (const foot of ['FL', 'HL'])
@@ -56,15 +59,21 @@ function grid(name: string): Cell[] {
   } else if (name === 'sigma0') {
     for (const dt of [0.01, 0.02])
       for (const sigma0 of [0.25, 0.5, 1, 2]) cells.push({ ...base, objective: 'foot', weight: weights.foot, sigma0, dt });
+  } else if (name === 'hold') {
+    for (const hold of [0.1, 0.2])
+      for (const foot of ['FL', 'HL'])
+        for (const height of [0.05, 0.08])
+          for (const dt of [0.01, 0.02]) cells.push({ ...base, objective: 'foot', weight: weights.foot, foot, height, dt, hold });
+    for (const dt of [0.01, 0.02]) cells.push({ ...base, objective: 'pose', weight: weights.pose, dt, hold: 0.1 });
   } else if (name === 'smoke') {
     cells.push({ ...base, objective: 'foot', weight: 5000, dt: 0.02, horizon: 0.2 });
-  } else throw new Error(`unknown grid '${name}' (main, weights, sigma0, smoke)`);
+  } else throw new Error(`unknown grid '${name}' (main, weights, sigma0, hold, smoke)`);
   return cells;
 }
 
-const cellParams = (c: Cell) => ({ objective: c.objective, [c.objective === 'foot' ? 'footWeight' : 'poseWeight']: c.weight, velocityWeight: c.velocityWeight, foot: c.foot, height: c.height, dt: c.dt, horizon: c.horizon });
-// (sigma0 in the key only when it is not the task's default: runs of earlier grids stay valid)
-const cellKey = (c: Cell) => `${c.objective}/${c.weight}/${c.velocityWeight}/${c.foot}/${c.height}/${c.dt}/${c.horizon}${c.sigma0 !== 0.5 ? `/s${c.sigma0}` : ''}`;
+const cellParams = (c: Cell) => ({ objective: c.objective, [c.objective === 'foot' ? 'footWeight' : 'poseWeight']: c.weight, velocityWeight: c.velocityWeight, foot: c.foot, height: c.height, dt: c.dt, horizon: c.horizon, hold: c.hold });
+// (sigma0 and hold in the key only when they are not the task's defaults: runs of earlier grids stay valid)
+const cellKey = (c: Cell) => `${c.objective}/${c.weight}/${c.velocityWeight}/${c.foot}/${c.height}/${c.dt}/${c.horizon}${c.sigma0 !== 0.5 ? `/s${c.sigma0}` : ''}${c.hold ? `/h${c.hold}` : ''}`;
 
 /** One run, as stored. */
 interface RunRecord {
@@ -145,7 +154,7 @@ function fail(msg: string): never {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]\n');
+    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]\n');
     return;
   }
   const opts: Record<string, string> = {};
@@ -239,11 +248,11 @@ async function main(): Promise<void> {
     '',
     `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
     '',
-    '| objective | weight | velocity weight | foot | height | dt | horizon | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: foot lifted ≥ 1 cm | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: median accepted steps of smoothed iterations | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| objective | weight | velocity weight | foot | height | dt | horizon | hold | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: foot lifted ≥ 1 cm | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: median accepted steps of smoothed iterations | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(({ c, ddp, rddp, verdict: v }) => {
       const fh = rddp.map((r) => r.metrics.footHeight as number);
-      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
+      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.hold ? `${c.hold} s` : 'final time'} | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
     `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (each on a solve thread, backend cpu, ${parallel} at a time when they ran; a shared 2-core machine: times are indicative).`,

@@ -62,6 +62,31 @@ describe('lift-leg objectives and success test', () => {
   });
 });
 
+describe("lift-leg 'hold': the goal costed over the end of the horizon", () => {
+  it('the window knots add the goal term at weight 1/hold per second; the others are unchanged', () => {
+    const def = getTask('lift-leg');
+    const plain = def.build(resolveParams(def, { horizon: 0.2, dt: 0.02 }));
+    const held = def.build(resolveParams(def, { horizon: 0.2, dt: 0.02, hold: 0.06 }));
+    expect(Array.isArray(plain.running)).toBe(false);
+    const costs = held.running as readonly (typeof plain.terminal)[];
+    expect(costs.length).toBe(10);
+    // at the standing state the foot is 5 cm below its target: the goal term is ½ 5000 h²
+    const x = held.x0, u = plain.uInit[0];
+    const base = (plain.running as typeof plain.terminal).value(x, u);
+    for (let k = 0; k < 7; k++) expect(costs[k].value(x, u)).toBeCloseTo(base, 12);
+    const goal = 0.5 * 5000 * 0.05 ** 2;
+    for (let k = 7; k < 10; k++) expect(costs[k].value(x, u) - base).toBeCloseTo(goal * (1 / 0.06) * 0.02, 9);
+    // the terminal cost is the same with and without the window
+    expect(held.terminal.value(x, null)).toBeCloseTo(plain.terminal.value(x, null), 12);
+  });
+
+  it('a window shorter than a step or longer than the horizon is refused, naming it', () => {
+    const def = getTask('lift-leg');
+    expect(() => def.build(resolveParams(def, { dt: 0.02, hold: 0.005 }))).toThrow(/hold 0.005 s is shorter than one step/);
+    expect(() => def.build(resolveParams(def, { horizon: 0.5, hold: 0.8 }))).toThrow(/longer than the horizon/);
+  });
+});
+
 describe('task cost weights are task parameters', () => {
   it('cube-lift and swing-up: the terminal cost follows the weights given (defaults: the former constants)', () => {
     const cube = getTask('cube-lift');

@@ -48,6 +48,7 @@ export const liftLeg: TaskDefinition = {
     { name: 'footWeight', type: 'number', default: 5000, min: 1, max: 1e6, description: "objective 'foot': weight of the lifted foot's height error (terminal, per m^2)" },
     { name: 'velocityWeight', type: 'number', default: 0.01, min: 0, max: 100, description: 'terminal weight of the joint velocities (per (rad/s)^2): how much the leg must be at rest at the end' },
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
+    { name: 'hold', type: 'number', default: 0, min: 0, max: 3, unit: 's', description: "the goal (lifted foot or target pose) is also costed over this last part of the horizon, as a running cost of the same total weight: the foot must get there and stay (0: final time only)" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
@@ -123,10 +124,30 @@ export const liftLeg: TaskDefinition = {
       running.add(new FramePosition(model, { frame: id, target: footPos[k], weights: 100, name: `stance:${FEET[k]}` }), dt);
     });
 
+    // hold window: the last `holdKnots` knots also carry the goal term (weight / hold per
+    // second, so the window adds the terminal weight once more in total)
+    const hold = params.hold as number;
+    const holdKnots = Math.min(T, Math.round(hold / dt));
+    if (hold > 0 && holdKnots < 1) throw new Error(`lift-leg: hold ${hold} s is shorter than one step (dt ${dt} s)`);
+    if (hold > (params.horizon as number) + 1e-12) throw new Error(`lift-leg: hold ${hold} s is longer than the horizon ${params.horizon as number} s`);
+    let runningCosts: CostSum | CostSum[] = running;
+    if (holdKnots > 0) {
+      const w = 1 / (holdKnots * dt);
+      const window = new CostSum(model);
+      for (const it of running.items) window.add(it.term, it.weight);
+      if (objective === 'pose') {
+        const wPose = wTerm.map((v, i) => (i < nv ? (params.poseWeight as number) : 0));
+        window.add(new StateRegularization(model, { xRef: poseTarget as Float64Array, weights: wPose, name: 'hold:pose' }), w * dt);
+      } else {
+        window.add(new FramePosition(model, { frame: footIds[lifted], target: stanceTargets[lifted], weights: [100, 100, params.footWeight as number], name: `hold:${FEET[lifted]}` }), w * dt);
+      }
+      runningCosts = Array.from({ length: T }, (_, k) => (k >= T - holdKnots ? window : running));
+    }
+
     const lim = params.torqueLimit as number;
     const uInit = Array.from({ length: T }, () => Float64Array.from(eq.tau));
     return {
-      task: 'lift-leg', robot: 'solo12', model, scene, sim, dynamics, running, terminal, x0, T, dt,
+      task: 'lift-leg', robot: 'solo12', model, scene, sim, dynamics, running: runningCosts, terminal, x0, T, dt,
       uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim), uInit, params,
       metrics(xs) {
         const d = createData(model);

@@ -41,7 +41,8 @@ export interface BuiltTask {
   scene: Scene;
   sim: Simulator;
   dynamics: SimulatorDynamics;
-  running: CostSum;
+  /** One running cost for every knot, or T of them (a cost that applies in a window of the horizon). */
+  running: CostSum | readonly CostSum[];
   terminal: CostSum;
   x0: Float64Array;
   T: number;
