@@ -383,6 +383,8 @@ function syncTimelineUi(): void {
   $<HTMLInputElement>('tl-loop').checked = timeline.loop;
 }
 
+const noJoint = (): boolean => false;
+
 function animate(now: number, last: number): void {
   try {
     if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
@@ -392,10 +394,12 @@ function animate(now: number, last: number): void {
     SLOTS.forEach((i) => {
       const s = slots[i], vp = vps[i], t = s?.trajectory;
       if (vp.robot) vp.robot.robot.visible = !s || vp.robotId === s.robot;
-      if (!s || !t || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); return; }
+      if (!s || !t || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); vp.overlays?.setLimits(null, noJoint); return; }
       vp.robot.setQ(interpolateQ(t.q, t.dt, timeline.time, vp.robot.layout.base !== null));
       const k = Math.min(Math.max(Math.round(timeline.time / t.dt), 0), t.q.length - 1);
       vp.overlays?.setContacts(t.contacts?.[Math.min(k, t.contacts.length - 1)] ?? null);
+      const robot = vp.robot;
+      vp.overlays?.setLimits(t.limits?.[Math.min(k, t.limits.length - 1)] ?? null, (joint, out) => robot.jointWorldPosition(joint, out));
     });
     plots?.setTime(slots.some((s) => s?.trajectory) ? timeline.time : null);
     syncTimelineUi();

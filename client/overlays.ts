@@ -4,11 +4,13 @@
  *   within the collision margin) and contact-force arrows (world force, FORCE_SCALE m per N,
  *   from the server's per-knot contact data, Trajectory.contacts);
  * - the task's target marker (a ring on the ground under it, a post and a sphere);
+ * - joint stops pushing (Trajectory.limits, drawn with the contacts' toggle: both are
+ *   unilateral constraints): a ring at the joint, magenta at the lower stop, yellow at the upper;
  * - trails: the paths of the tracked frames (feet) over the whole trajectory.
  * Objects are pooled: moving the timeline allocates nothing.
  */
 import * as THREE from 'three';
-import type { ContactSampleMsg } from '../shared/protocol.ts';
+import type { ContactSampleMsg, LimitSampleMsg } from '../shared/protocol.ts';
 import type { FrameTrack, V3 } from './task-view.ts';
 
 export interface OverlayToggles { contacts: boolean; forces: boolean; target: boolean; trails: boolean }
@@ -34,7 +36,12 @@ export class Overlays {
   #idleMat = new THREE.MeshBasicMaterial({ color: 0x6b7280, depthTest: false, transparent: true, opacity: 0.6 });
   #trails: THREE.Line[] = [];
   #trailKey: unknown = null;
-  #shown = { contacts: 0, arrows: 0 };
+  readonly limitGroup = new THREE.Group();
+  #limitMarks: THREE.Mesh[] = [];
+  #limitGeo = new THREE.TorusGeometry(0.022, 0.005, 8, 24);
+  #lowerMat = new THREE.MeshBasicMaterial({ color: 0xd946ef, depthTest: false, transparent: true, opacity: 0.9 });
+  #upperMat = new THREE.MeshBasicMaterial({ color: 0xeab308, depthTest: false, transparent: true, opacity: 0.9 });
+  #shown = { contacts: 0, arrows: 0, limits: [] as string[] };
   #targetWanted = true;
   #hasTarget = false;
   #dir = new THREE.Vector3();
@@ -42,7 +49,7 @@ export class Overlays {
 
   constructor(scene: THREE.Scene, private radius = 0.008) {
     this.group.name = 'overlays';
-    this.group.add(this.contactGroup, this.forceGroup, this.targetGroup, this.trailGroup);
+    this.group.add(this.contactGroup, this.forceGroup, this.targetGroup, this.trailGroup, this.limitGroup);
     this.targetGroup.visible = false;
     this.#buildTarget();
     scene.add(this.group);
@@ -63,6 +70,7 @@ export class Overlays {
 
   setVisible(t: OverlayToggles): void {
     this.contactGroup.visible = t.contacts;
+    this.limitGroup.visible = t.contacts;
     this.forceGroup.visible = t.forces;
     this.trailGroup.visible = t.trails;
     this.#targetWanted = t.target;
@@ -118,7 +126,32 @@ export class Overlays {
         arrows++;
       } else a.visible = false;
     }
-    this.#shown = { contacts: list.length, arrows };
+    this.#shown.contacts = list.length;
+    this.#shown.arrows = arrows;
+  }
+
+  /**
+   * Draws the joint stops that push at one knot (null or [] hides them). `place` writes a
+   * joint's world position and returns false for a joint the view does not have.
+   */
+  setLimits(limits: readonly LimitSampleMsg[] | null | undefined, place: (joint: string, out: THREE.Vector3) => boolean): void {
+    const list = limits ?? [];
+    while (this.#limitMarks.length < list.length) {
+      const m = new THREE.Mesh(this.#limitGeo, this.#lowerMat);
+      m.renderOrder = 11;
+      this.limitGroup.add(m);
+      this.#limitMarks.push(m);
+    }
+    const shown: string[] = [];
+    for (let i = 0; i < this.#limitMarks.length; i++) {
+      const m = this.#limitMarks[i], l = list[i];
+      if (!l || !place(l.joint, this.#origin)) { m.visible = false; continue; }
+      m.visible = true;
+      m.position.copy(this.#origin);
+      m.material = l.side === 'lower' ? this.#lowerMat : this.#upperMat;
+      shown.push(`${l.joint} ${l.side}`);
+    }
+    this.#shown.limits = shown;
   }
 
   /**
@@ -144,8 +177,9 @@ export class Overlays {
   }
 
   /** What is drawn (for tests and the status line). */
-  stats(): { contacts: number; arrows: number; trails: number; target: boolean } {
+  stats(): { contacts: number; arrows: number; trails: number; target: boolean; limits: string[] } {
     return {
+      limits: this.limitGroup.visible ? [...this.#shown.limits] : [],
       contacts: this.contactGroup.visible ? this.#shown.contacts : 0,
       arrows: this.forceGroup.visible ? this.#shown.arrows : 0,
       trails: this.trailGroup.visible ? this.#trails.length : 0,

@@ -70,6 +70,14 @@ export class RobotView {
 
   basePosition(): number[] { return this.robot.position.toArray(); }
 
+  /** World position of a joint's frame (false when the robot has no such joint). */
+  jointWorldPosition(name: string, out: THREE.Vector3): boolean {
+    const j = this.robot.joints[name];
+    if (!j) return false;
+    j.getWorldPosition(out);
+    return true;
+  }
+
   dispose(): void {
     this.robot.removeFromParent();
     this.robot.traverse((o) => {
