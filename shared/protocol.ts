@@ -271,8 +271,21 @@ export const SolveJobRequestSchema = z.strictObject({
   feedbackGains: z.boolean().optional(),
 });
 export type SolveJobRequest = z.infer<typeof SolveJobRequestSchema>;
+/**
+ * Which plan of which server a job belongs to: a server started again with the same instance
+ * name on the same Redis finds its jobs by it and reports them again (server/cluster/).
+ */
+export const SolveJobOriginSchema = z.object({
+  instance: z.string().min(1).max(200),
+  plan: z.string().min(1).max(100),
+  robot: z.string().max(200).optional(),
+  run: z.number().int().min(0),
+  solvers: z.array(SolverSchema).min(1).max(4),
+  createdAt: z.string().max(40),
+});
+export type SolveJobOrigin = z.infer<typeof SolveJobOriginSchema>;
 /** The envelope read before the request, so that another version's job is named as such. */
-export const SolveJobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown() });
+export const SolveJobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown(), origin: SolveJobOriginSchema.optional() });
 
 // ---------------------------------------------------------------- validation helpers
 

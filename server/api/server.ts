@@ -53,6 +53,11 @@ export interface ServerOptions {
    * (`--redis URL`, server/cluster/); without it solves run on this process's threads.
    */
   redisUrl?: string;
+  /**
+   * With redisUrl: this server's name in its jobs (`--instance`, default the host name). Started
+   * again under the same name, it takes back the plans it left to the workers.
+   */
+  instance?: string;
 }
 
 /**
@@ -114,7 +119,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
   }
   const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, solves,
-    maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids() });
+    maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids(),
+    ...(opts.instance !== undefined ? { instance: opts.instance } : {}) });
+  if (solves) {
+    const adopted = await plans.adopt();
+    if (adopted > 0) log.info({ event: 'plans.adopted', count: adopted, instance: plans.instance }, 'plans taken back from the cluster');
+  }
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
   const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));

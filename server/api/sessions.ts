@@ -19,7 +19,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../planning/planner.ts';
 import { SolveThreads } from '../planning/solve-threads.ts';
-import { NotStartedError, type SolveJob, type Solves } from '../planning/solves.ts';
+import { NotStartedError, type AdoptableSolve, type SolveJob, type Solves } from '../planning/solves.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
 import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../planning/contact-trace.ts';
@@ -82,6 +82,12 @@ export interface PlanManagerOptions {
   queueLimit?: number;
   /** Wall-clock seconds each solve may run (default: the task's timeLimitS, else DEFAULT_PLAN_TIME_LIMIT_S). */
   planTimeoutS?: number;
+  /**
+   * Remote solves: this server's name in its jobs' origin (default the host name). A server
+   * started again under the same name on the same Redis reports its unfinished plans again
+   * (`adopt()`).
+   */
+  instance?: string;
 }
 
 /** Seconds a client is told to wait (Retry-After) when the queue is full. */
@@ -120,7 +126,13 @@ interface Plan {
   tracer?: { key: string; tracer: ContactTracer | null };
 }
 
-interface QueueItem { plan: Plan; solve: Solve; run: number; warm: number[][] | null }
+interface QueueItem {
+  plan: Plan; solve: Solve; run: number; warm: number[][] | null;
+  /** Remote: follow this job, submitted by a previous server under our instance name, instead of submitting one. */
+  resume?: string;
+  /** With resume: the job was already recorded (the recording's id, '' when none): do not record it again. */
+  recorded?: string;
+}
 
 /** Knots of a task's plan: every task's horizon is round(horizon / dt) steps. */
 function knotsOf(params: TaskParams): number {
@@ -159,6 +171,7 @@ export class PlanManager extends EventEmitter {
   #planTimeoutS: number | null;
   /** Linearization threads granted to the running solves. */
   #workersInUse = 0;
+  readonly instance: string;
 
   constructor(opts: PlanManagerOptions = {}) {
     super();
@@ -175,6 +188,53 @@ export class PlanManager extends EventEmitter {
     this.maxWorkers = Math.max(1, Math.floor(opts.maxWorkers ?? os.cpus().length));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 64));
     this.#planTimeoutS = opts.planTimeoutS ?? null;
+    this.instance = opts.instance ?? os.hostname();
+  }
+
+  /**
+   * Remote solves: takes back the plans a previous server under this instance name left to the
+   * workers (stopped or crashed while they waited or ran, or finished while it was away): each
+   * plan under its old id, its solves followed to the end and recorded once. Returns how many.
+   */
+  async adopt(): Promise<number> {
+    const solves = this.#threads;
+    if (!solves?.adoptable || !solves.resume) return 0;
+    const found = await solves.adoptable(this.instance);
+    const byPlan = new Map<string, AdoptableSolve[]>();
+    for (const a of found) byPlan.set(a.origin.plan, [...(byPlan.get(a.origin.plan) ?? []), a]);
+    let adopted = 0;
+    for (const [id, jobs] of byPlan) {
+      if (this.#plans.has(id)) continue;
+      const first = jobs[0];
+      const def = TASKS.find((t) => t.name === first.request.task);
+      if (!def) {
+        this.#log.warn({ event: 'plan.adopt.skipped', plan: id, task: first.request.task }, 'a job of an unknown task was left as it is');
+        continue;
+      }
+      const latest = jobs.reduce((a, b) => (b.origin.run > a.origin.run ? b : a));
+      const { workers: _w, ...solverParams } = latest.request.solverParams;
+      const plan: Plan = {
+        id, def, robot: latest.origin.robot ?? def.robot, params: latest.request.params as TaskParams, solverParams,
+        createdAt: new Date(latest.origin.createdAt), solves: latest.origin.solvers.map((solver) => this.#newSolve(solver)),
+      };
+      const items: QueueItem[] = [];
+      for (const s of plan.solves) {
+        const mine = jobs.filter((j) => j.request.solver === s.solver);
+        if (mine.length === 0) { s.status = 'cancelled'; continue; }
+        const job = mine.reduce((a, b) => (b.origin.run > a.origin.run ? b : a));
+        s.run = job.origin.run;
+        s.warmStart = job.request.warmStart !== undefined;
+        items.push({ plan, solve: s, run: s.run, warm: null, resume: job.job, ...(job.settled !== null ? { recorded: job.settled } : {}) });
+      }
+      this.#plans.set(id, plan);
+      this.#log.info({ event: 'plan.adopted', plan: id, task: def.name, jobs: items.map((i) => i.resume) }, 'plan taken back from the cluster');
+      this.#queue.unshift(...items);
+      this.#emitStatus(plan);
+      adopted++;
+    }
+    this.#evict();
+    this.#pump();
+    return adopted;
   }
 
   /** Linearization threads granted to the running solves now (at most maxWorkers). */
@@ -478,10 +538,15 @@ export class PlanManager extends EventEmitter {
     let result: PlanResult | null = null;
     let error: Error | null = null;
     const solverParams: Partial<SolverParams> = { ...p.solverParams, ...(workers > 0 ? { workers } : {}) };
-    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams, signal: ac.signal, onIterate, ...(this.#remote ? { onStart } : {}) };
+    // remote: a job id of our own and the job's origin, so that a server started again finds it
+    const jobId = item.resume ?? `${p.id}.${s.solver}.${run}`;
+    const remote = this.#remote ? { onStart, jobId, origin: { instance: this.instance, plan: p.id, robot: p.robot, run, solvers: p.solves.map((x) => x.solver), createdAt: p.createdAt.toISOString() } } : {};
+    const args = { task: p.def.name, params: p.params, solver: s.solver, solverParams, signal: ac.signal, onIterate, ...remote };
     try {
       try {
-        result = await this.#plan({ ...args, warmStart: item.warm ?? undefined });
+        result = item.resume && this.#threads?.resume
+          ? await this.#threads.resume(item.resume, { signal: ac.signal, onIterate, onStart })
+          : await this.#plan({ ...args, warmStart: item.warm ?? undefined });
       } catch (e) {
         if (item.warm && e instanceof WarmStartError) {
           // horizon / dt changed the number of controls: restart cold
@@ -495,12 +560,20 @@ export class PlanManager extends EventEmitter {
     if (timer) clearTimeout(timer);
     const finishedAt = new Date();
     if (s.abort === ac) s.abort = null;
+    // remote: the job is ours to settle once we have seen it to the end (not when we are
+    // closing: then it is left to the next server under our name)
+    const settle = (recording: string) => {
+      if (!this.#remote || this.#closed || !this.#threads?.settle) return;
+      this.#threads.settle(jobId, recording).catch((e: Error) => this.#log.warn({ event: 'solve.settle.failed', plan: p.id, job: jobId, err: e.message }, 'could not mark the job settled'));
+    };
     if (error instanceof NotStartedError) {
       this.#log.info({ event: 'solve.cancelled', plan: p.id, solver: s.solver, run }, 'solve cancelled before a worker started it');
+      settle('');
       if (current()) { s.status = 'cancelled'; this.#emitStatus(p); }
       return;
     }
     if (error || !result) {
+      if (!this.#closed) settle('');
       this.#log.error({ event: 'solve.failed', plan: p.id, solver: s.solver, run, err: error?.message }, 'solve failed');
       if (current()) {
         this.#flushTimer(s, true);
@@ -530,15 +603,18 @@ export class PlanManager extends EventEmitter {
       s.lastFinal = fin;
       this.#emit(fin);
     }
-    if (this.#recordings && result.iterations > 0) {
+    let recorded = item.recorded ?? '';
+    if (item.recorded === undefined && this.#recordings && result.iterations > 0) {
       try {
         const info = await this.#recordings.save({ plan: p.id, run, warmStart: item.warm !== null, startedAt, finishedAt, result });
         this.#log.info({ event: 'recording.saved', plan: p.id, solver: s.solver, run, recording: info.id, size: info.size }, 'recording saved');
-        if (current()) s.recording = info.id;
+        recorded = info.id;
       } catch (e) {
         this.#log.error({ event: 'recording.failed', plan: p.id, solver: s.solver, err: (e as Error).message }, 'recording failed');
       }
     }
+    if (current()) s.recording = recorded || null;
+    if (item.recorded === undefined) settle(recorded);
     if (current()) this.#emitStatus(p);
   }
 
@@ -547,19 +623,25 @@ export class PlanManager extends EventEmitter {
     while (this.#inflight.size > 0 || this.#queue.length > 0) await Promise.all([...this.#inflight]);
   }
 
-  /** Cancels everything and waits for the running solves to stop and their recordings to be written. */
+  /**
+   * Cancels everything and waits for the running solves to stop and their recordings to be
+   * written. Remote solves are not cancelled: their jobs stay with the workers, and a server
+   * started again under the same instance name takes them back (adopt).
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    const remote = this.#remote;
     for (const p of this.#plans.values()) {
       for (const s of p.solves) {
-        if (s.status === 'queued') s.status = 'cancelled';
-        s.abort?.abort();
+        if (s.status === 'queued' && !remote) s.status = 'cancelled';
+        if (!remote) s.abort?.abort();
         this.#flushTimer(s, false);
       }
     }
     this.#queue = [];
+    if (remote) await this.#threads?.close();
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
-    await this.#threads?.close();
+    if (!remote) await this.#threads?.close();
   }
 
   /** Runs one plan where the options say (threads or inline). */

@@ -39,6 +39,9 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --redis URL       run every solve as a job on \`npm run worker\` processes sharing this Redis
                     (redis://[:password@]host:port[/db], rediss:// for TLS; default RSDDP_REDIS_URL;
                     docs/cluster.md); without it solves run in this process
+  --instance NAME   with --redis: this server's name in its jobs (default the host name); a
+                    server stopped (or crashed) while its jobs ran, started again under the same
+                    name, reports those plans again and records their results
   --help            this text
 `;
 
@@ -46,7 +49,7 @@ function parseArgs(argv: string[]) {
   const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
     maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[],
     maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS, foxglove: undefined as number | undefined,
-    redis: process.env.RSDDP_REDIS_URL || undefined as string | undefined };
+    redis: process.env.RSDDP_REDIS_URL || undefined as string | undefined, instance: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -68,6 +71,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
     else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
     else if (a === '--redis') out.redis = val();
+    else if (a === '--instance') out.instance = val();
     else if (a === '--foxglove') {
       // the port is optional: a following option (or nothing) means the default
       const next = argv[i + 1];
@@ -83,6 +87,8 @@ function parseArgs(argv: string[]) {
   if (!Number.isInteger(out.maxUrdfBytes) || out.maxUrdfBytes < 1) throw new Error(`invalid --max-urdf-bytes ${out.maxUrdfBytes} (an integer >= 1)`);
   if (!Number.isInteger(out.maxUrdfLinks) || out.maxUrdfLinks < 1) throw new Error(`invalid --max-urdf-links ${out.maxUrdfLinks} (an integer >= 1)`);
   if (out.redis !== undefined && !/^rediss?:\/\//.test(out.redis)) throw new Error(`--redis: expected redis:// or rediss://, got '${out.redis.replace(/:[^:@/]*@/, ':***@')}'`);
+  if (out.instance !== undefined && (out.instance.length < 1 || out.instance.length > 200)) throw new Error('--instance: a name of 1 to 200 characters');
+  if (out.instance !== undefined && out.redis === undefined) throw new Error('--instance needs --redis (it names this server in its jobs)');
   if (out.foxglove !== undefined && (!Number.isInteger(out.foxglove) || out.foxglove < 0 || out.foxglove > 65535)) throw new Error(`invalid --foxglove port ${out.foxglove}`);
   return out;
 }
@@ -98,7 +104,7 @@ try {
 try {
   const server = await startServer({ port: args.port, host: args.host, dataDir: args.data, robotsDirs: args.robots, concurrency: args.concurrency,
     maxWorkers: args.maxWorkers, queueLimit: args.queueLimit, planTimeoutS: args.planTimeout, allowedOrigins: args.allowedOrigins, allowedHosts: args.allowedHosts,
-    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks, foxglovePort: args.foxglove, redisUrl: args.redis });
+    maxUrdfBytes: args.maxUrdfBytes, maxUrdfLinks: args.maxUrdfLinks, foxglovePort: args.foxglove, redisUrl: args.redis, instance: args.instance });
   process.stdout.write(`rsddp planning server: ${server.url}  (recordings in ${server.recordings.dir}; Ctrl-C to stop)\n`);
   if (args.redis) process.stdout.write(`solves run as jobs on the workers of ${args.redis.replace(/:[^:@/]*@/, ':***@')} (npm run worker -- --redis URL)\n`);
   if (server.foxglove) process.stdout.write(`Foxglove WebSocket protocol: ${server.foxglove.url}  (Foxglove: Open connection → Foxglove WebSocket)\n`);

@@ -18,6 +18,11 @@ export const channelOf = (jobId: string) => `${PREFIX}:live:${jobId}`;
 export const cancelKeyOf = (jobId: string) => `${PREFIX}:cancel:${jobId}`;
 export const CANCEL_PATTERN = `${PREFIX}:cancel:*`;
 export const CANCEL_TTL_S = 24 * 3600;
+/** Server: the job was seen to the end (value: its recording's id, '' when none), kept as long as failed jobs are. */
+export const settledKeyOf = (jobId: string) => `${PREFIX}:settled:${jobId}`;
+export const SETTLED_TTL_S = 24 * 3600;
+/** Jobs a server looks through when it starts again (the newest first). */
+export const MAX_ADOPT_SCAN = 2000;
 
 export type LiveMessage =
   | ({ kind: 'start' } & SolveWhere)

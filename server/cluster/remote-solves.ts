@@ -9,20 +9,25 @@
  * Completion is heard two ways: BullMQ's queue events, and a poll of the job's state every
  * `pollMs` (default 1 s), so a completion during a Redis restart is never missed. Connections
  * reconnect on their own (ioredis); a job accepted by Redis is kept across its restart.
+ *
+ * A server that stops leaves its jobs to the workers. Each job carries its origin (the server's
+ * instance name, plan, run, solvers); a server started again under the same name lists them
+ * (`adoptable`), follows the unfinished ones (`resume`) and marks each job it has seen to the
+ * end (`settle`, a key with the recording's id), so that nothing is recorded twice.
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlanResult } from '../planning/planner.ts';
-import { NotStartedError, type SolveJob, type Solves } from '../planning/solves.ts';
+import { NotStartedError, type AdoptableSolve, type SolveFollow, type SolveJob, type Solves } from '../planning/solves.ts';
 import { errorFromWire, type WireError } from '../control/errors.ts';
-import { PROTOCOL_VERSION, type SolveJobRequest } from '../../shared/protocol.ts';
-import { CANCEL_TTL_S, PREFIX, QUEUE, cancelKeyOf, channelOf, connect, type LiveMessage } from './jobs.ts';
+import { PROTOCOL_VERSION, SolveJobEnvelopeSchema, SolveJobRequestSchema, SolveWhereSchema, parseWith, type SolveJobRequest } from '../../shared/protocol.ts';
+import { CANCEL_TTL_S, MAX_ADOPT_SCAN, PREFIX, QUEUE, SETTLED_TTL_S, cancelKeyOf, channelOf, connect, settledKeyOf, type LiveMessage } from './jobs.ts';
 import { codeVersion } from './version.ts';
 import { decode, encode } from './codec.ts';
 
 interface Pending {
-  req: SolveJob;
+  req: SolveFollow;
   resolve: (r: PlanResult) => void;
   reject: (e: Error) => void;
   /** Iterate callbacks run in order, one at a time; the result waits for them. */
@@ -92,12 +97,38 @@ export class RemoteSolves implements Solves {
 
   async plan(req: SolveJob): Promise<PlanResult> {
     if (this.#closed) throw new Error('remote solves are closed');
-    const id = randomUUID();
+    const id = req.jobId ?? randomUUID();
     const request: SolveJobRequest = {
       task: req.task, params: (req.params ?? {}) as SolveJobRequest['params'], solver: req.solver,
       solverParams: (req.solverParams ?? {}) as SolveJobRequest['solverParams'],
       ...(req.warmStart ? { warmStart: req.warmStart } : {}), ...(req.feedbackGains ? { feedbackGains: true } : {}),
     };
+    return this.#follow(id, req, async () => {
+      await this.queue.add('solve', { protocol: PROTOCOL_VERSION, code: codeVersion(), request, ...(req.origin ? { origin: req.origin } : {}) }, {
+        jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 },
+      });
+    });
+  }
+
+  async resume(job: string, follow: SolveFollow): Promise<PlanResult> {
+    if (this.#closed) throw new Error('remote solves are closed');
+    return this.#follow(job, follow, async () => {
+      const j = await Job.fromId(this.queue, job);
+      if (!j) throw new Error(`job ${job} is no longer in Redis`);
+      // a running job's start went out before we listened: its worker left it in the job's progress
+      const where = parseWith(SolveWhereSchema, j.progress);
+      const p = this.#pending.get(job);
+      if (where.ok && p && !p.started && (await j.getState()) === 'active') {
+        p.attempt = where.value.attempt;
+        p.started = true;
+        p.req.onStart?.(where.value);
+      }
+      await this.#checkOne(job);
+    });
+  }
+
+  /** Subscribes to the job's channel, then `submit`s (adds or looks it up), then waits for its outcome. */
+  async #follow(id: string, req: SolveFollow, submit: () => Promise<void>): Promise<PlanResult> {
     const done = new Promise<PlanResult>((resolve, reject) => {
       this.#pending.set(id, { req, resolve, reject, chain: Promise.resolve(), attempt: 0, started: false, settled: false, live: true });
     });
@@ -108,9 +139,7 @@ export class RemoteSolves implements Solves {
     const onAbort = () => void this.#cancel(id);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.queue.add('solve', { protocol: PROTOCOL_VERSION, code: codeVersion(), request }, {
-        jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 },
-      });
+      await submit();
       if (signal?.aborted) void this.#cancel(id);
       return await done;
     } finally {
@@ -118,6 +147,26 @@ export class RemoteSolves implements Solves {
       this.#pending.delete(id);
       void this.#sub.unsubscribe(channelOf(id)).catch(() => undefined);
     }
+  }
+
+  async adoptable(instance: string): Promise<AdoptableSolve[]> {
+    const jobs = await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'], 0, MAX_ADOPT_SCAN - 1);
+    const mine: AdoptableSolve[] = [];
+    for (const j of jobs) {
+      if (!j?.id) continue;
+      const env = parseWith(SolveJobEnvelopeSchema, j.data);
+      if (!env.ok || env.value.origin?.instance !== instance) continue;
+      const req = parseWith(SolveJobRequestSchema, env.value.request);
+      if (!req.ok) continue;
+      mine.push({ job: j.id, origin: env.value.origin, request: req.value, state: await j.getState(), settled: await this.#cmd.get(settledKeyOf(j.id)) });
+    }
+    // the plans with something left to do, whole
+    const open = new Set(mine.filter((m) => m.settled === null).map((m) => m.origin.plan));
+    return mine.filter((m) => open.has(m.origin.plan));
+  }
+
+  async settle(job: string, recording: string): Promise<void> {
+    await this.#cmd.set(settledKeyOf(job), recording, 'EX', SETTLED_TTL_S);
   }
 
   async #cancel(id: string): Promise<void> {
@@ -180,17 +229,19 @@ export class RemoteSolves implements Solves {
 
   /** Reads the state of every pending job: completions missed while Redis was away. */
   async #check(): Promise<void> {
-    for (const id of [...this.#pending.keys()]) {
-      try {
-        // the state first (a few set lookups); the job's hash only once it has finished
-        const state = await this.queue.getJobState(id);
-        if (state !== 'completed' && state !== 'failed') continue;
-        const job = await Job.fromId(this.queue, id);
-        if (!job) continue;
-        if (job.finishedOn && job.returnvalue !== null && job.returnvalue !== undefined && !job.failedReason) this.#complete(id, job.returnvalue);
-        else if (job.finishedOn && job.failedReason) this.#fail(id, failureOf(job.failedReason));
-      } catch { /* Redis away: the next poll */ }
-    }
+    for (const id of [...this.#pending.keys()]) await this.#checkOne(id);
+  }
+
+  async #checkOne(id: string): Promise<void> {
+    try {
+      // the state first (a few set lookups); the job's hash only once it has finished
+      const state = await this.queue.getJobState(id);
+      if (state !== 'completed' && state !== 'failed') return;
+      const job = await Job.fromId(this.queue, id);
+      if (!job) return;
+      if (job.finishedOn && job.returnvalue !== null && job.returnvalue !== undefined && !job.failedReason) this.#complete(id, job.returnvalue);
+      else if (job.finishedOn && job.failedReason) this.#fail(id, failureOf(job.failedReason));
+    } catch { /* Redis away: the next poll */ }
   }
 
   async close(): Promise<void> {

@@ -95,6 +95,8 @@ export class ClusterWorker {
     try {
       if (await this.#cmd.exists(cancelKeyOf(id))) ac.abort();
       await publish({ kind: 'start', worker: this.id, host: this.host, attempt });
+      // also kept with the job: a server started again while it runs learns where from it
+      await job.updateProgress({ worker: this.id, host: this.host, attempt }).catch(() => undefined);
       this.#log(`job ${id}: ${parsed.value.solver} on ${parsed.value.task} (attempt ${attempt})`);
       // throttled as the server throttles its WebSocket: a fast solve's iterations are ~1 ms
       let last = 0;
