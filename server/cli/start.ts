@@ -39,6 +39,8 @@ const HELP = `npm start [-- options]: the rsddp planning server
   --redis URL       run every solve as a job on \`npm run worker\` processes sharing this Redis
                     (redis://[:password@]host:port[/db], rediss:// for TLS; default RSDDP_REDIS_URL;
                     docs/cluster.md); without it solves run in this process
+  --redis-ca FILE   with a rediss:// URL: a PEM file of CAs trusted besides the system's (a
+                    lab's CA, a self-signed Redis certificate); default RSDDP_REDIS_CA
   --instance NAME   with --redis: this server's name in its jobs (default the host name); a
                     server stopped (or crashed) while its jobs ran, started again under the same
                     name, reports those plans again and records their results
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
     else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
     else if (a === '--redis') out.redis = val();
+    else if (a === '--redis-ca') process.env.RSDDP_REDIS_CA = val();
     else if (a === '--instance') out.instance = val();
     else if (a === '--foxglove') {
       // the port is optional: a following option (or nothing) means the default

@@ -13,6 +13,8 @@ import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 const HELP = `npm run worker -- --redis URL [options]: runs planning jobs from the server's Redis queue
 
   --redis URL            redis://[:password@]host:port[/db] or rediss:// (TLS); default RSDDP_REDIS_URL
+  --redis-ca FILE        with rediss://: a PEM file of CAs trusted besides the system's
+                         (a lab's CA, a self-signed Redis certificate); default RSDDP_REDIS_CA
   --concurrency N        jobs at once, each on its own thread (default 1)
   --id NAME              how GET /api/plans names this worker (default host:pid)
   --lock-ms MS           a job's lock without renewal; a worker killed mid-job has its job
@@ -30,6 +32,7 @@ function parseArgs(argv: string[]) {
     const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
     if (a === '--help' || a === '-h') { process.stdout.write(HELP); process.exit(0); }
     else if (a === '--redis') out.redis = val();
+    else if (a === '--redis-ca') process.env.RSDDP_REDIS_CA = val();
     else if (a === '--concurrency') out.concurrency = Number(val());
     else if (a === '--id') out.id = val();
     else if (a === '--lock-ms') out.lockMs = Number(val());

@@ -4,6 +4,7 @@
  * channel, and how connections are made. A Redis URL may carry a password
  * (redis://:secret@host:6379) and TLS (rediss://); nothing of Redis reaches the HTTP API.
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { IterationRecord, Trajectory } from '../planning/planner.ts';
 import type { SolveWhere } from '../../shared/protocol.ts';
@@ -36,9 +37,25 @@ export interface LockOptions {
   stalledIntervalMs?: number;
 }
 
+/**
+ * TLS (`rediss://` URLs): the server's certificate is checked against the system's CAs, plus
+ * the PEM file named by RSDDP_REDIS_CA (`--redis-ca FILE` sets it), e.g. a lab's own CA or a
+ * self-signed Redis certificate.
+ */
+function tlsOptions(url: string): { tls: { ca: Buffer[] } } | Record<string, never> {
+  const file = process.env.RSDDP_REDIS_CA;
+  if (!url.startsWith('rediss://') || !file) return {};
+  try {
+    return { tls: { ca: [readFileSync(file)] } };
+  } catch (e) {
+    throw new Error(`RSDDP_REDIS_CA: cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** A connection that retries forever (BullMQ's requirement for workers), reconnecting with backoff. */
 export function connect(url: string, name: string): Redis {
   const r = new Redis(url, {
+    ...tlsOptions(url),
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     connectionName: name,

@@ -47,7 +47,7 @@ function accepts(port: number): Promise<boolean> {
  * Starts redis-server; throws (never skips) when the binary is missing, with the command that
  * installs it.
  */
-export async function startRedis(opts: { bin?: string; password?: string } = {}): Promise<RedisProcess> {
+export async function startRedis(opts: { bin?: string; password?: string; tls?: { cert: string; key: string } } = {}): Promise<RedisProcess> {
   const bin = opts.bin ?? 'redis-server';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rsddp-redis-'));
   const port = await freePort();
@@ -55,7 +55,8 @@ export async function startRedis(opts: { bin?: string; password?: string } = {})
   let log = '';
   const launch = async () => {
     const c = spawn(bin, [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
+      // with TLS, the port speaks TLS only (no plain port)
+      ...(opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-auth-clients', 'no'] : ['--port', String(port)]), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
       '--appendfsync', 'always', '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction',
       ...(opts.password ? ['--requirepass', opts.password] : []),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +83,7 @@ export async function startRedis(opts: { bin?: string; password?: string } = {})
   };
   await launch();
   return {
-    url: `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`, port, dir,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`, port, dir,
     kill,
     restart: launch,
     async stop() { await kill(); rmSync(dir, { recursive: true, force: true }); },

@@ -61,6 +61,7 @@ export class RemoteSolves implements Solves {
   #pending = new Map<string, Pending>();
   #poll: NodeJS.Timeout;
   #closed = false;
+  #lastError: string | null = null;
 
   constructor(url: string, opts: { pollMs?: number } = {}) {
     this.#cmd = connect(url, 'rsddp-server');
@@ -75,6 +76,8 @@ export class RemoteSolves implements Solves {
     this.#events.on('completed', ({ jobId, returnvalue }) => this.#complete(jobId, returnvalue as unknown));
     this.#events.on('failed', ({ jobId, failedReason }) => this.#fail(jobId, failureOf(failedReason)));
     this.#sub.on('message', (channel: string, text: string) => this.#live(channel, text));
+    // the last connection error, named when Redis does not answer (a refused certificate, say)
+    this.#cmd.on('error', (e: Error) => { this.#lastError = e.message; });
     this.#poll = setInterval(() => void this.#check(), opts.pollMs ?? 1000);
     this.#poll.unref();
   }
@@ -82,7 +85,7 @@ export class RemoteSolves implements Solves {
   /** Resolves once Redis answers (the server refuses to start without it). */
   async ready(timeoutMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs / 1000} s`)), timeoutMs); });
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs / 1000} s${this.#lastError ? ` (last error: ${this.#lastError})` : ''}`)), timeoutMs); });
     try {
       await Promise.race([Promise.all([this.#cmd.ping(), this.queue.waitUntilReady(), this.#events.waitUntilReady()]), timeout]);
     } finally { clearTimeout(timer); }
