@@ -1,5 +1,8 @@
 /**
- * npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]
+ * npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]
+ *
+ * With --redis URL every run is a BullMQ job on `npm run worker` processes (server/cluster/),
+ * all submitted at once; the report is the same as a local study's for the same seeds.
  *
  * Where does the seed's lift-leg contrast hold? Runs DDP (deterministic: one run per cell)
  * and R-DDP (seeds 1..K) on every cell of a grid of lift-leg conditions — objective (foot /
@@ -19,6 +22,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SolveThreads } from '../planning/solve-threads.ts';
+import type { Solves } from '../planning/solves.ts';
+import { RemoteSolves } from '../cluster/remote-solves.ts';
 import type { PlanResult } from '../planning/planner.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
@@ -154,7 +159,7 @@ function fail(msg: string): never {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N]\n');
+    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]\n');
     return;
   }
   const opts: Record<string, string> = {};
@@ -163,12 +168,15 @@ async function main(): Promise<void> {
     if (argv[i + 1] === undefined) fail(`${argv[i]} needs a value`);
     opts[argv[i].slice(2)] = argv[i + 1];
   }
-  for (const k of Object.keys(opts)) if (!['grid', 'seeds', 'out', 'parallel', 'iterations'].includes(k)) fail(`unknown option --${k}`);
+  for (const k of Object.keys(opts)) if (!['grid', 'seeds', 'out', 'parallel', 'iterations', 'redis'].includes(k)) fail(`unknown option --${k}`);
   const gridName = opts.grid ?? 'main';
   let cells: Cell[];
   try { cells = grid(gridName); } catch (e) { fail((e as Error).message); }
   const int = (k: string, d: number) => { const v = Number(opts[k] ?? d); if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer, got '${opts[k]}'`); return v; };
-  const seeds = int('seeds', 10), parallel = int('parallel', 1);
+  if (opts.redis !== undefined && !/^rediss?:\/\//.test(opts.redis)) fail('--redis: expected redis:// or rediss://');
+  const seeds = int('seeds', 10);
+  // on a cluster every run is submitted at once (Redis is the queue; the workers take them as they free up)
+  const parallel = opts.redis ? Number.MAX_SAFE_INTEGER : int('parallel', 1);
   const iterations = opts.iterations !== undefined ? int('iterations', 60) : undefined;
   const def = getTask('lift-leg');
   for (const c of cells) {
@@ -192,7 +200,13 @@ async function main(): Promise<void> {
   // one task build per condition (robot load and problem set-up), shared by its runs' measurements and replays
   const builds = new Map<string, ReturnType<typeof def.build>>();
   const builtOf = (c: Cell) => { let b = builds.get(cellKey(c)); if (!b) { b = def.build(resolveParams(def, cellParams(c))); builds.set(cellKey(c), b); } return b; };
-  const threads = new SolveThreads();
+  let threads: Solves;
+  if (opts.redis) {
+    const remote = new RemoteSolves(opts.redis);
+    try { await remote.ready(); } catch (e) { await remote.close(); fail(`--redis: ${(e as Error).message}`); }
+    process.stderr.write(`runs submitted to the workers of ${opts.redis.replace(/:[^:@/]*@/, ':***@')}\n`);
+    threads = remote;
+  } else threads = new SolveThreads();
   const t0 = Date.now();
   let next = 0, finished = 0;
   const worker = async () => {
@@ -212,7 +226,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    await Promise.all(Array.from({ length: parallel }, worker));
+    await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
   } finally {
     await threads.close();
   }
@@ -255,7 +269,7 @@ async function main(): Promise<void> {
       return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.hold ? `${c.hold} s` : 'final time'} | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
-    `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (each on a solve thread, backend cpu, ${parallel} at a time when they ran; a shared 2-core machine: times are indicative).`,
+    `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (${opts.redis ? 'as jobs on the cluster\'s workers' : `each on a solve thread, ${parallel} at a time`}, backend cpu, when they ran; times are indicative).`,
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);

@@ -26,14 +26,15 @@ afterAll(async () => {
   tmp.remove();
 });
 
-function experiment(args: string[]): Promise<string> {
+function cli(script: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'server/cli/experiment.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', `server/cli/${script}.ts`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     c.stderr.on('data', (d) => { err += d; });
-    c.on('exit', (code) => (code === 0 ? resolve(err) : reject(new Error(`experiment exited ${code}: ${err}`))));
+    c.on('exit', (code) => (code === 0 ? resolve(err) : reject(new Error(`${script} exited ${code}: ${err}`))));
   });
 }
+const experiment = (args: string[]) => cli('experiment', args);
 
 /** summary.json without wall-clock fields. */
 function numbers(dir: string): unknown {
@@ -60,5 +61,20 @@ describe('experiment sweeps on the cluster', () => {
     expect(numbers(remote)).toEqual(numbers(local));
     expect(table(remote)).toBe(table(local));
     expect(readFileSync(path.join(remote, 'summary.md'), 'utf8')).toMatch(/\| R-DDP \| \d\/4 \|/);
+  }, 90_000);
+
+  it('npm run study over the cluster: the same runs and verdicts as a local study', async () => {
+    const common = ['--grid', 'smoke', '--seeds', '2', '--iterations', '3'];
+    const local = path.join(tmp.dir, 'study-local'), remote = path.join(tmp.dir, 'study-remote');
+    await cli('study', [...common, '--out', local]);
+    await cli('study', [...common, '--out', remote, '--redis', redis.url]);
+    const runs = (dir: string) => {
+      const j = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+      for (const c of j.cells) for (const r of [c.ddp, ...c.rddp]) delete r.time_s;
+      return j;
+    };
+    expect(runs(remote)).toEqual(runs(local));
+    const md = (dir: string) => readFileSync(path.join(dir, 'summary.md'), 'utf8').split('\n').filter((l) => !l.startsWith('Solve time')).join('\n');
+    expect(md(remote)).toBe(md(local));
   }, 90_000);
 });

@@ -69,7 +69,7 @@ describe('npm run study', () => {
     const run = () => execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/study.ts', '--grid', 'smoke', '--seeds', '2', '--iterations', '3', '--out', dir], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
     run();
     const md = readFileSync(path.join(dir, 'summary.md'), 'utf8');
-    expect(md).toMatch(/\| foot \| 5000 \| 0\.01 \| FL \| 5\.0 cm \| 0\.02 \| 0\.2 s \| 0\.5 \| knee unchanged, foot down \|/);
+    expect(md).toMatch(/\| foot \| 5000 \| 0\.01 \| FL \| 5\.0 cm \| 0\.02 \| 0\.2 s \| final time \| 0\.5 \| knee unchanged, foot down \|/);
     const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
     expect(summary.cells).toHaveLength(1);
     expect(summary.cells[0].rddp).toHaveLength(2);
