@@ -79,6 +79,26 @@ export function footForCode(model: Model, data: ReturnType<typeof createData>, f
 }
 
 /**
+ * Which frame and knee (the joint that moves the foot) each foot code names on a robot lift-leg
+ * fits, in its standing posture with the feet on the ground: what GET /api/robots/:id tells the
+ * client so it follows the same foot as the task.
+ */
+export function liftLegFeet(robot: LoadedRobot): Record<FootCode, { frame: string; knee: string }> {
+  const { model } = footContactModel(robot);
+  const q0 = posture(robot.meta, model, standingName(robot)!);
+  const data = createData(model);
+  forwardKinematics(model, data, q0);
+  updateFramePlacements(model, data);
+  const ids = robot.meta.contactFrames.map((f) => frameIndex(model, f));
+  const out = {} as Record<FootCode, { frame: string; knee: string }>;
+  for (const code of FEET) {
+    const k = footForCode(model, data, ids, code);
+    out[code] = { frame: robot.meta.contactFrames[k], knee: model.jointNames[model.frames[ids[k]].parentJoint] };
+  }
+  return out;
+}
+
+/**
  * The model lift-leg simulates: the robot's own when every foot has a collision sphere centred
  * on it; else each such foot gets a contact sphere (metadata footRadius, else
  * DEFAULT_FOOT_RADIUS) and mesh collision geometry is left out (the task's contacts are its
