@@ -19,7 +19,7 @@ import { RecordingsView } from './recordings-view.ts';
 import { fetchRobot, RobotView, type RobotSummary } from './robot-view.ts';
 import { SplitView } from './scene.ts';
 import { TelemetryTable } from './telemetry.ts';
-import { extraPlots, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type TaskView, type V3 } from './task-view.ts';
+import { extraPlots, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type RobotFrames, type TaskView, type V3 } from './task-view.ts';
 import { interpolateQ, SPEEDS, Timeline } from './timeline.ts';
 import {
   liveSlots, progress, RecordingContentSchema, RecordingListSchema, recordingSlot, statusLine, timelineLength,
@@ -77,6 +77,7 @@ const panel = new Panel($('panel'), {
       const budget = Number(body.solverParams?.iterations ?? task?.solverDefaults.iterations);
       if (budget > 0) state.budgets.set(id, budget);
       state.current = id;
+      preview = null;
       goLive();
       timeline.seek(0);
       timeline.play();
@@ -97,10 +98,36 @@ const panel = new Panel($('panel'), {
   },
   select(id) {
     state.current = id;
+    preview = null;
     goLive();
     dirty = true;
   },
+  choose(task, robot) {
+    // the view follows the choice at once: the chosen robot in both viewports, the task's plot
+    // titles, no plan (the plans stay in the plan picker)
+    preview = { task, robot };
+    goLive();
+    void ensureRobot(0, robot);
+    void ensureRobot(1, robot);
+    dirty = true;
+  },
 });
+
+/** What task-view.ts reads of a robot. */
+function robotFrames(sampler: FrameSampler): RobotFrames {
+  const s = sampler.summary;
+  return { links: sampler.links, contactFrames: s.contactFrames ?? [], joints: s.joints, legs: s.legs ?? null, endEffector: s.endEffector ?? null };
+}
+
+/** A task and robot chosen in the panel and not planned yet: the live view shows them instead of a plan. */
+let preview: { task: string; robot: string } | null = null;
+
+/** The task view of the panel's choice (for the plots' titles before a plan), when its robot is loaded. */
+function chosenView(): TaskView | null {
+  const t = panel.task, sampler = samplers.get(panel.robot);
+  if (!t || !sampler) return null;
+  return taskView(t.name, { ...t.defaults }, robotFrames(sampler));
+}
 
 // ------------------------------------------------------------------ connection
 
@@ -193,7 +220,7 @@ function derive(i: Slot, s: SlotView | null): Derived | null {
   const key = `${s.task}|${JSON.stringify(s.params)}`;
   const c = derived[i];
   if (c && c.traj === t && c.key === key) return c;
-  const tv = taskView(s.task, s.params, { links: sampler.links, contactFrames: sampler.summary.contactFrames ?? [], joints: sampler.summary.joints });
+  const tv = taskView(s.task, s.params, robotFrames(sampler));
   const track = t.q.length && t.q[0].length === sampler.summary.nq ? sampler.track(t.q, trackedFrames(tv)) : null;
   const target = targetPoint(tv.target, track, (q, f) => sampler.at(q, f));
   const trace = traceValues(tv.trace, track, t.q);
@@ -274,7 +301,7 @@ function selectTab(tab: 'plan' | 'recordings'): void {
 // ------------------------------------------------------------------ rendering
 
 function computeSlots(): [SlotView | null, SlotView | null] {
-  if (mode === 'live') return liveSlots(state);
+  if (mode === 'live') return preview ? [null, null] : liveSlots(state);
   return recModel.slots.map((id) => {
     const c = id ? recordings.get(id) : undefined;
     return c ? recordingSlot(c) : null;
@@ -295,7 +322,9 @@ function refresh(): void {
   // panel
   panel.setPlanStatus(plan?.state.status ?? null, plan?.lost ?? false);
   panel.setPlans(plansNewestFirst(state).map((p) => ({ id: p.state.id, label: `${p.state.task} · ${p.state.status}${p.lost ? ' (lost)' : ''} · ${p.state.id}` })), state.current);
-  $('plan-info').textContent = plan
+  $('plan-info').textContent = preview && mode === 'live'
+    ? `${preview.task} on ${preview.robot}: press Plan`
+    : plan
     ? `plan ${plan.state.id}: ${plan.state.task} on ${plan.state.robot}, ${plan.lost ? 'no longer known to the server (it restarted)' : plan.state.status}`
     : 'no plan yet: choose a task and press Plan';
 
@@ -328,13 +357,13 @@ function refresh(): void {
 
   // plots, trace, table, overlays' static parts
   const ds = SLOTS.map((i) => derive(i, slots[i]));
-  const spec = ds.find((d) => d?.tv.trace)?.tv.trace ?? null;
+  const spec = ds.find((d) => d?.tv.trace)?.tv.trace ?? (slots[0] || slots[1] ? null : chosenView()?.trace ?? null);
   const same = slots[0]?.title === slots[1]?.title;
   const name = (i: Slot) => { const s = slots[i]; return s ? `${s.title}${same ? (i === 0 ? ' (left)' : ' (right)') : ''}` : i === 0 ? 'left' : 'right'; };
-  plots?.setLabels([name(0), name(1)], spec ?? { label: 'foot height', unit: 'm' });
+  plots?.setLabels([name(0), name(1)], spec ?? { label: 'task quantity', unit: '' });
   plots?.update(slots[0]?.history ?? [], slots[1]?.history ?? []);
   plots?.updateTrace({
-    label: spec?.label ?? 'foot height', unit: spec?.unit ?? 'm', target: spec?.target ?? null,
+    label: spec?.label ?? 'task quantity', unit: spec?.unit ?? '', target: spec?.target ?? null,
     series: ds.map((d) => (d && d.tv.trace ? { dt: d.traj.dt, values: d.trace } : null)),
   });
   plots?.updateExtras(extraPlots(ds.map((d) => (d ? { dt: d.traj.dt, extras: d.tv.extras, values: d.extras } : null)))
@@ -488,7 +517,7 @@ async function main(): Promise<void> {
     tasks = t.tasks;
     panel.setOptions(r.robots, t.tasks);
     const first = t.tasks.find((x) => x.name === panel.taskSelect.value);
-    if (first && !state.current) { void ensureRobot(0, first.robot); void ensureRobot(1, first.robot); }
+    if (first && !state.current) { void ensureRobot(0, panel.robot || first.robot); void ensureRobot(1, panel.robot || first.robot); }
   } catch (e) {
     showError(`cannot load robots and tasks: ${(e as Error).message}`);
   }
@@ -503,6 +532,10 @@ async function main(): Promise<void> {
   slots: () => slots.map((s) => (s ? { key: s.key, solver: s.solver, status: s.status, iteration: s.iteration, knots: s.trajectory?.q.length ?? 0, source: s.source } : null)),
   jointValues: () => ({ ddp: vps[0].robot?.jointValues() ?? null, rddp: vps[1].robot?.jointValues() ?? null }),
   loadedRobot: () => vps[0].robotId,
+  loadedRobots: () => vps.map((v) => v.robotId),
+  /** The robot's mesh objects in each viewport (loaded meshes, their triangles). */
+  meshStats: () => vps.map((v) => v.robot?.meshStats() ?? null),
+  preview: () => preview,
   overlays: () => vps.map((v) => v.overlays?.stats() ?? null),
   trace: () => derived.map((d) => d?.trace ?? null),
   /** The extra series per viewport: id -> values per knot. */

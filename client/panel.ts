@@ -51,6 +51,8 @@ export interface PanelHandlers {
   cancel(): void;
   /** The operator picked another plan to watch. */
   select(planId: string): void;
+  /** The operator chose a task or a robot: show that robot for that task until the next plan. */
+  choose(task: string, robot: string): void;
 }
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -104,6 +106,7 @@ export class Panel {
   readonly cancelButton: HTMLButtonElement;
   readonly planSelect: HTMLSelectElement;
   tasks: TaskInfo[] = [];
+  robots: { id: string }[] = [];
   #planOptions = '';
 
   constructor(readonly root: HTMLElement, readonly handlers: PanelHandlers) {
@@ -121,7 +124,8 @@ export class Panel {
     this.cancelButton = q('#cancel');
     this.planSelect = q('#plan-select');
     this.planSelect.addEventListener('change', () => { if (this.planSelect.value) this.handlers.select(this.planSelect.value); });
-    this.taskSelect.addEventListener('change', () => this.#renderTask());
+    this.taskSelect.addEventListener('change', () => { this.#renderTask(); this.#chosen(); });
+    this.robotSelect.addEventListener('change', () => this.#chosen());
     this.planButton.addEventListener('click', () => this.#plan());
     this.replanButton.addEventListener('click', () => { this.showError(null); this.handlers.replan(readForm(this.taskForm)); });
     this.cancelButton.addEventListener('click', () => { this.showError(null); this.handlers.cancel(); });
@@ -129,7 +133,7 @@ export class Panel {
 
   setOptions(robots: { id: string }[], tasks: TaskInfo[]): void {
     this.tasks = tasks;
-    this.robotSelect.replaceChildren(...robots.map((r) => h('option', { value: r.id }, r.id)));
+    this.robots = robots;
     this.taskSelect.replaceChildren(...tasks.map((t) => h('option', { value: t.name }, `${t.title} (${t.name})`)));
     const preferred = tasks.find((t) => t.name === 'cube-lift') ?? tasks[0];
     if (preferred) this.taskSelect.value = preferred.name;
@@ -138,10 +142,23 @@ export class Panel {
 
   get task(): TaskInfo | undefined { return this.tasks.find((t) => t.name === this.taskSelect.value); }
 
+  /** The robot chosen for the task on screen. */
+  get robot(): string { return this.robotSelect.value; }
+
+  #chosen(): void {
+    const t = this.task;
+    if (t && this.robotSelect.value) this.handlers.choose(t.name, this.robotSelect.value);
+  }
+
   #renderTask(): void {
     const t = this.task;
     if (!t) return;
-    if (Array.from(this.robotSelect.options).some((o) => o.value === t.robot)) this.robotSelect.value = t.robot;
+    // only the robots the task can run on (GET /api/tasks says which), its own robot first
+    const ids = t.robots ?? this.robots.map((r) => r.id);
+    const keep = ids.includes(this.robotSelect.value) && this.robotSelect.options.length > 0 ? null : this.robotSelect.value;
+    this.robotSelect.replaceChildren(...ids.map((id) => h('option', { value: id }, id)));
+    if (ids.includes(t.robot)) this.robotSelect.value = t.robot;
+    else if (keep !== null && ids.includes(keep)) this.robotSelect.value = keep;
     this.root.querySelector('#task-description')!.textContent = t.description;
     this.taskForm.replaceChildren(...t.params.map((p) => field(p, t.defaults[p.name] ?? p.default, 'param')));
     const solver = solverFormDefaults(t);

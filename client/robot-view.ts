@@ -24,6 +24,9 @@ export async function fetchRobot(id: string): Promise<RobotSummary> {
 export class RobotView {
   readonly robot: URDFRobot;
   readonly layout: JointLayout;
+  /** Mesh files fetched and parsed so far (visuals), and those that failed. */
+  meshesLoaded = 0;
+  meshesFailed = 0;
 
   /**
    * `meshes: false` builds the kinematic tree (and primitive shapes) without fetching mesh files:
@@ -38,6 +41,7 @@ export class RobotView {
       if (!url) { done(new THREE.Object3D()); return; }
       loader.defaultMeshLoader(url, manager, material, (obj, err) => {
         obj?.traverse((o) => { if ((o as THREE.Mesh).isMesh) { o.castShadow = true; o.receiveShadow = true; } });
+        if (obj && !err) this.meshesLoaded++; else this.meshesFailed++;
         done(obj, err);
         onMeshLoaded?.();
       });
@@ -76,6 +80,18 @@ export class RobotView {
     if (!j) return false;
     j.getWorldPosition(out);
     return true;
+  }
+
+  /** Mesh files loaded / failed, and the triangles of every mesh object in the robot (what the e2e test checks). */
+  meshStats(): { loaded: number; failed: number; urls: number; triangles: number } {
+    let triangles = 0;
+    this.robot.traverse((o) => {
+      const m = o as THREE.Mesh;
+      if (!m.isMesh || !m.geometry) return;
+      const g = m.geometry;
+      triangles += g.index ? g.index.count / 3 : (g.getAttribute('position')?.count ?? 0) / 3;
+    });
+    return { loaded: this.meshesLoaded, failed: this.meshesFailed, urls: this.summary.meshes.filter((x) => x.url).length, triangles };
   }
 
   dispose(): void {

@@ -13,8 +13,12 @@
  *   position is the base frame's origin, as the server's `baseHeight` metric) and the lifted
  *   leg's knee angle (q of `<foot>_KFE`, its index from the summary's joint order).
  * - cube-lift: trail of the cube; target: the cube centre at `height`; plot: its height.
- * - swing-up: trail of the tip; target: the tip with the pendulum upright (q = [pi, 0]); plot:
- *   the first joint angle (target pi).
+ * - swing-up: trail of the end effector (the summary's, else 'tip'); target: it with the chain
+ *   upright (first joint pi, the others 0); plot: the first joint angle (target pi).
+ * - reach: trail of the end effector; target: its start plus (dx, dy, dz); plot: its distance to
+ *   the target.
+ * lift-leg's foot and knee come from the robot summary's `legs` (the server's task picks the foot
+ * by where the feet stand), else `<foot>_FOOT` and `<foot>_KFE`.
  * - any other task: trails of the robot's contact frames, no target, their first frame's height.
  */
 import { jointLayout, type JointInfo } from './joint-layout.ts';
@@ -35,6 +39,8 @@ export type TraceSpec = { label: string; unit: string; target: number | null } &
   /** the highest rise above its start over several frames, per knot */
   | { kind: 'frames-max-rise'; frames: string[] }
   | { kind: 'q'; index: number }
+  /** the distance from the frame to its start position plus `offset` (reach's target) */
+  | { kind: 'frame-distance'; frame: string; offset: V3 }
 );
 
 /** A further quantity over time a task declares, plotted beside the key one; `id` matches it across viewports. */
@@ -56,6 +62,10 @@ export interface RobotFrames {
   contactFrames: readonly string[];
   /** The robot's joints in the model's order (the summary's `joints`), for q indices. */
   joints: readonly JointInfo[];
+  /** lift-leg's foot codes → foot frame and knee joint, as the server's task finds them (the summary's `legs`). */
+  legs?: Record<string, { frame: string; knee: string }> | null;
+  /** An arm's end effector frame (the summary's `endEffector`). */
+  endEffector?: string | null;
 }
 
 const num = (x: unknown, fallback: number) => (typeof x === 'number' && Number.isFinite(x) ? x : fallback);
@@ -66,7 +76,8 @@ export function taskView(task: string, params: Record<string, number | string>, 
   const qOf = (joint: string) => layout.joints.find((j) => j.name === joint)?.index ?? null;
   switch (task) {
     case 'lift-leg': {
-      const leg = String(params.foot ?? 'FL'), foot = `${leg}_FOOT`, knee = qOf(`${leg}_KFE`);
+      const leg = String(params.foot ?? 'FL'), named = robot.legs?.[leg];
+      const foot = named?.frame ?? `${leg}_FOOT`, kneeJoint = named?.knee ?? `${leg}_KFE`, knee = qOf(kneeJoint);
       const trails = robot.contactFrames.filter(has);
       if (!has(foot)) break;
       const others = trails.filter((f) => f !== foot);
@@ -74,7 +85,7 @@ export function taskView(task: string, params: Record<string, number | string>, 
       // this order puts the knee angle under the foot height in the wide layout (plots.ts)
       if (others.length) extras.push({ id: 'other-feet', kind: 'frames-max-rise', frames: others, label: 'other feet, max', unit: 'm', target: null });
       if (layout.base !== null) extras.push({ id: 'base-height', kind: 'q', index: layout.base + 2, label: 'base height', unit: 'm', target: null });
-      if (knee !== null) extras.push({ id: 'knee', kind: 'q', index: knee, label: `${leg}_KFE knee`, unit: 'rad', target: null });
+      if (knee !== null) extras.push({ id: 'knee', kind: 'q', index: knee, label: `${kneeJoint} knee`, unit: 'rad', target: null });
       return {
         trails,
         target: { frame: foot, kind: 'start-offset', offset: [0, 0, num(params.height, 0.05)] },
@@ -90,14 +101,28 @@ export function taskView(task: string, params: Record<string, number | string>, 
         trace: { kind: 'frame-z', frame: 'cube', label: 'cube height', unit: 'm', target: num(params.height, 0.3) },
         extras: [],
       };
-    case 'swing-up':
-      if (!has('tip')) break;
+    case 'swing-up': {
+      const tip = robot.endEffector ?? 'tip';
+      if (!has(tip)) break;
+      const up = layout.joints.map((_, k) => (k === 0 ? Math.PI : 0));
       return {
-        trails: ['tip'],
-        target: { frame: 'tip', kind: 'at-q', q: [Math.PI, 0] },
+        trails: [tip],
+        target: { frame: tip, kind: 'at-q', q: up },
         trace: { kind: 'q', index: 0, label: 'first joint angle', unit: 'rad', target: Math.PI },
         extras: [],
       };
+    }
+    case 'reach': {
+      const ee = robot.endEffector;
+      if (!ee || !has(ee)) break;
+      const offset: V3 = [num(params.dx, 0.1), num(params.dy, 0), num(params.dz, 0.1)];
+      return {
+        trails: [ee],
+        target: { frame: ee, kind: 'start-offset', offset },
+        trace: { kind: 'frame-distance', frame: ee, offset, label: `${ee} distance to target`, unit: 'm', target: 0 },
+        extras: [],
+      };
+    }
   }
   const trails = robot.contactFrames.filter(has);
   return { trails, target: null, trace: trails.length ? { kind: 'frame-z', frame: trails[0], label: `${trails[0]} height`, unit: 'm', target: null } : null, extras: [] };
@@ -152,6 +177,11 @@ export function traceValues(spec: TraceSpec | null, track: FrameTrack | null, q:
   if (!track || !p) return q.map(() => NaN);
   const z0 = p[2];
   const out: number[] = [];
+  if (spec.kind === 'frame-distance') {
+    const g = [p[0] + spec.offset[0], p[1] + spec.offset[1], p[2] + spec.offset[2]];
+    for (let k = 0; k < track.knots; k++) out.push(Math.hypot(p[3 * k] - g[0], p[3 * k + 1] - g[1], p[3 * k + 2] - g[2]));
+    return out;
+  }
   for (let k = 0; k < track.knots; k++) out.push(spec.kind === 'frame-rise' ? p[3 * k + 2] - z0 : p[3 * k + 2]);
   return out;
 }

@@ -108,7 +108,13 @@ export type ParamSpec = z.infer<typeof ParamSpecSchema>;
 
 /** GET /api/tasks: one entry per task. */
 export const TaskInfoSchema = z.object({
-  name: z.string(), title: z.string(), description: z.string(), robot: z.string(),
+  name: z.string(), title: z.string(), description: z.string(),
+  /** The robot a plan runs on when it names none. */
+  robot: z.string(),
+  /** What the task needs of a robot, in words. */
+  needs: z.string().optional(),
+  /** The server's robots this task can run on (GET /api/robots ids), default first when it is one. */
+  robots: z.array(z.string()).optional(),
   params: z.array(ParamSpecSchema),
   defaults: z.record(z.string(), z.union([z.number(), z.string()])),
   /** What a plan with no solverParams runs (the task's solver defaults over the server's). */
@@ -126,6 +132,16 @@ export const RobotSummarySchema = z.object({
   postures: z.record(z.string(), z.array(z.number())),
   contactFrames: z.array(z.string()),
   torqueLimit: z.number().nullable(),
+  /** An arm's end effector frame (reach, swing-up). */
+  endEffector: z.string().nullable().optional(),
+  /** Contact sphere radius stated for feet without a collision sphere (m). */
+  footRadius: z.number().nullable().optional(),
+  /** The SRDF read beside the URDF (file name). */
+  srdf: z.string().nullable().optional(),
+  /** Where each description field came from (metadata, SRDF, detection), one sentence each. */
+  why: z.record(z.string(), z.string()).optional(),
+  /** lift-leg's foot codes (FL, FR, HL, HR) → the foot frame and the joint that moves it; null where lift-leg cannot run. */
+  legs: z.record(z.string(), z.object({ frame: z.string(), knee: z.string() })).nullable().optional(),
   meshes: z.array(z.object({ uri: z.string(), url: z.string().nullable() })),
   warnings: z.array(z.string()),
   urdf: z.string(),

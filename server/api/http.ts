@@ -174,13 +174,15 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     {
       pattern: /^\/api\/tasks$/,
       methods: {
-        GET: (_q, res) => sendJson(res, 200, {
-          tasks: TASKS.map((t) => ({
-            name: t.name, title: t.title, description: t.description, robot: t.robot, params: t.params,
+        GET: async (_q, res) => sendJson(res, 200, {
+          tasks: await Promise.all(TASKS.map(async (t) => ({
+            name: t.name, title: t.title, description: t.description, robot: t.robot, needs: t.needs,
+            robots: await robots.fitting(t),
+            params: t.params,
             defaults: Object.fromEntries(t.params.map((p) => [p.name, p.default])),
             // what a plan with no solverParams runs (the web client's form starts from it)
             solverDefaults: solverParamsFor(t),
-          })),
+          }))),
           solvers: ['ddp', 'rddp'],
         }),
       },
@@ -190,7 +192,17 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       methods: {
         GET: (_q, res) => sendJson(res, 200, { plans: plans.list(), concurrency: plans.concurrency }),
         POST: async (req, res) => {
-          const id = plans.create(await readJson(req));
+          const body = await readJson(req);
+          // the robot must fit the task (feet, posture, end effector): checked on the loaded
+          // robot before anything is queued, a 400 naming what is missing
+          const b = body as { robot?: unknown; task?: unknown };
+          const def = typeof b?.task === 'string' ? TASKS.find((t) => t.name === b.task) : undefined;
+          if (def && typeof b.robot === 'string' && b.robot !== def.robot) {
+            if (!robots.has(b.robot)) throw new ApiError(404, `robot: unknown robot '${b.robot}' (known: ${robots.ids().join(', ')})`, 'robot');
+            const problem = await robots.misfit(def, b.robot);
+            if (problem) throw new ApiError(400, `robot: ${problem}`, 'robot');
+          }
+          const id = plans.create(body);
           res.setHeader('location', `/api/plans/${id}`);
           sendJson(res, 202, { id, plan: plans.state(id) });
         },

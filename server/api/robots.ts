@@ -4,54 +4,24 @@
  * `package://` URIs resolve against the folder, its subfolders and the URDF's ancestors).
  */
 import type { RobotSummary } from '../../shared/protocol.ts';
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { listRobots, DEFAULT_ROBOTS_DIR } from '../model/robots.ts';
+import { DEFAULT_ROBOTS_DIR } from '../model/robots.ts';
+import { robotCatalog, type CatalogEntry } from '../model/robot-catalog.ts';
+import type { TaskDefinition } from '../control/tasks/index.ts';
+import { liftLeg, liftLegFeet } from '../control/tasks/lift-leg.ts';
 import { DEFAULT_URDF_LIMITS, type UrdfLimits } from '../model/urdf.ts';
 import { insideAny, RobotLoader, type LoadJob, type ServedRobot } from './robot-loader.ts';
 import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE } from '../model/model.ts';
 
-export interface RobotEntry {
-  id: string;
-  /** 'project' or the extra folder it was found in. */
-  source: string;
-  /** robots/<name>.json name, or the URDF path. */
-  load: string;
-  packageDirs: string[];
-}
+/** One robot the server offers (robot-catalog.ts: the same ids in every thread). */
+export type RobotEntry = CatalogEntry;
 
 /** GET /api/robots/:id (defined once, on the wire). */
 export type { RobotSummary };
 
 
-/**
- * The .urdf files under dir, sorted, breadth-first with an explicit queue (no recursion), at
- * most MAX_SCAN_DEPTH folders deep and MAX_SCAN_ENTRIES directory entries looked at in all.
- */
-function findUrdfs(dir: string): string[] {
-  const out: string[] = [];
-  const queue: [string, number][] = [[dir, 0]];
-  let seen = 0;
-  for (let k = 0; k < queue.length && seen < MAX_SCAN_ENTRIES; k++) {
-    const [d, depth] = queue[k];
-    let entries: string[] = [];
-    try { entries = readdirSync(d); } catch { continue; }
-    for (const e of entries.sort()) {
-      if (++seen > MAX_SCAN_ENTRIES) break;
-      if (e.startsWith('.') || e === 'node_modules') continue;
-      const p = path.join(d, e);
-      let st;
-      try { st = statSync(p); } catch { continue; }
-      if (st.isDirectory()) { if (depth < MAX_SCAN_DEPTH) queue.push([p, depth + 1]); }
-      else if (e.endsWith('.urdf')) out.push(p);
-    }
-  }
-  return out.sort();
-}
-
-const MAX_SCAN_DEPTH = 6;
-const MAX_SCAN_ENTRIES = 100_000;
 /** A robot that failed to load is not tried again for this long (a failing 8 MB file is not re-parsed per request). */
 const FAILURE_TTL_MS = 5_000;
 
@@ -71,22 +41,7 @@ export class RobotRegistry {
   constructor(extraDirs: string[] = [], opts: RobotRegistryOptions = {}) {
     this.#limits = { ...DEFAULT_URDF_LIMITS, ...opts.limits };
     this.#loader = opts.loader ?? new RobotLoader();
-    for (const name of listRobots()) this.#entries.set(name, { id: name, source: 'project', load: name, packageDirs: [] });
-    for (const raw of extraDirs) {
-      const dir = path.resolve(raw);
-      if (!existsSync(dir)) throw new Error(`--robots ${raw}: no such folder`);
-      const packageDirs = [dir, ...(() => { try { return readdirSync(dir).map((e) => path.join(dir, e)).filter((p) => statSync(p).isDirectory()); } catch { return []; } })()];
-      for (const f of readdirSync(dir).filter((e) => e.endsWith('.json'))) {
-        const id = f.slice(0, -5);
-        if (!this.#entries.has(id)) this.#entries.set(id, { id, source: dir, load: path.join(dir, f), packageDirs });
-      }
-      for (const urdf of findUrdfs(dir)) {
-        let id = path.basename(urdf, '.urdf');
-        if (this.#entries.has(id)) id = `${path.basename(dir)}-${id}`;
-        if (this.#entries.has(id)) continue;
-        this.#entries.set(id, { id, source: dir, load: urdf, packageDirs });
-      }
-    }
+    this.#entries = robotCatalog(extraDirs);
   }
 
   ids(): string[] { return [...this.#entries.keys()]; }
@@ -120,6 +75,23 @@ export class RobotRegistry {
     return entry.value;
   }
 
+  /**
+   * Why `task` cannot run on robot `id` (TaskDefinition.fits on the loaded robot), or null; a
+   * robot that cannot be loaded is a reason too.
+   */
+  async misfit(task: TaskDefinition, id: string): Promise<string | null> {
+    let robot;
+    try { robot = (await this.#load(id)).robot; } catch (e) { return `robot '${id}' cannot be loaded: ${(e as Error).message}`; }
+    return task.fits(robot, id);
+  }
+
+  /** The robots `task` can run on, in listing order (each robot loaded once, on the loader thread). */
+  async fitting(task: TaskDefinition): Promise<string[]> {
+    const ids = this.ids();
+    const ok = await Promise.all(ids.map(async (id) => (await this.misfit(task, id)) === null));
+    return ids.filter((_, i) => ok[i]);
+  }
+
   async summary(id: string): Promise<RobotSummary> {
     const e = this.#entries.get(id)!;
     const { robot, meshes, urdf } = await this.#load(id);
@@ -145,6 +117,9 @@ export class RobotRegistry {
       frames: m.frames.map((f) => ({ name: f.name, kind: f.kind, parentJoint: m.jointNames[f.parentJoint] })),
       postures: Object.fromEntries(Object.entries(robot.meta.postures).map(([k, v]) => [k, v.q])),
       contactFrames: robot.meta.contactFrames, torqueLimit: robot.meta.torqueLimit,
+      endEffector: robot.meta.endEffector, footRadius: robot.meta.footRadius, srdf: robot.meta.srdf ? path.basename(robot.meta.srdf) : null,
+      why: { ...robot.meta.why },
+      legs: liftLeg.fits(robot, id) === null ? liftLegFeet(robot) : null,
       meshes: [...uris].map(([uri, url]) => ({ uri, url })), warnings: robot.warnings,
       urdf,
     };

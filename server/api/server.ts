@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { PlanManager, type Logger } from './sessions.ts';
 import { RobotRegistry } from './robots.ts';
+import { setRobotDirs } from '../model/robot-catalog.ts';
 import { createHttpHandler, MAX_URL_BYTES } from './http.ts';
 import { OriginPolicy } from './origin.ts';
 import { attachWebSocket } from './ws.ts';
@@ -105,6 +106,8 @@ export const DEFAULT_DATA_DIR = path.join(PROJECT_DIR, 'data');
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log: Logger & { level: string } = pino({ level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'info', base: undefined });
+  // the robot folders travel in the environment to every solve and linearization thread (robot-catalog.ts)
+  setRobotDirs(opts.robotsDirs ?? []);
   const robots = new RobotRegistry(opts.robotsDirs ?? [], { limits: {
     ...(opts.maxUrdfBytes !== undefined ? { maxBytes: opts.maxUrdfBytes } : {}),
     ...(opts.maxUrdfLinks !== undefined ? { maxLinks: opts.maxUrdfLinks } : {}) } });

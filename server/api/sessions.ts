@@ -21,7 +21,7 @@ import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanReques
 import { SolveThreads } from '../planning/solve-threads.ts';
 import { NotStartedError, type AdoptableSolve, type SolveJob, type Solves } from '../planning/solves.ts';
 import { defaultPoolSize } from '../compute/linearization-pool.ts';
-import { TASKS, resolveParams, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
+import { ROBOT_PARAM, TASKS, resolveParams, robotOf, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../planning/contact-trace.ts';
 import { WarmStartError } from '../control/errors.ts';
 import {
@@ -313,18 +313,21 @@ export class PlanManager extends EventEmitter {
     const req: PlanCreate = parsed.value;
     const def = TASKS.find((t) => t.name === req.task);
     if (!def) throw new ApiError(404, `task: unknown task '${req.task}' (known: ${TASKS.map((t) => t.name).join(', ')})`, 'task');
-    if (req.robot !== undefined && req.robot !== def.robot) {
-      if (!this.#knownRobots().includes(req.robot)) throw new ApiError(404, `robot: unknown robot '${req.robot}'`, 'robot');
-      throw new ApiError(400, `robot: task '${def.name}' plans for robot '${def.robot}', not '${req.robot}'`, 'robot');
+    if (req.robot !== undefined && req.robot !== def.robot && !this.#knownRobots().includes(req.robot)) {
+      throw new ApiError(404, `robot: unknown robot '${req.robot}'`, 'robot');
     }
-    const params = resolveOr400(def, req.params ?? {});
+    if (req.params && ROBOT_PARAM in req.params) throw new ApiError(400, `params.robot: the robot is the request's 'robot' field, not a task parameter`, 'params.robot');
+    // the robot travels with the parameters (ROBOT_PARAM), so every rebuild of the task uses it;
+    // whether it fits the task is checked on the loaded robot by the HTTP route, and again
+    // where the task is built (a RobotMismatchError)
+    const params = resolveOr400(def, { ...req.params, ...(req.robot !== undefined ? { [ROBOT_PARAM]: req.robot } : {}) });
     const solverParams: Partial<SolverParams> = { ...req.solverParams, ...(req.backend ? { backend: req.backend } : {}) };
     const solvers = req.solvers ?? [...SOLVERS];
     this.#checkWork(def, params, solverParams, solvers);
     this.#checkQueue(solvers.length);
     const id = `p${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const plan: Plan = {
-      id, def, robot: def.robot, params, solverParams, createdAt: new Date(),
+      id, def, robot: robotOf(def, params), params, solverParams, createdAt: new Date(),
       solves: solvers.map((solver) => this.#newSolve(solver)),
     };
     this.#plans.set(id, plan);
@@ -413,6 +416,7 @@ export class PlanManager extends EventEmitter {
     const p = this.#get(id);
     const parsed = parseWith(ReplanSchema, body);
     if (!parsed.ok) throw new ApiError(400, parsed.message, parsed.field);
+    if (ROBOT_PARAM in parsed.value.params) throw new ApiError(400, `params.robot: a replan keeps the plan's robot; plan again to change it`, 'params.robot');
     const params = resolveOr400(p.def, { ...p.params, ...parsed.value.params });
     this.#checkWork(p.def, params, p.solverParams, p.solves.map((s) => s.solver));
     this.#checkQueue(p.solves.filter((s) => s.status !== 'queued').length);

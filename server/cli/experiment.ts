@@ -1,5 +1,5 @@
 /**
- * npm run experiment -- lift-leg|cube-lift|swing-up [--seeds K] [--out DIR] [task options]
+ * npm run experiment -- lift-leg|cube-lift|swing-up|reach [--seeds K] [--out DIR] [--robot ID [--robots DIR]] [task options]
  *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first|lsq] [--backend cpu|workers|webgpu|auto]
  *     [--redis URL]
  *
@@ -24,6 +24,7 @@ import { plan, type PlanRequest, type PlanResult } from '../planning/planner.ts'
 import { RemoteSolves } from '../cluster/remote-solves.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
 import { isBackendChoice } from '../compute/providers.ts';
+import { setRobotDirs } from '../model/robot-catalog.ts';
 import { traceContacts } from '../planning/contact-trace.ts';
 import { replayInMujoco, type MujocoReplay } from '../peer/replay.ts';
 import { linePlot, type Series } from './svg-plot.ts';
@@ -63,13 +64,17 @@ async function main(): Promise<void> {
   const params: Record<string, unknown> = {};
   const solverParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
-    if (k === 'seeds' || k === 'out' || k === 'redis') continue;
+    if (k === 'seeds' || k === 'out' || k === 'redis' || k === 'robots') continue;
+    if (k === 'robot') { params.robot = v; continue; }
     const spec = def.params.find((p) => p.name === k);
     if (solverKeys.has(k)) solverParams[k] = ['estimator', 'backend', 'rule'].includes(k) ? v : Number(v);
     else if (spec) params[k] = spec.type === 'enum' ? v : Number(v);
     else fail(`unknown option --${k}`);
   }
-  try { resolveParams(def, params); } catch (e) { fail((e as Error).message); }
+  if (opts.robots) {
+    try { setRobotDirs(opts.robots.split(path.delimiter)); } catch (e) { fail((e as Error).message); }
+  }
+  try { def.build(resolveParams(def, params)); } catch (e) { fail((e as Error).message); }
   const outDir = opts.out ?? path.join('results', `${def.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   mkdirSync(outDir, { recursive: true });
 

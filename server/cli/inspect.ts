@@ -1,12 +1,16 @@
 /**
- * npm run inspect -- <urdf | robot name | robot .json> [--floating | --fixed] [--json] [--package-dir DIR]... [--help]
+ * npm run inspect -- <urdf | robot name | robot .json> [--floating | --fixed] [--json] [--package-dir DIR]... [--task T] [--help]
  *
- * Prints a summary of the model: sizes, total mass, joints in q order, frames. With --json,
- * exactly one JSON object on stdout (infinite limits as null). Warnings go to stderr; an error
- * is one line on stderr and exit code 1.
+ * Prints a summary of the model: sizes, total mass, joints in q order, frames, and where its
+ * description came from (metadata, SRDF, detection). With --task, what that task would use of
+ * the robot and why, or what is missing (exit code 2). With --json, exactly one JSON object on
+ * stdout (infinite limits as null). Warnings go to stderr; an error is one line on stderr and
+ * exit code 1.
  */
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
-import { listRobots, loadRobot, type RobotMeta } from '../model/robots.ts';
+import { listRobots, loadRobot, posture, type LoadedRobot, type RobotMeta } from '../model/robots.ts';
+import { getTask, TASKS } from '../control/tasks/index.ts';
+import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, standingName } from '../control/tasks/lift-leg.ts';
 
 const USAGE = `usage: npm run inspect -- <urdf file | robot name | robot .json> [options]
 
@@ -18,12 +22,21 @@ options:
   --fixed             weld the root link to the world (overrides the metadata)
   --json              print one JSON object instead of text
   --package-dir DIR   directory searched for package:// mesh URIs (repeatable)
+  --task T            what task T (${TASKS.map((t) => t.name).join(', ')}) would use of the robot
+                      and why, or what it misses (exit code 2)
   --help              this text
+
+Fields the robot's metadata leaves out come from an SRDF beside the URDF (postures such as
+'standing', end effectors) and from detection (legs' tips as feet, a floating base for two or
+more legs, the longest chain's tip as an arm's end effector). To override, write a <name>.json
+beside the URDF (or in the --robots folder) with "urdf" and the fields to fix: "floating",
+"contactFrames", "postures", "footRadius", "endEffector", "torqueLimit".
 
 robots: ${listRobots().join(', ') || '(none)'}`;
 
 interface Args {
   target: string;
+  task?: string;
   floating?: boolean;
   json: boolean;
   packageDirs: string[];
@@ -35,6 +48,7 @@ function parseArgs(argv: string[]): Args | 'help' {
   let target: string | undefined;
   let floating: boolean | undefined;
   let json = false;
+  let task: string | undefined;
   const packageDirs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -42,6 +56,10 @@ function parseArgs(argv: string[]): Args | 'help' {
     else if (a === '--floating') floating = true;
     else if (a === '--fixed') floating = false;
     else if (a === '--json') json = true;
+    else if (a === '--task') {
+      task = argv[++i];
+      if (task === undefined) throw new UsageError('--task needs a task name');
+    } else if (a.startsWith('--task=')) task = a.slice('--task='.length);
     else if (a === '--package-dir') {
       const d = argv[++i];
       if (d === undefined) throw new UsageError('--package-dir needs a directory');
@@ -52,7 +70,7 @@ function parseArgs(argv: string[]): Args | 'help' {
     else target = a;
   }
   if (target === undefined) throw new UsageError('no URDF file or robot name given (see --help)');
-  return { target, floating, json, packageDirs };
+  return { target, floating, json, packageDirs, task };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -112,7 +130,46 @@ function summary(model: Model, meta: RobotMeta) {
     contactFrames: meta.contactFrames,
     postures: Object.keys(meta.postures),
     torqueLimit: meta.torqueLimit,
+    endEffector: meta.endEffector,
+    footRadius: meta.footRadius,
+    srdf: meta.srdf,
+    why: meta.why,
   };
+}
+
+/** What a task would use of the robot, each with its reason, or the missing piece. */
+function taskUse(taskName: string, robot: LoadedRobot, id: string): { task: string; fits: boolean; missing: string | null; uses: { what: string; value: string; why: string }[] } {
+  const def = getTask(taskName);
+  const missing = def.fits(robot, id);
+  const { meta, model } = robot;
+  const uses: { what: string; value: string; why: string }[] = [];
+  if (def.name === 'lift-leg') {
+    uses.push({ what: 'base', value: meta.floating ? 'floating' : 'fixed', why: meta.why.floating });
+    uses.push({ what: 'feet', value: meta.contactFrames.join(', ') || 'none', why: meta.why.contactFrames });
+    const st = standingName(robot);
+    uses.push({ what: 'standing posture', value: st ?? 'none', why: st === null ? meta.why.postures : `${st === 'standing' ? "the posture named 'standing'" : `no 'standing': the first posture`}; ${meta.why.postures}` });
+    if (missing === null) {
+      const { radii, stated } = footContactModel(robot);
+      meta.contactFrames.forEach((f, k) => {
+        const why = stated[k] ? 'the collision sphere centred on the foot'
+          : `no collision sphere on the foot (${model.collisions.filter((g) => g.parentJoint === model.frames.find((x) => x.name === f)!.parentJoint).map((g) => g.shape.type).join(', ') || 'no collision geometry'}): a contact sphere of ${meta.footRadius !== null ? 'the metadata\'s footRadius' : `the default radius ${DEFAULT_FOOT_RADIUS} m`}; mesh collisions are left out of the task's model`;
+        uses.push({ what: `contact ${f}`, value: `sphere r = ${radii[k]} m`, why });
+      });
+      const legs = liftLegFeet(robot);
+      uses.push({ what: 'foot codes', value: Object.entries(legs).map(([c, l]) => `${c} = ${l.frame} (knee ${l.knee})`).join(', '), why: 'front/hind and left/right by where the feet stand in the standing posture (base frame)' });
+      const q = posture(meta, model, st!);
+      uses.push({ what: 'start', value: `base height ${q[2]} m in the posture; raised or lowered so the lowest foot sphere touches the ground`, why: 'the task starts with the feet on the ground under static-equilibrium torques' });
+    }
+    uses.push({ what: 'torque limit', value: 'the task parameter torqueLimit (default 2.7 N m, Solo\'s)', why: meta.torqueLimit !== null ? `the robot's metadata says ${meta.torqueLimit} N m: pass --torqueLimit ${meta.torqueLimit}` : meta.why.torqueLimit });
+  } else if (def.name === 'reach' || def.name === 'swing-up') {
+    uses.push({ what: 'base', value: meta.floating ? 'floating' : 'fixed', why: meta.why.floating });
+    uses.push({ what: 'end effector', value: meta.endEffector ?? 'none', why: meta.why.endEffector });
+    uses.push({ what: 'start', value: def.name === 'swing-up' ? 'q = 0 (hanging down), target: first joint at pi, the others at 0' : `${Object.keys(meta.postures)[0] ?? 'q = 0'}`, why: def.name === 'swing-up' ? 'the task assumes the chain hangs down at q = 0' : meta.why.postures });
+    if (model.collisions.some((g) => g.shape.type === 'mesh')) uses.push({ what: 'collisions', value: 'none', why: 'the task runs in an empty scene: mesh collision geometry is left out' });
+  } else {
+    uses.push({ what: 'robot', value: id, why: def.needs });
+  }
+  return { task: def.name, fits: missing === null, missing, uses };
 }
 
 function fmt(x: number | null, unit = ''): string {
@@ -131,6 +188,10 @@ function printText(s: ReturnType<typeof summary>): void {
   if (s.contactFrames.length) lines.push(`  contact frames: ${s.contactFrames.join(', ')}`);
   if (s.postures.length) lines.push(`  postures: ${s.postures.join(', ')}`);
   if (s.torqueLimit !== null) lines.push(`  torque limit: ${s.torqueLimit} N m`);
+  if (s.endEffector !== null) lines.push(`  end effector: ${s.endEffector}`);
+  if (s.srdf !== null) lines.push(`  SRDF: ${s.srdf}`);
+  lines.push('  where the description came from:');
+  for (const [k, v] of Object.entries(s.why)) lines.push(`    ${k}: ${v}`);
   lines.push(`  geometry: ${s.visuals} visual, ${s.collisions} collision`);
   lines.push('');
   lines.push('joints (q order):');
@@ -189,9 +250,17 @@ function main(argv: string[]): number {
     });
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     const s = summary(model, meta);
-    if (args.json) process.stdout.write(JSON.stringify(s) + '\n');
-    else printText(s);
-    return 0;
+    const use = args.task !== undefined ? taskUse(args.task, { model, warnings, meta }, meta.name) : null;
+    if (args.json) process.stdout.write(JSON.stringify(use ? { ...s, task: use } : s) + '\n');
+    else {
+      printText(s);
+      if (use) {
+        const lines = ['', `task ${use.task}: ${use.fits ? 'can run on this robot' : `cannot run: ${use.missing}`}`];
+        for (const u of use.uses) lines.push(`  ${u.what}: ${u.value}`, `      why: ${u.why}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+    }
+    return use && !use.fits ? 2 : 0;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     process.stderr.write(`inspect: ${msg}\n`);

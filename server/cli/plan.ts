@@ -8,14 +8,19 @@
  */
 import { ESTIMATORS } from '../../shared/protocol.ts';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { plan, type PlanResult, type SolverKind } from '../planning/planner.ts';
 import { getTask, TASKS, TaskParamError } from '../control/tasks/index.ts';
+import { RobotMismatchError } from '../control/errors.ts';
+import { setRobotDirs } from '../model/robot-catalog.ts';
 import { isBackendChoice } from '../compute/providers.ts';
 
 const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
 
   --task NAME          ${TASKS.map((t) => t.name).join(' | ')}
-  --robot NAME         must match the task's robot (optional; checked)
+  --robot NAME         the robot (default: the task's); a project robot or an id of --robots,
+                       checked against what the task needs (npm run inspect -- FILE --task T)
+  --robots DIR         a folder of robots (URDF, metadata .json) to pick --robot from
   --solver ddp|rddp    classical DDP (exact derivatives) or randomized-smoothing DDP
   task parameters (see --task NAME --help): e.g. --foot FL --height 0.05 --horizon 1 --dt 0.01
   --iterations N       iteration budget (default 60)
@@ -65,7 +70,9 @@ async function main(): Promise<void> {
     for (const p of def.params) process.stdout.write(`  --${p.name.padEnd(12)} ${p.description} (default ${p.default}${p.unit ? ' ' + p.unit : ''}${p.options ? '; ' + p.options.join('|') : ''})\n`);
     return;
   }
-  if (opts.robot && opts.robot !== def.robot) fail(`task ${def.name} runs on robot '${def.robot}', not '${opts.robot}'`);
+  if (opts.robots) {
+    try { setRobotDirs(opts.robots.split(path.delimiter)); } catch (e) { fail((e as Error).message); }
+  }
   if (opts.backend && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
   if (opts.estimator && !(ESTIMATORS as readonly string[]).includes(opts.estimator)) fail(`--estimator must be ${ESTIMATORS.join(', ')}, got '${opts.estimator}'`);
   if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   const params: Record<string, unknown> = {};
   const solverParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) {
-    if (['task', 'robot', 'solver', 'out'].includes(k)) continue;
+    if (['task', 'robot', 'robots', 'solver', 'out'].includes(k)) continue;
     if (SOLVER_NUM.has(k)) {
       const n = Number(v);
       if (!Number.isFinite(n)) fail(`--${k} must be a number, got '${v}'`);
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
   let result: PlanResult;
   try {
     result = await plan({
-      task: def.name, params, solver, solverParams, feedbackGains: true,
+      task: def.name, params: opts.robot ? { ...params, robot: opts.robot } : params, solver, solverParams, feedbackGains: true,
       onIterate: (r) => {
         if (quiet) return;
         const line = `iter ${String(r.iteration).padStart(3)}  cost ${r.cost.toExponential(4)}  ${r.accepted ? 'accepted' : 'rejected'}  step ${r.stepLength.toPrecision(3)}  reg ${r.regularization.toExponential(1)}${solver === 'rddp' ? `  sigma ${r.sigma.toPrecision(3)} (${r.phase})` : ''}  ${r.times.total.toFixed(0)} ms`;
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
       },
     });
   } catch (e) {
-    if (e instanceof TaskParamError) fail(e.message);
+    if (e instanceof TaskParamError || e instanceof RobotMismatchError) fail(e.message);
     throw e;
   }
   if (tty) process.stderr.write('\n');

@@ -6,6 +6,7 @@
  * SIGINT / SIGTERM stop taking jobs, let the running ones finish, and exit.
  */
 import os from 'node:os';
+import { setRobotDirs } from '../model/robot-catalog.ts';
 import { ClusterWorker } from '../cluster/worker.ts';
 import { codeVersion } from '../cluster/version.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
@@ -22,11 +23,13 @@ const HELP = `npm run worker -- --redis URL [options]: runs planning jobs from t
   --stalled-interval-ms MS  how often this worker looks for such jobs (default 30000)
   --iterate-interval-ms MS  least interval between two live iterates of a job sent to the
                          server (default 50: the server's WebSocket rate; 0: every iteration)
+  --robots DIR           a folder of robots, as the server's --robots (repeatable): plans on
+                         its robots must find them here too (default: RSDDP_ROBOTS)
   --help                 this text
 `;
 
 function parseArgs(argv: string[]) {
-  const out = { redis: process.env.RSDDP_REDIS_URL ?? '', concurrency: 1, id: undefined as string | undefined, lockMs: 30_000, stalledIntervalMs: 30_000, iterateIntervalMs: 50 };
+  const out = { redis: process.env.RSDDP_REDIS_URL ?? '', concurrency: 1, id: undefined as string | undefined, lockMs: 30_000, stalledIntervalMs: 30_000, iterateIntervalMs: 50, robots: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -38,6 +41,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--lock-ms') out.lockMs = Number(val());
     else if (a === '--stalled-interval-ms') out.stalledIntervalMs = Number(val());
     else if (a === '--iterate-interval-ms') out.iterateIntervalMs = Number(val());
+    else if (a === '--robots') out.robots.push(val());
     else throw new Error(`unknown option ${a} (see --help)`);
   }
   if (!Number.isFinite(out.iterateIntervalMs) || out.iterateIntervalMs < 0) throw new Error(`invalid --iterate-interval-ms ${out.iterateIntervalMs}`);
@@ -47,6 +51,7 @@ function parseArgs(argv: string[]) {
   for (const [k, v] of [['--lock-ms', out.lockMs], ['--stalled-interval-ms', out.stalledIntervalMs]] as const) {
     if (!Number.isInteger(v) || v < 100) throw new Error(`invalid ${k} ${v} (an integer >= 100)`);
   }
+  if (out.robots.length) setRobotDirs(out.robots);
   return out;
 }
 

@@ -31,6 +31,14 @@ export class UnknownTaskError extends PlanRequestError {
   }
 }
 
+/** A robot the task cannot run on (unknown, or missing what the task needs: feet, a standing posture, an end effector). */
+export class RobotMismatchError extends PlanRequestError {
+  override readonly name = 'RobotMismatchError';
+  readonly field = 'robot';
+  /** `unknown`: no robot of that id (404 at the API); else the robot lacks something (400). */
+  constructor(readonly task: string, readonly robot: string, readonly unknown: boolean, message: string) { super(message); }
+}
+
 /** Warm-start controls whose shape does not match the task's horizon / dt (T controls of nu numbers). */
 export class WarmStartError extends PlanRequestError {
   override readonly name = 'WarmStartError';
@@ -45,12 +53,14 @@ export type WireError =
   | { kind: 'TaskParamError'; message: string; task: string; param: string | null }
   | { kind: 'UnknownTaskError'; message: string; task: string; known: string[] }
   | { kind: 'WarmStartError'; message: string; controls: number; nu: number }
+  | { kind: 'RobotMismatchError'; message: string; task: string; robot: string; unknown: boolean }
   | { kind: 'Error'; message: string };
 
 export function errorToWire(e: unknown): WireError {
   if (e instanceof TaskParamError) return { kind: 'TaskParamError', message: e.message, task: e.task, param: e.param };
   if (e instanceof UnknownTaskError) return { kind: 'UnknownTaskError', message: e.message, task: e.task, known: [...e.known] };
   if (e instanceof WarmStartError) return { kind: 'WarmStartError', message: e.message, controls: e.controls, nu: e.nu };
+  if (e instanceof RobotMismatchError) return { kind: 'RobotMismatchError', message: e.message, task: e.task, robot: e.robot, unknown: e.unknown };
   return { kind: 'Error', message: (e as Error)?.message ?? String(e) };
 }
 
@@ -59,6 +69,7 @@ export function errorFromWire(w: WireError): Error {
     case 'TaskParamError': return new TaskParamError(w.task, w.param, w.message);
     case 'UnknownTaskError': return new UnknownTaskError(w.task, w.known);
     case 'WarmStartError': return new WarmStartError(w.controls, w.nu);
+    case 'RobotMismatchError': return new RobotMismatchError(w.task, w.robot, w.unknown, w.message);
     default: return new Error(w.message);
   }
 }

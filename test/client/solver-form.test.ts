@@ -22,7 +22,7 @@ afterAll(async () => { await server.close(); tmp.remove(); });
 
 describe('solver form defaults', () => {
   it('shows, for every task, exactly the solver parameters a plan with empty solverParams runs', async () => {
-    expect(tasks.map((t) => t.name).sort()).toEqual(['cube-lift', 'lift-leg', 'swing-up']);
+    expect(tasks.map((t) => t.name).sort()).toEqual(['cube-lift', 'lift-leg', 'reach', 'swing-up']);
     const cancelled = new AbortController();
     cancelled.abort();
     for (const task of tasks) {

@@ -42,6 +42,26 @@ describe('task view (overlays and the trace plot)', () => {
     tr.forEach((x, k) => expect(x).toBeCloseTo(0.01 * k, 12));
   });
 
+  it("lift-leg on a robot with other names: the foot and knee come from the summary's legs", () => {
+    const legs = { FL: { frame: 'lf_foot', knee: 'lf_knee' }, FR: { frame: 'rf_foot', knee: 'rf_knee' }, HL: { frame: 'lh_foot', knee: 'lh_knee' }, HR: { frame: 'rh_foot', knee: 'rh_knee' } };
+    const joints = [{ name: 'root_joint', type: 'free' }, ...['lf', 'rf', 'lh', 'rh'].flatMap((l) => ['hip', 'knee'].map((j) => ({ name: `${l}_${j}`, type: 'revolute' })))];
+    const feet = ['lf_foot', 'rf_foot', 'lh_foot', 'rh_foot'];
+    const v = taskView('lift-leg', { foot: 'HL', height: 0.05 }, { links: ['base', ...feet], contactFrames: feet, joints, legs });
+    expect(v.target).toEqual({ frame: 'lh_foot', kind: 'start-offset', offset: [0, 0, 0.05] });
+    expect(v.trace).toMatchObject({ frame: 'lh_foot', label: 'HL foot height' });
+    // lh_knee: 7 (free-flyer) + 2 legs x 2 + 1 = 12
+    expect(v.extras.find((e) => e.id === 'knee')).toEqual({ id: 'knee', kind: 'q', index: 12, label: 'lh_knee knee', unit: 'rad', target: null });
+  });
+
+  it('reach: target = the end effector at knot 0 plus the offset; trace = its distance to the target', () => {
+    const v = taskView('reach', { dx: 0.1, dy: 0, dz: 0.2 }, { links: ['base', 'tip'], contactFrames: [], joints: [{ name: 'j1', type: 'revolute' }], endEffector: 'tip' });
+    expect(v.trails).toEqual(['tip']);
+    const t = track({ tip: { start: [0, 0, -0.3], rate: 0.1 } }, 3);
+    targetPoint(v.target, t)!.forEach((x, i) => expect(x).toBeCloseTo([0.1, 0, -0.1][i], 12));
+    const d = traceValues(v.trace, t, [[0], [0], [0]]);
+    [Math.hypot(0.1, 0.2), Math.hypot(0.1, 0.1), 0.1].forEach((x, k) => expect(d[k]).toBeCloseTo(x, 12));
+  });
+
   it('cube-lift: target at the cube start x, y and the target height; trace = the cube height', () => {
     const v = taskView('cube-lift', { height: 0.3 }, { links: ['rail', 'cube'], contactFrames: [], joints: [{ name: 'slide', type: 'prismatic' }] });
     expect(v.trails).toEqual(['cube']);

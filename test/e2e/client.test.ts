@@ -17,7 +17,10 @@
  * 5. the recordings browser: open a DDP | R-DDP pair, scrub, step with the keyboard, download
  *    the MCAP file, delete a recording;
  * 6. screenshots of the side-by-side view at 1280x720, 1920x1080 and 800 wide into
- *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow.
+ *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow;
+ * 7. a robot nobody here wrote: the server runs with --robots on the upstream example-robot-data
+ *    Solo folder; the picker offers lift-leg only the robots it can run on, shows the chosen
+ *    upstream Solo-12 with its meshes at once, and DDP and R-DDP plan lift-leg on it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +32,9 @@ import { buildClient, PROJECT_DIR } from '../../client/build.ts';
 import type { PlanState } from '../../shared/protocol.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The upstream Solo folder (Solo-12 and Solo-8 URDFs, their SRDF and meshes), relative to the project. */
+const UPSTREAM_SOLO = '../shared/robots/example-robot-data/robots/solo_description';
+const UPSTREAM_SOLO12 = 'solo_description-solo12';
 export const ARTIFACTS = path.join(PROJECT_DIR, 'test/e2e/artifacts');
 const tmp = mkdtempSync(path.join(tmpdir(), 'rsddp-e2e-'));
 let server: ServerProcess;
@@ -44,7 +50,7 @@ interface ServerProcess { url: string; port: number; child: ChildProcess; stop()
 
 /** server/cli/start.ts in a child process on `port` (0: a free one), serving the client built into clientDir. */
 async function startServerProcess(port: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/start.ts', '--port', String(port), '--host', '127.0.0.1', '--data', path.join(tmp, 'data'), '--concurrency', '2'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/start.ts', '--port', String(port), '--host', '127.0.0.1', '--data', path.join(tmp, 'data'), '--concurrency', '2', '--robots', UPSTREAM_SOLO], {
     cwd: PROJECT_DIR, env: { ...process.env, RSDDP_CLIENT_DIR: clientDir, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -145,11 +151,11 @@ const timePlots = () => page.evaluate(() => {
 }) as Promise<TimePlotSeen[]>;
 
 /** lift-leg's time plots: the lifted foot, then the other feet, the base height and the knee, each with data and the cursor. */
-function expectLiftLegPlots(seen: TimePlotSeen[], foot: string): void {
+function expectLiftLegPlots(seen: TimePlotSeen[], foot: string, knots = 61): void {
   expect(seen.map((p) => p.id)).toEqual(['trace', 'other-feet', 'base-height', 'knee']);
   expect(seen.map((p) => p.title)).toEqual([`${foot} foot height (m) vs time`, 'other feet, max (m) vs time', 'base height (m) vs time', `${foot}_KFE knee (rad) vs time`]);
   for (const p of seen) {
-    expect(p.points, p.id).toBeGreaterThanOrEqual(61); // at least one viewport's 61 knots
+    expect(p.points, p.id).toBeGreaterThanOrEqual(knots); // at least one viewport's knots
     expect(p.cursor, `${p.id}: the cursor's column`).toBeGreaterThan(0.8);
     expect(p.beside, `${p.id}: beside the cursor`).toBeLessThan(0.2);
   }
@@ -185,6 +191,9 @@ describe('web client (headless Chromium)', () => {
     expect(await page.$eval('#task', (el) => (el as HTMLSelectElement).value)).toBe('cube-lift');
     await page.waitForFunction(() => (window as any).__rsddp.loadedRobot() === 'cube_rail', null, { timeout: 15_000 });
     expect(await page.locator('canvas').count()).toBeGreaterThan(0);
+    // before any plan the plot is titled for the task on screen (no "foot height" on the cube)
+    await page.waitForFunction(() => /^cube height/.test((window as any).__rsddp.timePlots()[0]?.el.querySelector('.u-title')?.textContent ?? ''), null, { timeout: 5_000 });
+    expect(await page.$$eval('#robot option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['cube_rail']);
     expect(await text('#view-message')).toMatch(/no plan yet/);
     expect(await page.isDisabled('#replan')).toBe(true);
     expect(consoleErrors).toEqual([]);
@@ -490,4 +499,49 @@ describe('web client (headless Chromium)', () => {
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('offers lift-leg the robots it can run on, shows the upstream Solo-12 with its meshes when chosen, and plans on it', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.selectOption('#task', 'lift-leg');
+    expect(await page.$$eval('#robot option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['solo12', 'solo', UPSTREAM_SOLO12]);
+    expect(await page.$eval('#robot', (el) => (el as HTMLSelectElement).value)).toBe('solo12');
+    await page.selectOption('#robot', UPSTREAM_SOLO12);
+    // shown at once, before any plan, in both viewports, meshes loaded
+    await page.waitForFunction((id) => (window as any).__rsddp.loadedRobots().every((r: string) => r === id), UPSTREAM_SOLO12, { timeout: 15_000 });
+    await page.waitForFunction(() => (window as any).__rsddp.meshStats().every((m: any) => m && m.urls > 0 && m.loaded + m.failed >= m.urls), null, { timeout: 30_000 });
+    const meshes = await rs<{ loaded: number; failed: number; urls: number; triangles: number }[]>('meshStats()');
+    for (const m of meshes) {
+      expect(m.failed).toBe(0);
+      expect(m.loaded).toBeGreaterThan(0);
+      expect(m.triangles).toBeGreaterThan(1000);
+    }
+    await waitText('#plan-info', new RegExp(`lift-leg on ${UPSTREAM_SOLO12}: press Plan`));
+    await page.waitForFunction(() => /^FL foot height/.test((window as any).__rsddp.timePlots()[0]?.el.querySelector('.u-title')?.textContent ?? ''), null, { timeout: 5_000 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'upstream-solo12-chosen-1280x720.png') });
+
+    await page.fill('#param-horizon', '0.3');
+    await page.fill('#solver-iterations', '8');
+    await page.fill('#solver-samples', '8');
+    await page.selectOption('#backend', 'cpu');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/plans') && r.method() === 'POST');
+    await page.click('#plan');
+    expect((await sent).postDataJSON()).toMatchObject({ robot: UPSTREAM_SOLO12, task: 'lift-leg' });
+    await waitText('#iter-ddp', /^(done|cancelled) · it \d+\/8/, 60_000);
+    await waitText('#iter-rddp', /^(done|cancelled) · it \d+\/8/, 60_000);
+    await waitText('#plan-info', new RegExp(`lift-leg on ${UPSTREAM_SOLO12}, done`));
+    expect((await rs<({ knots: number } | null)[]>('slots()')).map((x) => x?.knots)).toEqual([31, 31]);
+    // the feet's trails and the target on this robot's lifted foot (contact sphere 0.02 m, target 0.05 m higher)
+    await page.evaluate(() => { const t = (window as any).__rsddp.timeline; t.pause(); t.seek(t.duration * 0.5); });
+    await page.waitForTimeout(200);
+    for (const o of await rs<{ trails: number; target: boolean }[]>('overlays()')) expect(o).toMatchObject({ trails: 4, target: true });
+    const target = (await rs<number[][]>('target()'))[1];
+    expect(target[2]).toBeCloseTo(0.02 + 0.05, 3);
+    expect(target[0]).toBeGreaterThan(0);
+    expect(target[1]).toBeGreaterThan(0);
+    expectLiftLegPlots(await timePlots(), 'FL', 31);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'upstream-solo12-lift-leg-1280x720.png') });
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });

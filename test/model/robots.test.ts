@@ -120,11 +120,13 @@ describe("the project's robots", () => {
 });
 
 describe('loadRobot / posture', () => {
-  it('loads a .urdf path directly with default metadata; posture() is neutral', () => {
-    const { model, meta } = loadRobot(upstream.solo12, { floating: true });
-    expect(meta).toMatchObject({ name: 'solo12', metaFile: null, floating: true, contactFrames: [], postures: {}, torqueLimit: null });
-    expect(Array.from(posture(meta, model))).toEqual([0, 0, 0, 0, 0, 0, 1, ...new Array(12).fill(0)]);
-    expect(loadRobot(upstream.solo12).model.nq).toBe(12);
+  it('loads a .urdf path directly (the rest from its SRDF and detection, robot-description.test.ts); posture() is neutral without postures', () => {
+    const { meta } = loadRobot(upstream.solo12, { floating: true });
+    expect(meta).toMatchObject({ name: 'solo12', metaFile: null, floating: true, torqueLimit: null, footRadius: null });
+    expect(loadRobot(upstream.solo12, { floating: false }).model.nq).toBe(12);
+    const dp = loadRobot(upstream.doublePendulum);
+    expect(dp.meta).toMatchObject({ metaFile: null, floating: false, contactFrames: [], postures: {} });
+    expect(Array.from(posture(dp.meta, dp.model))).toEqual([0, 0]);
   });
 
   it('floating override drops postures written for the other base type', () => {

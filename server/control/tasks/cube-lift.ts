@@ -6,10 +6,11 @@
  */
 import { defaultScene } from '../../dynamics/scene.ts';
 import { Simulator } from '../../dynamics/step.ts';
-import { loadRobot, posture } from '../../model/robots.ts';
+import { posture } from '../../model/robots.ts';
 import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
 import { framePositionAt } from './target.ts';
+import { taskRobot } from './task-robot.ts';
 import type { TaskDefinition } from './types.ts';
 
 export const cubeLift: TaskDefinition = {
@@ -17,6 +18,9 @@ export const cubeLift: TaskDefinition = {
   title: 'Lift a resting cube',
   description: 'A cube on a vertical rail rests on the floor; a vertical force must bring it to a target height at the final time, starting from zero force (seed paper, Fig. 2).',
   robot: 'cube_rail',
+  needs: "the project's cube on its vertical rail (cube_rail)",
+  // the task is the seed's 1-dof example: its costs and force bound are in the rail's units
+  fits: (_r, id) => (id === 'cube_rail' ? null : `robot '${id}' is not the cube on its rail: cube-lift runs on cube_rail only`),
   params: [
     { name: 'height', type: 'number', default: 0.3, min: 0.06, max: 1.5, unit: 'm', description: 'target height of the cube centre at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 5, unit: 's', description: 'duration of the plan' },
@@ -31,7 +35,7 @@ export const cubeLift: TaskDefinition = {
   // a default plan takes about a second: a minute is generous
   timeLimitS: 60,
   build(params) {
-    const { model, meta } = loadRobot('cube_rail');
+    const { model, meta } = taskRobot(cubeLift, params);
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
     const scene = defaultScene();
     const sim = new Simulator(model, scene, { dt });

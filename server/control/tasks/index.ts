@@ -1,9 +1,10 @@
 import { cubeLift } from './cube-lift.ts';
 import { liftLeg } from './lift-leg.ts';
+import { reach } from './reach.ts';
 import { swingUp } from './swing-up.ts';
 import { UnknownTaskError, type TaskDefinition } from './types.ts';
 
-export const TASKS: readonly TaskDefinition[] = [liftLeg, cubeLift, swingUp];
+export const TASKS: readonly TaskDefinition[] = [liftLeg, cubeLift, swingUp, reach];
 
 export function getTask(name: string): TaskDefinition {
   const t = TASKS.find((x) => x.name === name);
@@ -12,3 +13,4 @@ export function getTask(name: string): TaskDefinition {
 }
 
 export * from './types.ts';
+export { robotById, taskRobot } from './task-robot.ts';

@@ -1,5 +1,6 @@
 /**
- * lift-leg (seed Figs. 3-4): Solo-12 starts standing in its reference posture, feet on the
+ * lift-leg (seed Figs. 3-4), on any legged robot with 2, 4 or 6 feet (Solo-12 by default): the
+ * robot starts standing in its reference posture, feet on the
  * ground, under static-equilibrium torques; at the final time the chosen foot must be at a
  * target height above the ground while the other three stay on the ground. Lifting needs the
  * contact to break, which is where the seed says classical DDP fails (it "bends its leg
@@ -17,16 +18,105 @@ import { forwardKinematics, updateFramePlacements } from '../../dynamics/kinemat
 import { defaultScene } from '../../dynamics/scene.ts';
 import { staticEquilibrium } from '../../dynamics/statics.ts';
 import { Simulator } from '../../dynamics/step.ts';
-import { frameIndex } from '../../model/model.ts';
-import { loadRobot, posture } from '../../model/robots.ts';
+import { frameIndex, type Geometry, type Model } from '../../model/model.ts';
+import { posture, type LoadedRobot } from '../../model/robots.ts';
+import { sphereAtFrame } from '../../model/robot-detect.ts';
 import { solvePointIk } from '../../dynamics/inverse-kinematics.ts';
 import { ControlRegularization, CostSum, FramePosition, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
+import { taskRobot } from './task-robot.ts';
 import type { TaskDefinition } from './types.ts';
 
+/** The foot parameter: front/hind and left/right, found on any robot by where its feet stand (legs.ts). */
 const FEET = ['FL', 'FR', 'HL', 'HR'] as const;
-/** Foot sphere radius (robots/solo12.urdf): the foot frame sits this high above the ground at contact. */
-const FOOT_RADIUS = 0.016;
+type FootCode = (typeof FEET)[number];
+/** Feet counts lift-leg plans for. */
+const FEET_COUNTS = [2, 4, 6];
+/**
+ * Radius (m) of the contact sphere put at a foot whose collision geometry is not a sphere
+ * centred on it (e.g. a mesh) when the robot's metadata states none (`footRadius`): Solo-12's
+ * foot sphere is 0.016 m, an A1's about 0.02 m.
+ */
+export const DEFAULT_FOOT_RADIUS = 0.02;
+
+/** The posture lift-leg starts from: 'standing', else the robot's first posture. */
+export function standingName(robot: LoadedRobot): string | null {
+  const names = Object.keys(robot.meta.postures);
+  return names.includes('standing') ? 'standing' : names[0] ?? null;
+}
+
+/** Why lift-leg cannot run on a robot, or null. */
+export function liftLegFits(robot: LoadedRobot, id: string): string | null {
+  const { meta, model } = robot;
+  if (!meta.floating) return `robot '${id}' has a fixed base: lift-leg needs a legged robot with a floating base`;
+  const n = meta.contactFrames.length;
+  if (n === 0) return `robot '${id}' has no contact frames: lift-leg needs ≥2 feet (2, 4 or 6)`;
+  if (!FEET_COUNTS.includes(n)) return `robot '${id}' has ${n} contact frames (${meta.contactFrames.join(', ')}): lift-leg needs 2, 4 or 6 feet`;
+  if (standingName(robot) === null) return `robot '${id}' has no standing posture (metadata "postures" or an SRDF group_state): lift-leg starts from it`;
+  if (model.nu === 0) return `robot '${id}' has no actuated joint: lift-leg needs legs to move`;
+  return null;
+}
+
+/**
+ * Which foot a code names: among the feet on that side in the standing posture (left: +y in
+ * the base frame), the front-most (F) or hind-most (H). Two feet: FL = HL = the left one.
+ */
+export function footForCode(model: Model, data: ReturnType<typeof createData>, feet: readonly number[], code: FootCode): number {
+  const base = model.floating ? 1 : 0;
+  // positions relative to the base in its frame (world when fixed)
+  const R = base ? data.oMi.subarray(12, 21) : null, p0 = base ? data.oMi.subarray(21, 24) : null;
+  const local = feet.map((f) => {
+    const w = [data.oMf[12 * f + 9], data.oMf[12 * f + 10], data.oMf[12 * f + 11]];
+    if (!R || !p0) return w;
+    const d = [w[0] - p0[0], w[1] - p0[1], w[2] - p0[2]];
+    return [R[0] * d[0] + R[3] * d[1] + R[6] * d[2], R[1] * d[0] + R[4] * d[1] + R[7] * d[2], R[2] * d[0] + R[5] * d[1] + R[8] * d[2]];
+  });
+  const left = code[1] === 'L';
+  const side = feet.map((_, k) => k).filter((k) => (left ? local[k][1] > 0 : local[k][1] < 0));
+  if (side.length === 0) throw new Error(`lift-leg: no foot on the ${left ? 'left' : 'right'} side of ${model.name}`);
+  side.sort((a, b) => (code[0] === 'F' ? local[b][0] - local[a][0] : local[a][0] - local[b][0]));
+  return side[0];
+}
+
+/**
+ * Which frame and knee (the joint that moves the foot) each foot code names on a robot lift-leg
+ * fits, in its standing posture with the feet on the ground: what GET /api/robots/:id tells the
+ * client so it follows the same foot as the task.
+ */
+export function liftLegFeet(robot: LoadedRobot): Record<FootCode, { frame: string; knee: string }> {
+  const { model } = footContactModel(robot);
+  const q0 = posture(robot.meta, model, standingName(robot)!);
+  const data = createData(model);
+  forwardKinematics(model, data, q0);
+  updateFramePlacements(model, data);
+  const ids = robot.meta.contactFrames.map((f) => frameIndex(model, f));
+  const out = {} as Record<FootCode, { frame: string; knee: string }>;
+  for (const code of FEET) {
+    const k = footForCode(model, data, ids, code);
+    out[code] = { frame: robot.meta.contactFrames[k], knee: model.jointNames[model.frames[ids[k]].parentJoint] };
+  }
+  return out;
+}
+
+/**
+ * The model lift-leg simulates: the robot's own when every foot has a collision sphere centred
+ * on it; else each such foot gets a contact sphere (metadata footRadius, else
+ * DEFAULT_FOOT_RADIUS) and mesh collision geometry is left out (the task's contacts are its
+ * feet; meshes would need Rapier's convex hulls on every thread, see docs/robots.md).
+ */
+export function footContactModel(robot: LoadedRobot): { model: Model; radii: number[]; stated: boolean[] } {
+  const { model, meta } = robot;
+  const given = meta.contactFrames.map((f) => sphereAtFrame(model, f));
+  const radii = given.map((r) => r ?? meta.footRadius ?? DEFAULT_FOOT_RADIUS);
+  if (given.every((r) => r !== null)) return { model, radii, stated: given.map(() => true) };
+  const collisions: Geometry[] = model.collisions.filter((g) => g.shape.type !== 'mesh');
+  meta.contactFrames.forEach((name, k) => {
+    if (given[k] !== null) return;
+    const f = model.frames[frameIndex(model, name)];
+    collisions.push({ link: name, name: 'foot-contact', parentJoint: f.parentJoint, placement: Float64Array.from(f.placement), shape: { type: 'sphere', radius: radii[k] } });
+  });
+  return { model: { ...model, collisions }, radii, stated: given.map((r) => r !== null) };
+}
 
 /**
  * Success, for every objective: the lifted foot within 1 cm of its target height, the other
@@ -39,11 +129,13 @@ export const SUCCESS = { footError: 0.01, otherFeet: 0.005, baseBand: 0.02, join
 
 export const liftLeg: TaskDefinition = {
   name: 'lift-leg',
-  title: 'Lift one leg of Solo-12',
-  description: 'Solo-12 stands on four feet; at the final time the chosen foot must be at a target height while the other three stay on the ground (seed paper, Figs. 3-4).',
+  title: 'Lift one leg',
+  description: 'A legged robot (Solo-12 by default) stands on its feet; at the final time the chosen foot must be at a target height while the others stay on the ground (seed paper, Figs. 3-4).',
   robot: 'solo12',
+  needs: 'a floating-base legged robot with 2, 4 or 6 feet (contact frames) and a standing posture',
+  fits: liftLegFits,
   params: [
-    { name: 'foot', type: 'enum', default: 'FL', options: [...FEET], description: 'foot to lift' },
+    { name: 'foot', type: 'enum', default: 'FL', options: [...FEET], description: 'foot to lift: front/hind, left/right by where the feet stand (on two feet FL = HL, FR = HR)' },
     { name: 'objective', type: 'enum', default: 'foot', options: ['foot', 'pose'], description: "terminal cost: 'foot' on the lifted foot's position, 'pose' on the whole configuration (target stance from inverse kinematics)" },
     { name: 'footWeight', type: 'number', default: 5000, min: 1, max: 1e6, description: "objective 'foot': weight of the lifted foot's height error (terminal, per m^2)" },
     { name: 'velocityWeight', type: 'number', default: 0.01, min: 0, max: 100, description: 'terminal weight of the joint velocities (per (rad/s)^2): how much the leg must be at rest at the end' },
@@ -52,30 +144,39 @@ export const liftLeg: TaskDefinition = {
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
-    { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 10, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m)' },
+    { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 100, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m; set your robot\'s)' },
   ],
   solverDefaults: { sigma0: 0.5, iterations: 60 },
   build(params) {
-    const { model, meta } = loadRobot('solo12');
+    const robot = taskRobot(liftLeg, params);
+    const { meta } = robot;
+    const { model, radii } = footContactModel(robot);
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
     const scene = defaultScene();
     const sim = new Simulator(model, scene, { dt });
     const dynamics = makeDynamics(sim);
     // standing posture with the feet exactly on the ground
-    const q0 = posture(meta, model, 'standing');
+    const q0 = posture(meta, model, standingName(robot)!);
     const data = createData(model);
     forwardKinematics(model, data, q0);
     updateFramePlacements(model, data);
-    const footIds = FEET.map((f) => frameIndex(model, `${f}_FOOT`));
-    const footZ = Math.min(...footIds.map((id) => data.oMf[12 * id + 11]));
-    q0[2] += FOOT_RADIUS - footZ;
+    const footIds = meta.contactFrames.map((f) => frameIndex(model, f));
+    // the lowest foot sphere on the ground (Solo-12: all four at once)
+    const footZ = Math.min(...footIds.map((id, k) => data.oMf[12 * id + 11] - radii[k]));
+    q0[2] -= footZ;
     forwardKinematics(model, data, q0);
     updateFramePlacements(model, data);
     const footPos = footIds.map((id) => Array.from(data.oMf.subarray(12 * id + 9, 12 * id + 12)));
     const x0 = new Float64Array(model.nq + model.nv);
     x0.set(q0);
     const eq = staticEquilibrium(model, q0, meta.contactFrames);
-    const lifted = FEET.indexOf(params.foot as (typeof FEET)[number]);
+    const code = params.foot as FootCode;
+    const lifted = footForCode(model, data, footIds, code);
+    const footName = meta.contactFrames[lifted];
+    const kneeJoint = model.frames[footIds[lifted]].parentJoint;
+    const kneeName = model.jointNames[kneeJoint];
+    const kneeShort = kneeName.startsWith(`${code}_`) ? kneeName.slice(code.length + 1) : kneeName;
+    const FOOT_RADIUS = radii[lifted];
     const height = params.height as number;
 
     // weights (cost units; running terms are multiplied by dt)
@@ -102,7 +203,7 @@ export const liftLeg: TaskDefinition = {
       // the target stance: closest to standing (tangent-space distance) with the four feet at
       // stanceTargets; its velocity is zero
       const ik = solvePointIk(model, q0, footIds.map((frame, k) => ({ frame, position: stanceTargets[k] })));
-      if (ik.maxError > 1e-4) throw new Error(`lift-leg: no stance puts foot ${FEET[lifted]} at ${height} m (inverse kinematics misses by ${ik.maxError.toExponential(2)} m)`);
+      if (ik.maxError > 1e-4) throw new Error(`lift-leg: no stance puts foot ${code} (${footName}) at ${height} m (inverse kinematics misses by ${ik.maxError.toExponential(2)} m)`);
       poseTarget = new Float64Array(model.nq + nv);
       poseTarget.set(ik.q);
       const w = params.poseWeight as number;
@@ -117,11 +218,11 @@ export const liftLeg: TaskDefinition = {
     // other feet: position at the end and along the way, for both objectives.
     footIds.forEach((id, k) => {
       if (k === lifted) {
-        if (objective === 'foot') terminal.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [100, 100, params.footWeight as number], name: `foot:${FEET[k]}` }), 1);
+        if (objective === 'foot') terminal.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [100, 100, params.footWeight as number], name: `foot:${meta.contactFrames[k]}` }), 1);
         return;
       }
-      terminal.add(new FramePosition(model, { frame: id, target: footPos[k], weights: [100, 100, 100], name: `foot:${FEET[k]}` }), 1);
-      running.add(new FramePosition(model, { frame: id, target: footPos[k], weights: 100, name: `stance:${FEET[k]}` }), dt);
+      terminal.add(new FramePosition(model, { frame: id, target: footPos[k], weights: [100, 100, 100], name: `foot:${meta.contactFrames[k]}` }), 1);
+      running.add(new FramePosition(model, { frame: id, target: footPos[k], weights: 100, name: `stance:${meta.contactFrames[k]}` }), dt);
     });
 
     // hold window: the last `holdKnots` knots also carry the goal term (weight / hold per
@@ -139,7 +240,7 @@ export const liftLeg: TaskDefinition = {
         const wPose = wTerm.map((v, i) => (i < nv ? (params.poseWeight as number) : 0));
         window.add(new StateRegularization(model, { xRef: poseTarget as Float64Array, weights: wPose, name: 'hold:pose' }), w * dt);
       } else {
-        window.add(new FramePosition(model, { frame: footIds[lifted], target: stanceTargets[lifted], weights: [100, 100, params.footWeight as number], name: `hold:${FEET[lifted]}` }), w * dt);
+        window.add(new FramePosition(model, { frame: footIds[lifted], target: stanceTargets[lifted], weights: [100, 100, params.footWeight as number], name: `hold:${meta.contactFrames[lifted]}` }), w * dt);
       }
       runningCosts = Array.from({ length: T }, (_, k) => (k >= T - holdKnots ? window : running));
     }
@@ -147,20 +248,21 @@ export const liftLeg: TaskDefinition = {
     const lim = params.torqueLimit as number;
     const uInit = Array.from({ length: T }, () => Float64Array.from(eq.tau));
     return {
-      task: 'lift-leg', robot: 'solo12', model, scene, sim, dynamics, running: runningCosts, terminal, x0, T, dt,
+      task: 'lift-leg', robot: robot.id, model, scene, sim, dynamics, running: runningCosts, terminal, x0, T, dt,
       uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim), uInit, params,
       metrics(xs) {
         const d = createData(model);
         const xT = xs[xs.length - 1];
         forwardKinematics(model, d, xT.subarray(0, model.nq));
         updateFramePlacements(model, d);
-        const heights = footIds.map((id) => d.oMf[12 * id + 11] - FOOT_RADIUS);
+        const heights = footIds.map((id, k) => d.oMf[12 * id + 11] - radii[k]);
         const others = heights.filter((_, k) => k !== lifted);
         let jointSpeed = 0;
         for (let i = 6; i < nv; i++) jointSpeed = Math.max(jointSpeed, Math.abs(xT[model.nq + i]));
-        const knee = model.idxQ[model.jointNames.indexOf(`${FEET[lifted]}_KFE`)];
+        const knee = model.idxQ[kneeJoint];
         return {
-          foot: FEET[lifted],
+          foot: code,
+          footFrame: footName,
           objective,
           footHeight: heights[lifted],
           targetHeight: height,
@@ -184,22 +286,22 @@ export const liftLeg: TaskDefinition = {
           updateFramePlacements(model, d);
           return d.oMf[12 * id + 11] - FOOT_RADIUS;
         });
-        return { label: `${FEET[lifted]} foot height`, unit: 'm', values, target: height };
+        return { label: `${code} foot height`, unit: 'm', values, target: height };
       },
       // the lifted foot's target: its standing x, y at the target height (the foot frame is the foot sphere's centre)
       target() {
         const [x, y, z] = stanceTargets[lifted];
-        return { label: `${FEET[lifted]} foot at ${height} m`, frame: `${FEET[lifted]}_FOOT`, position: [x, y, z], radius: FOOT_RADIUS };
+        return { label: `${code} foot at ${height} m`, frame: footName, position: [x, y, z], radius: FOOT_RADIUS };
       },
       series(xs, contacts) {
         const d = createData(model), id = footIds[lifted];
-        const knee = model.idxQ[model.jointNames.indexOf(`${FEET[lifted]}_KFE`)];
+        const knee = model.idxQ[kneeJoint];
         const foot: number[] = [], others: number[] = [], base: number[] = [], kneeAngle: number[] = [], force: number[] = [];
         xs.forEach((x, k) => {
           forwardKinematics(model, d, x.subarray(0, model.nq));
           updateFramePlacements(model, d);
           foot.push(d.oMf[12 * id + 11] - FOOT_RADIUS);
-          others.push(Math.max(...footIds.filter((_, j) => j !== lifted).map((f) => d.oMf[12 * f + 11] - FOOT_RADIUS)));
+          others.push(Math.max(...footIds.flatMap((f, j) => (j !== lifted ? [d.oMf[12 * f + 11] - radii[j]] : []))));
           base.push(x[2]);
           kneeAngle.push(x[knee]);
           if (contacts) {
@@ -209,12 +311,12 @@ export const liftLeg: TaskDefinition = {
           }
         });
         const out = [
-          { label: `${FEET[lifted]} foot height`, unit: 'm', values: foot, target: height },
+          { label: `${code} foot height`, unit: 'm', values: foot, target: height },
           { label: 'highest other foot', unit: 'm', values: others },
           { label: 'base height', unit: 'm', values: base, target: x0[2], targetLabel: 'standing' },
-          { label: `${FEET[lifted]} knee angle (KFE)`, unit: 'rad', values: kneeAngle },
+          { label: `${code} knee angle (${kneeShort})`, unit: 'rad', values: kneeAngle },
         ];
-        if (contacts) out.push({ label: `${FEET[lifted]} foot vertical contact force`, unit: 'N', values: force });
+        if (contacts) out.push({ label: `${code} foot vertical contact force`, unit: 'N', values: force });
         return out;
       },
     };

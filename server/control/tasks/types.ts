@@ -4,6 +4,7 @@
  */
 import type { ParamSpec } from '../../../shared/protocol.ts';
 import type { Model } from '../../model/model.ts';
+import type { LoadedRobot } from '../../model/robots.ts';
 import type { Scene } from '../../dynamics/scene.ts';
 import type { Simulator } from '../../dynamics/step.ts';
 import type { CostSum } from '../cost.ts';
@@ -73,7 +74,16 @@ export interface TaskDefinition {
   name: string;
   title: string;
   description: string;
+  /** The robot a plan runs on when it names none (parameter `robot`, ROBOT_PARAM). */
   robot: string;
+  /** What the task needs of a robot, in one line (GET /api/tasks). */
+  needs: string;
+  /**
+   * Whether the task can run on this robot: null, or the missing piece in a sentence that
+   * names the robot and what the task needs ("robot 'x' has no contact frames: lift-leg needs
+   * 2, 4 or 6 feet").
+   */
+  fits(robot: LoadedRobot, id: string): string | null;
   params: ParamSpec[];
   /** Solver settings suited to the task (e.g. the R-DDP noise scale in the task's control units). */
   solverDefaults?: { sigma0?: number; samples?: number; iterations?: number };
@@ -82,10 +92,31 @@ export interface TaskDefinition {
   build(params: TaskParams): BuiltTask;
 }
 
+/**
+ * The robot a plan runs on travels with its parameters, as `robot` (a robot id,
+ * robot-catalog.ts): so every place that rebuilds a task from (task, params) (solve threads,
+ * worker pools, contact tracing, recordings, replays) rebuilds it on the same robot. It is
+ * present only when it is not the task's default robot, so plans on the default robot keep
+ * the parameters they always had.
+ */
+export const ROBOT_PARAM = 'robot';
+
+/** The robot id of resolved parameters. */
+export function robotOf(def: Pick<TaskDefinition, 'robot'>, params: TaskParams): string {
+  const r = params[ROBOT_PARAM];
+  return typeof r === 'string' ? r : def.robot;
+}
+
 /** Fills defaults and validates against the schema; errors name the parameter. */
 export function resolveParams(def: TaskDefinition, given: Record<string, unknown> = {}): TaskParams {
   const out: TaskParams = {};
   for (const key of Object.keys(given)) {
+    if (key === ROBOT_PARAM) {
+      const r = given[key];
+      if (typeof r !== 'string' || r === '' || r.length > 200) throw new TaskParamError(def.name, key, `task ${def.name}: parameter 'robot' must be a robot id, got ${JSON.stringify(r)}`);
+      if (r !== def.robot) out[ROBOT_PARAM] = r;
+      continue;
+    }
     if (!def.params.some((p) => p.name === key)) {
       throw new TaskParamError(def.name, key, `task ${def.name}: unknown parameter '${key}' (known: ${def.params.map((p) => p.name).join(', ')})`);
     }
