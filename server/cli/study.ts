@@ -126,6 +126,12 @@ function record(cell: Cell, r: PlanResult, maxFootHeightAlong: number, mujoco: M
   };
 }
 
+/** Median accepted smoothed steps of the successful and of the failed runs ('—' for none). */
+const acceptedSplit = (rs: RunRecord[]) => {
+  const acc = (r: RunRecord) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length;
+  const m = (xs: RunRecord[]) => (xs.length ? String(median(xs.map(acc))) : '—');
+  return `${m(rs.filter((r) => r.success))} / ${m(rs.filter((r) => !r.success))}`;
+};
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const cm = (x: number) => `${(100 * x).toFixed(1)} cm`;
 
@@ -262,14 +268,14 @@ async function main(): Promise<void> {
     '',
     `Over the grid: holds in ${count('holds')} of ${rows.length} conditions; neither succeeds in ${count('neither succeeds')}; R-DDP partial in ${rows.filter((r) => r.verdict.startsWith('partial')).length}; DDP succeeds too in ${rows.filter((r) => r.ddp.success).length}.`,
     '',
-    '| objective | weight | velocity weight | foot | height | dt | horizon | hold | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: foot lifted ≥ 1 cm | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: median accepted steps of smoothed iterations | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| objective | weight | velocity weight | foot | height | dt | horizon | hold | σ0 | DDP: outcome | DDP: first gradient norm | DDP: knee change (rad) | R-DDP: success | R-DDP: foot lifted ≥ 1 cm | R-DDP: median foot height [min, max] | R-DDP: median final joint speed (rad/s) | R-DDP: median accepted steps of smoothed iterations | R-DDP: same, successes / failures | R-DDP: failed criteria | MuJoCo replay of R-DDP: success closed / open loop | MuJoCo replay of DDP: foot height (closed loop) | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(({ c, ddp, rddp, verdict: v }) => {
       const fh = rddp.map((r) => r.metrics.footHeight as number);
-      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.hold ? `${c.hold} s` : 'final time'} | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
+      return `| ${c.objective} | ${c.weight} | ${c.velocityWeight} | ${c.foot} | ${cm(c.height)} | ${c.dt} | ${c.horizon} s | ${c.hold ? `${c.hold} s` : 'final time'} | ${c.sigma0} | ${ddpOutcome(ddp)} | ${ddp.firstGradientNorm.toExponential(2)} | ${(ddp.metrics.kneeChange as number).toFixed(3)} | ${rddp.filter((r) => r.success).length}/${rddp.length} | ${fh.filter((h) => h >= 0.01).length}/${rddp.length} | ${cm(median(fh))} [${cm(Math.min(...fh))}, ${cm(Math.max(...fh))}] | ${median(rddp.map((r) => r.metrics.maxJointSpeed as number)).toFixed(2)} | ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth' && t.accepted).length))} of ${median(rddp.map((r) => r.schedule.filter((t) => t.phase === 'smooth').length))} | ${acceptedSplit(rddp)} | ${reasons(rddp)} | ${referee(rddp)} | ${ddp.mujoco?.closedLoop ? cm(ddp.mujoco.closedLoop.footHeight) : '—'} | ${v} |`;
     }),
     '',
-    `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (${opts.redis ? 'as jobs on the cluster\'s workers' : `each on a solve thread, ${parallel} at a time`}, backend cpu, when they ran; times are indicative).`,
+    `Solve time of the ${rows.length * (seeds + 1)} runs: ${rows.flatMap((r) => [r.ddp, ...r.rddp]).reduce((a, r) => a + r.time_s, 0).toFixed(0)} s in all (${opts.redis ? 'as jobs on the cluster\'s workers, backend cpu; times are indicative' : `each on a solve thread, backend cpu, ${parallel} at a time when they ran; a shared 2-core machine: times are indicative`}).`,
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'summary.md'), md);
