@@ -1,5 +1,5 @@
 /**
- * npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]
+ * npm run study -- [--grid main|weights|sigma0|hold|hold-sigma0|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]
  *
  * With --redis URL every run is a BullMQ job on `npm run worker` processes (server/cluster/),
  * all submitted at once; the report is the same as a local study's for the same seeds.
@@ -42,6 +42,8 @@ type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number
  * hold: the goal also costed over the last 0.1 or 0.2 s of the horizon (lift-leg's `hold`:
  *   the foot must get there and stay), foot objective on a front and a hind foot, 5 and 8 cm,
  *   dt 0.01 and 0.02; the pose objective with a 0.1 s hold at FL 5 cm;
+ * hold-sigma0: the 0.1 s hold with the initial noise at 1 and 2 N m (twice and four times the
+ *   task's default) on the foot objective's eight conditions;
  * smoke: one tiny cell, for tests.
  */
 function grid(name: string): Cell[] {
@@ -70,9 +72,14 @@ function grid(name: string): Cell[] {
         for (const height of [0.05, 0.08])
           for (const dt of [0.01, 0.02]) cells.push({ ...base, objective: 'foot', weight: weights.foot, foot, height, dt, hold });
     for (const dt of [0.01, 0.02]) cells.push({ ...base, objective: 'pose', weight: weights.pose, dt, hold: 0.1 });
+  } else if (name === 'hold-sigma0') {
+    for (const sigma0 of [1, 2])
+      for (const foot of ['FL', 'HL'])
+        for (const height of [0.05, 0.08])
+          for (const dt of [0.01, 0.02]) cells.push({ ...base, objective: 'foot', weight: weights.foot, foot, height, dt, hold: 0.1, sigma0 });
   } else if (name === 'smoke') {
     cells.push({ ...base, objective: 'foot', weight: 5000, dt: 0.02, horizon: 0.2 });
-  } else throw new Error(`unknown grid '${name}' (main, weights, sigma0, hold, smoke)`);
+  } else throw new Error(`unknown grid '${name}' (main, weights, sigma0, hold, hold-sigma0, smoke)`);
   return cells;
 }
 
@@ -165,7 +172,7 @@ function fail(msg: string): never {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]\n');
+    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|hold-sigma0|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL]\n');
     return;
   }
   const opts: Record<string, string> = {};
