@@ -17,6 +17,7 @@ import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
 import { startFoxgloveEndpoint, type FoxgloveEndpoint } from './foxglove-ws.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
+import { LiveManager } from '../live/manager.ts';
 
 export interface ServerOptions {
   /** 0 = a free port (default 8080). */
@@ -90,6 +91,8 @@ export interface RunningServer {
   url: string;
   port: number;
   plans: PlanManager;
+  /** Live sessions (model-predictive control, server/live/). */
+  live: LiveManager;
   recordings: RecordingStore;
   /** The Foxglove WebSocket endpoint, when started with foxglovePort. */
   foxglove: FoxgloveEndpoint | null;
@@ -115,10 +118,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
   const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, solves,
     maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids() });
+  const live = new LiveManager(recordings, log);
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
-  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
+  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy, live }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));
-  const ws = attachWebSocket(server, plans, log, policy);
+  const ws = attachWebSocket(server, plans, log, policy, live);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,10 +144,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null, solves: solves ? 'cluster' : 'threads' }, 'listening');
   let closing: Promise<void> | null = null;
   return {
-    url, port, plans, recordings, foxglove,
+    url, port, plans, live, recordings, foxglove,
     close() {
       closing ??= (async () => {
         log.info({ event: 'server.closing' }, 'shutting down');
+        await live.close();
         await plans.close();
         await foxglove?.close();
         await ws.close();

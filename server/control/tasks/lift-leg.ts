@@ -48,12 +48,14 @@ export const liftLeg: TaskDefinition = {
     { name: 'footWeight', type: 'number', default: 5000, min: 1, max: 1e6, description: "objective 'foot': weight of the lifted foot's height error (terminal, per m^2)" },
     { name: 'velocityWeight', type: 'number', default: 0.01, min: 0, max: 100, description: 'terminal weight of the joint velocities (per (rad/s)^2): how much the leg must be at rest at the end' },
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
+    { name: 'holdWeight', type: 'number', default: 0, min: 0, max: 1e6, description: "running weight of the lifted foot's height error (per m^2 per s; 0: none, the plan's default): holds the foot at the target along the whole horizon (live sessions use 2000)" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
     { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 10, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m)' },
   ],
   solverDefaults: { sigma0: 0.5, iterations: 60 },
+  liveDefaults: { holdWeight: 2000 },
   build(params) {
     const { model, meta } = loadRobot('solo12');
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
@@ -116,6 +118,8 @@ export const liftLeg: TaskDefinition = {
     // other feet: position at the end and along the way, for both objectives.
     footIds.forEach((id, k) => {
       if (k === lifted) {
+        const hold = params.holdWeight as number;
+        if (hold > 0) running.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [0, 0, hold], name: `hold:${FEET[k]}` }), dt);
         if (objective === 'foot') terminal.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [100, 100, params.footWeight as number], name: `foot:${FEET[k]}` }), 1);
         return;
       }
