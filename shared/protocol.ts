@@ -122,7 +122,8 @@ export type LivePush = z.infer<typeof LivePushSchema>;
 /** POST /api/live/:id/params: new task parameters (merged over the session's). */
 export const LiveParamsSchema = z.strictObject({ params: ParamsSchema });
 
-export const LiveStatusSchema = z.enum(['running', 'paused', 'stopped', 'failed']);
+/** 'starting': the worlds wait at t = 0 for their first plans (the warm-up replans) before the clock runs. */
+export const LiveStatusSchema = z.enum(['starting', 'running', 'paused', 'stopped', 'failed']);
 
 /** Per world: what its planner has done so far. */
 export const LiveSolverStatsSchema = z.object({

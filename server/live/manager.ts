@@ -40,7 +40,7 @@ export class LiveManager extends EventEmitter {
 
   constructor(private readonly recordings: RecordingStore | null, private readonly log?: Logger, private readonly wallLimitS = MAX_LIVE_WALL_S) { super(); }
 
-  running(): LiveSession[] { return [...this.#sessions.values()].filter((s) => s.status === 'running' || s.status === 'paused'); }
+  running(): LiveSession[] { return [...this.#sessions.values()].filter((s) => s.status === 'starting' || s.status === 'running' || s.status === 'paused'); }
   has(id: string): boolean { return this.#sessions.has(id); }
   list(): LiveState[] { return [...this.#sessions.values()].map((s) => s.state()); }
 

@@ -69,6 +69,8 @@ interface Side {
   /** Wall times (ms) of the recent adoptions, for the rate. */
   adoptedAt: number[];
   last: MpcPlan | null;
+  /** A plan was adopted since the session (re)started: the clock waits for every world's. */
+  ready: boolean;
   pushLatencyMs: (number | null)[];
   error: string | null;
   /** Recording. */
@@ -86,7 +88,7 @@ export class LiveSession extends EventEmitter {
   readonly dt: number;
   readonly robot: string;
   params: TaskParams;
-  status: LiveState['status'] = 'running';
+  status: LiveState['status'] = 'starting';
   error: string | null = null;
   recordings: string[] = [];
   /** The next step to simulate (the clock). */
@@ -98,7 +100,12 @@ export class LiveSession extends EventEmitter {
   /** Wall clock (ms) and step at the last (re)anchoring of the clock. */
   #anchorWall = 0;
   #anchorStep = 0;
-  #lastStateAt = 0;
+  /**
+   * A state message every this many steps: LIVE_STATE_RATE_HZ (or every step, when slower)
+   * in real time, and as many per simulated second when the session runs behind (a tick then
+   * runs several steps and sends the states in between).
+   */
+  readonly #stateEvery: number;
   /** Incremented by a reset: plans computed before it are dropped. */
   #epoch = 0;
   #pushes: PendingPush[] = [];
@@ -111,6 +118,7 @@ export class LiveSession extends EventEmitter {
     this.params = setup.params;
     this.#sides = sides;
     this.dt = sides[0].world.dt;
+    this.#stateEvery = Math.max(1, Math.floor(setup.realTimeFactor / (LIVE_STATE_RATE_HZ * this.dt)));
     this.robot = sides[0].world.built.robot;
   }
 
@@ -118,7 +126,7 @@ export class LiveSession extends EventEmitter {
   static async start(setup: LiveSetup): Promise<LiveSession> {
     const sides: Side[] = setup.solvers.map((solver) => ({
       solver, world: new LiveWorld(solver, setup.task, setup.params), thread: null, busy: false, lastStart: -1, replans: 0,
-      adoptedAt: [], last: null, pushLatencyMs: [], error: null, states: [], plans: [], lastRecordedPlanAt: -Infinity,
+      adoptedAt: [], last: null, ready: false, pushLatencyMs: [], error: null, states: [], plans: [], lastRecordedPlanAt: -Infinity,
     }));
     try {
       await Promise.all(sides.map(async (s) => {
@@ -130,7 +138,9 @@ export class LiveSession extends EventEmitter {
       throw e;
     }
     const session = new LiveSession(setup, sides);
-    session.#startClock();
+    // the clock starts once every world has its first plan (#adopt)
+    session.#statusTimer = setInterval(() => session.#emit({ type: 'live.status', live: session.state() }), 1000);
+    session.#replanIdle();
     return session;
   }
 
@@ -141,8 +151,6 @@ export class LiveSession extends EventEmitter {
     this.#anchorWall = performance.now();
     this.#anchorStep = this.step;
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
-    this.#statusTimer ??= setInterval(() => this.#emit({ type: 'live.status', live: this.state() }), 1000);
-    // the first plans start at once, from the initial state
     this.#replanIdle();
   }
 
@@ -164,10 +172,9 @@ export class LiveSession extends EventEmitter {
       this.#anchorWall = now;
       this.#anchorStep = this.step + n;
     }
-    for (let i = 0; i < n; i++) this.#stepWorlds();
-    if (n > 0 && now - this.#lastStateAt >= 1000 / LIVE_STATE_RATE_HZ - TICK_MS / 2) {
-      this.#lastStateAt = now;
-      for (const s of this.#sides) this.#emitState(s);
+    for (let i = 0; i < n; i++) {
+      this.#stepWorlds();
+      if (this.step % this.#stateEvery === 0) for (const s of this.#sides) this.#emitState(s);
     }
     this.#replanIdle();
   }
@@ -179,6 +186,7 @@ export class LiveSession extends EventEmitter {
       if (s.error) continue;
       try {
         s.world.step(step);
+        if (!s.world.x.every(Number.isFinite)) throw new Error('the state is no longer finite');
       } catch (e) {
         // a world whose state broke down (e.g. a huge push) stops; the other goes on
         s.error = `the simulation failed at t = ${r6(this.t)} s: ${(e as Error).message}`;
@@ -206,7 +214,7 @@ export class LiveSession extends EventEmitter {
 
   /** Starts a replan on every idle world whose state moved since its last one. */
   #replanIdle(): void {
-    if (this.status !== 'running') return;
+    if (this.status !== 'running' && this.status !== 'starting') return;
     for (const s of this.#sides) if (!s.busy && s.thread && !s.error && this.step > s.lastStart) this.#replan(s);
   }
 
@@ -216,7 +224,16 @@ export class LiveSession extends EventEmitter {
     s.lastStart = this.step;
     const epoch = this.#epoch;
     thread.replan(Float64Array.from(s.world.x), this.step).then(
-      (plan) => { s.busy = false; if (epoch === this.#epoch) this.#adopt(s, plan); this.#replanIdle(); },
+      (plan) => {
+        s.busy = false;
+        if (epoch === this.#epoch) this.#adopt(s, plan);
+        if (this.status === 'starting' && this.#sides.every((x) => x.ready || x.error)) {
+          this.status = 'running';
+          this.#startClock();
+          this.#emit({ type: 'live.status', live: this.state() });
+        }
+        this.#replanIdle();
+      },
       (e: unknown) => {
         s.busy = false;
         if (this.status === 'stopped') return;
@@ -233,6 +250,7 @@ export class LiveSession extends EventEmitter {
     const now = performance.now();
     s.world.plan = plan;
     s.last = plan;
+    s.ready = true;
     s.replans++;
     s.adoptedAt.push(now);
     while (s.adoptedAt.length && s.adoptedAt[0] < now - 2000) s.adoptedAt.shift();
@@ -318,7 +336,7 @@ export class LiveSession extends EventEmitter {
 
   pause(): LiveEvent {
     this.#checkOpen();
-    if (this.status === 'running') {
+    if (this.status === 'running' || this.status === 'starting') {
       this.status = 'paused';
       this.#stopClock();
     }
@@ -342,10 +360,13 @@ export class LiveSession extends EventEmitter {
   async reset(): Promise<LiveEvent> {
     this.#checkOpen();
     this.#epoch++;
+    // the clock waits again for every world's first (cold) plan
+    if (this.status === 'running') { this.status = 'starting'; this.#stopClock(); }
     for (const s of this.#sides) {
       s.world.reset();
       s.thread?.cancel();
       s.lastStart = -1;
+      s.ready = false;
     }
     const ev = this.#event({ kind: 'reset' });
     await Promise.all(this.#sides.map((s) => s.thread?.reset()));
@@ -361,7 +382,7 @@ export class LiveSession extends EventEmitter {
     this.#stopClock();
     if (this.#statusTimer) clearInterval(this.#statusTimer);
     this.#statusTimer = null;
-    await Promise.all(this.#sides.map((s) => s.thread?.close()));
+    await Promise.all(this.#sides.map((s) => s.thread?.release()));
   }
 
   /** What the recording of one world holds (recording.ts). */

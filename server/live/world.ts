@@ -26,7 +26,7 @@ export class LiveWorld {
   readonly x: Float64Array;
   readonly u: Float64Array;
   plan: MpcPlan | null = null;
-  /** Largest |x ⊖ x̄_k| over the last step's state (tracking error of the adopted plan, tangent norm). */
+  /** |x ⊖ x̄_k| at the last step (tracking error of the adopted plan, tangent norm; -1 when not finite). */
   trackingError = 0;
   #uLower: Float64Array;
   #uUpper: Float64Array;
@@ -80,8 +80,7 @@ export class LiveWorld {
 
   /** The frame a push may name (a link or a frame of the model), or -1. */
   frameOf(name: string): number {
-    const id = frameIndex(this.model, name);
-    return id;
+    try { return frameIndex(this.model, name); } catch { return -1; }
   }
 
   push(frame: number, force: [number, number, number], untilStep: number): void {
@@ -101,11 +100,15 @@ export class LiveWorld {
     this.trackingError = Math.sqrt(err);
     const lo = this.#uLower, hi = this.#uUpper;
     for (let a = 0; a < nu; a++) {
-      let s = p.us[k * nu + a];
+      const ff = p.us[k * nu + a];
+      let s = ff;
       const ro = (k * nu + a) * ndx;
       for (let j = 0; j < ndx; j++) s += p.K[ro + j] * dx[j];
+      // a state the difference cannot measure (non-finite): the feed-forward alone
+      if (!Number.isFinite(s)) s = ff;
       u[a] = s < lo[a] ? lo[a] : s > hi[a] ? hi[a] : s;
     }
+    if (!Number.isFinite(this.trackingError)) this.trackingError = -1;
     return u;
   }
 

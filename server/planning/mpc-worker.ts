@@ -9,7 +9,7 @@ import { RecedingHorizonPlanner, type MpcSetup } from './mpc.ts';
 import { errorToWire } from '../control/errors.ts';
 
 export type MpcWorkerIn =
-  | { kind: 'init'; setup: MpcSetup }
+  | { kind: 'init'; id: number; setup: MpcSetup }
   | { kind: 'replan'; id: number; x: Float64Array; step: number }
   | { kind: 'cancel'; id: number }
   | { kind: 'params'; id: number; params: Record<string, unknown> }
@@ -25,8 +25,9 @@ const yieldMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve
 function handle(msg: Exclude<MpcWorkerIn, { kind: 'cancel' }>): Promise<void> | void {
   try {
     if (msg.kind === 'init') {
+      planner = null;
       planner = new RecedingHorizonPlanner(msg.setup);
-      port.postMessage({ kind: 'ready', T: planner.built.T, dt: planner.built.dt });
+      port.postMessage({ kind: 'ready', id: msg.id, T: planner.built.T, dt: planner.built.dt });
       return;
     }
     if (!planner) throw new Error('mpc-worker: not initialized');
@@ -40,7 +41,7 @@ function handle(msg: Exclude<MpcWorkerIn, { kind: 'cancel' }>): Promise<void> | 
       (e: unknown) => port.postMessage({ kind: 'error', id: msg.id, error: errorToWire(e) }),
     ).finally(() => { current = null; });
   } catch (e) {
-    port.postMessage({ kind: 'error', id: 'id' in msg ? msg.id : -1, error: errorToWire(e) });
+    port.postMessage({ kind: 'error', id: msg.id, error: errorToWire(e) });
   }
 }
 

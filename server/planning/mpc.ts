@@ -3,8 +3,8 @@
  * solver ('ddp' or 'rddp'), replanned again and again from the state the simulated world is in.
  *
  * - One DdpSolver and one linearization provider per task build, kept across replans (building
- *   them costs more than an iteration); a parameter change rebuilds them, a reset or a
- *   parameter change restarts the warm start and the noise schedule.
+ *   them costs more than an iteration); a parameter change rebuilds them and restarts the noise
+ *   schedule (a new goal) but keeps the warm start; a reset restarts both.
  * - Warm start: the previous solution shifted by the knots elapsed since it started (its last
  *   control repeated at the end), as every MPC does; the first replan starts from the task's
  *   initial guess.
@@ -113,7 +113,7 @@ export class RecedingHorizonPlanner {
   /** σ the next R-DDP iteration runs with (0 for DDP and once polishing). */
   get sigma(): number { return this.#smooth ? this.#smooth.params.sigma : 0; }
 
-  /** Rebuilds the problem for new task parameters; the warm start and σ restart (a new goal). */
+  /** Rebuilds the problem for new task parameters; σ restarts at σ0 (a new goal), the warm start is kept. */
   setParams(params: Record<string, unknown>): void {
     const def = getTask(this.task);
     const resolved = resolveParams(def, params);
@@ -133,7 +133,11 @@ export class RecedingHorizonPlanner {
     this.#smooth = rddp
       ? new SmoothedLinearization(built.sim, { ...defaultSmoothingParams(), estimator: sp.estimator, sigma: sp.sigma0, samples: sp.samples, seed: sp.seed })
       : null;
+    // a new goal: σ restarts; the previous solution stays the warm start (same T and dt)
+    const prev = this.#prev, prevStep = this.#prevStep;
     this.reset();
+    this.#prev = prev;
+    this.#prevStep = prevStep;
   }
 
   /** Forgets the previous solution (the next replan starts from the task's guess) and restarts σ at σ0. */
