@@ -46,6 +46,11 @@ export interface LiveSetup {
 const TICK_MS = 10;
 /** Steps one tick may run at most: a session that falls behind slows down instead of catching up in a burst. */
 const MAX_STEPS_PER_TICK = 20;
+/**
+ * A world with a coordinate beyond this (m, rad, m/s, rad/s) has diverged (the contact step
+ * does not recover from velocities far outside a robot's range): it stops with an error.
+ */
+const DIVERGED = 1e3;
 /** Recorded predicted trajectories per world per second (every plan's summary is recorded). */
 const RECORDED_PLANS_PER_S = 5;
 
@@ -186,7 +191,7 @@ export class LiveSession extends EventEmitter {
       if (s.error) continue;
       try {
         s.world.step(step);
-        if (!s.world.x.every(Number.isFinite)) throw new Error('the state is no longer finite');
+        if (!s.world.x.every((x) => Math.abs(x) < DIVERGED)) throw new Error(`the state diverged (a coordinate beyond ${DIVERGED})`);
       } catch (e) {
         // a world whose state broke down (e.g. a huge push) stops; the other goes on
         s.error = `the simulation failed at t = ${r6(this.t)} s: ${(e as Error).message}`;
