@@ -9,6 +9,9 @@ import type { IterationRecord } from './connection.ts';
 import type { SlotView } from './view-model.ts';
 import type { LiveEvent, LivePlanMessage, LiveState, LiveStateMessage, ServerMessage, Solver } from '../shared/protocol.ts';
 
+/** States kept per world for scrubbing back (50 per simulated second at real-time factor 1: a minute). */
+export const BUFFER = 3000;
+
 export class LiveModel {
   id: string | null = null;
   state: LiveState | null = null;
@@ -17,6 +20,8 @@ export class LiveModel {
   /** Per world: one record per adopted plan (cost, σ, solve time), for the plots. */
   readonly history = new Map<Solver, IterationRecord[]>();
   readonly events: LiveEvent[] = [];
+  /** Per world: the states received, the last BUFFER of them (the timeline scrubs back through them). */
+  readonly buffers = new Map<Solver, LiveStateMessage[]>();
   /** Bumped by every state message (the view redraws). */
   frames = 0;
 
@@ -27,6 +32,7 @@ export class LiveModel {
     this.states.clear();
     this.plans.clear();
     this.history.clear();
+    this.buffers.clear();
     this.events.length = 0;
   }
 
@@ -41,6 +47,12 @@ export class LiveModel {
       case 'live.state':
         if (msg.live !== this.id) return false;
         this.states.set(msg.solver, msg);
+        {
+          const b = this.buffers.get(msg.solver) ?? [];
+          b.push(msg);
+          if (b.length > BUFFER * 1.25) b.splice(0, b.length - BUFFER);
+          this.buffers.set(msg.solver, b);
+        }
         this.frames++;
         return false;
       case 'live.plan': {
@@ -63,6 +75,23 @@ export class LiveModel {
       default:
         return false;
     }
+  }
+
+  /** States every world has in its buffer (the timeline's length), and their spacing (s). */
+  recorded(): { knots: number; dt: number } {
+    const bs = [...this.buffers.values()];
+    if (!bs.length) return { knots: 1, dt: this.state?.dt ?? 0.01 };
+    const n = Math.min(...bs.map((b) => b.length));
+    const b = bs[0];
+    const dt = b.length >= 2 ? (b[b.length - 1].t - b[b.length - n].t) / Math.max(1, n - 1) : this.state?.dt ?? 0.01;
+    return { knots: Math.max(1, n), dt: dt > 0 ? dt : this.state?.dt ?? 0.01 };
+  }
+
+  /** A world's state `index` of the last `knots` buffered (the timeline's knot), or its latest. */
+  stateAt(solver: Solver, index: number, knots: number): LiveStateMessage | undefined {
+    const b = this.buffers.get(solver);
+    if (!b || !b.length) return undefined;
+    return b[Math.min(b.length - 1, Math.max(0, b.length - knots + index))];
   }
 
   get running(): boolean { return !!this.state && this.state.status !== 'stopped' && this.state.status !== 'failed'; }

@@ -500,15 +500,23 @@ function syncTimelineUi(): void {
 function animate(now: number, last: number): void {
   try {
     if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
-    const { knots, dt } = timelineLength(slots, timeline.dt);
-    timeline.setLength(knots, dt);
-    timeline.advance(Math.min(0.1, (now - last) / 1000));
+    if (mode === 'mpc') {
+      // the timeline spans the states received: playing follows the latest, paused or
+      // scrubbed shows what happened then
+      const { knots, dt } = liveModel.recorded();
+      timeline.setLength(knots, dt);
+      if (timeline.playing) timeline.seek(timeline.duration);
+    } else {
+      const { knots, dt } = timelineLength(slots, timeline.dt);
+      timeline.setLength(knots, dt);
+      timeline.advance(Math.min(0.1, (now - last) / 1000));
+    }
     SLOTS.forEach((i) => {
       const s = slots[i], vp = vps[i], t = s?.trajectory;
       if (vp.robot) vp.robot.robot.visible = !s || vp.robotId === s.robot;
       if (mode === 'mpc') {
         // the world's latest state, as it comes (the trails show the adopted plan's horizon)
-        const ws = s ? liveModel.states.get(s.solver) : undefined;
+        const ws = s ? (timeline.playing ? liveModel.states.get(s.solver) : liveModel.stateAt(s.solver, timeline.index, timeline.knots)) : undefined;
         if (!s || !ws || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); return; }
         vp.robot.setQ(ws.q);
         vp.overlays?.setContacts(ws.contacts);
@@ -519,7 +527,7 @@ function animate(now: number, last: number): void {
       const k = Math.min(Math.max(Math.round(timeline.time / t.dt), 0), t.q.length - 1);
       vp.overlays?.setContacts(t.contacts?.[Math.min(k, t.contacts.length - 1)] ?? null);
     });
-    plots?.setTime(slots.some((s) => s?.trajectory) ? timeline.time : null);
+    plots?.setTime(mode !== 'mpc' && slots.some((s) => s?.trajectory) ? timeline.time : null);
     syncTimelineUi();
     const t1 = performance.now();
     // redraw only when something moved: the timeline, new data, the camera, a toggle, the size

@@ -1,7 +1,8 @@
 /**
  * End to end, the Live tab: the built web client in headless Chromium against the real server
  * (a child process). Start a live lift-leg session with DDP and R-DDP, see both robots move
- * and their plans arrive, push Solo with a button and see both planners answer, change the foot's
+ * and their plans arrive, push Solo with a button and see both planners answer, scrub back
+ * through what just happened, change the foot's
  * target height while it runs, take a screenshot (test/e2e/artifacts/live.png), stop the session
  * and open its recording in the recordings browser. A short horizon, one iteration per replan
  * and real-time factor 0.05 keep the replans ahead of the simulation on two busy cores (a fresh
@@ -90,6 +91,19 @@ describe('the Live tab', () => {
     const stats = (await live()).state.stats;
     console.log(`e2e live: push latency ${JSON.stringify(stats.map((s: any) => [s.solver, s.pushLatencyMs[0]]))}, replan rate ${JSON.stringify(stats.map((s: any) => [s.solver, s.replanRateHz]))}`);
     await page.waitForFunction(() => /push → plan \d+ ms/.test(document.querySelector('#live-stats-ddp')?.textContent ?? ''), undefined, { timeout: 10_000 });
+
+    // the timeline scrubs back through what just happened: paused, the view stays put while the
+    // worlds go on; play follows them again
+    await page.click('#tl-play');
+    await page.click('#tl-back');
+    const held = JSON.stringify(await page.evaluate(() => (window as any).__rsddp.jointValues()));
+    const knot = await page.evaluate(() => (window as any).__rsddp.timeline.index);
+    const at = (await live()).states.ddp.step;
+    await waitLive('the worlds moving on', `l.states.ddp.step > ${at + 3}`);
+    expect(JSON.stringify(await page.evaluate(() => (window as any).__rsddp.jointValues()))).toBe(held);
+    expect(await page.evaluate(() => (window as any).__rsddp.timeline.knots - 1)).toBeGreaterThan(knot);
+    await page.click('#tl-play');
+    await page.waitForFunction((h) => JSON.stringify((window as any).__rsddp.jointValues()) !== h, held, { timeout: 20_000 });
 
     // the target while it runs
     await page.selectOption('#live-param', 'height');
