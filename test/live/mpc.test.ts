@@ -106,3 +106,19 @@ describe('every task runs live', () => {
     });
   }
 });
+
+describe('runClosedLoop', () => {
+  it('is reproducible, and a push changes the run from its step on', async () => {
+    const { runClosedLoop } = await import('../../server/live/closed-loop.ts');
+    const base = { task: 'lift-leg', params: PARAMS, solver: 'rddp' as const, solverParams: SP, steps: 6, replanEvery: 2 };
+    const a = await runClosedLoop({ ...base, pushes: [] });
+    const b = await runClosedLoop({ ...base, pushes: [] });
+    const c = await runClosedLoop({ ...base, pushes: [{ step: 3, body: 'base_link', force: [0, 5, 0], steps: 2 }] });
+    expect(a.error).toBeNull();
+    expect(a.xs).toHaveLength(7);
+    expect(a.sigmas).toHaveLength(3);
+    expect(a.xs.map((x) => Array.from(x))).toEqual(b.xs.map((x) => Array.from(x)));
+    for (let k = 0; k <= 3; k++) expect(Array.from(c.xs[k])).toEqual(Array.from(a.xs[k]));
+    expect(c.xs[4][1]).toBeGreaterThan(a.xs[4][1]); // pushed along +y
+  });
+});
