@@ -15,6 +15,7 @@ import { contactBench } from './contact.ts';
 import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
 import { clusterBench } from './cluster.ts';
+import { mpcBench } from './mpc.ts';
 import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
@@ -23,6 +24,7 @@ const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'planning', run: planningBench },
   { name: 'batch', run: batchBench },
   { name: 'cluster', run: clusterBench },
+  { name: 'mpc', run: mpcBench },
 ];
 
 async function main(): Promise<void> {
@@ -49,7 +51,8 @@ async function main(): Promise<void> {
   for (const r of results) {
     const ok = r.target_us === undefined ? '' : r.median_us <= r.target_us ? ' ok' : ' SLOW';
     const jobs = typeof r.jobs_per_s === 'number' ? `${r.jobs_per_s.toFixed(2)} solves/s${typeof r.overhead_per_job_ms === 'number' ? `, overhead ${r.overhead_per_job_ms.toFixed(1)} ms per job vs in-process` : ''}${typeof r.speedup_vs_1_worker === 'number' ? ` (${r.speedup_vs_1_worker.toFixed(2)}x 1 worker)` : ''}${r.mismatches ? `, ${r.mismatches} results DIFFER` : ''}` : '';
-    const rate = jobs || (typeof r.samples_per_s === 'number' ? `${Math.round(r.samples_per_s)} samples/s${typeof r.speedup_vs_cpu === 'number' ? ` (${r.speedup_vs_cpu.toFixed(2)}x cpu)` : ''}${typeof r.speedup_vs_workers === 'number' ? ` (${r.speedup_vs_workers.toFixed(2)}x workers)` : ''}${r.note && !r.samples_per_s ? ` ${r.note}` : ''}` : '');
+    const mpc = typeof r.replan_hz === 'number' ? String(r.note ?? '') : '';
+    const rate = jobs || mpc || (typeof r.samples_per_s === 'number' ? `${Math.round(r.samples_per_s)} samples/s${typeof r.speedup_vs_cpu === 'number' ? ` (${r.speedup_vs_cpu.toFixed(2)}x cpu)` : ''}${typeof r.speedup_vs_workers === 'number' ? ` (${r.speedup_vs_workers.toFixed(2)}x workers)` : ''}${r.note && !r.samples_per_s ? ` ${r.note}` : ''}` : '');
     process.stdout.write(`${r.name.padEnd(18)} ${fmt(r.median_us).padStart(10)} ${fmt(r.target_us).padStart(8)}${ok.padEnd(5)} ${r.peer ? `${fmt(r.peer_median_us)} µs${typeof r.speedup_vs_peer === 'number' ? ` (ours ${r.speedup_vs_peer.toFixed(2)}x faster, paired rounds)` : ''}  ${r.peer}` : rate}\n`);
   }
 }

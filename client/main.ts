@@ -21,11 +21,12 @@ import { SplitView } from './scene.ts';
 import { TelemetryTable } from './telemetry.ts';
 import { extraPlots, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type RobotFrames, type TaskView, type V3 } from './task-view.ts';
 import { interpolateQ, SPEEDS, Timeline } from './timeline.ts';
+import { LiveModel } from './live.ts';
 import {
   liveSlots, progress, RecordingContentSchema, RecordingListSchema, recordingSlot, statusLine, timelineLength,
   type RecordingContent, type SlotView,
 } from './view-model.ts';
-import type { PlanCreate, TrajectoryMsg } from '../shared/protocol.ts';
+import type { LiveState, PlanCreate, TrajectoryMsg } from '../shared/protocol.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const SLOTS: Slot[] = [0, 1];
@@ -35,7 +36,9 @@ const timeline = new Timeline();
 const recModel = new RecordingsModel();
 const recordings = new Map<string, RecordingContent>();
 const toggles: OverlayToggles = { contacts: true, forces: true, target: true, trails: true };
-let mode: 'live' | 'playback' = 'live';
+/** 'live': the plans; 'playback': recordings; 'mpc': the Live tab's session (robots drawn from its states). */
+let mode: 'live' | 'playback' | 'mpc' = 'live';
+const liveModel = new LiveModel();
 let view: SplitView | null = null;
 let plots: Plots | null = null;
 let table: TelemetryTable | null = null;
@@ -147,10 +150,20 @@ function refreshRecordingsSoon(): void {
 }
 
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
-  onStatus: showLink,
+  onStatus(s) {
+    showLink(s);
+    // (re)subscribe to the live session followed
+    if (s.state === 'open' && liveModel.id) conn.send({ type: 'subscribe', live: [liveModel.id], v: 1 });
+  },
   onMessage(msg) {
     perf.messages++;
     const t0 = performance.now();
+    if (msg.type.startsWith('live.')) {
+      // a live world's state only moves its robot (drawn in animate); plans and statuses refresh
+      if (liveModel.apply(msg)) { dirty = true; renderLivePanel(); }
+      perf.messageMs += performance.now() - t0;
+      return;
+    }
     applyMessage(state, msg);
     perf.messageMs += performance.now() - t0;
     if (msg.type === 'error') showError(`server: ${msg.message}`);
@@ -287,7 +300,7 @@ const recView = new RecordingsView($('tab-recordings'), recModel, {
   },
 });
 
-function selectTab(tab: 'plan' | 'recordings'): void {
+function selectTab(tab: 'plan' | 'recordings' | 'live'): void {
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) {
     const on = b.dataset.tab === tab;
     b.classList.toggle('active', on);
@@ -295,13 +308,114 @@ function selectTab(tab: 'plan' | 'recordings'): void {
   }
   $('tab-plan').hidden = tab !== 'plan';
   $('tab-recordings').hidden = tab !== 'recordings';
+  $('tab-live').hidden = tab !== 'live';
   if (tab === 'recordings') void loadRecordings();
+  if (tab === 'live') { renderLivePanel(); if (liveModel.id) { mode = 'mpc'; dirty = true; } }
+  else if (mode === 'mpc') goLive();
+}
+
+// ------------------------------------------------------------------ the Live tab (model-predictive control)
+
+function liveTask(): TaskInfo | undefined {
+  return tasks.find((t) => t.name === $<HTMLSelectElement>('live-task').value);
+}
+
+/** The Live tab's options for the chosen task: its numeric parameters and the robot's bodies. */
+function fillLiveOptions(): void {
+  const t = liveTask();
+  if (!t) return;
+  const sel = $<HTMLSelectElement>('live-param');
+  const names = t.params.filter((p) => p.type !== 'enum' && p.name !== 'horizon' && p.name !== 'dt').map((p) => p.name);
+  const prev = sel.value;
+  sel.replaceChildren(...names.map((n) => Object.assign(document.createElement('option'), { value: n, textContent: n })));
+  sel.value = names.includes(prev) ? prev : names.includes('height') ? 'height' : names[0] ?? '';
+  syncLiveValue();
+  void summary(t.robot).then((r) => {
+    const bodies = [...new Set(r.frames.filter((f) => f.kind === 'body').map((f) => f.name))];
+    const b = $<HTMLSelectElement>('live-body');
+    b.replaceChildren(...bodies.map((n) => Object.assign(document.createElement('option'), { value: n, textContent: n })));
+  }).catch(() => { /* keeps the default body */ });
+}
+
+function syncLiveValue(): void {
+  const name = $<HTMLSelectElement>('live-param').value;
+  const v = liveModel.state?.params[name] ?? liveTask()?.defaults[name];
+  if (v !== undefined) $<HTMLInputElement>('live-value').value = String(v);
+}
+
+function renderLivePanel(): void {
+  const st = liveModel.state, on = liveModel.running;
+  $<HTMLButtonElement>('live-start').disabled = on;
+  for (const id of ['live-pause', 'live-reset', 'live-stop', 'live-apply']) $<HTMLButtonElement>(id).disabled = !on;
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.live-push'))) b.disabled = !on;
+  $('live-pause').textContent = st?.status === 'paused' ? 'Resume' : 'Pause';
+  $('live-status').textContent = st
+    ? `${st.id}: ${st.task}, ${st.status}, t = ${st.t.toFixed(2)} s${st.recordings.length ? ` · recorded as ${st.recordings.join(', ')}` : ''}`
+    : 'no live session';
+  $('live-status').dataset.status = st?.status ?? '';
+  $('live-stats-ddp').textContent = liveModel.statsLine('ddp');
+  $('live-stats-rddp').textContent = liveModel.statsLine('rddp');
+}
+
+async function liveCall(path: string, body: unknown = {}): Promise<void> {
+  if (!liveModel.id) return;
+  try {
+    const r = await api<{ live: LiveState }>('POST', `/api/live/${encodeURIComponent(liveModel.id)}/${path}`, body);
+    liveModel.state = r.live;
+    renderLivePanel();
+  } catch (e) { showError((e as Error).message); }
+}
+
+function bindLive(): void {
+  $('live-task').addEventListener('change', fillLiveOptions);
+  $('live-param').addEventListener('change', syncLiveValue);
+  $('live-start').addEventListener('click', async () => {
+    const t = liveTask();
+    if (!t) return;
+    try {
+      showError(null);
+      const r = await api<{ id: string; live: LiveState }>('POST', '/api/live', {
+        task: t.name, horizon: Number($<HTMLInputElement>('live-horizon').value), realTimeFactor: Number($<HTMLInputElement>('live-rtf').value),
+        solverParams: { iterations: Number($<HTMLInputElement>('live-iterations').value), warmup: Number($<HTMLInputElement>('live-warmup').value) },
+      });
+      liveModel.follow(r.id, r.live);
+      conn.send({ type: 'subscribe', live: [r.id], v: 1 });
+      mode = 'mpc';
+      void ensureRobot(0, r.live.robot);
+      void ensureRobot(1, r.live.robot);
+      dirty = true;
+      renderLivePanel();
+      syncLiveValue();
+    } catch (e) { showError((e as Error).message); }
+  });
+  $('live-pause').addEventListener('click', () => void liveCall(liveModel.state?.status === 'paused' ? 'resume' : 'pause'));
+  $('live-reset').addEventListener('click', () => void liveCall('reset'));
+  $('live-stop').addEventListener('click', async () => {
+    if (!liveModel.id) return;
+    try {
+      liveModel.state = await api<LiveState>('DELETE', `/api/live/${encodeURIComponent(liveModel.id)}`);
+      renderLivePanel();
+      refreshRecordingsSoon();
+    } catch (e) { showError((e as Error).message); }
+  });
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.live-push'))) {
+    b.addEventListener('click', () => {
+      const f = Number($<HTMLInputElement>('live-force').value);
+      const dir = (b.dataset.dir ?? '1,0,0').split(',').map(Number);
+      void liveCall('push', { body: $<HTMLSelectElement>('live-body').value, force: dir.map((d) => d * f), duration: Number($<HTMLInputElement>('live-duration').value) });
+    });
+  }
+  $('live-apply').addEventListener('click', () => {
+    const name = $<HTMLSelectElement>('live-param').value;
+    void liveCall('params', { params: { [name]: Number($<HTMLInputElement>('live-value').value) } });
+  });
 }
 
 // ------------------------------------------------------------------ rendering
 
 function computeSlots(): [SlotView | null, SlotView | null] {
   if (mode === 'live') return preview ? [null, null] : liveSlots(state);
+  if (mode === 'mpc') return liveModel.slots();
   return recModel.slots.map((id) => {
     const c = id ? recordings.get(id) : undefined;
     return c ? recordingSlot(c) : null;
@@ -417,12 +531,29 @@ const noJoint = (): boolean => false;
 function animate(now: number, last: number): void {
   try {
     if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
-    const { knots, dt } = timelineLength(slots, timeline.dt);
-    timeline.setLength(knots, dt);
-    timeline.advance(Math.min(0.1, (now - last) / 1000));
+    if (mode === 'mpc') {
+      // the timeline spans the states received: playing follows the latest, paused or
+      // scrubbed shows what happened then
+      const { knots, dt } = liveModel.recorded();
+      timeline.setLength(knots, dt);
+      if (timeline.playing) timeline.seek(timeline.duration);
+    } else {
+      const { knots, dt } = timelineLength(slots, timeline.dt);
+      timeline.setLength(knots, dt);
+      timeline.advance(Math.min(0.1, (now - last) / 1000));
+    }
     SLOTS.forEach((i) => {
       const s = slots[i], vp = vps[i], t = s?.trajectory;
       if (vp.robot) vp.robot.robot.visible = !s || vp.robotId === s.robot;
+      if (mode === 'mpc') {
+        // the world's latest state, as it comes (the trails show the adopted plan's horizon)
+        const ws = s ? (timeline.playing ? liveModel.states.get(s.solver) : liveModel.stateAt(s.solver, timeline.index, timeline.knots)) : undefined;
+        vp.overlays?.setLimits(null, noJoint);
+        if (!s || !ws || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); return; }
+        vp.robot.setQ(ws.q);
+        vp.overlays?.setContacts(ws.contacts);
+        return;
+      }
       if (!s || !t || !vp.robot || vp.robotId !== s.robot) { vp.overlays?.setContacts(null); vp.overlays?.setLimits(null, noJoint); return; }
       vp.robot.setQ(interpolateQ(t.q, t.dt, timeline.time, vp.robot.layout.base !== null));
       const k = Math.min(Math.max(Math.round(timeline.time / t.dt), 0), t.q.length - 1);
@@ -430,11 +561,11 @@ function animate(now: number, last: number): void {
       const robot = vp.robot;
       vp.overlays?.setLimits(t.limits?.[Math.min(k, t.limits.length - 1)] ?? null, (joint, out) => robot.jointWorldPosition(joint, out));
     });
-    plots?.setTime(slots.some((s) => s?.trajectory) ? timeline.time : null);
+    plots?.setTime(mode !== 'mpc' && slots.some((s) => s?.trajectory) ? timeline.time : null);
     syncTimelineUi();
     const t1 = performance.now();
     // redraw only when something moved: the timeline, new data, the camera, a toggle, the size
-    const sig = `${timeline.time}|${slotKeys}|${renders}`;
+    const sig = `${timeline.time}|${slotKeys}|${renders}|${mode === 'mpc' ? liveModel.frames : 0}`;
     if (view && view.render(sig !== lastSig)) {
       perf.frames++;
       perf.renderMs += performance.now() - t1;
@@ -471,7 +602,8 @@ function bindControls(): void {
   $<HTMLInputElement>('tl-loop').addEventListener('change', (e) => { timeline.loop = (e.target as HTMLInputElement).checked; });
   for (const n of OVERLAY_NAMES) $<HTMLInputElement>(`ov-${n}`).addEventListener('change', (e) => setToggle(n, (e.target as HTMLInputElement).checked));
   $('back-live').addEventListener('click', () => goLive());
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) b.addEventListener('click', () => selectTab(b.dataset.tab as 'plan' | 'recordings'));
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) b.addEventListener('click', () => selectTab(b.dataset.tab as 'plan' | 'recordings' | 'live'));
+  bindLive();
   const keys: Record<string, (e: KeyboardEvent) => void> = {
     ' ': () => timeline.toggle(),
     ArrowLeft: (e) => timeline.step(e.shiftKey ? -10 : -1),
@@ -516,6 +648,8 @@ async function main(): Promise<void> {
     const [r, t] = await Promise.all([api<{ robots: { id: string }[] }>('GET', '/api/robots'), api<{ tasks: TaskInfo[] }>('GET', '/api/tasks')]);
     tasks = t.tasks;
     panel.setOptions(r.robots, t.tasks);
+    $<HTMLSelectElement>('live-task').replaceChildren(...t.tasks.map((x) => Object.assign(document.createElement('option'), { value: x.name, textContent: `${x.title} (${x.name})` })));
+    fillLiveOptions();
     const first = t.tasks.find((x) => x.name === panel.taskSelect.value);
     if (first && !state.current) { void ensureRobot(0, panel.robot || first.robot); void ensureRobot(1, panel.robot || first.robot); }
   } catch (e) {
@@ -529,6 +663,7 @@ async function main(): Promise<void> {
 (window as unknown as { __rsddp: unknown }).__rsddp = {
   state, timeline, recordings: recModel, perf: () => ({ ...perf, parseMs: conn.parseMs }),
   mode: () => mode,
+  live: () => ({ id: liveModel.id, state: liveModel.state, frames: liveModel.frames, plans: Object.fromEntries([...liveModel.plans].map(([k, p]) => [k, { replan: p.replan, step: p.step, knots: p.q.length }])), states: Object.fromEntries([...liveModel.states].map(([k, x]) => [k, { step: x.step, t: x.t, q: x.q }])) }),
   slots: () => slots.map((s) => (s ? { key: s.key, solver: s.solver, status: s.status, iteration: s.iteration, knots: s.trajectory?.q.length ?? 0, source: s.source } : null)),
   jointValues: () => ({ ddp: vps[0].robot?.jointValues() ?? null, rddp: vps[1].robot?.jointValues() ?? null }),
   loadedRobot: () => vps[0].robotId,

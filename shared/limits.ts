@@ -37,3 +37,29 @@ export const MAX_TIME_LIMIT_S = 3600;
  */
 export const DEFAULT_MAX_URDF_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_URDF_LINKS = 2000;
+
+/**
+ * Live sessions (POST /api/live, server/live/): each runs two simulated worlds on the server's
+ * event loop and one planner thread per world, so a server runs only a few at once (429 beyond).
+ */
+export const MAX_LIVE_SESSIONS = 2;
+/** DDP iterations per replan. */
+export const MAX_LIVE_ITERATIONS = 20;
+/** Planning horizon (s) and its knots (horizon / the task's dt). */
+export const MIN_LIVE_HORIZON_S = 0.05;
+export const MAX_LIVE_HORIZON_S = 2;
+export const MAX_LIVE_KNOTS = 200;
+/** Real-time factor: simulated seconds per wall-clock second. */
+export const MIN_REAL_TIME_FACTOR = 0.05;
+export const MAX_REAL_TIME_FACTOR = 2;
+/** A push: force magnitude (N, world frame) and duration (s). Solo-12 weighs about 25 N. */
+export const MAX_PUSH_FORCE_N = 100;
+export const MAX_PUSH_DURATION_S = 1;
+/** Operator events (push, params, pause, resume, reset) per live session per second (429 beyond). */
+export const MAX_LIVE_EVENTS_PER_S = 10;
+/** A live session stops itself after this much wall-clock time (its recording is written then). */
+export const MAX_LIVE_WALL_S = 30 * 60;
+/** A live recording keeps the last this many simulated seconds of states. */
+export const MAX_LIVE_RECORDED_S = 120;
+/** State messages per world per second the server sends (at least 30). */
+export const LIVE_STATE_RATE_HZ = 40;

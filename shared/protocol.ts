@@ -5,7 +5,10 @@
  * it in `hello`, and a client message may carry `v` (must equal it when given).
  */
 import { z } from 'zod';
-import { MAX_ITERATIONS, MAX_SAMPLES, MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_SAMPLES, MIN_TIME_LIMIT_S } from './limits.ts';
+import {
+  MAX_ITERATIONS, MAX_LIVE_HORIZON_S, MAX_LIVE_ITERATIONS, MAX_PUSH_DURATION_S, MAX_PUSH_FORCE_N, MAX_REAL_TIME_FACTOR, MAX_SAMPLES,
+  MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_LIVE_HORIZON_S, MIN_REAL_TIME_FACTOR, MIN_SAMPLES, MIN_TIME_LIMIT_S,
+} from './limits.ts';
 
 export * from './limits.ts';
 
@@ -78,14 +81,113 @@ export type PlanCreate = z.infer<typeof PlanCreateSchema>;
 export const ReplanSchema = z.strictObject({ params: ParamsSchema });
 export type ReplanBody = z.infer<typeof ReplanSchema>;
 
+// ---------------------------------------------------------------- live sessions (docs/api.md, server/live/)
+
+/** Solver settings of a live session: iterations per replan and R-DDP's noise. */
+export const LiveSolverParamsSchema = z.strictObject({
+  iterations: z.number().int().min(1).max(MAX_LIVE_ITERATIONS).optional(),
+  /** Iterations of the first (cold) replan after a start, a reset or a parameter change. */
+  warmup: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
+  samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),
+  sigma0: z.number().positive().max(1e6).optional(),
+  estimator: z.enum(ESTIMATORS).optional(),
+  seed: z.number().int().min(0).max(2 ** 31).optional(),
+});
+export type LiveSolverParams = z.infer<typeof LiveSolverParamsSchema>;
+
+/** POST /api/live */
+export const LiveCreateSchema = z.strictObject({
+  task: z.string().min(1).max(200),
+  params: ParamsSchema.optional(),
+  solvers: z.array(SolverSchema).min(1).max(2)
+    .refine((a) => new Set(a).size === a.length, 'solvers must not repeat').optional(),
+  solverParams: LiveSolverParamsSchema.optional(),
+  /** Planning horizon (s); the task's `horizon` parameter is set to it. Default 0.4. */
+  horizon: z.number().min(MIN_LIVE_HORIZON_S).max(MAX_LIVE_HORIZON_S).optional(),
+  /** Simulated seconds per wall-clock second. Default 1. */
+  realTimeFactor: z.number().min(MIN_REAL_TIME_FACTOR).max(MAX_REAL_TIME_FACTOR).optional(),
+});
+export type LiveCreate = z.infer<typeof LiveCreateSchema>;
+
+const Finite = z.number().refine(Number.isFinite, 'must be finite');
+/** POST /api/live/:id/push: a world-frame force at a body or frame of the robot for a duration. */
+export const LivePushSchema = z.strictObject({
+  body: z.string().min(1).max(200),
+  force: z.tuple([Finite, Finite, Finite])
+    .refine((f) => Math.hypot(f[0], f[1], f[2]) <= MAX_PUSH_FORCE_N, `the force's magnitude must be at most ${MAX_PUSH_FORCE_N} N`),
+  duration: z.number().positive().max(MAX_PUSH_DURATION_S),
+});
+export type LivePush = z.infer<typeof LivePushSchema>;
+
+/** POST /api/live/:id/params: new task parameters (merged over the session's). */
+export const LiveParamsSchema = z.strictObject({ params: ParamsSchema });
+
+/** 'starting': the worlds wait at t = 0 for their first plans (the warm-up replans) before the clock runs. */
+export const LiveStatusSchema = z.enum(['starting', 'running', 'paused', 'stopped', 'failed']);
+
+/** Per world: what its planner has done so far. */
+export const LiveSolverStatsSchema = z.object({
+  solver: SolverSchema,
+  /** Plans adopted; their rate over the last 2 s of wall clock (Hz). */
+  replans: z.number().int(),
+  replanRateHz: z.number(),
+  /** The last adopted plan's solve time (ms), iterations and σ (0: exact derivatives). */
+  solveMs: z.number().nullable(),
+  iterations: z.number().int().nullable(),
+  sigma: z.number().nullable(),
+  /** |x ⊖ x̄| of the state against the adopted plan's prediction (tangent norm). */
+  trackingError: z.number(),
+  /** Per push, ms from its arrival to the first adopted plan that starts after it (null: none yet). */
+  pushLatencyMs: z.array(z.number().nullable()),
+  error: z.string().nullable(),
+});
+export type LiveSolverStats = z.infer<typeof LiveSolverStatsSchema>;
+
+export const LiveStateSchema = z.object({
+  id: z.string(),
+  task: z.string(),
+  robot: z.string(),
+  params: ParamsSchema,
+  solvers: z.array(SolverSchema),
+  solverParams: z.record(z.string(), z.unknown()),
+  horizon: z.number(),
+  realTimeFactor: z.number(),
+  dt: z.number(),
+  status: LiveStatusSchema,
+  createdAt: z.string(),
+  /** Simulated time (s) and step. */
+  t: z.number(),
+  step: z.number().int(),
+  stats: z.array(LiveSolverStatsSchema),
+  /** Recording ids, once written (when the session stops). */
+  recordings: z.array(z.string()),
+  error: z.string().nullable(),
+});
+export type LiveState = z.infer<typeof LiveStateSchema>;
+
+/** One operator event, stamped with the step at which both worlds received it. */
+export const LiveEventSchema = z.object({
+  kind: z.enum(['push', 'params', 'pause', 'resume', 'reset']),
+  step: z.number().int(),
+  t: z.number(),
+  body: z.string().optional(),
+  force: Vec3Schema().optional(),
+  duration: z.number().optional(),
+  params: ParamsSchema.optional(),
+});
+export type LiveEvent = z.infer<typeof LiveEventSchema>;
+
 // ---------------------------------------------------------------- client -> server (WebSocket)
 
 const PlanSelection = z.union([z.literal('all'), z.array(Id).max(1000)]);
 const base = { v: z.literal(PROTOCOL_VERSION).optional() };
+/** Live sessions named by a subscribe (their state, plan and event messages). */
+const LiveSelection = z.array(Id).max(16);
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('subscribe'), plans: PlanSelection, ...base }),
-  z.strictObject({ type: z.literal('unsubscribe'), plans: PlanSelection, ...base }),
+  z.strictObject({ type: z.literal('subscribe'), plans: PlanSelection.optional(), live: LiveSelection.optional(), ...base })
+    .refine((m) => m.plans !== undefined || m.live !== undefined, { message: 'plans or live: name what to subscribe to', path: ['plans'] }),
+  z.strictObject({ type: z.literal('unsubscribe'), plans: PlanSelection.optional(), live: LiveSelection.optional(), ...base }),
   z.strictObject({ type: z.literal('replan'), plan: Id, params: ParamsSchema, ...base }),
   z.strictObject({ type: z.literal('cancel'), plan: Id, ...base }),
 ]);
@@ -165,6 +267,7 @@ export const IterationRecordSchema = z.object({
 });
 
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
+function Vec3Schema() { return z.tuple([z.number(), z.number(), z.number()]); }
 /** One contact at one knot, world frame: point p (m) and force f (N) over the step (server/control/contact-trace.ts). */
 export const ContactSampleSchema = z.object({ p: Vec3, f: Vec3 });
 export type ContactSampleMsg = z.infer<typeof ContactSampleSchema>;
@@ -263,6 +366,23 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('iterate'), plan: z.string(), solver: SolverSchema, run: z.number().int(), record: IterationRecordSchema, trajectory: TrajectorySchema }),
   z.object({ type: z.literal('final'), plan: z.string(), solver: SolverSchema, run: z.number().int(), result: PlanResultSchema }),
   z.object({ type: z.literal('error'), message: z.string(), field: z.string().optional() }),
+  /** A live session's state changed (created, paused, resumed, stopped; and once a second while it runs). */
+  z.object({ type: z.literal('live.status'), live: LiveStateSchema }),
+  /** One world's state, LIVE_STATE_RATE_HZ times a second while it runs (q, v: the model's coordinates). */
+  z.object({
+    type: z.literal('live.state'), live: z.string(), solver: SolverSchema, step: z.number().int(), t: z.number(),
+    q: z.array(z.number()), v: z.array(z.number()), contacts: z.array(ContactSampleSchema), pushing: z.boolean(), trackingError: z.number(),
+  }),
+  /** A plan a world adopted: its predicted configurations from its start step, with how it was found. */
+  z.object({
+    type: z.literal('live.plan'), live: z.string(), solver: SolverSchema, replan: z.number().int(),
+    /** The step (and time) of the state it starts from, and the step at which it was adopted. */
+    step: z.number().int(), t: z.number(), adoptedStep: z.number().int(), dt: z.number(),
+    q: z.array(z.array(z.number())), solveMs: z.number(), iterations: z.number().int(), sigma: z.number(), cost: Num,
+    shift: z.number().int(), cancelled: z.boolean(), replanRateHz: z.number(),
+  }),
+  /** An operator event, as both worlds received it. */
+  z.object({ type: z.literal('live.event'), live: z.string(), event: LiveEventSchema }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
@@ -270,6 +390,12 @@ export type StatusMessage = Extract<ServerMessage, { type: 'status' }>;
 export type IterateMessage = Extract<ServerMessage, { type: 'iterate' }>;
 export type FinalMessage = Extract<ServerMessage, { type: 'final' }>;
 export type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+export type LiveStatusMessage = Extract<ServerMessage, { type: 'live.status' }>;
+export type LiveStateMessage = Extract<ServerMessage, { type: 'live.state' }>;
+export type LivePlanMessage = Extract<ServerMessage, { type: 'live.plan' }>;
+export type LiveEventMessage = Extract<ServerMessage, { type: 'live.event' }>;
+/** The messages of live sessions (routed to their subscribers). */
+export type LiveMessage = LiveStatusMessage | LiveStateMessage | LivePlanMessage | LiveEventMessage;
 
 // ---------------------------------------------------------------- cluster jobs (server/cluster/)
 

@@ -16,6 +16,7 @@ import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
 import { isJsonContentType, type OriginPolicy } from './origin.ts';
 import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, RecordingError, type RecordingStore } from '../store/recordings.ts';
+import { LiveInputError, type LiveManager } from '../live/manager.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Longest request target (path and query) accepted: 414 beyond. */
@@ -30,6 +31,8 @@ export interface HttpContext {
   log: Logger;
   /** Host / Origin checks (server/api/origin.ts). */
   policy: OriginPolicy;
+  /** Live sessions (server/live/). */
+  live: LiveManager;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
@@ -104,7 +107,14 @@ see <code>docs/api.md</code> in the project for the full reference.</p>
 `;
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { plans, robots, recordings, log, policy } = ctx;
+  const { plans, robots, recordings, log, policy, live } = ctx;
+  /** A live session's operator event: 404 for an unknown session before the body is read. */
+  const liveEvent = (fn: (id: string, body: unknown) => unknown, readBody: boolean): Handler => async (req, res, [id]) => {
+    if (!live.has(id)) { req.resume(); throw new ApiError(404, `live: unknown live session '${id}'`, 'live'); }
+    let body: unknown = undefined;
+    if (readBody) body = await readJson(req); else req.resume();
+    sendJson(res, 202, { event: await fn(id, body), live: live.get(id).state() });
+  };
   const builtClient = clientDir();
 
   /** 422 for a recording that is damaged or is not a regular file (never served). */
@@ -224,6 +234,29 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         },
       },
     },
+    {
+      pattern: /^\/api\/live$/,
+      methods: {
+        GET: (_q, res) => sendJson(res, 200, { live: live.list() }),
+        POST: async (req, res) => {
+          const session = await live.create(await readJson(req));
+          res.setHeader('location', `/api/live/${session.id}`);
+          sendJson(res, 202, { id: session.id, live: session.state() });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/live\/([^/]+)$/,
+      methods: {
+        GET: (_q, res, [id]) => sendJson(res, 200, live.get(id).state()),
+        DELETE: async (_q, res, [id]) => sendJson(res, 200, await live.stop(id)),
+      },
+    },
+    { pattern: /^\/api\/live\/([^/]+)\/push$/, methods: { POST: liveEvent((id, b) => live.push(id, b), true) } },
+    { pattern: /^\/api\/live\/([^/]+)\/params$/, methods: { POST: liveEvent((id, b) => live.setParams(id, b), true) } },
+    { pattern: /^\/api\/live\/([^/]+)\/pause$/, methods: { POST: liveEvent((id) => live.pause(id), false) } },
+    { pattern: /^\/api\/live\/([^/]+)\/resume$/, methods: { POST: liveEvent((id) => live.resume(id), false) } },
+    { pattern: /^\/api\/live\/([^/]+)\/reset$/, methods: { POST: liveEvent((id) => live.reset(id), false) } },
     { pattern: /^\/api\/recordings$/, methods: { GET: async (_q, res) => sendJson(res, 200, await recordings.list()) } },
     {
       pattern: /^\/api\/recordings\/([^/]+)$/,
@@ -285,7 +318,8 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         res.destroy();
         return;
       }
-      const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
+      const err = e instanceof ApiError ? e : e instanceof LiveInputError ? new ApiError(e.status, e.message, e.field)
+        : new ApiError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
       if (err.status >= 500) log.error({ event: 'http.error', path: url.pathname, err: (e as Error)?.stack ?? String(e) }, 'handler failed');
       if (res.headersSent) { res.destroy(); return; }
       if (err.status === 413) res.setHeader('connection', 'close');

@@ -18,6 +18,7 @@ import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
 import { startFoxgloveEndpoint, type FoxgloveEndpoint } from './foxglove-ws.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
+import { LiveManager } from '../live/manager.ts';
 
 export interface ServerOptions {
   /** 0 = a free port (default 8080). */
@@ -96,6 +97,8 @@ export interface RunningServer {
   url: string;
   port: number;
   plans: PlanManager;
+  /** Live sessions (model-predictive control, server/live/). */
+  live: LiveManager;
   recordings: RecordingStore;
   /** The Foxglove WebSocket endpoint, when started with foxglovePort. */
   foxglove: FoxgloveEndpoint | null;
@@ -128,10 +131,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const adopted = await plans.adopt();
     if (adopted > 0) log.info({ event: 'plans.adopted', count: adopted, instance: plans.instance }, 'plans taken back from the cluster');
   }
+  const live = new LiveManager(recordings, log);
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
-  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
+  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy, live }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));
-  const ws = attachWebSocket(server, plans, log, policy);
+  const ws = attachWebSocket(server, plans, log, policy, live);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -153,10 +157,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null, solves: solves ? 'cluster' : 'threads' }, 'listening');
   let closing: Promise<void> | null = null;
   return {
-    url, port, plans, recordings, foxglove,
+    url, port, plans, live, recordings, foxglove,
     close() {
       closing ??= (async () => {
         log.info({ event: 'server.closing' }, 'shutting down');
+        await live.close();
         await plans.close();
         await foxglove?.close();
         await ws.close();

@@ -13,6 +13,7 @@ import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import { PROJECT_VERSION } from '../store/recordings.ts';
 import { MAX_BODY_BYTES } from './http.ts';
 import type { OriginPolicy } from './origin.ts';
+import type { LiveManager } from '../live/manager.ts';
 
 /**
  * Send-buffer limits per client. Over SOFT, iterates are dropped for it (a later one replaces
@@ -31,9 +32,12 @@ export const MAX_ALL_SNAPSHOTS = 8;
 /** Client messages per second per connection; beyond, the connection is closed (1008). */
 export const MAX_MESSAGES_PER_S = 50;
 
-interface Client { ws: WebSocket; all: boolean; plans: Set<string>; window: number; count: number }
+interface Client { ws: WebSocket; all: boolean; plans: Set<string>; live: Set<string>; window: number; count: number }
 
-export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy): { close(): Promise<void>; clients(): number } {
+/** Messages a slow client may miss (a later one replaces them): iterates, live states and plans. */
+const DROPPABLE = new Set(['iterate', 'live.state', 'live.plan']);
+
+export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy, live?: LiveManager): { close(): Promise<void>; clients(): number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const clients = new Set<Client>();
 
@@ -73,7 +77,7 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
       setTimeout(() => c.ws.terminate(), 1000).unref();
       return false;
     }
-    if (msg.type === 'iterate' && buffered > SLOW_CLIENT_SOFT_BYTES) return false;
+    if (DROPPABLE.has(msg.type) && buffered > SLOW_CLIENT_SOFT_BYTES) return false;
     c.ws.send(text);
     return true;
   };
@@ -97,9 +101,21 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
     }
   };
   plans.on('message', onMessage);
+  /** A live session's messages go to the clients subscribed to it. */
+  const onLive = (msg: ServerMessage) => {
+    const id = msg.type === 'live.status' ? msg.live.id : 'live' in msg && typeof msg.live === 'string' ? msg.live : null;
+    if (id === null) return;
+    let text: string | null = null;
+    for (const c of clients) {
+      if (!c.live.has(id)) continue;
+      text ??= JSON.stringify(msg);
+      deliver(c, msg, text);
+    }
+  };
+  live?.on('message', onLive);
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const c: Client = { ws, all: false, plans: new Set(), window: Date.now(), count: 0 };
+    const c: Client = { ws, all: false, plans: new Set(), live: new Set(), window: Date.now(), count: 0 };
     clients.add(c);
     log.info({ event: 'ws.open', remote: req.socket.remoteAddress, clients: clients.size }, 'ws connected');
     ws.on('error', (e) => log.warn({ event: 'ws.error', err: e.message }, 'ws error'));
@@ -120,6 +136,12 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
         const m = parsed.value;
         switch (m.type) {
           case 'subscribe': {
+            if (m.live) {
+              const unknownLive = m.live.filter((id) => !live?.has(id));
+              if (unknownLive.length) send(c, { type: 'error', message: `live: unknown live session${unknownLive.length > 1 ? 's' : ''} ${unknownLive.map((x) => `'${x}'`).join(', ')}`, field: 'live' });
+              for (const id of m.live) if (live?.has(id)) { c.live.add(id); send(c, { type: 'live.status', live: live.get(id).state() }); }
+            }
+            if (m.plans === undefined) break;
             // 'all': every plan's status, and the heavy state (trajectories) of the newest
             // MAX_ALL_SNAPSHOTS only; by id: at most MAX_SUBSCRIBE_IDS plans, each in full.
             // Either way a burst stops at the soft limit: what is left arrives live.
@@ -139,7 +161,8 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
             break;
           }
           case 'unsubscribe':
-            if (m.plans === 'all') { c.all = false; c.plans.clear(); } else for (const id of m.plans) c.plans.delete(id);
+            for (const id of m.live ?? []) c.live.delete(id);
+            if (m.plans === 'all') { c.all = false; c.plans.clear(); } else for (const id of m.plans ?? []) c.plans.delete(id);
             break;
           case 'replan':
             plans.replan(m.plan, { params: m.params });
@@ -163,6 +186,7 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
     clients: () => clients.size,
     close: () => new Promise<void>((resolve) => {
       plans.off('message', onMessage);
+      live?.off('message', onLive);
       for (const c of clients) c.ws.close(1001, 'server shutting down');
       const t = setTimeout(() => { for (const c of clients) c.ws.terminate(); }, 500);
       wss.close(() => { clearTimeout(t); resolve(); });

@@ -131,6 +131,12 @@ export class Simulator {
    */
   readonly lambda: Float64Array;
   readonly info: StepInfo;
+  /**
+   * Generalized external force (nv numbers, N and N m), added to the actuation over every step
+   * while set (e.g. an operator's push, external-force.ts); null (the default) leaves the step
+   * exactly as without it.
+   */
+  externalForce: Float64Array | null = null;
   /** Actuated dof indices (u order). */
   readonly actuated: Int32Array;
   /** Per dof: its index in u, or -1 (not actuated). */
@@ -664,6 +670,8 @@ export class Simulator {
       tau[i] = x;
       vf[i] = dt * (x - nle[i] - damping[i] * v[i]);
     }
+    const fe = this.externalForce;
+    if (fe !== null) for (let i = 0; i < nv; i++) vf[i] += dt * fe[i];
     solveMassMatrix(model, this.data, vf, 0);
     for (let i = 0; i < nv; i++) vf[i] += v[i];
     if (model.floating) {

@@ -63,6 +63,8 @@ export interface RecordingMeta {
   finishedAt: string;
   timings: PlanResult['timings'];
   metrics: PlanResult['metrics'];
+  /** 'live': a live session's world (its executed trajectory, plans and events); absent: a plan. */
+  kind?: 'plan' | 'live';
 }
 
 export interface RecordingInfo extends RecordingMeta {
@@ -84,6 +86,17 @@ export interface SaveInput {
   startedAt: Date;
   finishedAt: Date;
   result: PlanResult;
+  /** 'live' for a live session's world (server/live/recording.ts); absent for a plan. */
+  kind?: 'plan' | 'live';
+  /** More topics (JSON messages, jsonschema encoding), e.g. a live session's states, plans and events. */
+  extras?: ExtraTopic[];
+}
+
+/** A topic written besides the plan's own: its name, schema title and timestamped messages. */
+export interface ExtraTopic {
+  topic: string;
+  schema: string;
+  messages: { t: bigint; message: unknown }[];
 }
 
 /** Contact arrows in Foxglove: metres of arrow per newton of contact force. */
@@ -187,6 +200,7 @@ export class RecordingStore {
       solverParams: { ...r.solverParams }, projectVersion: PROJECT_VERSION, status: r.cancelled ? 'cancelled' : r.status,
       cancelled: r.cancelled, success: r.success, iterations: r.iterations, cost: r.cost, warmStart: input.warmStart,
       startedAt: input.startedAt.toISOString(), finishedAt: input.finishedAt.toISOString(), timings: r.timings, metrics: r.metrics,
+      ...(input.kind ? { kind: input.kind } : {}),
     };
     const final = this.filePath(id);
     const tmp = path.join(this.dir, `.${id}.mcap.tmp`);
@@ -243,6 +257,11 @@ export class RecordingStore {
           const t = t0 + ns(k * r.trajectory.dt);
           await add(contactCh, t, contactScene(t, contacts[k]));
         }
+      }
+      for (const x of input.extras ?? []) {
+        const sid = await w.registerSchema({ name: x.schema, encoding: 'jsonschema', data: jsonSchema(x.schema) });
+        const ch = await w.registerChannel({ topic: x.topic, schemaId: sid, messageEncoding: 'json', metadata: new Map() });
+        for (const m of x.messages) await add(ch, m.t, m.message);
       }
       await w.end();
       await fh.sync();

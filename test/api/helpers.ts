@@ -48,7 +48,7 @@ export class TestClient {
     const seen = this.messages.find(pred);
     if (seen) return Promise.resolve(seen as T);
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${this.messages.map((m) => m.type).join(',')}`)), timeoutMs);
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${this.messages.length} messages, the last: ${this.messages.slice(-40).map((m) => m.type).join(',')}`)), timeoutMs);
       this.#waiters.push({ pred, resolve: (m) => { clearTimeout(t); resolve(m as T); } });
     });
   }

@@ -141,12 +141,14 @@ export const liftLeg: TaskDefinition = {
     { name: 'velocityWeight', type: 'number', default: 0.01, min: 0, max: 100, description: 'terminal weight of the joint velocities (per (rad/s)^2): how much the leg must be at rest at the end' },
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
     { name: 'hold', type: 'number', default: 0, min: 0, max: 3, unit: 's', description: "the goal (lifted foot or target pose) is also costed over this last part of the horizon, as a running cost of the same total weight: the foot must get there and stay (0: final time only)" },
+    { name: 'holdWeight', type: 'number', default: 0, min: 0, max: 1e6, description: "running weight of the lifted foot's height error (per m^2 per s; 0: none, the plan's default): holds the foot at the target along the whole horizon (live sessions use 2000)" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
     { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 100, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m; set your robot\'s)' },
   ],
   solverDefaults: { sigma0: 0.5, iterations: 60 },
+  liveDefaults: { holdWeight: 2000 },
   build(params) {
     const robot = taskRobot(liftLeg, params);
     const { meta } = robot;
@@ -218,6 +220,8 @@ export const liftLeg: TaskDefinition = {
     // other feet: position at the end and along the way, for both objectives.
     footIds.forEach((id, k) => {
       if (k === lifted) {
+        const holdW = params.holdWeight as number;
+        if (holdW > 0) running.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [0, 0, holdW], name: `hold:${meta.contactFrames[k]}` }), dt);
         if (objective === 'foot') terminal.add(new FramePosition(model, { frame: id, target: stanceTargets[k], weights: [100, 100, params.footWeight as number], name: `foot:${meta.contactFrames[k]}` }), 1);
         return;
       }
@@ -238,9 +242,9 @@ export const liftLeg: TaskDefinition = {
       for (const it of running.items) window.add(it.term, it.weight);
       if (objective === 'pose') {
         const wPose = wTerm.map((v, i) => (i < nv ? (params.poseWeight as number) : 0));
-        window.add(new StateRegularization(model, { xRef: poseTarget as Float64Array, weights: wPose, name: 'hold:pose' }), w * dt);
+        window.add(new StateRegularization(model, { xRef: poseTarget as Float64Array, weights: wPose, name: 'window:pose' }), w * dt);
       } else {
-        window.add(new FramePosition(model, { frame: footIds[lifted], target: stanceTargets[lifted], weights: [100, 100, params.footWeight as number], name: `hold:${meta.contactFrames[lifted]}` }), w * dt);
+        window.add(new FramePosition(model, { frame: footIds[lifted], target: stanceTargets[lifted], weights: [100, 100, params.footWeight as number], name: `window:${meta.contactFrames[lifted]}` }), w * dt);
       }
       runningCosts = Array.from({ length: T }, (_, k) => (k >= T - holdKnots ? window : running));
     }

@@ -87,6 +87,12 @@ export interface TaskDefinition {
   params: ParamSpec[];
   /** Solver settings suited to the task (e.g. the R-DDP noise scale in the task's control units). */
   solverDefaults?: { sigma0?: number; samples?: number; iterations?: number };
+  /**
+   * Parameters a live session (server/live/, model-predictive control) uses unless its request
+   * says otherwise: e.g. lift-leg's running cost that holds the foot at its target along the
+   * whole horizon, which a receding horizon needs (a terminal cost alone is always 'later').
+   */
+  liveDefaults?: Record<string, number | string>;
   /** Wall-clock seconds one solve of this task may run on the server (default DEFAULT_PLAN_TIME_LIMIT_S; --plan-timeout overrides). */
   timeLimitS?: number;
   build(params: TaskParams): BuiltTask;

@@ -1,0 +1,100 @@
+/**
+ * npm run mpc-study -- [--forces 0,2,4,8] [--seeds K] [--steps N] [--push-step S] [--replan-every R]
+ *     [--horizon H] [--iterations I] [--warmup W] [--out DIR]
+ *
+ * Push recovery of lift-leg under model-predictive control, DDP-MPC vs R-DDP-MPC
+ * (server/live/closed-loop.ts: world and planner in one thread, a replan every R steps adopted
+ * at once, so the controller is judged apart from the machine's speed). Each run: N steps of
+ * 0.01 s from standing with the live defaults (holdWeight 2000), a push on the base along +y
+ * (sideways) of each force for 0.1 s at step S. DDP is deterministic (one run per force);
+ * R-DDP runs K seeds. Writes DIR/summary.json (every run: parameters, outcome, the lifted foot's
+ * height and the base height per step) and DIR/README.md (the table).
+ *
+ * Success (stated before the runs): the run did not diverge; over the last 0.5 s the lifted
+ * foot is within 1 cm of its target height at every step; the base never drops more than 3 cm
+ * below its standing height (the robot did not fall).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createData } from '../dynamics/data.ts';
+import { forwardKinematics, updateFramePlacements } from '../dynamics/kinematics.ts';
+import { frameIndex } from '../model/model.ts';
+import { getTask, resolveParams } from '../control/tasks/index.ts';
+import { runClosedLoop } from '../live/closed-loop.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : def; };
+const num = (name: string, def: number) => {
+  const v = Number(opt(name, String(def)));
+  if (!Number.isFinite(v)) { process.stderr.write(`mpc-study: --${name} must be a number\n`); process.exit(1); }
+  return v;
+};
+const forces = opt('forces', '0,2,4,8').split(',').map(Number);
+const seeds = num('seeds', 3), steps = num('steps', 200), pushStep = num('push-step', 100), every = num('replan-every', 1);
+const horizon = num('horizon', 0.4), iterations = num('iterations', 2), warmup = num('warmup', 30);
+const out = opt('out', path.join('docs/results/mpc-push-recovery'));
+const FOOT_RADIUS = 0.016;
+
+const def = getTask('lift-leg');
+const params = resolveParams(def, { ...def.liveDefaults, horizon });
+const built = def.build(params);
+const model = built.model, data = createData(model);
+const foot = frameIndex(model, `${params.foot}_FOOT`);
+const target = params.height as number, standing = built.x0[2];
+const footHeight = (x: Float64Array) => {
+  forwardKinematics(model, data, x.subarray(0, model.nq));
+  updateFramePlacements(model, data);
+  return data.oMf[12 * foot + 11] - FOOT_RADIUS;
+};
+
+interface Run { solver: string; seed: number; force: number; success: boolean; error: string | null; footError: number; minBase: number; foot: number[]; base: number[]; meanSolveMs: number }
+const runs: Run[] = [];
+const tail = Math.round(0.5 / built.dt);
+for (const force of forces) {
+  for (const solver of ['ddp', 'rddp'] as const) {
+    for (const seed of solver === 'ddp' ? [1] : Array.from({ length: seeds }, (_, k) => k + 1)) {
+      const r = await runClosedLoop({
+        task: 'lift-leg', params, solver, steps, replanEvery: every,
+        solverParams: { iterations, warmup, samples: 16, sigma0: def.solverDefaults?.sigma0 ?? 0.5, estimator: 'zero', seed },
+        pushes: force > 0 ? [{ step: pushStep, body: 'base_link', force: [0, force, 0], steps: Math.round(0.1 / built.dt) }] : [],
+      });
+      const foot = r.xs.map(footHeight), base = r.xs.map((x) => x[2]);
+      const last = foot.slice(-tail);
+      const footError = Math.max(...last.map((h) => Math.abs(h - target)));
+      const minBase = Math.min(...base);
+      const success = !r.error && r.xs.length === steps + 1 && footError < 0.01 && minBase > standing - 0.03;
+      const meanSolveMs = r.solveMs.reduce((a, b) => a + b, 0) / Math.max(1, r.solveMs.length);
+      runs.push({ solver, seed, force, success, error: r.error, footError, minBase, foot: foot.map((h) => +h.toFixed(5)), base: base.map((h) => +h.toFixed(5)), meanSolveMs });
+      process.stderr.write(`force ${force} N ${solver} seed ${seed}: ${success ? 'success' : 'failure'} (foot error over the last 0.5 s ${footError.toFixed(3)} m, lowest base ${minBase.toFixed(3)} m${r.error ? `, ${r.error}` : ''})\n`);
+    }
+  }
+}
+
+mkdirSync(out, { recursive: true });
+const command = `npm run mpc-study -- ${args.join(' ')}`.trim();
+writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ command, params, steps, pushStep, replanEvery: every, iterations, warmup, standing, target, runs }, null, 1));
+const rows = forces.map((f) => {
+  const cell = (solver: string) => {
+    const rs = runs.filter((r) => r.force === f && r.solver === solver);
+    return `${rs.filter((r) => r.success).length}/${rs.length}`;
+  };
+  const detail = (solver: string) => runs.filter((r) => r.force === f && r.solver === solver)
+    .map((r) => `${r.footError.toFixed(3)} / ${r.minBase.toFixed(3)}${r.error ? ' (diverged)' : ''}`).join('; ');
+  return `| ${f} | ${cell('ddp')} | ${cell('rddp')} | ${detail('ddp')} | ${detail('rddp')} |`;
+});
+writeFileSync(path.join(out, 'README.md'), `# Push recovery under MPC: lift-leg, DDP-MPC vs R-DDP-MPC
+
+Written by \`${command}\` (server/cli/mpc-study.ts). Closed loop without a clock
+(server/live/closed-loop.ts): a replan every ${every} step(s) of ${built.dt} s, adopted at once; horizon
+${horizon} s, ${iterations} iterations per replan (${warmup} for the first), the live defaults (holdWeight
+${params.holdWeight}); ${steps} steps; a push on the base along +y for 0.1 s at t = ${(pushStep * built.dt).toFixed(2)} s.
+DDP is deterministic (one run per force); R-DDP: ${seeds} seeds.
+
+Success (stated before the runs): no divergence, the lifted foot within 1 cm of ${target} m at
+every step of the last 0.5 s, the base never more than 3 cm below standing (${standing.toFixed(3)} m).
+
+| push (N) | DDP-MPC success | R-DDP-MPC success | DDP: foot error over the last 0.5 s (m) / lowest base (m) | R-DDP: same, per seed |
+|---|---|---|---|---|
+${rows.join('\n')}
+`);
+process.stderr.write(`mpc-study: wrote ${out}\n`);
