@@ -155,10 +155,9 @@ export class Panel {
     if (!t) return;
     // only the robots the task can run on (GET /api/tasks says which), its own robot first
     const ids = t.robots ?? this.robots.map((r) => r.id);
-    const keep = ids.includes(this.robotSelect.value) && this.robotSelect.options.length > 0 ? null : this.robotSelect.value;
+    const prev = this.robotSelect.value;
     this.robotSelect.replaceChildren(...ids.map((id) => h('option', { value: id }, id)));
-    if (ids.includes(t.robot)) this.robotSelect.value = t.robot;
-    else if (keep !== null && ids.includes(keep)) this.robotSelect.value = keep;
+    this.robotSelect.value = ids.includes(t.robot) ? t.robot : ids.includes(prev) ? prev : ids[0] ?? '';
     this.root.querySelector('#task-description')!.textContent = t.description;
     this.taskForm.replaceChildren(...t.params.map((p) => field(p, t.defaults[p.name] ?? p.default, 'param')));
     const solver = solverFormDefaults(t);

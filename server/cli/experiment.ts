@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const md = [
     `# ${def.title}: DDP vs R-DDP`,
     '',
-    `Task \`${def.name}\` on \`${def.robot}\`, parameters ${JSON.stringify(ddp.params)}; solver settings ${JSON.stringify(rddp[0]?.solverParams ?? ddp.solverParams)}.`,
+    `Task \`${def.name}\` on \`${ddp.robot}\`, parameters ${JSON.stringify(ddp.params)}; solver settings ${JSON.stringify(rddp[0]?.solverParams ?? ddp.solverParams)}.`,
     `DDP is deterministic (one run); R-DDP over seeds 1..${seeds}. Same initial guess and iteration budget.`,
     replays.size ? `Referee: each plan replayed in MuJoCo ${replays.get(ddp)!.engine.mujoco} (server/peer/replay.ts; soft contacts, ${replays.get(ddp)!.engine.timestep * 1000} ms steps) from the same state, closed loop with DDP's feedback gains and open loop, judged by the task's own success test.` : `Referee: no MuJoCo replay for this task (${noReferee}).`,
     `Compute backend (asked ${ddp.compute.requested}): DDP on ${ddp.compute.description} (${ddp.compute.reason}); R-DDP on ${rddp.map((r) => r.compute.description + (r.compute.fallback ? ` [fallback: ${r.compute.fallback}]` : '')).filter((d, i, a) => a.indexOf(d) === i).join(', ')}.`,
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(outDir, 'summary.md'), md);
   writeFileSync(path.join(outDir, 'runs.json'), JSON.stringify(runs.map(({ feedback: _gains, ...r }) => r)));
   writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({
-    task: def.name, robot: def.robot, seeds,
+    task: def.name, robot: ddp.robot, seeds,
     runs: runs.map((r) => ({
       solver: r.solver, seed: r.seed, params: r.params, solverParams: r.solverParams, status: r.status, success: r.success,
       cost: r.cost, initialCost: r.initialCost, iterations: r.iterations, metrics: r.metrics, timings: r.timings, compute: r.compute,

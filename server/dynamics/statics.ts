@@ -70,3 +70,26 @@ export function staticEquilibrium(model: Model, q: ArrayLike<number>, contactFra
   }
   return { tau, forces };
 }
+
+/**
+ * Signed distance (m) of a point p (x, y) inside the convex hull of support points (x, y) given
+ * in any order: the smallest distance to an edge, positive inside, negative outside (the
+ * distance to the nearest edge's line). The static-balance margin of a centre of mass over
+ * point feet. Needs 3 or more points not all on a line.
+ */
+export function supportMargin(points: readonly (readonly [number, number])[], p: readonly [number, number]): number {
+  // convex hull (monotone chain), counter-clockwise
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const cross = (o: readonly number[], a: readonly number[], b: readonly number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: (readonly [number, number])[] = [], upper: (readonly [number, number])[] = [];
+  for (const q of pts) { while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop(); lower.push(q); }
+  for (const q of [...pts].reverse()) { while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop(); upper.push(q); }
+  const hull = [...lower.slice(0, -1), ...upper.slice(0, -1)];
+  if (hull.length < 3) throw new Error('supportMargin: the support points lie on a line');
+  let m = Infinity;
+  for (let i = 0; i < hull.length; i++) {
+    const a = hull[i], b = hull[(i + 1) % hull.length];
+    m = Math.min(m, cross(a, b, p) / Math.hypot(b[0] - a[0], b[1] - a[1]));
+  }
+  return m;
+}

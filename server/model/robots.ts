@@ -241,19 +241,22 @@ export function loadRobot(nameOrPath: string, opts: LoadRobotOptions = {}): Load
   const from = raw.metaFile ? path.basename(raw.metaFile) : 'the metadata';
 
   // the base: option, metadata, SRDF, detection (a fixed build looked at for legs)
-  let floating: boolean;
+  let floating = false;
   const decided = raw.floating ?? (srdf ? srdfFloating(srdf) : undefined);
   if (opts.floating !== undefined) { floating = opts.floating; why.floating = 'given by the caller'; }
   else if (raw.floating !== undefined) { floating = raw.floating; why.floating = `from ${from}`; }
   else if (decided !== undefined) { floating = decided; why.floating = `from ${srdfName}: its postures give root_joint ${decided ? '7 values (a free-flyer)' : 'no pose'}`; }
-  else {
-    const fixed = loadUrdfFile(raw.urdf, { floating: false, packageDirs, limits: opts.limits }).model;
+  let fixedBuild: ReturnType<typeof loadUrdfFile> | null = null;
+  if (why.floating === '') {
+    fixedBuild = loadUrdfFile(raw.urdf, { floating: false, packageDirs, limits: opts.limits });
+    const fixed = fixedBuild.model;
     floating = looksLegged(fixed);
     why.floating = floating
       ? `detected: ${detectFeet(fixed).length} legs (chains of 2+ joints ending in a leaf) hang from the root link, so its base floats`
       : 'detected: fewer than two legs, so the root link is welded to the world';
   }
-  const { model, warnings } = loadUrdfFile(raw.urdf, { floating, packageDirs, limits: opts.limits });
+  // (the fixed build serves when detection kept the base fixed: a large URDF is parsed once)
+  const { model, warnings } = fixedBuild && !floating ? fixedBuild : loadUrdfFile(raw.urdf, { floating, packageDirs, limits: opts.limits });
   // postures written for the other base type cannot be used
   const metaFloating = raw.floating ?? decided;
   const samebase = metaFloating === undefined || metaFloating === floating;

@@ -23,6 +23,18 @@ describe('npm run plan', () => {
     expect(res.timings).toHaveProperty('total_s');
   });
 
+  it('--robot plans on a robot of --robots (the upstream Solo-8, found by its SRDF)', () => {
+    const r = tsx(['server/cli/plan.ts', '--task', 'lift-leg', '--solver', 'ddp', '--robot', 'solo', '--robots', '../shared/robots/example-robot-data/robots/solo_description',
+      '--horizon', '0.1', '--dt', '0.02', '--iterations', '2', '--backend', 'cpu', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/task\s+lift-leg on solo\n/);
+    expect(r.stdout).toMatch(/footFrame\s+FL_FOOT/);
+    const bad = tsx(['server/cli/plan.ts', '--task', 'lift-leg', '--solver', 'ddp', '--robot', 'nobody']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown robot 'nobody'/);
+  });
+
   it('rejects bad arguments with a clear message and exit code 1', () => {
     const a = tsx(['server/cli/plan.ts', '--task', 'lift-leg', '--solver', 'ilqr']);
     expect(a.status).toBe(1);

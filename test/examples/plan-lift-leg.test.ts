@@ -15,7 +15,7 @@ describe('examples/plan-lift-leg.ts', () => {
       if (!m) throw new Error(`not a table row: ${l}`);
       return [m[1], [m[2], m[3]]] as const;
     }));
-    expect([...table.keys()]).toEqual(['backend', 'status', 'iterations', 'initial cost', 'final cost', 'success', 'foot', 'objective',
+    expect([...table.keys()]).toEqual(['backend', 'status', 'iterations', 'initial cost', 'final cost', 'success', 'foot', 'footFrame', 'objective',
       'footHeight', 'targetHeight', 'footError', 'otherFeetMaxHeight', 'baseHeight', 'baseHeightChange', 'maxJointSpeed', 'kneeChange', 'time (s)']);
     expect(table.get('backend')).toEqual(['cpu', 'cpu']);
     const num = (k: string, col: number) => Number(table.get(k)![col]);

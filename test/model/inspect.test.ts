@@ -12,6 +12,28 @@ function inspect(...args: string[]) {
 }
 
 describe('inspect CLI', () => {
+  it('--task lift-leg says what the task would use and why, or what is missing (exit code 2)', () => {
+    const r = inspect(upstream.solo12, '--task', 'lift-leg', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.why.contactFrames).toMatch(/solo\.srdf/);
+    expect(s.task).toMatchObject({ task: 'lift-leg', fits: true, missing: null });
+    const use = Object.fromEntries(s.task.uses.map((u: { what: string; value: string; why: string }) => [u.what, u]));
+    expect(use.feet.value).toBe('FL_FOOT, FR_FOOT, HL_FOOT, HR_FOOT');
+    expect(use['standing posture'].value).toBe('standing');
+    expect(use['contact FL_FOOT'].value).toBe('sphere r = 0.02 m');
+    expect(use['contact FL_FOOT'].why).toMatch(/no collision sphere on the foot \(mesh.*default radius 0\.02 m/);
+    expect(use['foot codes'].value).toMatch(/^FL = FL_FOOT \(knee FL_KFE\)/);
+    const text = inspect(upstream.solo12, '--task', 'lift-leg');
+    expect(text.stdout).toMatch(/task lift-leg: can run on this robot/);
+    const no = inspect(upstream.doublePendulum, '--task', 'lift-leg');
+    expect(no.code).toBe(2);
+    expect(no.stdout).toMatch(/task lift-leg: cannot run: robot 'double_pendulum' has a fixed base/);
+    const arm = inspect(upstream.doublePendulum, '--task', 'reach');
+    expect(arm.code).toBe(0);
+    expect(arm.stdout).toMatch(/end effector: link2\n\s+why: detected: the tip of the longest chain \(2 joints\)/);
+  });
+
   it('--json on upstream solo12 --floating prints one JSON object', () => {
     const r = inspect(upstream.solo12, '--floating', '--json', '--package-dir', upstreamRobots);
     expect(r.code).toBe(0);

@@ -196,7 +196,7 @@ describe('npm run replay: errors', () => {
     cases.push([noPlan, /^replay: .*noplan\.json: not a plan result \(npm run plan --out\): solver: .*\n$/]);
     const unknown = path.join(dir, 'unknown.json');
     writeFileSync(unknown, JSON.stringify({ solver: 'ddp', robot: 'solo12', task: 'walk', params: {}, trajectory: { dt: 0.01, q: [], v: [], u: [] } }));
-    cases.push([unknown, /^replay: .*unknown\.json: unknown task 'walk' \(known: lift-leg, cube-lift, swing-up\)\n$/]);
+    cases.push([unknown, /^replay: .*unknown\.json: unknown task 'walk' \(known: lift-leg, cube-lift, swing-up, reach\)\n$/]);
     for (const [file, re] of cases) {
       const r = tsx(['server/cli/replay.ts', file]);
       expect(r.status).toBe(1);
