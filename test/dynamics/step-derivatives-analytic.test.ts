@@ -1,0 +1,137 @@
+/**
+ * Analytic Jacobians of the contact-free step (FreeStepDerivatives) against central differences
+ * of full, fresh steps (tangent space, lie.ts difference), on random airborne states of Solo-12
+ * (free-flyer: SE(3) integrator, transport term) and random states of the double pendulum
+ * (with and without joint damping), to 1e-6 relative; and against the forward-difference
+ * Linearizer on the same states.
+ */
+import { describe, expect, it } from 'vitest';
+import { difference, integrate } from '../../server/dynamics/lie.ts';
+import { FreeStepDerivatives } from '../../server/dynamics/step-derivatives-analytic.ts';
+import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
+import { Simulator } from '../../server/dynamics/step.ts';
+import { defaultScene, type Scene } from '../../server/dynamics/scene.ts';
+import { loadRobot } from '../../server/model/robots.ts';
+import type { Model } from '../../server/model/model.ts';
+import { mulberry32 } from '../helpers/random-model.ts';
+
+/** Central differences of full steps: A (2nv x 2nv), B (2nv x nu). */
+function centralReference(model: Model, sim: Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number) {
+  const nv = model.nv, nx = 2 * nv, nu = model.nu;
+  const full = (qq: Float64Array, vv: Float64Array, uu: Float64Array) => {
+    const qo = new Float64Array(model.nq), vo = new Float64Array(nv);
+    sim.resetWarmStart();
+    const info = sim.stepInto(qq, vv, uu, qo, vo);
+    expect(info.contacts + info.limits).toBe(0);
+    return [qo, vo] as const;
+  };
+  const [q0] = full(q, v, u);
+  const A = new Float64Array(nx * nx), B = new Float64Array(nx * nu);
+  const col = (M: Float64Array, ld: number, k: number, p: readonly [Float64Array, Float64Array], m: readonly [Float64Array, Float64Array]) => {
+    const d1 = difference(model, q0, p[0], new Float64Array(nv)), d2 = difference(model, q0, m[0], new Float64Array(nv));
+    for (let r = 0; r < nv; r++) {
+      M[r * ld + k] = (d1[r] - d2[r]) / (2 * h);
+      M[(nv + r) * ld + k] = (p[1][r] - m[1][r]) / (2 * h);
+    }
+  };
+  for (let k = 0; k < nx; k++) {
+    const dx = new Float64Array(nx);
+    const at = (s: number) => {
+      dx.fill(0); dx[k] = s * h;
+      const qq = integrate(model, q, dx.subarray(0, nv), new Float64Array(model.nq));
+      return full(qq, v.map((x, i) => x + dx[nv + i]), u);
+    };
+    col(A, nx, k, at(1), at(-1));
+  }
+  for (let k = 0; k < nu; k++) {
+    const up = u.slice(), um = u.slice(); up[k] += h; um[k] -= h;
+    col(B, nu, k, full(q, v, up), full(q, v, um));
+  }
+  return { A, B };
+}
+
+function relErr(a: Float64Array, b: Float64Array): number {
+  let e = 0, m = 0;
+  for (let i = 0; i < a.length; i++) { e = Math.max(e, Math.abs(a[i] - b[i])); m = Math.max(m, Math.abs(b[i])); }
+  return e / m;
+}
+
+function uniform(rng: () => number, lo: number, hi: number): number { return lo + (hi - lo) * rng(); }
+
+/** A random airborne Solo-12 state: base 2 m up, any orientation, joints within their stops. */
+function soloState(model: Model, rng: () => number) {
+  const q = new Float64Array(model.nq), v = new Float64Array(model.nv), u = new Float64Array(model.nu);
+  q[0] = uniform(rng, -1, 1); q[1] = uniform(rng, -1, 1); q[2] = 2;
+  let n = 0;
+  for (let i = 3; i < 7; i++) { q[i] = uniform(rng, -1, 1); n += q[i] * q[i]; }
+  for (let i = 3; i < 7; i++) q[i] /= Math.sqrt(n);
+  for (let i = 7; i < model.nq; i++) q[i] = uniform(rng, -0.9, 0.9);
+  for (let i = 0; i < model.nv; i++) v[i] = uniform(rng, -2, 2);
+  for (let i = 0; i < model.nu; i++) u[i] = uniform(rng, -2, 2);
+  return { q, v, u };
+}
+
+function pendulumState(model: Model, rng: () => number) {
+  const q = new Float64Array(model.nq), v = new Float64Array(model.nv), u = new Float64Array(model.nu);
+  for (let i = 0; i < model.nq; i++) q[i] = uniform(rng, -Math.PI, Math.PI);
+  for (let i = 0; i < model.nv; i++) v[i] = uniform(rng, -4, 4);
+  for (let i = 0; i < model.nu; i++) u[i] = uniform(rng, -3, 3);
+  return { q, v, u };
+}
+
+const noGround: Scene = { ground: null, boxes: [] };
+
+const cases = [
+  { name: 'Solo-12 in the air', robot: 'solo12', state: soloState, damping: 0, scene: defaultScene() },
+  // the pendulum hangs from the origin: no ground (as the swing-up task)
+  { name: 'the double pendulum', robot: 'double_pendulum', state: pendulumState, damping: 0, scene: noGround },
+  { name: 'the double pendulum with joint damping', robot: 'double_pendulum', state: pendulumState, damping: 0.3, scene: noGround },
+];
+
+describe('FreeStepDerivatives', () => {
+  for (const c of cases) {
+    it(`matches central differences of full steps on ${c.name}`, () => {
+      const { model } = loadRobot(c.robot);
+      model.damping.fill(c.damping);
+      const nv = model.nv, nx = 2 * nv, nu = model.nu;
+      const rng = mulberry32(2026);
+      for (let trial = 0; trial < 3; trial++) {
+        const { q, v, u } = c.state(model, rng);
+        const sim = new Simulator(model, c.scene, { dt: 0.01 });
+        const A = new Float64Array(nx * nx), B = new Float64Array(nx * nu);
+        const qn = new Float64Array(model.nq), vn = new Float64Array(nv);
+        new FreeStepDerivatives(sim).linearize(q, v, u, qn, vn, A, B);
+        // the nominal step is the simulator's
+        const qs = new Float64Array(model.nq), vs = new Float64Array(nv);
+        new Simulator(model, c.scene, { dt: 0.01 }).stepInto(q, v, u, qs, vs);
+        expect(Array.from(qn)).toEqual(Array.from(qs));
+        expect(Array.from(vn)).toEqual(Array.from(vs));
+        const ref = centralReference(model, new Simulator(model, c.scene, { dt: 0.01 }), q, v, u, 1e-6);
+        if (process.env.DERIV_VERBOSE) console.log(c.name, relErr(A, ref.A), relErr(B, ref.B), relErr(A, Af0(model, c.scene, q, v, u)));
+        expect(relErr(A, ref.A)).toBeLessThan(1e-6);
+        expect(relErr(B, ref.B)).toBeLessThan(1e-6);
+        // and the forward-difference Linearizer agrees to its own accuracy (one-sided, h = 1e-6)
+        const Af = new Float64Array(nx * nx), Bf = new Float64Array(nx * nu);
+        new Linearizer(new Simulator(model, c.scene, { dt: 0.01 })).linearize(q, v, u, qn, vn, Af, Bf);
+        expect(relErr(A, Af)).toBeLessThan(1e-5);
+        expect(relErr(B, Bf)).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('refuses a step with contacts (the caller dispatches those elsewhere)', () => {
+    const { model } = loadRobot('solo12');
+    const q = new Float64Array([0, 0, 0.235, 0, 0, 0, 1, 0.1, 0.8, -1.6, -0.1, 0.8, -1.6, 0.1, -0.8, 1.6, -0.1, -0.8, 1.6]);
+    const sim = new Simulator(model, undefined, { dt: 0.01 });
+    const nx = 2 * model.nv;
+    expect(() => new FreeStepDerivatives(sim).linearize(q, new Float64Array(model.nv), new Float64Array(model.nu),
+      new Float64Array(model.nq), new Float64Array(model.nv), new Float64Array(nx * nx), new Float64Array(nx * model.nu))).toThrow(/contact/);
+  });
+});
+
+/** The forward-difference Linearizer's A (for the verbose report). */
+function Af0(model: Model, scene: Scene, q: Float64Array, v: Float64Array, u: Float64Array): Float64Array {
+  const nx = 2 * model.nv, A = new Float64Array(nx * nx);
+  new Linearizer(new Simulator(model, scene, { dt: 0.01 })).linearize(q, v, u, new Float64Array(model.nq), new Float64Array(model.nv), A, new Float64Array(nx * model.nu));
+  return A;
+}
