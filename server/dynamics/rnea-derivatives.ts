@@ -8,7 +8,7 @@
  *
  * Everything is expressed in the WORLD frame at the world origin (as aba.ts): per joint the
  * composite inertia oYcrb (origin form, spatial.ts: composites add component-wise), its
- * "variation" doYcrb = ∂(Y·)/∂ along the body's own motion (a 6x6), the force of and the
+ * variation doYcrb along the bodies' motion (12 numbers, see inertiaVariation), the force of and the
  * columns J = oMi·S, dV/dq, dA/dq, dA/dv; one forward and one backward pass, O(nv · depth).
  *
  * Tangent space (Pinocchio's): a free-flyer's column k is the perturbation q ⊕ h e_k =
@@ -36,7 +36,10 @@ export interface RneaDerivativesData {
   readonly da_dv: Float64Array;
   readonly da_dtau: Float64Array;
   readonly ddq: Float64Array;
-  /** Per joint: world velocity, acceleration with gravity, force (6), composite inertia (10), its variation (36). */
+  /**
+   * Per joint: world velocity, acceleration with gravity, force (6), composite inertia (10),
+   * and its variation doYcrb (12: see doYMul).
+   */
   readonly ov: Float64Array;
   readonly oa: Float64Array;
   readonly of: Float64Array;
@@ -79,7 +82,7 @@ export function createRneaDerivativesData(model: Model): RneaDerivativesData {
     dtau_dq: new Float64Array(nv * nv), dtau_dv: new Float64Array(nv * nv), tau: new Float64Array(nv),
     da_dq: new Float64Array(nv * nv), da_dv: new Float64Array(nv * nv), da_dtau: new Float64Array(nv * nv), ddq: new Float64Array(nv),
     ov: new Float64Array(6 * nj), oa: new Float64Array(6 * nj), of: new Float64Array(6 * nj),
-    oYcrb: new Float64Array(10 * nj), doYcrb: new Float64Array(36 * nj),
+    oYcrb: new Float64Array(10 * nj), doYcrb: new Float64Array(12 * nj),
     J: cols(), dVdq: cols(), dAdq: cols(), dAdv: cols(), dFdq: cols(), dFdv: cols(), dFda: cols(), dYtJ: cols(),
     subtreeStart, subtreeDofs: Int32Array.from(list), t6: new Float64Array(6), col: new Float64Array(12),
   };
@@ -97,24 +100,82 @@ function motionCross(a: Float64Array, ao: number, b: Float64Array, bo: number, o
   out[oo + 5] = w1x * w2y - w1y * w2x;
 }
 
-function dot6(a: Float64Array, ao: number, b: Float64Array, bo: number): number {
-  return a[ao] * b[bo] + a[ao + 1] * b[bo + 1] + a[ao + 2] * b[bo + 2] + a[ao + 3] * b[bo + 3] + a[ao + 4] * b[bo + 4] + a[ao + 5] * b[bo + 5];
+/**
+ * out[oo] = a·b (6 entries), + c·d when c is given. Results are stored, never returned: a double
+ * returned from a call V8 does not inline is boxed (an allocation per call).
+ */
+function dotInto(a: Float64Array, ao: number, b: Float64Array, bo: number, out: Float64Array, oo: number): void {
+  out[oo] = a[ao] * b[bo] + a[ao + 1] * b[bo + 1] + a[ao + 2] * b[bo + 2] + a[ao + 3] * b[bo + 3] + a[ao + 4] * b[bo + 4] + a[ao + 5] * b[bo + 5];
 }
 
-/** out = D x (6x6 row-major D at D[o..]). */
-function mat6Mul(D: Float64Array, o: number, x: Float64Array, xo: number, out: Float64Array, oo: number, add: boolean): void {
-  for (let r = 0; r < 6; r++) {
-    const s = dot6(D, o + 6 * r, x, xo);
-    out[oo + r] = add ? out[oo + r] + s : s;
-  }
+function dot2Into(
+  a: Float64Array, ao: number, b: Float64Array, bo: number, c: Float64Array, co: number, d: Float64Array, dO: number,
+  out: Float64Array, oo: number,
+): void {
+  out[oo] = a[ao] * b[bo] + a[ao + 1] * b[bo + 1] + a[ao + 2] * b[bo + 2] + a[ao + 3] * b[bo + 3] + a[ao + 4] * b[bo + 4] + a[ao + 5] * b[bo + 5]
+    + c[co] * d[dO] + c[co + 1] * d[dO + 1] + c[co + 2] * d[dO + 2] + c[co + 3] * d[dO + 3] + c[co + 4] * d[dO + 4] + c[co + 5] * d[dO + 5];
 }
 
-/** out = Dᵀ x. */
-function mat6MulT(D: Float64Array, o: number, x: Float64Array, xo: number, out: Float64Array, oo: number): void {
-  for (let c = 0; c < 6; c++) {
-    out[oo + c] = D[o + c] * x[xo] + D[o + 6 + c] * x[xo + 1] + D[o + 12 + c] * x[xo + 2]
-      + D[o + 18 + c] * x[xo + 3] + D[o + 24 + c] * x[xo + 4] + D[o + 30 + c] * x[xo + 5];
-  }
+/*
+ * The inertia variation (Pinocchio's doYcrb): for a body of world inertia Y moving at ov = [v; w]
+ * with momentum h = Y ov = [f; n],
+ *     doY m = ov ×* (Y m) − Y (ov × m) + m ×* h.
+ * Written out in blocks with Y = [[m I, −[H]×], [[H]×, J]] (origin form: H = m c, J about the
+ * origin), the identity [a]×[b]× − [b]×[a]× = [a × b]× and f = m v + w × H, its left column
+ * vanishes and
+ *     doY = [[0, −2 [f]×], [0, Δ]],   Δ = −(H vᵀ + v Hᵀ) + 2 (v·H) I + [w]× J + ([w]× J)ᵀ − [n]×
+ * (J [w]× = −([w]× J)ᵀ as J is symmetric). Stored as 12 numbers: f (3), Δ (9, row-major); a
+ * composite's is the sum of its bodies'.
+ */
+
+/** out = doY x (12-number variation at D[o..]): [−2 f × x_ω ; Δ x_ω]. */
+function doYMul(D: Float64Array, o: number, x: Float64Array, xo: number, out: Float64Array, oo: number): void {
+  const fx = D[o], fy = D[o + 1], fz = D[o + 2];
+  const ax = x[xo + 3], ay = x[xo + 4], az = x[xo + 5];
+  out[oo] = -2 * (fy * az - fz * ay);
+  out[oo + 1] = -2 * (fz * ax - fx * az);
+  out[oo + 2] = -2 * (fx * ay - fy * ax);
+  out[oo + 3] = D[o + 3] * ax + D[o + 4] * ay + D[o + 5] * az;
+  out[oo + 4] = D[o + 6] * ax + D[o + 7] * ay + D[o + 8] * az;
+  out[oo + 5] = D[o + 9] * ax + D[o + 10] * ay + D[o + 11] * az;
+}
+
+/** out = doYᵀ x: [0 ; 2 f × x_lin + Δᵀ x_ang]. */
+function doYMulT(D: Float64Array, o: number, x: Float64Array, xo: number, out: Float64Array, oo: number): void {
+  const fx = D[o], fy = D[o + 1], fz = D[o + 2];
+  const lx = x[xo], ly = x[xo + 1], lz = x[xo + 2], ax = x[xo + 3], ay = x[xo + 4], az = x[xo + 5];
+  out[oo] = 0; out[oo + 1] = 0; out[oo + 2] = 0;
+  out[oo + 3] = 2 * (fy * lz - fz * ly) + D[o + 3] * ax + D[o + 6] * ay + D[o + 9] * az;
+  out[oo + 4] = 2 * (fz * lx - fx * lz) + D[o + 4] * ax + D[o + 7] * ay + D[o + 10] * az;
+  out[oo + 5] = 2 * (fx * ly - fy * lx) + D[o + 5] * ax + D[o + 8] * ay + D[o + 11] * az;
+}
+
+/** Writes the variation of the origin-form inertia Y[yo..] at the velocity ov[vo..] into D[o..]. */
+function inertiaVariation(Y: Float64Array, yo: number, ov: Float64Array, vo: number, D: Float64Array, o: number): void {
+  const m = Y[yo], Hx = Y[yo + 1], Hy = Y[yo + 2], Hz = Y[yo + 3];
+  const Jxx = Y[yo + 4], Jyy = Y[yo + 5], Jzz = Y[yo + 6], Jxy = Y[yo + 7], Jxz = Y[yo + 8], Jyz = Y[yo + 9];
+  const vx = ov[vo], vy = ov[vo + 1], vz = ov[vo + 2], wx = ov[vo + 3], wy = ov[vo + 4], wz = ov[vo + 5];
+  // f = m v − H × w, n = H × v + J w
+  D[o] = m * vx - (Hy * wz - Hz * wy);
+  D[o + 1] = m * vy - (Hz * wx - Hx * wz);
+  D[o + 2] = m * vz - (Hx * wy - Hy * wx);
+  const nx = Hy * vz - Hz * vy + Jxx * wx + Jxy * wy + Jxz * wz;
+  const ny = Hz * vx - Hx * vz + Jxy * wx + Jyy * wy + Jyz * wz;
+  const nz = Hx * vy - Hy * vx + Jxz * wx + Jyz * wy + Jzz * wz;
+  // W = [w]× J: column k is w × J_k
+  const w00 = wy * Jxz - wz * Jxy, w10 = wz * Jxx - wx * Jxz, w20 = wx * Jxy - wy * Jxx;
+  const w01 = wy * Jyz - wz * Jyy, w11 = wz * Jxy - wx * Jyz, w21 = wx * Jyy - wy * Jxy;
+  const w02 = wy * Jzz - wz * Jyz, w12 = wz * Jxz - wx * Jzz, w22 = wx * Jyz - wy * Jxz;
+  const vH = 2 * (vx * Hx + vy * Hy + vz * Hz);
+  D[o + 3] = -2 * Hx * vx + vH + 2 * w00;
+  D[o + 4] = -(Hx * vy + vx * Hy) + w01 + w10 + nz;
+  D[o + 5] = -(Hx * vz + vx * Hz) + w02 + w20 - ny;
+  D[o + 6] = -(Hy * vx + vy * Hx) + w10 + w01 - nz;
+  D[o + 7] = -2 * Hy * vy + vH + 2 * w11;
+  D[o + 8] = -(Hy * vz + vy * Hz) + w12 + w21 + nx;
+  D[o + 9] = -(Hz * vx + vz * Hx) + w20 + w02 + ny;
+  D[o + 10] = -(Hz * vy + vz * Hy) + w21 + w12 - nx;
+  D[o + 11] = -2 * Hz * vz + vH + 2 * w22;
 }
 
 /**
@@ -164,7 +225,7 @@ export function rneaDerivativesFromPlacements(
     const yo = 10 * j;
     for (let k = 0; k < 10; k++) oYcrb[yo + k] = 0;
     inertiaActAdd(O, mo, Yb, yo, oYcrb, yo);
-    // of = Y oa + ov ×* (Y ov), with h = Y ov kept in col[6..12]
+    // of = Y oa + ov ×* (Y ov)
     inertiaMulMotion(oYcrb, yo, ov, o, col, 6);
     motionCrossForce(ov, o, col, 6, of, o);
     inertiaMulMotion(oYcrb, yo, oa, o, t6, 0);
@@ -182,28 +243,16 @@ export function rneaDerivativesFromPlacements(
         for (let r = 0; r < 6; r++) dVdq[c + r] = 0;
       }
     }
-    // doY m = ov ×* (Y m) - Y (ov × m) + m ×* (Y ov), column by column (h = Y ov in col[6..12])
-    const D = doYcrb, io = 36 * j;
-    for (let c = 0; c < 6; c++) {
-      for (let r = 0; r < 6; r++) col[r] = r === c ? 1 : 0;
-      inertiaMulMotion(oYcrb, yo, col, 0, t6, 0);
-      motionCrossForce(ov, o, t6, 0, dFdv, 0); // dFdv's first column as scratch (set again below)
-      for (let r = 0; r < 6; r++) D[io + 6 * r + c] = dFdv[r];
-      motionCross(ov, o, col, 0, t6, 0);
-      inertiaMulMotion(oYcrb, yo, t6, 0, dFdv, 0);
-      for (let r = 0; r < 6; r++) D[io + 6 * r + c] -= dFdv[r];
-      motionCrossForce(col, 0, col, 6, dFdv, 0);
-      for (let r = 0; r < 6; r++) D[io + 6 * r + c] += dFdv[r];
-    }
+    inertiaVariation(oYcrb, yo, ov, o, doYcrb, 12 * j);
   }
 
   // Backward pass: composite quantities, leaves to root.
   for (let j = nj - 1; j >= 1; j--) {
-    const p = parents[j], o = 6 * j, yo = 10 * j, io = 36 * j;
+    const p = parents[j], o = 6 * j, yo = 10 * j, io = 12 * j;
     const iv = model.idxV[j], nvj = model.nvs[j], s0 = w.subtreeStart[j], s1 = w.subtreeStart[j + 1], sub = w.subtreeDofs;
     for (let k = 0; k < nvj; k++) {
       const c = 6 * (iv + k);
-      tau[iv + k] = dot6(J, c, of, o);
+      dotInto(J, c, of, o, tau, iv + k);
       inertiaMulMotion(oYcrb, yo, J, c, dFda, c);
     }
     // rows of the descendants, columns of j
@@ -211,16 +260,16 @@ export function rneaDerivativesFromPlacements(
       const r = sub[t], ro = 6 * r;
       for (let k = 0; k < nvj; k++) {
         const c = 6 * (iv + k);
-        dq[r * nv + iv + k] = dot6(dFda, ro, dAdq, c) + dot6(dYtJ, ro, dVdq, c);
-        dv[r * nv + iv + k] = dot6(dFda, ro, dAdv, c) + dot6(dYtJ, ro, J, c);
+        dot2Into(dFda, ro, dAdq, c, dYtJ, ro, dVdq, c, dq, r * nv + iv + k);
+        dot2Into(dFda, ro, dAdv, c, dYtJ, ro, J, c, dv, r * nv + iv + k);
       }
     }
     for (let k = 0; k < nvj; k++) {
       const c = 6 * (iv + k);
-      if (p > 0) { mat6Mul(doYcrb, io, dVdq, c, dFdq, c, false); inertiaMulMotion(oYcrb, yo, dAdq, c, t6, 0); for (let r = 0; r < 6; r++) dFdq[c + r] += t6[r]; }
+      if (p > 0) { doYMul(doYcrb, io, dVdq, c, dFdq, c); inertiaMulMotion(oYcrb, yo, dAdq, c, t6, 0); for (let r = 0; r < 6; r++) dFdq[c + r] += t6[r]; }
       else inertiaMulMotion(oYcrb, yo, dAdq, c, dFdq, c);
-      mat6MulT(doYcrb, io, J, c, dYtJ, c);
-      mat6Mul(doYcrb, io, J, c, dFdv, c, false);
+      doYMulT(doYcrb, io, J, c, dYtJ, c);
+      doYMul(doYcrb, io, J, c, dFdv, c);
       inertiaMulMotion(oYcrb, yo, dAdv, c, t6, 0);
       for (let r = 0; r < 6; r++) dFdv[c + r] += t6[r];
     }
@@ -229,8 +278,8 @@ export function rneaDerivativesFromPlacements(
       const row = iv + k, c = 6 * row;
       for (let t = s0; t < s1; t++) {
         const s = sub[t];
-        dq[row * nv + s] = dot6(J, c, dFdq, 6 * s);
-        dv[row * nv + s] = dot6(J, c, dFdv, 6 * s);
+        dotInto(J, c, dFdq, 6 * s, dq, row * nv + s);
+        dotInto(J, c, dFdv, 6 * s, dv, row * nv + s);
       }
     }
     // the ancestors' rows see J ×* f as well (their own columns do not move with q_j)
@@ -241,7 +290,7 @@ export function rneaDerivativesFromPlacements(
     }
     if (p > 0) {
       for (let k = 0; k < 10; k++) oYcrb[10 * p + k] += oYcrb[yo + k];
-      for (let k = 0; k < 36; k++) doYcrb[36 * p + k] += doYcrb[io + k];
+      for (let k = 0; k < 12; k++) doYcrb[12 * p + k] += doYcrb[io + k];
       for (let k = 0; k < 6; k++) of[6 * p + k] += of[o + k];
     }
   }

@@ -19,7 +19,7 @@
  * B is with respect to the applied torque before the effort clamp, as the finite differences.
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
-import { solveMassMatrix } from './factor-m.ts';
+import { solveMassMatrix, solveMassMatrixMany } from './factor-m.ts';
 import { createRneaDerivativesData, rneaDerivativesFromPlacements, type RneaDerivativesData } from './rnea-derivatives.ts';
 import type { Simulator } from './step.ts';
 
@@ -27,12 +27,11 @@ export class FreeStepDerivatives {
   readonly sim: Simulator;
   readonly model: Model;
   readonly rd: RneaDerivativesData;
-  /** ∂v_t/∂q, ∂v_t/∂v (nv x nv) and ∂v_t/∂τ_act (nv x nu), row-major. */
-  readonly Xq: Float64Array;
-  readonly Xv: Float64Array;
-  readonly Xu: Float64Array;
+  /** [∂v_t/∂q | ∂v_t/∂v | ∂v_t/∂τ_act]: nv x (2nv + nu), row-major. */
+  readonly X: Float64Array;
+  /** Columns of X (2nv + nu). */
+  readonly ncols: number;
   private readonly acc: Float64Array;
-  private readonly col: Float64Array;
   private readonly vt: Float64Array;
   /** Base blocks (3x3 row-major): Eᵀ, Eᵀ[l]×, Jr(dt ω), Eᵀ[l]× Jr(−dt ω). */
   private readonly Et = new Float64Array(9);
@@ -46,11 +45,9 @@ export class FreeStepDerivatives {
     this.model = sim.model;
     const { nv, nu } = this.model;
     this.rd = createRneaDerivativesData(this.model);
-    this.Xq = new Float64Array(nv * nv);
-    this.Xv = new Float64Array(nv * nv);
-    this.Xu = new Float64Array(nv * nu);
+    this.ncols = 2 * nv + nu;
+    this.X = new Float64Array(nv * this.ncols);
     this.acc = new Float64Array(nv);
-    this.col = new Float64Array(nv);
     this.vt = new Float64Array(nv);
     const m = this.model;
     this.floatingBase = m.floating && m.jointTypes[1] === JOINT_FREE && m.idxV[1] === 0;
@@ -79,41 +76,36 @@ export class FreeStepDerivatives {
   }
 
   /**
-   * ∂v_free/∂(q, v, τ_act) into Xq, Xv, Xu, after sim.positionStage(q, v) and
-   * sim.freeVelocity(v, u) (placements, H's factor, τ and nle in place).
+   * ∂v_free/∂(q, v, τ_act) into X, after sim.positionStage(q, v) and sim.freeVelocity(v, u)
+   * (placements, H's factor, τ and nle in place): the right-hand sides of all 2nv + nu columns,
+   * then one multi-column solve with H.
    */
   velocityJacobians(v: ArrayLike<number>): void {
     const sim = this.sim, model = this.model, data = sim.data, nv = model.nv, nu = model.nu, dt = sim.options.dt;
-    const { acc, col, Xq, Xv, Xu, rd } = this;
+    const { acc, X, rd, ncols } = this;
     const damping = model.damping;
     // a = H⁻¹ (τ − nle − D v) (freeVelocity left nle in data.tau)
     const nle = data.tau;
     for (let i = 0; i < nv; i++) acc[i] = sim.tau[i] - nle[i] - damping[i] * v[i];
     solveMassMatrix(model, data, acc, 0);
     rneaDerivativesFromPlacements(model, data, rd, v, acc);
-    const dq = rd.dtau_dq, dv = rd.dtau_dv;
-    for (let c = 0; c < nv; c++) {
-      for (let r = 0; r < nv; r++) col[r] = -dt * dq[r * nv + c];
-      solveMassMatrix(model, data, col, 0);
-      for (let r = 0; r < nv; r++) Xq[r * nv + c] = col[r];
-      for (let r = 0; r < nv; r++) col[r] = -dt * dv[r * nv + c];
-      col[c] -= dt * damping[c];
-      solveMassMatrix(model, data, col, 0);
-      for (let r = 0; r < nv; r++) Xv[r * nv + c] = col[r];
-      Xv[c * nv + c] += 1;
+    const dq = rd.dtau_dq, dv = rd.dtau_dv, nx = 2 * nv;
+    X.fill(0);
+    for (let r = 0; r < nv; r++) {
+      const xo = r * ncols, ro = r * nv;
+      for (let c = 0; c < nv; c++) { X[xo + c] = -dt * dq[ro + c]; X[xo + nv + c] = -dt * dv[ro + c]; }
+      X[xo + nv + r] -= dt * damping[r];
     }
     const act = sim.actuated;
-    for (let k = 0; k < nu; k++) {
-      for (let r = 0; r < nv; r++) col[r] = 0;
-      col[act[k]] = dt;
-      solveMassMatrix(model, data, col, 0);
-      for (let r = 0; r < nv; r++) Xu[r * nu + k] = col[r];
-    }
+    for (let k = 0; k < nu; k++) X[act[k] * ncols + nx + k] = dt;
+    solveMassMatrixMany(model, data, X, ncols);
+    for (let r = 0; r < nv; r++) X[r * ncols + nv + r] += 1;
     if (this.floatingBase) {
       // c(v) = ω × v_lin on the base's linear rows: ∂/∂v_lin = [ω]×, ∂/∂ω = −[v_lin]×
       const lx = dt * v[0], ly = dt * v[1], lz = dt * v[2], wx = dt * v[3], wy = dt * v[4], wz = dt * v[5];
-      Xv[1] -= wz; Xv[2] += wy; Xv[nv] += wz; Xv[nv + 2] -= wx; Xv[2 * nv] -= wy; Xv[2 * nv + 1] += wx;
-      Xv[4] += lz; Xv[5] -= ly; Xv[nv + 3] -= lz; Xv[nv + 5] += lx; Xv[2 * nv + 3] += ly; Xv[2 * nv + 4] -= lx;
+      const r0 = nv, r1 = ncols + nv, r2 = 2 * ncols + nv;
+      X[r0 + 1] -= wz; X[r0 + 2] += wy; X[r1] += wz; X[r1 + 2] -= wx; X[r2] -= wy; X[r2 + 1] += wx;
+      X[r0 + 4] += lz; X[r0 + 5] -= ly; X[r1 + 3] -= lz; X[r1 + 5] += lx; X[r2 + 3] += ly; X[r2 + 4] -= lx;
     }
   }
 
@@ -123,59 +115,45 @@ export class FreeStepDerivatives {
    */
   private chain(A: Float64Array, B: Float64Array, ao: number, bo: number): void {
     const model = this.model, nv = model.nv, nu = model.nu, nx = 2 * nv, dt = this.sim.options.dt;
-    const { Xq, Xv, Xu } = this;
+    const { X, ncols } = this;
     // joint rows (all rows without a floating base): dq' = dq + dt dv_t, dv' = dv_t
     const r0 = this.floatingBase ? 6 : 0;
     for (let r = r0; r < nv; r++) {
-      const qa = ao + r * nx, va = ao + (nv + r) * nx;
-      for (let c = 0; c < nv; c++) {
-        const xq = Xq[r * nv + c], xv = Xv[r * nv + c];
-        A[qa + c] = dt * xq; A[qa + nv + c] = dt * xv;
-        A[va + c] = xq; A[va + nv + c] = xv;
-      }
+      const qa = ao + r * nx, va = ao + (nv + r) * nx, xo = r * ncols;
+      for (let c = 0; c < nx; c++) { const x = X[xo + c]; A[qa + c] = dt * x; A[va + c] = x; }
       A[qa + r] += 1;
       const qb = bo + r * nu, vb = bo + (nv + r) * nu;
-      for (let k = 0; k < nu; k++) { const x = Xu[r * nu + k]; B[qb + k] = dt * x; B[vb + k] = x; }
+      for (let k = 0; k < nu; k++) { const x = X[xo + nx + k]; B[qb + k] = dt * x; B[vb + k] = x; }
     }
     if (!this.floatingBase) return;
     this.baseBlocks();
     const { Et, EtL, Jr, EtLJ } = this;
-    // rows 0..5 of q' and v': P (∂q'_base/∂v_t) and V (∂v'_base/∂v_t) applied to X, plus Q (∂q'/∂q)
+    // rows 0..5 of q' and v': P (∂q'_base/∂v_t) and V (∂v'_base/∂v_t) applied to X (the A and B
+    // columns alike), plus Q (∂q'/∂q) on A's base columns
     for (let i = 0; i < 3; i++) {
-      const ql = ao + i * nx, qw = ao + (i + 3) * nx, vl = ao + (nv + i) * nx, vw = ao + (nv + i + 3) * nx;
-      for (let c = 0; c < nx; c++) {
-        const X = c < nv ? Xq : Xv, cc = c < nv ? c : c - nv;
+      const ql = i * nx, qw = (i + 3) * nx, vl = (nv + i) * nx, vw = (nv + i + 3) * nx;
+      const qlb = i * nu, qwb = (i + 3) * nu, vlb = (nv + i) * nu, vwb = (nv + i + 3) * nu;
+      for (let c = 0; c < ncols; c++) {
         let lin = 0, jang = 0, ljang = 0;
         for (let k = 0; k < 3; k++) {
-          const xl = X[k * nv + cc], xw = X[(k + 3) * nv + cc];
+          const xl = X[k * ncols + c], xw = X[(k + 3) * ncols + c];
           lin += Et[3 * i + k] * xl;
           jang += Jr[3 * i + k] * xw;
           ljang += EtLJ[3 * i + k] * xw;
         }
-        A[ql + c] = dt * lin;
-        A[qw + c] = dt * jang;
-        A[vl + c] = lin + dt * ljang;
-        A[vw + c] = X[(i + 3) * nv + cc];
+        const ang = X[(i + 3) * ncols + c];
+        if (c < nx) {
+          A[ao + ql + c] = dt * lin; A[ao + qw + c] = dt * jang; A[ao + vl + c] = lin + dt * ljang; A[ao + vw + c] = ang;
+        } else {
+          const b = c - nx;
+          B[bo + qlb + b] = dt * lin; B[bo + qwb + b] = dt * jang; B[bo + vlb + b] = lin + dt * ljang; B[bo + vwb + b] = ang;
+        }
       }
       // Q: δl' += Eᵀ δl − dt Eᵀ[l]× δω ; δω' += Eᵀ δω
       for (let k = 0; k < 3; k++) {
-        A[ql + k] += Et[3 * i + k];
-        A[ql + 3 + k] -= dt * EtL[3 * i + k];
-        A[qw + 3 + k] += Et[3 * i + k];
-      }
-      const qlb = bo + i * nu, qwb = bo + (i + 3) * nu, vlb = bo + (nv + i) * nu, vwb = bo + (nv + i + 3) * nu;
-      for (let c = 0; c < nu; c++) {
-        let lin = 0, jang = 0, ljang = 0;
-        for (let k = 0; k < 3; k++) {
-          const xl = Xu[k * nu + c], xw = Xu[(k + 3) * nu + c];
-          lin += Et[3 * i + k] * xl;
-          jang += Jr[3 * i + k] * xw;
-          ljang += EtLJ[3 * i + k] * xw;
-        }
-        B[qlb + c] = dt * lin;
-        B[qwb + c] = dt * jang;
-        B[vlb + c] = lin + dt * ljang;
-        B[vwb + c] = Xu[(i + 3) * nu + c];
+        A[ao + ql + k] += Et[3 * i + k];
+        A[ao + ql + 3 + k] -= dt * EtL[3 * i + k];
+        A[ao + qw + 3 + k] += Et[3 * i + k];
       }
     }
   }
