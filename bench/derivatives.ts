@@ -1,12 +1,12 @@
 /**
  * Step derivatives on Solo-12 with no contact (airborne, joints far from their stops): the
- * analytic Jacobians (FreeStepDerivatives: RNEA derivatives, H⁻¹, the SE(3) integrator) against
+ * analytic Jacobians (AnalyticLinearizer: RNEA derivatives, H⁻¹, the SE(3) integrator) against
  * the forward-difference Linearizer, timed in the same interleaved rounds; and the RNEA and
  * forward-dynamics derivatives alone.
  */
 import { createData } from '../server/dynamics/data.ts';
 import { abaDerivatives, createRneaDerivativesData, rneaDerivatives } from '../server/dynamics/rnea-derivatives.ts';
-import { FreeStepDerivatives } from '../server/dynamics/step-derivatives-analytic.ts';
+import { AnalyticLinearizer } from '../server/dynamics/step-derivatives-analytic.ts';
 import { Linearizer } from '../server/dynamics/step-derivatives.ts';
 import { Simulator } from '../server/dynamics/step.ts';
 import { loadRobot, posture } from '../server/model/robots.ts';
@@ -22,7 +22,7 @@ export async function derivativesBench(): Promise<BenchResult[]> {
   const a = new Float64Array(nv).map((_, i) => Math.cos(0.9 * i));
   const qn = new Float64Array(model.nq), vn = new Float64Array(nv);
   const A1 = new Float64Array(nx * nx), B1 = new Float64Array(nx * nu), A2 = new Float64Array(nx * nx), B2 = new Float64Array(nx * nu);
-  const analytic = new FreeStepDerivatives(new Simulator(model, undefined, { dt: 0.01 }));
+  const analytic = new AnalyticLinearizer(new Simulator(model, undefined, { dt: 0.01 }));
   const fd = new Linearizer(new Simulator(model, undefined, { dt: 0.01 }));
   const t = await timeInterleavedUs([
     () => analytic.linearize(q, v, u, qn, vn, A1, B1),

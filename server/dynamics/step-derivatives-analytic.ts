@@ -19,11 +19,13 @@
  * B is with respect to the applied torque before the effort clamp, as the finite differences.
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
+import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
+import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from './collision.ts';
 import { solveMassMatrix, solveMassMatrixMany } from './factor-m.ts';
 import { createRneaDerivativesData, rneaDerivativesFromPlacements, type RneaDerivativesData } from './rnea-derivatives.ts';
 import type { Simulator } from './step.ts';
 
-export class FreeStepDerivatives {
+export class AnalyticLinearizer {
   readonly sim: Simulator;
   readonly model: Model;
   readonly rd: RneaDerivativesData;
@@ -39,6 +41,26 @@ export class FreeStepDerivatives {
   private readonly Jr = new Float64Array(9);
   private readonly EtLJ = new Float64Array(9);
   private readonly floatingBase: boolean;
+  // active set of the contact solution (sticking contacts, pushing stops) and its workspaces,
+  // sized for the simulator's capacities: m ≤ 3 maxContacts + limit rows
+  private readonly stickIdx: Int32Array;
+  private readonly limIdx: Int32Array;
+  private ns = 0;
+  private na = 0;
+  /** Active rows of the last linearize (3 per sticking contact, then one per pushing stop). */
+  get activeRows(): number { return 3 * this.ns + this.na; }
+  /** Dense active rows J_S (m x nv) of the last linearize (contact frames; a stop's is s e_dof). */
+  readonly JS: Float64Array;
+  /** C = ∂(J_S v_t)/∂q (m x nv), Y = H⁻¹ J_Sᵀ (nv x m), G_SS (m x m), R (m x ncols). */
+  private readonly Cq: Float64Array;
+  private readonly Y: Float64Array;
+  private readonly GS: Float64Array;
+  private readonly RS: Float64Array;
+  /** One contact's chain dofs (root first), the world velocity before each, scratch motions. */
+  private readonly chainDofs: Int32Array;
+  private readonly chainJoint: Int32Array;
+  private readonly ovBefore: Float64Array;
+  private readonly m6 = new Float64Array(24);
 
   constructor(sim: Simulator) {
     this.sim = sim;
@@ -49,6 +71,17 @@ export class FreeStepDerivatives {
     this.X = new Float64Array(nv * this.ncols);
     this.acc = new Float64Array(nv);
     this.vt = new Float64Array(nv);
+    const ccap = sim.contacts.capacity, lcap = sim.limits.capacity, mMax = 3 * ccap + lcap;
+    this.stickIdx = new Int32Array(ccap);
+    this.limIdx = new Int32Array(lcap);
+    this.JS = new Float64Array(mMax * nv);
+    this.Cq = new Float64Array(mMax * nv);
+    this.Y = new Float64Array(nv * mMax);
+    this.GS = new Float64Array(mMax * mMax);
+    this.RS = new Float64Array(mMax * this.ncols);
+    this.chainDofs = new Int32Array(nv);
+    this.chainJoint = new Int32Array(nv);
+    this.ovBefore = new Float64Array(6 * nv);
     const m = this.model;
     this.floatingBase = m.floating && m.jointTypes[1] === JOINT_FREE && m.idxV[1] === 0;
     for (let j = 2; j < m.njoints; j++) {
@@ -57,8 +90,11 @@ export class FreeStepDerivatives {
   }
 
   /**
-   * Nominal step into (qNext, vNext) and its Jacobians A, B, for a state where the step has no
-   * contact and no limit row (throws otherwise: see the caller's dispatch). Allocation-free.
+   * Nominal step into (qNext, vNext) and its Jacobians A, B. Covered: no contact rows, or
+   * every contact either separated (zero impulse) or sticking (impulse strictly inside its cone)
+   * on the ground plane, and any limit rows (pushing or not). A sliding contact, a contact with
+   * a static box or a cylinder contact throws an Error naming it (the caller falls back to
+   * finite differences). Allocation-free.
    */
   linearize(
     q: ArrayLike<number>, v: ArrayLike<number>, u: ArrayLike<number>,
@@ -66,21 +102,25 @@ export class FreeStepDerivatives {
   ): void {
     const sim = this.sim;
     const nc = sim.positionStage(q, v);
-    if (nc > 0 || sim.limits.count > 0) throw new Error('FreeStepDerivatives: the step has contact or limit rows');
     sim.freeVelocity(v, u);
-    this.velocityJacobians(v);
     sim.contactStage(this.vt);
     sim.commitWarmStart();
+    this.ns = 0; this.na = 0;
+    const m = nc + sim.limits.count > 0 ? this.activeSet(nc) : 0;
+    this.velocityJacobians(v, m);
+    if (m > 0) this.projectOnActiveSet(m);
     sim.advance(q, this.vt, qNext, vNext);
     this.chain(A, B, ao, bo);
   }
 
   /**
-   * ∂v_free/∂(q, v, τ_act) into X, after sim.positionStage(q, v) and sim.freeVelocity(v, u)
-   * (placements, H's factor, τ and nle in place): the right-hand sides of all 2nv + nu columns,
-   * then one multi-column solve with H.
+   * ∂v_t/∂(q, v, τ_act) into X, after sim.positionStage(q, v), sim.freeVelocity(v, u) and the
+   * contact stage (placements, H's factor, τ and nle in place, v_t in this.vt): the
+   * right-hand sides of all 2nv + nu columns, then one multi-column solve with H. With m active
+   * rows (activeSet), the q columns also carry the impulses' terms (see projectOnActiveSet)
+   * and X holds w = δv_free + H⁻¹ (δ(J_Sᵀλ) − δM Δv) before the projection.
    */
-  velocityJacobians(v: ArrayLike<number>): void {
+  velocityJacobians(v: ArrayLike<number>, m = 0): void {
     const sim = this.sim, model = this.model, data = sim.data, nv = model.nv, nu = model.nu, dt = sim.options.dt;
     const { acc, X, rd, ncols } = this;
     const damping = model.damping;
@@ -88,6 +128,9 @@ export class FreeStepDerivatives {
     const nle = data.tau;
     for (let i = 0; i < nv; i++) acc[i] = sim.tau[i] - nle[i] - damping[i] * v[i];
     solveMassMatrix(model, data, acc, 0);
+    // with impulses, −dt ∂τ/∂q − ∂(M Δv)/∂q = −dt ∂RNEA(q, v, a + Δv/dt)/∂q (RNEA is affine in a
+    // with slope M(q)), Δv = v_t − v_free
+    if (m > 0) for (let i = 0; i < nv; i++) acc[i] += (this.vt[i] - sim.vfree[i]) / dt;
     rneaDerivativesFromPlacements(model, data, rd, v, acc);
     const dq = rd.dtau_dq, dv = rd.dtau_dv, nx = 2 * nv;
     X.fill(0);
@@ -96,6 +139,7 @@ export class FreeStepDerivatives {
       for (let c = 0; c < nv; c++) { X[xo + c] = -dt * dq[ro + c]; X[xo + nv + c] = -dt * dv[ro + c]; }
       X[xo + nv + r] -= dt * damping[r];
     }
+    if (m > 0) this.impulseTerms();
     const act = sim.actuated;
     for (let k = 0; k < nu; k++) X[act[k] * ncols + nx + k] = dt;
     solveMassMatrixMany(model, data, X, ncols);
@@ -110,7 +154,175 @@ export class FreeStepDerivatives {
   }
 
   /**
-   * A, B from Xq, Xv, Xu through the integration stage at the end-of-step velocity in this.vt
+   * The active set of the last contact solve: sticking contacts (normal impulse > 0, strictly
+   * inside the cone, the polish's test) and pushing stops (impulse > 0); separated contacts
+   * (zero impulse) drop out. Returns m = 3 ns + na. Throws on what is not covered.
+   */
+  private activeSet(nc: number): number {
+    const sim = this.sim, lam = sim.lambda, buf = sim.contacts, mu = sim.mu, nl = sim.limits.count;
+    let ns = 0, na = 0;
+    for (let c = 0; c < nc; c++) {
+      const o = 3 * c, ln = lam[o + 2];
+      if (!(ln > 0)) continue;
+      const lt = mu[c] * ln * (1 - 1e-9);
+      if (!(lam[o] * lam[o] + lam[o + 1] * lam[o + 1] < lt * lt)) throw new Error(`analytic derivatives: contact ${c} slides (sliding contacts are not covered yet)`);
+      if (buf.env[c] !== 0) throw new Error(`analytic derivatives: contact ${c} is with a static box (only the ground plane is covered)`);
+      const kind = sim.shapes[buf.geom[c]].kind;
+      if (kind !== SHAPE_SPHERE && kind !== SHAPE_CAPSULE && kind !== SHAPE_BOX) throw new Error(`analytic derivatives: contact ${c} is a cylinder's (not covered)`);
+      this.stickIdx[ns++] = c;
+    }
+    for (let l = 0; l < nl; l++) if (lam[3 * nc + l] > 0) this.limIdx[na++] = l;
+    this.ns = ns; this.na = na;
+    return 3 * ns + na;
+  }
+
+  /**
+   * Inside velocityJacobians, before the solve with H: adds ∂(J_Sᵀλ)/∂q (λ held) to X's q
+   * columns, and writes the dense active rows J_S and C = ∂(J_S v_t)/∂q (v_t held).
+   *
+   * A contact row is R_cᵀ times the velocity of the body point at the witness point p (the
+   * robot's point nearest the ground: a sphere's or capsule's centre minus r n, a box's corner),
+   * with R_c = [t1 t2 n] constant on the plane. Its impulse is the world force f = R_c λ at p,
+   * the spatial force F = [f; p × f] at the world origin. With world columns J_k (rd.J):
+   *   ∂J_k/∂q_l = J_l × J_k when joint(l) is an ancestor of joint(k) or the same joint (else 0),
+   *   ∂p/∂q_l = J_l's velocity at the body point p + r n (p slides over a sphere's surface as it
+   *   turns: it follows the centre, not the material point),
+   *   ∂(J_kᵀ F)/∂q_l = (J_l × J_k)·F + J_k·[0; ∂p/∂q_l × f],
+   *   ∂(R_cᵀ v_p)/∂q_l = R_cᵀ (dV_lin + dV_ang × p + ω × ∂p/∂q_l), dV = J_l × (ov − ov_before(l)),
+   * ov the body's world velocity under v_t and ov_before(l) that of joint(l)'s parent.
+   * Stop rows are s e_dof: constant, so they add nothing here.
+   */
+  private impulseTerms(): void {
+    const sim = this.sim, model = this.model, nv = model.nv, ncols = this.ncols;
+    const { X, JS, Cq, chainDofs, chainJoint, ovBefore, m6 } = this;
+    const J = this.rd.J, vt = this.vt, lam = sim.lambda, buf = sim.contacts;
+    const ns = this.ns, na = this.na, m = 3 * ns + na;
+    JS.fill(0, 0, m * nv);
+    Cq.fill(0, 0, m * nv);
+    for (let t = 0; t < ns; t++) {
+      const c = this.stickIdx[t], o = 3 * c, F = buf.frame, fo = 9 * c;
+      const shape = sim.shapes[buf.geom[c]];
+      const r = shape.kind === SHAPE_BOX ? 0 : shape.dims[0];
+      const nx = buf.normal[o], ny = buf.normal[o + 1], nz = buf.normal[o + 2], d = buf.dist[c];
+      const px = buf.pos[o] + d * nx, py = buf.pos[o + 1] + d * ny, pz = buf.pos[o + 2] + d * nz;
+      const cx = px + r * nx, cy = py + r * ny, cz = pz + r * nz;
+      const l0 = lam[o], l1 = lam[o + 1], l2 = lam[o + 2];
+      const fx = F[fo] * l0 + F[fo + 1] * l1 + F[fo + 2] * l2;
+      const fy = F[fo + 3] * l0 + F[fo + 4] * l1 + F[fo + 5] * l2;
+      const fz = F[fo + 6] * l0 + F[fo + 7] * l1 + F[fo + 8] * l2;
+      // F = [f; p × f] in m6[0..6]
+      m6[0] = fx; m6[1] = fy; m6[2] = fz;
+      m6[3] = py * fz - pz * fy; m6[4] = pz * fx - px * fz; m6[5] = px * fy - py * fx;
+      // the chain, root first
+      let len = 0;
+      for (let j = sim.shapeJoint[buf.geom[c]]; j > 0; j = model.parents[j]) {
+        for (let k = model.nvs[j] - 1; k >= 0; k--) { chainDofs[len] = model.idxV[j] + k; chainJoint[len] = j; len++; }
+      }
+      for (let a = 0, b = len - 1; a < b; a++, b--) {
+        const x = chainDofs[a]; chainDofs[a] = chainDofs[b]; chainDofs[b] = x;
+        const y = chainJoint[a]; chainJoint[a] = chainJoint[b]; chainJoint[b] = y;
+      }
+      // ov (under v_t) accumulated root to body in m6[6..12]; ovBefore: the velocity of the
+      // parent of each chain entry's joint (m6[12..18] holds it while a joint's dofs pass)
+      for (let k = 6; k < 18; k++) m6[k] = 0;
+      for (let a = 0; a < len; a++) {
+        if (a === 0 || chainJoint[a] !== chainJoint[a - 1]) for (let k = 0; k < 6; k++) m6[12 + k] = m6[6 + k];
+        for (let k = 0; k < 6; k++) ovBefore[6 * a + k] = m6[12 + k];
+        const dof = chainDofs[a], x = vt[dof];
+        for (let k = 0; k < 6; k++) m6[6 + k] += J[6 * dof + k] * x;
+      }
+      const wx = m6[9], wy = m6[10], wz = m6[11];
+      const row0 = 3 * t * nv, row1 = row0 + nv, row2 = row1 + nv;
+      for (let b = 0; b < len; b++) {
+        const l = chainDofs[b], lo = 6 * l, jl = chainJoint[b];
+        // dp = ∂p/∂q_l: J_l's velocity at the body point (cx, cy, cz)
+        const ax = J[lo + 3], ay = J[lo + 4], az = J[lo + 5];
+        const dpx = J[lo] + ay * cz - az * cy, dpy = J[lo + 1] + az * cx - ax * cz, dpz = J[lo + 2] + ax * cy - ay * cx;
+        // dp × f
+        const qx = dpy * fz - dpz * fy, qy = dpz * fx - dpx * fz, qz = dpx * fy - dpy * fx;
+        for (let a = 0; a < len; a++) {
+          const k = chainDofs[a], ko = 6 * k;
+          let x = J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
+          if (jl <= chainJoint[a]) {
+            crossInto(J, lo, J, ko, m6, 18);
+            x += m6[18] * m6[0] + m6[19] * m6[1] + m6[20] * m6[2] + m6[21] * m6[3] + m6[22] * m6[4] + m6[23] * m6[5];
+          }
+          X[k * ncols + l] += x;
+        }
+        // C: R_cᵀ (dV_lin + dV_ang × p + ω × dp), dV = J_l × (ov − ov_before)
+        for (let k = 0; k < 6; k++) m6[12 + k] = m6[6 + k] - ovBefore[6 * b + k];
+        crossInto(J, lo, m6, 12, m6, 18);
+        const ex = m6[18] + m6[22] * pz - m6[23] * py + (wy * dpz - wz * dpy);
+        const ey = m6[19] + m6[23] * px - m6[21] * pz + (wz * dpx - wx * dpz);
+        const ez = m6[20] + m6[21] * py - m6[22] * px + (wx * dpy - wy * dpx);
+        Cq[row0 + l] = F[fo] * ex + F[fo + 3] * ey + F[fo + 6] * ez;
+        Cq[row1 + l] = F[fo + 1] * ex + F[fo + 4] * ey + F[fo + 7] * ez;
+        Cq[row2 + l] = F[fo + 2] * ex + F[fo + 5] * ey + F[fo + 8] * ez;
+        // J_S rows: R_cᵀ (J_l,lin + J_l,ang × p)
+        const vx = J[lo] + ay * pz - az * py, vy = J[lo + 1] + az * px - ax * pz, vz = J[lo + 2] + ax * py - ay * px;
+        JS[row0 + l] = F[fo] * vx + F[fo + 3] * vy + F[fo + 6] * vz;
+        JS[row1 + l] = F[fo + 1] * vx + F[fo + 4] * vy + F[fo + 7] * vz;
+        JS[row2 + l] = F[fo + 2] * vx + F[fo + 5] * vy + F[fo + 8] * vz;
+      }
+    }
+    const rows = sim.limits;
+    for (let a = 0; a < na; a++) {
+      const l = this.limIdx[a];
+      JS[(3 * ns + a) * nv + rows.dof[l]] = rows.side[l];
+    }
+  }
+
+  /**
+   * X (= w, every column) projected on the active rows: with G_SS = J_S H⁻¹ J_Sᵀ and
+   * δλ = −G_SS⁻¹ (J_S w + C δq), δv_t = w + H⁻¹ J_Sᵀ δλ. Then J_S δv_t = −C δq exactly: a
+   * sticking contact's velocity does not move with v or τ (the null gradient of a resting
+   * contact), only as the contact point moves with q.
+   */
+  private projectOnActiveSet(m: number): void {
+    const model = this.model, data = this.sim.data, nv = model.nv, ncols = this.ncols;
+    const { X, JS, Cq, Y, GS, RS } = this;
+    // Y = H⁻¹ J_Sᵀ (nv x m)
+    for (let r = 0; r < nv; r++) for (let a = 0; a < m; a++) Y[r * m + a] = JS[a * nv + r];
+    solveMassMatrixMany(model, data, Y, m);
+    // G = J_S Y, with the polish's ridge (a box resting on four corners is rank-deficient)
+    let tr = 0;
+    for (let a = 0; a < m; a++) {
+      for (let b = 0; b < m; b++) {
+        let x = 0;
+        for (let r = 0; r < nv; r++) x += JS[a * nv + r] * Y[r * m + b];
+        GS[a * m + b] = x;
+      }
+      tr += GS[a * m + a];
+    }
+    const ridge = 1e-14 * tr / m;
+    for (let a = 0; a < m; a++) GS[a * m + a] += ridge;
+    if (!choleskyInPlace(GS, m, 0)) throw new Error("analytic derivatives: the active rows' Delassus matrix is singular");
+    // R = J_S X + [C | 0 | 0], then R = G⁻¹ R column by column
+    for (let a = 0; a < m; a++) {
+      const ro = a * ncols, jo = a * nv;
+      for (let c = 0; c < ncols; c++) RS[ro + c] = c < nv ? Cq[jo + c] : 0;
+      for (let r = 0; r < nv; r++) {
+        const j = JS[jo + r];
+        if (j === 0) continue;
+        const xo = r * ncols;
+        for (let c = 0; c < ncols; c++) RS[ro + c] += j * X[xo + c];
+      }
+    }
+    for (let c = 0; c < ncols; c++) choleskySolveInPlace(GS, m, RS, 0, c, ncols);
+    // X −= Y R
+    for (let r = 0; r < nv; r++) {
+      const xo = r * ncols;
+      for (let a = 0; a < m; a++) {
+        const y = Y[r * m + a];
+        if (y === 0) continue;
+        const ro = a * ncols;
+        for (let c = 0; c < ncols; c++) X[xo + c] -= y * RS[ro + c];
+      }
+    }
+  }
+
+  /**
+   * A, B from X through the integration stage at the end-of-step velocity in this.vt
    * (before `advance` re-expressed it).
    */
   private chain(A: Float64Array, B: Float64Array, ao: number, bo: number): void {
@@ -199,4 +411,16 @@ function skew(x: number, y: number, z: number, i: number, k: number): number {
   if (i === 0) return k === 1 ? -z : y;
   if (i === 1) return k === 0 ? z : -x;
   return k === 0 ? -y : x;
+}
+
+/** out[oo..] = a × b (motion cross product, [w_a × v_b + v_a × w_b ; w_a × w_b]); out may not alias a or b. */
+function crossInto(a: Float64Array, ao: number, b: Float64Array, bo: number, out: Float64Array, oo: number): void {
+  const v1x = a[ao], v1y = a[ao + 1], v1z = a[ao + 2], w1x = a[ao + 3], w1y = a[ao + 4], w1z = a[ao + 5];
+  const v2x = b[bo], v2y = b[bo + 1], v2z = b[bo + 2], w2x = b[bo + 3], w2y = b[bo + 4], w2z = b[bo + 5];
+  out[oo] = w1y * v2z - w1z * v2y + v1y * w2z - v1z * w2y;
+  out[oo + 1] = w1z * v2x - w1x * v2z + v1z * w2x - v1x * w2z;
+  out[oo + 2] = w1x * v2y - w1y * v2x + v1x * w2y - v1y * w2x;
+  out[oo + 3] = w1y * w2z - w1z * w2y;
+  out[oo + 4] = w1z * w2x - w1x * w2z;
+  out[oo + 5] = w1x * w2y - w1y * w2x;
 }

@@ -7,7 +7,7 @@
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
-import { FreeStepDerivatives } from '../../server/dynamics/step-derivatives-analytic.ts';
+import { AnalyticLinearizer } from '../../server/dynamics/step-derivatives-analytic.ts';
 import { createData } from '../../server/dynamics/data.ts';
 import { abaDerivatives, createRneaDerivativesData, rneaDerivatives } from '../../server/dynamics/rnea-derivatives.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
@@ -55,7 +55,7 @@ describe('allocation-free hot paths', () => {
     expect(bytesPerCall(() => lin.linearize(q, v, u, q1, v1, A, B), 100)).toBeLessThan(64);
   });
 
-  it('rneaDerivatives, abaDerivatives and FreeStepDerivatives.linearize (airborne)', () => {
+  it('rneaDerivatives, abaDerivatives and AnalyticLinearizer.linearize (airborne)', () => {
     const data = createData(model), w = createRneaDerivativesData(model);
     const qa = q.slice(); qa[2] += 1;
     const a = new Float64Array(model.nv).fill(0.5);
@@ -63,7 +63,7 @@ describe('allocation-free hot paths', () => {
     expect(bytesPerCall(() => rneaDerivatives(model, data, w, qa, v, a), 3000)).toBeLessThan(2);
     expect(bytesPerCall(() => abaDerivatives(model, data, w, qa, v, a), 2000)).toBeLessThan(2);
     const air = new Simulator(model, undefined, { dt: 0.01 });
-    const lin = new FreeStepDerivatives(air);
+    const lin = new AnalyticLinearizer(air);
     const nx = 2 * model.nv;
     const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
     expect(bytesPerCall(() => lin.linearize(qa, v, u, q1, v1, A, B), 2000)).toBeLessThan(2);

@@ -1,5 +1,5 @@
 /**
- * Analytic Jacobians of the contact-free step (FreeStepDerivatives) against central differences
+ * Analytic Jacobians of the contact-free step (AnalyticLinearizer) against central differences
  * of full, fresh steps (tangent space, lie.ts difference), on random airborne states of Solo-12
  * (free-flyer: SE(3) integrator, transport term) and random states of the double pendulum
  * (with and without joint damping), to 1e-6 relative; and against the forward-difference
@@ -7,22 +7,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import { difference, integrate } from '../../server/dynamics/lie.ts';
-import { FreeStepDerivatives } from '../../server/dynamics/step-derivatives-analytic.ts';
+import { AnalyticLinearizer } from '../../server/dynamics/step-derivatives-analytic.ts';
 import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { defaultScene, type Scene } from '../../server/dynamics/scene.ts';
-import { loadRobot } from '../../server/model/robots.ts';
+import { loadRobot, posture } from '../../server/model/robots.ts';
+import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import type { Model } from '../../server/model/model.ts';
 import { mulberry32 } from '../helpers/random-model.ts';
 
 /** Central differences of full steps: A (2nv x 2nv), B (2nv x nu). */
-function centralReference(model: Model, sim: Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number) {
+function centralReference(model: Model, sim: Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number, contacts = 0) {
   const nv = model.nv, nx = 2 * nv, nu = model.nu;
   const full = (qq: Float64Array, vv: Float64Array, uu: Float64Array) => {
     const qo = new Float64Array(model.nq), vo = new Float64Array(nv);
     sim.resetWarmStart();
     const info = sim.stepInto(qq, vv, uu, qo, vo);
-    expect(info.contacts + info.limits).toBe(0);
+    if (contacts >= 0) expect(info.contacts).toBe(contacts);
+    if (contacts === 0) expect(info.limits).toBe(0);
     return [qo, vo] as const;
   };
   const [q0] = full(q, v, u);
@@ -88,7 +90,7 @@ const cases = [
   { name: 'the double pendulum with joint damping', robot: 'double_pendulum', state: pendulumState, damping: 0.3, scene: noGround },
 ];
 
-describe('FreeStepDerivatives', () => {
+describe('AnalyticLinearizer', () => {
   for (const c of cases) {
     it(`matches central differences of full steps on ${c.name}`, () => {
       const { model } = loadRobot(c.robot);
@@ -100,7 +102,7 @@ describe('FreeStepDerivatives', () => {
         const sim = new Simulator(model, c.scene, { dt: 0.01 });
         const A = new Float64Array(nx * nx), B = new Float64Array(nx * nu);
         const qn = new Float64Array(model.nq), vn = new Float64Array(nv);
-        new FreeStepDerivatives(sim).linearize(q, v, u, qn, vn, A, B);
+        new AnalyticLinearizer(sim).linearize(q, v, u, qn, vn, A, B);
         // the nominal step is the simulator's
         const qs = new Float64Array(model.nq), vs = new Float64Array(nv);
         new Simulator(model, c.scene, { dt: 0.01 }).stepInto(q, v, u, qs, vs);
@@ -119,13 +121,95 @@ describe('FreeStepDerivatives', () => {
     });
   }
 
-  it('refuses a step with contacts (the caller dispatches those elsewhere)', () => {
+});
+
+/** Solo-12 settled on its four feet under a PD hold around the standing posture (as linearize.test.ts). */
+function settledSolo() {
+  const { model, meta } = loadRobot('solo12');
+  const q = posture(meta, model, 'standing');
+  const v = new Float64Array(model.nv);
+  const qref = q.slice(7);
+  const eq = staticEquilibrium(model, q, meta.contactFrames);
+  const sim = new Simulator(model, undefined, { dt: 0.01 });
+  const u = new Float64Array(model.nu);
+  for (let k = 0; k < 60; k++) {
+    for (let i = 0; i < 12; i++) u[i] = eq.tau[i] + 2 * (qref[i] - q[7 + i]) - 0.05 * v[6 + i];
+    sim.stepInto(q, v, u, q, v);
+  }
+  return { model, meta, q, v, u, eq };
+}
+
+function analytic(model: Model, q: Float64Array, v: Float64Array, u: Float64Array) {
+  const nx = 2 * model.nv;
+  const lin = new AnalyticLinearizer(new Simulator(model, undefined, { dt: 0.01 }));
+  const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+  lin.linearize(q, v, u, new Float64Array(model.nq), new Float64Array(model.nv), A, B);
+  return { lin, A, B };
+}
+
+describe('AnalyticLinearizer with contacts and limits (implicit differentiation through the active set)', () => {
+  it('matches central differences on Solo-12 standing on four sticking contacts', () => {
+    const { model, q, v, u } = settledSolo();
+    // off the kink of the gap rule at d = 0 (as linearize.test.ts): 0.2 mm into the slop, where the bias is flat
+    q[2] -= 2e-4;
+    // and moving a little, so that the velocity-dependent terms are exercised
+    for (let i = 0; i < model.nv; i++) v[i] = 0.02 * Math.sin(1.3 * i + 0.4);
+    for (let i = 0; i < model.nu; i++) u[i] += 0.3 * Math.cos(0.7 * i);
+    const { lin, A, B } = analytic(model, q, v, u);
+    expect(lin.activeRows).toBe(12);
+    const ref = centralReference(model, new Simulator(model, undefined, { dt: 0.01 }), q, v, u, 1e-6, 4);
+    if (process.env.DERIV_VERBOSE) console.log('standing', relErr(A, ref.A), relErr(B, ref.B));
+    expect(relErr(A, ref.A)).toBeLessThan(1e-6);
+    expect(relErr(B, ref.B)).toBeLessThan(1e-6);
+  });
+
+  it('keeps the null gradient of resting contacts exactly: J_S ∂v/∂(v, u) = 0', () => {
+    const { model, q, v, u } = settledSolo();
+    const { lin } = analytic(model, q, v, u);
+    const nv = model.nv, m = lin.activeRows, nc = lin.ncols;
+    expect(m).toBe(12);
+    let worst = 0, scale = 0;
+    for (let a = 0; a < m; a++) {
+      for (let c = nv; c < nc; c++) {
+        let x = 0;
+        for (let r = 0; r < nv; r++) { x += lin.JS[a * nv + r] * lin.X[r * nc + c]; scale = Math.max(scale, Math.abs(lin.X[r * nc + c])); }
+        worst = Math.max(worst, Math.abs(x));
+      }
+    }
+    expect(worst / scale).toBeLessThan(1e-13);
+  });
+
+  it('matches central differences with separated contacts in the margin (no impulse)', () => {
+    const { model, meta } = loadRobot('solo12');
+    const q = posture(meta, model, 'standing');
+    q[2] += 0.004; // 4 mm above the ground: inside the 1 cm margin, no impact within the step
+    const v = new Float64Array(model.nv), u = new Float64Array(model.nu).fill(0.2);
+    const { lin, A, B } = analytic(model, q, v, u);
+    expect(lin.activeRows).toBe(0);
+    const ref = centralReference(model, new Simulator(model, undefined, { dt: 0.01 }), q, v, u, 1e-6, 4);
+    expect(relErr(A, ref.A)).toBeLessThan(1e-6);
+    expect(relErr(B, ref.B)).toBeLessThan(1e-6);
+  });
+
+  it('matches central differences with a joint pushing on its stop (Solo-12 in the air)', () => {
     const { model } = loadRobot('solo12');
-    const q = new Float64Array([0, 0, 0.235, 0, 0, 0, 1, 0.1, 0.8, -1.6, -0.1, 0.8, -1.6, 0.1, -0.8, 1.6, -0.1, -0.8, 1.6]);
-    const sim = new Simulator(model, undefined, { dt: 0.01 });
-    const nx = 2 * model.nv;
-    expect(() => new FreeStepDerivatives(sim).linearize(q, new Float64Array(model.nv), new Float64Array(model.nu),
-      new Float64Array(model.nq), new Float64Array(model.nv), new Float64Array(nx * nx), new Float64Array(nx * model.nu))).toThrow(/contact/);
+    const rng = mulberry32(5);
+    const { q, v, u } = soloState(model, rng);
+    // FL_HAA (q[7], v[6]) 0.2 mrad past its upper stop 1.2 (inside the 0.5 mrad slop, where the
+    // bias is flat), moving and pushed into it
+    q[7] = 1.2 + 2e-4; v[6] = 0.5; u[0] = 2;
+    const { lin, A, B } = analytic(model, q, v, u);
+    expect(lin.activeRows).toBe(1);
+    const ref = centralReference(model, new Simulator(model, undefined, { dt: 0.01 }), q, v, u, 1e-6, -1);
+    if (process.env.DERIV_VERBOSE) console.log('limit', relErr(A, ref.A), relErr(B, ref.B));
+    expect(relErr(A, ref.A)).toBeLessThan(1e-6);
+    expect(relErr(B, ref.B)).toBeLessThan(1e-6);
+  });
+
+  it('refuses a sliding contact, naming it', () => {
+    const { model, q, v, u } = settledSolo();
+    v[0] = 1; // the base driven forward at 1 m/s: the feet slide
+    expect(() => analytic(model, q, v, u)).toThrow(/slides/);
   });
 });
 
