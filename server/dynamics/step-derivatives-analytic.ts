@@ -44,11 +44,17 @@ export class AnalyticLinearizer {
   // active set of the contact solution (sticking contacts, pushing stops) and its workspaces,
   // sized for the simulator's capacities: m ≤ 3 maxContacts + limit rows
   private readonly stickIdx: Int32Array;
+  /** Per active contact: 1 when it slides (impulse on the cone's boundary). */
+  private readonly sliding: Uint8Array;
+  private nSliding = 0;
+  private readonly piv: Int32Array;
   private readonly limIdx: Int32Array;
   private ns = 0;
   private na = 0;
   /** Active rows of the last linearize (3 per sticking contact, then one per pushing stop). */
   get activeRows(): number { return 3 * this.ns + this.na; }
+  /** Sliding contacts among the active ones of the last linearize. */
+  get slidingContacts(): number { return this.nSliding; }
   /** Dense active rows J_S (m x nv) of the last linearize (contact frames; a stop's is s e_dof). */
   readonly JS: Float64Array;
   /** C = ∂(J_S v_t)/∂q (m x nv), Y = H⁻¹ J_Sᵀ (nv x m), G_SS (m x m), R (m x ncols). */
@@ -73,6 +79,8 @@ export class AnalyticLinearizer {
     this.vt = new Float64Array(nv);
     const ccap = sim.contacts.capacity, lcap = sim.limits.capacity, mMax = 3 * ccap + lcap;
     this.stickIdx = new Int32Array(ccap);
+    this.sliding = new Uint8Array(ccap);
+    this.piv = new Int32Array(mMax);
     this.limIdx = new Int32Array(lcap);
     this.JS = new Float64Array(mMax * nv);
     this.Cq = new Float64Array(mMax * nv);
@@ -105,7 +113,7 @@ export class AnalyticLinearizer {
     sim.freeVelocity(v, u);
     sim.contactStage(this.vt);
     sim.commitWarmStart();
-    this.ns = 0; this.na = 0;
+    this.ns = 0; this.na = 0; this.nSliding = 0;
     const m = nc + sim.limits.count > 0 ? this.activeSet(nc) : 0;
     this.velocityJacobians(v, m);
     if (m > 0) this.projectOnActiveSet(m);
@@ -154,25 +162,28 @@ export class AnalyticLinearizer {
   }
 
   /**
-   * The active set of the last contact solve: sticking contacts (normal impulse > 0, strictly
-   * inside the cone, the polish's test) and pushing stops (impulse > 0); separated contacts
-   * (zero impulse) drop out. Returns m = 3 ns + na. Throws on what is not covered.
+   * The active set of the last contact solve: contacts with a positive normal impulse, sticking
+   * (strictly inside the cone, the polish's test) or sliding (on its boundary), and pushing
+   * stops (impulse > 0); separated contacts (zero impulse) drop out. Returns m = 3 ns + na.
+   * Throws on what is not covered.
    */
   private activeSet(nc: number): number {
     const sim = this.sim, lam = sim.lambda, buf = sim.contacts, mu = sim.mu, nl = sim.limits.count;
-    let ns = 0, na = 0;
+    let ns = 0, na = 0, nsl = 0;
     for (let c = 0; c < nc; c++) {
       const o = 3 * c, ln = lam[o + 2];
       if (!(ln > 0)) continue;
       const lt = mu[c] * ln * (1 - 1e-9);
-      if (!(lam[o] * lam[o] + lam[o + 1] * lam[o + 1] < lt * lt)) throw new Error(`analytic derivatives: contact ${c} slides (sliding contacts are not covered yet)`);
+      const slides = !(lam[o] * lam[o] + lam[o + 1] * lam[o + 1] < lt * lt);
       if (buf.env[c] !== 0) throw new Error(`analytic derivatives: contact ${c} is with a static box (only the ground plane is covered)`);
       const kind = sim.shapes[buf.geom[c]].kind;
       if (kind !== SHAPE_SPHERE && kind !== SHAPE_CAPSULE && kind !== SHAPE_BOX) throw new Error(`analytic derivatives: contact ${c} is a cylinder's (not covered)`);
+      this.sliding[ns] = slides ? 1 : 0;
+      if (slides) nsl++;
       this.stickIdx[ns++] = c;
     }
     for (let l = 0; l < nl; l++) if (lam[3 * nc + l] > 0) this.limIdx[na++] = l;
-    this.ns = ns; this.na = na;
+    this.ns = ns; this.na = na; this.nSliding = nsl;
     return 3 * ns + na;
   }
 
@@ -284,7 +295,7 @@ export class AnalyticLinearizer {
     // Y = H⁻¹ J_Sᵀ (nv x m)
     for (let r = 0; r < nv; r++) for (let a = 0; a < m; a++) Y[r * m + a] = JS[a * nv + r];
     solveMassMatrixMany(model, data, Y, m);
-    // G = J_S Y, with the polish's ridge (a box resting on four corners is rank-deficient)
+    // G = J_S Y
     let tr = 0;
     for (let a = 0; a < m; a++) {
       for (let b = 0; b < m; b++) {
@@ -294,10 +305,7 @@ export class AnalyticLinearizer {
       }
       tr += GS[a * m + a];
     }
-    const ridge = 1e-14 * tr / m;
-    for (let a = 0; a < m; a++) GS[a * m + a] += ridge;
-    if (!choleskyInPlace(GS, m, 0)) throw new Error("analytic derivatives: the active rows' Delassus matrix is singular");
-    // R = J_S X + [C | 0 | 0], then R = G⁻¹ R column by column
+    // R = J_S X + [C | 0 | 0]
     for (let a = 0; a < m; a++) {
       const ro = a * ncols, jo = a * nv;
       for (let c = 0; c < ncols; c++) RS[ro + c] = c < nv ? Cq[jo + c] : 0;
@@ -308,7 +316,18 @@ export class AnalyticLinearizer {
         for (let c = 0; c < ncols; c++) RS[ro + c] += j * X[xo + c];
       }
     }
-    for (let c = 0; c < ncols; c++) choleskySolveInPlace(GS, m, RS, 0, c, ncols);
+    if (this.nSliding === 0) {
+      // every row is an equality J_i δv_t + C_i δq = 0: G_SS (−δλ) = R, symmetric, with the
+      // polish's ridge (a box resting on four corners is rank-deficient)
+      const ridge = 1e-14 * tr / m;
+      for (let a = 0; a < m; a++) GS[a * m + a] += ridge;
+      if (!choleskyInPlace(GS, m, 0)) throw new Error("analytic derivatives: the active rows' Delassus matrix is singular");
+      for (let c = 0; c < ncols; c++) choleskySolveInPlace(GS, m, RS, 0, c, ncols);
+    } else {
+      this.slidingRows(m);
+      if (!luFactor(GS, m, this.piv)) throw new Error("analytic derivatives: the active rows' system is singular");
+      for (let c = 0; c < ncols; c++) luSolve(GS, m, this.piv, RS, c, ncols);
+    }
     // X −= Y R
     for (let r = 0; r < nv; r++) {
       const xo = r * ncols;
@@ -317,6 +336,41 @@ export class AnalyticLinearizer {
         if (y === 0) continue;
         const ro = a * ncols;
         for (let c = 0; c < ncols; c++) X[xo + c] -= y * RS[ro + c];
+      }
+    }
+  }
+
+  /**
+   * A sliding contact's tangential rows (its normal row stays an equality): its impulse is
+   * λ_t = −μ λ_n û with û = u_t / |u_t| the direction of its end-of-step tangential velocity
+   * u_t = J_t v_t (De Saxcé's cone complementarity on the boundary). Differentiated:
+   *     δλ_t + μ û δλ_n + K (J_t δv_t + C_t δq) = 0,   K = μ λ_n (I − û ûᵀ) / |u_t|,
+   * so with δv_t = w + Y δλ its rows of the system become (K G_t + E) δλ = −K R_t, E having 1
+   * on the row's own λ and μ û_i on the normal's. GS and RS are rewritten in place (rows 3t, 3t+1).
+   */
+  private slidingRows(m: number): void {
+    const sim = this.sim, nv = this.model.nv, ncols = this.ncols, lam = sim.lambda, mu = sim.mu;
+    const { JS, GS, RS, vt } = this;
+    for (let t = 0; t < this.ns; t++) {
+      if (!this.sliding[t]) continue;
+      const c = this.stickIdx[t], r0 = 3 * t, r1 = r0 + 1, r2 = r0 + 2;
+      let u0 = 0, u1 = 0;
+      for (let k = 0; k < nv; k++) { u0 += JS[r0 * nv + k] * vt[k]; u1 += JS[r1 * nv + k] * vt[k]; }
+      const s = Math.sqrt(u0 * u0 + u1 * u1);
+      if (!(s > 1e-12)) throw new Error(`analytic derivatives: contact ${c} is on the cone's boundary with no tangential velocity (degenerate)`);
+      const e0 = u0 / s, e1 = u1 / s, f = mu[c] * lam[3 * c + 2] / s;
+      const k00 = f * (1 - e0 * e0), k01 = -f * e0 * e1, k11 = f * (1 - e1 * e1);
+      for (let b = 0; b < m; b++) {
+        const g0 = GS[r0 * m + b], g1 = GS[r1 * m + b];
+        GS[r0 * m + b] = k00 * g0 + k01 * g1;
+        GS[r1 * m + b] = k01 * g0 + k11 * g1;
+      }
+      GS[r0 * m + r0] += 1; GS[r0 * m + r2] += mu[c] * e0;
+      GS[r1 * m + r1] += 1; GS[r1 * m + r2] += mu[c] * e1;
+      for (let col = 0; col < ncols; col++) {
+        const a0 = RS[r0 * ncols + col], a1 = RS[r1 * ncols + col];
+        RS[r0 * ncols + col] = k00 * a0 + k01 * a1;
+        RS[r1 * ncols + col] = k01 * a0 + k11 * a1;
       }
     }
   }
@@ -423,4 +477,40 @@ function crossInto(a: Float64Array, ao: number, b: Float64Array, bo: number, out
   out[oo + 3] = w1y * w2z - w1z * w2y;
   out[oo + 4] = w1z * w2x - w1x * w2z;
   out[oo + 5] = w1x * w2y - w1y * w2x;
+}
+
+/** In-place LU factorization with partial pivoting of the m x m matrix A (row-major); false if singular. */
+function luFactor(A: Float64Array, m: number, piv: Int32Array): boolean {
+  for (let k = 0; k < m; k++) {
+    let p = k, best = Math.abs(A[k * m + k]);
+    for (let i = k + 1; i < m; i++) { const x = Math.abs(A[i * m + k]); if (x > best) { best = x; p = i; } }
+    if (!(best > 0)) return false;
+    piv[k] = p;
+    if (p !== k) for (let j = 0; j < m; j++) { const x = A[k * m + j]; A[k * m + j] = A[p * m + j]; A[p * m + j] = x; }
+    const inv = 1 / A[k * m + k];
+    for (let i = k + 1; i < m; i++) {
+      const l = A[i * m + k] * inv;
+      A[i * m + k] = l;
+      if (l !== 0) for (let j = k + 1; j < m; j++) A[i * m + j] -= l * A[k * m + j];
+    }
+  }
+  return true;
+}
+
+/** Solves A x = b in place with luFactor's factor; b's entries at b[bo + i bs]. */
+function luSolve(A: Float64Array, m: number, piv: Int32Array, b: Float64Array, bo: number, bs: number): void {
+  for (let k = 0; k < m; k++) {
+    const p = piv[k];
+    if (p !== k) { const x = b[bo + k * bs]; b[bo + k * bs] = b[bo + p * bs]; b[bo + p * bs] = x; }
+  }
+  for (let i = 1; i < m; i++) {
+    let x = b[bo + i * bs];
+    for (let j = 0; j < i; j++) x -= A[i * m + j] * b[bo + j * bs];
+    b[bo + i * bs] = x;
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let x = b[bo + i * bs];
+    for (let j = i + 1; j < m; j++) x -= A[i * m + j] * b[bo + j * bs];
+    b[bo + i * bs] = x / A[i * m + i];
+  }
 }
