@@ -68,4 +68,13 @@ describe('allocation-free hot paths', () => {
     const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
     expect(bytesPerCall(() => lin.linearize(qa, v, u, q1, v1, A, B), 2000)).toBeLessThan(2);
   });
+
+  it('AnalyticLinearizer.linearize on four sticking contacts', () => {
+    const lin = new AnalyticLinearizer(sim);
+    const nx = 2 * model.nv;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+    lin.linearize(q, v, u, q1, v1, A, B);
+    expect(lin.activeRows).toBe(12);
+    expect(bytesPerCall(() => lin.linearize(q, v, u, q1, v1, A, B), 1000)).toBeLessThan(4);
+  });
 });

@@ -221,6 +221,49 @@ describe('AnalyticLinearizer with contacts and limits (implicit differentiation 
     expect(relErr(A, ref.A)).toBeLessThan(1e-6);
     expect(relErr(B, ref.B)).toBeLessThan(1e-6);
   });
+
+  it('at an active-set change returns the derivative of the active set the solve found (here: the stop not pushing), one-sided', () => {
+    // Solo-12 in the air, FL_HAA 4 mm below its upper stop: the stop's row is in the problem
+    // (d <= margin + dt |v|) with the speculative bias d/dt, so it pushes iff the free velocity
+    // exceeds d/dt. u_0 (FL_HAA's torque) is set so that the free velocity sits 1e-9 rad/s
+    // below that threshold: the stop does not push, and pushing harder on u_0 switches it on.
+    const { model } = loadRobot('solo12');
+    const { q, v, u } = soloState(model, mulberry32(5));
+    const d = 0.004, dt = 0.01;
+    q[7] = 1.2 - d; v[6] = 0.4;
+    const sim = new Simulator(model, undefined, { dt });
+    const vfree = (u0: number) => { u[0] = u0; sim.positionStage(q, v); sim.freeVelocity(v, u); return sim.vfree[6]; };
+    const f0 = vfree(0), f1 = vfree(1);
+    const ustar = (d / dt - 1e-9 - f0) / (f1 - f0);
+    expect(Math.abs(ustar)).toBeLessThan(model.effortLimit[6]);
+    u[0] = ustar;
+    const { lin, B } = analytic(model, q, v, u);
+    expect(lin.activeRows).toBe(0);
+    const nv = model.nv, nu = model.nu, h = 1e-6;
+    const step = (u0: number) => {
+      const uu = u.slice(); uu[0] = u0;
+      const s = new Simulator(model, undefined, { dt });
+      const qo = new Float64Array(model.nq), vo = new Float64Array(nv);
+      const info = s.stepInto(q, v, uu, qo, vo);
+      expect(info.limits).toBe(1);
+      return { qo, vo };
+    };
+    const mid = step(ustar), below = step(ustar - h), above = step(ustar + h);
+    const column = (a: { qo: Float64Array; vo: Float64Array }, b: { qo: Float64Array; vo: Float64Array }) => {
+      const dq = difference(model, a.qo, b.qo, new Float64Array(nv));
+      const out = new Float64Array(2 * nv);
+      for (let r = 0; r < nv; r++) { out[r] = dq[r] / h; out[nv + r] = (b.vo[r] - a.vo[r]) / h; }
+      return out;
+    };
+    const analyticCol = new Float64Array(2 * nv);
+    for (let r = 0; r < 2 * nv; r++) analyticCol[r] = B[r * nu];
+    // the backward difference stays on the returned branch (stop inactive): first-order agreement
+    expect(relErr(analyticCol, column(below, mid))).toBeLessThan(1e-4);
+    // the forward difference crosses into the other branch: the stop holds FL_HAA's velocity
+    const forward = column(mid, above);
+    expect(Math.abs(forward[nv + 6])).toBeLessThan(1e-3 * Math.abs(analyticCol[nv + 6]));
+    expect(relErr(analyticCol, forward)).toBeGreaterThan(0.1);
+  });
 });
 
 /** The forward-difference Linearizer's A (for the verbose report). */
