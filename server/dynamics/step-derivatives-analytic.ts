@@ -1,6 +1,6 @@
 /**
- * Analytic Jacobians of the contact-free step (Simulator.stepInto with no contact and no limit
- * row), in step-derivatives.ts's layout: for x = (q, v), dx = [dq (nv, tangent); dv (nv)],
+ * Analytic Jacobians of the contact step (Simulator.stepInto), in step-derivatives.ts's layout:
+ * for x = (q, v), dx = [dq (nv, tangent); dv (nv)],
  *     A = d x_next / d x (2nv x 2nv),   B = d x_next / d tau_actuated (2nv x nu),
  * row-major at offsets ao / bo.
  *
@@ -17,6 +17,21 @@
  *     δl' = Eᵀ δl − dt Eᵀ [l]× δω + dt Eᵀ δl_t,      δω' = Eᵀ δω + dt Jr(dt ω) δω_t,
  *     δv_lin' = Eᵀ δl_t + dt Eᵀ [l]× Jr(−dt ω) δω_t  (Jr: SO(3)'s right Jacobian).
  * B is with respect to the applied torque before the effort clamp, as the finite differences.
+ *
+ * Contacts and stops: implicit differentiation through the active set of the step's solution
+ * (activeSet, impulseTerms, projectOnActiveSet, slidingRows): separated contacts (zero impulse)
+ * and stops that do not push drop out; a sticking contact's rows and a pushing stop's row are
+ * equalities J_S v_t + b_S = 0 (bias b held at its nominal value, as the finite differences
+ * hold it); a sliding contact keeps its normal row and has λ_t = −μ λ_n û. With
+ * Δv = v_t − v_free = H⁻¹ J_Sᵀ λ:
+ *     w = δv_free + H⁻¹ (δ(J_Sᵀ λ) − δM Δv),   δv_t = w + H⁻¹ J_Sᵀ δλ,
+ * δλ from the active rows' linearized conditions (G_SS = J_S H⁻¹ J_Sᵀ, symmetric without sliding,
+ * LU with). Covered: contacts with the ground plane of spheres, capsules and boxes; any stop.
+ * Not covered (linearize throws, naming the contact): contacts with static boxes, cylinders,
+ * a sliding contact with zero tangential velocity. At an active-set change (a contact or stop
+ * exactly at the switch) the derivative of the active set the solve found is returned: the
+ * one-sided derivative on that branch (test: a stop 1e-9 rad/s short of pushing gives the
+ * branch where it does not push).
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
@@ -24,6 +39,9 @@ import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from './collision.ts';
 import { solveMassMatrix, solveMassMatrixMany } from './factor-m.ts';
 import { createRneaDerivativesData, rneaDerivativesFromPlacements, type RneaDerivativesData } from './rnea-derivatives.ts';
 import type { Simulator } from './step.ts';
+
+/** A step the analytic derivatives do not cover (the caller falls back to finite differences). */
+export class NotCoveredError extends Error {}
 
 export class AnalyticLinearizer {
   readonly sim: Simulator;
@@ -93,7 +111,7 @@ export class AnalyticLinearizer {
     const m = this.model;
     this.floatingBase = m.floating && m.jointTypes[1] === JOINT_FREE && m.idxV[1] === 0;
     for (let j = 2; j < m.njoints; j++) {
-      if (m.jointTypes[j] === JOINT_FREE) throw new Error(`model ${m.name}: analytic derivatives support a free-flyer only as the root joint`);
+      if (m.jointTypes[j] === JOINT_FREE) throw new NotCoveredError(`model ${m.name}: analytic derivatives support a free-flyer only as the root joint`);
     }
   }
 
@@ -175,9 +193,9 @@ export class AnalyticLinearizer {
       if (!(ln > 0)) continue;
       const lt = mu[c] * ln * (1 - 1e-9);
       const slides = !(lam[o] * lam[o] + lam[o + 1] * lam[o + 1] < lt * lt);
-      if (buf.env[c] !== 0) throw new Error(`analytic derivatives: contact ${c} is with a static box (only the ground plane is covered)`);
+      if (buf.env[c] !== 0) throw new NotCoveredError(`analytic derivatives: contact ${c} is with a static box (only the ground plane is covered)`);
       const kind = sim.shapes[buf.geom[c]].kind;
-      if (kind !== SHAPE_SPHERE && kind !== SHAPE_CAPSULE && kind !== SHAPE_BOX) throw new Error(`analytic derivatives: contact ${c} is a cylinder's (not covered)`);
+      if (kind !== SHAPE_SPHERE && kind !== SHAPE_CAPSULE && kind !== SHAPE_BOX) throw new NotCoveredError(`analytic derivatives: contact ${c} is of a shape other than a sphere, capsule or box (not covered)`);
       this.sliding[ns] = slides ? 1 : 0;
       if (slides) nsl++;
       this.stickIdx[ns++] = c;
@@ -321,11 +339,11 @@ export class AnalyticLinearizer {
       // polish's ridge (a box resting on four corners is rank-deficient)
       const ridge = 1e-14 * tr / m;
       for (let a = 0; a < m; a++) GS[a * m + a] += ridge;
-      if (!choleskyInPlace(GS, m, 0)) throw new Error("analytic derivatives: the active rows' Delassus matrix is singular");
+      if (!choleskyInPlace(GS, m, 0)) throw new NotCoveredError("analytic derivatives: the active rows' Delassus matrix is singular");
       for (let c = 0; c < ncols; c++) choleskySolveInPlace(GS, m, RS, 0, c, ncols);
     } else {
       this.slidingRows(m);
-      if (!luFactor(GS, m, this.piv)) throw new Error("analytic derivatives: the active rows' system is singular");
+      if (!luFactor(GS, m, this.piv)) throw new NotCoveredError("analytic derivatives: the active rows' system is singular");
       for (let c = 0; c < ncols; c++) luSolve(GS, m, this.piv, RS, c, ncols);
     }
     // X −= Y R
@@ -357,7 +375,7 @@ export class AnalyticLinearizer {
       let u0 = 0, u1 = 0;
       for (let k = 0; k < nv; k++) { u0 += JS[r0 * nv + k] * vt[k]; u1 += JS[r1 * nv + k] * vt[k]; }
       const s = Math.sqrt(u0 * u0 + u1 * u1);
-      if (!(s > 1e-12)) throw new Error(`analytic derivatives: contact ${c} is on the cone's boundary with no tangential velocity (degenerate)`);
+      if (!(s > 1e-12)) throw new NotCoveredError(`analytic derivatives: contact ${c} is on the cone's boundary with no tangential velocity (degenerate)`);
       const e0 = u0 / s, e1 = u1 / s, f = mu[c] * lam[3 * c + 2] / s;
       const k00 = f * (1 - e0 * e0), k01 = -f * e0 * e1, k11 = f * (1 - e1 * e1);
       for (let b = 0; b < m; b++) {
