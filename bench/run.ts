@@ -12,6 +12,7 @@
  */
 import { batchBench } from './batch.ts';
 import { contactBench } from './contact.ts';
+import { derivativesBench } from './derivatives.ts';
 import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
 import { clusterBench } from './cluster.ts';
@@ -20,6 +21,7 @@ import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'dynamics', run: dynamicsBench },
+  { name: 'derivatives', run: derivativesBench },
   { name: 'contact', run: contactBench },
   { name: 'planning', run: planningBench },
   { name: 'batch', run: batchBench },

@@ -26,6 +26,7 @@ export const SOLVER_FIELDS: readonly SolverField[] = [
   { name: 'samples', type: 'integer', min: MIN_SAMPLES, max: MAX_SAMPLES, description: 'R-DDP samples per knot' },
   { name: 'sigma0', type: 'number', min: 0, max: 1e6, description: 'initial smoothing noise σ0' },
   { name: 'estimator', type: 'enum', options: SolverParamsSchema.shape.estimator.unwrap().options, description: 'smoothing estimator' },
+  { name: 'derivatives', type: 'enum', options: SolverParamsSchema.shape.derivatives.unwrap().options, description: 'exact step Jacobians: fd (finite differences) or analytic (finite differences for steps it does not cover)' },
   { name: 'rule', type: 'enum', options: SolverParamsSchema.shape.rule.unwrap().options, description: 'R-DDP noise schedule: continuation (reduce when the true cost stops improving, raise when progress stalls), sensitivity (reduce when the estimated dJ/dσ is positive), decay (σ0/√k)' },
 ];
 

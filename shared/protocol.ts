@@ -19,6 +19,9 @@ export const SOLVERS = ['ddp', 'rddp'] as const;
 export const BACKEND_CHOICES = ['cpu', 'workers', 'webgpu', 'auto'] as const;
 /** R-DDP's smoothing estimators (server/control/estimators.ts has one entry per name). */
 export const ESTIMATORS = ['zero', 'first', 'lsq'] as const;
+/** How exact step derivatives are computed: finite differences, or analytic (with finite differences for the steps it does not cover). */
+export const DERIVATIVES = ['fd', 'analytic'] as const;
+export type DerivativesMode = (typeof DERIVATIVES)[number];
 export const SolverSchema = z.enum(SOLVERS);
 export type Solver = z.infer<typeof SolverSchema>;
 
@@ -54,6 +57,7 @@ export const SolverParamsSchema = z.strictObject({
   samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),
   sigma0: z.number().positive().max(1e6).optional(),
   estimator: z.enum(ESTIMATORS).optional(),
+  derivatives: z.enum(DERIVATIVES).optional(),
   rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
   stateNoiseRatio: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),

@@ -1,6 +1,7 @@
 /**
  * npm run experiment -- lift-leg|cube-lift|swing-up|reach [--seeds K] [--out DIR] [--robot ID [--robots DIR]] [task options]
  *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first|lsq] [--backend cpu|workers|webgpu|auto]
+ *     [--derivatives fd|analytic]
  *     [--redis URL]
  *
  * With --redis the runs are BullMQ jobs, all submitted at once, on the `npm run worker`
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
   }
   const seeds = Number(opts.seeds ?? 5);
   if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a positive integer, got '${opts.seeds}'`);
-  const solverKeys = new Set(['iterations', 'samples', 'sigma0', 'estimator', 'backend', 'rule', 'workers']);
+  const solverKeys = new Set(['iterations', 'samples', 'sigma0', 'estimator', 'backend', 'rule', 'workers', 'derivatives']);
+  if (opts.derivatives !== undefined && opts.derivatives !== 'fd' && opts.derivatives !== 'analytic') fail(`--derivatives must be fd or analytic, got '${opts.derivatives}'`);
   if (opts.backend !== undefined && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
   const params: Record<string, unknown> = {};
   const solverParams: Record<string, unknown> = {};
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
     if (k === 'seeds' || k === 'out' || k === 'redis' || k === 'robots') continue;
     if (k === 'robot') { params.robot = v; continue; }
     const spec = def.params.find((p) => p.name === k);
-    if (solverKeys.has(k)) solverParams[k] = ['estimator', 'backend', 'rule'].includes(k) ? v : Number(v);
+    if (solverKeys.has(k)) solverParams[k] = ['estimator', 'backend', 'rule', 'derivatives'].includes(k) ? v : Number(v);
     else if (spec) params[k] = spec.type === 'enum' ? v : Number(v);
     else fail(`unknown option --${k}`);
   }

@@ -6,7 +6,7 @@
  * feedback gains K of the final plan (PlanResult.feedback: what `npm run replay` needs).
  * Exit 0 when the plan ran, whatever its success; 1 with a clear message on bad arguments.
  */
-import { ESTIMATORS } from '../../shared/protocol.ts';
+import { DERIVATIVES, ESTIMATORS } from '../../shared/protocol.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { plan, type PlanResult, type SolverKind } from '../planning/planner.ts';
@@ -33,6 +33,8 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
                        cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples
                        on the GPU (exact derivatives on the pool), auto = webgpu when a
                        hardware adapter exists, else workers; the summary says which ran
+  --derivatives fd|analytic   exact step Jacobians: finite differences (default) or analytic
+                       (finite differences for the steps the analytic path does not cover)
   --workers N          worker threads for workers / webgpu (default: CPU cores - 1;
                        the solver thread linearizes knots too)
   --out FILE           write the JSON result there
@@ -45,7 +47,7 @@ function fail(msg: string): never {
 }
 
 const SOLVER_NUM = new Set(['iterations', 'samples', 'sigma0', 'seed', 'stateNoiseRatio', 'workers']);
-const SOLVER_STR = new Set(['estimator', 'rule', 'backend']);
+const SOLVER_STR = new Set(['estimator', 'rule', 'backend', 'derivatives']);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
   }
   if (opts.backend && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
   if (opts.estimator && !(ESTIMATORS as readonly string[]).includes(opts.estimator)) fail(`--estimator must be ${ESTIMATORS.join(', ')}, got '${opts.estimator}'`);
+  if (opts.derivatives && !(DERIVATIVES as readonly string[]).includes(opts.derivatives)) fail(`--derivatives must be ${DERIVATIVES.join(' or ')}, got '${opts.derivatives}'`);
   if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
   const solver = opts.solver as SolverKind;
   if (solver !== 'ddp' && solver !== 'rddp') fail(`--solver must be ddp or rddp, got '${opts.solver ?? ''}'`);

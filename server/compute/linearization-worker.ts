@@ -10,12 +10,15 @@
 import { parentPort } from 'node:worker_threads';
 import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
+import type { DerivativesMode } from '../../shared/protocol.ts';
 
 export interface WorkerInit {
   kind: 'init';
   task: string;
   params: Record<string, number | string>;
   smoothing: SmoothingParams | null;
+  /** Exact step Jacobians: 'fd' or 'analytic' (dynamics/step-jacobians.ts). */
+  derivatives: DerivativesMode;
   xs: SharedArrayBuffer;
   us: SharedArrayBuffer;
   As: SharedArrayBuffer;
@@ -58,8 +61,8 @@ port.on('message', (msg: WorkerInit | WorkerRun | WorkerOutputs) => {
     if (msg.kind === 'init') {
       const def = getTask(msg.task);
       const built = def.build(resolveParams(def, msg.params));
-      const exact = new ExactLinearization(built.sim);
-      const smooth = msg.smoothing ? new SmoothedLinearization(built.sim, msg.smoothing) : null;
+      const exact = new ExactLinearization(built.sim, msg.derivatives);
+      const smooth = msg.smoothing ? new SmoothedLinearization(built.sim, msg.smoothing, msg.derivatives) : null;
       state = {
         exact, smooth,
         xs: new Float64Array(msg.xs), us: new Float64Array(msg.us), As: new Float64Array(msg.As), Bs: new Float64Array(msg.Bs),

@@ -17,7 +17,7 @@
  *            it runs the step kernel slower than the worker pool runs the f64 step.
  */
 import { estimatorDef } from '../control/estimators.ts';
-import type { ComputeInfo } from '../../shared/protocol.ts';
+import type { ComputeInfo, DerivativesMode } from '../../shared/protocol.ts';
 import type { LinearizationProvider } from '../control/problem.ts';
 import { ExactLinearization, SmoothedLinearization, type SmoothingParams } from '../control/derivative-providers.ts';
 import type { BuiltTask } from '../control/tasks/types.ts';
@@ -51,6 +51,8 @@ export interface Providers {
 
 export interface ProviderOptions {
   backend: BackendChoice;
+  /** Exact step Jacobians: 'fd' (default) or 'analytic' (dynamics/step-jacobians.ts). */
+  derivatives?: DerivativesMode;
   task: string;
   params: Record<string, number | string>;
   built: BuiltTask;
@@ -162,16 +164,16 @@ export async function createProviders(opts: ProviderOptions): Promise<Providers>
   const model = built.model;
   // pools are leased from a per-process cache (warm workers across plans and replans)
   const poolOf = (sm: SmoothingParams | null) => PooledLinearization.lease({
-    task: opts.task, params: opts.params, smoothing: sm, T: built.T, nx: model.nq + model.nv, ndx: 2 * model.nv, nu: model.nu, size: opts.workers,
+    task: opts.task, params: opts.params, smoothing: sm, derivatives: opts.derivatives, T: built.T, nx: model.nq + model.nv, ndx: 2 * model.nv, nu: model.nu, size: opts.workers,
   });
   const workersInfo = (reason: string, extra: Partial<ComputeInfo> = {}): ComputeInfo => ({
     requested: opts.backend, backend: 'workers', exact: 'workers', reason, adapter: adapterName, description: 'workers', ...extra,
   });
 
   if (resolved.backend === 'cpu') {
-    const exact = new ExactLinearization(built.sim);
+    const exact = new ExactLinearization(built.sim, opts.derivatives);
     return {
-      exact, smooth: smoothing ? new SmoothedLinearization(built.sim, smoothing) : null,
+      exact, smooth: smoothing ? new SmoothedLinearization(built.sim, smoothing, opts.derivatives) : null,
       info: { requested: opts.backend, backend: 'cpu', exact: 'cpu', reason: resolved.reason, description: 'cpu (1 thread, in process)' },
       dispose: async () => undefined,
     };

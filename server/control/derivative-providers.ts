@@ -2,7 +2,7 @@
  * Linearization providers for DDP (problem.ts LinearizationProvider) on a contact Simulator:
  *
  * - ExactLinearization: the Jacobians of the true step (Linearizer: forward differences with
- *   reuse). Where contacts stick they are the null gradients the seed paper is about.
+ *   reuse; or analytic, dynamics/step-jacobians.ts). Where contacts stick they are the null gradients the seed paper is about.
  * - SmoothedLinearization (R-DDP): Jacobians of the randomized-smoothing model
  *   f_sigma(x, u) = E_w[f(x ⊕ sigma_x w_x, u + sigma_u w_u)], estimated at every knot from M
  *   perturbed steps (smoothing.ts):
@@ -18,7 +18,8 @@
  */
 import type { Model } from '../model/model.ts';
 import { difference, integrate } from '../dynamics/lie.ts';
-import { Linearizer } from '../dynamics/step-derivatives.ts';
+import { StepJacobians } from '../dynamics/step-jacobians.ts';
+import type { DerivativesMode } from '../../shared/protocol.ts';
 import { Simulator } from '../dynamics/step.ts';
 import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
@@ -36,16 +37,19 @@ function loadState(model: Model, x: Float64Array, q: Float64Array, v: Float64Arr
 
 export class ExactLinearization implements LinearizationProvider {
   readonly sim: Simulator;
-  private readonly lin: Linearizer;
+  readonly lin: StepJacobians;
   private readonly q: Float64Array;
   private readonly v: Float64Array;
   private readonly qn: Float64Array;
   private readonly vn: Float64Array;
 
-  /** Uses its own Simulator (same model, scene and options as `template`). */
-  constructor(template: Simulator) {
+  /**
+   * Uses its own Simulator (same model, scene and options as `template`). derivatives: 'fd'
+   * (finite differences, default) or 'analytic' (dynamics/step-jacobians.ts).
+   */
+  constructor(template: Simulator, derivatives: DerivativesMode = 'fd') {
     this.sim = new Simulator(template.model, template.scene, template.options);
-    this.lin = new Linearizer(this.sim);
+    this.lin = new StepJacobians(this.sim, derivatives);
     const { nq, nv } = template.model;
     this.q = new Float64Array(nq); this.v = new Float64Array(nv);
     this.qn = new Float64Array(nq); this.vn = new Float64Array(nv);
@@ -107,15 +111,15 @@ export class SmoothedLinearization implements LinearizationProvider {
   private readonly qNom: Float64Array;
   private readonly vNom: Float64Array;
   private readonly dq: Float64Array;
-  private readonly lin: Linearizer;
+  private readonly lin: StepJacobians;
   private readonly Ak: Float64Array;
   private readonly Bk: Float64Array;
 
-  constructor(template: Simulator, params: Partial<SmoothingParams> = {}) {
+  constructor(template: Simulator, params: Partial<SmoothingParams> = {}, derivatives: DerivativesMode = 'fd') {
     this.params = defaultSmoothingParams(params);
-    this.exact = new ExactLinearization(template);
+    this.exact = new ExactLinearization(template, derivatives);
     this.sim = new Simulator(template.model, template.scene, template.options);
-    this.lin = new Linearizer(this.sim);
+    this.lin = new StepJacobians(this.sim, derivatives);
     const model = (this.model = template.model);
     const nv = model.nv, ndx = 2 * nv, nu = model.nu, n = ndx + nu;
     this.batch = createSampleBatch(n, ndx, MAX_SAMPLES, { M: Math.min(this.params.samples, MAX_SAMPLES), antithetic: this.params.antithetic });

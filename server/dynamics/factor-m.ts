@@ -77,6 +77,33 @@ export function ltdlSolveGeneric(lambda: Int32Array, H: Float64Array, nv: number
 }
 
 /**
+ * Solves M X = B in place for ncols right-hand sides at once: X is nv x ncols row-major (one
+ * row per dof). The sweeps of ltdlSolveGeneric, each factor entry applied to a whole row, so
+ * the inner loops run over contiguous columns (the analytic derivatives solve 2nv + nu columns).
+ */
+export function ltdlSolveMany(lambda: Int32Array, H: Float64Array, nv: number, X: Float64Array, ncols: number): void {
+  const { start, list } = ancestorLists(lambda);
+  for (let k = nv - 1; k >= 0; k--) {
+    const rk = k * nv, xk = k * ncols;
+    for (let p = start[k], e = start[k + 1]; p < e; p++) {
+      const i = list[p], h = H[rk + i], xi = i * ncols;
+      for (let c = 0; c < ncols; c++) X[xi + c] -= h * X[xk + c];
+    }
+  }
+  for (let k = 0; k < nv; k++) {
+    const d = 1 / H[k * nv + k], xk = k * ncols;
+    for (let c = 0; c < ncols; c++) X[xk + c] *= d;
+  }
+  for (let k = 0; k < nv; k++) {
+    const rk = k * nv, xk = k * ncols;
+    for (let p = start[k], e = start[k + 1]; p < e; p++) {
+      const i = list[p], h = H[rk + i], xi = i * ncols;
+      for (let c = 0; c < ncols; c++) X[xk + c] -= h * X[xi + c];
+    }
+  }
+}
+
+/**
  * The last sweep of ltdlSolve alone: solves L x = z in place (root to leaves). With
  * z = D^-1 L^-T b already known in another form (the contact stage has D^-1/2 L^-T Jc^T), this
  * finishes M^-1 b at a third of a full solve.
@@ -135,4 +162,9 @@ export function factorMassMatrix(model: Model, data: Data, extraDiag?: ArrayLike
 /** x = M^-1 b in place, with the factor in data.Mfactor. */
 export function solveMassMatrix(model: Model, data: Data, b: Float64Array, bo = 0): void {
   ltdlSolve(data.dofParent, data.Mfactor, model.nv, b, bo);
+}
+
+/** X = M⁻¹ X in place for X nv x ncols row-major, with the factor in data.Mfactor (ltdlSolveMany). */
+export function solveMassMatrixMany(model: Model, data: Data, X: Float64Array, ncols: number): void {
+  ltdlSolveMany(data.dofParent, data.Mfactor, model.nv, X, ncols);
 }

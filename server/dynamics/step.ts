@@ -144,9 +144,9 @@ export class Simulator {
   /** Floating model whose other joints are all one-dof, in order: q[7 + i] pairs with v[6 + i]. */
   private readonly oneDofTail: boolean;
 
-  // collision set-up
-  private readonly shapes: CollisionShape[] = [];
-  private readonly shapeJoint: Int32Array;
+  // collision set-up (shapes and their joints are read by the analytic derivatives)
+  readonly shapes: CollisionShape[] = [];
+  readonly shapeJoint: Int32Array;
   /** Bounding radius of each shape about its centre (m). */
   private readonly shapeRadius: Float64Array;
   private readonly shapePlacement: Float64Array;

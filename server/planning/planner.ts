@@ -20,6 +20,7 @@ import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type Sch
 import { smoothedCostSlope } from '../control/sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from '../control/tasks/index.ts';
 import { WarmStartError } from '../control/errors.ts';
+import type { DerivativesMode } from '../../shared/protocol.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
 
@@ -39,6 +40,12 @@ export interface SolverParams {
    * when a hardware adapter exists, else workers). PlanResult.compute says what ran.
    */
   backend: BackendChoice;
+  /**
+   * Exact step Jacobians (DDP, R-DDP's exact columns and first-order samples): 'fd' finite
+   * differences (the reference), 'analytic' (dynamics/step-jacobians.ts; finite differences for
+   * the steps it does not cover). Default 'fd'.
+   */
+  derivatives: DerivativesMode;
   /** Pool size for 'workers' (default: CPU cores). */
   workers?: number;
   /** Wall-clock seconds per solve, enforced by the server's PlanManager (not by plan()). */
@@ -46,7 +53,7 @@ export interface SolverParams {
 }
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
-  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', ...overrides };
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: 'fd', ...overrides };
 }
 
 /**
@@ -209,7 +216,7 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     uInit = req.warmStart.map((u) => Float64Array.from(u));
   }
   // after every check that can throw: the providers may hold worker threads and a GPU device
-  const providers = await createProviders({ backend: sp.backend, task: def.name, params, built, smoothing: rddp ? smoothing : null, workers: sp.workers, resolved: req.resolvedBackend });
+  const providers = await createProviders({ backend: sp.backend, derivatives: sp.derivatives, task: def.name, params, built, smoothing: rddp ? smoothing : null, workers: sp.workers, resolved: req.resolvedBackend });
   const { exact, smooth } = providers;
 
   const telemetry: IterationRecord[] = [];

@@ -45,6 +45,18 @@ describe('npm run plan', () => {
     const c = tsx(['server/cli/plan.ts', '--task', 'lift-leg', '--solver', 'ddp', '--robot', 'cube']);
     expect(c.status).toBe(1);
     expect(c.stderr).toMatch(/robot 'cube' has no contact frames: lift-leg needs ≥2 feet/);
+    const d = tsx(['server/cli/plan.ts', '--task', 'lift-leg', '--solver', 'ddp', '--derivatives', 'exact']);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toMatch(/--derivatives must be fd or analytic/);
+  });
+
+  it('--derivatives analytic plans with the analytic step Jacobians', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-'));
+    const out = path.join(dir, 'run.json');
+    const r = tsx(['server/cli/plan.ts', '--task', 'cube-lift', '--solver', 'ddp', '--derivatives', 'analytic', '--backend', 'cpu', '--out', out, '--quiet']);
+    expect(r.status).toBe(0);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    expect(res.telemetry[0].gradientNorm).toBeLessThan(1e-9);
   });
 });
 

@@ -3,6 +3,7 @@ import { crba } from '../../server/dynamics/crba.ts';
 import { createData } from '../../server/dynamics/data.ts';
 import {
   factorMassMatrix, ltdlFactor, ltdlFactorGeneric, ltdlSolve, ltdlSolveGeneric, ltdlSolveL, ltdlSolveLGeneric, solveMassMatrix,
+  solveMassMatrixMany,
 } from '../../server/dynamics/factor-m.ts';
 import { ltdlKernels } from '../../server/dynamics/compiled/ltdl-kernel.ts';
 import { loadRobot } from '../../server/model/robots.ts';
@@ -111,5 +112,26 @@ describe('register-tiled products', () => {
         expect(D[i * m + j]).toBeCloseTo(C0[i * m + j] + t, 10);
       }
     }
+  });
+});
+
+describe('multi-column LTDL solve', () => {
+  it.each([[31, 8, false], [32, 12, true]] as const)('equals column-by-column solves (seed %i)', (seed, n, floating) => {
+    const model = randomModel(seed, n, floating);
+    const data = createData(model);
+    const rng = mulberry32(seed);
+    const nv = model.nv, ncols = 2 * nv + 3;
+    crba(model, data, randomConfiguration(model, rng));
+    factorMassMatrix(model, data);
+    const X = randomVector(nv * ncols, rng);
+    const ref = new Float64Array(nv * ncols);
+    const col = new Float64Array(nv);
+    for (let c = 0; c < ncols; c++) {
+      for (let r = 0; r < nv; r++) col[r] = X[r * ncols + c];
+      solveMassMatrix(model, data, col);
+      for (let r = 0; r < nv; r++) ref[r * ncols + c] = col[r];
+    }
+    solveMassMatrixMany(model, data, X, ncols);
+    expect(maxAbsDiff(X, ref) / maxAbs(ref)).toBeLessThan(1e-13);
   });
 });

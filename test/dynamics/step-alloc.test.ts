@@ -7,6 +7,9 @@
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
+import { AnalyticLinearizer } from '../../server/dynamics/step-derivatives-analytic.ts';
+import { createData } from '../../server/dynamics/data.ts';
+import { abaDerivatives, createRneaDerivativesData, rneaDerivatives } from '../../server/dynamics/rnea-derivatives.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
@@ -50,5 +53,28 @@ describe('allocation-free hot paths', () => {
     // 49 step evaluations per call: a per-evaluation allocation would show as >= 784 bytes.
     // (About 20 bytes per call remain, one boxed number per knot, not yet tracked down.)
     expect(bytesPerCall(() => lin.linearize(q, v, u, q1, v1, A, B), 100)).toBeLessThan(64);
+  });
+
+  it('rneaDerivatives, abaDerivatives and AnalyticLinearizer.linearize (airborne)', () => {
+    const data = createData(model), w = createRneaDerivativesData(model);
+    const qa = q.slice(); qa[2] += 1;
+    const a = new Float64Array(model.nv).fill(0.5);
+    // (each window also sees ~2 kB of the heap statistics' own objects: enough calls to dilute them)
+    expect(bytesPerCall(() => rneaDerivatives(model, data, w, qa, v, a), 3000)).toBeLessThan(2);
+    expect(bytesPerCall(() => abaDerivatives(model, data, w, qa, v, a), 2000)).toBeLessThan(2);
+    const air = new Simulator(model, undefined, { dt: 0.01 });
+    const lin = new AnalyticLinearizer(air);
+    const nx = 2 * model.nv;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+    expect(bytesPerCall(() => lin.linearize(qa, v, u, q1, v1, A, B), 2000)).toBeLessThan(2);
+  });
+
+  it('AnalyticLinearizer.linearize on four sticking contacts', () => {
+    const lin = new AnalyticLinearizer(sim);
+    const nx = 2 * model.nv;
+    const A = new Float64Array(nx * nx), B = new Float64Array(nx * model.nu);
+    lin.linearize(q, v, u, q1, v1, A, B);
+    expect(lin.activeRows).toBe(12);
+    expect(bytesPerCall(() => lin.linearize(q, v, u, q1, v1, A, B), 1000)).toBeLessThan(4);
   });
 });
