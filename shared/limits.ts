@@ -37,3 +37,13 @@ export const MAX_TIME_LIMIT_S = 3600;
  */
 export const DEFAULT_MAX_URDF_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_URDF_LINKS = 2000;
+
+/**
+ * Rendering and pose fits (server/rendering/): image side in pixels, Monte Carlo samples of the
+ * perturbed renderer (the paper's cap), fit iterations, fragments kept per pixel.
+ */
+export const MIN_RENDER_SIZE = 8;
+export const MAX_RENDER_SIZE = 512;
+export const MAX_RENDER_SAMPLES = 128;
+export const MAX_FIT_ITERATIONS = 5000;
+export const MAX_FRAGMENTS_PER_PIXEL = 64;

@@ -18,7 +18,10 @@
  *   dw/dz = (1/M) sum_s (onehot(a_s) - onehot(a_0)) psi(Z_s)^T / gamma, psi the score of the law.
  *   The derivatives in sigma and gamma are the score estimators (eps psi(eps) - 1) / sigma and
  *   (sum_k Z_k psi(Z_k) - d) / gamma (d = entries that can win), plus gamma's share through
- *   gamma log p.
+ *   gamma log p. Gaussian draws are bounded (|Z| <= 6.34 from 32-bit uniforms), so entries more
+ *   than 2 x 6.34 gamma below the best cannot win: they draw no noise (a pixel with one such
+ *   entry left is deterministic), which leaves every argmax unchanged and only removes
+ *   zero-mean terms from the estimator.
  * The sample noise is drawn from `noise.ts` by (key, pixel, sample, face): identical for any
  * split of the rows, and common to nearby poses (fragments entering or leaving a pixel's list
  * do not reassign the other faces' noise). Fragments per pixel are capped (`maxFragments`, the nearest kept, as
@@ -28,7 +31,7 @@
  *
  * Hot loops allocate nothing: every array is allocated by the constructor.
  */
-import { sampleBase, score, uniformAt, variate } from './noise.ts';
+import { GAUSS_MAX, sampleBase, score, uniformAt, variate } from './noise.ts';
 
 export const MODE_HARD = 0;
 export const MODE_SOFTRAS = 1;
@@ -46,8 +49,8 @@ export const ACC_EXTRA = 3;
 
 /** Blur threshold in units of sigma: SoftRas coverage sigmoid(-t) = 1e-4. */
 export const BLUR_SIGMAS = Math.log(1e4 - 1);
-/** Beyond this many sigmas Gaussian draws (|eps| <= 6.24 from 32-bit uniforms) cannot flip H. */
-const GAUSS_CUT = 6.25;
+/** Beyond this many sigmas Gaussian draws (|eps| <= 6.34 from 32-bit uniforms) cannot flip H. */
+const GAUSS_CUT = GAUSS_MAX;
 
 export interface KernelParams {
   mode: number;
@@ -88,6 +91,9 @@ export class RasterKernel {
   private readonly reps: Float64Array;
   private readonly aZ: Float64Array;
   private readonly arg: Int32Array;
+  /** Aggregation entries that can win (finite, and with Gaussian noise within 2 GAUSS_MAX gamma of the best). */
+  private readonly act: Uint8Array;
+  private nAct = 0;
 
   constructor(width: number, height: number, maxFragments: number, maxSamples: number, rowsPerBand = 8) {
     this.width = width;
@@ -110,6 +116,7 @@ export class RasterKernel {
     this.reps = new Float64Array(maxSamples * maxFragments);
     this.aZ = new Float64Array(maxSamples * K1);
     this.arg = new Int32Array(maxSamples);
+    this.act = new Uint8Array(K1);
   }
 
   /** Number of bands of the image. */
@@ -287,8 +294,8 @@ export class RasterKernel {
       for (let k = 0; k < n; k++) {
         const D = this.fD[base + k];
         let h: number, e: number;
-        if (D >= cut) { h = 1; e = 0; }
-        else if (D <= -cut) { h = 0; e = 0; }
+        if (D > cut) { h = 1; e = 0; }
+        else if (D < -cut) { h = 0; e = 0; }
         else {
           e = variate(kind, uniformAt(sb, this.fFace[base + k]));
           h = D + sigma * e >= 0 ? 1 : 0;
@@ -298,17 +305,34 @@ export class RasterKernel {
         prob[k] += h;
       }
     }
+    let top = p.eps;
     for (let k = 0; k < n; k++) {
       prob[k] /= M;
       zt[k] = prob[k] > 0 ? gamma * Math.log(prob[k]) + this.zinv(this.fZ[base + k], p) : -Infinity;
+      if (zt[k] > top) top = zt[k];
     }
     zt[n] = p.eps;
+    // Entries that can win: with Gaussian noise (|Z| <= GAUSS_MAX) none below top - 2 GAUSS_MAX gamma.
+    // Leaving their draws out changes no argmax; it only drops zero-mean terms of the estimator.
+    const floor = kind === 0 ? top - 2 * GAUSS_MAX * gamma : -Infinity;
+    const act = this.act;
+    let nAct = 0, only = n;
+    for (let k = 0; k <= n; k++) {
+      act[k] = zt[k] !== -Infinity && zt[k] >= floor ? 1 : 0;
+      if (act[k] === 1) { nAct++; only = k; }
+    }
+    this.nAct = nAct;
+    if (nAct === 1) {
+      for (let s = 0; s < M; s++) arg[s] = only;
+      w[only] = 1;
+      return;
+    }
     for (let s = 0; s < M; s++) {
       const sb = sampleBase(p.key, pix, s);
       const o = s * K1;
       let best = n, bestV = -Infinity;
       for (let k = 0; k <= n; k++) {
-        if (zt[k] === -Infinity) { aZ[o + k] = 0; continue; }
+        if (act[k] === 0) continue;
         const z = variate(kind, uniformAt(sb, k === n ? 2 * nFaces : nFaces + this.fFace[base + k]));
         aZ[o + k] = z;
         const v = zt[k] + gamma * z;
@@ -355,8 +379,9 @@ export class RasterKernel {
     // Unperturbed argmax (control variate).
     let a0 = n, v0 = zt[n];
     for (let k = 0; k < n; k++) if (zt[k] > v0) { v0 = zt[k]; a0 = k; }
-    let d = 0;
-    for (let k = 0; k <= n; k++) { dz[k] = 0; if (zt[k] !== -Infinity) d++; }
+    if (this.nAct === 1) return; // deterministic aggregation: no gradient
+    const act = this.act, d = this.nAct;
+    for (let k = 0; k <= n; k++) dz[k] = 0;
     let dGamma = 0;
     for (let s = 0; s < M; s++) {
       const c = g[arg[s]] - g[a0];
@@ -364,7 +389,7 @@ export class RasterKernel {
       const o = s * K1;
       let zs = 0;
       for (let k = 0; k <= n; k++) {
-        if (zt[k] === -Infinity) continue;
+        if (act[k] === 0) continue;
         const z = aZ[o + k];
         const ps = score(kind, z);
         dz[k] += c * ps;
@@ -376,7 +401,7 @@ export class RasterKernel {
     dGamma *= inv;
     let dSigma = 0;
     for (let k = 0; k < n; k++) {
-      if (zt[k] === -Infinity) continue;
+      if (act[k] === 0) continue;
       const dzk = dz[k] * inv;
       dGamma += dzk * Math.log(prob[k]);
       const dp = (dzk * gamma) / prob[k];

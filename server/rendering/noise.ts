@@ -28,9 +28,9 @@ export function sampleBase(key: number, pixel: number, sample: number): number {
   return mix32(mix32(key ^ pixel) + Math.imul(sample, 0x9e3779b9));
 }
 
-/** Uniform in (0, 1) of slot j under a sample base. */
+/** Uniform in (0, 1) of slot j under a sample base (the base is already mixed: one round). */
 export function uniformAt(base: number, slot: number): number {
-  return (mix32(mix32((base + Math.imul(slot + 1, 0x85ebca77)) >>> 0) ^ 0x5bd1e995) + 0.5) / 4294967296;
+  return (mix32((base + Math.imul(slot + 1, 0x85ebca77)) >>> 0) + 0.5) / 4294967296;
 }
 
 const A0 = -3.969683028665376e1, A1 = 2.209460984245205e2, A2 = -2.759285104469687e2;
@@ -55,6 +55,9 @@ export function normalQuantile(p: number): number {
   const q = p - 0.5, r = q * q;
   return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
 }
+
+/** Largest |variate| a Gaussian draw can take (the quantile of the smallest uniform). */
+export const GAUSS_MAX = -normalQuantile(0.5 / 4294967296);
 
 export type NoiseKind = 'gaussian' | 'cauchy';
 
