@@ -31,7 +31,7 @@
  *
  * Hot loops allocate nothing: every array is allocated by the constructor.
  */
-import { GAUSS_MAX, sampleBase, score, uniformAt, variate } from './noise.ts';
+import { GAUSS_MAX, mix32 } from './noise.ts';
 
 export const MODE_HARD = 0;
 export const MODE_SOFTRAS = 1;
@@ -94,6 +94,14 @@ export class RasterKernel {
   /** Aggregation entries that can win (finite, and with Gaussian noise within 2 GAUSS_MAX gamma of the best). */
   private readonly act: Uint8Array;
   private nAct = 0;
+  /**
+   * Numbers that cross method boundaries go through typed arrays: V8 boxes a double (or an
+   * integer beyond 2^30) passed to or returned from a call it does not inline, an allocation
+   * per call (these methods are too large to be inlined). u32: key, sample base. tmp: dD,
+   * dZinv of `scatter`, the last draw, edge distances.
+   */
+  private readonly u32 = new Uint32Array(2);
+  private readonly tmp = new Float64Array(8);
 
   constructor(width: number, height: number, maxFragments: number, maxSamples: number, rowsPerBand = 8) {
     this.width = width;
@@ -134,6 +142,7 @@ export class RasterKernel {
     const y0 = band * this.rowsPerBand;
     const y1 = Math.min(H, y0 + this.rowsPerBand);
     this.bin(geom, nFaces, p, y0, y1);
+    this.u32[0] = p.key;
     const K = this.maxFragments;
     const lossScale = 1 / (3 * W * H);
     const accExtra = ACC_PER_FACE * nFaces;
@@ -164,7 +173,12 @@ export class RasterKernel {
           const fo = this.fFace[base + k] * FACE_STRIDE + F_COLOR;
           r += w[k] * geom[fo]; gch += w[k] * geom[fo + 1]; b += w[k] * geom[fo + 2];
         }
-        alpha = this.silhouette(base, n, p);
+        if (p.mode === MODE_HARD) alpha = 1;
+        else {
+          let t = 1;
+          for (let k = 0; k < n; k++) t *= 1 - this.prob[k];
+          alpha = 1 - t;
+        }
         image[4 * pix] = r; image[4 * pix + 1] = gch; image[4 * pix + 2] = b; image[4 * pix + 3] = alpha;
         if (target === null) continue;
         const er = r - target[3 * pix], eg = gch - target[3 * pix + 1], eb = b - target[3 * pix + 2];
@@ -222,7 +236,8 @@ export class RasterKernel {
             if (!inside) continue;
             D = 0; // only the sign matters for hard coverage; kept >= 0
           } else {
-            const d2 = Math.min(segDist2(px, py, ax, ay, bx, by), segDist2(px, py, bx, by, cx, cy), segDist2(px, py, cx, cy, ax, ay));
+            this.edgeDist2(geom, o, px, py);
+            const d2 = Math.min(this.tmp[2], this.tmp[3], this.tmp[4]);
             D = inside ? d2 : -d2;
             if (D <= -thr) continue;
           }
@@ -248,16 +263,12 @@ export class RasterKernel {
     }
   }
 
-  private zinv(z: number, p: KernelParams): number {
-    return (p.far - z) / (p.far - p.near);
-  }
-
   private forwardHard(base: number, n: number, _geom: Float64Array, p: KernelParams): void {
     const w = this.w;
     let best = -1, bestZ = p.eps;
     for (let k = 0; k < n; k++) {
       w[k] = 0;
-      const zi = this.zinv(this.fZ[base + k], p);
+      const zi = (p.far - this.fZ[base + k]) / (p.far - p.near);
       if (zi > bestZ) { bestZ = zi; best = k; }
     }
     w[n] = 0;
@@ -273,7 +284,7 @@ export class RasterKernel {
       // log sigmoid(t), stable.
       const lp = t >= 0 ? -Math.log1p(Math.exp(-t)) : t - Math.log1p(Math.exp(t));
       prob[k] = Math.exp(lp);
-      zt[k] = lp + this.zinv(this.fZ[base + k], p) / p.gamma;
+      zt[k] = lp + (p.far - this.fZ[base + k]) / (p.far - p.near) / p.gamma;
       if (zt[k] > m) m = zt[k];
     }
     zt[n] = p.eps / p.gamma;
@@ -289,7 +300,7 @@ export class RasterKernel {
     const cut = kind === 0 ? GAUSS_CUT * sigma : Infinity;
     for (let k = 0; k <= n; k++) { prob[k] = 0; w[k] = 0; }
     for (let s = 0; s < M; s++) {
-      const sb = sampleBase(p.key, pix, s);
+      this.sampleBase(pix, s);
       const o = s * K;
       for (let k = 0; k < n; k++) {
         const D = this.fD[base + k];
@@ -297,7 +308,8 @@ export class RasterKernel {
         if (D > cut) { h = 1; e = 0; }
         else if (D < -cut) { h = 0; e = 0; }
         else {
-          e = variate(kind, uniformAt(sb, this.fFace[base + k]));
+          this.draw(kind, this.fFace[base + k], reps, o + k);
+          e = reps[o + k];
           h = D + sigma * e >= 0 ? 1 : 0;
         }
         hit[o + k] = h;
@@ -308,7 +320,7 @@ export class RasterKernel {
     let top = p.eps;
     for (let k = 0; k < n; k++) {
       prob[k] /= M;
-      zt[k] = prob[k] > 0 ? gamma * Math.log(prob[k]) + this.zinv(this.fZ[base + k], p) : -Infinity;
+      zt[k] = prob[k] > 0 ? gamma * Math.log(prob[k]) + (p.far - this.fZ[base + k]) / (p.far - p.near) : -Infinity;
       if (zt[k] > top) top = zt[k];
     }
     zt[n] = p.eps;
@@ -328,13 +340,13 @@ export class RasterKernel {
       return;
     }
     for (let s = 0; s < M; s++) {
-      const sb = sampleBase(p.key, pix, s);
+      this.sampleBase(pix, s);
       const o = s * K1;
       let best = n, bestV = -Infinity;
       for (let k = 0; k <= n; k++) {
         if (act[k] === 0) continue;
-        const z = variate(kind, uniformAt(sb, k === n ? 2 * nFaces : nFaces + this.fFace[base + k]));
-        aZ[o + k] = z;
+        this.draw(kind, k === n ? 2 * nFaces : nFaces + this.fFace[base + k], aZ, o + k);
+        const z = aZ[o + k];
         const v = zt[k] + gamma * z;
         if (v > bestV) { bestV = v; best = k; }
       }
@@ -342,14 +354,6 @@ export class RasterKernel {
       w[best] += 1;
     }
     for (let k = 0; k <= n; k++) w[k] /= M;
-  }
-
-  private silhouette(base: number, n: number, p: KernelParams): number {
-    if (p.mode === MODE_HARD) return 1;
-    let t = 1;
-    for (let k = 0; k < n; k++) t *= 1 - this.prob[k];
-    void base;
-    return 1 - t;
   }
 
   private backwardSoft(base: number, n: number, x: number, y: number, geom: Float64Array, p: KernelParams, acc: Float64Array, accExtra: number): void {
@@ -362,11 +366,12 @@ export class RasterKernel {
       const du = w[k] * (g[k] - gbar);
       if (k === n) { dGamma -= (du * p.eps) / (gamma * gamma); continue; }
       const D = this.fD[base + k];
-      const zi = this.zinv(this.fZ[base + k], p);
+      const zi = (p.far - this.fZ[base + k]) / (p.far - p.near);
       const dD = (du * (1 - prob[k])) / sigma;
       dSigma -= (du * (1 - prob[k]) * D) / (sigma * sigma);
       dGamma -= (du * zi) / (gamma * gamma);
-      this.scatter(base + k, x, y, geom, dD, du / gamma, p, acc);
+      this.tmp[0] = dD; this.tmp[1] = du / gamma;
+      this.scatter(base + k, x, y, geom, p, acc);
     }
     acc[accExtra + 1] += dSigma;
     acc[accExtra + 2] += dGamma;
@@ -391,7 +396,7 @@ export class RasterKernel {
       for (let k = 0; k <= n; k++) {
         if (act[k] === 0) continue;
         const z = aZ[o + k];
-        const ps = score(kind, z);
+        const ps = kind === 0 ? z : (2 * z) / (1 + z * z);
         dz[k] += c * ps;
         zs += z * ps;
       }
@@ -412,13 +417,14 @@ export class RasterKernel {
         const diff = hit[s * K + k] - H0;
         if (diff === 0) continue;
         const e = reps[s * K + k];
-        const ps = score(kind, e);
+        const ps = kind === 0 ? e : (2 * e) / (1 + e * e);
         sD += diff * ps;
         sS += diff * (e * ps - 1);
       }
       const dD = (dp * sD) / (M * sigma);
       dSigma += (dp * sS) / (M * sigma);
-      this.scatter(base + k, x, y, geom, dD, dzk, p, acc);
+      this.tmp[0] = dD; this.tmp[1] = dzk;
+      this.scatter(base + k, x, y, geom, p, acc);
     }
     acc[accExtra + 1] += dSigma;
     acc[accExtra + 2] += dGamma;
@@ -429,7 +435,8 @@ export class RasterKernel {
    * vertex gradients: D through the nearest edge (segment distance), the interpolated depth
    * through the clipped screen-space barycentrics.
    */
-  private scatter(fi: number, x: number, y: number, geom: Float64Array, dD: number, dZinv: number, p: KernelParams, acc: Float64Array): void {
+  private scatter(fi: number, x: number, y: number, geom: Float64Array, p: KernelParams, acc: Float64Array): void {
+    const dD = this.tmp[0], dZinv = this.tmp[1];
     const f = this.fFace[fi];
     const o = f * FACE_STRIDE;
     const ao = f * ACC_PER_FACE;
@@ -441,7 +448,8 @@ export class RasterKernel {
       const D = this.fD[fi];
       const sgn = D >= 0 ? 1 : -1;
       // Nearest edge (the one the forward pass's min picked; ties go to the first).
-      const d0 = segDist2(px, py, ax, ay, bx, by), d1 = segDist2(px, py, bx, by, cx, cy), d2 = segDist2(px, py, cx, cy, ax, ay);
+      this.edgeDist2(geom, o, px, py);
+      const d0 = this.tmp[2], d1 = this.tmp[3], d2 = this.tmp[4];
       let e = 0;
       if (d1 < d0 && d1 <= d2) e = 1;
       else if (d2 < d0 && d2 < d1) e = 2;
@@ -480,6 +488,62 @@ export class RasterKernel {
       acc[ao + 4] += (Ga * (px - cx) + Gc * (ax - px) - Gs * (ax - cx)) * inv;
       acc[ao + 6] += (Ga * (py - by) + Gb * (ay - py) - Gs * (ay - by)) * inv;
       acc[ao + 7] += (Ga * (bx - px) + Gb * (px - ax) - Gs * (bx - ax)) * inv;
+    }
+  }
+
+  /** Squared distances from (px, py) to the three edges of face at `o`, into tmp[2..4]. */
+  private edgeDist2(geom: Float64Array, o: number, px: number, py: number): void {
+    for (let e = 0; e < 3; e++) {
+      const e1 = e === 2 ? 0 : e + 1;
+      const ax = geom[o + 2 * e], ay = geom[o + 2 * e + 1];
+      const dx = geom[o + 2 * e1] - ax, dy = geom[o + 2 * e1 + 1] - ay;
+      const len2 = dx * dx + dy * dy;
+      let t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const rx = px - (ax + t * dx), ry = py - (ay + t * dy);
+      this.tmp[2 + e] = rx * rx + ry * ry;
+    }
+  }
+
+  /** One draw, for tests: the variate of (key, pixel, sample, slot) as the loops draw it. */
+  drawFor(kind: number, key: number, pix: number, s: number, slot: number): number {
+    this.u32[0] = key;
+    this.sampleBase(pix, s);
+    this.draw(kind, slot, this.tmp, 5);
+    return this.tmp[5];
+  }
+
+  /** The base word of (key, pixel, sample) into u32[1] (noise.ts `sampleBase`). */
+  private sampleBase(pix: number, s: number): void {
+    this.u32[1] = mix32(mix32(this.u32[0] ^ pix) + Math.imul(s, 0x9e3779b9));
+  }
+
+  /** The variate of `slot` under the current sample base into out[i] (noise.ts `uniformAt`, `variate`). */
+  private draw(kind: number, slot: number, out: Float64Array, i: number): void {
+    let h = (this.u32[1] + Math.imul(slot + 1, 0x85ebca77)) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b);
+    h ^= h >>> 16;
+    const u = ((h >>> 0) + 0.5) / 4294967296;
+    if (kind === 0) {
+      // Acklam's inverse normal CDF, as noise.ts `normalQuantile` (written out: a returned double is boxed unless inlined).
+      let z: number;
+      if (u < 0.02425 || u > 0.97575) {
+        const q = Math.sqrt(-2 * Math.log(u < 0.5 ? u : 1 - u));
+        z = (((((-7.784894002430293e-3 * q - 3.223964580411365e-1) * q - 2.400758277161838) * q - 2.549732539343734) * q + 4.374664141464968) * q + 2.938163982698783) /
+          ((((7.784695709041462e-3 * q + 3.224671290700398e-1) * q + 2.445134137142996) * q + 3.754408661907416) * q + 1);
+        if (u > 0.5) z = -z;
+      } else {
+        const q = u - 0.5, r = q * q;
+        z = (((((-3.969683028665376e1 * r + 2.209460984245205e2) * r - 2.759285104469687e2) * r + 1.38357751867269e2) * r - 3.066479806614716e1) * r + 2.506628277459239) * q /
+          (((((-5.447609879822406e1 * r + 1.615858368580409e2) * r - 1.556989798598866e2) * r + 6.680131188771972e1) * r - 1.328068155288572e1) * r + 1);
+      }
+      out[i] = z;
+    } else {
+      const c = Math.tan(Math.PI * (u - 0.5));
+      out[i] = c > 1e7 ? 1e7 : c < -1e7 ? -1e7 : c;
     }
   }
 }

@@ -192,7 +192,7 @@ export class RenderSetup {
       const e1x = pw[3 * b] - pw[3 * a], e1y = pw[3 * b + 1] - pw[3 * a + 1], e1z = pw[3 * b + 2] - pw[3 * a + 2];
       const e2x = pw[3 * c] - pw[3 * a], e2y = pw[3 * c + 1] - pw[3 * a + 1], e2z = pw[3 * c + 2] - pw[3 * a + 2];
       const ux = e1y * e2z - e1z * e2y, uy = e1z * e2x - e1x * e2z, uz = e1x * e2y - e1y * e2x;
-      const len = Math.hypot(ux, uy, uz);
+      const len = Math.sqrt(ux * ux + uy * uy + uz * uz);
       const nx = len > 0 ? ux / len : 0, ny = len > 0 ? uy / len : 0, nz = len > 0 ? uz / len : 0;
       this.faceNormal[3 * f] = nx; this.faceNormal[3 * f + 1] = ny; this.faceNormal[3 * f + 2] = nz;
       this.faceLen[f] = len;

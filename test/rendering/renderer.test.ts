@@ -1,3 +1,4 @@
+import { Session } from 'node:inspector/promises';
 import { describe, expect, it } from 'vitest';
 import { Renderer, newGradient, newPose, rgbOf, type Pose, type RenderParams } from '../../server/rendering/renderer.ts';
 import { cameraLookAt, coloredCube, defaultLight, lookAtCamera, type RenderMesh } from '../../server/rendering/scene.ts';
@@ -150,8 +151,8 @@ describe('perturbed', () => {
       const pose = newPose([0.45, 0.4, 0.2], [0.05, 0, 0]);
       // Cauchy tails reach far: fragments out to 100 sigma so that the truncation is small; its
       // sigma derivative is not compared (the finite difference also moves the truncation).
-      const base: RenderParams = { mode: 'perturbed', sigma: 1e-2, gamma: 0.5, samples: noise === 'cauchy' ? 400 : 1000, noise, seed: 3, iteration: 0, blur: noise === 'cauchy' ? 100 : undefined };
-      const keys = [0, 1, 2, 3];
+      const base: RenderParams = { mode: 'perturbed', sigma: 1e-2, gamma: 0.5, samples: 1000, noise, seed: 3, iteration: 0, blur: noise === 'cauchy' ? 100 : undefined };
+      const keys = noise === 'cauchy' ? [0, 1, 2, 3, 4, 5] : [0, 1, 2, 3];
       const names = ['rx', 'ry', 'ty', 'sigma', 'gamma'];
       const est: number[][] = [], fd: number[][] = [];
       for (const it of keys) {
@@ -177,7 +178,7 @@ describe('perturbed', () => {
         const e = mean(est, i), f = mean(fd, i);
         const tol = 0.25 * Math.abs(f) + 3 * Math.hypot(se(est, i), se(fd, i));
         expect(Math.abs(e - f), `${names[i]}: estimate ${e} vs differences ${f}`).toBeLessThan(tol);
-        expect(Math.abs(f)).toBeGreaterThan(3 * se(fd, i)); // the compared derivative is not noise
+        expect(Math.abs(f), `${names[i]}: ${f} ± ${se(fd, i)}`).toBeGreaterThan(3 * se(fd, i)); // the compared derivative is not noise
       }
     });
   }
@@ -191,5 +192,72 @@ describe('perturbed', () => {
     const c = Float64Array.from(r.render(newPose([0.2, 0.1, 0]), { ...p, seed: 8 }));
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
+  });
+});
+
+describe('single-thread path', () => {
+  // V8's sampling heap profiler (one sample per 128 bytes on average) attributes allocations to
+  // stacks: the bytes sampled under any frame of server/rendering/ are the renderer's own,
+  // whatever the test runner allocates meanwhile.
+  it('allocates nothing in its per-pixel loops once warm (loss and gradient, every mode)', async () => {
+    const cam = lookAtCamera({ distance: 6.7, elevationDeg: 30, azimuthDeg: 120, size: 24 });
+    const r = new Renderer(coloredCube(), cam, defaultLight(cam));
+    const target = rgbOf(r.render(newPose([0.3, 0.5, 0.1]), HARD));
+    const out = newGradient(8);
+    const pose = newPose([0.5, 0.4, 0.2]);
+    const params: RenderParams[] = (['hard', 'softras', 'perturbed'] as const).map((mode) => ({ ...HARD, mode, sigma: 2e-3, gamma: 2e-2, samples: 8 }));
+    const run = (n: number) => {
+      for (let k = 0; k < n; k++) {
+        const p = params[k % 3];
+        p.iteration = k;
+        r.lossAndGradient(pose, p, target, out);
+      }
+    };
+    for (let w = 0; w < 30; w++) run(30);
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    run(300);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+    type Node = { callFrame: { url: string; functionName: string }; selfSize: number; children: Node[] };
+    let bytes = 0;
+    const where: string[] = [];
+    const walk = (n: Node, inRenderer: boolean) => {
+      const here = inRenderer || n.callFrame.url.includes('/server/rendering/');
+      if (here && n.selfSize > 0) { bytes += n.selfSize; where.push(`${n.callFrame.functionName} ${n.selfSize}`); }
+      for (const c of n.children) walk(c, here);
+    };
+    walk(profile.head as unknown as Node, false);
+    console.log(bytes, where.slice(0, 5), JSON.stringify(profile.head).slice(0, 300));
+    console.log(bytes, where.slice(0, 5), JSON.stringify(profile.head).slice(0, 300));
+    // Per call, not per pixel: a 24 x 24 image has hundreds of fragments, so one allocation in a
+    // per-pixel loop would show as kilobytes; a few boxed numbers per call (pose, parameters) may remain.
+    expect(bytes / 300, where.join(', ')).toBeLessThan(256); // bytes per call
+  });
+});
+
+describe('noise', () => {
+  it("the kernel's draws are noise.ts's variates (its hash and quantile are written out in the kernel)", async () => {
+    const { noiseKey, sampleBase, uniformAt, variate } = await import('../../server/rendering/noise.ts');
+    const { RasterKernel } = await import('../../server/rendering/kernel.ts');
+    const k = new RasterKernel(4, 4, 4, 4);
+    let n = 0;
+    for (const kind of [0, 1]) {
+      for (let pix = 0; pix < 50; pix++) {
+        for (const s of [0, 1, 77]) {
+          for (const slot of [0, 5, 1234]) {
+            const key = noiseKey(9, pix);
+            expect(k.drawFor(kind, key, pix, s, slot)).toBe(variate(kind, uniformAt(sampleBase(key, pix, s), slot)));
+            n++;
+          }
+        }
+      }
+    }
+    expect(n).toBe(900);
+    // Gaussian draws are bounded by GAUSS_MAX (what the kernel's exact shortcuts rely on).
+    const { GAUSS_MAX, normalQuantile } = await import('../../server/rendering/noise.ts');
+    expect(normalQuantile(0.5 / 4294967296)).toBe(-GAUSS_MAX);
+    expect(-normalQuantile(1 - 0.5 / 4294967296)).toBeLessThanOrEqual(GAUSS_MAX * (1 + 1e-9));
   });
 });
