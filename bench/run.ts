@@ -15,6 +15,7 @@ import { contactBench } from './contact.ts';
 import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
 import { clusterBench } from './cluster.ts';
+import { renderBench } from './render.ts';
 import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
@@ -23,6 +24,7 @@ const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'planning', run: planningBench },
   { name: 'batch', run: batchBench },
   { name: 'cluster', run: clusterBench },
+  { name: 'render', run: renderBench },
 ];
 
 async function main(): Promise<void> {
