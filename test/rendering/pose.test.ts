@@ -113,3 +113,28 @@ describe('npm run pose', () => {
     expect(o.stderr).toMatch(/unknown object 'teapot'/);
   });
 });
+
+describe('npm run experiment -- pose', () => {
+  it('runs every method on the same problems and writes the summary and plots', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pose-exp-'));
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/experiment.ts', 'pose', '--problems', '2', '--errors', '20,50', '--size', '16', '--iterations', '20', '--out', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(stdout).toMatch(/\| 20 deg \| \d+ % \(\d\/2\) \| \d+ % \(\d\/2\) \| \d+ % \(\d\/2\) \| 84 % \| 93 % \|/);
+    const sum = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(sum.runs).toHaveLength(2 * 2 * 3);
+    for (const level of [20, 50]) {
+      for (const k of [0, 1]) {
+        const same = sum.runs.filter((r: { level: number; problem: number }) => r.level === level && r.problem === k);
+        expect(same.map((r: { method: string }) => r.method)).toEqual(['hard', 'softras', 'perturbed']);
+        for (const r of same) expect(r.initialErrorDeg).toBeCloseTo(level, 6);
+        // hard has a null gradient: it ends where it started
+        expect(same[0].errorDeg).toBeCloseTo(level, 6);
+      }
+      const agg = sum.levels.find((l: { level: number }) => l.level === level).methods;
+      for (const m of ['hard', 'softras', 'perturbed']) {
+        const rs = sum.runs.filter((r: { level: number; method: string }) => r.level === level && r.method === m);
+        expect(agg[m].solved).toBe(rs.filter((r: { errorDeg: number }) => r.errorDeg < 10).length);
+      }
+    }
+    for (const f of ['summary.md', 'traces.json', 'success.svg', 'errors-20.svg', 'loss-50.svg', 'sigma-20.svg']) expect(readFileSync(path.join(dir, f)).length).toBeGreaterThan(100);
+  });
+});
