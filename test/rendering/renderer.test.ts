@@ -1,4 +1,9 @@
 import { Session } from 'node:inspector/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { binaryStl, cubeObj, cubeTriangles } from '../helpers/mesh-fixtures.ts';
+import { objectMesh, poseScene } from '../../server/rendering/objects.ts';
 import { describe, expect, it } from 'vitest';
 import { Renderer, newGradient, newPose, rgbOf, type Pose, type RenderParams } from '../../server/rendering/renderer.ts';
 import { cameraLookAt, coloredCube, defaultLight, lookAtCamera, type RenderMesh } from '../../server/rendering/scene.ts';
@@ -259,5 +264,28 @@ describe('noise', () => {
     const { GAUSS_MAX, normalQuantile } = await import('../../server/rendering/noise.ts');
     expect(normalQuantile(0.5 / 4294967296)).toBe(-GAUSS_MAX);
     expect(-normalQuantile(1 - 0.5 / 4294967296)).toBeLessThanOrEqual(GAUSS_MAX * (1 + 1e-9));
+  });
+});
+
+describe('meshes from files', () => {
+  it('an OBJ and an STL cube (model loader) render the coloured cube\'s silhouette', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'render-mesh-'));
+    writeFileSync(path.join(dir, 'cube.obj'), cubeObj());
+    writeFileSync(path.join(dir, 'cube.stl'), binaryStl(cubeTriangles()));
+    const scene = poseScene('cube', 32);
+    const pose = newPose([0.3, -0.4, 0.2]);
+    const silhouette = (mesh: RenderMesh) => {
+      const img = new Renderer(mesh, scene.camera, scene.light).render(pose, HARD);
+      return Array.from({ length: 32 * 32 }, (_, p) => img[4 * p + 3]);
+    };
+    const ref = silhouette(objectMesh('cube'));
+    expect(ref.reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+    for (const f of ['cube.obj', 'cube.stl']) {
+      const m = objectMesh(path.join(dir, f));
+      expect(m.faces.length).toBe(36);
+      expect(Math.max(...m.vertices.map(Math.abs))).toBeCloseTo(1, 6); // scaled to half-extent 1
+      expect(silhouette(m)).toEqual(ref);
+    }
+    expect(() => objectMesh(path.join(dir, 'cube.ply'))).toThrow(/unknown object/);
   });
 });
