@@ -17,6 +17,7 @@ import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
 import { clusterBench } from './cluster.ts';
 import { mpcBench } from './mpc.ts';
+import { renderBench } from './render.ts';
 import type { BenchResult } from './harness.ts';
 
 const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
@@ -27,6 +28,7 @@ const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'batch', run: batchBench },
   { name: 'cluster', run: clusterBench },
   { name: 'mpc', run: mpcBench },
+  { name: 'render', run: renderBench },
 ];
 
 async function main(): Promise<void> {

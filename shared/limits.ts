@@ -63,3 +63,13 @@ export const MAX_LIVE_WALL_S = 30 * 60;
 export const MAX_LIVE_RECORDED_S = 120;
 /** State messages per world per second the server sends (at least 30). */
 export const LIVE_STATE_RATE_HZ = 40;
+
+/**
+ * Rendering and pose fits (server/rendering/): image side in pixels, Monte Carlo samples of the
+ * perturbed renderer (the paper's cap), fit iterations, fragments kept per pixel.
+ */
+export const MIN_RENDER_SIZE = 8;
+export const MAX_RENDER_SIZE = 512;
+export const MAX_RENDER_SAMPLES = 128;
+export const MAX_FIT_ITERATIONS = 5000;
+export const MAX_FRAGMENTS_PER_PIXEL = 64;
