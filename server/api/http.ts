@@ -16,6 +16,8 @@ import { ApiError, type Logger, type PlanManager } from './sessions.ts';
 import type { RobotRegistry } from './robots.ts';
 import { isJsonContentType, type OriginPolicy } from './origin.ts';
 import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, RecordingError, type RecordingStore } from '../store/recordings.ts';
+import { readFitRecording } from '../store/fit-recordings.ts';
+import type { FitManager } from './fits.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Longest request target (path and query) accepted: 414 beyond. */
@@ -25,6 +27,8 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export interface HttpContext {
   plans: PlanManager;
+  /** Pose fits (fits.ts). */
+  fits: FitManager;
   robots: RobotRegistry;
   recordings: RecordingStore;
   log: Logger;
@@ -98,13 +102,15 @@ see <code>docs/api.md</code> in the project for the full reference.</p>
 <li><a href="/api/tasks"><code>GET /api/tasks</code></a></li>
 <li><code>POST /api/plans</code> <code>{robot, task, params, solvers: ["ddp","rddp"]}</code> &rarr; 202 <code>{id}</code>;
 <a href="/api/plans"><code>GET /api/plans</code></a>, <code>GET /api/plans/:id</code>, <code>POST /api/plans/:id/replan</code>, <code>DELETE /api/plans/:id</code></li>
+<li><code>POST /api/fits</code> <code>{object, targetPose | image, initialPose | initErrorDeg, methods, size, iterations, seed}</code> &rarr; 202 <code>{id}</code>;
+<a href="/api/fits"><code>GET /api/fits</code></a>, <code>GET /api/fits/:id</code>, <code>GET /api/fits/:id/target.png</code>, <code>DELETE /api/fits/:id</code></li>
 <li><a href="/api/recordings"><code>GET /api/recordings</code></a>, <code>GET /api/recordings/:id</code>, <code>GET /api/recordings/:id/file</code> (MCAP), <code>DELETE /api/recordings/:id</code></li>
 <li>WebSocket <code>/ws</code> (protocol version ${PROTOCOL_VERSION}): subscribe, unsubscribe, replan, cancel; hello, status, iterate, final, error</li>
 </ul></body></html>
 `;
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { plans, robots, recordings, log, policy } = ctx;
+  const { plans, fits, robots, recordings, log, policy } = ctx;
   const builtClient = clientDir();
 
   /** 422 for a recording that is damaged or is not a regular file (never served). */
@@ -212,6 +218,34 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         },
       },
     },
+    {
+      pattern: /^\/api\/fits$/,
+      methods: {
+        GET: (_q, res) => sendJson(res, 200, { fits: fits.list(), concurrency: fits.concurrency }),
+        POST: async (req, res) => {
+          const id = fits.create(await readJson(req));
+          res.setHeader('location', `/api/fits/${id}`);
+          sendJson(res, 202, { id, fit: fits.state(id) });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/fits\/([^/]+)$/,
+      methods: {
+        GET: (_q, res, [id]) => sendJson(res, 200, fits.state(id)),
+        DELETE: (_q, res, [id]) => sendJson(res, 202, fits.cancel(id)),
+      },
+    },
+    {
+      pattern: /^\/api\/fits\/([^/]+)\/target\.png$/,
+      methods: {
+        GET: (_q, res, [id]) => {
+          const png = fits.targetPng(id);
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'no-store' });
+          res.end(png);
+        },
+      },
+    },
     { pattern: /^\/api\/recordings$/, methods: { GET: async (_q, res) => sendJson(res, 200, await recordings.list()) } },
     {
       pattern: /^\/api\/recordings\/([^/]+)$/,
@@ -219,6 +253,11 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         GET: async (_q, res, [id]) => {
           if (!(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
           await checkRecording(id);
+          if ((await recordings.kind(id)) === 'fit') {
+            // a pose fit's recording: its telemetry, target and renders
+            try { sendJson(res, 200, await readFitRecording(recordings, id)); } catch (e) { throw new ApiError(422, `recording '${id}' cannot be read: ${(e as Error).message}`, 'recording'); }
+            return;
+          }
           let content;
           try { content = await recordings.read(id); } catch (e) { throw new ApiError(422, `recording '${id}' cannot be read: ${(e as Error).message}`, 'recording'); }
           // recordings written before contacts were traced: trace them now (best effort)

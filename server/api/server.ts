@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { PlanManager, type Logger } from './sessions.ts';
+import { FitManager } from './fits.ts';
 import { RobotRegistry } from './robots.ts';
 import { createHttpHandler, MAX_URL_BYTES } from './http.ts';
 import { OriginPolicy } from './origin.ts';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   maxUrdfLinks?: number;
   /** Solves running at once (default 2). */
   concurrency?: number;
+  /** Pose-fit method runs at once, one thread each (default DEFAULT_FIT_CONCURRENCY). */
+  fitConcurrency?: number;
   /** pino level: 'silent' in tests (default 'info', or LOG_LEVEL). */
   logLevel?: string;
   /** Interval between two iterate messages of a solve (default 50 ms). */
@@ -90,6 +93,7 @@ export interface RunningServer {
   url: string;
   port: number;
   plans: PlanManager;
+  fits: FitManager;
   recordings: RecordingStore;
   /** The Foxglove WebSocket endpoint, when started with foxglovePort. */
   foxglove: FoxgloveEndpoint | null;
@@ -115,10 +119,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
   const plans = new PlanManager({ concurrency: opts.concurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, solves,
     maxWorkers: opts.maxWorkers, queueLimit: opts.queueLimit, planTimeoutS: opts.planTimeoutS, knownRobots: () => robots.ids() });
+  const fits = new FitManager({ concurrency: opts.fitConcurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs });
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
-  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy }));
+  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, fits, robots, recordings, log, policy }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));
-  const ws = attachWebSocket(server, plans, log, policy);
+  const ws = attachWebSocket(server, plans, log, policy, fits);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -132,7 +137,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     try {
       foxglove = await startFoxgloveEndpoint({ host, port: opts.foxglovePort, plans, log, allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
     } catch (e) {
-      await plans.close(); await ws.close(); await robots.close();
+      await plans.close(); await fits.close(); await ws.close(); await robots.close();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       throw new Error(`--foxglove ${opts.foxglovePort}: ${(e as Error).message}`);
     }
@@ -140,11 +145,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null, solves: solves ? 'cluster' : 'threads' }, 'listening');
   let closing: Promise<void> | null = null;
   return {
-    url, port, plans, recordings, foxglove,
+    url, port, plans, fits, recordings, foxglove,
     close() {
       closing ??= (async () => {
         log.info({ event: 'server.closing' }, 'shutting down');
         await plans.close();
+        await fits.close();
         await foxglove?.close();
         await ws.close();
         await robots.close();
