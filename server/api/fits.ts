@@ -246,11 +246,13 @@ export class FitManager extends EventEmitter {
     const f = this.#get(id);
     let changed = false;
     for (const r of f.runs) {
-      if (r.status === 'queued') {
+      // taken from the queue (its controller exists): stopped within an iteration, or before its first
+      if (r.abort) r.abort.abort();
+      else if (r.status === 'queued') {
         this.#queue = this.#queue.filter((q) => q.run !== r);
         r.status = 'cancelled';
         changed = true;
-      } else if (r.status === 'running') r.abort?.abort();
+      }
     }
     this.#log.info({ event: 'fit.cancel', fit: id }, 'fit cancel requested');
     if (changed) this.#emitStatus(f);
