@@ -202,3 +202,38 @@ export function methodLine(mv: FitMethodView | undefined, iterations: number): s
   if (mv.error) parts.push(mv.error);
   return parts.join(' · ');
 }
+
+/** GET /api/recordings `fits` entries and GET /api/recordings/:id of a fit (server/store/fit-recordings.ts). */
+export interface FitRecordingInfo {
+  id: string; kind: 'fit'; fit: string; method: FitMethod; object: string; imageSize: number; seed: number; iterations: number;
+  status: string; cancelled: boolean; success: boolean | null; errorDeg: number | null; initialErrorDeg: number | null; bestLoss: number | null;
+  target: 'pose' | 'image'; targetPose: PoseArrays | null; initialPose: PoseArrays; pose: PoseArrays; fitsTranslation: boolean;
+  startedAt: string; finishedAt: string; timeMs: number; size: number;
+}
+export interface FitRecordingContent {
+  metadata: Omit<FitRecordingInfo, 'size'>;
+  telemetry: FitIterateMsg[];
+  target: string | null;
+  images: { iteration: number; png: string }[];
+}
+
+/** A recorded fit method as a fit view of its own (key `rec:<id>`), shown like a live one. */
+export function fitViewFromRecording(c: FitRecordingContent): FitView {
+  const m = c.metadata;
+  const state: FitState = {
+    id: `rec:${m.id}`, object: m.object, size: m.imageSize, iterations: m.iterations, seed: m.seed,
+    status: m.cancelled ? 'cancelled' : 'done', createdAt: m.startedAt, target: m.target, targetPose: m.targetPose, initialPose: m.initialPose,
+    translation: m.fitsTranslation, targetUrl: c.target ? `data:image/png;base64,${c.target}` : '',
+    methods: [{ method: m.method, status: m.cancelled ? 'cancelled' : 'done', iteration: m.iterations, loss: m.bestLoss, errorDeg: m.errorDeg, success: m.success, error: null, recording: m.id }],
+  };
+  const last = c.images[c.images.length - 1] ?? null;
+  const final: FitResultMsg = {
+    method: m.method, rotation: m.pose.rotation, translation: m.pose.translation, errorDeg: m.errorDeg, lastErrorDeg: null,
+    initialErrorDeg: m.initialErrorDeg, success: m.success, bestLoss: m.bestLoss, iterations: m.iterations, timeMs: m.timeMs,
+    cancelled: m.cancelled, image: last?.png ?? '', telemetry: c.telemetry,
+  };
+  return {
+    state,
+    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, final, error: null } },
+  };
+}

@@ -17,7 +17,10 @@
  * 5. the recordings browser: open a DDP | R-DDP pair, scrub, step with the keyboard, download
  *    the MCAP file, delete a recording;
  * 6. screenshots of the side-by-side view at 1280x720, 1920x1080 and 800 wide into
- *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow.
+ *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow;
+ * 7. the Perception tab: a small pose fit of the cube with the three methods (renders,
+ *    silhouettes over the target, plots), a screenshot, "use this pose" (a cube-lift plan from
+ *    the estimate), and a fit recording opened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -490,4 +493,50 @@ describe('web client (headless Chromium)', () => {
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('Perception tab: fits the cube with the three methods side by side, uses the pose for cube-lift, opens a fit recording', async () => {
+    if (!page.url().startsWith(server.url)) { await page.goto(server.url); await page.waitForSelector('#conn.open', { timeout: 15_000 }); }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.click('#tab-perc-btn');
+    expect(await page.isVisible('#perception')).toBe(true);
+    expect(await page.isHidden('#center')).toBe(true);
+    await page.fill('#pc-size', '32');
+    await page.fill('#pc-iterations', '40');
+    await page.fill('#pc-seed', '2');
+    await page.fill('#pc-error', '20');
+    await page.click('#pc-start');
+    await page.waitForFunction(() => document.getElementById('perception')?.dataset.status === 'done', null, { timeout: 30_000 });
+    // every method's render and its silhouette over the target
+    await page.waitForFunction(() => document.querySelectorAll('.pc-fig[data-iou]').length === 3, null, { timeout: 10_000 });
+    const figs = await page.$$eval('.pc-fig[data-method]', (els) => els.map((e) => ({ method: (e as HTMLElement).dataset.method, iou: Number((e as HTMLElement).dataset.iou), line: e.querySelector('.pc-line')?.textContent ?? '' })));
+    expect(figs.map((f) => f.method)).toEqual(['hard', 'softras', 'perturbed']);
+    for (const f of figs) {
+      expect(f.iou).toBeGreaterThan(0.3); // a 20 degree error still overlaps the target's silhouette
+      expect(f.iou).toBeLessThanOrEqual(1);
+      expect(f.line).toMatch(/^done · it 40\/40 · loss .* · σ .* · \d+\.\d°/);
+    }
+    expect(Number(await page.$eval('#pc-plots', (el) => (el as HTMLElement).dataset.points))).toBe(120);
+    const drawn = await page.$$eval('.pc-overlay', (cs) => cs.map((c) => (c as HTMLCanvasElement).width));
+    expect(drawn).toEqual([32, 32, 32]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'perception-1280x720.png') });
+    // use this pose: cube-lift planned from the best estimate (the cube on the floor: the height of the rest pose)
+    expect(await page.isEnabled('#pc-use')).toBe(true);
+    await page.click('#pc-use');
+    await page.waitForFunction(() => !document.getElementById('tab-plan')!.hidden, null, { timeout: 5_000 });
+    const planned = await rs<string>('state.current');
+    const st = await planState(planned);
+    expect(st.task).toBe('cube-lift');
+    expect(st.params.initialHeight).toBe(0.05);
+    await waitText('#iter-rddp', /^(running|done)/, 30_000);
+    // the fit recordings, one per method, and one opened in the tab
+    await page.click('#tab-perc-btn');
+    await page.waitForFunction(() => document.querySelectorAll('#pc-recs button').length >= 3, null, { timeout: 10_000 });
+    await page.click('#pc-recs button');
+    await page.waitForFunction(() => String((window as any).__rsddp.fits().current).startsWith('rec:'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.pc-fig[data-method]:not([hidden])').length === 1, null, { timeout: 10_000 });
+    await page.click('#tab-plan-btn');
+    expect(await page.isVisible('#view')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 90_000);
 });
