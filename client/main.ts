@@ -461,6 +461,7 @@ function animate(now: number, last: number): void {
   try {
     if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
     if (perceptionDirty && tab === 'perception' && perception) { perceptionDirty = false; perception.render(); }
+    if (tab === 'perception') perception?.frame();
     const { knots, dt } = timelineLength(slots, timeline.dt);
     timeline.setLength(knots, dt);
     timeline.advance(Math.min(0.1, (now - last) / 1000));
@@ -584,7 +585,7 @@ async function main(): Promise<void> {
   timePlots: () => plots?.timePlots() ?? [],
   view: () => view,
   /** The Perception tab: fits known, the one on screen, silhouette IoU per method. */
-  fits: () => ({ current: fits.current, ids: [...fits.fits.keys()], iou: perception ? { ...perception.iou } : {} }),
+  fits: () => ({ current: fits.current, ids: [...fits.fits.keys()], iou: perception ? { ...perception.iou } : {}, poses3d: perception?.scene3d?.poses() ?? null }),
 };
 
 void main();

@@ -13,6 +13,7 @@ import {
   alignFitSeries, bestMethod, cubeLiftParamsFromPose, FIT_METHOD_ORDER, fitsNewestFirst, maskIoU, maskOutline, METHOD_COLORS, METHOD_TITLES, methodLine,
   randomRotation, renderHeightOf, silhouetteMask, type FitRecordingInfo, type FitsState, type FitView,
 } from './perception-model.ts';
+import { PerceptionScene } from './perception-scene.ts';
 
 export interface PerceptionHandlers {
   start(body: FitCreate): void;
@@ -84,8 +85,13 @@ export class PerceptionView {
   #plotKey = '';
   /** Silhouette IoU of each method's render with the target's (for the tests and the captions). */
   readonly iou: Partial<Record<FitMethod, number>> = {};
+  /** The 3D pose view (null without WebGL). */
+  readonly scene3d: PerceptionScene | null;
 
   constructor(readonly state: FitsState, readonly handlers: PerceptionHandlers) {
+    let scene: PerceptionScene | null = null;
+    try { scene = new PerceptionScene($('pc-scene')); } catch { $('pc-scene').textContent = '3D view unavailable (WebGL)'; }
+    this.scene3d = scene;
     const row = $('pc-row');
     for (const m of FIT_METHOD_ORDER) {
       const fig = h('figure', { class: 'pc-fig', 'data-method': m });
@@ -215,6 +221,7 @@ export class PerceptionView {
     const img = $<HTMLImageElement>('pc-target-img');
     const src = v?.state.targetUrl ?? '';
     if (src !== this.#targetSrc) { this.#targetSrc = src; if (src) img.src = src; else img.removeAttribute('src'); }
+    this.scene3d?.update(v);
     // methods
     for (const m of FIT_METHOD_ORDER) {
       const card = this.cards.get(m)!;
@@ -241,6 +248,9 @@ export class PerceptionView {
       $('pc-plots').dataset.points = String(hist.reduce((a, x) => a + x.length, 0));
     }
   }
+
+  /** A frame of the 3D view (when something moved). */
+  frame(): void { this.scene3d?.frame(); }
 
   /** The render on its canvas; over the dimmed target, the render's silhouette tinted and outlined in the method's colour. */
   async #draw(card: Card, m: FitMethod, renderSrc: string, targetSrc: string, key: string): Promise<void> {

@@ -518,6 +518,14 @@ describe('web client (headless Chromium)', () => {
     expect(Number(await page.$eval('#pc-plots', (el) => (el as HTMLElement).dataset.points))).toBe(120);
     const drawn = await page.$$eval('.pc-overlay', (cs) => cs.map((c) => (c as HTMLCanvasElement).width));
     expect(drawn).toEqual([32, 32, 32]);
+    // the 3D view: the target and each method's estimate at the poses of the fit
+    const poses = await rs<Record<string, number[]>>('fits().poses3d');
+    const cur = await rs<string>('fits().current');
+    const fit = await (await fetch(`${server.url}/api/fits/${cur}`)).json();
+    const q = (r: number[]) => { const t = Math.hypot(r[0], r[1], r[2]), k = Math.sin(t / 2) / t; return [r[0] * k, r[1] * k, r[2] * k, Math.cos(t / 2)]; };
+    q(fit.targetPose.rotation).forEach((x: number, i: number) => expect(poses.target[i]).toBeCloseTo(x, 6));
+    expect(Object.keys(poses).sort()).toEqual(['hard', 'perturbed', 'softras', 'target']);
+    expect(await page.$eval('#pc-scene canvas', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'perception-1280x720.png') });
     // use this pose: cube-lift planned from the best estimate (the cube on the floor: the height of the rest pose)
