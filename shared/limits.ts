@@ -60,3 +60,5 @@ export const MAX_FIT_API_ITERATIONS = 2000;
 export const DEFAULT_FIT_ITERATIONS = 300;
 export const DEFAULT_FIT_CONCURRENCY = 2;
 export const DEFAULT_FIT_QUEUE_LIMIT = 24;
+/** Wall-clock seconds one method run may take (then stopped as a cancel is, with an error saying so). */
+export const FIT_TIME_LIMIT_S = 300;

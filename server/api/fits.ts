@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import {
-  DEFAULT_FIT_CONCURRENCY, DEFAULT_FIT_ITERATIONS, DEFAULT_FIT_QUEUE_LIMIT, DEFAULT_FIT_SIZE, FIT_METHODS, FIT_OBJECTS, FitCreateSchema,
+  DEFAULT_FIT_CONCURRENCY, DEFAULT_FIT_ITERATIONS, FIT_TIME_LIMIT_S, DEFAULT_FIT_QUEUE_LIMIT, DEFAULT_FIT_SIZE, FIT_METHODS, FIT_OBJECTS, FitCreateSchema,
   MAX_FIT_IMAGE_BYTES, MAX_FIT_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE, parseWith,
   type FitFinalMessage, type FitIterateMessage, type FitMethod, type FitResultMsg, type FitState, type ServerMessage, type SolveStatus,
 } from '../../shared/protocol.ts';
@@ -49,6 +49,8 @@ export interface FitManagerOptions {
   maxFits?: number;
   /** 'threads' (default) or 'inline' (on the event loop's thread; tests of the manager itself). */
   runIn?: 'threads' | 'inline';
+  /** Wall-clock seconds per method run (default FIT_TIME_LIMIT_S). */
+  timeLimitS?: number;
 }
 
 interface MethodRun {
@@ -129,6 +131,7 @@ export class FitManager extends EventEmitter {
   #maxFits: number;
   #threads: FitThreads | null;
   #closed = false;
+  #timeLimitS: number;
 
   constructor(opts: FitManagerOptions = {}) {
     super();
@@ -140,6 +143,7 @@ export class FitManager extends EventEmitter {
     this.#log = opts.log ?? silent;
     this.#maxFits = opts.maxFits ?? 100;
     this.#threads = (opts.runIn ?? 'threads') === 'threads' ? new FitThreads() : null;
+    this.#timeLimitS = opts.timeLimitS ?? FIT_TIME_LIMIT_S;
   }
 
   /** Validates a fit request (ApiError naming the field), builds its target and queues its methods. */
@@ -331,9 +335,14 @@ export class FitManager extends EventEmitter {
       }
     };
     let result: FitJobResult | null = null;
+    // the wall-clock limit stops the run as a cancel does; the state then says why
+    let timedOut = false;
+    const limit = setTimeout(() => { timedOut = true; ac.abort(); }, this.#timeLimitS * 1000);
+    limit.unref();
     try {
       result = this.#threads ? await this.#threads.run(job, onIterate, ac.signal) : await runFitJob(job, onIterate, () => ac.signal.aborted);
     } catch (e) {
+      clearTimeout(limit);
       r.abort = null;
       this.#flush(r);
       r.status = 'failed';
@@ -342,7 +351,9 @@ export class FitManager extends EventEmitter {
       this.#emitStatus(f);
       return;
     }
+    clearTimeout(limit);
     r.abort = null;
+    if (timedOut && result.cancelled) r.error = `time limit: stopped after ${this.#timeLimitS} s of wall clock`;
     const finishedAt = new Date();
     this.#flush(r);
     r.status = result.cancelled ? 'cancelled' : 'done';
@@ -364,9 +375,10 @@ export class FitManager extends EventEmitter {
         this.#log.error({ event: 'recording.failed', fit: f.id, method: r.method, err: (e as Error).message }, 'fit recording failed');
       }
     }
-    // what was kept for the recording is not needed any more
+    // what was kept for the recording is not needed any more; nor is the target, once no run needs it
     r.iterates = [];
     r.images = [];
+    if (f.runs.every((x) => x.status !== 'queued' && x.status !== 'running')) f.targetRgb = new Float64Array(0);
     this.#emitStatus(f);
   }
 

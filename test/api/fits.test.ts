@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/api/server.ts';
+import { FitManager } from '../../server/api/fits.ts';
+import { ApiError } from '../../server/api/sessions.ts';
 import { renderTarget } from '../../server/perception/fit-job.ts';
 import { decodePng } from '../../server/rendering/png-decode.ts';
 import { encodePng } from '../../server/rendering/png.ts';
@@ -162,4 +164,25 @@ describe('pose fits over HTTP and WebSocket', () => {
     expect(await c.waitFor((m) => m.type === 'error')).toMatchObject({ field: 'fits' });
     await c.close();
   });
+});
+
+describe('the fit manager\'s limits', () => {
+  it('stops a run at its wall-clock limit, saying so; refuses a fit that would overflow the queue (429)', async () => {
+    const m = new FitManager({ concurrency: 1, queueLimit: 2, timeLimitS: 0.5 });
+    try {
+      const id = m.create({ size: 64, iterations: 2000, methods: ['perturbed'] });
+      let err: unknown = null;
+      try { m.create({ size: 32 }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '10' } });
+      expect((err as Error).message).toMatch(/^queue: /);
+      await m.idle();
+      const st = m.state(id);
+      expect(st.methods[0]).toMatchObject({ status: 'cancelled', error: 'time limit: stopped after 0.5 s of wall clock' });
+      expect(st.methods[0].iteration).toBeGreaterThan(0);
+      expect(st.methods[0].iteration).toBeLessThan(2000);
+    } finally {
+      await m.close();
+    }
+  }, 30_000);
 });
