@@ -30,8 +30,10 @@ export interface FitMethodView {
   /** Telemetry by iteration (iterates are throttled: the final fills the gaps). */
   history: FitIterateMsg[];
   pose: PoseArrays | null;
-  /** The latest render (PNG, base64) and the iteration it shows. */
+  /** The latest render (PNG, base64) and the iteration it shows; once finished, the estimate's exact render. */
   image: { iteration: number; png: string } | null;
+  /** Every render received (or recorded), by iteration: what the iteration slider shows. */
+  images: { iteration: number; png: string }[];
   final: FitResultMsg | null;
   error: string | null;
 }
@@ -49,7 +51,7 @@ export function createFitsState(): FitsState {
 }
 
 function methodView(m: FitState['methods'][number]): FitMethodView {
-  return { method: m.method, status: m.status, history: [], pose: null, image: null, final: null, error: m.error };
+  return { method: m.method, status: m.status, history: [], pose: null, image: null, images: [], final: null, error: m.error };
 }
 
 function addPoint(h: FitIterateMsg[], p: FitIterateMsg): void {
@@ -82,6 +84,10 @@ export function applyFitMessage(s: FitsState, msg: ServerMessage): boolean {
       addPoint(mv.history, msg.record);
       mv.pose = msg.pose;
       if (msg.image && (!mv.image || msg.image.iteration >= mv.image.iteration)) mv.image = msg.image;
+      if (msg.image && !mv.images.some((x) => x.iteration === msg.image!.iteration)) {
+        mv.images.push(msg.image);
+        mv.images.sort((a, b) => a.iteration - b.iteration);
+      }
       return true;
     }
     case 'fit-final': {
@@ -99,6 +105,17 @@ export function applyFitMessage(s: FitsState, msg: ServerMessage): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * The render to show at `iteration` (null: the latest, or the estimate once finished): the last
+ * render at or before it (the first one when none is).
+ */
+export function imageAt(mv: FitMethodView, iteration: number | null): { iteration: number; png: string } | null {
+  if (iteration === null || mv.images.length === 0) return mv.image;
+  let out = mv.images[0];
+  for (const im of mv.images) if (im.iteration <= iteration) out = im;
+  return out;
 }
 
 /** Fits newest first (a picker). */
@@ -234,6 +251,6 @@ export function fitViewFromRecording(c: FitRecordingContent): FitView {
   };
   return {
     state,
-    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, final, error: null } },
+    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, images: c.images.filter((x) => x.iteration >= 0), final, error: null } },
   };
 }

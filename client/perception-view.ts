@@ -10,7 +10,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FitCreate, FitMethod } from '../shared/protocol.ts';
 import {
-  alignFitSeries, bestMethod, cubeLiftParamsFromPose, FIT_METHOD_ORDER, fitsNewestFirst, maskIoU, maskOutline, METHOD_COLORS, METHOD_TITLES, methodLine,
+  alignFitSeries, bestMethod, imageAt, cubeLiftParamsFromPose, FIT_METHOD_ORDER, fitsNewestFirst, maskIoU, maskOutline, METHOD_COLORS, METHOD_TITLES, methodLine,
   randomRotation, renderHeightOf, silhouetteMask, type FitRecordingInfo, type FitsState, type FitView,
 } from './perception-model.ts';
 import { PerceptionScene } from './perception-scene.ts';
@@ -141,6 +141,13 @@ export class PerceptionView {
     $('pc-select').addEventListener('change', (e) => this.handlers.select((e.target as HTMLSelectElement).value));
     $('pc-use').addEventListener('click', () => this.#use());
     $('pc-rec-refresh').addEventListener('click', () => this.handlers.refreshRecordings());
+    $('pc-iter').addEventListener('input', () => this.render());
+  }
+
+  /** The iteration the slider selects (null: at its end, following the latest render). */
+  get selectedIteration(): number | null {
+    const el = $<HTMLInputElement>('pc-iter');
+    return Number(el.value) >= Number(el.max) ? null : Number(el.value);
   }
 
   async #start(): Promise<void> {
@@ -222,6 +229,12 @@ export class PerceptionView {
     const src = v?.state.targetUrl ?? '';
     if (src !== this.#targetSrc) { this.#targetSrc = src; if (src) img.src = src; else img.removeAttribute('src'); }
     this.scene3d?.update(v);
+    // the iteration slider: over the fit's iterations, at its end it follows the latest render
+    const slider = $<HTMLInputElement>('pc-iter');
+    const maxIt = String(v ? v.state.iterations : 0);
+    if (slider.max !== maxIt) { slider.max = maxIt; slider.value = maxIt; }
+    const at = this.selectedIteration;
+    $('pc-iter-label').textContent = at === null ? 'latest' : `it ${at}`;
     // methods
     for (const m of FIT_METHOD_ORDER) {
       const card = this.cards.get(m)!;
@@ -230,10 +243,12 @@ export class PerceptionView {
       card.fig.dataset.status = mv?.status ?? '';
       card.line.textContent = v ? methodLine(mv, v.state.iterations) : '–';
       card.line.title = card.line.textContent;
-      const key = mv?.image ? `${v!.state.id}|${mv.image.iteration}|${mv.image.png.length}` : '';
+      const im = mv ? imageAt(mv, at) : null;
+      const key = im ? `${v!.state.id}|${im.iteration}|${im.png.length}|${im.png.slice(-16)}` : '';
       if (key && key !== card.key && src) {
         card.key = key;
-        void this.#draw(card, m, `data:image/png;base64,${mv!.image!.png}`, src, key);
+        card.fig.dataset.shows = String(im!.iteration);
+        void this.#draw(card, m, `data:image/png;base64,${im!.png}`, src, key);
       }
     }
     // plots

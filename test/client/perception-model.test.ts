@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  alignFitSeries, applyFitMessage, bestMethod, createFitsState, cubeLiftParamsFromPose, maskIoU, maskOutline, methodLine, randomRotation,
+  alignFitSeries, applyFitMessage, bestMethod, createFitsState, cubeLiftParamsFromPose, imageAt, maskIoU, maskOutline, methodLine, randomRotation,
   renderHeightOf, silhouetteMask,
 } from '../../client/perception-model.ts';
 import { ServerMessageSchema, type FitIterateMsg, type FitState, type ServerMessage } from '../../shared/protocol.ts';
@@ -96,5 +96,22 @@ describe('random rotations', () => {
     }
     // standard deviation of cos(angle) is 1/2: the mean of 20000 is within 0.02 of -1/2 (5 sigma)
     expect(Math.abs(sum / n + 0.5)).toBeLessThan(0.02);
+  });
+});
+
+describe('renders by iteration', () => {
+  it('keeps every render received and picks the last at or before an iteration (null: the latest or the estimate)', () => {
+    const s = createFitsState();
+    applyFitMessage(s, msg({ type: 'fit-status', fit: state(['running', 'running']) }));
+    for (const [i, png] of [[0, 'A'], [10, 'B'], [20, 'C']] as const) applyFitMessage(s, msg({ type: 'fit-iterate', fit: 'f1', method: 'softras', record: rec(i, 0.5), pose, image: { iteration: i, png } }));
+    // a repeated (snapshot) render is kept once
+    applyFitMessage(s, msg({ type: 'fit-iterate', fit: 'f1', method: 'softras', record: rec(20, 0.5), pose, image: { iteration: 20, png: 'C' } }));
+    const v = s.fits.get('f1')!.methods.softras!;
+    expect(v.images.map((x) => x.png)).toEqual(['A', 'B', 'C']);
+    expect(imageAt(v, 15)?.png).toBe('B');
+    expect(imageAt(v, 10)?.png).toBe('B');
+    expect(imageAt(v, 0)?.png).toBe('A');
+    expect(imageAt(v, 99)?.png).toBe('C');
+    expect(imageAt(v, null)?.png).toBe('C');
   });
 });

@@ -528,6 +528,13 @@ describe('web client (headless Chromium)', () => {
     expect(await page.$eval('#pc-scene canvas', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'perception-1280x720.png') });
+    // the renders at an earlier iteration (the slider), then back to the estimates
+    const slide = (v: string) => page.$eval('#pc-iter', (el, val) => { (el as HTMLInputElement).value = val; el.dispatchEvent(new Event('input')); }, v);
+    await slide('0');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.pc-fig[data-method]')).every((e) => (e as HTMLElement).dataset.shows === '0'), null, { timeout: 5_000 });
+    expect(await text('#pc-iter-label')).toBe('it 0');
+    await slide('40');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.pc-fig[data-method]')).every((e) => (e as HTMLElement).dataset.shows === '40'), null, { timeout: 5_000 });
     // use this pose: cube-lift planned from the best estimate (the cube on the floor: the height of the rest pose)
     expect(await page.isEnabled('#pc-use')).toBe(true);
     await page.click('#pc-use');
