@@ -23,6 +23,9 @@
  * Schemas of the foxglove.* topics: Foxglove's own (@foxglove/schemas); the layout
  * docs/foxglove-layout.json arranges them like the web client.
  *
+ * Pose fits (api/fits.ts) are recorded in the same folder by fit-recordings.ts through
+ * `writeMcap` (metadata record `rsddp.fit`, kind 'fit'); `list()` returns them under `fits`.
+ *
  * Written to `.<id>.mcap.tmp` and renamed, so a crash never leaves a half file listed. Files
  * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
  * a restarted server lists what is there.
