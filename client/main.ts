@@ -27,6 +27,8 @@ import {
   type RecordingContent, type SlotView,
 } from './view-model.ts';
 import type { LiveState, PlanCreate, TrajectoryMsg } from '../shared/protocol.ts';
+import { applyFitMessage, createFitsState, fitViewFromRecording, type FitRecordingContent, type FitRecordingInfo } from './perception-model.ts';
+import { PerceptionView } from './perception-view.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const SLOTS: Slot[] = [0, 1];
@@ -46,6 +48,10 @@ let dirty = true;
 let slots: [SlotView | null, SlotView | null] = [null, null];
 let slotKeys = '';
 let tasks: TaskInfo[] = [];
+const fits = createFitsState();
+let perception: PerceptionView | null = null;
+let perceptionDirty = true;
+let tab: 'plan' | 'recordings' | 'live' | 'perception' = 'plan';
 /** Where the page's time goes (ms totals), for diagnostics: __rsddp.perf in the console. */
 const perf = { messages: 0, messageMs: 0, refreshes: 0, refreshMs: 0, frames: 0, renderMs: 0 };
 /** Bumped by anything that changes the picture outside the timeline (data, toggles, meshes). */
@@ -164,10 +170,16 @@ const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://
       perf.messageMs += performance.now() - t0;
       return;
     }
+    if (applyFitMessage(fits, msg)) {
+      perceptionDirty = true;
+      if (msg.type === 'fit-status' && msg.fit.methods.some((m) => m.recording) && tab === 'perception') refreshFitRecordingsSoon();
+      perf.messageMs += performance.now() - t0;
+      return;
+    }
     applyMessage(state, msg);
     perf.messageMs += performance.now() - t0;
     if (msg.type === 'error') showError(`server: ${msg.message}`);
-    if (msg.type === 'hello') showLink({ state: 'open' });
+    if (msg.type === 'hello') { showLink({ state: 'open' }); conn.send({ type: 'subscribe-fits', fits: 'all', v: 1 }); }
     if (msg.type === 'status' && msg.plan.solves.some((s) => s.recording && !recModel.find(s.recording))) refreshRecordingsSoon();
     dirty = true;
   },
@@ -300,17 +312,24 @@ const recView = new RecordingsView($('tab-recordings'), recModel, {
   },
 });
 
-function selectTab(tab: 'plan' | 'recordings' | 'live'): void {
+function selectTab(next: 'plan' | 'recordings' | 'live' | 'perception'): void {
+  tab = next;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) {
-    const on = b.dataset.tab === tab;
+    const on = b.dataset.tab === next;
     b.classList.toggle('active', on);
     b.setAttribute('aria-selected', String(on));
   }
-  $('tab-plan').hidden = tab !== 'plan';
-  $('tab-recordings').hidden = tab !== 'recordings';
-  $('tab-live').hidden = tab !== 'live';
-  if (tab === 'recordings') void loadRecordings();
-  if (tab === 'live') { renderLivePanel(); if (liveModel.id) { mode = 'mpc'; dirty = true; } }
+  $('tab-plan').hidden = next !== 'plan';
+  $('tab-recordings').hidden = next !== 'recordings';
+  $('tab-live').hidden = next !== 'live';
+  $('tab-perception').hidden = next !== 'perception';
+  // the Perception tab has its own centre (images and plots) in place of the 3D view
+  $('center').hidden = next === 'perception';
+  $('perception').hidden = next !== 'perception';
+  if (next === 'recordings') void loadRecordings();
+  if (next === 'perception') { perceptionDirty = true; void loadFitRecordings(); }
+  else window.dispatchEvent(new Event('resize'));
+  if (next === 'live') { renderLivePanel(); if (liveModel.id) { mode = 'mpc'; dirty = true; } }
   else if (mode === 'mpc') goLive();
 }
 
@@ -410,6 +429,61 @@ function bindLive(): void {
     void liveCall('params', { params: { [name]: Number($<HTMLInputElement>('live-value').value) } });
   });
 }
+
+// ------------------------------------------------------------------ perception (pose fits)
+
+async function loadFitRecordings(): Promise<void> {
+  try {
+    const list = await api<{ fits?: FitRecordingInfo[] }>('GET', '/api/recordings');
+    perception?.setRecordings(list.fits ?? []);
+  } catch (e) { showError(`fit recordings: ${(e as Error).message}`); }
+}
+
+let fitListTimer: ReturnType<typeof setTimeout> | null = null;
+function refreshFitRecordingsSoon(): void {
+  if (fitListTimer) return;
+  fitListTimer = setTimeout(() => { fitListTimer = null; void loadFitRecordings(); }, 300);
+}
+
+const perceptionHandlers = {
+  async start(body: import('../shared/protocol.ts').FitCreate) {
+    try {
+      showError(null);
+      const { id } = await api<{ id: string }>('POST', '/api/fits', body);
+      fits.current = id;
+      perceptionDirty = true;
+    } catch (e) { showError((e as Error).message); }
+  },
+  async cancel(id: string) {
+    try { await api('DELETE', `/api/fits/${encodeURIComponent(id)}`); } catch (e) { showError((e as Error).message); }
+  },
+  async usePose(params: { initialHeight: number }, why: string) {
+    try {
+      const { id } = await api<{ id: string }>('POST', '/api/plans', { task: 'cube-lift', params });
+      perception?.showInfo(`${why}; planned as ${id}`);
+      const task = tasks.find((t) => t.name === 'cube-lift');
+      const budget = Number(task?.solverDefaults.iterations);
+      if (budget > 0) state.budgets.set(id, budget);
+      state.current = id;
+      selectTab('plan');
+      goLive();
+      timeline.seek(0);
+      timeline.play();
+      dirty = true;
+    } catch (e) { showError((e as Error).message); }
+  },
+  select(id: string) { fits.current = id; perceptionDirty = true; },
+  refreshRecordings: () => void loadFitRecordings(),
+  async openRecording(id: string) {
+    try {
+      const c = await api<FitRecordingContent>('GET', `/api/recordings/${encodeURIComponent(id)}`);
+      const v = fitViewFromRecording(c);
+      fits.fits.set(v.state.id, v);
+      fits.current = v.state.id;
+      perceptionDirty = true;
+    } catch (e) { showError((e as Error).message); }
+  },
+};
 
 // ------------------------------------------------------------------ rendering
 
@@ -531,6 +605,8 @@ const noJoint = (): boolean => false;
 function animate(now: number, last: number): void {
   try {
     if (dirty) { const t0 = performance.now(); dirty = false; refresh(); renders++; perf.refreshes++; perf.refreshMs += performance.now() - t0; }
+    if (perceptionDirty && tab === 'perception' && perception) { perceptionDirty = false; perception.render(); }
+    if (tab === 'perception') perception?.frame();
     if (mode === 'mpc') {
       // the timeline spans the states received: playing follows the latest, paused or
       // scrubbed shows what happened then
@@ -602,7 +678,7 @@ function bindControls(): void {
   $<HTMLInputElement>('tl-loop').addEventListener('change', (e) => { timeline.loop = (e.target as HTMLInputElement).checked; });
   for (const n of OVERLAY_NAMES) $<HTMLInputElement>(`ov-${n}`).addEventListener('change', (e) => setToggle(n, (e.target as HTMLInputElement).checked));
   $('back-live').addEventListener('click', () => goLive());
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) b.addEventListener('click', () => selectTab(b.dataset.tab as 'plan' | 'recordings' | 'live'));
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('.tabs button'))) b.addEventListener('click', () => selectTab(b.dataset.tab as 'plan' | 'recordings' | 'live' | 'perception'));
   bindLive();
   const keys: Record<string, (e: KeyboardEvent) => void> = {
     ' ': () => timeline.toggle(),
@@ -643,6 +719,7 @@ async function main(): Promise<void> {
     m.textContent = `3D view unavailable (WebGL): ${(e as Error).message}`;
   }
   plots = new Plots($('plot-cost'), $('plot-sigma'), $('plot-trace'));
+  try { perception = new PerceptionView(fits, perceptionHandlers); } catch (e) { showError(`perception tab: ${(e as Error).message}`); }
   table = new TelemetryTable($('telemetry'));
   try {
     const [r, t] = await Promise.all([api<{ robots: { id: string }[] }>('GET', '/api/robots'), api<{ tasks: TaskInfo[] }>('GET', '/api/tasks')]);
@@ -679,6 +756,8 @@ async function main(): Promise<void> {
   reconnect: (holdMs = 0) => conn.drop(holdMs),
   timePlots: () => plots?.timePlots() ?? [],
   view: () => view,
+  /** The Perception tab: fits known, the one on screen, silhouette IoU per method. */
+  fits: () => ({ current: fits.current, ids: [...fits.fits.keys()], iou: perception ? { ...perception.iou } : {}, poses3d: perception?.scene3d?.poses() ?? null }),
 };
 
 void main();

@@ -73,3 +73,18 @@ export const MAX_RENDER_SIZE = 512;
 export const MAX_RENDER_SAMPLES = 128;
 export const MAX_FIT_ITERATIONS = 5000;
 export const MAX_FRAGMENTS_PER_PIXEL = 64;
+
+/**
+ * Pose fits over the API (POST /api/fits, server/api/fits.ts): image side, uploaded PNG bytes
+ * (decoded from base64; the JSON body limit of 1 MiB leaves room for it), iterations, method
+ * runs at once (one worker thread each) and waiting.
+ */
+export const MAX_FIT_SIZE = 128;
+export const DEFAULT_FIT_SIZE = 64;
+export const MAX_FIT_IMAGE_BYTES = 512 * 1024;
+export const MAX_FIT_API_ITERATIONS = 2000;
+export const DEFAULT_FIT_ITERATIONS = 300;
+export const DEFAULT_FIT_CONCURRENCY = 2;
+export const DEFAULT_FIT_QUEUE_LIMIT = 24;
+/** Wall-clock seconds one method run may take (then stopped as a cancel is, with an error saying so). */
+export const FIT_TIME_LIMIT_S = 300;

@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import {
-  MAX_ITERATIONS, MAX_LIVE_HORIZON_S, MAX_LIVE_ITERATIONS, MAX_PUSH_DURATION_S, MAX_PUSH_FORCE_N, MAX_REAL_TIME_FACTOR, MAX_SAMPLES,
-  MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_LIVE_HORIZON_S, MIN_REAL_TIME_FACTOR, MIN_SAMPLES, MIN_TIME_LIMIT_S,
+  MAX_FIT_API_ITERATIONS, MAX_FIT_IMAGE_BYTES, MAX_FIT_SIZE, MAX_ITERATIONS, MAX_LIVE_HORIZON_S, MAX_LIVE_ITERATIONS, MAX_PUSH_DURATION_S,
+  MAX_PUSH_FORCE_N, MAX_REAL_TIME_FACTOR, MAX_RENDER_SAMPLES, MAX_SAMPLES, MAX_TIME_LIMIT_S, MAX_WORKERS, MIN_LIVE_HORIZON_S,
+  MIN_REAL_TIME_FACTOR, MIN_RENDER_SIZE, MIN_SAMPLES, MIN_TIME_LIMIT_S,
 } from './limits.ts';
 
 export * from './limits.ts';
@@ -81,6 +82,52 @@ export const PlanCreateSchema = z.strictObject({
 });
 export type PlanCreate = z.infer<typeof PlanCreateSchema>;
 
+// ---------------------------------------------------------------- pose fits (POST /api/fits)
+
+/** Objects a fit can look for (server/rendering/objects.ts); the paper's coloured cube. */
+export const FIT_OBJECTS = ['cube'] as const;
+/** The renderer's modes, fitted side by side (server/rendering/renderer.ts). */
+export const FIT_METHODS = ['hard', 'softras', 'perturbed'] as const;
+export const FitMethodSchema = z.enum(FIT_METHODS);
+export type FitMethod = z.infer<typeof FitMethodSchema>;
+
+const Finite = z.number().refine(Number.isFinite, 'must be finite');
+const Vec3Finite = z.tuple([Finite, Finite, Finite]);
+/** An object pose in the render scene: axis-angle rotation (rad) and translation (cube half-sides). */
+export const FitPoseSchema = z.strictObject({
+  rotation: Vec3Finite.refine((r) => Math.hypot(...r) <= 10, 'axis-angle longer than 10 rad'),
+  translation: Vec3Finite.refine((t) => t.every((x) => Math.abs(x) <= 3), 'each coordinate within [-3, 3]').optional(),
+});
+export type FitPose = z.infer<typeof FitPoseSchema>;
+
+/** Base64 characters of the largest PNG accepted (MAX_FIT_IMAGE_BYTES), padding included. */
+export const MAX_FIT_IMAGE_BASE64 = 4 * Math.ceil(MAX_FIT_IMAGE_BYTES / 3);
+
+/**
+ * POST /api/fits. The target is a pose (`targetPose`, rendered exactly), an uploaded PNG
+ * (`image`, base64; square; resampled to `size`), or neither: then a random pose drawn from
+ * `seed` (the rendering paper's protocol). The initial pose is `initialPose`, or the target's
+ * rotation turned by `initErrorDeg` about a random axis (from `seed`; needs a known target pose).
+ */
+export const FitCreateSchema = z.strictObject({
+  object: z.string().min(1).max(200).optional(),
+  targetPose: FitPoseSchema.optional(),
+  image: z.string().max(MAX_FIT_IMAGE_BASE64, `larger than ${MAX_FIT_IMAGE_BYTES} bytes of PNG`).optional(),
+  initialPose: FitPoseSchema.optional(),
+  initErrorDeg: z.number().min(0).max(180).optional(),
+  methods: z.array(FitMethodSchema).min(1).max(3)
+    .refine((a) => new Set(a).size === a.length, 'methods must not repeat').optional(),
+  size: z.number().int().min(MIN_RENDER_SIZE).max(MAX_FIT_SIZE).optional(),
+  iterations: z.number().int().min(1).max(MAX_FIT_API_ITERATIONS).optional(),
+  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  /** Initial Monte Carlo samples of the perturbed method (doubled on each reduction). */
+  samples: z.number().int().min(1).max(MAX_RENDER_SAMPLES).optional(),
+  noise: z.enum(['gaussian', 'cauchy']).optional(),
+  /** Also fit the translation (the paper fits the rotation only). */
+  translation: z.boolean().optional(),
+});
+export type FitCreate = z.infer<typeof FitCreateSchema>;
+
 /** POST /api/plans/:id/replan */
 export const ReplanSchema = z.strictObject({ params: ParamsSchema });
 export type ReplanBody = z.infer<typeof ReplanSchema>;
@@ -113,7 +160,6 @@ export const LiveCreateSchema = z.strictObject({
 });
 export type LiveCreate = z.infer<typeof LiveCreateSchema>;
 
-const Finite = z.number().refine(Number.isFinite, 'must be finite');
 /** POST /api/live/:id/push: a world-frame force at a body or frame of the robot for a duration. */
 export const LivePushSchema = z.strictObject({
   body: z.string().min(1).max(200),
@@ -194,6 +240,10 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('unsubscribe'), plans: PlanSelection.optional(), live: LiveSelection.optional(), ...base }),
   z.strictObject({ type: z.literal('replan'), plan: Id, params: ParamsSchema, ...base }),
   z.strictObject({ type: z.literal('cancel'), plan: Id, ...base }),
+  /** Pose fits: their fit-status / fit-iterate / fit-final messages ('all' or ids). */
+  z.strictObject({ type: z.literal('subscribe-fits'), fits: PlanSelection, ...base }),
+  z.strictObject({ type: z.literal('unsubscribe-fits'), fits: PlanSelection, ...base }),
+  z.strictObject({ type: z.literal('cancel-fit'), fit: Id, ...base }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -363,6 +413,45 @@ export const PlanResultSchema = z.object({
   trajectory: TrajectorySchema,
 });
 
+/** One iteration of a pose fit (server/rendering/pose-fit.ts FitIterate, non-finite numbers as null). */
+export const FitIterateSchema = z.object({
+  iteration: z.number().int(), loss: Num, sigma: z.number(), gamma: z.number(), samples: z.number().int(), lr: z.number(),
+  /** Rotation error of the iterate (deg); null when the target is an image of unknown pose. */
+  errorDeg: Num, gradNorm: Num, dLdSigma: Num, dLdGamma: Num, sensitivity: Num, reduced: z.boolean(),
+});
+export type FitIterateMsg = z.infer<typeof FitIterateSchema>;
+const PoseOut = z.object({ rotation: z.array(z.number()).length(3), translation: z.array(z.number()).length(3) });
+
+/** One method's state in a fit. */
+export const FitMethodStateSchema = z.object({
+  method: FitMethodSchema, status: SolveStatusSchema, iteration: z.number().int(), loss: Num, errorDeg: Num,
+  success: z.boolean().nullable(), error: z.string().nullable(), recording: z.string().nullable(),
+});
+export const FitStateSchema = z.object({
+  id: z.string(), object: z.string(), size: z.number().int(), iterations: z.number().int(), seed: z.number().int(),
+  status: SolveStatusSchema, createdAt: z.string(),
+  /** 'pose': rendered from `targetPose` (or a random one); 'image': an uploaded PNG. */
+  target: z.enum(['pose', 'image']),
+  /** The target's pose when known (null for an image). */
+  targetPose: PoseOut.nullable(),
+  initialPose: PoseOut,
+  translation: z.boolean(),
+  /** GET this for the target image (PNG, `size` px). */
+  targetUrl: z.string(),
+  methods: z.array(FitMethodStateSchema),
+});
+export type FitState = z.infer<typeof FitStateSchema>;
+
+export const FitResultSchema = z.object({
+  method: FitMethodSchema, rotation: z.array(z.number()), translation: z.array(z.number()),
+  errorDeg: Num, lastErrorDeg: Num, initialErrorDeg: Num, success: z.boolean().nullable(), bestLoss: Num,
+  iterations: z.number().int(), timeMs: z.number(), cancelled: z.boolean(),
+  /** Hard render of the returned pose (PNG, base64). */
+  image: z.string(),
+  telemetry: z.array(FitIterateSchema),
+});
+export type FitResultMsg = z.infer<typeof FitResultSchema>;
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.literal(PROTOCOL_VERSION), server: z.string(), plans: z.array(PlanStateSchema) }),
   /** A plan's state changed (created, a solve queued/started/finished/cancelled, replanned). */
@@ -387,6 +476,14 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   }),
   /** An operator event, as both worlds received it. */
   z.object({ type: z.literal('live.event'), live: z.string(), event: LiveEventSchema }),
+  /** Pose fits (subscribe-fits): state changes, iterates (throttled; `image` a render every few iterations), a final per method. */
+  z.object({ type: z.literal('fit-status'), fit: FitStateSchema }),
+  z.object({
+    type: z.literal('fit-iterate'), fit: z.string(), method: FitMethodSchema, record: FitIterateSchema, pose: PoseOut,
+    /** The method's current render (PNG, base64) and the iteration it shows, when one is new since the last message. */
+    image: z.object({ iteration: z.number().int(), png: z.string() }).optional(),
+  }),
+  z.object({ type: z.literal('fit-final'), fit: z.string(), method: FitMethodSchema, result: FitResultSchema }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
@@ -400,6 +497,9 @@ export type LivePlanMessage = Extract<ServerMessage, { type: 'live.plan' }>;
 export type LiveEventMessage = Extract<ServerMessage, { type: 'live.event' }>;
 /** The messages of live sessions (routed to their subscribers). */
 export type LiveMessage = LiveStatusMessage | LiveStateMessage | LivePlanMessage | LiveEventMessage;
+export type FitStatusMessage = Extract<ServerMessage, { type: 'fit-status' }>;
+export type FitIterateMessage = Extract<ServerMessage, { type: 'fit-iterate' }>;
+export type FitFinalMessage = Extract<ServerMessage, { type: 'fit-final' }>;
 
 // ---------------------------------------------------------------- cluster jobs (server/cluster/)
 
@@ -462,6 +562,8 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown): Parsed<T> {
   return { ok: false, ...describeZodError(r.error) };
 }
 
+const CLIENT_MESSAGE_TYPES: readonly string[] = ['subscribe', 'unsubscribe', 'replan', 'cancel', 'subscribe-fits', 'unsubscribe-fits', 'cancel-fit'];
+
 /** Parses a WebSocket text frame (or an already decoded value) into a typed client message. */
 export function parseClientMessage(raw: string | unknown): Parsed<ClientMessage> {
   let value: unknown = raw;
@@ -476,8 +578,8 @@ export function parseClientMessage(raw: string | unknown): Parsed<ClientMessage>
     return { ok: false, message: 'a message must be a JSON object with a "type"', field: 'type' };
   }
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !['subscribe', 'unsubscribe', 'replan', 'cancel'].includes(type)) {
-    return { ok: false, message: `type: must be one of subscribe, unsubscribe, replan, cancel (got ${JSON.stringify(type) ?? 'nothing'})`, field: 'type' };
+  if (typeof type !== 'string' || !CLIENT_MESSAGE_TYPES.includes(type)) {
+    return { ok: false, message: `type: must be one of ${CLIENT_MESSAGE_TYPES.join(', ')} (got ${JSON.stringify(type) ?? 'nothing'})`, field: 'type' };
   }
   return parseWith(ClientMessageSchema, value);
 }

@@ -17,6 +17,8 @@ import type { RobotRegistry } from './robots.ts';
 import { isJsonContentType, type OriginPolicy } from './origin.ts';
 import { isRecordingId, PROJECT_DIR, PROJECT_VERSION, RecordingError, type RecordingStore } from '../store/recordings.ts';
 import { LiveInputError, type LiveManager } from '../live/manager.ts';
+import { readFitRecording } from '../store/fit-recordings.ts';
+import type { FitManager } from './fits.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Longest request target (path and query) accepted: 414 beyond. */
@@ -26,6 +28,8 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export interface HttpContext {
   plans: PlanManager;
+  /** Pose fits (fits.ts). */
+  fits: FitManager;
   robots: RobotRegistry;
   recordings: RecordingStore;
   log: Logger;
@@ -101,13 +105,15 @@ see <code>docs/api.md</code> in the project for the full reference.</p>
 <li><a href="/api/tasks"><code>GET /api/tasks</code></a></li>
 <li><code>POST /api/plans</code> <code>{robot, task, params, solvers: ["ddp","rddp"]}</code> &rarr; 202 <code>{id}</code>;
 <a href="/api/plans"><code>GET /api/plans</code></a>, <code>GET /api/plans/:id</code>, <code>POST /api/plans/:id/replan</code>, <code>DELETE /api/plans/:id</code></li>
+<li><code>POST /api/fits</code> <code>{object, targetPose | image, initialPose | initErrorDeg, methods, size, iterations, seed}</code> &rarr; 202 <code>{id}</code>;
+<a href="/api/fits"><code>GET /api/fits</code></a>, <code>GET /api/fits/:id</code>, <code>GET /api/fits/:id/target.png</code>, <code>DELETE /api/fits/:id</code></li>
 <li><a href="/api/recordings"><code>GET /api/recordings</code></a>, <code>GET /api/recordings/:id</code>, <code>GET /api/recordings/:id/file</code> (MCAP), <code>DELETE /api/recordings/:id</code></li>
 <li>WebSocket <code>/ws</code> (protocol version ${PROTOCOL_VERSION}): subscribe, unsubscribe, replan, cancel; hello, status, iterate, final, error</li>
 </ul></body></html>
 `;
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { plans, robots, recordings, log, policy, live } = ctx;
+  const { plans, fits, robots, recordings, log, policy, live } = ctx;
   /** A live session's operator event: 404 for an unknown session before the body is read. */
   const liveEvent = (fn: (id: string, body: unknown) => unknown, readBody: boolean): Handler => async (req, res, [id]) => {
     if (!live.has(id)) { req.resume(); throw new ApiError(404, `live: unknown live session '${id}'`, 'live'); }
@@ -246,6 +252,17 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       },
     },
     {
+      pattern: /^\/api\/fits$/,
+      methods: {
+        GET: (_q, res) => sendJson(res, 200, { fits: fits.list(), concurrency: fits.concurrency }),
+        POST: async (req, res) => {
+          const id = fits.create(await readJson(req));
+          res.setHeader('location', `/api/fits/${id}`);
+          sendJson(res, 202, { id, fit: fits.state(id) });
+        },
+      },
+    },
+    {
       pattern: /^\/api\/live\/([^/]+)$/,
       methods: {
         GET: (_q, res, [id]) => sendJson(res, 200, live.get(id).state()),
@@ -257,6 +274,23 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     { pattern: /^\/api\/live\/([^/]+)\/pause$/, methods: { POST: liveEvent((id) => live.pause(id), false) } },
     { pattern: /^\/api\/live\/([^/]+)\/resume$/, methods: { POST: liveEvent((id) => live.resume(id), false) } },
     { pattern: /^\/api\/live\/([^/]+)\/reset$/, methods: { POST: liveEvent((id) => live.reset(id), false) } },
+    {
+      pattern: /^\/api\/fits\/([^/]+)$/,
+      methods: {
+        GET: (_q, res, [id]) => sendJson(res, 200, fits.state(id)),
+        DELETE: (_q, res, [id]) => sendJson(res, 202, fits.cancel(id)),
+      },
+    },
+    {
+      pattern: /^\/api\/fits\/([^/]+)\/target\.png$/,
+      methods: {
+        GET: (_q, res, [id]) => {
+          const png = fits.targetPng(id);
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'no-store' });
+          res.end(png);
+        },
+      },
+    },
     { pattern: /^\/api\/recordings$/, methods: { GET: async (_q, res) => sendJson(res, 200, await recordings.list()) } },
     {
       pattern: /^\/api\/recordings\/([^/]+)$/,
@@ -264,6 +298,11 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         GET: async (_q, res, [id]) => {
           if (!(await recordings.exists(id))) throw new ApiError(404, `recording: unknown recording '${id}'`, 'recording');
           await checkRecording(id);
+          if ((await recordings.kind(id)) === 'fit') {
+            // a pose fit's recording: its telemetry, target and renders
+            try { sendJson(res, 200, await readFitRecording(recordings, id)); } catch (e) { throw new ApiError(422, `recording '${id}' cannot be read: ${(e as Error).message}`, 'recording'); }
+            return;
+          }
           let content;
           try { content = await recordings.read(id); } catch (e) { throw new ApiError(422, `recording '${id}' cannot be read: ${(e as Error).message}`, 'recording'); }
           // recordings written before contacts were traced: trace them now (best effort)

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { PlanManager, type Logger } from './sessions.ts';
+import { FitManager } from './fits.ts';
 import { RobotRegistry } from './robots.ts';
 import { setRobotDirs } from '../model/robot-catalog.ts';
 import { createHttpHandler, MAX_URL_BYTES } from './http.ts';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   maxUrdfLinks?: number;
   /** Solves running at once (default 2). */
   concurrency?: number;
+  /** Pose-fit method runs at once, one thread each (default DEFAULT_FIT_CONCURRENCY). */
+  fitConcurrency?: number;
   /** pino level: 'silent' in tests (default 'info', or LOG_LEVEL). */
   logLevel?: string;
   /** Interval between two iterate messages of a solve (default 50 ms). */
@@ -99,6 +102,7 @@ export interface RunningServer {
   plans: PlanManager;
   /** Live sessions (model-predictive control, server/live/). */
   live: LiveManager;
+  fits: FitManager;
   recordings: RecordingStore;
   /** The Foxglove WebSocket endpoint, when started with foxglovePort. */
   foxglove: FoxgloveEndpoint | null;
@@ -132,10 +136,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (adopted > 0) log.info({ event: 'plans.adopted', count: adopted, instance: plans.instance }, 'plans taken back from the cluster');
   }
   const live = new LiveManager(recordings, log);
+  const fits = new FitManager({ concurrency: opts.fitConcurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs });
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
-  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, robots, recordings, log, policy, live }));
+  const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, fits, robots, recordings, log, policy, live }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));
-  const ws = attachWebSocket(server, plans, log, policy, live);
+  const ws = attachWebSocket(server, plans, log, policy, live, fits);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,7 +154,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     try {
       foxglove = await startFoxgloveEndpoint({ host, port: opts.foxglovePort, plans, log, allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
     } catch (e) {
-      await plans.close(); await ws.close(); await robots.close();
+      await plans.close(); await fits.close(); await ws.close(); await robots.close();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       throw new Error(`--foxglove ${opts.foxglovePort}: ${(e as Error).message}`);
     }
@@ -157,12 +162,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   log.info({ event: 'server.listening', url, dataDir: recordings.dir, robots: robots.ids().length, foxglove: foxglove?.url ?? null, solves: solves ? 'cluster' : 'threads' }, 'listening');
   let closing: Promise<void> | null = null;
   return {
-    url, port, plans, live, recordings, foxglove,
+    url, port, plans, live, fits, recordings, foxglove,
     close() {
       closing ??= (async () => {
         log.info({ event: 'server.closing' }, 'shutting down');
         await live.close();
         await plans.close();
+        await fits.close();
         await foxglove?.close();
         await ws.close();
         await robots.close();

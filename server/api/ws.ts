@@ -10,6 +10,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.ts';
 import { ApiError, type Logger, type PlanManager } from './sessions.ts';
+import type { FitManager } from './fits.ts';
 import { PROJECT_VERSION } from '../store/recordings.ts';
 import { MAX_BODY_BYTES } from './http.ts';
 import type { OriginPolicy } from './origin.ts';
@@ -32,12 +33,12 @@ export const MAX_ALL_SNAPSHOTS = 8;
 /** Client messages per second per connection; beyond, the connection is closed (1008). */
 export const MAX_MESSAGES_PER_S = 50;
 
-interface Client { ws: WebSocket; all: boolean; plans: Set<string>; live: Set<string>; window: number; count: number }
+interface Client { ws: WebSocket; all: boolean; plans: Set<string>; live: Set<string>; allFits: boolean; fits: Set<string>; window: number; count: number }
 
-/** Messages a slow client may miss (a later one replaces them): iterates, live states and plans. */
-const DROPPABLE = new Set(['iterate', 'live.state', 'live.plan']);
+/** Messages a slow client may miss (a later one replaces them): iterates, live states and plans, fit iterates. */
+const DROPPABLE = new Set(['iterate', 'live.state', 'live.plan', 'fit-iterate']);
 
-export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy, live?: LiveManager): { close(): Promise<void>; clients(): number } {
+export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Logger, policy: OriginPolicy, live?: LiveManager, fits: FitManager | null = null): { close(): Promise<void>; clients(): number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const clients = new Set<Client>();
 
@@ -114,8 +115,27 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
   };
   live?.on('message', onLive);
 
+  const onFitMessage = (msg: ServerMessage) => {
+    const id = msg.type === 'fit-status' ? msg.fit.id : msg.type === 'fit-iterate' || msg.type === 'fit-final' ? msg.fit : null;
+    if (id === null) return;
+    let text: string | null = null;
+    for (const c of clients) {
+      if (!(c.allFits || c.fits.has(id))) continue;
+      text ??= JSON.stringify(msg);
+      deliver(c, msg, text);
+    }
+  };
+  fits?.on('message', onFitMessage);
+  /** A fit's snapshot (status, latest iterates, finals); iterates and finals stop at the soft limit. */
+  const sendFitSnapshot = (c: Client, id: string, heavy: boolean) => {
+    for (const m of fits?.snapshot(id) ?? []) {
+      if (m.type !== 'fit-status' && (!heavy || c.ws.bufferedAmount > SLOW_CLIENT_SOFT_BYTES)) continue;
+      send(c, m);
+    }
+  };
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const c: Client = { ws, all: false, plans: new Set(), live: new Set(), window: Date.now(), count: 0 };
+    const c: Client = { ws, all: false, plans: new Set(), live: new Set(), allFits: false, fits: new Set(), window: Date.now(), count: 0 };
     clients.add(c);
     log.info({ event: 'ws.open', remote: req.socket.remoteAddress, clients: clients.size }, 'ws connected');
     ws.on('error', (e) => log.warn({ event: 'ws.error', err: e.message }, 'ws error'));
@@ -171,6 +191,30 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
           case 'cancel':
             plans.cancel(m.plan);
             break;
+          case 'subscribe-fits': {
+            if (!fits) { send(c, { type: 'error', message: 'fits: this server runs no pose fits', field: 'fits' }); break; }
+            if (m.fits === 'all') {
+              c.allFits = true;
+              const ids = fits.list().map((f) => f.id);
+              ids.forEach((id, i) => sendFitSnapshot(c, id, i >= ids.length - MAX_ALL_SNAPSHOTS));
+              break;
+            }
+            if (m.fits.length > MAX_SUBSCRIBE_IDS) {
+              send(c, { type: 'error', message: `fits: at most ${MAX_SUBSCRIBE_IDS} fits per subscribe (got ${m.fits.length})`, field: 'fits' });
+              break;
+            }
+            const unknown = m.fits.filter((id) => !fits.has(id));
+            if (unknown.length) send(c, { type: 'error', message: `fits: unknown fit${unknown.length > 1 ? 's' : ''} ${unknown.map((x) => `'${x}'`).join(', ')}`, field: 'fits' });
+            for (const id of m.fits) if (fits.has(id)) { c.fits.add(id); sendFitSnapshot(c, id, true); }
+            break;
+          }
+          case 'unsubscribe-fits':
+            if (m.fits === 'all') { c.allFits = false; c.fits.clear(); } else for (const id of m.fits) c.fits.delete(id);
+            break;
+          case 'cancel-fit':
+            if (!fits) throw new ApiError(404, `fit: unknown fit '${m.fit}'`, 'fit');
+            fits.cancel(m.fit);
+            break;
         }
       } catch (e) {
         if (e instanceof ApiError) send(c, { type: 'error', message: e.message, ...(e.field ? { field: e.field } : {}) });
@@ -187,6 +231,7 @@ export function attachWebSocket(server: HttpServer, plans: PlanManager, log: Log
     close: () => new Promise<void>((resolve) => {
       plans.off('message', onMessage);
       live?.off('message', onLive);
+      fits?.off('message', onFitMessage);
       for (const c of clients) c.ws.close(1001, 'server shutting down');
       const t = setTimeout(() => { for (const c of clients) c.ws.terminate(); }, 500);
       wss.close(() => { clearTimeout(t); resolve(); });

@@ -23,6 +23,9 @@
  * Schemas of the foxglove.* topics: Foxglove's own (@foxglove/schemas); the layout
  * docs/foxglove-layout.json arranges them like the web client.
  *
+ * Pose fits (api/fits.ts) are recorded in the same folder by fit-recordings.ts through
+ * `writeMcap` (metadata record `rsddp.fit`, kind 'fit'); `list()` returns them under `fits`.
+ *
  * Written to `.<id>.mcap.tmp` and renamed, so a crash never leaves a half file listed. Files
  * that cannot be read are reported in `list().errors` and skipped. The folder is the index:
  * a restarted server lists what is there.
@@ -36,6 +39,9 @@ import type { IterationRecord, PlanResult } from '../planning/planner.ts';
 import type { TrajectoryWithContacts } from '../planning/contact-trace.ts';
 import { iterationMessage, ns, quatFromX, SCHEMAS, stamp, type TopicSchema } from '../foxglove/messages.ts';
 import { PlanView } from '../foxglove/plan-view.ts';
+import { FIT_METADATA, isFitMeta, type FitRecordingInfo, type FitRecordingMeta } from './fit-meta.ts';
+
+export type AnyRecordingMeta = RecordingMeta | FitRecordingMeta;
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROJECT_VERSION: string = (() => {
@@ -165,7 +171,7 @@ export class RecordingStore {
   readonly dir: string;
   /** What Foxglove shows of each (task, parameters), built once (null: the task cannot be built). */
   #views = new Map<string, PlanView | null>();
-  #cache = new Map<string, { mtimeMs: number; size: number; meta: RecordingMeta }>();
+  #cache = new Map<string, { mtimeMs: number; size: number; meta: AnyRecordingMeta }>();
   constructor(dir: string) {
     this.dir = path.resolve(dir);
   }
@@ -202,12 +208,7 @@ export class RecordingStore {
       startedAt: input.startedAt.toISOString(), finishedAt: input.finishedAt.toISOString(), timings: r.timings, metrics: r.metrics,
       ...(input.kind ? { kind: input.kind } : {}),
     };
-    const final = this.filePath(id);
-    const tmp = path.join(this.dir, `.${id}.mcap.tmp`);
-    const fh = await open(tmp, 'w');
-    try {
-      const w = new McapWriter({ writable: new FileWritable(fh) });
-      await w.start({ profile: '', library: `rsddp ${PROJECT_VERSION}` });
+    const size = await this.writeMcap(id, meta, async (w) => {
       const metaStrings = new Map<string, string>(Object.entries(meta).map(([k, v]) => [k, JSON.stringify(v)]));
       await w.addMetadata({ name: 'rsddp', metadata: metaStrings });
       const jsonSchema = (title: string) => enc.encode(JSON.stringify({ title, type: 'object' }));
@@ -263,6 +264,23 @@ export class RecordingStore {
         const ch = await w.registerChannel({ topic: x.topic, schemaId: sid, messageEncoding: 'json', metadata: new Map() });
         for (const m of x.messages) await add(ch, m.t, m.message);
       }
+    });
+    return { ...meta, file: `${id}.mcap`, size };
+  }
+
+  /**
+   * Writes recording `id` (the plan recordings above, the fit recordings of
+   * fit-recordings.ts): `body` adds the metadata record and the messages to a started writer;
+   * written to a temporary file and renamed. Returns the file's size.
+   */
+  async writeMcap(id: string, meta: AnyRecordingMeta, body: (w: McapWriter) => Promise<void>): Promise<number> {
+    const final = this.filePath(id);
+    const tmp = path.join(this.dir, `.${id}.mcap.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      const w = new McapWriter({ writable: new FileWritable(fh) });
+      await w.start({ profile: '', library: `rsddp ${PROJECT_VERSION}` });
+      await body(w);
       await w.end();
       await fh.sync();
     } catch (e) {
@@ -274,7 +292,7 @@ export class RecordingStore {
     await rename(tmp, final);
     const st = await stat(final);
     this.#cache.set(id, { mtimeMs: st.mtimeMs, size: st.size, meta });
-    return { ...meta, file: path.basename(final), size: st.size };
+    return st.size;
   }
 
   async #open<T>(id: string, fn: (reader: McapIndexedReader) => Promise<T>): Promise<T> {
@@ -290,6 +308,19 @@ export class RecordingStore {
   }
 
   static async metaOf(reader: McapIndexedReader): Promise<RecordingMeta> {
+    const m = await RecordingStore.anyMetaOf(reader);
+    if (isFitMeta(m)) throw new Error('a pose-fit recording, not a plan recording');
+    return m;
+  }
+
+  /** The metadata record of a plan recording ('rsddp') or of a pose fit's ('rsddp.fit', kind 'fit'). */
+  static async anyMetaOf(reader: McapIndexedReader): Promise<AnyRecordingMeta> {
+    for await (const m of reader.readMetadata({ name: FIT_METADATA })) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of m.metadata) out[k] = JSON.parse(v);
+      if (typeof out.id !== 'string' || out.kind !== 'fit' || typeof out.method !== 'string') throw new Error('fit metadata record lacks id / kind / method');
+      return out as unknown as FitRecordingMeta;
+    }
     for await (const m of reader.readMetadata({ name: 'rsddp' })) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of m.metadata) out[k] = JSON.parse(v);
@@ -305,16 +336,16 @@ export class RecordingStore {
    * The verdict is cached by mtime and size, so listing stays cheap. Only regular files count: a
    * symbolic link in the data folder (which could point anywhere) is refused.
    */
-  async #meta(id: string): Promise<{ meta: RecordingMeta; size: number }> {
+  async #meta(id: string): Promise<{ meta: AnyRecordingMeta; size: number }> {
     const st = await lstat(this.filePath(id));
     if (st.isSymbolicLink()) throw new RecordingError(`recording '${id}' is a symbolic link: only regular files in the data folder are served`);
     if (!st.isFile()) throw new RecordingError(`recording '${id}' is not a regular file`);
     const hit = this.#cache.get(id);
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return { meta: hit.meta, size: st.size };
-    let meta: RecordingMeta;
+    let meta: AnyRecordingMeta;
     try {
       meta = await this.#open(id, async (r) => {
-        const m = await RecordingStore.metaOf(r);
+        const m = await RecordingStore.anyMetaOf(r);
         for await (const _ of r.readMessages()) { /* reads every chunk: CRCs checked */ }
         return m;
       });
@@ -331,8 +362,9 @@ export class RecordingStore {
   }
 
   /** All readable recordings (newest first) and the files that could not be read. */
-  async list(): Promise<{ recordings: RecordingInfo[]; errors: { file: string; message: string }[] }> {
+  async list(): Promise<{ recordings: RecordingInfo[]; fits: FitRecordingInfo[]; errors: { file: string; message: string }[] }> {
     const recordings: RecordingInfo[] = [];
+    const fits: FitRecordingInfo[] = [];
     const errors: { file: string; message: string }[] = [];
     let files: string[] = [];
     try { files = await readdir(this.dir); } catch { files = []; }
@@ -342,19 +374,33 @@ export class RecordingStore {
       if (!isRecordingId(id)) { errors.push({ file: f, message: 'file name is not a recording id' }); continue; }
       try {
         const { meta, size } = await this.#meta(id);
-        recordings.push({ ...meta, id, file: f, size });
+        if (isFitMeta(meta)) fits.push({ ...meta, id, file: f, size });
+        else recordings.push({ ...meta, id, file: f, size });
       } catch (e) {
         errors.push({ file: f, message: (e as Error).message });
       }
     }
-    recordings.sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : a.id.localeCompare(b.id)));
-    return { recordings, errors };
+    const newestFirst = (a: { finishedAt: string; id: string }, b: { finishedAt: string; id: string }) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : a.id.localeCompare(b.id));
+    recordings.sort(newestFirst);
+    fits.sort(newestFirst);
+    return { recordings, fits, errors };
   }
 
   /** A recording id naming an entry of the data folder (a file, or a link that check() refuses). */
   async exists(id: string): Promise<boolean> {
     if (!isRecordingId(id)) return false;
     try { const st = await lstat(this.filePath(id)); return st.isFile() || st.isSymbolicLink(); } catch { return false; }
+  }
+
+  /** 'fit' for a pose fit's recording, 'plan' for a solve's (after the integrity pass). */
+  async kind(id: string): Promise<'plan' | 'fit'> {
+    return isFitMeta((await this.#meta(id)).meta) ? 'fit' : 'plan';
+  }
+
+  /** Runs `fn` on an open reader of recording `id` (after its integrity pass). */
+  async withReader<T>(id: string, fn: (reader: McapIndexedReader) => Promise<T>): Promise<T> {
+    await this.#meta(id);
+    return this.#open(id, fn);
   }
 
   /** Metadata, telemetry and final trajectory of a recording. */

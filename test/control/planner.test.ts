@@ -181,3 +181,22 @@ describe('R-DDP noise schedule in the planner', () => {
     // (in 0.2 s the lift is a flick, joints at ~4 rad/s at the end: not a success by the task's test)
   });
 });
+
+describe('cube-lift initial height', () => {
+  it('starts at rest at the given height (default: on the floor) and falls freely until it lands', () => {
+    const cube = getTask('cube-lift');
+    expect(Array.from(cube.build(resolveParams(cube, {})).x0)).toEqual([0.05, 0]);
+    const built = cube.build(resolveParams(cube, { initialHeight: 0.3, dt: 0.01 }));
+    expect(Array.from(built.x0)).toEqual([0.3, 0]);
+    // zero force: free fall z = 0.3 - g t^2 / 2 until the floor (0.05 m) at t = sqrt(0.5 / g) = 0.226 s
+    let x: Float64Array = Float64Array.from(built.x0);
+    for (let k = 0; k < 15; k++) x = built.sim.step(x, [0]);
+    const t = 0.15;
+    // semi-implicit Euler: z_k = z0 - g dt^2 k (k + 1) / 2
+    expect(x[0]).toBeCloseTo(0.3 - (9.81 * 0.01 * 0.01 * 15 * 16) / 2, 6);
+    expect(Math.abs(x[0] - (0.3 - 9.81 * t * t / 2))).toBeLessThan(0.01);
+    for (let k = 0; k < 50; k++) x = built.sim.step(x, [0]);
+    expect(x[0]).toBeCloseTo(0.05, 3);
+    expect(() => resolveParams(cube, { initialHeight: 0.01 })).toThrow(/initialHeight/);
+  });
+});

@@ -18,7 +18,10 @@
  *    the MCAP file, delete a recording;
  * 6. screenshots of the side-by-side view at 1280x720, 1920x1080 and 800 wide into
  *    test/e2e/artifacts/ (git-ignored), each checked for layout overflow;
- * 7. a robot nobody here wrote: the server runs with --robots on the upstream example-robot-data
+ * 7. the Perception tab: a small pose fit of the cube with the three methods (renders,
+ *    silhouettes over the target, plots), a screenshot, "use this pose" (a cube-lift plan from
+ *    the estimate), and a fit recording opened.
+ * 8. a robot nobody here wrote: the server runs with --robots on the upstream example-robot-data
  *    Solo folder; the picker offers lift-leg only the robots it can run on, shows the chosen
  *    upstream Solo-12 with its meshes at once, and DDP and R-DDP plan lift-leg on it.
  */
@@ -499,6 +502,67 @@ describe('web client (headless Chromium)', () => {
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('Perception tab: fits the cube with the three methods side by side, uses the pose for cube-lift, opens a fit recording', async () => {
+    if (!page.url().startsWith(server.url)) { await page.goto(server.url); await page.waitForSelector('#conn.open', { timeout: 15_000 }); }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.click('#tab-perc-btn');
+    expect(await page.isVisible('#perception')).toBe(true);
+    expect(await page.isHidden('#center')).toBe(true);
+    await page.fill('#pc-size', '32');
+    await page.fill('#pc-iterations', '40');
+    await page.fill('#pc-seed', '2');
+    await page.fill('#pc-error', '20');
+    await page.click('#pc-start');
+    await page.waitForFunction(() => document.getElementById('perception')?.dataset.status === 'done', null, { timeout: 30_000 });
+    // every method's render and its silhouette over the target
+    await page.waitForFunction(() => document.querySelectorAll('.pc-fig[data-iou]').length === 3, null, { timeout: 10_000 });
+    const figs = await page.$$eval('.pc-fig[data-method]', (els) => els.map((e) => ({ method: (e as HTMLElement).dataset.method, iou: Number((e as HTMLElement).dataset.iou), line: e.querySelector('.pc-line')?.textContent ?? '' })));
+    expect(figs.map((f) => f.method)).toEqual(['hard', 'softras', 'perturbed']);
+    for (const f of figs) {
+      expect(f.iou).toBeGreaterThan(0.3); // a 20 degree error still overlaps the target's silhouette
+      expect(f.iou).toBeLessThanOrEqual(1);
+      expect(f.line).toMatch(/^done · it 40\/40 · loss .* · σ .* · \d+\.\d°/);
+    }
+    expect(Number(await page.$eval('#pc-plots', (el) => (el as HTMLElement).dataset.points))).toBe(120);
+    const drawn = await page.$$eval('.pc-overlay', (cs) => cs.map((c) => (c as HTMLCanvasElement).width));
+    expect(drawn).toEqual([32, 32, 32]);
+    // the 3D view: the target and each method's estimate at the poses of the fit
+    const poses = await rs<Record<string, number[]>>('fits().poses3d');
+    const cur = await rs<string>('fits().current');
+    const fit = await (await fetch(`${server.url}/api/fits/${cur}`)).json();
+    const q = (r: number[]) => { const t = Math.hypot(r[0], r[1], r[2]), k = Math.sin(t / 2) / t; return [r[0] * k, r[1] * k, r[2] * k, Math.cos(t / 2)]; };
+    q(fit.targetPose.rotation).forEach((x: number, i: number) => expect(poses.target[i]).toBeCloseTo(x, 6));
+    expect(Object.keys(poses).sort()).toEqual(['hard', 'perturbed', 'softras', 'target']);
+    expect(await page.$eval('#pc-scene canvas', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'perception-1280x720.png') });
+    // the renders at an earlier iteration (the slider), then back to the estimates
+    const slide = (v: string) => page.$eval('#pc-iter', (el, val) => { (el as HTMLInputElement).value = val; el.dispatchEvent(new Event('input')); }, v);
+    await slide('0');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.pc-fig[data-method]')).every((e) => (e as HTMLElement).dataset.shows === '0'), null, { timeout: 5_000 });
+    expect(await text('#pc-iter-label')).toBe('it 0');
+    await slide('40');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.pc-fig[data-method]')).every((e) => (e as HTMLElement).dataset.shows === '40'), null, { timeout: 5_000 });
+    // use this pose: cube-lift planned from the best estimate (the cube on the floor: the height of the rest pose)
+    expect(await page.isEnabled('#pc-use')).toBe(true);
+    await page.click('#pc-use');
+    await page.waitForFunction(() => !document.getElementById('tab-plan')!.hidden, null, { timeout: 5_000 });
+    const planned = await rs<string>('state.current');
+    const st = await planState(planned);
+    expect(st.task).toBe('cube-lift');
+    expect(st.params.initialHeight).toBe(0.05);
+    await waitText('#iter-rddp', /^(running|done)/, 30_000);
+    // the fit recordings, one per method, and one opened in the tab
+    await page.click('#tab-perc-btn');
+    await page.waitForFunction(() => document.querySelectorAll('#pc-recs button').length >= 3, null, { timeout: 10_000 });
+    await page.click('#pc-recs button');
+    await page.waitForFunction(() => String((window as any).__rsddp.fits().current).startsWith('rec:'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.pc-fig[data-method]:not([hidden])').length === 1, null, { timeout: 10_000 });
+    await page.click('#tab-plan-btn');
+    expect(await page.isVisible('#view')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 90_000);
 
   it('offers lift-leg the robots it can run on, shows the upstream Solo-12 with its meshes when chosen, and plans on it', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });

@@ -23,6 +23,7 @@ export const cubeLift: TaskDefinition = {
   fits: (_r, id) => (id === 'cube_rail' ? null : `robot '${id}' is not the cube on its rail: cube-lift runs on cube_rail only`),
   params: [
     { name: 'height', type: 'number', default: 0.3, min: 0.06, max: 1.5, unit: 'm', description: 'target height of the cube centre at the final time' },
+    { name: 'initialHeight', type: 'number', default: 0.05, min: 0.05, max: 1.5, unit: 'm', description: 'height of the cube centre at the start, at rest (0.05: on the floor; above, it starts falling); e.g. from a pose estimate (Perception tab)' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 5, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.02, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
     { name: 'forceLimit', type: 'number', default: 30, min: 10, max: 40, unit: 'N', description: 'bound on the force' },
@@ -40,7 +41,9 @@ export const cubeLift: TaskDefinition = {
     const scene = defaultScene();
     const sim = new Simulator(model, scene, { dt });
     const dynamics = makeDynamics(sim);
-    const x0 = new Float64Array([...posture(meta, model, 'resting'), 0]);
+    // at rest: on the floor (the 'resting' posture, 0.05 m) by default, or held higher and let go
+    const rest = posture(meta, model, 'resting');
+    const x0 = new Float64Array([Math.max(rest[0], params.initialHeight as number), 0]);
     const target = params.height as number;
     // running: small effort penalty (the force is what lifts: no gravity compensation reference)
     const running = new CostSum(model).add(new ControlRegularization(1, { weights: params.effortWeight as number }), dt);
