@@ -22,6 +22,7 @@ import { TelemetryTable } from './telemetry.ts';
 import { extraPlots, targetPoint, taskView, trackedFrames, traceValues, type FrameTrack, type RobotFrames, type TaskView, type V3 } from './task-view.ts';
 import { interpolateQ, SPEEDS, Timeline } from './timeline.ts';
 import { LiveModel } from './live.ts';
+import { DragPush } from './drag-push.ts';
 import {
   liveSlots, progress, RecordingContentSchema, RecordingListSchema, recordingSlot, statusLine, timelineLength,
   type RecordingContent, type SlotView,
@@ -40,6 +41,7 @@ const recordings = new Map<string, RecordingContent>();
 const toggles: OverlayToggles = { contacts: true, forces: true, target: true, trails: true };
 /** 'live': the plans; 'playback': recordings; 'mpc': the Live tab's session (robots drawn from its states). */
 let mode: 'live' | 'playback' | 'mpc' = 'live';
+let dragPush: DragPush | null = null;
 const liveModel = new LiveModel();
 let view: SplitView | null = null;
 let plots: Plots | null = null;
@@ -712,6 +714,12 @@ async function main(): Promise<void> {
       vps[i].overlays = new Overlays(view!.viewports[i].scene);
       vps[i].overlays!.setVisible(toggles);
     });
+    // the Live tab: press on a body, drag, release to push it (both worlds)
+    dragPush = new DragPush(view, {
+      robot: (i) => (mode === 'mpc' ? vps[i]?.robot?.robot ?? null : null),
+      enabled: () => mode === 'mpc' && liveModel.running,
+      push: (body, force) => void liveCall('push', { body, force, duration: Number($<HTMLInputElement>('live-duration').value) }),
+    });
   } catch (e) {
     const m = $('view-message');
     m.hidden = false;
@@ -756,6 +764,17 @@ async function main(): Promise<void> {
   reconnect: (holdMs = 0) => conn.drop(holdMs),
   timePlots: () => plots?.timePlots() ?? [],
   view: () => view,
+  /** The drag-to-push in progress (body and force), null when none. */
+  dragPush: () => dragPush?.current ?? null,
+  /** Where a link of viewport i's robot is on the page (client pixels), for the end-to-end test. */
+  linkOnPage: (i: number, link: string) => {
+    const r = vps[i]?.robot?.robot, v = view;
+    const o = r ? (r as unknown as { links: Record<string, THREE.Object3D> }).links[link] : undefined;
+    if (!o || !v) return null;
+    const p = o.getWorldPosition(new THREE.Vector3()).project(v.camera);
+    const rect = v.renderer.domElement.getBoundingClientRect(), vw = rect.width / v.viewports.length;
+    return { x: rect.left + i * vw + ((p.x + 1) / 2) * vw, y: rect.top + ((1 - p.y) / 2) * rect.height };
+  },
   /** The Perception tab: fits known, the one on screen, silhouette IoU per method. */
   fits: () => ({ current: fits.current, ids: [...fits.fits.keys()], iou: perception ? { ...perception.iou } : {}, poses3d: perception?.scene3d?.poses() ?? null }),
 };

@@ -3,7 +3,7 @@
  * (a child process). Start a live lift-leg session with DDP and R-DDP, see both robots move
  * and their plans arrive, push Solo with a button and see both planners answer, scrub back
  * through what just happened, change the foot's
- * target height while it runs, take a screenshot (test/e2e/artifacts/live.png), stop the session
+ * target height while it runs, drag on the robot to push it (an arrow while dragging), take a screenshot (test/e2e/artifacts/live.png), stop the session
  * and open its recording in the recordings browser. A short horizon, one iteration per replan
  * and real-time factor 0.05 keep the replans ahead of the simulation on two busy cores (a fresh
  * planner thread's first replans run unoptimized code).
@@ -110,6 +110,20 @@ describe('the Live tab', () => {
     await page.fill('#live-value', '0.08');
     await page.click('#live-apply');
     await waitLive('the new height', 'l.state.params.height === 0.08');
+
+    // drag on the robot to push it: an arrow shows the force while dragging, release sends it
+    const p = await page.evaluate(() => (window as any).__rsddp.linkOnPage(0, 'base_link')) as { x: number; y: number } | null;
+    expect(p).not.toBeNull();
+    await page.mouse.move(p!.x, p!.y);
+    await page.mouse.down();
+    await page.mouse.move(p!.x + 60, p!.y, { steps: 5 });
+    const drag = await page.evaluate(() => (window as any).__rsddp.dragPush()) as { body: string; force: number[] } | null;
+    expect(typeof drag?.body).toBe('string');
+    expect(Math.hypot(...drag!.force)).toBeGreaterThan(0.5);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'live-drag.png') });
+    await page.mouse.up();
+    expect(await page.evaluate(() => (window as any).__rsddp.dragPush())).toBeNull();
+    await waitLive('the dragged push answered', 'l.state.stats.every((s) => s.pushLatencyMs.length === 2)', 120_000);
     await page.screenshot({ path: path.join(ARTIFACTS, 'live.png') });
 
     // stop: recorded, and the recording opens in the browser
