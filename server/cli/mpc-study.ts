@@ -1,6 +1,6 @@
 /**
  * npm run mpc-study -- [--forces 0,2,4,8] [--seeds K] [--steps N] [--push-step S] [--replan-every R]
- *     [--horizon H] [--iterations I] [--polish P] [--warmup W] [--out DIR]
+ *     [--horizon H] [--iterations I] [--polish P] [--warmup W] [--params JSON] [--out DIR]
  *
  * Push recovery of lift-leg under model-predictive control, DDP-MPC vs R-DDP-MPC
  * (server/live/closed-loop.ts: world and planner in one thread, a replan every R steps adopted
@@ -36,7 +36,9 @@ const out = opt('out', path.join('docs/results/mpc-push-recovery'));
 const FOOT_RADIUS = 0.016;
 
 const def = getTask('lift-leg');
-const params = resolveParams(def, { ...def.liveDefaults, horizon });
+let overrides: Record<string, unknown>;
+try { overrides = JSON.parse(opt('params', '{}')) as Record<string, unknown>; } catch { process.stderr.write('mpc-study: --params must be a JSON object\n'); process.exit(1); }
+const params = resolveParams(def, { ...def.liveDefaults, ...overrides, horizon });
 const built = def.build(params);
 const model = built.model, data = createData(model);
 const foot = frameIndex(model, `${params.foot}_FOOT`);
@@ -87,8 +89,8 @@ writeFileSync(path.join(out, 'README.md'), `# Push recovery under MPC: lift-leg,
 Written by \`${command}\` (server/cli/mpc-study.ts). Closed loop without a clock
 (server/live/closed-loop.ts): a replan every ${every} step(s) of ${built.dt} s, adopted at once; horizon
 ${horizon} s, ${iterations} iterations per replan (${warmup} for the first; R-DDP: the last ${polish} of each
-replan with exact derivatives, the polish tail), the live defaults (holdWeight
-${params.holdWeight}); ${steps} steps; a push on the base along +y for 0.1 s at t = ${(pushStep * built.dt).toFixed(2)} s.
+replan with exact derivatives, the polish tail), the live defaults and --params (holdWeight
+${params.holdWeight}, baseWeight ${params.baseWeight}); ${steps} steps; a push on the base along +y for 0.1 s at t = ${(pushStep * built.dt).toFixed(2)} s.
 DDP is deterministic (one run per force); R-DDP: ${seeds} seeds.
 
 Success (stated before the runs): no divergence, the lifted foot within 1 cm of ${target} m at
