@@ -161,6 +161,13 @@ export class RecedingHorizonPlanner {
     }
   }
 
+  /** Restarts R-DDP's noise schedule at σ0 and keeps the warm start (e.g. after a disturbance). */
+  restartNoise(): void {
+    if (!this.#smooth) return;
+    this.#schedule = mpcSchedule(this.solverParams);
+    this.#smooth.setNoise(this.solverParams.sigma0, this.solverParams.samples);
+  }
+
   /** The warm start for a replan at `step`: the previous controls shifted by the elapsed knots. */
   warmStart(step: number): { us: Float64Array[]; shift: number } {
     const T = this.#built.T;
