@@ -1,7 +1,7 @@
 /**
  * Live MPC benchmark (`npm run bench -- --only mpc`): a live session of lift-leg with DDP and
  * R-DDP side by side (server/live/, the same code as POST /api/live), 0.4 s horizon, real-time
- * factor 1, default live settings (2 iterations per replan, 30 warm-up iterations, 16 samples).
+ * factor 1, default live settings (4 iterations per replan, R-DDP's last 2 exact, 30 warm-up iterations, 16 samples).
  * After a warm-up session (JIT_WARMUP_S at real-time factor 0.25, whose pooled planner threads
  * the measured session reuses) and a few seconds of running it measures, per side:
  * - the replan rate (plans adopted per second of wall clock over MEASURE_S) and the solve time

@@ -397,7 +397,11 @@ function bindLive(): void {
       showError(null);
       const r = await api<{ id: string; live: LiveState }>('POST', '/api/live', {
         task: t.name, horizon: Number($<HTMLInputElement>('live-horizon').value), realTimeFactor: Number($<HTMLInputElement>('live-rtf').value),
-        solverParams: { iterations: Number($<HTMLInputElement>('live-iterations').value), warmup: Number($<HTMLInputElement>('live-warmup').value) },
+        solverParams: {
+          iterations: Number($<HTMLInputElement>('live-iterations').value),
+          polish: Math.min(Number($<HTMLInputElement>('live-polish').value), Number($<HTMLInputElement>('live-iterations').value)),
+          warmup: Number($<HTMLInputElement>('live-warmup').value),
+        },
       });
       liveModel.follow(r.id, r.live);
       conn.send({ type: 'subscribe', live: [r.id], v: 1 });

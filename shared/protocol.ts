@@ -137,6 +137,8 @@ export type ReplanBody = z.infer<typeof ReplanSchema>;
 /** Solver settings of a live session: iterations per replan and R-DDP's noise. */
 export const LiveSolverParamsSchema = z.strictObject({
   iterations: z.number().int().min(1).max(MAX_LIVE_ITERATIONS).optional(),
+  /** R-DDP: how many of each replan's iterations (the last ones) use exact derivatives (server/planning/mpc.ts). */
+  polish: z.number().int().min(0).max(MAX_LIVE_ITERATIONS).optional(),
   /** Iterations of the first (cold) replan after a start, a reset or a parameter change. */
   warmup: z.number().int().min(1).max(MAX_ITERATIONS).optional(),
   samples: z.number().int().min(MIN_SAMPLES).max(MAX_SAMPLES).optional(),

@@ -1,6 +1,6 @@
 /**
  * npm run mpc-study -- [--forces 0,2,4,8] [--seeds K] [--steps N] [--push-step S] [--replan-every R]
- *     [--horizon H] [--iterations I] [--warmup W] [--out DIR]
+ *     [--horizon H] [--iterations I] [--polish P] [--warmup W] [--params JSON] [--out DIR]
  *
  * Push recovery of lift-leg under model-predictive control, DDP-MPC vs R-DDP-MPC
  * (server/live/closed-loop.ts: world and planner in one thread, a replan every R steps adopted
@@ -31,12 +31,14 @@ const num = (name: string, def: number) => {
 };
 const forces = opt('forces', '0,2,4,8').split(',').map(Number);
 const seeds = num('seeds', 3), steps = num('steps', 200), pushStep = num('push-step', 100), every = num('replan-every', 1);
-const horizon = num('horizon', 0.4), iterations = num('iterations', 2), warmup = num('warmup', 30);
+const horizon = num('horizon', 0.4), iterations = num('iterations', 4), warmup = num('warmup', 30), polish = num('polish', 2);
 const out = opt('out', path.join('docs/results/mpc-push-recovery'));
 const FOOT_RADIUS = 0.016;
 
 const def = getTask('lift-leg');
-const params = resolveParams(def, { ...def.liveDefaults, horizon });
+let overrides: Record<string, unknown>;
+try { overrides = JSON.parse(opt('params', '{}')) as Record<string, unknown>; } catch { process.stderr.write('mpc-study: --params must be a JSON object\n'); process.exit(1); }
+const params = resolveParams(def, { ...def.liveDefaults, ...overrides, horizon });
 const built = def.build(params);
 const model = built.model, data = createData(model);
 const foot = frameIndex(model, `${params.foot}_FOOT`);
@@ -55,7 +57,7 @@ for (const force of forces) {
     for (const seed of solver === 'ddp' ? [1] : Array.from({ length: seeds }, (_, k) => k + 1)) {
       const r = await runClosedLoop({
         task: 'lift-leg', params, solver, steps, replanEvery: every,
-        solverParams: { iterations, warmup, samples: 16, sigma0: def.solverDefaults?.sigma0 ?? 0.5, estimator: 'zero', seed },
+        solverParams: { iterations, polish, warmup, samples: 16, sigma0: def.solverDefaults?.sigma0 ?? 0.5, estimator: 'zero', seed },
         pushes: force > 0 ? [{ step: pushStep, body: 'base_link', force: [0, force, 0], steps: Math.round(0.1 / built.dt) }] : [],
       });
       const foot = r.xs.map(footHeight), base = r.xs.map((x) => x[2]);
@@ -72,7 +74,7 @@ for (const force of forces) {
 
 mkdirSync(out, { recursive: true });
 const command = `npm run mpc-study -- ${args.join(' ')}`.trim();
-writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ command, params, steps, pushStep, replanEvery: every, iterations, warmup, standing, target, runs }, null, 1));
+writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ command, params, steps, pushStep, replanEvery: every, iterations, polish, warmup, standing, target, runs }, null, 1));
 const rows = forces.map((f) => {
   const cell = (solver: string) => {
     const rs = runs.filter((r) => r.force === f && r.solver === solver);
@@ -86,8 +88,9 @@ writeFileSync(path.join(out, 'README.md'), `# Push recovery under MPC: lift-leg,
 
 Written by \`${command}\` (server/cli/mpc-study.ts). Closed loop without a clock
 (server/live/closed-loop.ts): a replan every ${every} step(s) of ${built.dt} s, adopted at once; horizon
-${horizon} s, ${iterations} iterations per replan (${warmup} for the first), the live defaults (holdWeight
-${params.holdWeight}); ${steps} steps; a push on the base along +y for 0.1 s at t = ${(pushStep * built.dt).toFixed(2)} s.
+${horizon} s, ${iterations} iterations per replan (${warmup} for the first; R-DDP: the last ${polish} of each
+replan with exact derivatives, the polish tail), the live defaults and --params (holdWeight
+${params.holdWeight}, baseWeight ${params.baseWeight}); ${steps} steps; a push on the base along +y for 0.1 s at t = ${(pushStep * built.dt).toFixed(2)} s.
 DDP is deterministic (one run per force); R-DDP: ${seeds} seeds.
 
 Success (stated before the runs): no divergence, the lifted foot within 1 cm of ${target} m at

@@ -70,7 +70,9 @@ export class LiveManager extends EventEmitter {
     const ds = def.solverDefaults ?? {};
     const sp = req.solverParams ?? {};
     const solverParams = {
-      iterations: sp.iterations ?? 2,
+      // 2 smoothed + 2 exact (the polish tail): with fewer exact ones R-DDP-MPC let lift-leg fall
+      iterations: sp.iterations ?? 4,
+      polish: sp.polish ?? 2,
       samples: sp.samples ?? ds.samples ?? 16,
       sigma0: sp.sigma0 ?? ds.sigma0 ?? 1,
       estimator: sp.estimator ?? 'zero',

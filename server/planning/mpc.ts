@@ -11,12 +11,18 @@
  * - A few iterations per replan (solverParams.iterations). DDP's own convergence test may stop
  *   it earlier; R-DDP runs them all while smoothing.
  * - R-DDP's noise: one continuation schedule (schedule.ts) for the whole session, fed every
- *   iteration of every replan, so σ is carried across replans and decreases as the plans stop
- *   improving; at the floor it polishes with exact derivatives (σ = 0) for good. There is no
- *   budget tail (a session has no end). Each replan draws new noise: the provider sees a
- *   session-wide iteration count.
- * - The feedback gains of the last backward pass come with each plan: the world applies
- *   u = ū_k + K_k (x ⊖ x̄_k) (server/live/world.ts), as the solver's own rollouts do.
+ *   smoothed iteration of every replan, so σ is carried across replans and decreases as the
+ *   plans stop improving; at the floor it polishes with exact derivatives (σ = 0) for good.
+ *   Each replan draws new noise: the provider sees a session-wide iteration count.
+ * - Polish: the last `polish` iterations of every R-DDP replan use exact derivatives (the true
+ *   problem), as an offline R-DDP solve ends with its budget tail. Without them every adopted
+ *   plan is the iterate of a smoothed model: in closed loop the schedule never lowers σ (each
+ *   replan's first iteration improves on the shifted warm start, which counts as progress), the
+ *   plans are never refined on the true dynamics, each shifted warm start costs more than the
+ *   last, and on lift-leg the robot flails and falls (docs/results/mpc-push-recovery/).
+ * - The feedback gains of the last backward pass come with each plan (exact derivatives when
+ *   the replan ends polishing): the world applies u = ū_k + K_k (x ⊖ x̄_k)
+ *   (server/live/world.ts), as the solver's own rollouts do.
  *
  * Runs on the thread that calls it; mpc-worker.ts runs it on a worker thread per world.
  */
@@ -30,6 +36,11 @@ import type { SolverKind } from './planner.ts';
 export interface MpcSolverParams {
   /** DDP iterations per replan. */
   iterations: number;
+  /**
+   * R-DDP: how many of each replan's iterations (the last ones) use exact derivatives, the
+   * budget's polish tail (0: every iteration smoothed). Capped at the replan's iterations.
+   */
+  polish: number;
   /**
    * Iterations of the first replan after a start, a reset or a parameter change (cold: from
    * the task's initial guess): the few iterations of a replan only track a plan, they do not
@@ -63,7 +74,7 @@ export interface MpcPlan {
   xs: Float64Array;
   us: Float64Array;
   K: Float64Array;
-  /** True cost of the plan; iterations run; σ of the last iteration (0: exact derivatives). */
+  /** True cost of the plan; iterations run; σ of the last smoothed iteration (0: exact derivatives only). */
   cost: number;
   iterations: number;
   sigma: number;
@@ -150,6 +161,13 @@ export class RecedingHorizonPlanner {
     }
   }
 
+  /** Restarts R-DDP's noise schedule at σ0 and keeps the warm start (e.g. after a disturbance). */
+  restartNoise(): void {
+    if (!this.#smooth) return;
+    this.#schedule = mpcSchedule(this.solverParams);
+    this.#smooth.setNoise(this.solverParams.sigma0, this.solverParams.samples);
+  }
+
   /** The warm start for a replan at `step`: the previous controls shifted by the elapsed knots. */
   warmStart(step: number): { us: Float64Array[]; shift: number } {
     const T = this.#built.T;
@@ -173,11 +191,14 @@ export class RecedingHorizonPlanner {
     const provider: LinearizationProvider = {
       linearize: (xs, us, As, Bs, ctx) => inner.linearize(xs, us, As, Bs, { ...ctx, iteration: base + ctx.iteration }),
     };
-    let sigmaUsed = smooth ? smooth.params.sigma : 0;
+    const budget = cold ? Math.max(sp.iterations, sp.warmup) : sp.iterations;
+    const polish = smooth ? Math.min(Math.max(0, sp.polish), budget) : 0;
+    const smoothed = budget - polish;
+    let sigmaUsed = smooth && smoothed > 0 ? smooth.params.sigma : 0;
     // a shifted warm start whose rollout from the new state is not finite: start cold
     if (!Number.isFinite(ddp.trueCostOf(warm))) for (let t = 0; t < warm.length; t++) warm[t].set(built.uInit[t]);
-    const result = await ddp.solve(warm, {
-      maxIterations: cold ? Math.max(sp.iterations, sp.warmup) : sp.iterations,
+    let result = await ddp.solve(warm, {
+      maxIterations: smoothed,
       linearization: provider,
       signal,
       // e.g. a worker lets its cancel messages in between iterations
@@ -195,6 +216,14 @@ export class RecedingHorizonPlanner {
       },
     });
     this.#iterBase += result.iterations + 1;
+    if (polish > 0 && !result.cancelled) {
+      // the polish tail: exact derivatives from the smoothed iterate (the gains then are exact too)
+      const smoothIters = result.iterations;
+      result = await ddp.solve(result.us, {
+        maxIterations: polish, linearization: this.#exact, signal, ...(between ? { beforeIteration: between } : {}),
+      });
+      result.iterations += smoothIters;
+    }
     this.#prev = result.us;
     this.#prevStep = step;
     this.#replans++;

@@ -88,6 +88,23 @@ describe("lift-leg 'hold': the goal costed over the end of the horizon", () => {
 });
 
 describe('task cost weights are task parameters', () => {
+  it("lift-leg 'baseWeight' weights the base height only: ½ w Δz² terminal and per second running", () => {
+    const def = getTask('lift-leg');
+    const plain = def.build(resolveParams(def, { horizon: 0.2 }));
+    const heavy = def.build(resolveParams(def, { horizon: 0.2, baseWeight: 2500 }));
+    const sunk = Float64Array.from(plain.x0);
+    sunk[2] -= 0.02; // the base 2 cm lower, level (its tangent z is the world z)
+    const run = (b: typeof plain, x: Float64Array) => (b.running as typeof plain.terminal).value(x, plain.uInit[0]);
+    const extra = 0.5 * (2500 - 10) * 0.02 ** 2;
+    expect(heavy.terminal.value(sunk, null) - plain.terminal.value(sunk, null)).toBeCloseTo(extra, 10);
+    expect(run(heavy, sunk) - run(plain, sunk)).toBeCloseTo(extra * plain.dt, 10);
+    // standing, or moved sideways: no difference
+    const side = Float64Array.from(plain.x0);
+    side[1] += 0.02;
+    for (const x of [plain.x0, side]) expect(heavy.terminal.value(x, null)).toBeCloseTo(plain.terminal.value(x, null), 12);
+    expect(def.liveDefaults?.baseWeight).toBe(2500);
+  });
+
   it('cube-lift and swing-up: the terminal cost follows the weights given (defaults: the former constants)', () => {
     const cube = getTask('cube-lift');
     const x = new Float64Array([0.1, 0.5]); // 0.2 m below the default target, moving up at 0.5 m/s

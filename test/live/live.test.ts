@@ -160,6 +160,7 @@ describe('live requests that are refused', () => {
     await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', params: { horizon: 1 } }), 400, 'params.horizon', /horizon/);
     await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', params: { height: 9 } }), 400, 'params.height', /height/);
     await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', solverParams: { iterations: 500 } }), 400, 'solverParams.iterations', /iterations/);
+    await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', solverParams: { polish: -1 } }), 400, 'solverParams.polish', /polish/);
     await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', bogus: 1 }), 400, 'bogus', /unknown field/);
     await expect4xx(await post(`${srv.url}/api/live`, { task: 'lift-leg', horizon: 2, params: { dt: 0.002 } }), 400, 'horizon', /knots/);
     await expect4xx(await fetch(`${srv.url}/api/live/live-nope`), 404, 'live', /unknown live session/);

@@ -4,14 +4,17 @@
  * R-DDP's σ is carried across replans (a schedule restarted every replan of one iteration
  * would never lower it) and restarts on reset and on new parameters; the world applies
  * u = clamp(ū_k + K_k (x ⊖ x̄_k)), checked against the same law written out with lie.ts, and
- * with no disturbance it reproduces the plan's predicted states exactly.
+ * with no disturbance it reproduces the plan's predicted states exactly. Every R-DDP replan
+ * ends with its polish tail of exact-derivative iterations, and with it R-DDP-MPC keeps
+ * lift-leg standing (without it the robot fell: docs/results/mpc-push-recovery/).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ExactLinearization, SmoothedLinearization } from '../../server/control/derivative-providers.ts';
 import { RecedingHorizonPlanner, type MpcSolverParams } from '../../server/planning/mpc.ts';
 import { LiveWorld } from '../../server/live/world.ts';
 import { difference } from '../../server/dynamics/lie.ts';
 
-const SP: MpcSolverParams = { iterations: 1, warmup: 2, samples: 8, sigma0: 0.5, estimator: 'zero', seed: 3 };
+const SP: MpcSolverParams = { iterations: 1, polish: 0, warmup: 2, samples: 8, sigma0: 0.5, estimator: 'zero', seed: 3 };
 const PARAMS = { horizon: 0.1, holdWeight: 2000 };
 
 describe('RecedingHorizonPlanner', () => {
@@ -53,7 +56,76 @@ describe('RecedingHorizonPlanner', () => {
     expect(b.params.height).toBe(0.08);
     expect(b.warmStart(13).shift).toBe(2); // the warm start survives a parameter change
     expect(() => b.setParams({ ...PARAMS, dt: 0.02 })).toThrow(/horizon and time step/);
+    // restartNoise: σ back to σ0, the warm start kept
+    const c = await lowered();
+    c.restartNoise();
+    expect(c.sigma).toBe(SP.sigma0);
+    expect(c.warmStart(13).shift).toBe(2);
   });
+});
+
+describe('the polish tail of an R-DDP replan', () => {
+  it('runs the last `polish` iterations of each replan with exact derivatives, and DDP never smooths', async () => {
+    try {
+      const sp = { ...SP, iterations: 3, polish: 2, warmup: 4 };
+      const p = new RecedingHorizonPlanner({ task: 'lift-leg', params: PARAMS, solver: 'rddp', solverParams: sp });
+      const order: string[] = [];
+      // record which provider each linearization used, in order
+      const rec = (cls: typeof ExactLinearization | typeof SmoothedLinearization, tag: string) => {
+        const orig = cls.prototype.linearize;
+        return vi.spyOn(cls.prototype, 'linearize').mockImplementation(function (this: never, ...args: Parameters<typeof orig>) {
+          order.push(tag);
+          return (orig as (...x: unknown[]) => void).apply(this, args);
+        });
+      };
+      const se = rec(ExactLinearization, 'exact'), ss = rec(SmoothedLinearization, 'smooth');
+      const cold = await p.replan(p.built.x0, 0);
+      expect(cold.iterations).toBe(4);
+      // 2 smoothed iterations then exact ones only (a rejected step may reuse a linearization)
+      const firstExact = order.indexOf('exact');
+      expect(order.slice(0, firstExact).every((t) => t === 'smooth')).toBe(true);
+      expect(firstExact).toBeGreaterThanOrEqual(1);
+      expect(firstExact).toBeLessThanOrEqual(2);
+      expect(order.slice(firstExact).every((t) => t === 'exact')).toBe(true);
+      expect(cold.sigma).toBeGreaterThan(0); // σ of the smoothed iterations
+      order.length = 0;
+      const warm = await p.replan(cold.xs.subarray(2 * cold.nx, 3 * cold.nx), 2);
+      expect(warm.iterations).toBe(3);
+      expect(order[0]).toBe('smooth');
+      expect(order.slice(1).every((t) => t === 'exact')).toBe(true);
+      expect(order.filter((t) => t === 'exact').length).toBeGreaterThanOrEqual(1);
+      // a polish as long as the budget: no smoothed iteration, σ reported 0
+      order.length = 0;
+      const allExact = new RecedingHorizonPlanner({ task: 'lift-leg', params: PARAMS, solver: 'rddp', solverParams: { ...sp, polish: 4 } });
+      expect((await allExact.replan(p.built.x0, 0)).sigma).toBe(0);
+      expect(order.every((t) => t === 'exact')).toBe(true);
+      // DDP: exact derivatives only, whatever polish says
+      order.length = 0;
+      const ddp = new RecedingHorizonPlanner({ task: 'lift-leg', params: PARAMS, solver: 'ddp', solverParams: sp });
+      await ddp.replan(p.built.x0, 0);
+      expect(order.length).toBeGreaterThan(0);
+      expect(order.every((t) => t === 'exact')).toBe(true);
+      expect(se).toHaveBeenCalled();
+      expect(ss).toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('keeps lift-leg standing under R-DDP-MPC with the live defaults (the study\'s success band)', async () => {
+    // the setting of the push-recovery study: 0.2 s horizon, a replan every 2 steps, 4
+    // iterations (the last 2 exact), 30 for the first; without the polish tail (4 smoothed
+    // iterations) the base fell below standing − 3 cm by step 50 (seed 1: 0.139 m; with the
+    // plan's base weight 10, at step 28 and 0.06 m by step 48)
+    const { runClosedLoop } = await import('../../server/live/closed-loop.ts');
+    const sp: MpcSolverParams = { iterations: 4, polish: 2, warmup: 30, samples: 16, sigma0: 0.5, estimator: 'zero', seed: 1 };
+    const { getTask } = await import('../../server/control/tasks/index.ts');
+    const params = { ...getTask('lift-leg').liveDefaults, horizon: 0.2 };
+    const r = await runClosedLoop({ task: 'lift-leg', params, solver: 'rddp', solverParams: sp, steps: 50, replanEvery: 2, pushes: [] });
+    expect(r.error).toBeNull();
+    const standing = r.xs[0][2];
+    for (const x of r.xs) expect(x[2]).toBeGreaterThan(standing - 0.03);
+  }, 60_000);
 });
 
 describe('LiveWorld', () => {
