@@ -6,6 +6,7 @@
  * current render beside its silhouette outlined over the target, and the loss, sigma and
  * rotation-error plots (uPlot, one line per method). The logic lives in perception-model.ts.
  */
+import { mulberry32 } from '../shared/mulberry32.ts';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FitCreate, FitMethod } from '../shared/protocol.ts';
@@ -32,18 +33,6 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (text !== undefined) el.textContent = text;
   return el;
-}
-
-/** A small deterministic generator (mulberry32) for the client's random target rotations. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const decoded = new Map<string, Promise<ImageData>>();

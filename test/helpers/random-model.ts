@@ -4,17 +4,9 @@
  */
 import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE, type Frame, type Model } from '../../server/model/model.ts';
 import { axisAngleToRot } from '../../server/model/spatial.ts';
+import { mulberry32 } from '../../shared/mulberry32.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12), v = rng();
