@@ -1,5 +1,5 @@
 /**
- * A quadruped nobody here wrote, copied into test-data/ with its licence: Unitree's A1 from
+ * A quadruped nobody here wrote, copied into test/data/ with its licence: Unitree's A1 from
  * example-robot-data (URDF + SRDF, no metadata, no visual meshes). lift-leg finds what it needs
  * from the SRDF and the collision spheres of its feet, and stands it under static-equilibrium
  * torques within its URDF's effort limit (33.5 N m), not Solo's 2.7.
@@ -12,9 +12,9 @@ import { footContactModel, liftLegFeet } from '../../server/control/tasks/lift-l
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { posture } from '../../server/model/robots.ts';
 
-const A1 = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-data/robots/a1_description/urdf/a1.urdf');
+const A1 = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../data/robots/a1_description/urdf/a1.urdf');
 
-describe('Unitree A1 (test-data/, from example-robot-data)', () => {
+describe('Unitree A1 (test/data/, from example-robot-data)', () => {
   it('floating base, four feet with their collision spheres and the standing posture, from its SRDF', () => {
     const robot = loadRobot(A1);
     const { model, meta } = robot;
