@@ -87,11 +87,26 @@ export class LiveModel {
     return { knots: Math.max(1, n), dt: dt > 0 ? dt : this.state?.dt ?? 0.01 };
   }
 
-  /** A world's state `index` of the last `knots` buffered (the timeline's knot), or its latest. */
+  /**
+   * A world's state at the timeline's knot `index` of `knots` (the last `knots` states of the
+   * shortest buffer): the state of the same simulated step, so that worlds whose buffers differ
+   * by a message in flight show the same moment, and a paused timeline holds still while states
+   * keep arriving.
+   */
   stateAt(solver: Solver, index: number, knots: number): LiveStateMessage | undefined {
     const b = this.buffers.get(solver);
     if (!b || !b.length) return undefined;
-    return b[Math.min(b.length - 1, Math.max(0, b.length - knots + index))];
+    let ref = b;
+    for (const x of this.buffers.values()) if (x.length && x.length < ref.length) ref = x;
+    const step = ref[Math.min(ref.length - 1, Math.max(0, ref.length - knots + index))].step;
+    // the last state of this world at or before that step (binary search: steps increase)
+    let lo = 0, hi = b.length - 1;
+    if (b[0].step > step) return b[0];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (b[mid].step <= step) lo = mid; else hi = mid - 1;
+    }
+    return b[lo];
   }
 
   get running(): boolean { return !!this.state && this.state.status !== 'stopped' && this.state.status !== 'failed'; }

@@ -643,7 +643,14 @@ export class PlanManager extends EventEmitter {
       }
     }
     this.#queue = [];
-    if (remote) await this.#threads?.close();
+    if (remote) {
+      // solves accepted just now are still on their way to Redis (each starts after a turn of
+      // the event loop): let them get there, so the workers run them and the next server under
+      // this instance name reports them
+      await yieldToLoop();
+      await this.#threads?.drain?.();
+      await this.#threads?.close();
+    }
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
     if (!remote) await this.#threads?.close();
   }

@@ -62,6 +62,7 @@ export class RemoteSolves implements Solves {
   #poll: NodeJS.Timeout;
   #closed = false;
   #lastError: string | null = null;
+  #submitting = new Set<Promise<void>>();
 
   constructor(url: string, opts: { pollMs?: number } = {}) {
     this.#cmd = connect(url, 'rsddp-server');
@@ -137,12 +138,14 @@ export class RemoteSolves implements Solves {
     });
     // settled possibly before it is awaited below (a cancel or close while the job is added)
     done.catch(() => undefined);
-    await this.#sub.subscribe(channelOf(id));
     const signal = req.signal;
     const onAbort = () => void this.#cancel(id);
     signal?.addEventListener('abort', onAbort, { once: true });
+    // tracked until the job is in Redis: a server that stops now still hands it to the workers (drain)
+    const submitted = (async () => { await this.#sub.subscribe(channelOf(id)); await submit(); })();
+    this.#submitting.add(submitted);
     try {
-      await submit();
+      try { await submitted; } finally { this.#submitting.delete(submitted); }
       if (signal?.aborted) void this.#cancel(id);
       return await done;
     } finally {
@@ -245,6 +248,11 @@ export class RemoteSolves implements Solves {
       if (job.finishedOn && job.returnvalue !== null && job.returnvalue !== undefined && !job.failedReason) this.#complete(id, job.returnvalue);
       else if (job.finishedOn && job.failedReason) this.#fail(id, failureOf(job.failedReason));
     } catch { /* Redis away: the next poll */ }
+  }
+
+  /** Resolves once every job being submitted is in Redis (or failed to get there). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#submitting]);
   }
 
   async close(): Promise<void> {

@@ -43,6 +43,8 @@ export interface Solves {
   adoptable?(instance: string): Promise<AdoptableSolve[]>;
   /** Remote: follows a job already submitted (as plan() follows the one it submits); resolves at once when it has finished. */
   resume?(job: string, follow: SolveFollow): Promise<PlanResult>;
+  /** Remote: resolves once every solve being submitted is in the queue (a stopping server hands them over). */
+  drain?(): Promise<void>;
   /** Remote: the server has seen the job to the end (recorded as `recording`, '' when not). */
   settle?(job: string, recording: string): Promise<void>;
 }

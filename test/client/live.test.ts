@@ -31,6 +31,18 @@ describe('LiveModel', () => {
     expect(m.stateAt('ddp', 0, knots)!.step).toBe(6);
     expect(m.stateAt('rddp', 0, knots)!.step).toBe(6);
     expect(m.stateAt('ddp', knots - 1, knots)!.step).toBe(18);
+    // a paused timeline holds still while states keep arriving, and both worlds show the same
+    // step even when one world's message for a step arrived before the other's
+    const held = m.stateAt('ddp', 3, knots)!.step;
+    expect(m.stateAt('rddp', 3, knots)!.step).toBe(held);
+    m.apply(state('ddp', 20));
+    expect(m.recorded().knots).toBe(7);
+    expect(m.stateAt('ddp', 3, m.recorded().knots)!.step).toBe(held);
+    m.apply(state('rddp', 20));
+    expect(m.recorded().knots).toBe(8);
+    expect(m.stateAt('ddp', 3, 8)!.step).toBe(held);
+    expect(m.stateAt('rddp', 3, 8)!.step).toBe(held);
+    expect(m.stateAt('ddp', 7, 8)!.step).toBe(20);
 
     const plan: ServerMessage = { type: 'live.plan', live: 'live-1', solver: 'rddp', replan: 4, step: 10, t: 0.1, adoptedStep: 12, dt: 0.01, q: [[1], [2], [3]], solveMs: 30, iterations: 2, sigma: 0.25, cost: 5, shift: 2, cancelled: false, replanRateHz: 11 };
     expect(m.apply(plan)).toBe(true);

@@ -103,7 +103,10 @@ describe('a planning server restarted on a cluster', () => {
   it('a plan whose jobs finished while no server was up is reported and recorded when it returns', async () => {
     const a = await start('lab-3');
     const { id } = await json(await post(`${a.url}/api/plans`, { task: 'cube-lift', params: { height: 0.3 }, solverParams: { seed: 2, iterations: 20 }, backend: 'cpu' }));
+    // stopped right after accepting the plan: its solves still reach Redis before the server goes
     await a.close();
+    const ofPlan = async () => (await queue.getJobs(['waiting', 'active', 'completed'])).filter((j) => (j.data as { origin?: { plan: string } }).origin?.plan === id);
+    expect(await ofPlan()).toHaveLength(2);
     await until(async () => {
       const jobs = await queue.getJobs(['completed']);
       return jobs.filter((j) => (j.data as { origin?: { plan: string } }).origin?.plan === id).length === 2;
