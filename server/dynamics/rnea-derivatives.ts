@@ -16,7 +16,7 @@
  * Matrices are nv x nv row-major (row = τ component, column = coordinate).
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
-import { inertiaActAdd, inertiaMulMotion, motionAct, motionCrossForce } from '../model/spatial.ts';
+import { inertiaActAdd, inertiaMulMotion, motionAct, motionCross, motionCrossForce } from '../model/spatial.ts';
 import { aba } from './aba.ts';
 import { crbaFromPlacements } from './crba.ts';
 import { motionSubspaceColumn } from './crba.ts';
@@ -88,17 +88,6 @@ export function createRneaDerivativesData(model: Model): RneaDerivativesData {
   };
 }
 
-/** out[oo..] = a × b (motion cross product, [w_a × v_b + v_a × w_b ; w_a × w_b]). out may not alias b. */
-function motionCross(a: Float64Array, ao: number, b: Float64Array, bo: number, out: Float64Array, oo: number): void {
-  const v1x = a[ao], v1y = a[ao + 1], v1z = a[ao + 2], w1x = a[ao + 3], w1y = a[ao + 4], w1z = a[ao + 5];
-  const v2x = b[bo], v2y = b[bo + 1], v2z = b[bo + 2], w2x = b[bo + 3], w2y = b[bo + 4], w2z = b[bo + 5];
-  out[oo] = w1y * v2z - w1z * v2y + v1y * w2z - v1z * w2y;
-  out[oo + 1] = w1z * v2x - w1x * v2z + v1z * w2x - v1x * w2z;
-  out[oo + 2] = w1x * v2y - w1y * v2x + v1x * w2y - v1y * w2x;
-  out[oo + 3] = w1y * w2z - w1z * w2y;
-  out[oo + 4] = w1z * w2x - w1x * w2z;
-  out[oo + 5] = w1x * w2y - w1y * w2x;
-}
 
 /**
  * out[oo] = a·b (6 entries), + c·d when c is given. Results are stored, never returned: a double

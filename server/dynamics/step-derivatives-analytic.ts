@@ -34,6 +34,7 @@
  * branch where it does not push).
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
+import { motionCross } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from './collision.ts';
 import { solveMassMatrix, solveMassMatrixMany } from './factor-m.ts';
@@ -273,14 +274,14 @@ export class AnalyticLinearizer {
           const k = chainDofs[a], ko = 6 * k;
           let x = J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
           if (jl <= chainJoint[a]) {
-            crossInto(J, lo, J, ko, m6, 18);
+            motionCross(J, lo, J, ko, m6, 18);
             x += m6[18] * m6[0] + m6[19] * m6[1] + m6[20] * m6[2] + m6[21] * m6[3] + m6[22] * m6[4] + m6[23] * m6[5];
           }
           X[k * ncols + l] += x;
         }
         // C: R_cᵀ (dV_lin + dV_ang × p + ω × dp), dV = J_l × (ov − ov_before)
         for (let k = 0; k < 6; k++) m6[12 + k] = m6[6 + k] - ovBefore[6 * b + k];
-        crossInto(J, lo, m6, 12, m6, 18);
+        motionCross(J, lo, m6, 12, m6, 18);
         const ex = m6[18] + m6[22] * pz - m6[23] * py + (wy * dpz - wz * dpy);
         const ey = m6[19] + m6[23] * px - m6[21] * pz + (wz * dpx - wx * dpz);
         const ez = m6[20] + m6[21] * py - m6[22] * px + (wx * dpy - wy * dpx);
@@ -485,17 +486,6 @@ function skew(x: number, y: number, z: number, i: number, k: number): number {
   return k === 0 ? -y : x;
 }
 
-/** out[oo..] = a × b (motion cross product, [w_a × v_b + v_a × w_b ; w_a × w_b]); out may not alias a or b. */
-function crossInto(a: Float64Array, ao: number, b: Float64Array, bo: number, out: Float64Array, oo: number): void {
-  const v1x = a[ao], v1y = a[ao + 1], v1z = a[ao + 2], w1x = a[ao + 3], w1y = a[ao + 4], w1z = a[ao + 5];
-  const v2x = b[bo], v2y = b[bo + 1], v2z = b[bo + 2], w2x = b[bo + 3], w2y = b[bo + 4], w2z = b[bo + 5];
-  out[oo] = w1y * v2z - w1z * v2y + v1y * w2z - v1z * w2y;
-  out[oo + 1] = w1z * v2x - w1x * v2z + v1z * w2x - v1x * w2z;
-  out[oo + 2] = w1x * v2y - w1y * v2x + v1x * w2y - v1y * w2x;
-  out[oo + 3] = w1y * w2z - w1z * w2y;
-  out[oo + 4] = w1z * w2x - w1x * w2z;
-  out[oo + 5] = w1x * w2y - w1y * w2x;
-}
 
 /** In-place LU factorization with partial pivoting of the m x m matrix A (row-major); false if singular. */
 function luFactor(A: Float64Array, m: number, piv: Int32Array): boolean {

@@ -8,45 +8,15 @@ import { createData } from '../../server/dynamics/data.ts';
 import { crba } from '../../server/dynamics/crba.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../../server/math/linalg.ts';
 import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
-import { difference, integrate } from '../../server/dynamics/lie.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
 import type { Model } from '../../server/model/model.ts';
+import { centralStepJacobians } from '../helpers/central-step.ts';
 
-function centralReference(model: Model, mk: () => Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number) {
-  const nv = model.nv, nx = 2 * nv, nu = model.nu;
-  const sim = mk();
-  const full = (qq: Float64Array, vv: Float64Array, uu: Float64Array) => {
-    const qo = new Float64Array(model.nq), vo = new Float64Array(nv);
-    sim.resetWarmStart();
-    sim.stepInto(qq, vv, uu, qo, vo);
-    return [qo, vo] as const;
-  };
-  const [q0] = full(q, v, u);
-  const A = new Float64Array(nx * nx), B = new Float64Array(nx * nu);
-  const col = (M: Float64Array, ld: number, k: number, p: readonly [Float64Array, Float64Array], m: readonly [Float64Array, Float64Array]) => {
-    const d1 = difference(model, q0, p[0], new Float64Array(nv)), d2 = difference(model, q0, m[0], new Float64Array(nv));
-    for (let r = 0; r < nv; r++) {
-      M[r * ld + k] = (d1[r] - d2[r]) / (2 * h);
-      M[(nv + r) * ld + k] = (p[1][r] - m[1][r]) / (2 * h);
-    }
-  };
-  for (let k = 0; k < nx; k++) {
-    const dx = new Float64Array(nx);
-    const at = (s: number) => {
-      dx.fill(0); dx[k] = s * h;
-      const qq = integrate(model, q, dx.subarray(0, nv), new Float64Array(model.nq));
-      return full(qq, v.map((x, i) => x + dx[nv + i]), u);
-    };
-    col(A, nx, k, at(1), at(-1));
-  }
-  for (let k = 0; k < nu; k++) {
-    const up = u.slice(), um = u.slice(); up[k] += h; um[k] -= h;
-    col(B, nu, k, full(q, v, up), full(q, v, um));
-  }
-  return { A, B };
-}
+/** Central differences of full steps (test/helpers/central-step.ts) on a fresh simulator. */
+const centralReference = (model: Model, mk: () => Simulator, q: Float64Array, v: Float64Array, u: Float64Array, h: number) =>
+  centralStepJacobians(model, mk(), q, v, u, h);
 
 function relErr(a: Float64Array, b: Float64Array): number {
   let e = 0, m = 0;

@@ -1,6 +1,7 @@
 /** Spatial algebra helpers against naive 6x6 matrix formulas (independent reference). */
 import { describe, expect, it } from 'vitest';
 import {
+  motionCross, motionCrossForce,
   axisAngleToRot, forceAct, inertiaActAdd, inertiaComToOrigin, inertiaMulMotion, inertiaToMatrix, motionAct, motionActInv,
   quatToRot, rotToQuat, se3Identity, se3Inverse, se3Mul, se3MulInv,
 } from '../../server/model/spatial.ts';
@@ -97,5 +98,23 @@ describe('motions, forces, inertias', () => {
     const Xi = motionMatrix(inv);
     const ref = matMul(transpose(Xi), matMul(Ym, Xi));
     expect(maxAbsDiff(Ip, ref.flat())).toBeLessThan(1e-12);
+  });
+});
+
+describe('motion cross product', () => {
+  it('is antisymmetric and dual to the force cross product: (a × b)·f = −b·(a ×* f)', () => {
+    const rng = mulberry32(11);
+    const r6 = () => Float64Array.from({ length: 6 }, () => gaussian(rng));
+    for (let k = 0; k < 20; k++) {
+      const a = r6(), b = r6(), f = r6();
+      const ab = new Float64Array(6), ba = new Float64Array(6), af = new Float64Array(6);
+      motionCross(a, 0, b, 0, ab, 0);
+      motionCross(b, 0, a, 0, ba, 0);
+      for (let i = 0; i < 6; i++) expect(ab[i]).toBeCloseTo(-ba[i], 12);
+      motionCrossForce(a, 0, f, 0, af, 0);
+      let lhs = 0, rhs = 0;
+      for (let i = 0; i < 6; i++) { lhs += ab[i] * f[i]; rhs -= b[i] * af[i]; }
+      expect(lhs).toBeCloseTo(rhs, 10);
+    }
   });
 });
