@@ -617,7 +617,9 @@ function animate(now: number, last: number): void {
       // the timeline spans the states received: playing follows the latest, paused or
       // scrubbed shows what happened then
       const { knots, dt } = liveModel.recorded();
-      timeline.setLength(knots, dt);
+      // paused, the spacing stays as it was: the knot shown is round(time / dt), and the states'
+      // mean spacing drifts as states arrive (every step or every other, with the clock's speed)
+      timeline.setLength(knots, timeline.playing ? dt : 0);
       if (timeline.playing) timeline.seek(timeline.duration);
     } else {
       const { knots, dt } = timelineLength(slots, timeline.dt);

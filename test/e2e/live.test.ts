@@ -96,6 +96,8 @@ describe('the Live tab', () => {
     // worlds go on; play follows them again
     await page.click('#tl-play');
     await page.click('#tl-back');
+    // the step back is drawn on the next animation frame: read the view after it
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const held = JSON.stringify(await page.evaluate(() => (window as any).__rsddp.jointValues()));
     const knot = await page.evaluate(() => (window as any).__rsddp.timeline.index);
     const at = (await live()).states.ddp.step;
