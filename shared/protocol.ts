@@ -428,6 +428,8 @@ const PoseOut = z.object({ rotation: z.array(z.number()).length(3), translation:
 export const FitMethodStateSchema = z.object({
   method: FitMethodSchema, status: SolveStatusSchema, iteration: z.number().int(), loss: Num, errorDeg: Num,
   success: z.boolean().nullable(), error: z.string().nullable(), recording: z.string().nullable(),
+  /** Where it ran: the worker that took it (servers with --redis), else null. */
+  where: SolveWhereSchema.nullable().optional(),
 });
 export const FitStateSchema = z.object({
   id: z.string(), object: z.string(), size: z.number().int(), iterations: z.number().int(), seed: z.number().int(),
@@ -534,6 +536,30 @@ export const SolveJobOriginSchema = z.object({
 export type SolveJobOrigin = z.infer<typeof SolveJobOriginSchema>;
 /** The envelope read before the request, so that another version's job is named as such. */
 export const SolveJobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown(), origin: SolveJobOriginSchema.optional() });
+/** Any job's envelope (solves carry an origin too; fits do not). */
+export const JobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown() });
+
+/**
+ * One method run of a pose fit as a cluster job (server/perception/fit-job.ts FitJob). The
+ * target image travels as the bytes of its Float64Array (little-endian, base64): exact, and a
+ * third of the size of its numbers in JSON.
+ */
+export const FitJobRequestSchema = z.strictObject({
+  object: z.string().min(1).max(200),
+  size: z.number().int().min(MIN_RENDER_SIZE).max(MAX_FIT_SIZE),
+  method: FitMethodSchema,
+  iterations: z.number().int().min(1).max(MAX_FIT_API_ITERATIONS),
+  seed: z.number().int().min(0).max(2 ** 31),
+  samples: z.number().int().min(1).max(MAX_RENDER_SAMPLES),
+  noise: z.enum(['gaussian', 'cauchy']),
+  translation: z.boolean(),
+  /** RGB, 3 doubles per pixel, size x size: 8 · 3 · size² bytes, base64. */
+  target: z.string().max(4 * Math.ceil((8 * 3 * MAX_FIT_SIZE * MAX_FIT_SIZE) / 3)),
+  truth: PoseOut.nullable(),
+  init: PoseOut,
+  imageEvery: z.number().int().min(1).max(MAX_FIT_API_ITERATIONS),
+});
+export type FitJobRequest = z.infer<typeof FitJobRequestSchema>;
 
 // ---------------------------------------------------------------- validation helpers
 

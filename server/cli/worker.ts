@@ -1,7 +1,7 @@
 /**
  * npm run worker -- --redis URL [--concurrency N] [--id NAME] [--lock-ms MS] [--stalled-interval-ms MS] [--iterate-interval-ms MS]
  *
- * A cluster worker (server/cluster/worker.ts): runs the solves of `npm start -- --redis URL` and
+ * A cluster worker (server/cluster/worker.ts): runs the solves and pose fits of `npm start -- --redis URL` and
  * `npm run experiment -- ... --redis URL` on this machine. The URL may come from RSDDP_REDIS_URL.
  * SIGINT / SIGTERM stop taking jobs, let the running ones finish, and exit.
  */
@@ -11,7 +11,7 @@ import { ClusterWorker } from '../cluster/worker.ts';
 import { codeVersion } from '../cluster/version.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol.ts';
 
-const HELP = `npm run worker -- --redis URL [options]: runs planning jobs from the server's Redis queue
+const HELP = `npm run worker -- --redis URL [options]: runs the planning and pose-fit jobs of the server's Redis queues
 
   --redis URL            redis://[:password@]host:port[/db] or rediss:// (TLS); default RSDDP_REDIS_URL
   --redis-ca FILE        with rediss://: a PEM file of CAs trusted besides the system's

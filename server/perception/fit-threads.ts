@@ -7,13 +7,15 @@
 import { Worker } from 'node:worker_threads';
 import type { FitJob, FitJobIterate, FitJobResult } from './fit-job.ts';
 import type { FitWorkerIn } from './fit-worker.ts';
+import type { FitRunner } from './fit-runner.ts';
 
 type Out =
   | { kind: 'iterate'; id: number; it: FitJobIterate }
   | { kind: 'result'; id: number; result: FitJobResult }
   | { kind: 'error'; id: number; message: string };
 
-export class FitThreads {
+export class FitThreads implements FitRunner {
+  readonly remote = false;
   #idle: Worker[] = [];
   #busy = new Set<Worker>();
   #next = 1;

@@ -17,7 +17,8 @@ function run(file: string, args: string[], env: Record<string, string> = {}): Pr
     let out = '';
     c.stdout.on('data', (d) => { out += d; });
     c.stderr.on('data', (d) => { out += d; });
-    const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+    // generous: a loaded 2-core machine takes seconds to load tsx and the worker's modules
+    const t = setTimeout(() => c.kill('SIGKILL'), 45_000);
     c.on('exit', (code) => { clearTimeout(t); resolve({ code, out }); });
   });
 }
@@ -41,7 +42,7 @@ describe('cluster command lines', () => {
       expect(g.out).toMatch(cases[i][2]);
       expect(g.out).not.toContain(':pw@');
     });
-  }, 60_000);
+  }, 120_000);
 
   it('a Redis with a password: the URL carries it, and results are the in-process ones', async () => {
     worker = await spawnWorker(redis.url, 'pw-w1');
@@ -61,5 +62,5 @@ describe('cluster command lines', () => {
     const w = await run('server/cli/worker.ts', ['--redis', wrongUrl]);
     expect(w.code).toBe(1);
     expect(w.out).toMatch(/worker: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: WRONGPASS/);
-  }, 60_000);
+  }, 120_000);
 });
