@@ -36,6 +36,8 @@ export interface FitMethodView {
   images: { iteration: number; png: string }[];
   final: FitResultMsg | null;
   error: string | null;
+  /** "on lab-2:4121" when a cluster worker ran it (servers with --redis), else null. */
+  where: string | null;
 }
 
 export interface FitView { state: FitState; methods: Partial<Record<FitMethod, FitMethodView>> }
@@ -51,7 +53,12 @@ export function createFitsState(): FitsState {
 }
 
 function methodView(m: FitState['methods'][number]): FitMethodView {
-  return { method: m.method, status: m.status, history: [], pose: null, image: null, images: [], final: null, error: m.error };
+  return { method: m.method, status: m.status, history: [], pose: null, image: null, images: [], final: null, error: m.error, where: whereOf(m) };
+}
+
+/** Where a method ran, as the Plan tab says it of a solve (view-model.ts). */
+function whereOf(m: FitState['methods'][number]): string | null {
+  return m.where ? `on ${m.where.worker}${m.where.attempt > 1 ? ` (attempt ${m.where.attempt})` : ''}` : null;
 }
 
 function addPoint(h: FitIterateMsg[], p: FitIterateMsg): void {
@@ -73,6 +80,7 @@ export function applyFitMessage(s: FitsState, msg: ServerMessage): boolean {
         // a final already says how it ended
         if (!mv.final || m.status === 'failed') mv.status = m.status;
         mv.error = m.error;
+        mv.where = whereOf(m);
       }
       if (!s.current || !s.fits.has(s.current)) s.current = msg.fit.id;
       return true;
@@ -216,6 +224,7 @@ export function methodLine(mv: FitMethodView | undefined, iterations: number): s
   }
   const err = mv.final ? mv.final.errorDeg : last?.errorDeg ?? null;
   if (err !== null && err !== undefined) parts.push(`${err.toFixed(1)}°${mv.final ? (mv.final.success ? ' ✓' : ' ✗') : ''}`);
+  if (mv.where) parts.push(mv.where);
   if (mv.error) parts.push(mv.error);
   return parts.join(' · ');
 }
@@ -251,6 +260,6 @@ export function fitViewFromRecording(c: FitRecordingContent): FitView {
   };
   return {
     state,
-    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, images: c.images.filter((x) => x.iteration >= 0), final, error: null } },
+    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, images: c.images.filter((x) => x.iteration >= 0), final, error: null, where: null } },
   };
 }
