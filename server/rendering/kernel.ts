@@ -44,8 +44,20 @@ const F_Z = 6, F_AREA = 9, F_COLOR = 10, F_VALID = 13;
 
 /** Accumulator layout per face: 9 screen-vertex numbers (dX, dY, dz per vertex) then 3 colour. */
 export const ACC_PER_FACE = 12;
-/** Extra numbers after the faces: loss, dL/dsigma, dL/dgamma. */
-export const ACC_EXTRA = 3;
+/**
+ * Extra numbers after the faces: loss, dL/dsigma, dL/dgamma (and a fourth used by the
+ * silhouette layout below).
+ */
+export const ACC_EXTRA = 4;
+
+/**
+ * The silhouette pass (`silhouetteBand`) accumulates two sums and their gradients instead of a
+ * loss: I = sum alpha t (intersection with the target mask t) and A = sum alpha (1 - t) (the
+ * union less the mask's area). Per face: dI/d(X0, Y0, X1, Y1, X2, Y2), then dA/d(same); after
+ * the faces: I, A, dI/dsigma, dA/dsigma. Any loss of (I, A) is then chained by the caller
+ * (silhouette-loss.ts).
+ */
+export const SIL_A = 6;
 
 /** Blur threshold in units of sigma: SoftRas coverage sigmoid(-t) = 1e-4. */
 export const BLUR_SIGMAS = Math.log(1e4 - 1);
@@ -201,6 +213,150 @@ export class RasterKernel {
     }
   }
 
+  /**
+   * Silhouette of band `band` into `image` (alpha = 1 - prod_k (1 - p_k) over the pixel's
+   * fragments, written to all four channels). With a `mask` (one number per pixel in [0, 1]),
+   * adds I, A and their gradients into `acc` in the silhouette layout (SIL_A above), which the
+   * caller zeroes. Only coverage is computed: the aggregation does not shape the silhouette.
+   * Softras: p = sigmoid(D / sigma), exact derivatives; perturbed: p = (1/M) sum_s H(D + sigma
+   * eps_s) with the zero-order estimator of dp/dD and dp/dsigma (control variate H(D));
+   * hard: p = H(D), no gradient.
+   */
+  silhouetteBand(band: number, geom: Float64Array, nFaces: number, p: KernelParams, image: Float64Array, mask: Float64Array | null, acc: Float64Array): void {
+    const W = this.width, H = this.height;
+    const y0 = band * this.rowsPerBand;
+    const y1 = Math.min(H, y0 + this.rowsPerBand);
+    this.bin(geom, nFaces, p, y0, y1);
+    this.u32[0] = p.key;
+    const K = this.maxFragments, M = p.samples, kind = p.noise;
+    const extra = ACC_PER_FACE * nFaces;
+    const prob = this.prob, pre = this.zt, dpD = this.g, dpS = this.dz, hit = this.hit, reps = this.reps;
+    const sigma = p.sigma;
+    for (let y = y0; y < y1; y++) {
+      for (let x = 0; x < W; x++) {
+        const local = (y - y0) * W + x;
+        const pix = y * W + x;
+        const n = this.count[local];
+        const base = local * K;
+        let alpha = 0;
+        if (n > 0) {
+          if (p.mode === MODE_HARD) alpha = 1;
+          else {
+            if (p.mode === MODE_SOFTRAS) {
+              for (let k = 0; k < n; k++) {
+                const D = this.fD[base + k];
+                const t = D / sigma;
+                const pk = t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
+                prob[k] = pk;
+                dpD[k] = (pk * (1 - pk)) / sigma;
+                dpS[k] = (-pk * (1 - pk) * D) / (sigma * sigma);
+              }
+            } else {
+              this.coveragePerturbed(base, n, pix, p);
+              if (mask !== null) {
+                for (let k = 0; k < n; k++) {
+                  const H0 = this.fD[base + k] >= 0 ? 1 : 0;
+                  let sD = 0, sS = 0;
+                  for (let s = 0; s < M; s++) {
+                    const diff = hit[s * K + k] - H0;
+                    if (diff === 0) continue;
+                    const e = reps[s * K + k];
+                    const ps = kind === 0 ? e : (2 * e) / (1 + e * e);
+                    sD += diff * ps;
+                    sS += diff * (e * ps - 1);
+                  }
+                  dpD[k] = sD / (M * sigma);
+                  dpS[k] = sS / (M * sigma);
+                }
+              }
+            }
+            // pre[k] = prod_{j<k} (1 - p_j); alpha = 1 - pre[n].
+            pre[0] = 1;
+            for (let k = 0; k < n; k++) pre[k + 1] = pre[k] * (1 - prob[k]);
+            alpha = 1 - pre[n];
+          }
+        }
+        image[4 * pix] = alpha; image[4 * pix + 1] = alpha; image[4 * pix + 2] = alpha; image[4 * pix + 3] = alpha;
+        if (mask === null) continue;
+        const t = mask[pix];
+        acc[extra] += alpha * t;
+        acc[extra + 1] += alpha * (1 - t);
+        if (n === 0 || p.mode === MODE_HARD) continue;
+        // d alpha / d p_k = prod_{j != k} (1 - p_j): prefix times the running suffix.
+        let suf = 1, dS = 0;
+        for (let k = n - 1; k >= 0; k--) {
+          const q = pre[k] * suf;
+          suf *= 1 - prob[k];
+          const dD = q * dpD[k];
+          dS += q * dpS[k];
+          if (dD === 0) continue;
+          this.tmp[0] = dD * t; this.tmp[1] = dD * (1 - t);
+          this.scatterEdge(base + k, x, y, geom, acc);
+        }
+        acc[extra + 2] += dS * t;
+        acc[extra + 3] += dS * (1 - t);
+      }
+    }
+  }
+
+  /** Perturbed coverage of a pixel's fragments: prob, and the draws (hit, reps) per sample. */
+  private coveragePerturbed(base: number, n: number, pix: number, p: KernelParams): void {
+    const K = this.maxFragments, M = p.samples, kind = p.noise, sigma = p.sigma;
+    const prob = this.prob, hit = this.hit, reps = this.reps;
+    const cut = kind === 0 ? GAUSS_CUT * sigma : Infinity;
+    for (let k = 0; k < n; k++) prob[k] = 0;
+    for (let s = 0; s < M; s++) {
+      this.sampleBase(pix, s);
+      const o = s * K;
+      for (let k = 0; k < n; k++) {
+        const D = this.fD[base + k];
+        let h: number, e: number;
+        if (D > cut) { h = 1; e = 0; }
+        else if (D < -cut) { h = 0; e = 0; }
+        else {
+          this.draw(kind, this.fFace[base + k], reps, o + k);
+          e = reps[o + k];
+          h = D + sigma * e >= 0 ? 1 : 0;
+        }
+        hit[o + k] = h;
+        reps[o + k] = e;
+        prob[k] += h;
+      }
+    }
+    for (let k = 0; k < n; k++) prob[k] /= M;
+  }
+
+  /**
+   * Silhouette layout: chains dalpha/dD of one fragment (tmp[0] weighted by t for I, tmp[1] by
+   * 1 - t for A) into its face's screen-vertex slots, through the nearest edge as `scatter`.
+   */
+  private scatterEdge(fi: number, x: number, y: number, geom: Float64Array, acc: Float64Array): void {
+    const wI = this.tmp[0], wA = this.tmp[1];
+    const f = this.fFace[fi];
+    const o = f * FACE_STRIDE;
+    const ao = f * ACC_PER_FACE;
+    const px = (2 * x + 1) / this.width - 1, py = 1 - (2 * y + 1) / this.height;
+    const sgn = this.fD[fi] >= 0 ? 1 : -1;
+    this.edgeDist2(geom, o, px, py);
+    const d0 = this.tmp[2], d1 = this.tmp[3], d2 = this.tmp[4];
+    let e = 0;
+    if (d1 < d0 && d1 <= d2) e = 1;
+    else if (d2 < d0 && d2 < d1) e = 2;
+    const i0 = e, i1 = (e + 1) % 3;
+    const ex = geom[o + 2 * i0], ey = geom[o + 2 * i0 + 1], fx = geom[o + 2 * i1], fy = geom[o + 2 * i1 + 1];
+    const dx = fx - ex, dy = fy - ey;
+    const len2 = dx * dx + dy * dy;
+    let t = len2 > 0 ? ((px - ex) * dx + (py - ey) * dy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    const rx = px - (ex + t * dx), ry = py - (ey + t * dy);
+    // dD/d(e) = -2 sgn r (1 - t), dD/d(f) = -2 sgn r t.
+    const ax = -2 * sgn * rx, ay = -2 * sgn * ry;
+    acc[ao + 2 * i0] += wI * ax * (1 - t); acc[ao + 2 * i0 + 1] += wI * ay * (1 - t);
+    acc[ao + 2 * i1] += wI * ax * t; acc[ao + 2 * i1 + 1] += wI * ay * t;
+    acc[ao + SIL_A + 2 * i0] += wA * ax * (1 - t); acc[ao + SIL_A + 2 * i0 + 1] += wA * ay * (1 - t);
+    acc[ao + SIL_A + 2 * i1] += wA * ax * t; acc[ao + SIL_A + 2 * i1 + 1] += wA * ay * t;
+  }
+
   /** Fragment lists of rows [y0, y1): faces in index order, the nearest `maxFragments` kept. */
   private bin(geom: Float64Array, nFaces: number, p: KernelParams, y0: number, y1: number): void {
     const W = this.width, H = this.height, K = this.maxFragments;
@@ -294,32 +450,13 @@ export class RasterKernel {
   }
 
   private forwardPerturbed(base: number, n: number, pix: number, nFaces: number, p: KernelParams): void {
-    const K = this.maxFragments, K1 = K + 1, M = p.samples;
-    const prob = this.prob, zt = this.zt, w = this.w, hit = this.hit, reps = this.reps, aZ = this.aZ, arg = this.arg;
-    const sigma = p.sigma, gamma = p.gamma, kind = p.noise;
-    const cut = kind === 0 ? GAUSS_CUT * sigma : Infinity;
-    for (let k = 0; k <= n; k++) { prob[k] = 0; w[k] = 0; }
-    for (let s = 0; s < M; s++) {
-      this.sampleBase(pix, s);
-      const o = s * K;
-      for (let k = 0; k < n; k++) {
-        const D = this.fD[base + k];
-        let h: number, e: number;
-        if (D > cut) { h = 1; e = 0; }
-        else if (D < -cut) { h = 0; e = 0; }
-        else {
-          this.draw(kind, this.fFace[base + k], reps, o + k);
-          e = reps[o + k];
-          h = D + sigma * e >= 0 ? 1 : 0;
-        }
-        hit[o + k] = h;
-        reps[o + k] = e;
-        prob[k] += h;
-      }
-    }
+    const K1 = this.maxFragments + 1, M = p.samples;
+    const prob = this.prob, zt = this.zt, w = this.w, aZ = this.aZ, arg = this.arg;
+    const gamma = p.gamma, kind = p.noise;
+    for (let k = 0; k <= n; k++) w[k] = 0;
+    this.coveragePerturbed(base, n, pix, p);
     let top = p.eps;
     for (let k = 0; k < n; k++) {
-      prob[k] /= M;
       zt[k] = prob[k] > 0 ? gamma * Math.log(prob[k]) + (p.far - this.fZ[base + k]) / (p.far - p.near) : -Infinity;
       if (zt[k] > top) top = zt[k];
     }
