@@ -75,6 +75,14 @@ export const MAX_FIT_ITERATIONS = 5000;
 export const MAX_FRAGMENTS_PER_PIXEL = 64;
 
 /**
+ * Shape from silhouettes (server/rendering/shape-*.ts): cameras, icosphere subdivision level of
+ * the starting mesh (level 5: 10242 vertices), voxel grid side of the 3D IoU.
+ */
+export const MAX_SHAPE_VIEWS = 64;
+export const MAX_ICO_LEVEL = 5;
+export const MAX_VOXEL_GRID = 256;
+
+/**
  * Pose fits over the API (POST /api/fits, server/api/fits.ts): image side, uploaded PNG bytes
  * (decoded from base64; the JSON body limit of 1 MiB leaves room for it), iterations, method
  * runs at once (one worker thread each) and waiting.

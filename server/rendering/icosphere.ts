@@ -5,12 +5,13 @@
  * 20 * 4^level faces (level 3: 642 vertices, the reference code's sphere_642). Faces are
  * counter-clockwise seen from outside.
  */
+import { MAX_ICO_LEVEL } from '../../shared/limits.ts';
+
 export interface IcoMesh {
   vertices: Float64Array;
   faces: Uint32Array;
 }
 
-export const MAX_ICO_LEVEL = 6;
 
 export function icosphere(level: number, radius = 1): IcoMesh {
   if (!(Number.isInteger(level) && level >= 0 && level <= MAX_ICO_LEVEL)) throw new RangeError(`icosphere level must be an integer in [0, ${MAX_ICO_LEVEL}], got ${level}`);

@@ -5,14 +5,13 @@
  * about half the frame), the lattice turned about the vertical by a seed-dependent angle, and
  * the target's hard silhouettes as masks.
  */
-import { MAX_RENDER_SIZE, MIN_RENDER_SIZE } from '../../shared/limits.ts';
+import { MAX_RENDER_SIZE, MAX_SHAPE_VIEWS, MIN_RENDER_SIZE } from '../../shared/limits.ts';
 import { loadMesh } from '../model/mesh.ts';
 import { newPose } from './renderer.ts';
 import { fromTriangleMesh, lookAtCamera, type Camera, type RenderMesh } from './scene.ts';
 import { alphaOf, SilhouetteRenderer } from './silhouette-loss.ts';
 
 export const SHAPE_CAMERA_DISTANCE = 4.5;
-export const MAX_SHAPE_VIEWS = 64;
 
 /** Cameras looking at the origin from `n` directions spread over the sphere. */
 export function shapeCameras(n: number, size: number, seed = 0): Camera[] {

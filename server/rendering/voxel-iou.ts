@@ -7,6 +7,7 @@
  * as parity flips, so no crossing lists are sorted. Rays pass a tiny fixed offset away from the
  * voxel centres, so that a ray exactly through a shared edge or vertex is (almost) never met.
  */
+import { MAX_VOXEL_GRID } from '../../shared/limits.ts';
 export interface VoxelMesh {
   readonly vertices: ArrayLike<number>;
   readonly faces: ArrayLike<number>;
@@ -20,7 +21,6 @@ export interface VoxelGrid {
   n: number;
 }
 
-export const MAX_VOXEL_GRID = 256;
 
 /** A cubic grid of n^3 voxels holding every given mesh (their bounding boxes' union, 2 % margin). */
 export function gridFor(meshes: VoxelMesh[], n: number): VoxelGrid {
