@@ -1,5 +1,6 @@
 /**
  * npm run experiment -- pose ...: the rendering paper's pose protocol (pose-experiment.ts).
+ * npm run experiment -- shape ...: shape from silhouettes (shape-experiment.ts).
  *
  * npm run experiment -- lift-leg|cube-lift|swing-up|reach [--seeds K] [--out DIR] [--robot ID [--robots DIR]] [task options]
  *     [--iterations N] [--samples M] [--sigma0 S] [--estimator zero|first|lsq] [--backend cpu|workers|webgpu|auto]
@@ -32,6 +33,7 @@ import { traceContacts } from '../planning/contact-trace.ts';
 import { replayInMujoco, type MujocoReplay } from '../peer/replay.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 import { runPoseExperiment } from './pose-experiment.ts';
+import { runShapeExperiment } from './shape-experiment.ts';
 
 function fail(msg: string): never {
   process.stderr.write(`experiment: ${msg}\n`);
@@ -48,8 +50,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   // The rendering paper's pose protocol (server/cli/pose-experiment.ts).
   if (argv[0] === 'pose') return runPoseExperiment(argv.slice(1));
+  // Shape from silhouettes (server/cli/shape-experiment.ts).
+  if (argv[0] === 'shape') return runShapeExperiment(argv.slice(1));
   if (argv.length === 0 || argv.includes('--help')) {
-    process.stdout.write(`usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}|pose> [--seeds K] [--out DIR] [--redis URL] [task and solver options]\n`);
+    process.stdout.write(`usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}|pose|shape> [--seeds K] [--out DIR] [--redis URL] [task and solver options]\n`);
     return;
   }
   const taskName = argv[0];
