@@ -243,3 +243,43 @@ describe('shape fit', () => {
     expect(after.hard).toBeLessThan(before + 0.05);
   });
 });
+
+describe('silhouette path', () => {
+  // As the renderer's test: V8's sampling heap profiler attributes allocations to stacks; the
+  // bytes sampled under server/rendering/ frames are the silhouette renderer's own.
+  it('allocates nothing per pixel once warm (loss and gradient, every mode)', async () => {
+    const { Session } = await import('node:inspector/promises');
+    const cam = lookAtCamera({ distance: 4.5, elevationDeg: 25, azimuthDeg: 40, size: 24 });
+    const mask = alphaOf(new SilhouetteRenderer(box(1, 0.6, 0.5), cam).render(newPose(), HARD));
+    const r = new SilhouetteRenderer(renderMesh(icosphere(2, 0.9)), cam);
+    const out = newGradient(r.setup.nVertices);
+    const pose = newPose([0.2, -0.1, 0.3]);
+    const params: RenderParams[] = (['hard', 'softras', 'perturbed'] as const).map((mode) => ({ ...HARD, mode, sigma: 2e-3, samples: 8 }));
+    const run = (n: number) => {
+      for (let k = 0; k < n; k++) {
+        const p = params[k % 3];
+        p.iteration = k;
+        r.lossAndGradient(pose, p, mask, out);
+      }
+    };
+    for (let w = 0; w < 40; w++) run(30);
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    run(150);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+    type Node = { callFrame: { url: string; functionName: string }; selfSize: number; children: Node[] };
+    let bytes = 0;
+    const where: string[] = [];
+    const walk = (n: Node, inRenderer: boolean) => {
+      const here = inRenderer || n.callFrame.url.includes('/server/rendering/');
+      if (here && n.selfSize > 0) { bytes += n.selfSize; where.push(`${n.callFrame.functionName} ${n.selfSize}`); }
+      for (const c of n.children) walk(c, here);
+    };
+    walk(profile.head as unknown as Node, false);
+    // One boxed number per pixel would be 16 bytes x 576 pixels per call; a few hundred bytes per
+    // call remain (about 200 per band of rows, measured, in silhouetteBand), none per pixel.
+    expect(bytes / 150, where.join(', ')).toBeLessThan(2 * 24 * 24); // bytes per call
+  });
+});
