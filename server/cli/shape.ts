@@ -2,20 +2,22 @@
  * npm run shape -- --mesh PATH --method hard|softras|perturbed [--views 12] [--size 48]
  *     [--iterations 200] [--seed 1] [--level 3] [--radius 0.5] [--lr 1e-2] [--sigma 1e-3]
  *     [--samples 8] [--laplacian 0.03] [--noise gaussian|cauchy] [--voxels 48] [--no-adapt]
- *     [--out result.json] [--obj fitted.obj] [--quiet]
+ *     [--out result.json] [--obj fitted.obj] [--png sheet.png] [--quiet]
  *
  * Shape from silhouettes (server/rendering/shape-run.ts): an icosphere deformed by Adam on its
  * vertices to match the hard silhouettes of the mesh (STL/OBJ, centred and scaled to
  * half-extent 1) seen by VIEWS cameras around it, loss 1 - soft IoU per view + a Laplacian
  * term. A progress line every 10 iterations, then the 3D IoU (voxelized on a VOXELS^3 grid) of
  * the starting sphere and of the fitted mesh against the target, the mean 2D silhouette IoU and
- * the time. --out writes the settings, scores and per-iteration telemetry; --obj the fitted mesh.
+ * the time. --out writes the settings, scores and per-iteration telemetry; --obj the fitted mesh;
+ * --png the hard silhouettes of the first 8 views (rows: target, start, fitted).
  * Exit 0 when the fit ran, 1 with a message on bad arguments.
  */
 import { writeFileSync } from 'node:fs';
 import { MAX_FIT_ITERATIONS, MAX_ICO_LEVEL, MAX_RENDER_SAMPLES, MAX_RENDER_SIZE, MAX_SHAPE_VIEWS, MAX_VOXEL_GRID, MIN_RENDER_SIZE } from '../../shared/limits.ts';
 import { RENDER_MODES, type RenderMode } from '../rendering/renderer.ts';
-import { objText, runShapeProblem, SHAPE_PROBLEM_DEFAULTS } from '../rendering/shape-run.ts';
+import { objText, runShapeProblem, SHAPE_PROBLEM_DEFAULTS, silhouetteSheet } from '../rendering/shape-run.ts';
+import { encodePng } from '../rendering/png.ts';
 import { SHAPE_DEFAULTS, type ShapeIterate } from '../rendering/shape-fit.ts';
 
 const D = { ...SHAPE_PROBLEM_DEFAULTS, ...SHAPE_DEFAULTS };
@@ -38,6 +40,7 @@ const USAGE = `usage: npm run shape -- --mesh PATH --method hard|softras|perturb
   --no-adapt           keep sigma, samples and lr fixed
   --out FILE           JSON result with per-iteration telemetry
   --obj FILE           the fitted mesh as OBJ
+  --png FILE           silhouettes of the first 8 views: target, start and fitted rows
   --quiet              no progress lines
   --help`;
 
@@ -61,7 +64,7 @@ function main(): void {
     opts[k] = val;
   }
   if (flags.has('help')) { process.stdout.write(USAGE + '\n'); return; }
-  const known = new Set(['mesh', 'method', 'views', 'size', 'iterations', 'seed', 'level', 'radius', 'lr', 'sigma', 'samples', 'laplacian', 'noise', 'voxels', 'out', 'obj']);
+  const known = new Set(['mesh', 'method', 'views', 'size', 'iterations', 'seed', 'level', 'radius', 'lr', 'sigma', 'samples', 'laplacian', 'noise', 'voxels', 'out', 'obj', 'png']);
   for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k} (see --help)`);
   if (!opts.mesh) fail('--mesh is required (an .stl or .obj file)');
   const method = (opts.method ?? '') as RenderMode;
@@ -114,13 +117,18 @@ function main(): void {
     `  time           ${t.toFixed(1)} s (${((1000 * t) / res.fit.iterations).toFixed(0)} ms per iteration)\n`,
   );
   if (opts.out) {
-    const { fit, faces: _faces, ...rest } = res;
+    const { fit, faces: _faces, silhouettes: _s, ...rest } = res;
     writeFileSync(opts.out, JSON.stringify({ ...rest, timeS: t, telemetry: fit.telemetry }, null, 1) + '\n');
     process.stdout.write(`  wrote ${opts.out}\n`);
   }
   if (opts.obj) {
     writeFileSync(opts.obj, objText(res.fit.vertices, res.faces));
     process.stdout.write(`  wrote ${opts.obj}\n`);
+  }
+  if (opts.png) {
+    const sh = silhouetteSheet([res.silhouettes.target, res.silhouettes.start, res.silhouettes.fitted], settings.size);
+    writeFileSync(opts.png, encodePng(sh.rgb, sh.width, sh.height, 3));
+    process.stdout.write(`  wrote ${opts.png}\n`);
   }
 }
 

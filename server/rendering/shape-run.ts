@@ -49,6 +49,8 @@ export interface ShapeProblemResult {
   silhouetteIoU: number;
   fit: ShapeFitResult;
   faces: Uint32Array;
+  /** Hard silhouettes per view (one number per pixel): the target's, the sphere's, the fitted mesh's. */
+  silhouettes: { target: Float64Array[]; start: Float64Array[]; fitted: Float64Array[] };
 }
 
 export function runShapeProblem(opts: ShapeProblemOptions, onIterate?: (it: ShapeIterate) => void): ShapeProblemResult {
@@ -59,29 +61,47 @@ export function runShapeProblem(opts: ShapeProblemOptions, onIterate?: (it: Shap
   const ico = icosphere(s.level, s.radius);
   const start: RenderMesh = { vertices: ico.vertices, faces: ico.faces, faceColors: new Float64Array(ico.faces.length).fill(0.7) };
   const views = cams.map((c, i) => ({ renderer: new SilhouetteRenderer(start, c, { maxSamples: s.maxSamples ?? 128 }), mask: masks[i] }));
-  const silIoU = (vertices: Float64Array) => {
-    let sum = 0;
-    for (const v of views) {
-      v.renderer.setup.vertices.set(vertices);
-      sum += maskIoU(alphaOf(v.renderer.render(newPose(), { mode: 'hard', sigma: 1, gamma: 1, samples: 1, noise: 'gaussian', seed: 0, iteration: 0 })), v.mask);
-    }
-    return sum / views.length;
-  };
-  const initialSilhouetteIoU = silIoU(ico.vertices);
+  const hardSilhouettes = (vertices: Float64Array) => views.map((v) => {
+    v.renderer.setup.vertices.set(vertices);
+    return alphaOf(v.renderer.render(newPose(), { mode: 'hard', sigma: 1, gamma: 1, samples: 1, noise: 'gaussian', seed: 0, iteration: 0 }));
+  });
+  const meanIoU = (sils: Float64Array[]) => sils.reduce((a, x, i) => a + maskIoU(x, masks[i]), 0) / sils.length;
+  const startSils = hardSilhouettes(ico.vertices);
   const fit = fitShape(views, ico.vertices, ico.faces, {
     method: s.method, iterations: s.iterations, seed: s.seed, lr: s.lr, sigma: s.sigma, samples: s.samples, maxSamples: s.maxSamples, laplacian: s.laplacian, noise: s.noise, adaptive: s.adaptive,
   }, onIterate);
+  const fittedSils = hardSilhouettes(fit.vertices);
   return {
     settings: s,
     targetVertices: target.vertices.length / 3,
     targetFaces: target.faces.length / 3,
     initialIoU: voxelIoU(ico, target, s.voxels).iou,
     iou: voxelIoU({ vertices: fit.vertices, faces: ico.faces }, target, s.voxels).iou,
-    initialSilhouetteIoU,
-    silhouetteIoU: silIoU(fit.vertices),
+    initialSilhouetteIoU: meanIoU(startSils),
+    silhouetteIoU: meanIoU(fittedSils),
     fit,
     faces: ico.faces,
+    silhouettes: { target: masks, start: startSils, fitted: fittedSils },
   };
+}
+
+/**
+ * Silhouettes as one grey image: a row per set (target, start, fitted), a column per view (the
+ * first `maxViews`), 2 px gaps; RGB, 3 numbers per pixel.
+ */
+export function silhouetteSheet(rows: Float64Array[][], size: number, maxViews = 8): { rgb: Float64Array; width: number; height: number } {
+  const cols = Math.min(maxViews, rows[0].length), gap = 2;
+  const width = cols * (size + gap) - gap, height = rows.length * (size + gap) - gap;
+  const rgb = new Float64Array(3 * width * height).fill(0.25);
+  rows.forEach((row, r) => {
+    for (let c = 0; c < cols; c++) {
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+        const v = row[c][y * size + x], o = 3 * ((r * (size + gap) + y) * width + c * (size + gap) + x);
+        rgb[o] = v; rgb[o + 1] = v; rgb[o + 2] = v;
+      }
+    }
+  });
+  return { rgb, width, height };
 }
 
 /** A triangle mesh as Wavefront OBJ text. */

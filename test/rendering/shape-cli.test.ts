@@ -20,8 +20,8 @@ function boxStl(): { dir: string; file: string } {
 describe('npm run shape', () => {
   it('fits, prints the 3D IoU before and after, writes the result and the fitted OBJ', () => {
     const { dir, file } = boxStl();
-    const out = path.join(dir, 'r.json'), obj = path.join(dir, 'fit.obj');
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/shape.ts', '--mesh', file, '--method', 'softras', '--views', '4', '--size', '24', '--iterations', '15', '--level', '2', '--voxels', '24', '--out', out, '--obj', obj], { cwd: root, encoding: 'utf8' });
+    const out = path.join(dir, 'r.json'), obj = path.join(dir, 'fit.obj'), png = path.join(dir, 'sheet.png');
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/shape.ts', '--mesh', file, '--method', 'softras', '--views', '4', '--size', '24', '--iterations', '15', '--level', '2', '--voxels', '24', '--out', out, '--obj', obj, '--png', png], { cwd: root, encoding: 'utf8' });
     expect(stdout).toMatch(/3D IoU\s+0\.\d+ -> 0\.\d+ \(voxels 24\^3\)/);
     const r = JSON.parse(readFileSync(out, 'utf8'));
     expect(r.telemetry).toHaveLength(15);
@@ -30,6 +30,9 @@ describe('npm run shape', () => {
     const m = parseObj(readFileSync(obj, 'utf8'));
     expect(m.vertices.length / 3).toBe(162);
     expect(m.indices.length / 3).toBe(320);
+    const sheet = readFileSync(png);
+    expect(sheet.subarray(1, 4).toString()).toBe('PNG');
+    expect([sheet.readUInt32BE(16), sheet.readUInt32BE(20)]).toEqual([4 * 26 - 2, 3 * 26 - 2]); // 4 views x 3 rows of 24 px, 2 px gaps
   });
 
   it('refuses bad arguments with a message', () => {
