@@ -20,7 +20,8 @@ import { objText, runShapeProblem, SHAPE_PROBLEM_DEFAULTS, silhouetteSheet } fro
 import { encodePng } from '../rendering/png.ts';
 import { SHAPE_DEFAULTS, type ShapeIterate } from '../rendering/shape-fit.ts';
 
-const D = { ...SHAPE_PROBLEM_DEFAULTS, ...SHAPE_DEFAULTS };
+// The problem defaults (iterations 200, as the experiment) over the fit's own.
+const D = { ...SHAPE_DEFAULTS, ...SHAPE_PROBLEM_DEFAULTS };
 const USAGE = `usage: npm run shape -- --mesh PATH --method hard|softras|perturbed [options]
 
   --mesh PATH          target .stl / .obj (e.g. ../shared/robots/example-robot-data/robots/solo_description/meshes/stl/solo12/solo_12_base.stl)
