@@ -1,6 +1,6 @@
 /**
  * npm run experiment -- shape [--meshes A.stl,B.stl] [--seeds 1,2] [--methods hard,softras,perturbed]
- *     [--views 12] [--size 48] [--iterations 200] [--level 3] [--radius 0.5] [--sigma 1e-3] [--laplacian 0.03] [--voxels 48] [--out DIR]
+ *     [--views 12] [--size 48] [--iterations 200] [--level 3] [--radius 0.5] [--sigma 1e-3] [--laplacian 0.03] [--distance 4.5] [--voxels 48] [--out DIR]
  *
  * Shape from silhouettes on upstream robot meshes (server/rendering/shape-run.ts): for every
  * mesh and seed (the seed turns the camera lattice and seeds the noise), every method deforms
@@ -18,6 +18,7 @@ import { MAX_FIT_ITERATIONS, MAX_ICO_LEVEL, MAX_RENDER_SIZE, MAX_SHAPE_VIEWS, MA
 import { RENDER_MODES, type RenderMode } from '../rendering/renderer.ts';
 import { runShapeProblem, SHAPE_PROBLEM_DEFAULTS } from '../rendering/shape-run.ts';
 import { SHAPE_DEFAULTS } from '../rendering/shape-fit.ts';
+import { SHAPE_CAMERA_DISTANCE } from '../rendering/shape-scene.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 
 const ROBOTS = path.join('..', 'shared', 'robots', 'example-robot-data', 'robots');
@@ -53,7 +54,7 @@ export async function runShapeExperiment(argv: string[]): Promise<void> {
   const opts: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run experiment -- shape [--meshes A.stl,B.stl] [--seeds 1,2] [--methods hard,softras,perturbed] [--views 12] [--size 48] [--iterations 200] [--level 3] [--radius 0.5] [--sigma 1e-3] [--laplacian 0.03] [--voxels 48] [--out DIR]\n');
+      process.stdout.write('usage: npm run experiment -- shape [--meshes A.stl,B.stl] [--seeds 1,2] [--methods hard,softras,perturbed] [--views 12] [--size 48] [--iterations 200] [--level 3] [--radius 0.5] [--sigma 1e-3] [--laplacian 0.03] [--distance 4.5] [--voxels 48] [--out DIR]\n');
       return;
     }
     if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
@@ -62,7 +63,7 @@ export async function runShapeExperiment(argv: string[]): Promise<void> {
     opts[argv[i].slice(2)] = v;
     i++;
   }
-  const known = new Set(['meshes', 'seeds', 'methods', 'views', 'size', 'iterations', 'level', 'radius', 'sigma', 'laplacian', 'voxels', 'out']);
+  const known = new Set(['meshes', 'seeds', 'methods', 'views', 'size', 'iterations', 'level', 'radius', 'sigma', 'laplacian', 'distance', 'voxels', 'out']);
   for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k}`);
   const int = (k: string, def: number, lo: number, hi: number) => {
     const x = opts[k] === undefined ? def : Number(opts[k]);
@@ -81,6 +82,8 @@ export async function runShapeExperiment(argv: string[]): Promise<void> {
   if (!(sigma > 0)) fail(`--sigma must be positive, got '${opts.sigma}'`);
   const laplacian = opts.laplacian === undefined ? SHAPE_DEFAULTS.laplacian : Number(opts.laplacian);
   if (!(laplacian >= 0)) fail(`--laplacian must be non-negative, got '${opts.laplacian}'`);
+  const distance = opts.distance === undefined ? SHAPE_CAMERA_DISTANCE : Number(opts.distance);
+  if (!(distance > 1 + Math.sqrt(3))) fail(`--distance must be above 1 + sqrt(3) = 2.74 (target half-extent 1, near plane 1), got '${opts.distance}'`);
   const seeds = (opts.seeds ?? '1,2').split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) fail(`--seeds must be non-negative integers, got '${opts.seeds}'`);
   const methods = (opts.methods ?? 'hard,softras,perturbed').split(',') as RenderMode[];
@@ -96,7 +99,7 @@ export async function runShapeExperiment(argv: string[]): Promise<void> {
   for (const mesh of meshes) {
     for (const seed of seeds) {
       for (const method of methods) {
-        const r = runShapeProblem({ mesh, method, views, size, iterations, seed, level, radius, voxels, sigma, laplacian });
+        const r = runShapeProblem({ mesh, method, views, size, iterations, seed, level, radius, voxels, sigma, laplacian, distance });
         const tel = r.fit.telemetry, last = tel[tel.length - 1];
         const run: Run = {
           mesh: path.basename(mesh), seed, method, initialIoU: r.initialIoU, iou: r.iou, initialSilhouetteIoU: r.initialSilhouetteIoU, silhouetteIoU: r.silhouetteIoU,
@@ -115,16 +118,16 @@ export async function runShapeExperiment(argv: string[]): Promise<void> {
     return [m, { n: rs.length, meanIoU: mean(rs.map((r) => r.iou)), stdIoU: std(rs.map((r) => r.iou)), meanSilhouetteIoU: mean(rs.map((r) => r.silhouetteIoU)), meanTimeS: mean(rs.map((r) => r.timeS)) }];
   }));
   const setup = {
-    meshes, seeds, methods, views, size, iterations, level, radius, voxels,
+    meshes, seeds, methods, views, size, iterations, level, radius, voxels, distance,
     fit: { ...SHAPE_DEFAULTS, iterations, sigma, laplacian },
-    cameras: `${views} on a Fibonacci lattice (elevations within +-64 deg), distance 4.5, fov 60, turned by the seed; target centred, half-extent 1`,
+    cameras: `${views} on a Fibonacci lattice (elevations within +-64 deg), distance ${distance}, fov 60, turned by the seed; target centred, half-extent 1`,
     wallClockS: (Date.now() - started) / 1000,
   };
   const paper = { note: 'Le Lidec et al. 2021, ShapeNet (13 classes) single-image mesh reconstruction with an encoder-decoder, mean 3D IoU: not the same task as this per-object multi-view fit', perturbed: 61.0, softras: 58.6 };
   writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({ setup, paper, methods: agg, runs }, null, 1) + '\n');
 
   let md = `# Shape from silhouettes: an icosphere deformed to robot meshes\n\n`;
-  md += `${views} views of ${size}x${size} px, icosphere level ${level} (radius ${radius}; target half-extent 1), ${iterations} Adam iterations (lr ${SHAPE_DEFAULTS.lr}, betas ${SHAPE_DEFAULTS.beta1}/${SHAPE_DEFAULTS.beta2}), loss = mean over views of 1 - soft IoU + ${laplacian} x uniform Laplacian, sigma ${sigma} at the start, M ${SHAPE_DEFAULTS.samples} (perturbed), adaptive smoothing from iteration ${SHAPE_DEFAULTS.adaptStart} every ${SHAPE_DEFAULTS.adaptEvery}. 3D IoU on a ${voxels}^3 voxel grid; 2D IoU = mean over the views of the hard silhouettes'. Seeds ${seeds.join(', ')} (camera lattice turn and noise). Wall clock ${setup.wallClockS.toFixed(0)} s on a shared 2-core machine.\n\n`;
+  md += `${views} views of ${size}x${size} px at distance ${distance} (fov 60), icosphere level ${level} (radius ${radius}; target half-extent 1), ${iterations} Adam iterations (lr ${SHAPE_DEFAULTS.lr}, betas ${SHAPE_DEFAULTS.beta1}/${SHAPE_DEFAULTS.beta2}), loss = mean over views of 1 - soft IoU + ${laplacian} x uniform Laplacian, sigma ${sigma} at the start, M ${SHAPE_DEFAULTS.samples} (perturbed), adaptive smoothing from iteration ${SHAPE_DEFAULTS.adaptStart} every ${SHAPE_DEFAULTS.adaptEvery}. 3D IoU on a ${voxels}^3 voxel grid; 2D IoU = mean over the views of the hard silhouettes'. Seeds ${seeds.join(', ')} (camera lattice turn and noise). Wall clock ${setup.wallClockS.toFixed(0)} s on a shared 2-core machine.\n\n`;
   md += `## 3D IoU (start -> fitted)\n\n| mesh | seed | ${methods.join(' | ')} |\n|---|---|${methods.map(() => '---|').join('')}\n`;
   for (const name of names) for (const seed of seeds) {
     md += `| ${name} | ${seed} | ${methods.map((m) => { const r = runs.find((x) => x.mesh === name && x.seed === seed && x.method === m)!; return `${r.initialIoU.toFixed(3)} -> **${r.iou.toFixed(3)}**`; }).join(' | ')} |\n`;

@@ -1,7 +1,7 @@
 /**
  * npm run shape -- --mesh PATH --method hard|softras|perturbed [--views 12] [--size 48]
  *     [--iterations 200] [--seed 1] [--level 3] [--radius 0.5] [--lr 1e-2] [--sigma 1e-3]
- *     [--samples 8] [--laplacian 0.03] [--noise gaussian|cauchy] [--voxels 48] [--no-adapt]
+ *     [--samples 8] [--laplacian 0.03] [--noise gaussian|cauchy] [--voxels 48] [--distance 4.5] [--no-adapt]
  *     [--out result.json] [--obj fitted.obj] [--png sheet.png] [--quiet]
  *
  * Shape from silhouettes (server/rendering/shape-run.ts): an icosphere deformed by Adam on its
@@ -38,6 +38,7 @@ const USAGE = `usage: npm run shape -- --mesh PATH --method hard|softras|perturb
   --laplacian W        Laplacian weight (default ${D.laplacian})
   --noise gaussian|cauchy   perturbed mode's law (default gaussian)
   --voxels N           voxel grid side of the 3D IoU (default ${D.voxels})
+  --distance D         camera distance (target half-extent 1; default 4.5)
   --no-adapt           keep sigma, samples and lr fixed
   --out FILE           JSON result with per-iteration telemetry
   --obj FILE           the fitted mesh as OBJ
@@ -65,7 +66,7 @@ function main(): void {
     opts[k] = val;
   }
   if (flags.has('help')) { process.stdout.write(USAGE + '\n'); return; }
-  const known = new Set(['mesh', 'method', 'views', 'size', 'iterations', 'seed', 'level', 'radius', 'lr', 'sigma', 'samples', 'laplacian', 'noise', 'voxels', 'out', 'obj', 'png']);
+  const known = new Set(['mesh', 'method', 'views', 'size', 'iterations', 'seed', 'level', 'radius', 'lr', 'sigma', 'samples', 'laplacian', 'noise', 'voxels', 'distance', 'out', 'obj', 'png']);
   for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k} (see --help)`);
   if (!opts.mesh) fail('--mesh is required (an .stl or .obj file)');
   const method = (opts.method ?? '') as RenderMode;
@@ -99,6 +100,7 @@ function main(): void {
     laplacian: pos('laplacian', D.laplacian, true),
     noise: noise as 'gaussian' | 'cauchy',
     voxels: int('voxels', D.voxels, 2, MAX_VOXEL_GRID),
+    distance: pos('distance', 4.5),
     adaptive: flags.has('no-adapt') ? false : undefined,
   };
   const quiet = flags.has('quiet');

@@ -33,12 +33,14 @@ export interface ShapeProblemOptions {
   adaptive?: boolean;
   /** Voxel grid side of the 3D IoU. */
   voxels?: number;
+  /** Camera distance from the target's centre (default 4.5). */
+  distance?: number;
 }
 
 export const SHAPE_PROBLEM_DEFAULTS = { views: 12, size: 48, iterations: 200, seed: 1, level: 3, radius: 0.5, voxels: 48 };
 
 export interface ShapeProblemResult {
-  settings: Required<Omit<ShapeProblemOptions, 'noise' | 'adaptive' | 'lr' | 'sigma' | 'samples' | 'maxSamples' | 'laplacian'>> & Pick<ShapeProblemOptions, 'noise' | 'adaptive' | 'lr' | 'sigma' | 'samples' | 'maxSamples' | 'laplacian'>;
+  settings: Required<Omit<ShapeProblemOptions, 'noise' | 'adaptive' | 'lr' | 'sigma' | 'samples' | 'maxSamples' | 'laplacian' | 'distance'>> & Pick<ShapeProblemOptions, 'noise' | 'adaptive' | 'lr' | 'sigma' | 'samples' | 'maxSamples' | 'laplacian' | 'distance'>;
   targetVertices: number;
   targetFaces: number;
   /** 3D IoU of the starting sphere and of the fitted mesh against the target. */
@@ -56,7 +58,7 @@ export interface ShapeProblemResult {
 export function runShapeProblem(opts: ShapeProblemOptions, onIterate?: (it: ShapeIterate) => void): ShapeProblemResult {
   const s = { ...SHAPE_PROBLEM_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof SHAPE_PROBLEM_DEFAULTS & ShapeProblemOptions;
   const target = shapeTarget(s.mesh);
-  const cams = shapeCameras(s.views, s.size, s.seed);
+  const cams = shapeCameras(s.views, s.size, s.seed, s.distance);
   const masks = targetMasks(target, cams);
   const ico = icosphere(s.level, s.radius);
   const start: RenderMesh = { vertices: ico.vertices, faces: ico.faces, faceColors: new Float64Array(ico.faces.length).fill(0.7) };

@@ -14,7 +14,8 @@ import { alphaOf, SilhouetteRenderer } from './silhouette-loss.ts';
 export const SHAPE_CAMERA_DISTANCE = 4.5;
 
 /** Cameras looking at the origin from `n` directions spread over the sphere. */
-export function shapeCameras(n: number, size: number, seed = 0): Camera[] {
+export function shapeCameras(n: number, size: number, seed = 0, distance = SHAPE_CAMERA_DISTANCE): Camera[] {
+  if (!(distance > 1 + Math.sqrt(3))) throw new RangeError(`camera distance must be above 1 + sqrt(3) (a target of half-extent 1 stays beyond the near plane at 1), got ${distance}`);
   if (!(Number.isInteger(n) && n >= 1 && n <= MAX_SHAPE_VIEWS)) throw new RangeError(`views must be an integer in [1, ${MAX_SHAPE_VIEWS}], got ${n}`);
   if (!(Number.isInteger(size) && size >= MIN_RENDER_SIZE && size <= MAX_RENDER_SIZE)) throw new RangeError(`size must be an integer in [${MIN_RENDER_SIZE}, ${MAX_RENDER_SIZE}], got ${size}`);
   // A fixed, seed-dependent turn of the lattice (golden-ratio sequence, no generator state).
@@ -23,7 +24,7 @@ export function shapeCameras(n: number, size: number, seed = 0): Camera[] {
   const cams: Camera[] = [];
   for (let k = 0; k < n; k++) {
     const y = n === 1 ? 0.5 : 0.9 * (1 - (2 * (k + 0.5)) / n);
-    cams.push(lookAtCamera({ distance: SHAPE_CAMERA_DISTANCE, elevationDeg: (Math.asin(y) * 180) / Math.PI, azimuthDeg: phase + k * golden, fovDeg: 60, size }));
+    cams.push(lookAtCamera({ distance, elevationDeg: (Math.asin(y) * 180) / Math.PI, azimuthDeg: phase + k * golden, fovDeg: 60, size }));
   }
   return cams;
 }
