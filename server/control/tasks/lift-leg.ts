@@ -21,6 +21,7 @@ import { Simulator } from '../../dynamics/step.ts';
 import { frameIndex, type Geometry, type Model } from '../../model/model.ts';
 import { posture, type LoadedRobot } from '../../model/robots.ts';
 import { sphereAtFrame } from '../../model/robot-detect.ts';
+import { robotTorqueBound } from '../../model/torque-bound.ts';
 import { solvePointIk } from '../../dynamics/inverse-kinematics.ts';
 import { ControlRegularization, CostSum, FramePosition, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
@@ -38,6 +39,20 @@ const FEET_COUNTS = [2, 4, 6];
  * foot sphere is 0.016 m, an A1's about 0.02 m.
  */
 export const DEFAULT_FOOT_RADIUS = 0.02;
+/** Torque bound (N m) when the robot states none and the plan gives none: Solo's actuator peak. */
+export const FALLBACK_TORQUE_LIMIT = 2.7;
+
+/**
+ * The torque bounds lift-leg uses (u order): the parameter when > 0, else the robot's own
+ * (model/torque-bound.ts), else FALLBACK_TORQUE_LIMIT on every joint.
+ */
+export function liftLegTorqueBound(robot: LoadedRobot, torqueLimit: number): { bound: Float64Array; why: string } {
+  const nu = robot.model.nu;
+  if (torqueLimit > 0) return { bound: new Float64Array(nu).fill(torqueLimit), why: `the plan's torqueLimit (${torqueLimit} N m)` };
+  const own = robotTorqueBound(robot.model, robot.meta.torqueLimit);
+  if (own.bound) return { bound: own.bound, why: own.why };
+  return { bound: new Float64Array(nu).fill(FALLBACK_TORQUE_LIMIT), why: `${FALLBACK_TORQUE_LIMIT} N m (Solo's), the robot states none: ${own.why}` };
+}
 
 /** The posture lift-leg starts from: 'standing', else the robot's first posture. */
 export function standingName(robot: LoadedRobot): string | null {
@@ -146,7 +161,8 @@ export const liftLeg: TaskDefinition = {
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
-    { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 100, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m; set your robot\'s)' },
+    { name: 'meshCollision', type: 'enum', default: 'off', options: ['off', 'hulls'], description: "collision meshes of the links that carry no foot (base, thighs...): 'hulls' collides them with the ground as their convex hulls (computed when the task is built, bounded by MAX_HULL_INPUT_VERTICES); 'off' leaves them out. The feet's contact spheres and the robot's primitive collision geometry collide either way" },
+    { name: 'torqueLimit', type: 'number', default: 0, min: 0, max: 100, unit: 'N m', description: `joint torque bound; 0: the robot's own (its metadata's torqueLimit, else its URDF's effort limits unless placeholders, else ${FALLBACK_TORQUE_LIMIT} N m, Solo's actuator peak)` },
   ],
   solverDefaults: { sigma0: 0.5, iterations: 60 },
   // live: the foot held along the horizon, and the base height weighted as its 2 cm success
@@ -254,11 +270,11 @@ export const liftLeg: TaskDefinition = {
       runningCosts = Array.from({ length: T }, (_, k) => (k >= T - holdKnots ? window : running));
     }
 
-    const lim = params.torqueLimit as number;
+    const { bound } = liftLegTorqueBound(robot, params.torqueLimit as number);
     const uInit = Array.from({ length: T }, () => Float64Array.from(eq.tau));
     return {
       task: 'lift-leg', robot: robot.id, model, scene, sim, dynamics, running: runningCosts, terminal, x0, T, dt,
-      uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim), uInit, params,
+      uLower: bound.map((b) => -b), uUpper: bound, uInit, params,
       metrics(xs) {
         const d = createData(model);
         const xT = xs[xs.length - 1];
