@@ -22,6 +22,8 @@ import { frameIndex, type Geometry, type Model } from '../../model/model.ts';
 import { posture, type LoadedRobot } from '../../model/robots.ts';
 import { sphereAtFrame } from '../../model/robot-detect.ts';
 import { robotTorqueBound } from '../../model/torque-bound.ts';
+import { meshHullVertices } from '../../model/convex-hull.ts';
+import { TaskParamError } from '../errors.ts';
 import { solvePointIk } from '../../dynamics/inverse-kinematics.ts';
 import { ControlRegularization, CostSum, FramePosition, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
@@ -113,24 +115,46 @@ export function liftLegFeet(robot: LoadedRobot): Record<FootCode, { frame: strin
   return out;
 }
 
+/** Which collision meshes lift-leg collides (parameter meshCollision). */
+export type MeshCollisionChoice = 'off' | 'hulls';
+
 /**
- * The model lift-leg simulates: the robot's own when every foot has a collision sphere centred
- * on it; else each such foot gets a contact sphere (metadata footRadius, else
- * DEFAULT_FOOT_RADIUS) and mesh collision geometry is left out (the task's contacts are its
- * feet; meshes would need Rapier's convex hulls on every thread, see docs/robots.md).
+ * The model lift-leg simulates. Its feet: each foot's collision sphere centred on it, else a
+ * contact sphere (metadata footRadius, else DEFAULT_FOOT_RADIUS). The robot's primitive
+ * collision geometry (boxes, cylinders...) is kept. Its collision meshes:
+ * - 'off' (default): left out;
+ * - 'hulls': those of the bodies that carry no foot (base, hips, thighs) collide as their convex
+ *   hulls (model/convex-hull.ts, computed here, synchronously, once per mesh file and
+ *   process); those of the bodies that carry a foot (shank, foot) stay out, the foot sphere
+ *   being their contact: a shank's hull would reach down over the foot and touch the ground
+ *   with it. A mesh that cannot be read or hulled is a TaskParamError naming it.
+ * Unchanged (the robot's own model) when every foot has its sphere and no mesh is added.
  */
-export function footContactModel(robot: LoadedRobot): { model: Model; radii: number[]; stated: boolean[] } {
+export function footContactModel(robot: LoadedRobot, meshCollision: MeshCollisionChoice = 'off'): { model: Model; radii: number[]; stated: boolean[]; hulls: string[] } {
   const { model, meta } = robot;
   const given = meta.contactFrames.map((f) => sphereAtFrame(model, f));
   const radii = given.map((r) => r ?? meta.footRadius ?? DEFAULT_FOOT_RADIUS);
-  if (given.every((r) => r !== null)) return { model, radii, stated: given.map(() => true) };
-  const collisions: Geometry[] = model.collisions.filter((g) => g.shape.type !== 'mesh');
+  const stated = given.map((r) => r !== null);
+  if (given.every((r) => r !== null) && meshCollision === 'off') return { model, radii, stated, hulls: [] };
+  const footJoints = new Set(meta.contactFrames.map((f) => model.frames[frameIndex(model, f)].parentJoint));
+  const hulls: string[] = [];
+  const collisions: Geometry[] = [];
+  for (const g of model.collisions) {
+    if (g.shape.type !== 'mesh') { collisions.push(g); continue; }
+    if (meshCollision === 'off' || footJoints.has(g.parentJoint) || g.parentJoint === 0) continue;
+    let hull: Float64Array;
+    try { hull = meshHullVertices(g.shape); } catch (e) {
+      throw new TaskParamError('lift-leg', 'meshCollision', `meshCollision 'hulls': the collision mesh of link ${g.link}: ${(e as Error).message}`);
+    }
+    collisions.push({ ...g, shape: { ...g.shape, hull } });
+    hulls.push(g.link);
+  }
   meta.contactFrames.forEach((name, k) => {
     if (given[k] !== null) return;
     const f = model.frames[frameIndex(model, name)];
     collisions.push({ link: name, name: 'foot-contact', parentJoint: f.parentJoint, placement: Float64Array.from(f.placement), shape: { type: 'sphere', radius: radii[k] } });
   });
-  return { model: { ...model, collisions }, radii, stated: given.map((r) => r !== null) };
+  return { model: { ...model, collisions }, radii, stated, hulls };
 }
 
 /**
@@ -172,7 +196,7 @@ export const liftLeg: TaskDefinition = {
   build(params) {
     const robot = taskRobot(liftLeg, params);
     const { meta } = robot;
-    const { model, radii } = footContactModel(robot);
+    const { model, radii } = footContactModel(robot, params.meshCollision as MeshCollisionChoice);
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
     const scene = defaultScene();
     const sim = new Simulator(model, scene, { dt });
