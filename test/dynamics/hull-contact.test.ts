@@ -27,7 +27,7 @@ import { parseUrdf } from '../../server/model/urdf.ts';
 import { loadRobot } from '../../server/model/robots.ts';
 import { setRobotDirs } from '../../server/model/robot-catalog.ts';
 import { footContactModel, liftLeg } from '../../server/control/tasks/lift-leg.ts';
-import { resolveParams } from '../../server/control/tasks/types.ts';
+import { resolveParams, TaskParamError } from '../../server/control/tasks/types.ts';
 import { cubeObj } from '../helpers/mesh-fixtures.ts';
 import { upstreamRobots } from '../model/helpers.ts';
 
@@ -120,6 +120,16 @@ describe('upstream Solo-12: meshCollision hulls', () => {
     expect(h.links.has('base_link')).toBe(true);
     const o = run(off.model);
     expect(o.q[2]).toBeLessThan(0); // nothing but the feet collides: the base went through the ground
+  });
+
+  it("a collision mesh that cannot be hulled is a TaskParamError on params.meshCollision naming the link", () => {
+    const broken = { ...robot, model: { ...robot.model, collisions: robot.model.collisions.map((g) => (g.link === 'base_link' && g.shape.type === 'mesh' ? { ...g, shape: { ...g.shape, path: null } } : g)) } };
+    let err: unknown = null;
+    try { footContactModel(broken, 'hulls'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(TaskParamError);
+    expect((err as TaskParamError).field).toBe('params.meshCollision');
+    expect((err as Error).message).toMatch(/link base_link: collision mesh '.*solo_12_base\.stl' was not resolved to a file/);
+    expect(() => footContactModel(broken, 'off')).not.toThrow();
   });
 
   it('lift-leg: the standing start and the first rollout are the same with and without hulls', () => {
