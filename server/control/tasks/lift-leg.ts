@@ -181,6 +181,7 @@ export const liftLeg: TaskDefinition = {
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
     { name: 'hold', type: 'number', default: 0, min: 0, max: 3, unit: 's', description: "the goal (lifted foot or target pose) is also costed over this last part of the horizon, as a running cost of the same total weight: the foot must get there and stay (0: final time only)" },
     { name: 'holdWeight', type: 'number', default: 0, min: 0, max: 1e6, description: "running weight of the lifted foot's height error (per m^2 per s; 0: none, the plan's default): holds the foot at the target along the whole horizon (live sessions use 2000)" },
+    { name: 'controlWeight', type: 'number', default: 0.1, min: 0, max: 100, description: "running weight of the torques' distance to the standing ones (per (N m)^2 per s): sized for Solo's 2.7 N m motors; a heavy robot's lift needs torque changes tens of times larger" },
     { name: 'baseWeight', type: 'number', default: 10, min: 0, max: 1e6, description: "weight of the base's height error from standing (per m^2: terminal, and per s as a running cost); the other base pose terms keep 10" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
@@ -234,7 +235,7 @@ export const liftLeg: TaskDefinition = {
     for (let i = nv; i < 2 * nv; i++) wState[i] = 0.1; // velocities
     const running = new CostSum(model)
       .add(new StateRegularization(model, { xRef: x0, weights: wState }), dt)
-      .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: 0.1 }), dt);
+      .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: params.controlWeight as number }), dt);
     // terminal state: base pose as above, base velocity 1 (the robot must end still, not tipping
     // or bouncing); joint velocities velocityWeight, by default only 0.01: the task is a final
     // pose, and an earlier session found that with weight 1 every step that lifts the foot
