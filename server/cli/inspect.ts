@@ -10,7 +10,7 @@
 import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
 import { listRobots, loadRobot, posture, type LoadedRobot, type RobotMeta } from '../model/robots.ts';
 import { getTask, TASKS } from '../control/tasks/index.ts';
-import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, standingName } from '../control/tasks/lift-leg.ts';
+import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, liftLegTorqueBound, standingName } from '../control/tasks/lift-leg.ts';
 
 const USAGE = `usage: npm run inspect -- <urdf file | robot name | robot .json> [options]
 
@@ -160,7 +160,9 @@ function taskUse(taskName: string, robot: LoadedRobot, id: string): { task: stri
       const q = posture(meta, model, st!);
       uses.push({ what: 'start', value: `base height ${q[2]} m in the posture; raised or lowered so the lowest foot sphere touches the ground`, why: 'the task starts with the feet on the ground under static-equilibrium torques' });
     }
-    uses.push({ what: 'torque limit', value: 'the task parameter torqueLimit (default 2.7 N m, Solo\'s)', why: meta.torqueLimit !== null ? `the robot's metadata says ${meta.torqueLimit} N m: pass --torqueLimit ${meta.torqueLimit}` : meta.why.torqueLimit });
+    const tb = liftLegTorqueBound(robot, 0);
+    const distinct = [...new Set(tb.bound)].sort((a, b) => a - b);
+    uses.push({ what: 'torque limit', value: `${distinct.join(', ')} N m (unless the plan's torqueLimit > 0 says otherwise)`, why: tb.why });
   } else if (def.name === 'reach' || def.name === 'swing-up') {
     uses.push({ what: 'base', value: meta.floating ? 'floating' : 'fixed', why: meta.why.floating });
     uses.push({ what: 'end effector', value: meta.endEffector ?? 'none', why: meta.why.endEffector });

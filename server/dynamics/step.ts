@@ -61,7 +61,7 @@ import {
   chainOffset, contactImpulseKernel, contactRowsKernel, contactVelocityKernel, delassusBlockKernel, delassusDiagonalKernel,
   type ChainLayout, type ContactImpulseKernel, type ContactRowsKernel, type ContactVelocityKernel, type DelassusBlockKernel,
 } from './compiled/contact-kernel.ts';
-import { collideMeshScene, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
+import { collideMeshScene, hullCollisionShape, meshCollisionReady, meshCollisionShape, SHAPE_MESH, type MeshCollisionShape } from './mesh-collision.ts';
 
 export interface SimOptions {
   /** Time step (s). */
@@ -263,8 +263,12 @@ export class Simulator {
     const placements: number[] = [];
     let meshOnly = model.collisions.length > 0;
     for (const g of model.collisions) {
-      const shape = g.shape.type === 'mesh' && g.shape.path !== null && meshCollisionReady()
-        ? meshCollisionShape(g.shape) : collisionShapeFromGeometry(g.shape);
+      const shape = g.shape.type === 'mesh' && g.shape.hull ? hullCollisionShape(g.shape.hull, `${g.link} (${g.shape.uri})`)
+        : g.shape.type === 'mesh' && g.shape.path !== null && meshCollisionReady()
+          ? meshCollisionShape(g.shape) : collisionShapeFromGeometry(g.shape);
+      if (shape.kind === SHAPE_MESH && (shape as MeshCollisionShape).hull.raw === null && scene.boxes.length > 0 && !meshCollisionReady()) {
+        throw new Error(`simulator: the convex hull of ${g.link}'s collision mesh against the scene's boxes needs Rapier: call \`await initMeshCollision()\` (server/dynamics/mesh-collision.ts) before creating the Simulator (against the ground alone it does not)`);
+      }
       if (shape.kind === SHAPE_NONE) continue;
       meshOnly = false;
       if (g.parentJoint === 0) continue; // welded to the world: never moves, never collides

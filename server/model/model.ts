@@ -33,6 +33,11 @@ export type GeometryShape =
       /** Absolute path on disk when it could be resolved, else null. */
       path: string | null;
       scale: [number, number, number];
+      /**
+       * Its convex hull's vertices (3 each, in the geometry frame, scale applied), when a task
+       * collides it as a hull without Rapier (model/convex-hull.ts, dynamics/mesh-collision.ts).
+       */
+      hull?: Float64Array;
     };
 
 export interface Geometry {

@@ -89,8 +89,8 @@ export function packModel(sim: Simulator): PackedModel {
   const anyEnv = plane !== null || nboxes > 0;
   const shapes: GpuShape[] = [];
   for (const g of model.collisions) {
-    if (g.shape.type === 'mesh' && g.shape.path !== null && meshCollisionReady()) {
-      if (g.parentJoint !== 0 && anyEnv) throw new GpuUnsupportedError(`webgpu: mesh collision geometry (link ${g.link}) is not supported on the GPU`);
+    if (g.shape.type === 'mesh' && (g.shape.hull !== undefined || (g.shape.path !== null && meshCollisionReady()))) {
+      if (g.parentJoint !== 0 && anyEnv) throw new GpuUnsupportedError(`webgpu: mesh collision geometry (link ${g.link}, collided as its convex hull) is not supported on the GPU`);
       continue;
     }
     const shape = collisionShapeFromGeometry(g.shape);
