@@ -116,9 +116,9 @@ function convert(flag: string, spec: StringFlag | NumberFlag, raw: string): stri
   return x;
 }
 
-/** `a, b or c`. */
+/** `a or b`, `one of a, b, c`. */
 function orList(xs: readonly string[]): string {
-  return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+  return xs.length <= 2 ? xs.join(' or ') : `one of ${xs.join(', ')}`;
 }
 
 /** A value must not look like the next flag (`--out --quiet`): say it is missing instead. */
