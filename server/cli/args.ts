@@ -182,6 +182,19 @@ export function parseArgs<F extends FlagTable>(cmd: Command<F>, argv: readonly s
   return out as Parsed<F>;
 }
 
+const HELP_COLUMNS = 100;
+
+/** Words into lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + w.length > width) { lines.push(line); line = w; }
+    else line = line ? `${line} ${w}` : w;
+  }
+  return line ? [...lines, line] : lines;
+}
+
 /** The --help text: the usage line, then one line per flag (name, value, help, choices, default), then the notes. */
 export function helpText<F extends FlagTable>(cmd: Command<F>): string {
   const rows: Array<[string, string]> = [];
@@ -195,7 +208,11 @@ export function helpText<F extends FlagTable>(cmd: Command<F>): string {
   if (cmd.extra !== undefined) rows.push(['--NAME VALUE', cmd.extra]);
   rows.push(['--help', 'this text']);
   const width = Math.min(28, Math.max(...rows.map(([l]) => l.length)) + 2);
-  const lines = rows.map(([l, r]) => (l.length + 2 > width ? `  ${l}\n  ${' '.repeat(width)}${r}` : `  ${l.padEnd(width)}${r}`));
+  const indent = ' '.repeat(2 + width);
+  const lines = rows.map(([l, r]) => {
+    const text = wrap(r, HELP_COLUMNS - indent.length).join(`\n${indent}`);
+    return l.length + 2 > width ? `  ${l}\n${indent}${text}` : `  ${l.padEnd(width)}${text}`;
+  });
   return `${cmd.usage}\n\n${lines.join('\n')}\n${cmd.notes ? `\n${cmd.notes.trimEnd()}\n` : ''}`;
 }
 
