@@ -1,6 +1,6 @@
 /**
  * ClusterWorker: takes solve jobs off the BullMQ queue and runs each on this process's solve
- * threads (planning/solve-threads.ts), so that the event loop stays free to renew the job's
+ * threads (planning/thread-solves.ts), so that the event loop stays free to renew the job's
  * lock, publish iterates and hear cancels while the numerics run. Per job: the envelope's
  * protocol and code version must equal this worker's (else the job fails with a message naming
  * both, and is not retried), the request must pass the API's schema (shared/protocol.ts), then
@@ -14,7 +14,7 @@
 import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SolveThreads } from '../planning/solve-threads.ts';
+import { ThreadSolves } from '../planning/thread-solves.ts';
 import { errorToWire } from '../control/errors.ts';
 import { PROTOCOL_VERSION, SolveJobEnvelopeSchema, SolveJobRequestSchema, parseWith } from '../../shared/protocol.ts';
 import { CANCEL_PATTERN, PREFIX, QUEUE, cancelKeyOf, channelOf, connect, type LiveMessage, type LockOptions } from './jobs.ts';
@@ -42,7 +42,7 @@ export class ClusterWorker {
   #cmd: Redis;
   #sub: Redis;
   #queueConn: Redis;
-  #threads = new SolveThreads();
+  #threads = new ThreadSolves();
   #running = new Map<string, AbortController>();
   #log: (line: string) => void;
   #interval: number;
