@@ -2,7 +2,7 @@
  * PooledLinearization: the DDP/R-DDP linearization of a whole trajectory over worker threads
  * (the `workers` backend). Each worker holds the task's model once; the nominal trajectory
  * goes to them and A, B come back through SharedArrayBuffers (no JSON). Results are
- * bit-identical to the in-process providers (see linearization-worker.ts).
+ * bit-identical to the in-process providers (see threads/linearize.ts).
  *
  * Knots are claimed one at a time from a shared counter, last knots first, so they complete
  * roughly in the order the backward pass consumes them (contiguous ranges per worker made the
