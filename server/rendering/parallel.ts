@@ -9,36 +9,12 @@
 import { WorkerPool } from '../compute/worker-pool.ts';
 import { newGradient, RenderSetup, type Pose, type RendererOptions, type RenderGradient, type RenderParams } from './renderer.ts';
 import type { Camera, Light, RenderMesh } from './scene.ts';
-import type { KernelParams } from './kernel.ts';
-
-export interface RenderWorkerInit {
-  kind: 'init';
-  width: number;
-  height: number;
-  maxFragments: number;
-  maxSamples: number;
-  rowsPerBand: number;
-  accLength: number;
-  geom: SharedArrayBuffer;
-  image: SharedArrayBuffer;
-  target: SharedArrayBuffer;
-  acc: SharedArrayBuffer;
-  counter: SharedArrayBuffer;
-}
-
-export interface RenderWorkerRun {
-  kind: 'run';
-  params: Omit<KernelParams, 'background'> & { background: number[] };
-  nFaces: number;
-  withTarget: boolean;
-}
-
-export type RenderWorkerMsg = RenderWorkerInit | RenderWorkerRun;
+import type { RenderBandsInit, RenderBandsMsg, RenderBandsRun } from './threads/render-bands.ts';
 
 export class ParallelRenderer {
   readonly setup: RenderSetup;
   readonly image: Float64Array;
-  private readonly pool: WorkerPool<RenderWorkerMsg>;
+  private readonly pool: WorkerPool<RenderBandsMsg>;
   private readonly geom: Float64Array;
   private readonly target: Float64Array;
   private readonly bandAcc: Float64Array;
@@ -48,7 +24,7 @@ export class ParallelRenderer {
     this.setup = setup;
     const cam = setup.camera, P = cam.width * cam.height;
     const sab = (len: number) => new SharedArrayBuffer(8 * len);
-    const init: RenderWorkerInit = {
+    const init: RenderBandsInit = {
       kind: 'init', width: cam.width, height: cam.height, maxFragments: setup.maxFragments, maxSamples: setup.maxSamples,
       rowsPerBand: setup.rowsPerBand, accLength: setup.acc.length,
       geom: sab(setup.geom.length), image: sab(4 * P), target: sab(3 * P), acc: sab(setup.bands * setup.acc.length), counter: new SharedArrayBuffer(4),
@@ -58,7 +34,7 @@ export class ParallelRenderer {
     this.target = new Float64Array(init.target);
     this.bandAcc = new Float64Array(init.acc);
     this.counter = new Int32Array(init.counter);
-    this.pool = new WorkerPool<RenderWorkerMsg>({ entry: new URL('./threads/render-bands.ts', import.meta.url), name: 'render thread', init, size: n });
+    this.pool = new WorkerPool<RenderBandsMsg>({ entry: new URL('./threads/render-bands.ts', import.meta.url), name: 'render thread', init, size: n });
   }
 
   static async create(mesh: RenderMesh, camera: Camera, light: Light, workers: number, opts: RendererOptions = {}): Promise<ParallelRenderer> {
@@ -86,7 +62,7 @@ export class ParallelRenderer {
     s.project(pose);
     this.geom.set(s.geom);
     Atomics.store(this.counter, 0, 0);
-    const msg: RenderWorkerRun = { kind: 'run', params: { ...kp, background: Array.from(kp.background) }, nFaces: s.nFaces, withTarget: target !== null };
+    const msg: RenderBandsRun = { kind: 'run', params: { ...kp, background: Array.from(kp.background) }, nFaces: s.nFaces, withTarget: target !== null };
     await Promise.all(this.pool.threads.map((w) => w.call(msg)));
     const acc = s.acc, L = acc.length, band = this.bandAcc;
     acc.fill(0);

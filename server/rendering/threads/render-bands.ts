@@ -3,12 +3,35 @@
  * the kernel on each, into the shared image and the band's gradient slot.
  */
 import { RasterKernel, type KernelParams } from '../kernel.ts';
-import type { RenderWorkerInit, RenderWorkerMsg } from '../parallel.ts';
 import { serve } from '../../compute/worker-entry.ts';
 
-let state: { init: RenderWorkerInit; kernel: RasterKernel; geom: Float64Array; image: Float64Array; target: Float64Array; acc: Float64Array; counter: Int32Array } | null = null;
+export interface RenderBandsInit {
+  kind: 'init';
+  width: number;
+  height: number;
+  maxFragments: number;
+  maxSamples: number;
+  rowsPerBand: number;
+  accLength: number;
+  geom: SharedArrayBuffer;
+  image: SharedArrayBuffer;
+  target: SharedArrayBuffer;
+  acc: SharedArrayBuffer;
+  counter: SharedArrayBuffer;
+}
 
-serve<RenderWorkerMsg>((m) => {
+export interface RenderBandsRun {
+  kind: 'run';
+  params: Omit<KernelParams, 'background'> & { background: number[] };
+  nFaces: number;
+  withTarget: boolean;
+}
+
+export type RenderBandsMsg = RenderBandsInit | RenderBandsRun;
+
+let state: { init: RenderBandsInit; kernel: RasterKernel; geom: Float64Array; image: Float64Array; target: Float64Array; acc: Float64Array; counter: Int32Array } | null = null;
+
+serve<RenderBandsMsg>((m) => {
   if (m.kind === 'init') {
     state = {
       init: m,
