@@ -44,4 +44,5 @@ export function serve<In>(handle: (msg: In, call: CallContext) => unknown): void
       answer({ id, kind: 'done', value: out });
     }
   });
+  port.postMessage({ id: 0, kind: 'booted' } satisfies ThreadAnswer);
 }

@@ -8,13 +8,14 @@
  * rejects with `<name> failed: <why>`; `restart()` replaces it, sending its init message (and
  * `replay`) again.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { errorFromWire, type WireError } from '../control/errors.ts';
 
 /** Main → thread: a call (answered under its id) or the cancel of one. */
 export type ThreadCall<In> = { id: number; msg: In } | { id: number; cancel: true };
 /** Thread → main. */
 export type ThreadAnswer =
+  | { id: 0; kind: 'booted' }
   | { id: number; kind: 'done'; value: unknown }
   | { id: number; kind: 'event'; value: unknown }
   | { id: number; kind: 'error'; error: WireError };
@@ -38,25 +39,36 @@ export class WorkerThread<In> {
   replay: In[] = [];
   /** Why the thread is gone (exit, error, terminate); null while it runs. Calls then fail with it. */
   dead: Error | null = null;
+  /** Resolves once the entry has loaded and serves (the boot's time is not a call's). */
+  booted!: Promise<void>;
   /** Called once when the thread is gone (died or terminated; not when restart() replaces it). */
   onDeath: ((t: WorkerThread<In>) => void) | null = null;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #restarting = false;
   #deathTold = false;
+  #bootFailed: (e: Error) => void = () => undefined;
 
-  /** entry: the module's URL; name: for error messages; init: the first call of every (re)started thread. */
-  constructor(readonly entry: URL, readonly name: string, readonly init: In | null = null) {
+  /**
+   * entry: the module's URL; name: for error messages; init: the first call of every
+   * (re)started thread; resourceLimits: the thread's heap bounds (a death by them has the
+   * worker's error, code ERR_WORKER_OUT_OF_MEMORY, as its `cause`).
+   */
+  constructor(readonly entry: URL, readonly name: string, readonly init: In | null = null, private readonly opts: { resourceLimits?: ResourceLimits } = {}) {
     this.#spawn();
   }
 
   #spawn(): void {
-    const w = new Worker(BOOT, { workerData: { entry: this.entry.href } });
+    const w = new Worker(BOOT, { workerData: { entry: this.entry.href }, resourceLimits: this.opts.resourceLimits });
     this.worker = w;
     this.dead = null;
     this.#deathTold = false;
+    let booted!: () => void;
+    this.booted = new Promise<void>((resolve, reject) => { booted = resolve; this.#bootFailed = reject; });
+    this.booted.catch(() => undefined);
     w.unref();
     w.on('message', (m: ThreadAnswer) => {
+      if (m.kind === 'booted') { booted(); return; }
       const p = this.#pending.get(m.id);
       if (!p || this.worker !== w) return;
       if (m.kind === 'event') { p.onEvent?.(m.value); return; }
@@ -65,12 +77,12 @@ export class WorkerThread<In> {
       if (m.kind === 'done') p.resolve(m.value); else p.reject(errorFromWire(m.error));
     });
     // events of a thread already replaced (restart) concern nobody
-    const die = (why: string) => {
+    const die = (why: string, cause?: Error) => {
       if (this.worker !== w || this.dead) return;
-      this.#fail(new Error(`${this.name} failed: ${why}`));
+      this.#fail(new Error(`${this.name} failed: ${why}`, { cause }));
       this.#tellDeath();
     };
-    w.on('error', (e) => die(e.message));
+    w.on('error', (e) => die(e.message, e));
     w.on('exit', (code) => die(`exited with code ${code}`));
   }
 
@@ -82,6 +94,7 @@ export class WorkerThread<In> {
 
   #fail(e: Error): void {
     this.dead = e;
+    this.#bootFailed(e);
     const all = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of all) p.reject(e);
