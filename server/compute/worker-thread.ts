@@ -111,15 +111,15 @@ export class WorkerThread<In> {
     const id = this.#next++;
     const w = this.worker;
     w.ref();
-    return new Promise<R>((resolve, reject) => {
+    const signal = opts.signal;
+    const cancel = () => { if (this.#pending.has(id) && this.worker === w) w.postMessage({ id, cancel: true } satisfies ThreadCall<In>); };
+    const answer = new Promise<R>((resolve, reject) => {
       this.#pending.set(id, { resolve: (v) => resolve(v as R), reject, onEvent: opts.onEvent });
       w.postMessage({ id, msg } satisfies ThreadCall<In>, opts.transfer);
-      const signal = opts.signal;
-      if (!signal) return;
-      const cancel = () => { if (this.#pending.has(id) && this.worker === w) w.postMessage({ id, cancel: true } satisfies ThreadCall<In>); };
-      if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
+    return signal ? answer.finally(() => signal.removeEventListener('abort', cancel)) : answer;
   }
 
   /** Resolves once no call is pending (answered, failed or the thread gone). */

@@ -9,11 +9,15 @@
  * thread that dies fails its solve with a clear error and is replaced for the next.
  */
 import os from 'node:os';
-import { plan as runInline, type IterationRecord, type PlanRequest, type PlanResult, type Trajectory } from './planner.ts';
+import { plan as runInline, type PlanRequest, type PlanResult } from './planner.ts';
 import type { SolveJob, Solves } from './solves.ts';
 import { resolveBackend } from '../compute/providers.ts';
 import { WorkerPool } from '../compute/worker-pool.ts';
 import type { SolveRequest } from './threads/solve.ts';
+
+type OnIterate = NonNullable<PlanRequest['onIterate']>;
+/** What the thread emits per iteration (threads/solve.ts). */
+interface Iterate { record: Parameters<OnIterate>[0]; trajectory: ReturnType<Parameters<OnIterate>[1]> }
 
 export class ThreadSolves implements Solves {
   readonly remote = false;
@@ -46,7 +50,7 @@ export class ThreadSolves implements Solves {
     // iterate callbacks run in order, one at a time, and the last ones before the result
     let chain: Promise<void> = Promise.resolve();
     const onEvent = (v: unknown) => {
-      const { record, trajectory } = v as { record: IterationRecord; trajectory: Trajectory };
+      const { record, trajectory } = v as Iterate;
       if (onIterate) chain = chain.then(() => onIterate(record, () => trajectory)).catch(() => undefined);
     };
     try {
