@@ -21,7 +21,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SolveThreads } from '../planning/solve-threads.ts';
+import { ThreadSolves } from '../planning/thread-solves.ts';
 import type { Solves } from '../planning/solves.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
 import type { PlanResult } from '../planning/planner.ts';
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     try { await remote.ready(); } catch (e) { await remote.close(); fail(`--redis: ${(e as Error).message}`); }
     process.stderr.write(`runs submitted to the workers of ${opts.redis.replace(/:[^:@/]*@/, ':***@')}\n`);
     threads = remote;
-  } else threads = new SolveThreads();
+  } else threads = new ThreadSolves();
   const t0 = Date.now();
   let next = 0, finished = 0;
   const worker = async () => {

@@ -24,7 +24,7 @@
  *   the replan ends polishing): the world applies u = ū_k + K_k (x ⊖ x̄_k)
  *   (server/live/world.ts), as the solver's own rollouts do.
  *
- * Runs on the thread that calls it; mpc-worker.ts runs it on a worker thread per world.
+ * Runs on the thread that calls it; threads/mpc.ts runs it on a worker thread per world.
  */
 import { DdpSolver, defaultDdpOptions } from '../control/ddp.ts';
 import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization, type Estimator } from '../control/derivative-providers.ts';

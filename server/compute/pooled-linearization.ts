@@ -2,7 +2,7 @@
  * PooledLinearization: the DDP/R-DDP linearization of a whole trajectory over worker threads
  * (the `workers` backend). Each worker holds the task's model once; the nominal trajectory
  * goes to them and A, B come back through SharedArrayBuffers (no JSON). Results are
- * bit-identical to the in-process providers (see linearization-worker.ts).
+ * bit-identical to the in-process providers (see threads/linearize.ts).
  *
  * Knots are claimed one at a time from a shared counter, last knots first, so they complete
  * roughly in the order the backward pass consumes them (contiguous ranges per worker made the
@@ -13,13 +13,16 @@
  * A worker that dies or fails is replaced; the knots it left unwritten are computed on the
  * calling thread, where a deterministic failure repeats and rejects the linearization with its
  * message.
+ *
+ * The threads are a WorkerPool gang (worker-pool.ts) running threads/linearize.ts; pools are
+ * leased by configuration from an IdleCache (warm threads across plans).
  */
 import os from 'node:os';
-import { ThreadWorker } from './thread-worker.ts';
+import { IdleCache, WorkerPool } from './worker-pool.ts';
 import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 import type { LinearizationProvider, LinearizeContext } from '../control/problem.ts';
 import type { SmoothingParams } from '../control/derivative-providers.ts';
-import type { WorkerInit, WorkerOutputs, WorkerRun } from './linearization-worker.ts';
+import type { WorkerInit, WorkerOutputs, WorkerRun } from './threads/linearize.ts';
 import { ExactLinearization, SmoothedLinearization } from '../control/derivative-providers.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import type { DerivativesMode } from '../../shared/protocol.ts';
@@ -45,7 +48,7 @@ export function defaultPoolSize(): number {
 }
 
 type PoolMessage = WorkerInit | WorkerRun | WorkerOutputs;
-const WORKER_ENTRY = new URL('./linearization-worker.ts', import.meta.url);
+const ENTRY = new URL('./threads/linearize.ts', import.meta.url);
 
 export class PooledLinearization implements LinearizationProvider {
   readonly size: number;
@@ -64,8 +67,8 @@ export class PooledLinearization implements LinearizationProvider {
   private run: { xs: Float64Array[]; us: Float64Array[]; As: Float64Array; Bs: Float64Array; ready?: Int32Array; iteration: number } | null = null;
   /** In-process linearizer (same task build as the workers'), for assist and recovery; built on first use. */
   private local: { exact: ExactLinearization; smooth: SmoothedLinearization | null } | null = null;
-  private readonly workers: ThreadWorker<PoolMessage>[] = [];
-  private ready: Promise<void>;
+  /** The gang of linearization threads (worker-pool.ts). */
+  readonly pool: WorkerPool<PoolMessage>;
   /** The caller's shared A buffer the workers currently write (null: the pool's own). */
   private outputsBuffer: SharedArrayBuffer | null = null;
 
@@ -80,11 +83,7 @@ export class PooledLinearization implements LinearizationProvider {
     const ctrl = new SharedArrayBuffer(4 * (1 + opts.T));
     this.ctrl = new Int32Array(ctrl);
     const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, derivatives: opts.derivatives ?? 'fd', ...bufs, ctrl };
-    for (let i = 0; i < this.size; i++) this.workers.push(new ThreadWorker<PoolMessage>(WORKER_ENTRY, 'linearization worker', init));
-    this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
-    // an init failure surfaces at the first call (which awaits ready); a pool terminated before
-    // its threads were up is not an unhandled rejection
-    this.ready.catch(() => undefined);
+    this.pool = new WorkerPool<PoolMessage>({ entry: ENTRY, name: 'linearization thread', init, size: this.size });
   }
 
   setNoise(sigma: number, samples: number): void {
@@ -94,20 +93,20 @@ export class PooledLinearization implements LinearizationProvider {
   }
 
   async linearize(xs: Float64Array[], us: Float64Array[], As: Float64Array, Bs: Float64Array, ctx: LinearizeContext): Promise<void> {
-    await this.ready;
+    await this.pool.ready;
     const { T, nx, nu } = this.opts;
     // the caller's arrays in shared memory (DdpSolver's are): the workers write them directly
     const direct = As.buffer instanceof SharedArrayBuffer && Bs.buffer instanceof SharedArrayBuffer
       && As.byteOffset === 0 && Bs.byteOffset === 0 && As.length === this.As.length && Bs.length === this.Bs.length;
     if (direct && this.outputsBuffer !== As.buffer) {
       const out: WorkerOutputs = { kind: 'outputs', As: As.buffer as SharedArrayBuffer, Bs: Bs.buffer as SharedArrayBuffer };
-      await Promise.all(this.workers.map((w) => { w.replay = [out]; return w.request(out); }));
+      await Promise.all(this.pool.threads.map((w) => { w.replay = [out]; return w.call(out); }));
       this.outputsBuffer = As.buffer as SharedArrayBuffer;
     }
     const ready = direct && ctx.ready && ctx.ready.buffer instanceof SharedArrayBuffer ? ctx.ready.buffer as SharedArrayBuffer : undefined;
     if (!direct && this.outputsBuffer) {
       const own: WorkerOutputs = { kind: 'outputs', As: this.As.buffer as SharedArrayBuffer, Bs: this.Bs.buffer as SharedArrayBuffer };
-      await Promise.all(this.workers.map((w) => { w.replay = []; return w.request(own); }));
+      await Promise.all(this.pool.threads.map((w) => { w.replay = []; return w.call(own); }));
       this.outputsBuffer = null;
     }
     for (let t = 0; t < T; t++) { this.xs.set(xs[t].subarray(0, nx), t * nx); this.us.set(us[t], t * nu); }
@@ -123,14 +122,14 @@ export class PooledLinearization implements LinearizationProvider {
     };
     let failure: unknown = null;
     try {
-      const settled = await Promise.allSettled(this.workers.map((w) => w.request(msg)));
+      const settled = await Promise.allSettled(this.pool.threads.map((w) => w.call(msg)));
       // no more claims; a failed worker is replaced for the next call
       Atomics.store(ctrl, 0, 0);
       for (let i = 0; i < settled.length; i++) {
         if (settled[i].status === 'fulfilled') continue;
         failure ??= (settled[i] as PromiseRejectedResult).reason;
         try {
-          await this.workers[i].restart();
+          await this.pool.threads[i].restart();
         } catch (e) {
           this.broken = true;
           throw e;
@@ -199,12 +198,12 @@ export class PooledLinearization implements LinearizationProvider {
    * (terminated after POOL_IDLE_MS unused, or sooner beyond MAX_IDLE_POOLS), any other is terminated.
    */
   async dispose(): Promise<void> {
-    if (this.cacheKey !== null && !this.broken) { releaseToCache(this); return; }
+    if (this.cacheKey !== null && !this.broken) { idlePools.put(this.cacheKey, this); return; }
     await this.terminate();
   }
 
   async terminate(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.pool.close();
   }
 
   /** Set by lease(): the cache key of the pool's configuration. */
@@ -221,13 +220,8 @@ export class PooledLinearization implements LinearizationProvider {
    */
   static lease(opts: PoolOptions): PooledLinearization {
     const key = poolKey(opts);
-    const idle = idlePools.get(key);
-    const pool = idle?.pop();
-    if (idle && idle.length === 0) idlePools.delete(key);
+    const pool = idlePools.take(key);
     if (pool) {
-      const timer = idleTimers.get(pool);
-      if (timer) clearTimeout(timer);
-      idleTimers.delete(pool);
       if (pool.params && opts.smoothing) Object.assign(pool.params, opts.smoothing);
       return pool;
     }
@@ -241,41 +235,14 @@ export class PooledLinearization implements LinearizationProvider {
 export const POOL_IDLE_MS = 60_000;
 /** Idle pools kept at most (all configurations together); releasing one more terminates the longest idle. */
 export const MAX_IDLE_POOLS = 4;
-const idlePools = new Map<string, PooledLinearization[]>();
-const idleTimers = new Map<PooledLinearization, NodeJS.Timeout>();
+const idlePools = new IdleCache<PooledLinearization>({ idleMs: POOL_IDLE_MS, maxIdle: MAX_IDLE_POOLS, dispose: (p) => void p.terminate() });
 
 function poolKey(o: PoolOptions): string {
   const sm = o.smoothing ? { estimator: o.smoothing.estimator, antithetic: o.smoothing.antithetic } : null;
   return JSON.stringify([o.task, o.params, sm, o.derivatives ?? 'fd', o.T, o.nx, o.ndx, o.nu, o.size ?? defaultPoolSize()]);
 }
 
-function releaseToCache(pool: PooledLinearization): void {
-  const key = pool.cacheKey as string;
-  let list = idlePools.get(key);
-  if (!list) idlePools.set(key, (list = []));
-  list.push(pool);
-  const timer = setTimeout(() => {
-    idleTimers.delete(pool);
-    const l = idlePools.get(key);
-    const i = l ? l.indexOf(pool) : -1;
-    if (l && i >= 0) { l.splice(i, 1); if (l.length === 0) idlePools.delete(key); }
-    void pool.terminate();
-  }, POOL_IDLE_MS);
-  timer.unref();
-  idleTimers.set(pool, timer);
-  // bounded: the longest idle pools (first in idleTimers' insertion order) go first
-  for (const [oldest, t] of idleTimers) {
-    if (idleTimers.size <= MAX_IDLE_POOLS) break;
-    clearTimeout(t);
-    idleTimers.delete(oldest);
-    const l = idlePools.get(oldest.cacheKey as string);
-    const i = l ? l.indexOf(oldest) : -1;
-    if (l && i >= 0) { l.splice(i, 1); if (l.length === 0) idlePools.delete(oldest.cacheKey as string); }
-    void oldest.terminate();
-  }
-}
-
 /** Idle pools in the cache now (at most MAX_IDLE_POOLS). */
 export function idlePoolCount(): number {
-  return idleTimers.size;
+  return idlePools.size;
 }

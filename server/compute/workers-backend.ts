@@ -1,8 +1,8 @@
 /**
- * The `workers` batch backend: the batch semantics of batch.ts on a pool of worker threads
- * (plain worker_threads, as PooledLinearization: one long-lived thread per core, each holding
- * its Simulator, work split in contiguous ranges; a pool library would add a task queue we do
- * not need). Inputs and outputs cross threads through SharedArrayBuffers: arrays the caller
+ * The `workers` batch backend: the batch semantics of batch.ts on a gang of worker threads
+ * (worker-pool.ts running threads/batch.ts, as PooledLinearization: one long-lived thread per
+ * core, each holding its Simulator, work split in contiguous ranges; a pool library would add a
+ * task queue we do not need). Inputs and outputs cross threads through SharedArrayBuffers: arrays the caller
  * allocated with `allocStepBatch` / `allocSmoothBatch` (SharedArrayBuffer-backed) are passed as
  * they are; other typed arrays are copied into the pool's own shared buffers and back.
  * Results equal the `cpu` backend's bit for bit (every pair / knot is computed independently,
@@ -12,13 +12,13 @@
  * rejects the call with the worker's message.
  */
 import os from 'node:os';
-import { ThreadWorker } from './thread-worker.ts';
+import { WorkerPool } from './worker-pool.ts';
 import { checkSmoothBatch, checkStepBatch, dimsOf, type BatchBackend, type BatchDims, type SmoothBatch, type StepBatch } from './batch.ts';
-import type { BatchWorkerInit, BatchWorkerRun, SharedView, SimSpec } from './batch-worker.ts';
+import type { BatchWorkerInit, BatchWorkerRun, SharedView, SimSpec } from './threads/batch.ts';
 import type { Simulator } from '../dynamics/step.ts';
 
 type BatchMessage = BatchWorkerInit | BatchWorkerRun;
-const WORKER_ENTRY = new URL('./batch-worker.ts', import.meta.url);
+const ENTRY = new URL('./threads/batch.ts', import.meta.url);
 
 /** A view of a typed array in shared memory: the array itself when it is shared, else a copy. */
 function share(a: Float64Array, scratch: Map<string, Float64Array>, name: string, copyIn: boolean): { view: SharedView; array: Float64Array; copied: boolean } {
@@ -44,8 +44,7 @@ export class WorkersBatchBackend implements BatchBackend {
   readonly description: string;
   readonly dims: BatchDims;
   readonly size: number;
-  private readonly workers: ThreadWorker<BatchMessage>[] = [];
-  private readonly ready: Promise<void>;
+  private readonly pool: WorkerPool<BatchMessage>;
   private readonly scratch = new Map<string, Float64Array>();
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -59,12 +58,7 @@ export class WorkersBatchBackend implements BatchBackend {
     this.size = Math.max(1, opts.size ?? os.cpus().length);
     this.description = `workers (${this.size} thread${this.size > 1 ? 's' : ''})`;
     const init: BatchWorkerInit = { kind: 'init', spec };
-    for (let i = 0; i < this.size; i++) this.workers.push(new ThreadWorker<BatchMessage>(WORKER_ENTRY, 'batch worker', init));
-    this.ready = Promise.all(this.workers.map((w) => w.request(init))).then(() => undefined);
-    // an init failure surfaces at the first call (which awaits ready); a pool terminated before
-    // its threads were up is not an unhandled rejection
-    this.ready.catch(() => undefined);
-    this.ready.catch(() => undefined);
+    this.pool = new WorkerPool<BatchMessage>({ entry: ENTRY, name: 'batch thread', init, size: this.size });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -74,17 +68,17 @@ export class WorkersBatchBackend implements BatchBackend {
   }
 
   private async run(total: number, make: (i0: number, i1: number) => BatchWorkerRun): Promise<void> {
-    await this.ready;
+    await this.pool.ready;
     const chunk = Math.ceil(total / this.size);
-    await Promise.all(this.workers.map(async (w, k) => {
+    await Promise.all(this.pool.threads.map(async (w, k) => {
       const i0 = k * chunk, i1 = Math.min(total, (k + 1) * chunk);
       if (i0 >= i1) return;
       const msg = make(i0, i1);
       try {
-        await w.request(msg);
+        await w.call(msg);
       } catch {
-        await w.restart(); // one retry on a fresh worker; a second failure propagates
-        await w.request(msg);
+        await w.restart(); // one retry on a fresh thread; a second failure propagates
+        await w.call(msg);
       }
     }));
   }
@@ -124,6 +118,6 @@ export class WorkersBatchBackend implements BatchBackend {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.pool.close();
   }
 }

@@ -1,16 +1,16 @@
 /**
- * Plans on solve threads (the server's way of keeping its event loop free): same results as
+ * Plans on solve threads (ThreadSolves) (the server's way of keeping its event loop free): same results as
  * in-process, iterates in order, cancel within an iteration, errors and dead threads reported.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { plan, type IterationRecord } from '../../server/planning/planner.ts';
-import { SolveThreads } from '../../server/planning/solve-threads.ts';
+import { ThreadSolves } from '../../server/planning/thread-solves.ts';
 import { TaskParamError, UnknownTaskError, WarmStartError } from '../../server/control/errors.ts';
 
-const threads = new SolveThreads();
+const threads = new ThreadSolves();
 afterAll(() => threads.close());
 
-describe('SolveThreads', () => {
+describe('ThreadSolves', () => {
   it('runs a plan off the main thread with the in-process result, iterates in order', async () => {
     const req = { task: 'cube-lift', solver: 'rddp' as const, solverParams: { seed: 4, iterations: 10 } };
     const local = await plan(req);
@@ -60,7 +60,7 @@ describe('SolveThreads', () => {
   });
 
   it('a thread that dies (here: closed under it) fails its solve with a clear error', async () => {
-    const own = new SolveThreads();
+    const own = new ThreadSolves();
     const p = own.plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.3 }, solverParams: { iterations: 100 } });
     await new Promise((r) => setTimeout(r, 300));
     await own.close();
