@@ -250,9 +250,13 @@ export function jsOps(e: Emitter): SymOps<Src> {
  */
 export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
   const iq = model.idxQ[j];
+  const jt = jointOf(model, j);
   const qs: Val[] = [];
-  const q = (i: number): Val => (qs[i] ??= e.bind(i === 0 ? 'qj' : `q${i}`, `q[${iq + i}]`));
-  return e.defAll('m', jointOf(model, j).placementSym(jsOps(e), model, j, q));
+  // local names only (a 7-number q reads as position p0..2 and quaternion q0..3): they keep
+  // the generated source as it was before the joint types had a home
+  const name = (i: number) => (jt.nq === 1 ? 'qj' : jt.nq === 7 ? (i < 3 ? `p${i}` : `q${i - 3}`) : `q${i}`);
+  const q = (i: number): Val => (qs[i] ??= e.bind(name(i), `q[${iq + i}]`));
+  return e.defAll('m', jt.placementSym(jsOps(e), model, j, q));
 }
 
 /**
@@ -261,7 +265,8 @@ export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
  */
 export function jointMotionSym(e: Emitter, model: Model, j: number, name: string, prefix: string): Val[] {
   const iv = model.idxV[j];
-  return motionSym(jsOps(e), model, j, (i) => e.bind(`${prefix}${i}`, `${name}[${iv + i}]`), prefix);
+  const one = jointOf(model, j).nv === 1;
+  return motionSym(jsOps(e), model, j, (i) => e.bind(one ? prefix : `${prefix}${i}`, `${name}[${iv + i}]`), prefix);
 }
 
 /** Column k of joint j's motion subspace S (motionSubspaceColumn), constants. */
