@@ -14,6 +14,8 @@
 import type { Model } from '../../model/model.ts';
 import { jointOf, type SymOps } from '../../model/joints/index.ts';
 import { jointMotionSym as motionSym, motionSubspaceColumn } from '../../model/joints/subspace.ts';
+import { motionActInvSym as motionActInvSymGeneric, se3MulSym as se3MulSymGeneric } from '../../model/spatial-sym.ts';
+import { fkJointSym } from '../symbolic/kinematics.ts';
 import { compileKernel, lit } from './emit.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -170,41 +172,14 @@ export class Emitter {
 // ---------------------------------------------------------------------------------------------
 // Spatial algebra on symbolic values (spatial.ts, operation for operation)
 
-/** se3Mul: a * b (12 numbers each: R row-major, then p). */
+/** se3Mul: a * b (12 numbers each: R row-major, then p); model/spatial-sym.ts through the folding operations. */
 export function se3MulSym(a: readonly Val[], b: readonly Val[]): Val[] {
-  const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a;
-  const [b0, b1, b2, b3, b4, b5, b6, b7, b8, bx, by, bz] = b;
-  return [
-    sum(mul(a0, b0), mul(a1, b3), mul(a2, b6)),
-    sum(mul(a0, b1), mul(a1, b4), mul(a2, b7)),
-    sum(mul(a0, b2), mul(a1, b5), mul(a2, b8)),
-    sum(mul(a3, b0), mul(a4, b3), mul(a5, b6)),
-    sum(mul(a3, b1), mul(a4, b4), mul(a5, b7)),
-    sum(mul(a3, b2), mul(a4, b5), mul(a5, b8)),
-    sum(mul(a6, b0), mul(a7, b3), mul(a8, b6)),
-    sum(mul(a6, b1), mul(a7, b4), mul(a8, b7)),
-    sum(mul(a6, b2), mul(a7, b5), mul(a8, b8)),
-    sum(mul(a0, bx), mul(a1, by), mul(a2, bz), a[9]),
-    sum(mul(a3, bx), mul(a4, by), mul(a5, bz), a[10]),
-    sum(mul(a6, bx), mul(a7, by), mul(a8, bz), a[11]),
-  ];
+  return se3MulSymGeneric(FOLD_OPS, a, b);
 }
 
-/** motionActInv: motion m (parent frame) into the frame of placement M. */
+/** motionActInv: motion m (parent frame) into the frame of placement M (model/spatial-sym.ts). */
 export function motionActInvSym(e: Emitter, M: readonly Val[], m: readonly Val[]): Val[] {
-  const [vx, vy, vz, wx, wy, wz] = m;
-  const px = M[9], py = M[10], pz = M[11];
-  const lx = e.def('lx', sub(vx, sub(mul(py, wz), mul(pz, wy))));
-  const ly = e.def('ly', sub(vy, sub(mul(pz, wx), mul(px, wz))));
-  const lz = e.def('lz', sub(vz, sub(mul(px, wy), mul(py, wx))));
-  return [
-    sum(mul(M[0], lx), mul(M[3], ly), mul(M[6], lz)),
-    sum(mul(M[1], lx), mul(M[4], ly), mul(M[7], lz)),
-    sum(mul(M[2], lx), mul(M[5], ly), mul(M[8], lz)),
-    sum(mul(M[0], wx), mul(M[3], wy), mul(M[6], wz)),
-    sum(mul(M[1], wx), mul(M[4], wy), mul(M[7], wz)),
-    sum(mul(M[2], wx), mul(M[5], wy), mul(M[8], wz)),
-  ];
+  return motionActInvSymGeneric(jsOps(e), M, m);
 }
 
 /** motionAct: motion m (frame of M) into the parent frame. */
@@ -243,6 +218,14 @@ export function jsOps(e: Emitter): SymOps<Src> {
   };
 }
 
+/** The folding operations without an emitter (nothing to bind; no cos or sin). */
+const FOLD_OPS: SymOps<Src> = {
+  add, sub, mul, neg,
+  cos: () => { throw new Error('kernel generation: cos needs an emitter'); },
+  sin: () => { throw new Error('kernel generation: sin needs an emitter'); },
+  def: (_n, a) => a,
+};
+
 /**
  * jointTransform of joint j at q (source name `q`): emits its locals and returns liMi_j's 12
  * entries (constants where the placement and joint path make them so): the joint type's
@@ -252,11 +235,16 @@ export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
   const iq = model.idxQ[j];
   const jt = jointOf(model, j);
   const qs: Val[] = [];
-  // local names only (a 7-number q reads as position p0..2 and quaternion q0..3): they keep
-  // the generated source as it was before the joint types had a home
-  const name = (i: number) => (jt.nq === 1 ? 'qj' : jt.nq === 7 ? (i < 3 ? `p${i}` : `q${i - 3}`) : `q${i}`);
-  const q = (i: number): Val => (qs[i] ??= e.bind(name(i), `q[${iq + i}]`));
+  const q = (i: number): Val => (qs[i] ??= e.bind(qName(jt.nq, i), `q[${iq + i}]`));
   return e.defAll('m', jt.placementSym(jsOps(e), model, j, q));
+}
+
+/**
+ * Local names of q's entries (names only: they keep the generated source as it was before the
+ * joint types had a home): a 7-number q reads as position p0..2 and quaternion q0..3.
+ */
+function qName(nq: number, i: number): string {
+  return nq === 1 ? 'qj' : nq === 7 ? (i < 3 ? `p${i}` : `q${i - 3}`) : `q${i}`;
 }
 
 /**
@@ -296,21 +284,26 @@ const JACOBIAN_PARAMS = ['O', 'J', 'from', 'to'];
 
 function fkSource(model: Model, withV: boolean): string {
   const e = new Emitter(FK_PARAMS);
+  const ops = jsOps(e);
   for (let j = 1; j < model.njoints; j++) {
-    const p = model.parents[j];
+    const p = model.parents[j], iq = model.idxQ[j], iv = model.idxV[j];
+    const jt = jointOf(model, j);
     e.scope();
     e.line(`if (from <= ${j} && ${j} <= to) {`);
-    const Lj = jointTransformSym(e, model, j);
-    for (let k = 0; k < 12; k++) e.store('L', 12 * j + k, Lj[k]);
-    const Op = e.load('o', 'O', 12 * p, 12);
-    const Oj = se3MulSym(Op, Lj);
-    for (let k = 0; k < 12; k++) e.store('O', 12 * j + k, Oj[k]);
-    if (withV) {
-      const Vp = e.load('u', 'V', 6 * p, 6);
-      const m = motionActInvSym(e, Lj, Vp);
-      const vJ = jointMotionSym(e, model, j, 'v', 'j');
-      for (let k = 0; k < 6; k++) e.store('V', 6 * j + k, add(m[k], vJ[k]));
-    }
+    const qs: Val[] = [];
+    fkJointSym(ops, model, j, {
+      q: (i) => (qs[i] ??= e.bind(qName(jt.nq, i), `q[${iq + i}]`)),
+      v: (i) => e.bind(jt.nv === 1 ? 'j' : `j${i}`, `v[${iv + i}]`),
+      liMi: (L) => {
+        const Lj = e.defAll('m', L);
+        for (let k = 0; k < 12; k++) e.store('L', 12 * j + k, Lj[k]);
+        return Lj;
+      },
+      parentPlacement: () => e.load('o', 'O', 12 * p, 12),
+      oMi: (O) => { for (let k = 0; k < 12; k++) e.store('O', 12 * j + k, O[k]); },
+      parentVelocity: () => e.load('u', 'V', 6 * p, 6),
+      velocity: (V) => { for (let k = 0; k < 6; k++) e.store('V', 6 * j + k, V[k]); },
+    }, withV);
     e.line('}');
   }
   return e.source();

@@ -1,9 +1,9 @@
 /**
- * Stage: forward kinematics with body velocities (dynamics/kinematics.ts): liMi from each joint
- * type's symbolic placement (server/model/joints/, printed as WGSL), oMi, and the body spatial
- * velocities in the joint frames.
+ * Stage: forward kinematics with body velocities (dynamics/kinematics.ts): liMi, oMi and the body
+ * spatial velocities in the joint frames, by the symbolic FK that the JavaScript kernel also
+ * runs (dynamics/symbolic/kinematics.ts), printed as WGSL.
  */
-import { jointOf } from '../../../model/joints/index.ts';
+import { fkJointSym } from '../../../dynamics/symbolic/kinematics.ts';
 import { jointMotionSym } from '../../../model/joints/subspace.ts';
 import { IDENT, wgslOps, type M3, type Motion, type StepTrace, type V, type V3 } from './common.ts';
 
@@ -28,16 +28,17 @@ export function traceKinematics(s: StepTrace, q: readonly V[], v: readonly V[]):
   const ops = wgslOps(t);
   const k: Kinematics = { lR: [IDENT], lp: [[0, 0, 0]], oR: [IDENT], op: [[0, 0, 0]], bvl: [[0, 0, 0]], bva: [[0, 0, 0]] };
   for (let j = 1; j < model.njoints; j++) {
-    const p = model.parents[j], iq = model.idxQ[j];
-    const L = jointOf(model, j).placementSym(ops, model, j, (i) => q[iq + i]);
-    k.lR[j] = L.slice(0, 9);
-    k.lp[j] = L.slice(9, 12);
-    k.oR[j] = p === 0 ? k.lR[j] : t.mm(k.oR[p], k.lR[j]);
-    k.op[j] = p === 0 ? k.lp[j] : t.v3add(t.mv(k.oR[p], k.lp[j]), k.op[p]);
-    const jv = jointVel(s, j, v);
-    // v_j = actInv(liMi, v_p) + S qd
-    k.bvl[j] = t.v3add(t.mtv(k.lR[j], t.v3sub(k.bvl[p], t.cross(k.lp[j], k.bva[p]))), jv.l);
-    k.bva[j] = t.v3add(t.mtv(k.lR[j], k.bva[p]), jv.a);
+    const p = model.parents[j], iq = model.idxQ[j], iv = model.idxV[j];
+    // the one symbolic description of FK (dynamics/symbolic/kinematics.ts), printed as WGSL
+    fkJointSym(ops, model, j, {
+      q: (i) => q[iq + i],
+      v: (i) => v[iv + i],
+      liMi: (L) => { k.lR[j] = L.slice(0, 9); k.lp[j] = L.slice(9, 12); return L; },
+      parentPlacement: () => [...k.oR[p], ...k.op[p]],
+      oMi: (O) => { k.oR[j] = O.slice(0, 9); k.op[j] = O.slice(9, 12); },
+      parentVelocity: () => [...k.bvl[p], ...k.bva[p]],
+      velocity: (V) => { k.bvl[j] = V.slice(0, 3); k.bva[j] = V.slice(3, 6); },
+    }, true);
   }
   return k;
 }
