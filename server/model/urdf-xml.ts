@@ -5,7 +5,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DEFAULT_MAX_URDF_LINKS } from '../../shared/limits.ts';
-import { UrdfError, type Rgba, type UrdfGeometry, type UrdfInertial, type UrdfJoint, type UrdfJointType, type UrdfLimit, type UrdfLink, type UrdfPose, type UrdfRobot, type UrdfShape, type Vec3 } from './urdf-types.ts';
+import { UrdfError, type Rgba, type UrdfGeometry, type UrdfInertial, type UrdfJoint, type UrdfLimit, type UrdfLink, type UrdfPose, type UrdfRobot, type UrdfShape, type Vec3 } from './urdf-types.ts';
 import { jointForUrdf, JOINT_TYPES } from './joints/index.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import type { Model } from '../../model/model.ts';
 import { jointOf, type SymOps } from '../../model/joints/index.ts';
 import { projectSym } from '../../model/joints/subspace.ts';
 import { compileKernel } from './emit.ts';
-import { add, atom, jointPathOf, mul, neg, src, sub, subspaceColumn, sum, type Src, type Val } from './kinematics-kernel.ts';
+import { add, atom, mul, neg, src, sub, subspaceColumn, sum, type Src, type Val } from './kinematics-kernel.ts';
 
 /** L = data.liMi, Yb = data.Ybody, Yc = data.Ycrb, M = data.M. */
 export type CrbaFullKernel = (L: Float64Array, Yb: Float64Array, Yc: Float64Array, M: Float64Array) => void;
