@@ -26,9 +26,9 @@
  *     convergence), over the active candidates in order;
  *   impulses v = v_free + H^-1 Jc^T lambda; manifold integration (step.ts advance).
  *
- * Not on the GPU: the CPU's active-set polish of sticking contacts (an exact f64 solve that
- * makes finite-difference derivatives of sticking contacts null to machine precision; the
- * zero-order estimator does not need it, and the PGS tolerance below is at f32 resolution).
+ * The CPU's active-set polish of sticking contacts runs in a static f32 form after PGS
+ * (step/pgs.ts); joint-limit rows do not: a sample with a stop within reach is flagged and
+ * stepped on the CPU.
  */
 import type { PackedModel } from './model-pack.ts';
 import { Tracer, type B, type V } from './trace.ts';
