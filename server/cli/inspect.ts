@@ -7,7 +7,8 @@
  * stdout (infinite limits as null). Warnings go to stderr; an error is one line on stderr and
  * exit code 1.
  */
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { jointOf, jointTypeName } from '../model/joints/index.ts';
 import { listRobots, loadRobot, posture, type LoadedRobot, type RobotMeta } from '../model/robots.ts';
 import { getTask, TASKS } from '../control/tasks/index.ts';
 import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, liftLegTorqueBound, standingName } from '../control/tasks/lift-leg.ts';
@@ -37,12 +38,6 @@ robots: ${listRobots().join(', ') || '(none)'}`,
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function jointType(model: Model, j: number): string {
-  if (model.jointTypes[j] === JOINT_FREE) return 'free';
-  if (model.jointTypes[j] === JOINT_PRISMATIC) return 'prismatic';
-  return model.continuous[j] ? 'continuous' : 'revolute';
-}
-
 function summary(model: Model, meta: RobotMeta) {
   let mass = model.rootInertia[0];
   for (let j = 1; j < model.njoints; j++) mass += model.inertias[10 * j];
@@ -50,10 +45,10 @@ function summary(model: Model, meta: RobotMeta) {
   for (let j = 1; j < model.njoints; j++) {
     const iq = model.idxQ[j];
     const iv = model.idxV[j];
-    const free = model.jointTypes[j] === JOINT_FREE;
+    const free = !jointOf(model, j).actuated;
     joints.push({
       name: model.jointNames[j],
-      type: jointType(model, j),
+      type: jointTypeName(model, j),
       parent: model.jointNames[model.parents[j]],
       body: model.bodyNames[j],
       idxQ: iq,

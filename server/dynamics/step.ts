@@ -35,7 +35,8 @@
  * RNEA and the contact rows, Delassus blocks and sticking solve run as kernels generated for the
  * model (compiled/), equal as numbers to the generic loops beside them (setCompiledKernels).
  */
-import { actuatedDofs, JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import { actuatedDofs, type Model } from '../model/model.ts';
+import { jointOf } from '../model/joints/index.ts';
 import { createData, type Data } from './data.ts';
 import { crbaFromPlacements } from './crba.ts';
 import { factorMassMatrix, ltdlSolveL, solveMassMatrix } from './factor-m.ts';
@@ -350,9 +351,8 @@ export class Simulator {
     // dofs whose world Jacobian column has an exactly zero angular part
     const translationalDof = new Uint8Array(nv);
     for (let j = 1; j < model.njoints; j++) {
-      const iv = model.idxV[j];
-      if (model.jointTypes[j] === JOINT_FREE) { translationalDof[iv] = 1; translationalDof[iv + 1] = 1; translationalDof[iv + 2] = 1; }
-      if (model.jointTypes[j] === JOINT_PRISMATIC) translationalDof[iv] = 1;
+      const iv = model.idxV[j], jt = jointOf(model, j);
+      for (let k = 0; k < jt.nv; k++) if (jt.translational(k)) translationalDof[iv + k] = 1;
     }
     // one set per body (shapes on the same body share it), written for the body's chain layout:
     // its own branch of the tree relative to a run-time offset, so that bodies with branches of
