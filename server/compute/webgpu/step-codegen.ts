@@ -39,17 +39,10 @@ import { traceCrba, traceDampedInertia } from './step/crba.ts';
 import { traceFactor } from './step/factor.ts';
 import { integrateFF, traceIntegrate, traceNearLimit } from './step/integrate.ts';
 import { traceKinematics } from './step/kinematics.ts';
-import { tracePgs } from './step/pgs.ts';
+import { DEFAULT_GPU_SOLVER, tracePgs, type GpuSolverOptions } from './step/pgs.ts';
 import { traceFreeVelocity, traceNle } from './step/rnea.ts';
 
-export interface GpuSolverOptions {
-  /** PGS sweeps (the CPU allows up to 500). */
-  maxIterations: number;
-  /** Absolute residual (velocity / impulse units, contact-solver.ts) at which PGS stops. */
-  tolerance: number;
-}
-
-export const DEFAULT_GPU_SOLVER: GpuSolverOptions = { maxIterations: 200, tolerance: 2e-6 };
+export { DEFAULT_GPU_SOLVER, type GpuSolverOptions } from './step/pgs.ts';
 
 export interface StepCode {
   /** WGSL statements (inside main) computing qn (nq) and vn (nv) from q, v, u. */

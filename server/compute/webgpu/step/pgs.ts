@@ -6,7 +6,6 @@
  * complementarity; exact re-evaluation of sigma before declaring convergence; over the active
  * candidates in order.
  */
-import type { GpuSolverOptions } from '../step-codegen.ts';
 import type { B, StepTrace, V } from './common.ts';
 import type { Candidate } from './collision.ts';
 import type { ContactRows } from './contact-rows.ts';
@@ -18,6 +17,15 @@ export interface ContactSolve {
   /** Name of the WGSL bool set when PGS stopped above tolerance (null without candidates). */
   notConverged: string | null;
 }
+
+export interface GpuSolverOptions {
+  /** PGS sweeps (the CPU allows up to 500). */
+  maxIterations: number;
+  /** Absolute residual (velocity / impulse units, contact-solver.ts) at which PGS stops. */
+  tolerance: number;
+}
+
+export const DEFAULT_GPU_SOLVER: GpuSolverOptions = { maxIterations: 200, tolerance: 2e-6 };
 
 export function tracePgs(s: StepTrace, solver: GpuSolverOptions, cands: readonly Candidate[], rows: ContactRows, fac: Factor, vfree: readonly V[]): ContactSolve {
   const { t, model } = s;
