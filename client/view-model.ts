@@ -5,8 +5,8 @@
  * so the DOM code only renders a `SlotView`; unit-tested in node.
  */
 import { z } from 'zod';
-import { IterationRecordSchema, SolverSchema, TrajectorySchema, type Solver, type TrajectoryMsg } from '../shared/protocol.ts';
-import type { ClientState, IterationRecord, SolveView } from './connection.ts';
+import { IterationRecordSchema, SolverSchema, TrajectorySchema, type IterationRecordMsg, type Solver, type TrajectoryMsg } from '../shared/protocol.ts';
+import type { ClientState, SolveView } from './connection.ts';
 
 /** GET /api/recordings/:id (server/store/recordings.ts), validated on arrival. */
 export const RecordingMetaSchema = z.object({
@@ -51,8 +51,8 @@ export interface SlotView {
   /** Iteration budget when known. */
   budget: number | null;
   cost: number | null;
-  latest: IterationRecord | null;
-  history: IterationRecord[];
+  latest: IterationRecordMsg | null;
+  history: IterationRecordMsg[];
   trajectory: TrajectoryMsg | null;
   error: string | null;
   success: boolean | null;
