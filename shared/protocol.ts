@@ -518,12 +518,21 @@ export type PlanResultMsg = z.infer<typeof PlanResultSchema>;
 export type PlanResult = z.infer<ReturnType<typeof planResultSchema<z.ZodNumber, typeof ResolvedSolverParamsSchema>>>;
 
 /** One iteration of a pose fit (server/rendering/pose-fit.ts FitIterate, non-finite numbers as null). */
-export const FitIterateSchema = z.object({
-  iteration: z.number().int(), loss: Num, sigma: z.number(), gamma: z.number(), samples: z.number().int(), lr: z.number(),
-  /** Rotation error of the iterate (deg); null when the target is an image of unknown pose. */
-  errorDeg: Num, gradNorm: Num, dLdSigma: Num, dLdGamma: Num, sensitivity: Num, reduced: z.boolean(),
-});
+function fitIterateSchema<N extends NumberSchema>(num: N) {
+  return z.object({
+    iteration: z.number().int(), loss: num, sigma: z.number(), gamma: z.number(), samples: z.number().int(), lr: z.number(),
+    /** Rotation error of the iterate (deg); null when the target is an image of unknown pose. */
+    errorDeg: Num,
+    gradNorm: num, dLdSigma: num, dLdGamma: num,
+    /** The moving average of the sensitivity (0 before adaptStart). */
+    sensitivity: num,
+    reduced: z.boolean(),
+  });
+}
+export const FitIterateSchema = fitIterateSchema(Num);
 export type FitIterateMsg = z.infer<typeof FitIterateSchema>;
+/** The server's fit iterate (server/rendering/pose-fit.ts; numbers possibly non-finite): FitIterateSchema in memory. */
+export type FitIterate = z.infer<ReturnType<typeof fitIterateSchema<z.ZodNumber>>>;
 const PoseOut = z.object({ rotation: z.array(z.number()).length(3), translation: z.array(z.number()).length(3) });
 
 /** One method's state in a fit. */
@@ -546,15 +555,21 @@ export const FitStateSchema = z.object({
 });
 export type FitState = z.infer<typeof FitStateSchema>;
 
-export const FitResultSchema = z.object({
-  method: FitMethodSchema, rotation: z.array(z.number()), translation: z.array(z.number()),
-  errorDeg: Num, lastErrorDeg: Num, initialErrorDeg: Num, success: z.boolean().nullable(), bestLoss: Num,
-  iterations: z.number().int(), timeMs: z.number(), cancelled: z.boolean(),
-  /** Hard render of the returned pose (PNG, base64). */
-  image: z.string(),
-  telemetry: z.array(FitIterateSchema),
-});
+function fitResultSchema<N extends NumberSchema>(num: N) {
+  return z.object({
+    method: FitMethodSchema, rotation: z.array(z.number()), translation: z.array(z.number()),
+    /** Error of the returned (lowest-loss) pose, of the last iterate and of the initial pose (deg; null for an image of unknown pose). */
+    errorDeg: Num, lastErrorDeg: Num, initialErrorDeg: Num, success: z.boolean().nullable(), bestLoss: num,
+    iterations: z.number().int(), timeMs: z.number(), cancelled: z.boolean(),
+    /** Hard render of the returned pose (PNG, base64). */
+    image: z.string(),
+    telemetry: z.array(fitIterateSchema(num)),
+  });
+}
+export const FitResultSchema = fitResultSchema(Num);
 export type FitResultMsg = z.infer<typeof FitResultSchema>;
+/** A fit method's result on the server (server/perception/fit-job.ts FitJobResult): FitResultSchema in memory. */
+export type FitResult = z.infer<ReturnType<typeof fitResultSchema<z.ZodNumber>>>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.literal(PROTOCOL_VERSION), server: z.string(), plans: z.array(PlanStateSchema) }),

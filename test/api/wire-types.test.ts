@@ -1,8 +1,8 @@
 /**
  * The wire's types are defined once, by the zod schemas of shared/protocol.ts, and the server's
  * types are derived from them. This test fails when the two drift:
- * - at run time: real planner output (short DDP and R-DDP plans, the solver's own iteration
- *   records) sent through JSON parses with the schemas strictly, and parsing changes nothing
+ * - at run time: real output (short DDP and R-DDP plans, the solver's own iteration records, a pose fit)
+ *   sent through JSON parses with the schemas strictly, and parsing changes nothing
  *   (zod drops keys it does not know at any depth: a field the schema lacks shows as a
  *   difference), and every field the schema declares is emitted;
  * - at compile time (`tsc`, run by CI): the server's and the client's types equal the schemas'.
@@ -10,9 +10,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import {
-  DdpIterationSchema, IterationRecordSchema, PlanResultSchema, ResolvedSolverParamsSchema, TrajectorySchema,
+  DdpIterationSchema, FitIterateSchema, FitResultSchema, IterationRecordSchema, PlanResultSchema, ResolvedSolverParamsSchema, TrajectorySchema,
   type ComputeInfo as WireComputeInfo, type ContactSampleMsg, type DdpIteration, type IterationRecordMsg, type LimitSampleMsg,
-  type PlanResultMsg, type SolveJobRequest, type TrajectoryMsg,
+  type PlanResultMsg, type SolveJobRequest, type TrajectoryMsg, type FitIterateMsg, type FitMethod, type FitResultMsg,
 } from '../../shared/protocol.ts';
 import { plan, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../../server/planning/planner.ts';
 import { DdpSolver, type IterateTelemetry } from '../../server/control/ddp.ts';
@@ -24,6 +24,9 @@ import type { NoiseRule } from '../../server/control/schedule.ts';
 import type { Estimator } from '../../server/control/estimators.ts';
 import type { SolveView } from '../../client/connection.ts';
 import type { RecordingContent } from '../../server/store/recordings.ts';
+import type { FitIterate } from '../../server/rendering/pose-fit.ts';
+import type { RenderMode } from '../../server/rendering/renderer.ts';
+import { renderTarget, runFitJob, type FitJobIterate, type FitJobResult } from '../../server/perception/fit-job.ts';
 
 /**
  * A wire type with its `number | null` (JSON's NaN and ±Infinity) read as plain numbers: the
@@ -100,6 +103,18 @@ describe('real planner output matches the wire schemas exactly', () => {
     for (const rec of telemetry) { expectExact(DdpIterationSchema, rec); expectAllFields(DdpIterationSchema, rec); }
   });
 
+  it("a pose fit's iterates and result (perturbed, 5 iterations at 16 px)", async () => {
+    const truth = { rotation: [0.4, -0.6, 0.3], translation: [0, 0, 0] };
+    const records: FitJobIterate['record'][] = [];
+    const r = await runFitJob({
+      object: 'cube', size: 16, method: 'perturbed', iterations: 5, seed: 1, samples: 4, noise: 'gaussian', translation: false,
+      target: renderTarget('cube', 16, truth), truth, init: { rotation: [0.55, -0.45, 0.2], translation: [0, 0, 0] }, imageEvery: 10,
+    }, (it) => records.push(it.record));
+    expect(records).toHaveLength(5);
+    expectExact(FitResultSchema, r);
+    for (const rec of records) { expectExact(FitIterateSchema, rec); expectAllFields(FitIterateSchema, rec); }
+  });
+
   it('a field the schema does not know fails (the check above can fail)', () => {
     const rec = { iteration: 0, cost: 1, costBefore: 2, expectedImprovement: 1, actualImprovement: 1, stepLength: 1, regularization: 0, gradientNorm: 0, accepted: true, sigma: 0, samples: 0, phase: 'exact', times: { linearize: 0, backward: 0, forward: 0, total: 0 } };
     expect(() => expectExact(IterationRecordSchema, rec)).not.toThrow();
@@ -130,6 +145,15 @@ describe('server and client types are the schemas\' (checked by tsc)', () => {
     type Local = 'onIterate' | 'signal' | 'resolvedBackend';
     expectTypeOf<Omit<PlanRequest, Local | 'params' | 'solverParams'>>().toEqualTypeOf<Omit<SolveJobRequest, 'params' | 'solverParams'>>();
     expectTypeOf<PlanRequest['solverParams']>().toEqualTypeOf<SolveJobRequest['solverParams'] | undefined>();
+    // pose fits: the renderer's iterate and a job's result are the wire's (errorDeg is null for an image of unknown pose, in memory too)
+    expectTypeOf<FitIterate>().toExtend<FitIterateMsg>();
+    expectTypeOf<keyof FitIterate>().toEqualTypeOf<keyof FitIterateMsg>();
+    expectTypeOf<FitIterate['loss']>().toEqualTypeOf<number>();
+    expectTypeOf<FitIterate['errorDeg']>().toEqualTypeOf<number | null>();
+    expectTypeOf<FitJobResult>().toExtend<FitResultMsg>();
+    expectTypeOf<keyof FitJobResult>().toEqualTypeOf<keyof FitResultMsg>();
+    expectTypeOf<FitJobResult['telemetry']>().toEqualTypeOf<FitIterate[]>();
+    expectTypeOf<RenderMode>().toEqualTypeOf<FitMethod>();
     // what the server reads back from a recording is JSON; the client holds the wire's records
     expectTypeOf<RecordingContent['telemetry'][number]>().toEqualTypeOf<IterationRecordMsg>();
     expectTypeOf<SolveView['latest']>().toEqualTypeOf<IterationRecordMsg | null>();
