@@ -517,6 +517,32 @@ export type PlanResultMsg = z.infer<typeof PlanResultSchema>;
 /** The server's plan result (numbers possibly non-finite, solverParams resolved): PlanResultSchema in memory. */
 export type PlanResult = z.infer<ReturnType<typeof planResultSchema<z.ZodNumber, typeof ResolvedSolverParamsSchema>>>;
 
+// ---------------------------------------------------------------- recordings (GET /api/recordings, GET /api/recordings/:id; server/store/)
+
+/** A plan recording's metadata: its MCAP metadata record `rsddp` (server/store/recordings.ts), as JSON. */
+export const RecordingMetaSchema = z.object({
+  id: z.string(), plan: z.string(), run: z.number(), robot: z.string(), task: z.string(), params: ParamsSchema,
+  solver: SolverSchema, seed: z.number(), solverParams: z.record(z.string(), z.unknown()), projectVersion: z.string(),
+  status: z.string(), cancelled: z.boolean(), success: z.boolean(), iterations: z.number(), cost: Num, warmStart: z.boolean(),
+  startedAt: z.string(), finishedAt: z.string(),
+  timings: PlanResultSchema.shape.timings, metrics: PlanResultSchema.shape.metrics,
+  /** 'live': a live session's world (its executed trajectory, plans and events); absent: a plan. */
+  kind: z.enum(['plan', 'live']).optional(),
+});
+export type RecordingMeta = z.infer<typeof RecordingMetaSchema>;
+/** A recording as listed: its metadata, file name and size (bytes). */
+export const RecordingInfoSchema = RecordingMetaSchema.extend({ file: z.string(), size: z.number() });
+export type RecordingInfo = z.infer<typeof RecordingInfoSchema>;
+/** GET /api/recordings/:id of a plan recording. */
+export const RecordingContentSchema = z.object({
+  metadata: RecordingMetaSchema,
+  /** As written in JSON: non-finite numbers read back as null. */
+  telemetry: z.array(IterationRecordSchema),
+  /** The final trajectory; with `contacts` per knot when the server traced them. */
+  trajectory: TrajectorySchema.nullable(),
+});
+export type RecordingContent = z.infer<typeof RecordingContentSchema>;
+
 /** One iteration of a pose fit (server/rendering/pose-fit.ts FitIterate, non-finite numbers as null). */
 function fitIterateSchema<N extends NumberSchema>(num: N) {
   return z.object({
@@ -570,6 +596,40 @@ export const FitResultSchema = fitResultSchema(Num);
 export type FitResultMsg = z.infer<typeof FitResultSchema>;
 /** A fit method's result on the server (server/perception/fit-job.ts FitJobResult): FitResultSchema in memory. */
 export type FitResult = z.infer<ReturnType<typeof fitResultSchema<z.ZodNumber>>>;
+
+/** A pose fit's recording metadata: its MCAP metadata record `rsddp.fit` (server/store/fit-meta.ts), as JSON. */
+export const FitRecordingMetaSchema = z.object({
+  id: z.string(), kind: z.literal('fit'), fit: z.string(), method: FitMethodSchema, object: z.string(),
+  /** Image side (px). */
+  imageSize: z.number(),
+  seed: z.number(),
+  /** Iterations run (fewer than asked when cancelled). */
+  iterations: z.number(),
+  status: z.string(), cancelled: z.boolean(), success: z.boolean().nullable(),
+  /** Rotation error of the returned pose and of the initial pose (deg; null for an image of unknown pose). */
+  errorDeg: Num, initialErrorDeg: Num, bestLoss: Num,
+  target: z.enum(['pose', 'image']), targetPose: PoseOut.nullable(), initialPose: PoseOut, pose: PoseOut, fitsTranslation: z.boolean(),
+  projectVersion: z.string(), startedAt: z.string(), finishedAt: z.string(), timeMs: z.number(),
+});
+export type FitRecordingMeta = z.infer<typeof FitRecordingMetaSchema>;
+export const FitRecordingInfoSchema = FitRecordingMetaSchema.extend({ file: z.string(), size: z.number() });
+export type FitRecordingInfo = z.infer<typeof FitRecordingInfoSchema>;
+/** GET /api/recordings/:id of a fit's recording: the target (PNG, base64) and the renders every few iterations. */
+export const FitRecordingContentSchema = z.object({
+  metadata: FitRecordingMetaSchema,
+  telemetry: z.array(FitIterateSchema),
+  target: z.string().nullable(),
+  images: z.array(z.object({ iteration: z.number().int(), png: z.string() })),
+});
+export type FitRecordingContent = z.infer<typeof FitRecordingContentSchema>;
+
+/** GET /api/recordings: plan (and live) recordings, fits' recordings, and files that could not be read. */
+export const RecordingListSchema = z.object({
+  recordings: z.array(RecordingInfoSchema),
+  fits: z.array(FitRecordingInfoSchema),
+  errors: z.array(z.object({ file: z.string(), message: z.string() })),
+});
+export type RecordingList = z.infer<typeof RecordingListSchema>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.literal(PROTOCOL_VERSION), server: z.string(), plans: z.array(PlanStateSchema) }),

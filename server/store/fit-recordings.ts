@@ -15,14 +15,14 @@ import { CompressedImage, PoseInFrame } from '@foxglove/schemas/jsonschema.js';
 import type { McapIndexedReader } from '@mcap/core';
 import { ns, stamp, type Quat } from '../foxglove/messages.ts';
 import { FIT_METADATA, type FitRecordingMeta } from './fit-meta.ts';
-import type { FitIterate, FitIterateMsg, FitResult } from '../../shared/protocol.ts';
+import type { FitIterate, FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResult } from '../../shared/protocol.ts';
 import { PROJECT_VERSION, type RecordingStore } from './recordings.ts';
 
 type PoseArrays = { rotation: number[]; translation: number[] };
 
 export interface FitSaveInput {
   fit: string;
-  method: string;
+  method: FitMethod;
   object: string;
   imageSize: number;
   seed: number;
@@ -39,13 +39,8 @@ export interface FitSaveInput {
   result: Pick<FitResult, 'rotation' | 'translation' | 'errorDeg' | 'initialErrorDeg' | 'success' | 'bestLoss' | 'iterations' | 'timeMs' | 'cancelled'>;
 }
 
-export interface FitRecordingContent {
-  metadata: FitRecordingMeta;
-  telemetry: FitIterateMsg[];
-  /** The target (PNG, base64) and the renders every few iterations. */
-  target: string | null;
-  images: { iteration: number; png: string }[];
-}
+/** GET /api/recordings/:id of a fit: shared/protocol.ts FitRecordingContentSchema. */
+export type { FitRecordingContent };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -70,7 +65,7 @@ export function quatOfAxisAngle(r: readonly number[]): Quat {
   return { x: r[0] * s, y: r[1] * s, z: r[2] * s, w: Math.cos(t / 2) };
 }
 
-export async function saveFitRecording(store: RecordingStore, input: FitSaveInput): Promise<FitRecordingMeta & { file: string; size: number }> {
+export async function saveFitRecording(store: RecordingStore, input: FitSaveInput): Promise<FitRecordingInfo> {
   const id = `${input.fit}-${input.method}`;
   const r = input.result;
   const meta: FitRecordingMeta = {

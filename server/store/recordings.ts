@@ -35,7 +35,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
-import type { IterationRecordMsg, PlanResult, TrajectoryMsg } from '../../shared/protocol.ts';
+import type { IterationRecordMsg, PlanResult, RecordingContent, RecordingInfo, RecordingList, RecordingMeta, TrajectoryMsg } from '../../shared/protocol.ts';
 import { iterationMessage, ns, quatFromX, SCHEMAS, stamp, type TopicSchema } from '../foxglove/messages.ts';
 import { PlanView } from '../foxglove/plan-view.ts';
 import { FIT_METADATA, isFitMeta, type FitRecordingInfo, type FitRecordingMeta } from './fit-meta.ts';
@@ -47,43 +47,8 @@ export const PROJECT_VERSION: string = (() => {
   try { return JSON.parse(readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')).version as string; } catch { return 'unknown'; }
 })();
 
-export interface RecordingMeta {
-  id: string;
-  plan: string;
-  run: number;
-  robot: string;
-  task: string;
-  params: Record<string, number | string>;
-  solver: string;
-  seed: number;
-  solverParams: Record<string, unknown>;
-  projectVersion: string;
-  status: string;
-  cancelled: boolean;
-  success: boolean;
-  iterations: number;
-  cost: number;
-  warmStart: boolean;
-  startedAt: string;
-  finishedAt: string;
-  timings: PlanResult['timings'];
-  metrics: PlanResult['metrics'];
-  /** 'live': a live session's world (its executed trajectory, plans and events); absent: a plan. */
-  kind?: 'plan' | 'live';
-}
-
-export interface RecordingInfo extends RecordingMeta {
-  file: string;
-  size: number;
-}
-
-export interface RecordingContent {
-  metadata: RecordingMeta;
-  /** As written in JSON: non-finite numbers read back as null. */
-  telemetry: IterationRecordMsg[];
-  /** The final trajectory; with `contacts` per knot when the server traced them (sessions.ts). */
-  trajectory: TrajectoryMsg | null;
-}
+/** Metadata, listing and content of a plan recording: defined once, on the wire (shared/protocol.ts RecordingMetaSchema, RecordingInfoSchema, RecordingContentSchema). */
+export type { RecordingContent, RecordingInfo, RecordingMeta };
 
 export interface SaveInput {
   plan: string;
@@ -362,7 +327,7 @@ export class RecordingStore {
   }
 
   /** All readable recordings (newest first) and the files that could not be read. */
-  async list(): Promise<{ recordings: RecordingInfo[]; fits: FitRecordingInfo[]; errors: { file: string; message: string }[] }> {
+  async list(): Promise<RecordingList> {
     const recordings: RecordingInfo[] = [];
     const fits: FitRecordingInfo[] = [];
     const errors: { file: string; message: string }[] = [];

@@ -7,10 +7,13 @@
  *   difference), and every field the schema declares is emitted;
  * - at compile time (`tsc`, run by CI): the server's and the client's types equal the schemas'.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import {
-  DdpIterationSchema, FitIterateSchema, FitResultSchema, IterationRecordSchema, PlanResultSchema, ResolvedSolverParamsSchema, TrajectorySchema,
+  DdpIterationSchema, FitIterateSchema, FitResultSchema, IterationRecordSchema, RecordingContentSchema, RecordingInfoSchema, RecordingListSchema, PlanResultSchema, ResolvedSolverParamsSchema, TrajectorySchema,
   type ComputeInfo as WireComputeInfo, type ContactSampleMsg, type DdpIteration, type IterationRecordMsg, type LimitSampleMsg,
   type PlanResultMsg, type SolveJobRequest, type TrajectoryMsg, type FitIterateMsg, type FitMethod, type FitResultMsg,
 } from '../../shared/protocol.ts';
@@ -23,7 +26,7 @@ import type { ContactSample, LimitSample } from '../../server/planning/contact-t
 import type { NoiseRule } from '../../server/control/schedule.ts';
 import type { Estimator } from '../../server/control/estimators.ts';
 import type { SolveView } from '../../client/connection.ts';
-import type { RecordingContent } from '../../server/store/recordings.ts';
+import { RecordingStore, type RecordingContent } from '../../server/store/recordings.ts';
 import type { FitIterate } from '../../server/rendering/pose-fit.ts';
 import type { RenderMode } from '../../server/rendering/renderer.ts';
 import { renderTarget, runFitJob, type FitJobIterate, type FitJobResult } from '../../server/perception/fit-job.ts';
@@ -46,9 +49,10 @@ function expectExact(schema: z.ZodObject, value: unknown): void {
   expect(r.data).toEqual(json);
 }
 
-/** Every key the schema declares (one level into nested objects) is present in the value. */
-function expectAllFields(schema: z.ZodObject, value: object): void {
+/** Every key the schema declares (one level into nested objects), optional ones included unless skipped, is present in the value. */
+function expectAllFields(schema: z.ZodObject, value: object, skip: readonly string[] = []): void {
   for (const [k, s] of Object.entries(schema.shape)) {
+    if (skip.includes(k)) continue;
     expect(Object.keys(value), `field '${k}'`).toContain(k);
     const inner = (s as z.ZodType).def.type === 'object' ? (s as z.ZodObject) : null;
     if (inner) for (const k2 of Object.keys(inner.shape)) expect(Object.keys((value as Record<string, object>)[k]), `field '${k}.${k2}'`).toContain(k2);
@@ -76,6 +80,18 @@ describe('real planner output matches the wire schemas exactly', () => {
       }
       expect(result.telemetry).toEqual(records);
       for (const t of trajectories) expectExact(TrajectorySchema, t);
+      // recorded and read back: the listing and the content are the wire's too
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'rsddp-wire-'));
+      try {
+        const store = new RecordingStore(dir);
+        const now = new Date();
+        await store.save({ plan: 'p', run: 0, warmStart: false, startedAt: now, finishedAt: now, result });
+        const list = await store.list();
+        expectExact(RecordingListSchema, list);
+        expect(list.recordings).toHaveLength(1);
+        expectAllFields(RecordingInfoSchema, list.recordings[0], ['kind']); // kind: 'live' for live sessions, absent for plans
+        expectExact(RecordingContentSchema, await store.read(list.recordings[0].id));
+      } finally { rmSync(dir, { recursive: true, force: true }); }
     });
   }
 
