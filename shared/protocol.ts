@@ -330,8 +330,8 @@ const Num = z.number().nullable();
  * Records whose numbers may be non-finite (a cost of Infinity, an improvement of NaN) have two
  * forms: in the server's memory a plain number, on the wire `Num` (JSON writes NaN and ±Infinity
  * as null). Their schemas are built by functions of the number schema: the wire's are exported
- * (built over `Num`), the server's types are inferred from the same functions over z.number()
- * (the `…InMemory` types), so both ends have one definition.
+ * (built over `Num`), the server's types (IterationRecord, PlanResult, FitIterate, FitResult)
+ * are inferred from the same functions over z.number(), so both ends have one definition.
  */
 type NumberSchema = z.ZodType<number | null>;
 
