@@ -10,7 +10,7 @@
  * origin starts `0.05 + 0.05 t_y` m high. Its rotation has no counterpart: the rail holds the
  * cube upright.
  */
-import type { FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResultMsg, FitState, ServerMessage } from '../shared/protocol.ts';
+import type { FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResultMsg, FitState, PoseArrays, ServerMessage } from '../shared/protocol.ts';
 
 export const FIT_METHOD_ORDER: readonly FitMethod[] = ['hard', 'softras', 'perturbed'];
 export const METHOD_COLORS: Record<FitMethod, string> = { hard: '#6b7280', softras: '#2563eb', perturbed: '#dc2626' };
@@ -22,7 +22,7 @@ export const CUBE_REST_HEIGHT_M = 0.05;
 /** cube-lift's initialHeight range (server/control/tasks/cube-lift.ts). */
 export const INITIAL_HEIGHT_MAX_M = 1.5;
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitMethodView {
   method: FitMethod;

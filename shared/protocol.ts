@@ -560,6 +560,8 @@ export type FitIterateMsg = z.infer<typeof FitIterateSchema>;
 /** The server's fit iterate (server/rendering/pose-fit.ts; numbers possibly non-finite): FitIterateSchema in memory. */
 export type FitIterate = z.infer<ReturnType<typeof fitIterateSchema<z.ZodNumber>>>;
 const PoseOut = z.object({ rotation: z.array(z.number()).length(3), translation: z.array(z.number()).length(3) });
+/** An object pose as the server reports it: axis-angle rotation (rad) and translation, 3 numbers each. */
+export type PoseArrays = z.infer<typeof PoseOut>;
 
 /** One method's state in a fit. */
 export const FitMethodStateSchema = z.object({

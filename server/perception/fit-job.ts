@@ -11,7 +11,7 @@
  * (the pose `fitPose` itself returns) for the cancelled result.
  */
 import { MAX_RENDER_SAMPLES } from '../../shared/limits.ts';
-import type { FitResult as FitResultWire } from '../../shared/protocol.ts';
+import type { FitResult as FitResultWire, PoseArrays } from '../../shared/protocol.ts';
 import { fitPose, SUCCESS_DEG, type FitIterate, type PoseBackend } from '../rendering/pose-fit.ts';
 import { poseScene } from '../rendering/objects.ts';
 import { newPose, Renderer, rgbOf, type Pose, type RenderGradient, type RenderMode, type RenderParams } from '../rendering/renderer.ts';
@@ -19,7 +19,7 @@ import { encodePng } from '../rendering/png.ts';
 import { expSO3, rotationAngleDeg } from '../rendering/rotation.ts';
 import type { NoiseKind } from '../rendering/noise.ts';
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitJob {
   object: string;

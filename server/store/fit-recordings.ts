@@ -15,10 +15,9 @@ import { CompressedImage, PoseInFrame } from '@foxglove/schemas/jsonschema.js';
 import type { McapIndexedReader } from '@mcap/core';
 import { ns, stamp, type Quat } from '../foxglove/messages.ts';
 import { FIT_METADATA, type FitRecordingMeta } from './fit-meta.ts';
-import type { FitIterate, FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResult } from '../../shared/protocol.ts';
+import type { FitIterate, FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResult, PoseArrays } from '../../shared/protocol.ts';
 import { PROJECT_VERSION, type RecordingStore } from './recordings.ts';
 
-type PoseArrays = { rotation: number[]; translation: number[] };
 
 export interface FitSaveInput {
   fit: string;
