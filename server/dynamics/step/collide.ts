@@ -6,7 +6,7 @@
 import type { Model } from '../../model/model.ts';
 import { se3Mul } from '../../model/spatial.ts';
 import {
-  clearContacts, collideShapeBox, collideShapePlane, collisionShapeFromGeometry, groundPlane, makeBoxObstacle,
+  clearContacts, CollisionWorkspace, collideShapeBox, collideShapePlane, collisionShapeFromGeometry, groundPlane, makeBoxObstacle,
   SHAPE_CAPSULE, SHAPE_CYLINDER, SHAPE_NONE, SHAPE_SPHERE, type BoxObstacle, type CollisionShape, type ContactBuffer,
 } from '../collision.ts';
 import type { Data } from '../data.ts';
@@ -30,6 +30,8 @@ export class SceneCollider {
   private readonly boxes: BoxObstacle[];
   /** Friction per environment object: index 0 the ground, 1.. the boxes. */
   readonly envFriction: Float64Array;
+  /** The collision routines' scratch. */
+  private readonly ws = new CollisionWorkspace();
 
   constructor(model: Model, scene: Scene) {
     const geomJoint: number[] = [];
@@ -102,8 +104,8 @@ export class SceneCollider {
       }
       // a sphere's queries read only its centre (its rotation entries in shapeWorld stay unwritten)
       if (kind === SHAPE_SPHERE) { SW[so + 9] = wx; SW[so + 10] = wy; SW[so + 11] = wz; } else se3Mul(O, jo, P, so, SW, so);
-      if (nearGround) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane!, s, 0, buf);
-      for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf);
+      if (nearGround) collideShapePlane(this.shapes[s], this.shapeWorld, 12 * s, this.plane!, s, 0, buf, this.ws);
+      for (let b = 0; b < this.boxes.length; b++) collideShapeBox(this.shapes[s], this.shapeWorld, 12 * s, this.boxes[b], s, b + 1, buf, this.ws);
       if (kind === SHAPE_MESH) collideMeshScene(this.shapes[s] as MeshCollisionShape, this.shapeWorld, 12 * s, this.plane, this.boxes, s, buf);
     }
     buf.marginBox[0] = o.margin;
