@@ -18,7 +18,7 @@ import { differenceState } from '../control/problem.ts';
 import type { PlanResult, Trajectory } from '../planning/planner.ts';
 import { PlanResultSchema } from '../../shared/protocol.ts';
 import { getTask, resolveParams, type BuiltTask } from '../control/tasks/index.ts';
-import { loadMujoco } from './mujoco.ts';
+import { loadMujoco } from './mujoco-wasm.ts';
 import { mujocoForTask, refereeDefaults, type RefereeSettings } from './task-model.ts';
 
 type Metrics = Record<string, number | boolean | string>;
