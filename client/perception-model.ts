@@ -10,7 +10,7 @@
  * origin starts `0.05 + 0.05 t_y` m high. Its rotation has no counterpart: the rail holds the
  * cube upright.
  */
-import type { FitIterateMsg, FitMethod, FitResultMsg, FitState, ServerMessage } from '../shared/protocol.ts';
+import type { FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResultMsg, FitState, PoseArrays, ServerMessage } from '../shared/protocol.ts';
 
 export const FIT_METHOD_ORDER: readonly FitMethod[] = ['hard', 'softras', 'perturbed'];
 export const METHOD_COLORS: Record<FitMethod, string> = { hard: '#6b7280', softras: '#2563eb', perturbed: '#dc2626' };
@@ -22,7 +22,7 @@ export const CUBE_REST_HEIGHT_M = 0.05;
 /** cube-lift's initialHeight range (server/control/tasks/cube-lift.ts). */
 export const INITIAL_HEIGHT_MAX_M = 1.5;
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitMethodView {
   method: FitMethod;
@@ -229,19 +229,8 @@ export function methodLine(mv: FitMethodView | undefined, iterations: number): s
   return parts.join(' · ');
 }
 
-/** GET /api/recordings `fits` entries and GET /api/recordings/:id of a fit (server/store/fit-recordings.ts). */
-export interface FitRecordingInfo {
-  id: string; kind: 'fit'; fit: string; method: FitMethod; object: string; imageSize: number; seed: number; iterations: number;
-  status: string; cancelled: boolean; success: boolean | null; errorDeg: number | null; initialErrorDeg: number | null; bestLoss: number | null;
-  target: 'pose' | 'image'; targetPose: PoseArrays | null; initialPose: PoseArrays; pose: PoseArrays; fitsTranslation: boolean;
-  startedAt: string; finishedAt: string; timeMs: number; size: number;
-}
-export interface FitRecordingContent {
-  metadata: Omit<FitRecordingInfo, 'size'>;
-  telemetry: FitIterateMsg[];
-  target: string | null;
-  images: { iteration: number; png: string }[];
-}
+/** GET /api/recordings `fits` entries and GET /api/recordings/:id of a fit (server/store/fit-recordings.ts): the shared schemas' types. */
+export type { FitRecordingContent, FitRecordingInfo };
 
 /** A recorded fit method as a fit view of its own (key `rec:<id>`), shown like a live one. */
 export function fitViewFromRecording(c: FitRecordingContent): FitView {

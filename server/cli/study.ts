@@ -21,13 +21,15 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SolveThreads } from '../planning/solve-threads.ts';
+import { ThreadSolves } from '../planning/thread-solves.ts';
 import type { Solves } from '../planning/solves.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
 import type { PlanResult } from '../planning/planner.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { SUCCESS } from '../control/tasks/lift-leg.ts';
 import { replayOnTask, type MujocoReplay } from '../peer/replay.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
+import { SOLVER_FLAGS } from './solver-flags.ts';
 
 type Cell = { objective: 'foot' | 'pose'; weight: number; velocityWeight: number; foot: string; height: number; dt: number; horizon: number; sigma0: number; hold: number };
 
@@ -164,35 +166,34 @@ function verdict(ddp: RunRecord, rddp: RunRecord[]): string {
   return `partial: R-DDP ${k}/${n}`;
 }
 
+const COMMAND = defineCommand({
+  name: 'study',
+  usage: 'usage: npm run study -- [options]',
+  flags: {
+    grid: { type: 'string', arg: 'main|weights|sigma0|hold|hold-sigma0|smoke', default: 'main', help: 'the grid of lift-leg conditions' },
+    seeds: { type: 'number', arg: 'K', integer: true, min: 1, default: 10, help: 'R-DDP seeds per condition (DDP runs once)' },
+    out: { type: 'string', arg: 'DIR', help: 'where the summary goes (default results/lift-leg-study-<grid>-<date>)' },
+    parallel: { type: 'number', integer: true, min: 1, default: 1, help: 'runs at once (with --redis: all)' },
+    iterations: { type: 'number', integer: true, min: 1, help: "iteration budget (default: the planner's)" },
+    redis: { type: 'string', arg: 'URL', help: 'run the plans as jobs on the `npm run worker` processes of this Redis' },
+    derivatives: { ...SOLVER_FLAGS.derivatives, default: 'fd' },
+  },
+});
+
 function fail(msg: string): never {
   process.stderr.write(`study: ${msg}\n`);
   process.exit(1);
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run study -- [--grid main|weights|sigma0|hold|hold-sigma0|smoke] [--seeds K] [--out DIR] [--parallel N] [--iterations N] [--redis URL] [--derivatives fd|analytic]\n');
-    return;
-  }
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
-    if (argv[i + 1] === undefined) fail(`${argv[i]} needs a value`);
-    opts[argv[i].slice(2)] = argv[i + 1];
-  }
-  for (const k of Object.keys(opts)) if (!['grid', 'seeds', 'out', 'parallel', 'iterations', 'redis', 'derivatives'].includes(k)) fail(`unknown option --${k}`);
-  const gridName = opts.grid ?? 'main';
+  const opts = parseCommandLine(COMMAND);
+  const gridName = opts.grid;
   let cells: Cell[];
   try { cells = grid(gridName); } catch (e) { fail((e as Error).message); }
-  const int = (k: string, d: number) => { const v = Number(opts[k] ?? d); if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer, got '${opts[k]}'`); return v; };
   if (opts.redis !== undefined && !/^rediss?:\/\//.test(opts.redis)) fail('--redis: expected redis:// or rediss://');
-  const seeds = int('seeds', 10);
-  const derivatives = opts.derivatives ?? 'fd';
-  if (derivatives !== 'fd' && derivatives !== 'analytic') fail(`--derivatives must be fd or analytic, got '${derivatives}'`);
+  const { seeds, derivatives, iterations } = opts;
   // on a cluster every run is submitted at once (Redis is the queue; the workers take them as they free up)
-  const parallel = opts.redis ? Number.MAX_SAFE_INTEGER : int('parallel', 1);
-  const iterations = opts.iterations !== undefined ? int('iterations', 60) : undefined;
+  const parallel = opts.redis ? Number.MAX_SAFE_INTEGER : opts.parallel;
   const def = getTask('lift-leg');
   for (const c of cells) {
     try { resolveParams(def, cellParams(c)); } catch (e) { fail(`cell ${cellKey(c)}: ${(e as Error).message}`); }
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
   const log = path.join(outDir, 'runs.jsonl');
   const done = new Map<string, RunRecord>();
   // (derivatives in the key only when not finite differences: runs of earlier studies stay valid)
-  const runKey = (cell: string, solver: string, seed: number, its = iterations, der = derivatives) => `${cell}|${solver}|${seed}|${its ?? ''}${der !== 'fd' ? `|${der}` : ''}`;
+  const runKey = (cell: string, solver: string, seed: number, its = iterations, der: string = derivatives) => `${cell}|${solver}|${seed}|${its ?? ''}${der !== 'fd' ? `|${der}` : ''}`;
   if (existsSync(log)) {
     for (const line of readFileSync(log, 'utf8').split('\n')) {
       if (!line.trim()) continue;
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     try { await remote.ready(); } catch (e) { await remote.close(); fail(`--redis: ${(e as Error).message}`); }
     process.stderr.write(`runs submitted to the workers of ${opts.redis.replace(/:[^:@/]*@/, ':***@')}\n`);
     threads = remote;
-  } else threads = new SolveThreads();
+  } else threads = new ThreadSolves();
   const t0 = Date.now();
   let next = 0, finished = 0;
   const worker = async () => {

@@ -1,6 +1,6 @@
 /**
  * ClusterWorker: takes solve jobs and pose-fit jobs off their BullMQ queues and runs each on
- * this process's threads (planning/solve-threads.ts, perception/fit-threads.ts), so that the
+ * this process's threads (planning/thread-solves.ts, perception/fit-threads.ts), so that the
  * event loop stays free to renew the job's lock, publish iterates and hear cancels while the
  * numerics run. Per job: the envelope's
  * protocol and code version must equal this worker's (else the job fails with a message naming
@@ -16,7 +16,7 @@ import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import { SolveThreads } from '../planning/solve-threads.ts';
+import { ThreadSolves } from '../planning/thread-solves.ts';
 import { FitThreads } from '../perception/fit-threads.ts';
 import { fitJobFromWire, type FitJobIterate } from '../perception/fit-job.ts';
 import { errorToWire } from '../control/errors.ts';
@@ -59,7 +59,7 @@ export class ClusterWorker {
   #cmd: Redis;
   #sub: Redis;
   #queueConns: Redis[] = [];
-  #solveThreads = new SolveThreads();
+  #solveThreads = new ThreadSolves();
   #fitThreads = new FitThreads();
   #running = new Map<string, AbortController>();
   #log: (line: string) => void;

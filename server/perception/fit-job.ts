@@ -11,15 +11,15 @@
  * (the pose `fitPose` itself returns) for the cancelled result.
  */
 import { MAX_RENDER_SAMPLES } from '../../shared/limits.ts';
-import type { FitJobRequest } from '../../shared/protocol.ts';
-import { fitPose, SUCCESS_DEG, type FitIterate, type FitResult, type PoseBackend } from '../rendering/pose-fit.ts';
+import type { FitJobRequest, FitResult as FitResultWire, PoseArrays } from '../../shared/protocol.ts';
+import { fitPose, SUCCESS_DEG, type FitIterate, type PoseBackend } from '../rendering/pose-fit.ts';
 import { poseScene } from '../rendering/objects.ts';
 import { newPose, Renderer, rgbOf, type Pose, type RenderGradient, type RenderMode, type RenderParams } from '../rendering/renderer.ts';
 import { encodePng } from '../rendering/png.ts';
 import { expSO3, rotationAngleDeg } from '../rendering/rotation.ts';
 import type { NoiseKind } from '../rendering/noise.ts';
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitJob {
   object: string;
@@ -48,12 +48,8 @@ export interface FitJobIterate {
   elapsedMs: number;
 }
 
-/** A fit's result (pose-fit.ts) as a job returns it: cancelled or not, with a render of its pose. */
-export interface FitJobResult extends FitResult {
-  cancelled: boolean;
-  /** Hard render of the returned pose (PNG, base64). */
-  image: string;
-}
+/** A fit's result (pose-fit.ts) as a job returns it, cancelled or not, with a render of its pose: the wire's FitResult (shared/protocol.ts) in memory. */
+export type FitJobResult = FitResultWire;
 
 /** A fit job as a cluster job carries it (shared/protocol.ts FitJobRequestSchema): the target as its bytes. */
 export function fitJobToWire(job: FitJob): FitJobRequest {

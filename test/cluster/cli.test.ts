@@ -33,7 +33,7 @@ describe('cluster command lines', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['server/cli/worker.ts', [], /--redis URL \(or RSDDP_REDIS_URL\) is required/],
       ['server/cli/worker.ts', ['--redis', 'http://x:1'], /expected redis:\/\/ or rediss:\/\//],
-      ['server/cli/worker.ts', ['--redis', 'redis://:pw@x:1', '--concurrency', '0'], /invalid --concurrency 0/],
+      ['server/cli/worker.ts', ['--redis', 'redis://:pw@x:1', '--concurrency', '0'], /--concurrency must be an integer >= 1, got '0'/],
       ['server/cli/start.ts', ['--redis', 'http://:pw@x:1'], /--redis: expected redis:\/\/ or rediss:\/\/, got 'http:\/\/:\*\*\*@x:1'/],
     ];
     const got = await Promise.all(cases.map(([f, a]) => run(f, a)));

@@ -345,14 +345,20 @@ describe('web client (headless Chromium)', () => {
       const conn = document.querySelector('#conn')!;
       const it = () => Number((document.querySelector('#iter-rddp') as HTMLElement).dataset.iteration);
       const until = (f: () => boolean) => new Promise<void>((resolve) => { const tick = () => (f() ? resolve() : setTimeout(tick, 20)); tick(); });
-      r.reconnect(2000);
+      r.reconnect(5000);
       await until(() => conn.classList.contains('closed'));
       const linkText = conn.textContent ?? '';
       const away = it();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // the server goes on meanwhile: asked over HTTP until it is past where the view stopped
+      // (an iteration takes 0.1 s on a quiet machine, seconds on a loaded one)
+      const rddp = async () => (await (await fetch(`/api/plans/${id}`)).json()).solves.find((s: { solver: string }) => s.solver === 'rddp');
+      let server = await rddp();
+      for (const t0 = Date.now(); server.status === 'running' && server.iteration <= away && Date.now() - t0 < 4000;) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        server = await rddp();
+      }
       const stillAway = it();
       const closedMeanwhile = !conn.classList.contains('open');
-      const server = (await (await fetch(`/api/plans/${id}`)).json()).solves.find((s: { solver: string }) => s.solver === 'rddp');
       await until(() => conn.classList.contains('open'));
       await until(() => it() >= server.iteration);
       return { linkText, away, stillAway, closedMeanwhile, serverIt: server.iteration as number, serverStatus: server.status as string, after: it() };
