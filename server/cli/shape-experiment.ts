@@ -20,6 +20,7 @@ import { runShapeProblem, SHAPE_PROBLEM_DEFAULTS } from '../rendering/shape-run.
 import { SHAPE_DEFAULTS } from '../rendering/shape-fit.ts';
 import { SHAPE_CAMERA_DISTANCE } from '../rendering/shape-scene.ts';
 import { linePlot, type Series } from './svg-plot.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
 const ROBOTS = path.join('..', 'shared', 'robots', 'example-robot-data', 'robots');
 const DEFAULT_MESHES = [
@@ -47,46 +48,36 @@ interface Run {
   timeS: number;
 }
 
+const D = SHAPE_PROBLEM_DEFAULTS;
+const COMMAND = defineCommand({
+  name: 'experiment shape',
+  usage: 'usage: npm run experiment -- shape [options]: every method on the same shape problems (meshes x seeds)',
+  flags: {
+    meshes: { type: 'string', arg: 'A.stl,B.stl', help: "target meshes (default: Solo-12's base and left upper leg from ../shared's example-robot-data)" },
+    seeds: { type: 'string', arg: '1,2', default: '1,2', help: 'seeds (camera lattice turn and noise)' },
+    methods: { type: 'string', arg: 'hard,softras,perturbed', default: 'hard,softras,perturbed', help: 'methods compared' },
+    views: { type: 'number', arg: 'N', integer: true, min: 1, max: MAX_SHAPE_VIEWS, default: D.views, help: 'cameras around the object' },
+    size: { type: 'number', arg: 'PX', integer: true, min: MIN_RENDER_SIZE, max: MAX_RENDER_SIZE, default: D.size, help: 'image side' },
+    iterations: { type: 'number', integer: true, min: 1, max: MAX_FIT_ITERATIONS, default: D.iterations, help: 'Adam iterations' },
+    level: { type: 'number', arg: 'L', integer: true, min: 0, max: MAX_ICO_LEVEL, default: D.level, help: 'icosphere subdivision level' },
+    voxels: { type: 'number', arg: 'N', integer: true, min: 2, max: MAX_VOXEL_GRID, default: D.voxels, help: 'voxel grid side of the 3D IoU' },
+    radius: { type: 'number', arg: 'R', check: (x) => x > 0, what: 'positive', default: D.radius, help: 'starting sphere radius (target half-extent 1)' },
+    sigma: { type: 'number', arg: 'S', check: (x) => x > 0, what: 'positive', default: SHAPE_DEFAULTS.sigma, help: 'initial coverage smoothing' },
+    laplacian: { type: 'number', arg: 'W', min: 0, default: SHAPE_DEFAULTS.laplacian, help: 'Laplacian weight' },
+    distance: { type: 'number', arg: 'D', check: (x) => x > 1 + Math.sqrt(3), what: 'above 1 + sqrt(3) = 2.74 (target half-extent 1, near plane 1)', default: SHAPE_CAMERA_DISTANCE, help: 'camera distance' },
+    out: { type: 'string', arg: 'DIR', help: 'where the summary and plot go (default results/shape-<date>)' },
+  },
+});
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const std = (xs: number[]) => { const m = mean(xs); return xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0; };
 
 export async function runShapeExperiment(argv: string[]): Promise<void> {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run experiment -- shape [--meshes A.stl,B.stl] [--seeds 1,2] [--methods hard,softras,perturbed] [--views 12] [--size 48] [--iterations 200] [--level 3] [--radius 0.5] [--sigma 1e-3] [--laplacian 0.03] [--distance 4.5] [--voxels 48] [--out DIR]\n');
-      return;
-    }
-    if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
-    const v = argv[i + 1];
-    if (v === undefined) fail(`${argv[i]} needs a value`);
-    opts[argv[i].slice(2)] = v;
-    i++;
-  }
-  const known = new Set(['meshes', 'seeds', 'methods', 'views', 'size', 'iterations', 'level', 'radius', 'sigma', 'laplacian', 'distance', 'voxels', 'out']);
-  for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k}`);
-  const int = (k: string, def: number, lo: number, hi: number) => {
-    const x = opts[k] === undefined ? def : Number(opts[k]);
-    if (!Number.isInteger(x) || x < lo || x > hi) fail(`--${k} must be an integer in [${lo}, ${hi}], got '${opts[k]}'`);
-    return x;
-  };
-  const D = SHAPE_PROBLEM_DEFAULTS;
-  const views = int('views', D.views, 1, MAX_SHAPE_VIEWS);
-  const size = int('size', D.size, MIN_RENDER_SIZE, MAX_RENDER_SIZE);
-  const iterations = int('iterations', D.iterations, 1, MAX_FIT_ITERATIONS);
-  const level = int('level', D.level, 0, MAX_ICO_LEVEL);
-  const voxels = int('voxels', D.voxels, 2, MAX_VOXEL_GRID);
-  const radius = opts.radius === undefined ? D.radius : Number(opts.radius);
-  if (!(radius > 0)) fail(`--radius must be positive, got '${opts.radius}'`);
-  const sigma = opts.sigma === undefined ? SHAPE_DEFAULTS.sigma : Number(opts.sigma);
-  if (!(sigma > 0)) fail(`--sigma must be positive, got '${opts.sigma}'`);
-  const laplacian = opts.laplacian === undefined ? SHAPE_DEFAULTS.laplacian : Number(opts.laplacian);
-  if (!(laplacian >= 0)) fail(`--laplacian must be non-negative, got '${opts.laplacian}'`);
-  const distance = opts.distance === undefined ? SHAPE_CAMERA_DISTANCE : Number(opts.distance);
-  if (!(distance > 1 + Math.sqrt(3))) fail(`--distance must be above 1 + sqrt(3) = 2.74 (target half-extent 1, near plane 1), got '${opts.distance}'`);
-  const seeds = (opts.seeds ?? '1,2').split(',').map(Number);
+  const opts = parseCommandLine(COMMAND, argv);
+  const { views, size, iterations, level, voxels, radius, sigma, laplacian, distance } = opts;
+  const seeds = opts.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) fail(`--seeds must be non-negative integers, got '${opts.seeds}'`);
-  const methods = (opts.methods ?? 'hard,softras,perturbed').split(',') as RenderMode[];
+  const methods = opts.methods.split(',') as RenderMode[];
   for (const m of methods) if (!RENDER_MODES.includes(m)) fail(`--methods: unknown method '${m}' (${RENDER_MODES.join(', ')})`);
   const meshes = opts.meshes ? opts.meshes.split(',') : DEFAULT_MESHES;
   for (const m of meshes) if (!existsSync(m)) fail(`mesh ${m} not found${opts.meshes ? '' : ' (run from the repository next to ../shared, or pass --meshes)'}`);

@@ -15,36 +15,42 @@
  */
 import { writeFileSync } from 'node:fs';
 import { MAX_FIT_ITERATIONS, MAX_ICO_LEVEL, MAX_RENDER_SAMPLES, MAX_RENDER_SIZE, MAX_SHAPE_VIEWS, MAX_VOXEL_GRID, MIN_RENDER_SIZE } from '../../shared/limits.ts';
-import { RENDER_MODES, type RenderMode } from '../rendering/renderer.ts';
+import { RENDER_MODES } from '../rendering/renderer.ts';
 import { objText, runShapeProblem, SHAPE_PROBLEM_DEFAULTS, silhouetteSheet } from '../rendering/shape-run.ts';
 import { encodePng } from '../rendering/png.ts';
 import { SHAPE_DEFAULTS, type ShapeIterate } from '../rendering/shape-fit.ts';
+import { SHAPE_CAMERA_DISTANCE } from '../rendering/shape-scene.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
 // The problem defaults (iterations 200, as the experiment) over the fit's own.
 const D = { ...SHAPE_DEFAULTS, ...SHAPE_PROBLEM_DEFAULTS };
-const USAGE = `usage: npm run shape -- --mesh PATH --method hard|softras|perturbed [options]
-
-  --mesh PATH          target .stl / .obj (e.g. ../shared/robots/example-robot-data/robots/solo_description/meshes/stl/solo12/solo_12_base.stl)
-  --method M           hard | softras | perturbed
-  --views N            cameras around the object (default ${D.views}, at most ${MAX_SHAPE_VIEWS})
-  --size PX            image side (default ${D.size})
-  --iterations N       Adam iterations (default ${D.iterations})
-  --seed N             camera lattice turn and noise seed (default ${D.seed})
-  --level L            icosphere subdivision level (default ${D.level}: 642 vertices)
-  --radius R           starting sphere radius (target half-extent 1; default ${D.radius})
-  --lr L               Adam learning rate (default ${D.lr})
-  --sigma S            initial coverage smoothing (default ${D.sigma})
-  --samples M          initial samples of the perturbed mode (default ${D.samples})
-  --laplacian W        Laplacian weight (default ${D.laplacian})
-  --noise gaussian|cauchy   perturbed mode's law (default gaussian)
-  --voxels N           voxel grid side of the 3D IoU (default ${D.voxels})
-  --distance D         camera distance (target half-extent 1; default 4.5)
-  --no-adapt           keep sigma, samples and lr fixed
-  --out FILE           JSON result with per-iteration telemetry
-  --obj FILE           the fitted mesh as OBJ
-  --png FILE           silhouettes of the first 8 views: target, start and fitted rows
-  --quiet              no progress lines
-  --help`;
+const positive = { check: (x: number) => x > 0, what: 'positive' } as const;
+const COMMAND = defineCommand({
+  name: 'shape',
+  usage: 'usage: npm run shape -- --mesh PATH --method hard|softras|perturbed [options]',
+  flags: {
+    mesh: { type: 'string', arg: 'PATH', help: 'target .stl / .obj (e.g. ../shared/robots/example-robot-data/robots/solo_description/meshes/stl/solo12/solo_12_base.stl)' },
+    method: { type: 'string', choices: RENDER_MODES, help: 'the renderer fitted through' },
+    views: { type: 'number', arg: 'N', integer: true, min: 1, max: MAX_SHAPE_VIEWS, default: D.views, help: 'cameras around the object' },
+    size: { type: 'number', arg: 'PX', integer: true, min: MIN_RENDER_SIZE, max: MAX_RENDER_SIZE, default: D.size, help: 'image side' },
+    iterations: { type: 'number', integer: true, min: 1, max: MAX_FIT_ITERATIONS, default: D.iterations, help: 'Adam iterations' },
+    seed: { type: 'number', integer: true, min: 0, max: 2 ** 20, default: D.seed, help: 'camera lattice turn and noise seed' },
+    level: { type: 'number', arg: 'L', integer: true, min: 0, max: MAX_ICO_LEVEL, default: D.level, help: 'icosphere subdivision level (3: 642 vertices)' },
+    radius: { type: 'number', arg: 'R', ...positive, default: D.radius, help: 'starting sphere radius (target half-extent 1)' },
+    lr: { type: 'number', arg: 'L', ...positive, default: D.lr, help: 'Adam learning rate' },
+    sigma: { type: 'number', arg: 'S', ...positive, default: D.sigma, help: 'initial coverage smoothing' },
+    samples: { type: 'number', arg: 'M', integer: true, min: 1, max: MAX_RENDER_SAMPLES, default: D.samples, help: 'initial samples of the perturbed mode' },
+    laplacian: { type: 'number', arg: 'W', min: 0, default: D.laplacian, help: 'Laplacian weight' },
+    noise: { type: 'string', choices: ['gaussian', 'cauchy'], default: 'gaussian', help: "perturbed mode's law" },
+    voxels: { type: 'number', arg: 'N', integer: true, min: 2, max: MAX_VOXEL_GRID, default: D.voxels, help: 'voxel grid side of the 3D IoU' },
+    distance: { type: 'number', arg: 'D', check: (x) => x > 1 + Math.sqrt(3), what: 'above 1 + sqrt(3) = 2.74 (target half-extent 1, near plane 1)', default: SHAPE_CAMERA_DISTANCE, help: 'camera distance (target half-extent 1)' },
+    'no-adapt': { type: 'boolean', help: 'keep sigma, samples and lr fixed' },
+    out: { type: 'string', arg: 'FILE', help: 'JSON result with per-iteration telemetry' },
+    obj: { type: 'string', arg: 'FILE', help: 'the fitted mesh as OBJ' },
+    png: { type: 'string', arg: 'FILE', help: 'silhouettes of the first 8 views: target, start and fitted rows' },
+    quiet: { type: 'boolean', help: 'no progress lines' },
+  },
+});
 
 function fail(msg: string): never {
   process.stderr.write(`shape: ${msg}\n`);
@@ -52,58 +58,19 @@ function fail(msg: string): never {
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const opts: Record<string, string> = {};
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) fail(`unexpected argument '${a}' (see --help)`);
-    const key = a.slice(2);
-    if (key === 'help' || key === 'quiet' || key === 'no-adapt') { flags.add(key); continue; }
-    const [k, inline] = key.split('=', 2);
-    const val = inline ?? argv[++i];
-    if (val === undefined) fail(`--${k} needs a value`);
-    opts[k] = val;
-  }
-  if (flags.has('help')) { process.stdout.write(USAGE + '\n'); return; }
-  const known = new Set(['mesh', 'method', 'views', 'size', 'iterations', 'seed', 'level', 'radius', 'lr', 'sigma', 'samples', 'laplacian', 'noise', 'voxels', 'distance', 'out', 'obj', 'png']);
-  for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k} (see --help)`);
+  const opts = parseCommandLine(COMMAND);
   if (!opts.mesh) fail('--mesh is required (an .stl or .obj file)');
-  const method = (opts.method ?? '') as RenderMode;
-  if (!RENDER_MODES.includes(method)) fail(`--method must be one of ${RENDER_MODES.join(', ')}, got '${opts.method ?? ''}'`);
-  const int = (k: string, def: number, lo: number, hi: number) => {
-    if (opts[k] === undefined) return def;
-    const x = Number(opts[k]);
-    if (!Number.isInteger(x) || x < lo || x > hi) fail(`--${k} must be an integer in [${lo}, ${hi}], got '${opts[k]}'`);
-    return x;
-  };
-  const pos = (k: string, def: number, allowZero = false) => {
-    if (opts[k] === undefined) return def;
-    const x = Number(opts[k]);
-    if (!Number.isFinite(x) || !(allowZero ? x >= 0 : x > 0)) fail(`--${k} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${opts[k]}'`);
-    return x;
-  };
-  const noise = opts.noise ?? 'gaussian';
-  if (noise !== 'gaussian' && noise !== 'cauchy') fail(`--noise must be gaussian or cauchy, got '${noise}'`);
+  const method = opts.method;
+  if (method === undefined) fail(`--method must be one of ${RENDER_MODES.join(', ')}`);
+  const noise = opts.noise;
   const settings = {
     mesh: opts.mesh, method,
-    views: int('views', D.views, 1, MAX_SHAPE_VIEWS),
-    size: int('size', D.size, MIN_RENDER_SIZE, MAX_RENDER_SIZE),
-    iterations: int('iterations', D.iterations, 1, MAX_FIT_ITERATIONS),
-    seed: int('seed', D.seed, 0, 2 ** 20),
-    level: int('level', D.level, 0, MAX_ICO_LEVEL),
-    radius: pos('radius', D.radius),
-    lr: pos('lr', D.lr),
-    sigma: pos('sigma', D.sigma),
-    samples: int('samples', D.samples, 1, MAX_RENDER_SAMPLES),
-    maxSamples: MAX_RENDER_SAMPLES,
-    laplacian: pos('laplacian', D.laplacian, true),
-    noise: noise as 'gaussian' | 'cauchy',
-    voxels: int('voxels', D.voxels, 2, MAX_VOXEL_GRID),
-    distance: pos('distance', 4.5),
-    adaptive: flags.has('no-adapt') ? false : undefined,
+    views: opts.views, size: opts.size, iterations: opts.iterations, seed: opts.seed, level: opts.level,
+    radius: opts.radius, lr: opts.lr, sigma: opts.sigma, samples: opts.samples, maxSamples: MAX_RENDER_SAMPLES,
+    laplacian: opts.laplacian, noise, voxels: opts.voxels, distance: opts.distance,
+    adaptive: opts['no-adapt'] ? false : undefined,
   };
-  const quiet = flags.has('quiet');
+  const quiet = opts.quiet;
   const onIterate = quiet ? undefined : (it: ShapeIterate) => {
     if (it.iteration % 10 !== 0 && !it.reduced && it.iteration !== settings.iterations - 1) return;
     process.stdout.write(`it ${String(it.iteration).padStart(4)}  silhouette ${it.silhouette.toFixed(4)}  laplacian ${it.laplacian.toExponential(2)}  sigma ${it.sigma.toExponential(2)}  M ${String(it.samples).padStart(3)}  lr ${it.lr.toExponential(2)}${it.reduced ? '  (smoothing reduced)' : ''}\n`);
