@@ -19,7 +19,7 @@
  * independent rows' (the physics is consistent), so the solution does not depend on them.
  * Allocation-free after construction.
  */
-import { choleskyInPlace } from '../math/linalg.ts';
+import { choleskyInPlace, gemmNN, gemmTN } from '../math/linalg.ts';
 
 export class ActiveSetNullSpace {
   /** Numerical rank of the last active rows. */
@@ -36,6 +36,12 @@ export class ActiveSetNullSpace {
   private readonly S: Float64Array;
   private readonly Vp: Float64Array;
   private readonly Zm: Float64Array;
+  private readonly T: Float64Array;
+  /** Q (nv x nv), Q₁ (nv x ρ), y (ρ x nv). */
+  private readonly Q: Float64Array;
+  private readonly Q1: Float64Array;
+  private readonly Yp: Float64Array;
+  private readonly sv: Float64Array;
 
   constructor(nv: number, mMax: number, ncolsMax: number) {
     this.nv = nv;
@@ -48,6 +54,11 @@ export class ActiveSetNullSpace {
     this.S = new Float64Array(nv * nv);
     this.Vp = new Float64Array(nv * nv);
     this.Zm = new Float64Array(nv * ncolsMax);
+    this.T = new Float64Array(nv * nv);
+    this.Q = new Float64Array(nv * nv);
+    this.Q1 = new Float64Array(nv * nv);
+    this.Yp = new Float64Array(nv * nv);
+    this.sv = new Float64Array(nv);
   }
 
   /**
@@ -56,7 +67,7 @@ export class ActiveSetNullSpace {
    * not positive definite (H not positive definite).
    */
   solve(X: Float64Array, ncols: number, JS: Float64Array, C: Float64Array, m: number, M: Float64Array, hdiag: ArrayLike<number>): boolean {
-    const nv = this.nv, { Z, tau, perm, norms, Q2, HQ2, S, Vp, Zm } = this;
+    const nv = this.nv, { Z, tau, perm, norms, Q, Q1, Q2, Yp, HQ2, S, Vp, Zm, T } = this;
     // --- QR of J_Sᵀ with column pivoting: column a of J_Sᵀ is JS's row a (contiguous)
     for (let a = 0; a < m * nv; a++) Z[a] = JS[a];
     let maxNorm = 0;
@@ -105,21 +116,25 @@ export class ActiveSetNullSpace {
     }
     this.rank = rank;
     const kd = nv - rank;
-    // --- Q₂ = H₀ … H_{ρ−1} [0; I_kd] (nv x kd), reflectors applied last to first
-    Q2.fill(0, 0, nv * kd);
-    for (let j = 0; j < kd; j++) Q2[(rank + j) * kd + j] = 1;
-    for (let k = rank - 1; k >= 0; k--) this.reflect(k, Q2, kd, kd);
+    // --- Q = H₀ … H_{ρ−1} explicitly (nv x nv), accumulated backwards: reflector k acts on
+    // rows and columns k.. only (the product of the later ones is the identity above k)
+    Q.fill(0, 0, nv * nv);
+    for (let i = 0; i < nv; i++) Q[i * nv + i] = 1;
+    for (let k = rank - 1; k >= 0; k--) this.reflect(k, Q, k, nv - k, nv);
+    // Q₂: its last kd columns
+    for (let r = 0; r < nv; r++) for (let j = 0; j < kd; j++) Q2[r * kd + j] = Q[r * nv + rank + j];
     // --- particular solution of the q columns: y (ρ x nv) from R₁₁ᵀ y = −(Πᵀ C)₁..ρ, v_p = Q₁ y
-    Vp.fill(0, 0, nv * nv);
     for (let i = 0; i < rank; i++) {
       const ci = perm[i] * nv, yi = i * nv, rii = Z[i * nv + i];
       for (let l = 0; l < nv; l++) {
         let s = -C[ci + l];
-        for (let k = 0; k < i; k++) s -= Z[i * nv + k] * Vp[k * nv + l]; // R[k][i] = column i's entry k
-        Vp[yi + l] = s / rii;
+        for (let k = 0; k < i; k++) s -= Z[i * nv + k] * Yp[k * nv + l]; // R[k][i] = column i's entry k
+        Yp[yi + l] = s / rii;
       }
     }
-    for (let k = rank - 1; k >= 0; k--) this.reflect(k, Vp, nv, nv);
+    for (let r = 0; r < nv; r++) for (let j = 0; j < rank; j++) Q1[r * rank + j] = Q[r * nv + j];
+    Vp.fill(0, 0, nv * nv);
+    gemmNN(Q1, 0, Yp, 0, Vp, 0, nv, rank, nv);
     if (kd === 0) {
       // every dof locked: δv_t = v_p on the q columns and exactly 0 elsewhere
       for (let r = 0; r < nv; r++) {
@@ -129,35 +144,19 @@ export class ActiveSetNullSpace {
       }
       return true;
     }
-    // --- H Q₂ and S = Q₂ᵀ H Q₂ (H = M + diag hdiag; M's zeros off the tree are skipped)
+    // --- H Q₂ and S = Q₂ᵀ H Q₂ (H = M + diag hdiag)
     HQ2.fill(0, 0, nv * kd);
-    for (let r = 0; r < nv; r++) {
-      const ho = r * kd, mo = r * nv;
-      for (let i = 0; i < nv; i++) {
-        const h = i === r ? M[mo + i] + hdiag[r] : M[mo + i];
-        if (h === 0) continue;
-        const qo = i * kd;
-        for (let j = 0; j < kd; j++) HQ2[ho + j] += h * Q2[qo + j];
-      }
-    }
-    for (let a = 0; a < kd; a++) {
-      for (let b = 0; b <= a; b++) {
-        let s = 0;
-        for (let r = 0; r < nv; r++) s += Q2[r * kd + a] * HQ2[r * kd + b];
-        S[a * kd + b] = s; S[b * kd + a] = s;
-      }
-    }
+    gemmNN(M, 0, Q2, 0, HQ2, 0, nv, nv, kd);
+    for (let r = 0; r < nv; r++) { const h = hdiag[r]; if (h !== 0) for (let j = 0; j < kd; j++) HQ2[r * kd + j] += h * Q2[r * kd + j]; }
+    S.fill(0, 0, kd * kd);
+    gemmTN(Q2, 0, HQ2, 0, S, 0, kd, nv, kd);
     if (!choleskyInPlace(S, kd, 0)) return false;
-    // --- Zm = Q₂ᵀ r − (H Q₂)ᵀ v_p (the latter on the q columns)
+    // --- Zm = Q₂ᵀ r − (H Q₂)ᵀ v_p (the latter on the q columns): register-tiled products
     Zm.fill(0, 0, kd * ncols);
-    for (let r = 0; r < nv; r++) {
-      const xo = r * ncols, qo = r * kd, vo = r * nv;
-      for (let a = 0; a < kd; a++) {
-        const q = Q2[qo + a], h = HQ2[qo + a], zo = a * ncols;
-        for (let c = 0; c < nv; c++) Zm[zo + c] += q * X[xo + c] - h * Vp[vo + c];
-        if (q !== 0) for (let c = nv; c < ncols; c++) Zm[zo + c] += q * X[xo + c];
-      }
-    }
+    gemmTN(Q2, 0, X, 0, Zm, 0, kd, nv, ncols);
+    T.fill(0, 0, kd * nv);
+    gemmTN(HQ2, 0, Vp, 0, T, 0, kd, nv, nv);
+    for (let a = 0; a < kd; a++) for (let c = 0, zo = a * ncols, to = a * nv; c < nv; c++) Zm[zo + c] -= T[to + c];
     // --- z = S⁻¹ Zm, rows at a time (L Lᵀ, L in S's lower triangle)
     for (let a = 0; a < kd; a++) {
       const zo = a * ncols;
@@ -177,31 +176,34 @@ export class ActiveSetNullSpace {
       const inv = 1 / S[a * kd + a];
       for (let c = 0; c < ncols; c++) Zm[zo + c] *= inv;
     }
-    // --- X = Q₂ z + [v_p | 0]
+    // --- X = [v_p | 0] + Q₂ z
     for (let r = 0; r < nv; r++) {
-      const xo = r * ncols, qo = r * kd, vo = r * nv;
+      const xo = r * ncols, vo = r * nv;
       for (let c = 0; c < nv; c++) X[xo + c] = Vp[vo + c];
       for (let c = nv; c < ncols; c++) X[xo + c] = 0;
-      for (let a = 0; a < kd; a++) {
-        const q = Q2[qo + a];
-        if (q === 0) continue;
-        const zo = a * ncols;
-        for (let c = 0; c < ncols; c++) X[xo + c] += q * Zm[zo + c];
-      }
     }
+    gemmNN(Q2, 0, Zm, 0, X, 0, nv, kd, ncols);
     return true;
   }
 
-  /** Applies reflector k (I − τ_k u uᵀ, u = [0..; 1; Z[k][k+1..]]) to the nv x w matrix T (row stride ts). */
-  private reflect(k: number, T: Float64Array, w: number, ts: number): void {
-    const nv = this.nv, Z = this.Z, o = k * nv, tk = this.tau[k];
-    for (let j = 0; j < w; j++) {
-      let s = T[k * ts + j];
-      for (let i = k + 1; i < nv; i++) s += Z[o + i] * T[i * ts + j];
-      s *= tk;
-      if (s === 0) continue;
-      T[k * ts + j] -= s;
-      for (let i = k + 1; i < nv; i++) T[i * ts + j] -= s * Z[o + i];
+  /**
+   * Applies reflector k (I − τ_k u uᵀ, u = [0..; 1; Z[k][k+1..]]) from the left to the columns
+   * j0 .. j0 + w of the nv-column row-major matrix T, a row at a time: s = uᵀ T, T −= τ u s.
+   */
+  private reflect(k: number, T: Float64Array, j0: number, w: number, ts: number): void {
+    const nv = this.nv, Z = this.Z, o = k * nv, tk = this.tau[k], sv = this.sv;
+    for (let j = 0, ko = k * ts + j0; j < w; j++) sv[j] = T[ko + j];
+    for (let i = k + 1; i < nv; i++) {
+      const u = Z[o + i];
+      if (u === 0) continue;
+      for (let j = 0, io = i * ts + j0; j < w; j++) sv[j] += u * T[io + j];
+    }
+    for (let j = 0; j < w; j++) sv[j] *= tk;
+    for (let j = 0, ko = k * ts + j0; j < w; j++) T[ko + j] -= sv[j];
+    for (let i = k + 1; i < nv; i++) {
+      const u = Z[o + i];
+      if (u === 0) continue;
+      for (let j = 0, io = i * ts + j0; j < w; j++) T[io + j] -= u * sv[j];
     }
   }
 }

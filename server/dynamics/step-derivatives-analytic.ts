@@ -34,7 +34,7 @@
  * branch where it does not push).
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
-import { motionCross } from '../model/spatial.ts';
+import { motionCross, motionCrossForce } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from './collision.ts';
 import { ActiveSetNullSpace } from './active-set-nullspace.ts';
@@ -315,14 +315,19 @@ export class AnalyticLinearizer {
         const dpx = J[lo] + ay * cz - az * cy, dpy = J[lo + 1] + az * cx - ax * cz, dpz = J[lo + 2] + ax * cy - ay * cx;
         // dp × f
         const qx = dpy * fz - dpz * fy, qy = dpz * fx - dpx * fz, qz = dpx * fy - dpy * fx;
-        for (let a = 0; a < len; a++) {
+        // (J_l × J_k)·F = −J_k·(J_l ×* F): one cross product per l, then dot products; the
+        // chain is root first, so the dofs at or below joint(l) are those from l's joint's first
+        let a0 = b;
+        while (a0 > 0 && chainJoint[a0 - 1] === jl) a0--;
+        for (let a = 0; a < a0; a++) {
           const k = chainDofs[a], ko = 6 * k;
-          let x = J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
-          if (jl <= chainJoint[a]) {
-            motionCross(J, lo, J, ko, m6, 18);
-            x += m6[18] * m6[0] + m6[19] * m6[1] + m6[20] * m6[2] + m6[21] * m6[3] + m6[22] * m6[4] + m6[23] * m6[5];
-          }
-          X[k * ncols + l] += x;
+          X[k * ncols + l] += J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
+        }
+        motionCrossForce(J, lo, m6, 0, m6, 18);
+        const g0 = -m6[18], g1 = -m6[19], g2 = -m6[20], g3 = qx - m6[21], g4 = qy - m6[22], g5 = qz - m6[23];
+        for (let a = a0; a < len; a++) {
+          const k = chainDofs[a], ko = 6 * k;
+          X[k * ncols + l] += J[ko] * g0 + J[ko + 1] * g1 + J[ko + 2] * g2 + J[ko + 3] * g3 + J[ko + 4] * g4 + J[ko + 5] * g5;
         }
         // C: R_cᵀ (dV_lin + dV_ang × p + ω × dp), dV = J_l × (ov − ov_before)
         for (let k = 0; k < 6; k++) m6[12 + k] = m6[6 + k] - ovBefore[6 * b + k];
