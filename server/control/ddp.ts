@@ -36,10 +36,10 @@
  * `solve` is async so that a provider may run on workers (its linearize may return a Promise).
  * Nothing is allocated inside the per-knot loops: every buffer is sized at construction.
  */
-import { BoxQP, cholesky, type BoxQPOptions } from './box-qp.ts';
+import { BoxQP, type BoxQPOptions } from './box-qp.ts';
+import { RiccatiPass, type RiccatiKnot } from './riccati.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
-import { choleskySolveInPlace, gemmNN, gemmTN, gemmTNUpper, mirrorUpper } from '../math/linalg.ts';
 
 export interface DdpProblem {
   dynamics: Dynamics;
@@ -245,10 +245,6 @@ export class DdpSolver {
   private reg: number;
   private needLinearize = true;
   private needCostDerivs = true;
-  private d1 = 0;
-  private d2 = 0;
-  private gradNorm = 0;
-  private readonly qp: BoxQP;
   private solving = false;
   /** Incremented whenever the nominal changes; gainsVersion: the nominal the gains k, K belong to (-1: none). */
   private nominalVersion = 0;
@@ -256,24 +252,12 @@ export class DdpSolver {
 
   /** ready[t] = 1 once a streaming provider has written knot t (Atomics). */
   private readonly knotReady: Int32Array;
-  // backward-pass scratch
-  private readonly Vx: Float64Array;
-  private readonly Vxx: Float64Array;
-  private readonly Qx: Float64Array;
-  private readonly Qxx: Float64Array;
-  private readonly Qux: Float64Array;
-  private readonly QuxR: Float64Array;
-  private readonly QuuU: Float64Array;
-  private readonly QuuRs: Float64Array;
-  private readonly QuS: Float64Array;
-  private readonly VA: Float64Array;
-  private readonly VB: Float64Array;
-  private readonly Lq: Float64Array;
+  // backward pass (riccati.ts) and the arguments of its knots
+  private readonly riccati: RiccatiPass;
+  private readonly knotArgs: RiccatiKnot;
   private readonly lb: Float64Array;
   private readonly ub: Float64Array;
-  private readonly kPrev: Float64Array;
   private readonly tmpU: Float64Array;
-  private readonly tmpUX: Float64Array;
   private readonly dx: Float64Array;
 
   constructor(problem: DdpProblem, options: Partial<DdpOptions> = {}) {
@@ -348,24 +332,14 @@ export class DdpSolver {
       this.derivs = Array.from({ length: T }, (_, t) => ({ lx: lx[t], lu: lu[t], lxx: lxx[t], luu: luu[t], lux: lux[t] }));
     }
     this.termDerivs = createCostDerivatives(ndx, nu);
-    this.qp = new BoxQP(nu, this.options.boxQP);
-    this.Vx = new Float64Array(ndx);
-    this.Vxx = new Float64Array(ndx * ndx);
-    this.Qx = new Float64Array(ndx);
-    this.Qxx = new Float64Array(ndx * ndx);
-    this.Qux = new Float64Array(nu * ndx);
-    this.QuxR = new Float64Array(nu * ndx);
-    this.QuuU = new Float64Array(nu * nu);
-    this.QuuRs = new Float64Array(nu * nu);
-    this.QuS = new Float64Array(nu);
-    this.VA = new Float64Array(ndx * ndx);
-    this.VB = new Float64Array(ndx * nu);
-    this.Lq = new Float64Array(nu * nu);
     this.lb = new Float64Array(nu);
     this.ub = new Float64Array(nu);
-    this.kPrev = new Float64Array(nu);
     this.tmpU = new Float64Array(nu);
-    this.tmpUX = new Float64Array(nu * ndx);
+    this.riccati = new RiccatiPass(ndx, nu, new BoxQP(nu, this.options.boxQP), this.options.regularization);
+    this.knotArgs = {
+      A: this.As, ao: 0, B: this.Bs, bo: 0, l: this.derivs[0], k: this.k, ko: 0, K: this.K, Ko: 0,
+      lb: this.boxed ? this.lb : null, ub: this.boxed ? this.ub : null,
+    };
     this.dx = new Float64Array(ndx);
   }
 
@@ -525,133 +499,27 @@ export class DdpSolver {
 
   private backwardStart(): void {
     this.gainsVersion = this.nominalVersion;
-    this.Vx.set(this.termDerivs.lx);
-    this.Vxx.set(this.termDerivs.lxx);
-    this.d1 = 0; this.d2 = 0; this.gradNorm = 0;
+    this.riccati.reset(this.termDerivs.lx, this.termDerivs.lxx);
   }
 
-  /** One knot of the Riccati recursion: Q-function, gains k_t, K_t, value update; accumulates d1, d2, gradient norm. */
+  /** One knot of the Riccati recursion (riccati.ts): gains k_t, K_t, value update; Quu_t, Qu_t stored. */
   private backwardKnot(t: number, mu: number): boolean {
-    const nx = this.ndx, nu = this.nu;
-    const Vx = this.Vx, Vxx = this.Vxx, Qx = this.Qx, Qxx = this.Qxx, Qux = this.Qux, QuxR = this.QuxR;
-    const QuuU = this.QuuU, VA = this.VA, VB = this.VB, L = this.Lq, tmpU = this.tmpU, tmpUX = this.tmpUX;
-    const stateReg = this.options.regularization === 'state';
-    let d1 = this.d1, d2 = this.d2, gnorm = this.gradNorm;
-    {
-      const A = this.As, B = this.Bs, ao = t * nx * nx, bo = t * nx * nu;
-      const l = this.derivs[t];
-      // Quu (regularized) and Qu are computed in scratch and stored per knot at the end
-      const Quu = this.QuuRs, Qu = this.QuS, quo = 0, qo = 0;
-      // Qx = lx + Aᵀ Vx, Qu = lu + Bᵀ Vx
-      for (let j = 0; j < nx; j++) Qx[j] = l.lx[j];
-      for (let a = 0; a < nu; a++) Qu[qo + a] = l.lu[a];
-      for (let i = 0; i < nx; i++) {
-        const vi = Vx[i];
-        if (vi === 0) continue;
-        const ar = ao + i * nx, br = bo + i * nu;
-        for (let j = 0; j < nx; j++) Qx[j] += A[ar + j] * vi;
-        for (let a = 0; a < nu; a++) Qu[qo + a] += B[br + a] * vi;
-      }
-      // VA = Vxx A, VB = Vxx B; Qxx = lxx + Aᵀ VA, Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA
-      // (register-tiled products, server/math/linalg.ts)
-      VA.fill(0);
-      VB.fill(0);
-      gemmNN(Vxx, 0, A, ao, VA, 0, nx, nx, nx);
-      gemmNN(Vxx, 0, B, bo, VB, 0, nx, nx, nu);
-      Qxx.set(l.lxx);
-      QuuU.set(l.luu);
-      Qux.set(l.lux);
-      // Aᵀ Vxx A is symmetric: its upper triangle only, mirrored (exact symmetry for free)
-      gemmTNUpper(A, ao, VA, 0, Qxx, 0, nx, nx);
-      mirrorUpper(Qxx, 0, nx);
-      gemmTN(B, bo, VA, 0, Qux, 0, nu, nx, nx);
-      gemmTN(B, bo, VB, 0, QuuU, 0, nu, nx, nu);
-      for (let a = 0; a < nu; a++) for (let b = a + 1; b < nu; b++) { const x = 0.5 * (QuuU[a * nu + b] + QuuU[b * nu + a]); QuuU[a * nu + b] = x; QuuU[b * nu + a] = x; }
-      // regularization
-      Quu.set(QuuU, quo);
-      QuxR.set(Qux);
-      if (mu > 0) {
-        if (stateReg) {
-          for (let a = 0; a < nu; a++) {
-            for (let b = 0; b < nu; b++) {
-              let s = 0;
-              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * B[bo + m * nu + b];
-              Quu[quo + a * nu + b] += mu * s;
-            }
-            for (let j = 0; j < nx; j++) {
-              let s = 0;
-              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * A[ao + m * nx + j];
-              QuxR[a * nx + j] += mu * s;
-            }
-          }
-        } else {
-          for (let a = 0; a < nu; a++) Quu[quo + a * nu + a] += mu;
-        }
-      }
-      const QuuR = Quu;
-      this.Quu.set(QuuR, t * nu * nu);
-      this.Qu.set(Qu, t * nu);
-      if (!cholesky(QuuR, nu, L)) return false;
-      const k = this.k, ko = t * nu, K = this.K, Ko = t * nu * nx;
-      if (this.boxed) {
-        const ubar = this.usCur[t];
-        for (let a = 0; a < nu; a++) {
-          this.lb[a] = this.uLower[a] - ubar[a];
-          this.ub[a] = this.uUpper[a] - ubar[a];
-          this.kPrev[a] = k[ko + a];
-        }
-        const st = this.qp.solve(QuuR, Qu, this.lb, this.ub, this.kPrev);
-        if (st === 'notPD') return false;
-        for (let a = 0; a < nu; a++) {
-          k[ko + a] = this.qp.x[a];
-          // projected gradient at the nominal (du = 0): a control on a bound with Qu pushing
-          // outward is stationary
-          const q = Qu[qo + a];
-          if ((this.lb[a] >= 0 && q > 0) || (this.ub[a] <= 0 && q < 0)) continue;
-          const g = Math.abs(q);
-          if (g > gnorm) gnorm = g;
-        }
-        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
-        for (let j = 0; j < nx; j++) this.qp.solveFree(K, Ko + j, nx);
-      } else {
-        for (let a = 0; a < nu; a++) {
-          k[ko + a] = -Qu[qo + a];
-          const g = Math.abs(Qu[qo + a]);
-          if (g > gnorm) gnorm = g;
-        }
-        choleskySolveInPlace(L, nu, k, 0, ko, 1);
-        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
-        for (let j = 0; j < nx; j++) choleskySolveInPlace(L, nu, K, 0, Ko + j, nx);
-      }
-      // expected improvement terms and value update with the unregularized Q
-      // tmpU = Quu k ; tmpUX = Quu K
-      for (let a = 0; a < nu; a++) {
-        let s = 0;
-        for (let b = 0; b < nu; b++) s += QuuU[a * nu + b] * k[ko + b];
-        tmpU[a] = s;
-        d1 += k[ko + a] * Qu[qo + a];
-        d2 += k[ko + a] * s;
-      }
-      tmpUX.fill(0);
-      gemmNN(QuuU, 0, K, Ko, tmpUX, 0, nu, nu, nx);
-      // Vx = Qx + Kᵀ (Quu k + Qu) + Quxᵀ k
-      for (let j = 0; j < nx; j++) {
-        let s = Qx[j];
-        for (let a = 0; a < nu; a++) s += K[Ko + a * nx + j] * (tmpU[a] + Qu[qo + a]) + Qux[a * nx + j] * k[ko + a];
-        Vx[j] = s;
-      }
-      // Vxx = Qxx + Kᵀ (Quu K + Qux) + Quxᵀ K, symmetric as a whole: upper triangles, mirrored
-      for (let i = 0; i < nu * nx; i++) tmpUX[i] += Qux[i];
-      Vxx.set(Qxx);
-      gemmTNUpper(K, Ko, tmpUX, 0, Vxx, 0, nx, nu);
-      gemmTNUpper(Qux, 0, K, Ko, Vxx, 0, nx, nu);
-      mirrorUpper(Vxx, 0, nx);
+    const nx = this.ndx, nu = this.nu, r = this.riccati, knot = this.knotArgs;
+    knot.ao = t * nx * nx; knot.bo = t * nx * nu; knot.l = this.derivs[t];
+    knot.ko = t * nu; knot.Ko = t * nu * nx;
+    if (this.boxed) {
+      const ubar = this.usCur[t];
+      for (let a = 0; a < nu; a++) { this.lb[a] = this.uLower[a] - ubar[a]; this.ub[a] = this.uUpper[a] - ubar[a]; }
     }
-    this.d1 = d1;
-    this.d2 = d2;
-    this.gradNorm = gnorm;
-    return true;
+    const ok = r.knot(knot, mu);
+    this.Quu.set(r.QuuR, t * nu * nu);
+    this.Qu.set(r.Qu, t * nu);
+    return ok;
   }
+
+  private get d1(): number { return this.riccati.d1; }
+  private get d2(): number { return this.riccati.d2; }
+  private get gradNorm(): number { return this.riccati.gradNorm; }
 
   private increaseReg(): boolean {
     const o = this.options;
