@@ -23,6 +23,8 @@ export const ESTIMATORS = ['zero', 'first', 'lsq'] as const;
 /** How exact step derivatives are computed: finite differences, or analytic (with finite differences for the steps it does not cover). */
 export const DERIVATIVES = ['fd', 'analytic'] as const;
 export type DerivativesMode = (typeof DERIVATIVES)[number];
+/** The default: analytic wherever it applies (finite differences stay the reference, and the fallback for what it does not cover). */
+export const DEFAULT_DERIVATIVES: DerivativesMode = 'analytic';
 export const SolverSchema = z.enum(SOLVERS);
 export type Solver = z.infer<typeof SolverSchema>;
 

@@ -33,8 +33,8 @@ const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
                        cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples
                        on the GPU (exact derivatives on the pool), auto = webgpu when a
                        hardware adapter exists, else workers; the summary says which ran
-  --derivatives fd|analytic   exact step Jacobians: finite differences (default) or analytic
-                       (finite differences for the steps the analytic path does not cover)
+  --derivatives fd|analytic   exact step Jacobians: analytic (default; finite differences for
+                       the steps the analytic path does not cover) or finite differences
   --workers N          worker threads for workers / webgpu (default: CPU cores - 1;
                        the solver thread linearizes knots too)
   --out FILE           write the JSON result there

@@ -22,6 +22,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SolveThreads } from '../planning/solve-threads.ts';
+import { DEFAULT_DERIVATIVES } from '../../shared/protocol.ts';
 import type { Solves } from '../planning/solves.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
 import type { PlanResult } from '../planning/planner.ts';
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
   const int = (k: string, d: number) => { const v = Number(opts[k] ?? d); if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer, got '${opts[k]}'`); return v; };
   if (opts.redis !== undefined && !/^rediss?:\/\//.test(opts.redis)) fail('--redis: expected redis:// or rediss://');
   const seeds = int('seeds', 10);
-  const derivatives = opts.derivatives ?? 'fd';
+  const derivatives = opts.derivatives ?? DEFAULT_DERIVATIVES;
   if (derivatives !== 'fd' && derivatives !== 'analytic') fail(`--derivatives must be fd or analytic, got '${derivatives}'`);
   // on a cluster every run is submitted at once (Redis is the queue; the workers take them as they free up)
   const parallel = opts.redis ? Number.MAX_SAFE_INTEGER : int('parallel', 1);
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
       const { c, solver, seed } = jobs[j];
       const key = runKey(cellKey(c), solver, seed);
       if (!done.has(key)) {
-        const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, sigma0: c.sigma0, backend: 'cpu', ...(iterations ? { iterations } : {}), ...(derivatives !== 'fd' ? { derivatives } : {}) }, feedbackGains: true });
+        const r = await threads.plan({ task: 'lift-leg', params: cellParams(c), solver, solverParams: { seed, sigma0: c.sigma0, backend: 'cpu', ...(iterations ? { iterations } : {}), derivatives }, feedbackGains: true });
         const built = builtOf(c);
         const along = Math.max(...built.keyQuantity(r.trajectory.q.map((q, i) => Float64Array.from([...q, ...r.trajectory.v[i]]))).values);
         const rec = record(c, r, along, await replayOnTask(built, r));

@@ -20,7 +20,7 @@ import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type Sch
 import { smoothedCostSlope } from '../control/sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from '../control/tasks/index.ts';
 import { WarmStartError } from '../control/errors.ts';
-import type { DerivativesMode } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
 
 export type SolverKind = 'ddp' | 'rddp';
 
@@ -43,7 +43,7 @@ export interface SolverParams {
   /**
    * Exact step Jacobians (DDP, R-DDP's exact columns and first-order samples): 'fd' finite
    * differences (the reference), 'analytic' (dynamics/step-jacobians.ts; finite differences for
-   * the steps it does not cover). Default 'fd'.
+   * the steps it does not cover). Default 'analytic' (shared/protocol.ts DEFAULT_DERIVATIVES).
    */
   derivatives: DerivativesMode;
   /** Pool size for 'workers' (default: CPU cores). */
@@ -53,7 +53,7 @@ export interface SolverParams {
 }
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
-  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: 'fd', ...overrides };
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: DEFAULT_DERIVATIVES, ...overrides };
 }
 
 /**
