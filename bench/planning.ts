@@ -24,6 +24,7 @@ async function iterationTimes(
   const its: import('../server/planning/planner.ts').IterationRecord[] = [];
   // skip each run's first iteration (worker threads start cold)
   for (let k = 0; k < 2; k++) its.push(...(await run()).telemetry.filter((t) => t.times.linearize > 0 && t.iteration > 0));
+  if (its.length === 0) throw new Error(`bench: DDP made no measured iteration on lift-leg (horizon ${horizon} s, dt ${dt}): it stopped at its first`);
   const tot = its.map((t) => t.times.total).sort((a, b) => a - b);
   const med = (k: 'linearize' | 'backward' | 'forward') => its.map((t) => t.times[k]).sort((a, b) => a - b)[its.length >> 1];
   return { median: tot[tot.length >> 1], phases: { linearize_ms: med('linearize'), backward_ms: med('backward'), forward_ms: med('forward') } };
@@ -40,7 +41,7 @@ export async function planningBench(): Promise<BenchResult[]> {
   const growth: BenchResult[] = [];
   // (400 knots: 2 s at dt 0.005, lift-leg's horizon being at most 3 s)
   for (const [h, dt] of [[0.5, 0.01], [2, 0.01], [2, 0.005]]) {
-    const r = await iterationTimes('ddp', 'workers', h, 'analytic', 8, dt);
+    const r = await iterationTimes('ddp', 'workers', h, 'analytic', 15, dt);
     const n = Math.round(h / dt);
     growth.push({ name: `ddp_iteration_${n}_knots`, median_us: r.median * 1000, per_knot_us: r.median * 1000 / n, note: `as ddp_iteration, ${h} s horizon at dt ${dt}`, ...r.phases });
   }
