@@ -12,7 +12,7 @@
  */
 import os from 'node:os';
 import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf, type BatchBackend } from '../server/compute/batch.ts';
-import { WorkersBatchBackend } from '../server/compute/batch-workers.ts';
+import { WorkersBatchBackend } from '../server/compute/workers-backend.ts';
 import { defaultScene } from '../server/dynamics/scene.ts';
 import { createRng } from '../server/control/rng.ts';
 import type { BenchResult } from './harness.ts';

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mujocoFromUrdf, type MjDataT, type MjModelT, type MujocoModule, type PeerModel } from '../server/peer/mujoco.ts';
+import { mujocoFromUrdf, type PeerModel } from '../server/peer/mujoco.ts';
+import type { MjDataT, MjModelT, MujocoModule } from '../server/peer/mujoco-wasm.ts';
 
 /** Repository root (this file is bench/mujoco-scene.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -8,7 +8,7 @@
  * (`cpu`), for reference.
  */
 import { plan } from '../server/planning/planner.ts';
-import { defaultPoolSize } from '../server/compute/linearization-pool.ts';
+import { defaultPoolSize } from '../server/compute/pooled-linearization.ts';
 import type { BenchResult } from './harness.ts';
 
 async function iterationTimes(

@@ -6,10 +6,8 @@
  *
  * The store logic (`applyMessage`) is pure and DOM-free, so it is unit-tested in node.
  */
-import type { z } from 'zod';
-import { ServerMessageSchema, type ClientMessage, type IterationRecordSchema, type PlanState, type ServerMessage, type Solver, type TrajectoryMsg } from '../shared/protocol.ts';
+import { ServerMessageSchema, type ClientMessage, type IterationRecordMsg, type PlanState, type ServerMessage, type Solver, type TrajectoryMsg } from '../shared/protocol.ts';
 
-export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
 /** What the client knows about one solve (one solver of a plan). */
 export interface SolveView {
@@ -18,9 +16,9 @@ export interface SolveView {
   run: number;
   iteration: number;
   cost: number | null;
-  latest: IterationRecord | null;
+  latest: IterationRecordMsg | null;
   /** Telemetry per iteration of the current run, by iteration (iterates are throttled: the final fills the gaps). */
-  history: IterationRecord[];
+  history: IterationRecordMsg[];
   /** The latest iterate's trajectory, then the final plan's. */
   trajectory: TrajectoryMsg | null;
   final: boolean;
@@ -84,7 +82,7 @@ function upsertPlan(state: ClientState, plan: PlanState): PlanView {
   return view;
 }
 
-function addPoint(v: SolveView, p: IterationRecord): void {
+function addPoint(v: SolveView, p: IterationRecordMsg): void {
   const i = v.history.findIndex((h) => h.iteration >= p.iteration);
   if (i < 0) v.history.push(p);
   else if (v.history[i].iteration === p.iteration) v.history[i] = p;

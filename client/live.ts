@@ -5,7 +5,7 @@
  * show where the plan means to go over its horizon), plus the session's state (stats, status).
  * Pure: main.ts does the HTTP and the drawing.
  */
-import type { IterationRecord } from './connection.ts';
+import type { IterationRecordMsg } from '../shared/protocol.ts';
 import type { SlotView } from './view-model.ts';
 import type { LiveEvent, LivePlanMessage, LiveState, LiveStateMessage, ServerMessage, Solver } from '../shared/protocol.ts';
 
@@ -18,7 +18,7 @@ export class LiveModel {
   readonly states = new Map<Solver, LiveStateMessage>();
   readonly plans = new Map<Solver, LivePlanMessage>();
   /** Per world: one record per adopted plan (cost, σ, solve time), for the plots. */
-  readonly history = new Map<Solver, IterationRecord[]>();
+  readonly history = new Map<Solver, IterationRecordMsg[]>();
   readonly events: LiveEvent[] = [];
   /** Per world: the states received, the last BUFFER of them (the timeline scrubs back through them). */
   readonly buffers = new Map<Solver, LiveStateMessage[]>();

@@ -10,7 +10,7 @@
  * origin starts `0.05 + 0.05 t_y` m high. Its rotation has no counterpart: the rail holds the
  * cube upright.
  */
-import type { FitIterateMsg, FitMethod, FitResultMsg, FitState, ServerMessage } from '../shared/protocol.ts';
+import type { FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResultMsg, FitState, PoseArrays, ServerMessage } from '../shared/protocol.ts';
 
 export const FIT_METHOD_ORDER: readonly FitMethod[] = ['hard', 'softras', 'perturbed'];
 export const METHOD_COLORS: Record<FitMethod, string> = { hard: '#6b7280', softras: '#2563eb', perturbed: '#dc2626' };
@@ -22,7 +22,7 @@ export const CUBE_REST_HEIGHT_M = 0.05;
 /** cube-lift's initialHeight range (server/control/tasks/cube-lift.ts). */
 export const INITIAL_HEIGHT_MAX_M = 1.5;
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitMethodView {
   method: FitMethod;
@@ -36,6 +36,8 @@ export interface FitMethodView {
   images: { iteration: number; png: string }[];
   final: FitResultMsg | null;
   error: string | null;
+  /** "on lab-2:4121" when a cluster worker ran it (servers with --redis), else null. */
+  where: string | null;
 }
 
 export interface FitView { state: FitState; methods: Partial<Record<FitMethod, FitMethodView>> }
@@ -51,7 +53,12 @@ export function createFitsState(): FitsState {
 }
 
 function methodView(m: FitState['methods'][number]): FitMethodView {
-  return { method: m.method, status: m.status, history: [], pose: null, image: null, images: [], final: null, error: m.error };
+  return { method: m.method, status: m.status, history: [], pose: null, image: null, images: [], final: null, error: m.error, where: whereOf(m) };
+}
+
+/** Where a method ran, as the Plan tab says it of a solve (view-model.ts). */
+function whereOf(m: FitState['methods'][number]): string | null {
+  return m.where ? `on ${m.where.worker}${m.where.attempt > 1 ? ` (attempt ${m.where.attempt})` : ''}` : null;
 }
 
 function addPoint(h: FitIterateMsg[], p: FitIterateMsg): void {
@@ -73,6 +80,7 @@ export function applyFitMessage(s: FitsState, msg: ServerMessage): boolean {
         // a final already says how it ended
         if (!mv.final || m.status === 'failed') mv.status = m.status;
         mv.error = m.error;
+        mv.where = whereOf(m);
       }
       if (!s.current || !s.fits.has(s.current)) s.current = msg.fit.id;
       return true;
@@ -216,23 +224,13 @@ export function methodLine(mv: FitMethodView | undefined, iterations: number): s
   }
   const err = mv.final ? mv.final.errorDeg : last?.errorDeg ?? null;
   if (err !== null && err !== undefined) parts.push(`${err.toFixed(1)}°${mv.final ? (mv.final.success ? ' ✓' : ' ✗') : ''}`);
+  if (mv.where) parts.push(mv.where);
   if (mv.error) parts.push(mv.error);
   return parts.join(' · ');
 }
 
-/** GET /api/recordings `fits` entries and GET /api/recordings/:id of a fit (server/store/fit-recordings.ts). */
-export interface FitRecordingInfo {
-  id: string; kind: 'fit'; fit: string; method: FitMethod; object: string; imageSize: number; seed: number; iterations: number;
-  status: string; cancelled: boolean; success: boolean | null; errorDeg: number | null; initialErrorDeg: number | null; bestLoss: number | null;
-  target: 'pose' | 'image'; targetPose: PoseArrays | null; initialPose: PoseArrays; pose: PoseArrays; fitsTranslation: boolean;
-  startedAt: string; finishedAt: string; timeMs: number; size: number;
-}
-export interface FitRecordingContent {
-  metadata: Omit<FitRecordingInfo, 'size'>;
-  telemetry: FitIterateMsg[];
-  target: string | null;
-  images: { iteration: number; png: string }[];
-}
+/** GET /api/recordings `fits` entries and GET /api/recordings/:id of a fit (server/store/fit-recordings.ts): the shared schemas' types. */
+export type { FitRecordingContent, FitRecordingInfo };
 
 /** A recorded fit method as a fit view of its own (key `rec:<id>`), shown like a live one. */
 export function fitViewFromRecording(c: FitRecordingContent): FitView {
@@ -251,6 +249,6 @@ export function fitViewFromRecording(c: FitRecordingContent): FitView {
   };
   return {
     state,
-    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, images: c.images.filter((x) => x.iteration >= 0), final, error: null } },
+    methods: { [m.method]: { method: m.method, status: state.status, history: c.telemetry.slice(), pose: m.pose, image: last, images: c.images.filter((x) => x.iteration >= 0), final, error: null, where: null } },
   };
 }

@@ -12,7 +12,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { IterationRecord } from './connection.ts';
+import type { IterationRecordMsg } from '../shared/protocol.ts';
 import { alignOnTime } from './task-view.ts';
 
 export const SLOT_COLORS = ['#2563eb', '#dc2626'] as const;
@@ -22,12 +22,12 @@ export const POLISH_COLOR = 'rgba(249, 115, 22, 0.22)';
 const PLOT_COLUMNS = 3;
 
 /** Iterations run in R-DDP's polish phase, over both viewports' histories (sorted, unique). */
-export function polishIterations(series: readonly (readonly IterationRecord[])[]): number[] {
+export function polishIterations(series: readonly (readonly IterationRecordMsg[])[]): number[] {
   return [...new Set(series.flatMap((s) => s.filter((p) => p.phase === 'polish').map((p) => p.iteration)))].sort((a, b) => a - b);
 }
 
 /** Aligns per-viewport histories on a common iteration axis (uPlot's data layout); only positive finite values on a log scale. */
-export function alignSeries(series: readonly (readonly IterationRecord[])[], value: (p: IterationRecord) => number | null): [number[], ...(number | null)[][]] {
+export function alignSeries(series: readonly (readonly IterationRecordMsg[])[], value: (p: IterationRecordMsg) => number | null): [number[], ...(number | null)[][]] {
   const xs = [...new Set(series.flatMap((s) => s.map((p) => p.iteration)))].sort((a, b) => a - b);
   const pos = new Map(xs.map((x, i) => [x, i]));
   const ys = series.map((s) => {
@@ -180,7 +180,7 @@ export class Plots {
   }
 
   /** Redraws the iteration plots from the histories; returns the number of plotted cost points (also on data-points). */
-  update(left: readonly IterationRecord[], right: readonly IterationRecord[]): number {
+  update(left: readonly IterationRecordMsg[], right: readonly IterationRecordMsg[]): number {
     this.#polish = polishIterations([left, right]);
     this.costEl.dataset.polish = String(this.#polish.length);
     const cost = alignSeries([left, right], (p) => p.cost);

@@ -4,7 +4,7 @@
  * per-iteration rows of the viewport picked (newest first). Row formatting is pure
  * (`telemetryCells`), the rest renders into a given element.
  */
-import type { IterationRecord } from './connection.ts';
+import type { IterationRecordMsg } from '../shared/protocol.ts';
 import { SLOT_COLORS } from './plots.ts';
 import { fmt, type SlotView } from './view-model.ts';
 
@@ -20,7 +20,7 @@ export const MAX_ROWS = 200;
 export function ms(x: number): string { return Number.isFinite(x) && Math.abs(x) >= 100 ? x.toFixed(0) : fmt(x, 3); }
 
 /** The cells of one iteration's row: it, cost, step, reg, sigma, ms (rejected steps show step 0). */
-export function telemetryCells(r: IterationRecord | null): string[] {
+export function telemetryCells(r: IterationRecordMsg | null): string[] {
   if (!r) return COLUMNS.map(() => '–');
   return [String(r.iteration), fmt(r.cost), r.accepted ? fmt(r.stepLength, 3) : '0 ✗', fmt(r.regularization, 2), fmt(r.sigma, 3), ms(r.times.total)];
 }

@@ -5,30 +5,15 @@
  * so the DOM code only renders a `SlotView`; unit-tested in node.
  */
 import { z } from 'zod';
-import { IterationRecordSchema, SolverSchema, TrajectorySchema, type Solver, type TrajectoryMsg } from '../shared/protocol.ts';
-import type { ClientState, IterationRecord, SolveView } from './connection.ts';
+import {
+  RecordingContentSchema, RecordingListSchema,
+  type IterationRecordMsg, type RecordingContent, type RecordingInfo, type RecordingList, type RecordingMeta, type Solver, type TrajectoryMsg,
+} from '../shared/protocol.ts';
+import type { ClientState, SolveView } from './connection.ts';
 
-/** GET /api/recordings/:id (server/store/recordings.ts), validated on arrival. */
-export const RecordingMetaSchema = z.object({
-  id: z.string(), plan: z.string(), run: z.number(), robot: z.string(), task: z.string(),
-  params: z.record(z.string(), z.union([z.number(), z.string()])), solver: SolverSchema, seed: z.number(),
-  solverParams: z.record(z.string(), z.unknown()), status: z.string(), cancelled: z.boolean(), success: z.boolean().nullable(),
-  iterations: z.number(), cost: z.number().nullable(), warmStart: z.boolean(), startedAt: z.string(), finishedAt: z.string(),
-});
-export type RecordingMeta = z.infer<typeof RecordingMetaSchema>;
-export const RecordingInfoSchema = RecordingMetaSchema.extend({ file: z.string(), size: z.number() });
-export type RecordingInfo = z.infer<typeof RecordingInfoSchema>;
-export const RecordingListSchema = z.object({
-  recordings: z.array(RecordingInfoSchema),
-  errors: z.array(z.object({ file: z.string(), message: z.string() })),
-});
-export type RecordingList = z.infer<typeof RecordingListSchema>;
-export const RecordingContentSchema = z.object({
-  metadata: RecordingMetaSchema,
-  telemetry: z.array(IterationRecordSchema),
-  trajectory: TrajectorySchema.nullable(),
-});
-export type RecordingContent = z.infer<typeof RecordingContentSchema>;
+/** GET /api/recordings and GET /api/recordings/:id (server/store/recordings.ts), validated on arrival with the shared schemas. */
+export { RecordingContentSchema, RecordingListSchema };
+export type { RecordingContent, RecordingInfo, RecordingList, RecordingMeta };
 
 export const SOLVER_TITLES: Record<Solver, string> = { ddp: 'DDP', rddp: 'R-DDP' };
 
@@ -51,8 +36,8 @@ export interface SlotView {
   /** Iteration budget when known. */
   budget: number | null;
   cost: number | null;
-  latest: IterationRecord | null;
-  history: IterationRecord[];
+  latest: IterationRecordMsg | null;
+  history: IterationRecordMsg[];
   trajectory: TrajectoryMsg | null;
   error: string | null;
   success: boolean | null;

@@ -39,6 +39,15 @@ export const DEFAULT_MAX_URDF_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_URDF_LINKS = 2000;
 
 /**
+ * Collision meshes collided as convex hulls (server/model/convex-hull.ts, lift-leg's
+ * meshCollision 'hulls'): vertices of one mesh read into a hull, and vertices of the hull (each
+ * is tested against the ground at every step). The upstream Solo-12's largest collision mesh has
+ * a few thousand vertices and a hull of a few hundred.
+ */
+export const MAX_HULL_INPUT_VERTICES = 200_000;
+export const MAX_HULL_VERTICES = 2048;
+
+/**
  * Live sessions (POST /api/live, server/live/): each runs two simulated worlds on the server's
  * event loop and one planner thread per world, so a server runs only a few at once (429 beyond).
  */

@@ -22,6 +22,8 @@ export const BACKEND_CHOICES = ['cpu', 'workers', 'webgpu', 'auto'] as const;
 export const ESTIMATORS = ['zero', 'first', 'lsq'] as const;
 /** How exact step derivatives are computed: finite differences, or analytic (with finite differences for the steps it does not cover). */
 export const DERIVATIVES = ['fd', 'analytic'] as const;
+/** R-DDP's noise schedules (server/control/schedule.ts). */
+export const NOISE_RULES = ['continuation', 'sensitivity', 'decay'] as const;
 export type DerivativesMode = (typeof DERIVATIVES)[number];
 /** The default: analytic wherever it applies (finite differences stay the reference, and the fallback for what it does not cover). */
 export const DEFAULT_DERIVATIVES: DerivativesMode = 'analytic';
@@ -61,7 +63,7 @@ export const SolverParamsSchema = z.strictObject({
   sigma0: z.number().positive().max(1e6).optional(),
   estimator: z.enum(ESTIMATORS).optional(),
   derivatives: z.enum(DERIVATIVES).optional(),
-  rule: z.enum(['continuation', 'sensitivity', 'decay']).optional(),
+  rule: z.enum(NOISE_RULES).optional(),
   stateNoiseRatio: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),
   /** Linearization threads asked for; the server grants at most what its --max-workers leaves free. */
@@ -71,6 +73,16 @@ export const SolverParamsSchema = z.strictObject({
 });
 
 export const BackendSchema = z.enum(BACKEND_CHOICES);
+/** A plan's solver parameters as a solve receives them (a cluster job's, planner.ts PlanRequest's): POST's solverParams with the backend folded in. */
+export const PlanSolverParamsSchema = SolverParamsSchema.extend({ backend: BackendSchema.optional() });
+/**
+ * The solver parameters a plan runs, resolved (the request's over the task's over the server's
+ * defaults, server/planning/planner.ts solverParamsFor): what PlanResult.solverParams holds.
+ */
+export const ResolvedSolverParamsSchema = PlanSolverParamsSchema.required({
+  iterations: true, samples: true, sigma0: true, estimator: true, rule: true, stateNoiseRatio: true, seed: true, backend: true, derivatives: true,
+});
+export type SolverParams = z.infer<typeof ResolvedSolverParamsSchema>;
 
 /** POST /api/plans */
 export const PlanCreateSchema = z.strictObject({
@@ -316,13 +328,70 @@ export type SolveStatus = z.infer<typeof SolveStatusSchema>;
 /** A number as JSON carries it: NaN and +-Infinity arrive as null. */
 const Num = z.number().nullable();
 
-export const IterationRecordSchema = z.object({
-  iteration: z.number(), cost: Num, costBefore: Num,
-  expectedImprovement: Num, actualImprovement: Num, stepLength: Num,
-  regularization: Num, gradientNorm: Num, accepted: z.boolean(),
-  sigma: z.number(), samples: z.number(), phase: z.enum(['exact', 'smooth', 'polish']),
-  times: z.object({ linearize: z.number(), backward: z.number(), forward: z.number(), total: z.number() }),
-});
+/**
+ * Records whose numbers may be non-finite (a cost of Infinity, an improvement of NaN) have two
+ * forms: in the server's memory a plain number, on the wire `Num` (JSON writes NaN and ±Infinity
+ * as null). Their schemas are built by functions of the number schema: the wire's are exported
+ * (built over `Num`), the server's types (IterationRecord, PlanResult, FitIterate, FitResult)
+ * are inferred from the same functions over z.number(), so both ends have one definition.
+ */
+type NumberSchema = z.ZodType<number | null>;
+
+/** Phase times of one iteration (ms); with a streaming provider linearize and backward overlap, so total < their sum. */
+const IterationTimes = z.object({ linearize: z.number(), backward: z.number(), forward: z.number(), total: z.number() });
+/**
+ * One iteration: `ddp` what the DDP solver measures (server/control/ddp.ts emits exactly this),
+ * `record` the same with the smoothing it ran at (server/planning/planner.ts adds sigma, samples
+ * and phase): what results, recordings and iterate messages carry. The solver's diagnostics are
+ * optional in `record`: recordings written before they were kept, and live sessions' records
+ * (one per adopted plan, server/live/recording.ts), have none.
+ */
+function iterationSchemas<N extends NumberSchema>(num: N) {
+  const ddp = z.object({
+    /** 0-based iteration index. */
+    iteration: z.number().int(),
+    /** Cost of the nominal before the iteration, and after it (= the trial's cost when accepted). */
+    costBefore: num, cost: num,
+    /** −ΔJ(α) of the quadratic model at the last step length tried (> 0 for a descent step). */
+    expectedImprovement: num,
+    /** −ΔJ(1): the convergence measure. */
+    expectedImprovementFullStep: num,
+    /** costBefore − cost of the last trial (NaN when no forward pass ran). */
+    actualImprovement: num,
+    /** Last step length tried (the accepted one when accepted; 0 when no forward pass ran). */
+    stepLength: num,
+    /** μ used by the backward pass that produced the step. */
+    regularization: num,
+    /** Projected gradient max_t ‖Qu_t‖∞ at the nominal (controls on a bound with Qu pushing outward excluded). */
+    gradientNorm: num,
+    accepted: z.boolean(),
+    /** This iteration met a convergence test (no forward pass then). */
+    converged: z.boolean(),
+    /** Backward passes run (1 + restarts after a non-PD Quu), and rollouts of the line search. */
+    backwardAttempts: z.number().int(), lineSearchTrials: z.number().int(),
+    /** Whether the provider was called this iteration. */
+    linearized: z.boolean(),
+    /** `costs`: the cost derivatives along the nominal. */
+    times: IterationTimes.extend({ costs: z.number() }),
+  });
+  const record = ddp.partial({ expectedImprovementFullStep: true, converged: true, backwardAttempts: true, lineSearchTrials: true, linearized: true }).extend({
+    times: IterationTimes.extend({ costs: z.number().optional() }),
+    /** R-DDP's noise level and samples per knot (0 and 0 with exact derivatives). */
+    sigma: z.number(), samples: z.number(),
+    phase: z.enum(['exact', 'smooth', 'polish']),
+  });
+  return { ddp, record };
+}
+const iterationWire = iterationSchemas(Num);
+export const IterationRecordSchema = iterationWire.record;
+export type IterationRecordMsg = z.infer<typeof IterationRecordSchema>;
+/** The solver's part of a record, on the wire (strict: a test parses the solver's own records with it). */
+export const DdpIterationSchema = iterationWire.ddp;
+type IterationInMemory = ReturnType<typeof iterationSchemas<z.ZodNumber>>;
+/** The server's iteration record (numbers possibly non-finite): IterationRecordSchema in memory. */
+export type IterationRecord = z.infer<IterationInMemory['record']>;
+/** What the DDP solver emits per iteration (server/control/ddp.ts). */
+export type DdpIteration = z.infer<IterationInMemory['ddp']>;
 
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 function Vec3Schema() { return z.tuple([z.number(), z.number(), z.number()]); }
@@ -406,30 +475,102 @@ export const ComputeInfoSchema = z.object({
 });
 export type ComputeInfo = z.infer<typeof ComputeInfoSchema>;
 
-export const PlanResultSchema = z.object({
-  solver: SolverSchema, robot: z.string(), task: z.string(), params: ParamsSchema,
-  solverParams: z.record(z.string(), z.unknown()), seed: z.number(), iterations: z.number(),
-  cost: Num, initialCost: Num, converged: z.boolean(), cancelled: z.boolean(),
-  status: z.string(), success: z.boolean(), metrics: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
-  timings: z.object({ total_s: z.number(), perIteration_ms: z.object({ linearize: z.number(), backward: z.number(), forward: z.number() }) }),
-  compute: ComputeInfoSchema,
-  telemetry: z.array(IterationRecordSchema),
-  trajectory: TrajectorySchema,
+/**
+ * The feedback the solver's own rollouts apply: u_t = u*_t + K_t (x_t ⊖ x*_t), with x ⊖ x* the
+ * tangent-space difference of problem.ts's differenceState (2 nv numbers: SE(3) log for a
+ * free-flyer base, then velocities), clamped to the control bounds. K_t = -Quu⁻¹ Qux of the last
+ * backward pass (regularized; zero rows for controls at a bound), as Crocoddyl's solver.K.
+ */
+export const FeedbackGainsSchema = z.object({
+  /** T matrices, each nu rows of ndx = 2 nv numbers. */
+  K: z.array(z.array(z.array(z.number()))),
+  /**
+   * True when the last backward pass was linearized at the final nominal; false when its step
+   * was accepted (the nominal then moved once more: the gains are those of the nominal before).
+   */
+  atFinalNominal: z.boolean(),
+  /** Phase of the last iteration: 'smooth' (R-DDP's smoothed Jacobians) or 'exact' / 'polish' (exact derivatives). */
+  phase: IterationRecordSchema.shape.phase,
 });
+export type FeedbackGains = z.infer<typeof FeedbackGainsSchema>;
+
+/**
+ * A plan's result (server/planning/planner.ts plan()). On the wire `solverParams` is any record
+ * (live sessions' recordings carry their own settings there); in memory it is the plan's
+ * resolved ResolvedSolverParamsSchema.
+ */
+function planResultSchema<N extends NumberSchema, P extends z.ZodType<Record<string, unknown>>>(num: N, solverParams: P) {
+  return z.object({
+    solver: SolverSchema, robot: z.string(), task: z.string(), params: ParamsSchema,
+    solverParams, seed: z.number(), iterations: z.number(),
+    cost: num, initialCost: num, converged: z.boolean(), cancelled: z.boolean(),
+    status: z.string(), success: z.boolean(), metrics: z.record(z.string(), z.union([num, z.boolean(), z.string()])),
+    timings: z.object({ total_s: z.number(), perIteration_ms: z.object({ linearize: z.number(), backward: z.number(), forward: z.number() }) }),
+    /** The compute backend asked for and the one that ran (and why). */
+    compute: ComputeInfoSchema,
+    telemetry: z.array(iterationSchemas(num).record),
+    trajectory: TrajectorySchema,
+    /** DDP's feedback gains of the final plan, when asked (SolveJobRequest.feedbackGains) and at least one iteration ran. */
+    feedback: FeedbackGainsSchema.optional(),
+  });
+}
+export const PlanResultSchema = planResultSchema(Num, z.record(z.string(), z.unknown()));
+export type PlanResultMsg = z.infer<typeof PlanResultSchema>;
+/** The server's plan result (numbers possibly non-finite, solverParams resolved): PlanResultSchema in memory. */
+export type PlanResult = z.infer<ReturnType<typeof planResultSchema<z.ZodNumber, typeof ResolvedSolverParamsSchema>>>;
+
+// ---------------------------------------------------------------- recordings (GET /api/recordings, GET /api/recordings/:id; server/store/)
+
+/** A plan recording's metadata: its MCAP metadata record `rsddp` (server/store/recordings.ts), as JSON. */
+export const RecordingMetaSchema = z.object({
+  id: z.string(), plan: z.string(), run: z.number(), robot: z.string(), task: z.string(), params: ParamsSchema,
+  solver: SolverSchema, seed: z.number(), solverParams: z.record(z.string(), z.unknown()), projectVersion: z.string(),
+  status: z.string(), cancelled: z.boolean(), success: z.boolean(), iterations: z.number(), cost: Num, warmStart: z.boolean(),
+  startedAt: z.string(), finishedAt: z.string(),
+  timings: PlanResultSchema.shape.timings, metrics: PlanResultSchema.shape.metrics,
+  /** 'live': a live session's world (its executed trajectory, plans and events); absent: a plan. */
+  kind: z.enum(['plan', 'live']).optional(),
+});
+export type RecordingMeta = z.infer<typeof RecordingMetaSchema>;
+/** A recording as listed: its metadata, file name and size (bytes). */
+export const RecordingInfoSchema = RecordingMetaSchema.extend({ file: z.string(), size: z.number() });
+export type RecordingInfo = z.infer<typeof RecordingInfoSchema>;
+/** GET /api/recordings/:id of a plan recording. */
+export const RecordingContentSchema = z.object({
+  metadata: RecordingMetaSchema,
+  /** As written in JSON: non-finite numbers read back as null. */
+  telemetry: z.array(IterationRecordSchema),
+  /** The final trajectory; with `contacts` per knot when the server traced them. */
+  trajectory: TrajectorySchema.nullable(),
+});
+export type RecordingContent = z.infer<typeof RecordingContentSchema>;
 
 /** One iteration of a pose fit (server/rendering/pose-fit.ts FitIterate, non-finite numbers as null). */
-export const FitIterateSchema = z.object({
-  iteration: z.number().int(), loss: Num, sigma: z.number(), gamma: z.number(), samples: z.number().int(), lr: z.number(),
-  /** Rotation error of the iterate (deg); null when the target is an image of unknown pose. */
-  errorDeg: Num, gradNorm: Num, dLdSigma: Num, dLdGamma: Num, sensitivity: Num, reduced: z.boolean(),
-});
+function fitIterateSchema<N extends NumberSchema>(num: N) {
+  return z.object({
+    iteration: z.number().int(), loss: num, sigma: z.number(), gamma: z.number(), samples: z.number().int(), lr: z.number(),
+    /** Rotation error of the iterate (deg); null when the target is an image of unknown pose. */
+    errorDeg: Num,
+    gradNorm: num, dLdSigma: num, dLdGamma: num,
+    /** The moving average of the sensitivity (0 before adaptStart). */
+    sensitivity: num,
+    reduced: z.boolean(),
+  });
+}
+export const FitIterateSchema = fitIterateSchema(Num);
 export type FitIterateMsg = z.infer<typeof FitIterateSchema>;
+/** The server's fit iterate (server/rendering/pose-fit.ts; numbers possibly non-finite): FitIterateSchema in memory. */
+export type FitIterate = z.infer<ReturnType<typeof fitIterateSchema<z.ZodNumber>>>;
 const PoseOut = z.object({ rotation: z.array(z.number()).length(3), translation: z.array(z.number()).length(3) });
+/** An object pose as the server reports it: axis-angle rotation (rad) and translation, 3 numbers each. */
+export type PoseArrays = z.infer<typeof PoseOut>;
 
 /** One method's state in a fit. */
 export const FitMethodStateSchema = z.object({
   method: FitMethodSchema, status: SolveStatusSchema, iteration: z.number().int(), loss: Num, errorDeg: Num,
   success: z.boolean().nullable(), error: z.string().nullable(), recording: z.string().nullable(),
+  /** Where it ran: the worker that took it (servers with --redis), else null. */
+  where: SolveWhereSchema.nullable().optional(),
 });
 export const FitStateSchema = z.object({
   id: z.string(), object: z.string(), size: z.number().int(), iterations: z.number().int(), seed: z.number().int(),
@@ -446,15 +587,55 @@ export const FitStateSchema = z.object({
 });
 export type FitState = z.infer<typeof FitStateSchema>;
 
-export const FitResultSchema = z.object({
-  method: FitMethodSchema, rotation: z.array(z.number()), translation: z.array(z.number()),
-  errorDeg: Num, lastErrorDeg: Num, initialErrorDeg: Num, success: z.boolean().nullable(), bestLoss: Num,
-  iterations: z.number().int(), timeMs: z.number(), cancelled: z.boolean(),
-  /** Hard render of the returned pose (PNG, base64). */
-  image: z.string(),
-  telemetry: z.array(FitIterateSchema),
-});
+function fitResultSchema<N extends NumberSchema>(num: N) {
+  return z.object({
+    method: FitMethodSchema, rotation: z.array(z.number()), translation: z.array(z.number()),
+    /** Error of the returned (lowest-loss) pose, of the last iterate and of the initial pose (deg; null for an image of unknown pose). */
+    errorDeg: Num, lastErrorDeg: Num, initialErrorDeg: Num, success: z.boolean().nullable(), bestLoss: num,
+    iterations: z.number().int(), timeMs: z.number(), cancelled: z.boolean(),
+    /** Hard render of the returned pose (PNG, base64). */
+    image: z.string(),
+    telemetry: z.array(fitIterateSchema(num)),
+  });
+}
+export const FitResultSchema = fitResultSchema(Num);
 export type FitResultMsg = z.infer<typeof FitResultSchema>;
+/** A fit method's result on the server (server/perception/fit-job.ts FitJobResult): FitResultSchema in memory. */
+export type FitResult = z.infer<ReturnType<typeof fitResultSchema<z.ZodNumber>>>;
+
+/** A pose fit's recording metadata: its MCAP metadata record `rsddp.fit` (server/store/fit-meta.ts), as JSON. */
+export const FitRecordingMetaSchema = z.object({
+  id: z.string(), kind: z.literal('fit'), fit: z.string(), method: FitMethodSchema, object: z.string(),
+  /** Image side (px). */
+  imageSize: z.number(),
+  seed: z.number(),
+  /** Iterations run (fewer than asked when cancelled). */
+  iterations: z.number(),
+  status: z.string(), cancelled: z.boolean(), success: z.boolean().nullable(),
+  /** Rotation error of the returned pose and of the initial pose (deg; null for an image of unknown pose). */
+  errorDeg: Num, initialErrorDeg: Num, bestLoss: Num,
+  target: z.enum(['pose', 'image']), targetPose: PoseOut.nullable(), initialPose: PoseOut, pose: PoseOut, fitsTranslation: z.boolean(),
+  projectVersion: z.string(), startedAt: z.string(), finishedAt: z.string(), timeMs: z.number(),
+});
+export type FitRecordingMeta = z.infer<typeof FitRecordingMetaSchema>;
+export const FitRecordingInfoSchema = FitRecordingMetaSchema.extend({ file: z.string(), size: z.number() });
+export type FitRecordingInfo = z.infer<typeof FitRecordingInfoSchema>;
+/** GET /api/recordings/:id of a fit's recording: the target (PNG, base64) and the renders every few iterations. */
+export const FitRecordingContentSchema = z.object({
+  metadata: FitRecordingMetaSchema,
+  telemetry: z.array(FitIterateSchema),
+  target: z.string().nullable(),
+  images: z.array(z.object({ iteration: z.number().int(), png: z.string() })),
+});
+export type FitRecordingContent = z.infer<typeof FitRecordingContentSchema>;
+
+/** GET /api/recordings: plan (and live) recordings, fits' recordings, and files that could not be read. */
+export const RecordingListSchema = z.object({
+  recordings: z.array(RecordingInfoSchema),
+  fits: z.array(FitRecordingInfoSchema),
+  errors: z.array(z.object({ file: z.string(), message: z.string() })),
+});
+export type RecordingList = z.infer<typeof RecordingListSchema>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.literal(PROTOCOL_VERSION), server: z.string(), plans: z.array(PlanStateSchema) }),
@@ -516,7 +697,7 @@ export const SolveJobRequestSchema = z.strictObject({
   task: z.string().min(1).max(200),
   params: ParamsSchema,
   solver: SolverSchema,
-  solverParams: SolverParamsSchema.extend({ backend: BackendSchema.optional() }),
+  solverParams: PlanSolverParamsSchema,
   warmStart: z.array(z.array(z.number())).max(100_000).optional(),
   feedbackGains: z.boolean().optional(),
 });
@@ -536,6 +717,30 @@ export const SolveJobOriginSchema = z.object({
 export type SolveJobOrigin = z.infer<typeof SolveJobOriginSchema>;
 /** The envelope read before the request, so that another version's job is named as such. */
 export const SolveJobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown(), origin: SolveJobOriginSchema.optional() });
+/** Any job's envelope (solves carry an origin too; fits do not). */
+export const JobEnvelopeSchema = z.object({ protocol: z.number().int(), code: z.string().max(100), request: z.unknown() });
+
+/**
+ * One method run of a pose fit as a cluster job (server/perception/fit-job.ts FitJob). The
+ * target image travels as the bytes of its Float64Array (little-endian, base64): exact, and a
+ * third of the size of its numbers in JSON.
+ */
+export const FitJobRequestSchema = z.strictObject({
+  object: z.string().min(1).max(200),
+  size: z.number().int().min(MIN_RENDER_SIZE).max(MAX_FIT_SIZE),
+  method: FitMethodSchema,
+  iterations: z.number().int().min(1).max(MAX_FIT_API_ITERATIONS),
+  seed: z.number().int().min(0).max(2 ** 31),
+  samples: z.number().int().min(1).max(MAX_RENDER_SAMPLES),
+  noise: z.enum(['gaussian', 'cauchy']),
+  translation: z.boolean(),
+  /** RGB, 3 doubles per pixel, size x size: 8 · 3 · size² bytes, base64. */
+  target: z.string().max(4 * Math.ceil((8 * 3 * MAX_FIT_SIZE * MAX_FIT_SIZE) / 3)),
+  truth: PoseOut.nullable(),
+  init: PoseOut,
+  imageEvery: z.number().int().min(1).max(MAX_FIT_API_ITERATIONS),
+});
+export type FitJobRequest = z.infer<typeof FitJobRequestSchema>;
 
 // ---------------------------------------------------------------- validation helpers
 

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_FIT_CONCURRENCY, DEFAULT_FIT_ITERATIONS, FIT_TIME_LIMIT_S, DEFAULT_FIT_QUEUE_LIMIT, DEFAULT_FIT_SIZE, FIT_METHODS, FIT_OBJECTS, FitCreateSchema,
   MAX_FIT_IMAGE_BYTES, MAX_FIT_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE, parseWith,
-  type FitFinalMessage, type FitIterateMessage, type FitMethod, type FitResultMsg, type FitState, type ServerMessage, type SolveStatus,
+  type FitFinalMessage, type FitIterateMessage, type FitMethod, type FitResultMsg, type FitState, type ServerMessage, type SolveStatus, type SolveWhere,
 } from '../../shared/protocol.ts';
 import { decodePng, PngError, targetFromImage, isPng } from '../rendering/png-decode.ts';
 import { encodePng } from '../rendering/png.ts';
@@ -25,6 +25,8 @@ import { poseProblem } from '../rendering/problems.ts';
 import { expSO3, logSO3, mul33 } from '../rendering/rotation.ts';
 import { renderTarget, runFitJob, type FitJob, type FitJobIterate, type FitJobResult, type PoseArrays } from '../perception/fit-job.ts';
 import { FitThreads } from '../perception/fit-threads.ts';
+import type { FitRunner } from '../perception/fit-runner.ts';
+import { NotStartedError } from '../planning/solves.ts';
 import { saveFitRecording } from '../store/fit-recordings.ts';
 import type { RecordingStore } from '../store/recordings.ts';
 import { ApiError, type Logger } from './sessions.ts';
@@ -37,7 +39,10 @@ const DEFAULT_INIT_ERROR_DEG = 30;
 const IMAGES_PER_RUN = 40;
 
 export interface FitManagerOptions {
-  /** Method runs at once, one thread each (default DEFAULT_FIT_CONCURRENCY). */
+  /**
+   * Method runs at once, one thread each (default DEFAULT_FIT_CONCURRENCY); with a remote runner,
+   * runs handed to its queue at once (default DEFAULT_FIT_QUEUE_LIMIT: the workers set the pace).
+   */
   concurrency?: number;
   /** Runs waiting; beyond, 429 (default DEFAULT_FIT_QUEUE_LIMIT). */
   queueLimit?: number;
@@ -49,6 +54,8 @@ export interface FitManagerOptions {
   maxFits?: number;
   /** 'threads' (default) or 'inline' (on the event loop's thread; tests of the manager itself). */
   runIn?: 'threads' | 'inline';
+  /** Where runs go instead (RemoteFits: BullMQ jobs, `--redis`); closed with the manager. */
+  runner?: FitRunner;
   /** Wall-clock seconds per method run (default FIT_TIME_LIMIT_S). */
   timeLimitS?: number;
 }
@@ -62,6 +69,8 @@ interface MethodRun {
   success: boolean | null;
   error: string | null;
   recording: string | null;
+  /** Where it ran (remote runs: the worker that took it). */
+  where: SolveWhere | null;
   abort: AbortController | null;
   lastSent: number;
   pending: FitIterateMessage | null;
@@ -129,20 +138,20 @@ export class FitManager extends EventEmitter {
   #recordings: RecordingStore | null;
   #log: Logger;
   #maxFits: number;
-  #threads: FitThreads | null;
+  #runner: FitRunner | null;
   #closed = false;
   #timeLimitS: number;
 
   constructor(opts: FitManagerOptions = {}) {
     super();
     this.setMaxListeners(0);
-    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_FIT_CONCURRENCY));
+    this.#runner = opts.runner ?? ((opts.runIn ?? 'threads') === 'threads' ? new FitThreads() : null);
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? (this.#runner?.remote ? DEFAULT_FIT_QUEUE_LIMIT : DEFAULT_FIT_CONCURRENCY)));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? DEFAULT_FIT_QUEUE_LIMIT));
     this.#interval = opts.iterateIntervalMs ?? 50;
     this.#recordings = opts.recordings ?? null;
     this.#log = opts.log ?? silent;
     this.#maxFits = opts.maxFits ?? 100;
-    this.#threads = (opts.runIn ?? 'threads') === 'threads' ? new FitThreads() : null;
     this.#timeLimitS = opts.timeLimitS ?? FIT_TIME_LIMIT_S;
   }
 
@@ -204,7 +213,7 @@ export class FitManager extends EventEmitter {
 
   #newRun(method: FitMethod): MethodRun {
     return {
-      method, status: 'queued', iteration: 0, loss: null, errorDeg: null, success: null, error: null, recording: null, abort: null,
+      method, status: 'queued', iteration: 0, loss: null, errorDeg: null, success: null, error: null, recording: null, where: null, abort: null,
       lastSent: 0, pending: null, timer: null, unsentImage: null, lastIterate: null, lastImage: null, final: null, iterates: [], images: [],
     };
   }
@@ -229,7 +238,7 @@ export class FitManager extends EventEmitter {
     return {
       id: f.id, object: f.object, size: f.size, iterations: f.iterations, seed: f.seed, status, createdAt: f.createdAt.toISOString(),
       target: f.target, targetPose: f.targetPose, initialPose: f.initialPose, translation: f.translation, targetUrl: `/api/fits/${f.id}/target.png`,
-      methods: f.runs.map((r) => ({ method: r.method, status: r.status, iteration: r.iteration, loss: r.loss, errorDeg: r.errorDeg, success: r.success, error: r.error, recording: r.recording })),
+      methods: f.runs.map((r) => ({ method: r.method, status: r.status, iteration: r.iteration, loss: r.loss, errorDeg: r.errorDeg, success: r.success, error: r.error, recording: r.recording, where: r.where })),
     };
   }
 
@@ -305,10 +314,29 @@ export class FitManager extends EventEmitter {
     r.abort = ac;
     // start on a later turn: the request that queued the fit is answered first
     await yieldToLoop();
-    const startedAt = new Date();
-    r.status = 'running';
-    this.#emitStatus(f);
-    this.#log.info({ event: 'fit.start', fit: f.id, method: r.method }, 'fit method started');
+    // the wall-clock limit stops the run as a cancel does; the state then says why. A remote
+    // run's limit starts again when a worker takes it (its wait in the queue has the same limit).
+    let timedOut = false;
+    let limit: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(limit);
+      limit = setTimeout(() => { timedOut = true; ac.abort(); }, this.#timeLimitS * 1000);
+      limit.unref();
+    };
+    arm();
+    let startedAt = new Date();
+    const start = (where: SolveWhere | null) => {
+      if (where) arm();
+      // a worker died mid-run: the next attempt starts again from the first iteration
+      if (where && where.attempt > 1) { r.iterates = []; r.images = []; }
+      startedAt = new Date();
+      r.status = 'running';
+      r.where = where;
+      this.#emitStatus(f);
+      this.#log.info({ event: 'fit.start', fit: f.id, method: r.method, ...(where ? { worker: where.worker, attempt: where.attempt } : {}) }, 'fit method started');
+    };
+    // a remote run stays queued until a worker takes it
+    if (!this.#runner?.remote) start(null);
     const job: FitJob = {
       object: f.object, size: f.size, method: r.method, iterations: f.iterations, seed: f.seed, samples: f.samples, noise: f.noise,
       translation: f.translation, target: f.targetRgb, truth: f.targetPose, init: f.initialPose,
@@ -335,16 +363,19 @@ export class FitManager extends EventEmitter {
       }
     };
     let result: FitJobResult | null = null;
-    // the wall-clock limit stops the run as a cancel does; the state then says why
-    let timedOut = false;
-    const limit = setTimeout(() => { timedOut = true; ac.abort(); }, this.#timeLimitS * 1000);
-    limit.unref();
     try {
-      result = this.#threads ? await this.#threads.run(job, onIterate, ac.signal) : await runFitJob(job, onIterate, () => ac.signal.aborted);
+      result = this.#runner ? await this.#runner.run(job, onIterate, ac.signal, start) : await runFitJob(job, onIterate, () => ac.signal.aborted);
     } catch (e) {
       clearTimeout(limit);
       r.abort = null;
       this.#flush(r);
+      if (e instanceof NotStartedError) {
+        r.status = 'cancelled';
+        if (timedOut) r.error = `time limit: no worker took it within ${this.#timeLimitS} s`;
+        this.#log.info({ event: 'fit.end', fit: f.id, method: r.method, status: r.status }, 'fit method cancelled before a worker took it');
+        this.#emitStatus(f);
+        return;
+      }
       r.status = 'failed';
       r.error = (e as Error).message;
       this.#log.error({ event: 'fit.failed', fit: f.id, method: r.method, err: r.error }, 'fit method failed');
@@ -399,6 +430,6 @@ export class FitManager extends EventEmitter {
     this.#queue = [];
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
     for (const f of this.#fits.values()) for (const r of f.runs) if (r.timer) { clearTimeout(r.timer); r.timer = null; }
-    await this.#threads?.close();
+    await this.#runner?.close();
   }
 }

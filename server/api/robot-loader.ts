@@ -2,7 +2,8 @@
  * Loads the registry's robots on a worker thread. A URDF within --max-urdf-bytes can still take
  * seconds to parse and build; on the server's event loop that would stall every plan stream and
  * /healthz. The thread has a heap bound (a hostile file runs it out of memory, not the server)
- * and each load a time bound; a thread that fails either is replaced for the next load. It
+ * and each load a time bound; a thread that fails either is replaced for the next load (one
+ * worker-thread.ts WorkerThread running threads/robot-load.ts). It
  * exits after IDLE_MS without work, so parse garbage does not stay resident.
  *
  * The work itself (loadForServing) also decides which mesh files may be served: only those
@@ -12,11 +13,11 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { loadRobot, type LoadedRobot } from '../model/robots.ts';
 import { readTextBounded } from '../model/read-bounded.ts';
 import type { UrdfLimits } from '../model/urdf.ts';
 import { insideAny } from '../model/confine.ts';
+import { WorkerThread } from '../compute/worker-thread.ts';
 
 export interface LoadJob {
   /** robots/<name>.json name (with robotsDir), or a .json / .urdf path. */
@@ -60,8 +61,6 @@ export function loadForServing(job: LoadJob): ServedRobot {
   return { robot, meshes, urdf };
 }
 
-type Reply = { id: number; ok: true; value: ServedRobot } | { id: number; ok: false; message: string };
-
 export interface RobotLoaderOptions {
   /** Heap of the loader thread in MB (default 1024). */
   maxHeapMb?: number;
@@ -74,12 +73,8 @@ export interface RobotLoaderOptions {
 const IDLE_MS = 30_000;
 
 export class RobotLoader {
-  #worker: Worker | null = null;
-  #pending = new Map<number, { resolve: (r: ServedRobot) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }>();
-  /** Threads that said they are ready, and the sends waiting for the current one to be. */
-  #ready = new WeakSet<Worker>();
-  #onReady: (() => void)[] = [];
-  #next = 1;
+  /** The loader thread (worker-thread.ts, running threads/robot-load.ts); null until the first load and after a failure. */
+  #thread: WorkerThread<LoadJob> | null = null;
   #idle: NodeJS.Timeout | null = null;
   readonly #maxHeapMb: number;
   readonly #timeoutMs: number;
@@ -91,71 +86,48 @@ export class RobotLoader {
     this.#inline = opts.inline ?? false;
   }
 
-  load(job: LoadJob): Promise<ServedRobot> {
-    if (this.#inline) return new Promise((resolve) => resolve(loadForServing(job)));
-    const w = this.#thread();
-    const id = this.#next++;
+  async load(job: LoadJob): Promise<ServedRobot> {
+    if (this.#inline) return loadForServing(job);
     if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
-    w.ref();
-    return new Promise<ServedRobot>((resolve, reject) => {
-      // the time bound counts from when the thread has started (its boot is not the file's fault)
-      const send = () => {
-        const p = this.#pending.get(id);
-        if (!p || this.#worker !== w) return;
-        p.timer = setTimeout(() => this.#fail(w, `loading took longer than ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
-        w.postMessage({ id, job });
-      };
-      this.#pending.set(id, { resolve, reject, timer: undefined });
-      if (this.#ready.has(w)) send(); else this.#onReady.push(send);
-    });
+    const t = (this.#thread ??= new WorkerThread<LoadJob>(new URL('./threads/robot-load.ts', import.meta.url), 'the loader thread', null, {
+      resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
+    }));
+    const result = t.call<ServedRobot>(job);
+    // the time bound counts from when the thread has started (its boot is not the file's fault)
+    let timer: NodeJS.Timeout | undefined;
+    t.booted.then(() => {
+      timer = setTimeout(() => this.#end(t, `loading took longer than ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
+    }, () => undefined);
+    try {
+      return await result;
+    } catch (e) {
+      if (t.dead) this.#end(t); // replaced for the next load
+      const cause = (e as Error).cause as { code?: string } | undefined;
+      if (cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') throw new Error(`ran out of memory (the loader's heap is bounded at ${this.#maxHeapMb} MB)`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      this.#settle(t);
+    }
   }
 
   /** Ends the thread; loads in flight fail. */
   async close(): Promise<void> {
-    const w = this.#worker;
-    if (w) { this.#fail(w, 'the server is shutting down'); }
+    if (this.#thread) this.#end(this.#thread, 'the server is shutting down');
   }
 
-  #thread(): Worker {
-    if (this.#worker) return this.#worker;
-    const w = new Worker(new URL('../compute/worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./robot-load-worker.ts', import.meta.url).href },
-      resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
-    });
-    w.on('message', (m: Reply | { ready: true }) => {
-      if ('ready' in m) {
-        this.#ready.add(w);
-        for (const send of this.#onReady.splice(0)) send();
-        return;
-      }
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.value); else p.reject(new Error(m.message));
-      this.#settle(w);
-    });
-    w.on('error', (e: Error & { code?: string }) => this.#fail(w, e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (the loader's heap is bounded at ${this.#maxHeapMb} MB)` : `the loader thread failed: ${e.message}`));
-    w.on('exit', (code) => this.#fail(w, `the loader thread exited (code ${code})`));
-    this.#worker = w;
-    return w;
-  }
-
-  /** The thread w is done with: every load on it fails with `message`, and it is ended. */
-  #fail(w: Worker, message: string): void {
-    if (this.#worker !== w) return;
-    this.#worker = null;
-    this.#onReady = [];
+  /** The thread t is done with: every load on it fails with `message`, and it is ended. */
+  #end(t: WorkerThread<LoadJob>, message?: string): void {
+    if (this.#thread !== t) return;
+    this.#thread = null;
     if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
-    for (const [id, p] of this.#pending) { clearTimeout(p.timer); p.reject(new Error(message)); this.#pending.delete(id); }
-    void w.terminate().catch(() => undefined);
+    void t.terminate(message);
   }
 
-  /** No loads left: let the process exit, and end the thread after IDLE_MS. */
-  #settle(w: Worker): void {
-    if (this.#pending.size > 0 || this.#worker !== w) return;
-    w.unref();
-    this.#idle = setTimeout(() => { if (this.#pending.size === 0) this.#fail(w, 'idle'); }, IDLE_MS);
+  /** No loads left: the thread no longer holds the process (worker-thread.ts), and it ends after IDLE_MS. */
+  #settle(t: WorkerThread<LoadJob>): void {
+    if (t.busy || this.#thread !== t || this.#idle) return;
+    this.#idle = setTimeout(() => { if (!t.busy) this.#end(t, 'idle'); }, IDLE_MS);
     this.#idle.unref();
   }
 }

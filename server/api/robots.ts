@@ -13,7 +13,7 @@ import type { TaskDefinition } from '../control/tasks/index.ts';
 import { liftLeg, liftLegFeet } from '../control/tasks/lift-leg.ts';
 import { DEFAULT_URDF_LIMITS, type UrdfLimits } from '../model/urdf.ts';
 import { insideAny, RobotLoader, type LoadJob, type ServedRobot } from './robot-loader.ts';
-import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE } from '../model/model.ts';
+import { jointTypeName } from '../model/joints/index.ts';
 
 /** One robot the server offers (robot-catalog.ts: the same ids in every thread). */
 export type RobotEntry = CatalogEntry;
@@ -98,10 +98,9 @@ export class RobotRegistry {
     const m = robot.model;
     const joints = [];
     for (let j = 1; j < m.njoints; j++) {
-      const t = m.jointTypes[j];
       const qs = m.idxQ[j], nq = m.nqs[j];
       joints.push({
-        name: m.jointNames[j], type: t === JOINT_FREE ? 'free' : t === JOINT_REVOLUTE ? (m.continuous[j] ? 'continuous' : 'revolute') : t === JOINT_PRISMATIC ? 'prismatic' : String(t), parent: m.jointNames[m.parents[j]], body: m.bodyNames[j],
+        name: m.jointNames[j], type: jointTypeName(m, j), parent: m.jointNames[m.parents[j]], body: m.bodyNames[j],
         lower: Array.from(m.lowerPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null)),
         upper: Array.from(m.upperPositionLimit.subarray(qs, qs + nq), (x) => (Number.isFinite(x) ? x : null)),
       });

@@ -19,6 +19,7 @@ import { attachWebSocket } from './ws.ts';
 import { PROJECT_DIR, RecordingStore } from '../store/recordings.ts';
 import { startFoxgloveEndpoint, type FoxgloveEndpoint } from './foxglove-ws.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
+import { RemoteFits } from '../cluster/remote-fits.ts';
 import { LiveManager } from '../live/manager.ts';
 
 export interface ServerOptions {
@@ -54,8 +55,8 @@ export interface ServerOptions {
   /** Also serve the Foxglove WebSocket protocol on this port of the same host (`--foxglove [PORT]`; 0 = a free port). */
   foxglovePort?: number;
   /**
-   * Run every solve as a BullMQ job on `npm run worker` processes sharing this Redis
-   * (`--redis URL`, server/cluster/); without it solves run on this process's threads.
+   * Run every solve and pose-fit run as a BullMQ job on `npm run worker` processes sharing this Redis
+   * (`--redis URL`, server/cluster/); without it they run on this process's threads.
    */
   redisUrl?: string;
   /**
@@ -121,10 +122,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const recordings = new RecordingStore(opts.dataDir ?? DEFAULT_DATA_DIR);
   await recordings.init();
   let solves: RemoteSolves | undefined;
+  let remoteFits: RemoteFits | undefined;
   if (opts.redisUrl) {
     solves = new RemoteSolves(opts.redisUrl);
-    try { await solves.ready(); } catch (e) {
-      await solves.close();
+    remoteFits = new RemoteFits(opts.redisUrl);
+    try { await Promise.all([solves.ready(), remoteFits.ready()]); } catch (e) {
+      await Promise.all([solves.close(), remoteFits.close()]);
       throw new Error(`--redis: ${(e as Error).message}`);
     }
   }
@@ -136,7 +139,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (adopted > 0) log.info({ event: 'plans.adopted', count: adopted, instance: plans.instance }, 'plans taken back from the cluster');
   }
   const live = new LiveManager(recordings, log);
-  const fits = new FitManager({ concurrency: opts.fitConcurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs });
+  const fits = new FitManager({ concurrency: opts.fitConcurrency, recordings, log, iterateIntervalMs: opts.iterateIntervalMs, ...(remoteFits ? { runner: remoteFits } : {}) });
   const policy = new OriginPolicy({ allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts });
   const server = createServer({ requestTimeout: 60_000 }, createHttpHandler({ plans, fits, robots, recordings, log, policy, live }));
   server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => onClientError(e, socket, log));

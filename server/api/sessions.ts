@@ -18,9 +18,9 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { plan as runPlan, solverParamsFor, type IterationRecord, type PlanRequest, type PlanResult, type SolverParams, type Trajectory } from '../planning/planner.ts';
-import { SolveThreads } from '../planning/solve-threads.ts';
+import { ThreadSolves } from '../planning/thread-solves.ts';
 import { NotStartedError, type AdoptableSolve, type SolveJob, type Solves } from '../planning/solves.ts';
-import { defaultPoolSize } from '../compute/linearization-pool.ts';
+import { defaultPoolSize } from '../compute/pooled-linearization.ts';
 import { ROBOT_PARAM, TASKS, resolveParams, robotOf, TaskParamError, type TaskDefinition, type TaskParams } from '../control/tasks/index.ts';
 import { ContactTracer } from '../planning/contact-trace.ts';
 import { WarmStartError } from '../control/errors.ts';
@@ -60,7 +60,7 @@ export interface PlanManagerOptions {
    */
   contacts?: boolean;
   /**
-   * Where solves run: 'threads' (default) on worker threads (server/planning/solve-threads.ts),
+   * Where solves run: 'threads' (default) on worker threads (server/planning/thread-solves.ts),
    * so the event loop that serves HTTP, WebSocket and cancels is never held by numerics;
    * 'inline' on the event loop's thread (yielding between iterations).
    */
@@ -184,7 +184,7 @@ export class PlanManager extends EventEmitter {
     this.#maxPlans = opts.maxPlans ?? 200;
     this.#knownRobots = opts.knownRobots ?? (() => [...new Set(TASKS.map((t) => t.robot))]);
     this.#contacts = opts.contacts ?? true;
-    this.#threads = opts.solves ?? ((opts.solveIn ?? 'threads') === 'threads' ? new SolveThreads() : null);
+    this.#threads = opts.solves ?? ((opts.solveIn ?? 'threads') === 'threads' ? new ThreadSolves() : null);
     this.maxWorkers = Math.max(1, Math.floor(opts.maxWorkers ?? os.cpus().length));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 64));
     this.#planTimeoutS = opts.planTimeoutS ?? null;

@@ -12,21 +12,24 @@ import { crba } from '../dynamics/crba.ts';
 import { nonLinearEffects } from '../dynamics/rnea.ts';
 import { listRobots, loadRobot } from '../model/robots.ts';
 import { JOINT_FREE, type Model } from '../model/model.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
-const USAGE = `usage: npm run dynamics -- <urdf file | robot name> [options] < states.jsonl
+const COMMAND = defineCommand({
+  name: 'dynamics',
+  usage: `usage: npm run dynamics -- <urdf file | robot name> [options] < states.jsonl
 
 For each input line {"q":[nq numbers],"v":[nv numbers],"tau":[nv numbers]} prints one line
 {"ddq":[...],"M":[[...]],"nle":[...]}: forward dynamics (ABA), mass matrix (CRBA) and
 nonlinear effects C(q,v)v + g(q) (RNEA with zero acceleration). Free-flyer q uses
-[x y z qx qy qz qw]; v and tau use the base frame (Pinocchio's conventions).
-
-options:
-  --floating          free-flyer root (default: from the robot's metadata; fixed for a bare .urdf)
-  --fixed             root welded to the world
-  --package-dir DIR   directory searched for package:// mesh URIs (repeatable)
-  --help              this text
-
-robots: ${listRobots().join(', ') || '(none)'}`;
+[x y z qx qy qz qw]; v and tau use the base frame (Pinocchio's conventions).`,
+  positionals: { name: 'a URDF file or robot name', min: 1, max: 1 },
+  flags: {
+    floating: { type: 'boolean', help: "free-flyer root (default: from the robot's metadata; fixed for a bare .urdf)" },
+    fixed: { type: 'boolean', help: 'root welded to the world' },
+    'package-dir': { type: 'string', arg: 'DIR', repeat: true, help: 'directory searched for package:// mesh URIs' },
+  },
+  notes: `robots: ${listRobots().join(', ') || '(none)'}`,
+});
 
 function fail(msg: string): never {
   process.stderr.write(`dynamics: ${msg}\n`);
@@ -59,21 +62,9 @@ export function checkState(model: Model, obj: unknown): { q: Float64Array; v: Fl
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(USAGE + '\n'); return; }
-  let target: string | undefined;
-  let floating: boolean | undefined;
-  const packageDirs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--floating') floating = true;
-    else if (a === '--fixed') floating = false;
-    else if (a === '--package-dir') { const d = argv[++i]; if (!d) fail('--package-dir needs a directory'); packageDirs.push(d); }
-    else if (a.startsWith('-')) fail(`unknown option '${a}' (see --help)`);
-    else if (target) fail(`more than one robot given ('${target}', '${a}')`);
-    else target = a;
-  }
-  if (!target) fail('no URDF file or robot name given (see --help)');
+  const args = parseCommandLine(COMMAND);
+  if (args.floating && args.fixed) fail('--floating and --fixed: give one');
+  const target = args._[0], floating = args.floating ? true : args.fixed ? false : undefined, packageDirs = args['package-dir'];
   let model: Model;
   try {
     const loaded = loadRobot(target, { floating, packageDirs });

@@ -26,12 +26,29 @@ import path from 'node:path';
 import { plan, type PlanRequest, type PlanResult } from '../planning/planner.ts';
 import { RemoteSolves } from '../cluster/remote-solves.ts';
 import { getTask, resolveParams, TASKS } from '../control/tasks/index.ts';
-import { isBackendChoice } from '../compute/providers.ts';
 import { setRobotDirs } from '../model/robot-catalog.ts';
 import { traceContacts } from '../planning/contact-trace.ts';
 import { replayInMujoco, type MujocoReplay } from '../peer/replay.ts';
 import { linePlot, type Series } from './svg-plot.ts';
 import { runPoseExperiment } from './pose-experiment.ts';
+import { defineCommand, helpText, parseCommandLine } from './args.ts';
+import { SOLVER_FLAGS, solverParamsOf } from './solver-flags.ts';
+
+const COMMAND = defineCommand({
+  name: 'experiment',
+  usage: `usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}|pose> [--seeds K] [--out DIR] [--redis URL] [task and solver options]`,
+  positionals: { name: 'the task', min: 1, max: 1 },
+  flags: {
+    seeds: { type: 'number', arg: 'K', integer: true, min: 1, default: 5, help: "R-DDP seeds (1..K; DDP runs once)" },
+    out: { type: 'string', arg: 'DIR', help: 'where the summary, runs and plots go (default results/<task>-<date>)' },
+    robot: { type: 'string', arg: 'ID', help: "the robot (default: the task's)" },
+    robots: { type: 'string', arg: 'DIR', help: 'a folder of robots to pick --robot from' },
+    redis: { type: 'string', arg: 'URL', help: 'run the plans as jobs on the `npm run worker` processes of this Redis' },
+    ...SOLVER_FLAGS,
+  },
+  extra: 'task parameters (npm run plan -- --task T --help lists them)',
+  notes: 'npm run experiment -- pose --help: the rendering paper\'s pose protocol',
+});
 
 function fail(msg: string): never {
   process.stderr.write(`experiment: ${msg}\n`);
@@ -48,35 +65,23 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   // The rendering paper's pose protocol (server/cli/pose-experiment.ts).
   if (argv[0] === 'pose') return runPoseExperiment(argv.slice(1));
-  if (argv.length === 0 || argv.includes('--help')) {
-    process.stdout.write(`usage: npm run experiment -- <${TASKS.map((t) => t.name).join('|')}|pose> [--seeds K] [--out DIR] [--redis URL] [task and solver options]\n`);
-    return;
-  }
-  const taskName = argv[0];
+  if (argv.length === 0) { process.stdout.write(helpText(COMMAND)); return; }
+  const opts = parseCommandLine(COMMAND, argv);
   let def;
-  try { def = getTask(taskName); } catch (e) { fail((e as Error).message); }
-  const opts: Record<string, string> = {};
-  for (let i = 1; i < argv.length; i++) {
-    if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
-    const v = argv[i + 1];
-    if (v === undefined) fail(`${argv[i]} needs a value`);
-    opts[argv[i].slice(2)] = v;
-    i++;
-  }
-  const seeds = Number(opts.seeds ?? 5);
-  if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a positive integer, got '${opts.seeds}'`);
-  const solverKeys = new Set(['iterations', 'samples', 'sigma0', 'estimator', 'backend', 'rule', 'workers', 'derivatives']);
-  if (opts.derivatives !== undefined && opts.derivatives !== 'fd' && opts.derivatives !== 'analytic') fail(`--derivatives must be fd or analytic, got '${opts.derivatives}'`);
-  if (opts.backend !== undefined && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
+  try { def = getTask(opts._[0]); } catch (e) { fail((e as Error).message); }
+  const seeds = opts.seeds;
   const params: Record<string, unknown> = {};
-  const solverParams: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(opts)) {
-    if (k === 'seeds' || k === 'out' || k === 'redis' || k === 'robots') continue;
-    if (k === 'robot') { params.robot = v; continue; }
+  const solverParams: Record<string, unknown> = solverParamsOf(opts);
+  if (opts.robot !== undefined) params.robot = opts.robot;
+  for (const [k, v] of Object.entries(opts.extra)) {
     const spec = def.params.find((p) => p.name === k);
-    if (solverKeys.has(k)) solverParams[k] = ['estimator', 'backend', 'rule', 'derivatives'].includes(k) ? v : Number(v);
-    else if (spec) params[k] = spec.type === 'enum' ? v : Number(v);
-    else fail(`unknown option --${k}`);
+    if (!spec) fail(`unknown option --${k} (see --help; the task's parameters: npm run plan -- --task ${def.name} --help)`);
+    if (spec.type === 'enum') params[k] = v;
+    else {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) fail(`--${k} must be a number, got '${v}'`);
+      params[k] = n;
+    }
   }
   if (opts.robots) {
     try { setRobotDirs(opts.robots.split(path.delimiter)); } catch (e) { fail((e as Error).message); }

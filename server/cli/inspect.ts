@@ -7,79 +7,36 @@
  * stdout (infinite limits as null). Warnings go to stderr; an error is one line on stderr and
  * exit code 1.
  */
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { jointOf, jointTypeName } from '../model/joints/index.ts';
 import { listRobots, loadRobot, posture, type LoadedRobot, type RobotMeta } from '../model/robots.ts';
 import { getTask, TASKS } from '../control/tasks/index.ts';
-import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, standingName } from '../control/tasks/lift-leg.ts';
+import { DEFAULT_FOOT_RADIUS, footContactModel, liftLegFeet, liftLegTorqueBound, standingName } from '../control/tasks/lift-leg.ts';
+import { defineCommand, helpText, parseArgs, UsageError } from './args.ts';
 
-const USAGE = `usage: npm run inspect -- <urdf file | robot name | robot .json> [options]
+const COMMAND = defineCommand({
+  name: 'inspect',
+  usage: `usage: npm run inspect -- <urdf file | robot name | robot .json> [options]
 
-Prints a summary of the robot model built from a URDF.
-
-options:
-  --floating          give the root link a free-flyer joint (default: from the robot's
-                      metadata; welded to the world for a bare .urdf)
-  --fixed             weld the root link to the world (overrides the metadata)
-  --json              print one JSON object instead of text
-  --package-dir DIR   directory searched for package:// mesh URIs (repeatable)
-  --task T            what task T (${TASKS.map((t) => t.name).join(', ')}) would use of the robot
-                      and why, or what it misses (exit code 2)
-  --help              this text
-
-Fields the robot's metadata leaves out come from an SRDF beside the URDF (postures such as
+Prints a summary of the robot model built from a URDF.`,
+  positionals: { name: 'a URDF file or robot name', min: 1, max: 1 },
+  flags: {
+    floating: { type: 'boolean', help: "give the root link a free-flyer joint (default: from the robot's metadata; welded to the world for a bare .urdf)" },
+    fixed: { type: 'boolean', help: 'weld the root link to the world (overrides the metadata)' },
+    json: { type: 'boolean', help: 'print one JSON object instead of text' },
+    'package-dir': { type: 'string', arg: 'DIR', repeat: true, help: 'directory searched for package:// mesh URIs' },
+    task: { type: 'string', arg: 'T', help: `what task T (${TASKS.map((t) => t.name).join(', ')}) would use of the robot and why, or what it misses (exit code 2)` },
+  },
+  notes: `Fields the robot's metadata leaves out come from an SRDF beside the URDF (postures such as
 'standing', end effectors) and from detection (legs' tips as feet, a floating base for two or
 more legs, the longest chain's tip as an arm's end effector). To override, write a <name>.json
 beside the URDF (or in the --robots folder) with "urdf" and the fields to fix: "floating",
 "contactFrames", "postures", "footRadius", "endEffector", "torqueLimit".
 
-robots: ${listRobots().join(', ') || '(none)'}`;
-
-interface Args {
-  target: string;
-  task?: string;
-  floating?: boolean;
-  json: boolean;
-  packageDirs: string[];
-}
-
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]): Args | 'help' {
-  let target: string | undefined;
-  let floating: boolean | undefined;
-  let json = false;
-  let task: string | undefined;
-  const packageDirs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') return 'help';
-    else if (a === '--floating') floating = true;
-    else if (a === '--fixed') floating = false;
-    else if (a === '--json') json = true;
-    else if (a === '--task') {
-      task = argv[++i];
-      if (task === undefined) throw new UsageError('--task needs a task name');
-    } else if (a.startsWith('--task=')) task = a.slice('--task='.length);
-    else if (a === '--package-dir') {
-      const d = argv[++i];
-      if (d === undefined) throw new UsageError('--package-dir needs a directory');
-      packageDirs.push(d);
-    } else if (a.startsWith('--package-dir=')) packageDirs.push(a.slice('--package-dir='.length));
-    else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see --help)`);
-    else if (target !== undefined) throw new UsageError(`more than one robot given ('${target}', '${a}')`);
-    else target = a;
-  }
-  if (target === undefined) throw new UsageError('no URDF file or robot name given (see --help)');
-  return { target, floating, json, packageDirs, task };
-}
+robots: ${listRobots().join(', ') || '(none)'}`,
+});
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-function jointType(model: Model, j: number): string {
-  if (model.jointTypes[j] === JOINT_FREE) return 'free';
-  if (model.jointTypes[j] === JOINT_PRISMATIC) return 'prismatic';
-  return model.continuous[j] ? 'continuous' : 'revolute';
-}
 
 function summary(model: Model, meta: RobotMeta) {
   let mass = model.rootInertia[0];
@@ -88,10 +45,10 @@ function summary(model: Model, meta: RobotMeta) {
   for (let j = 1; j < model.njoints; j++) {
     const iq = model.idxQ[j];
     const iv = model.idxV[j];
-    const free = model.jointTypes[j] === JOINT_FREE;
+    const free = !jointOf(model, j).actuated;
     joints.push({
       name: model.jointNames[j],
-      type: jointType(model, j),
+      type: jointTypeName(model, j),
       parent: model.jointNames[model.parents[j]],
       body: model.bodyNames[j],
       idxQ: iq,
@@ -160,7 +117,9 @@ function taskUse(taskName: string, robot: LoadedRobot, id: string): { task: stri
       const q = posture(meta, model, st!);
       uses.push({ what: 'start', value: `base height ${q[2]} m in the posture; raised or lowered so the lowest foot sphere touches the ground`, why: 'the task starts with the feet on the ground under static-equilibrium torques' });
     }
-    uses.push({ what: 'torque limit', value: 'the task parameter torqueLimit (default 2.7 N m, Solo\'s)', why: meta.torqueLimit !== null ? `the robot's metadata says ${meta.torqueLimit} N m: pass --torqueLimit ${meta.torqueLimit}` : meta.why.torqueLimit });
+    const tb = liftLegTorqueBound(robot, 0);
+    const distinct = [...new Set(tb.bound)].sort((a, b) => a - b);
+    uses.push({ what: 'torque limit', value: `${distinct.join(', ')} N m (unless the plan's torqueLimit > 0 says otherwise)`, why: tb.why });
   } else if (def.name === 'reach' || def.name === 'swing-up') {
     uses.push({ what: 'base', value: meta.floating ? 'floating' : 'fixed', why: meta.why.floating });
     uses.push({ what: 'end effector', value: meta.endEffector ?? 'none', why: meta.why.endEffector });
@@ -232,17 +191,19 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 function main(argv: string[]): number {
-  let args: Args | 'help';
+  let parsed;
   try {
-    args = parseArgs(argv);
+    parsed = parseArgs(COMMAND, argv);
+    if (parsed.floating && parsed.fixed) throw new UsageError('--floating and --fixed: give one');
   } catch (e) {
     process.stderr.write(`inspect: ${(e as Error).message}\n`);
     return 1;
   }
-  if (args === 'help') {
-    process.stdout.write(USAGE + '\n');
+  if (parsed.help) {
+    process.stdout.write(helpText(COMMAND));
     return 0;
   }
+  const args = { target: parsed._[0], floating: parsed.floating ? true : parsed.fixed ? false : undefined, json: parsed.json, packageDirs: parsed['package-dir'], task: parsed.task };
   try {
     const { model, warnings, meta } = loadRobot(args.target, {
       floating: args.floating,

@@ -21,23 +21,36 @@ import { forwardKinematics, updateFramePlacements } from '../dynamics/kinematics
 import { frameIndex } from '../model/model.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
 import { runClosedLoop } from '../live/closed-loop.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
+const COMMAND = defineCommand({
+  name: 'mpc-study',
+  usage: 'usage: npm run mpc-study -- [options]',
+  flags: {
+    forces: { type: 'string', arg: 'N,...', default: '0,2,4,8', help: 'push forces (N), one condition each' },
+    seeds: { type: 'number', arg: 'K', integer: true, min: 1, default: 3, help: 'R-DDP seeds per force (DDP runs once)' },
+    steps: { type: 'number', integer: true, min: 1, default: 200, help: 'steps of 0.01 s per run' },
+    'push-step': { type: 'number', arg: 'S', integer: true, min: 0, default: 100, help: 'the step the push starts at' },
+    'replan-every': { type: 'number', arg: 'R', integer: true, min: 1, default: 1, help: 'steps between replans' },
+    horizon: { type: 'number', arg: 'H', check: (x) => x > 0, what: 'a horizon > 0 in s', default: 0.4, help: 'planning horizon in s' },
+    iterations: { type: 'number', arg: 'I', integer: true, min: 1, default: 4, help: 'iterations per replan' },
+    polish: { type: 'number', arg: 'P', integer: true, min: 0, default: 2, help: 'exact-derivative iterations at the end of each replan' },
+    warmup: { type: 'number', arg: 'W', integer: true, min: 0, default: 30, help: 'iterations of the first plan' },
+    params: { type: 'string', arg: 'JSON', default: '{}', help: "lift-leg parameters over the live defaults" },
+    out: { type: 'string', arg: 'DIR', default: 'docs/results/mpc-push-recovery', help: 'where summary.json and README.md go' },
+  },
+});
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : def; };
-const num = (name: string, def: number) => {
-  const v = Number(opt(name, String(def)));
-  if (!Number.isFinite(v)) { process.stderr.write(`mpc-study: --${name} must be a number\n`); process.exit(1); }
-  return v;
-};
-const forces = opt('forces', '0,2,4,8').split(',').map(Number);
-const seeds = num('seeds', 3), steps = num('steps', 200), pushStep = num('push-step', 100), every = num('replan-every', 1);
-const horizon = num('horizon', 0.4), iterations = num('iterations', 4), warmup = num('warmup', 30), polish = num('polish', 2);
-const out = opt('out', path.join('docs/results/mpc-push-recovery'));
+const opts = parseCommandLine(COMMAND, args);
+const forces = opts.forces.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+if (!forces.every(Number.isFinite)) { process.stderr.write(`mpc-study: --forces must be numbers separated by commas, got '${opts.forces}'\n`); process.exit(1); }
+const { seeds, steps, horizon, iterations, warmup, polish, out } = opts;
+const pushStep = opts['push-step'], every = opts['replan-every'];
 const FOOT_RADIUS = 0.016;
 
 const def = getTask('lift-leg');
 let overrides: Record<string, unknown>;
-try { overrides = JSON.parse(opt('params', '{}')) as Record<string, unknown>; } catch { process.stderr.write('mpc-study: --params must be a JSON object\n'); process.exit(1); }
+try { overrides = JSON.parse(opts.params) as Record<string, unknown>; } catch { process.stderr.write('mpc-study: --params must be a JSON object\n'); process.exit(1); }
 const params = resolveParams(def, { ...def.liveDefaults, ...overrides, horizon });
 const built = def.build(params);
 const model = built.model, data = createData(model);

@@ -6,68 +6,44 @@
  * feedback gains K of the final plan (PlanResult.feedback: what `npm run replay` needs).
  * Exit 0 when the plan ran, whatever its success; 1 with a clear message on bad arguments.
  */
-import { DERIVATIVES, ESTIMATORS } from '../../shared/protocol.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { plan, type PlanResult, type SolverKind } from '../planning/planner.ts';
 import { getTask, TASKS, TaskParamError } from '../control/tasks/index.ts';
 import { RobotMismatchError } from '../control/errors.ts';
 import { setRobotDirs } from '../model/robot-catalog.ts';
-import { isBackendChoice } from '../compute/providers.ts';
+import { defineCommand, helpText, parseArgs } from './args.ts';
+import { SOLVER_FLAGS, solverParamsOf } from './solver-flags.ts';
 
-const USAGE = `usage: npm run plan -- --task <task> --solver ddp|rddp [options]
-
-  --task NAME          ${TASKS.map((t) => t.name).join(' | ')}
-  --robot NAME         the robot (default: the task's); a project robot or an id of --robots,
-                       checked against what the task needs (npm run inspect -- FILE --task T)
-  --robots DIR         a folder of robots (URDF, metadata .json) to pick --robot from
-  --solver ddp|rddp    classical DDP (exact derivatives) or randomized-smoothing DDP
-  task parameters (see --task NAME --help): e.g. --foot FL --height 0.05 --horizon 1 --dt 0.01
-  --iterations N       iteration budget (default 60)
-  --samples M          R-DDP samples per knot (default 16)
-  --sigma0 S           R-DDP initial noise on the controls (default: the task's)
-  --estimator zero|first|lsq   R-DDP estimator (default zero; server/control/estimators.ts)
-  --rule continuation|sensitivity|decay   R-DDP noise schedule (default continuation)
-  --seed N             random seed (default 1)
-  --backend cpu|workers|webgpu|auto   where derivatives are computed (default auto):
-                       cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples
-                       on the GPU (exact derivatives on the pool), auto = webgpu when a
-                       hardware adapter exists, else workers; the summary says which ran
-  --derivatives fd|analytic   exact step Jacobians: analytic (default; finite differences for
-                       the steps the analytic path does not cover) or finite differences
-  --workers N          worker threads for workers / webgpu (default: CPU cores - 1;
-                       the solver thread linearizes knots too)
-  --out FILE           write the JSON result there
-  --quiet              no progress lines
-  --help`;
+const COMMAND = defineCommand({
+  name: 'plan',
+  usage: 'usage: npm run plan -- --task <task> --solver ddp|rddp [options]',
+  flags: {
+    task: { type: 'string', arg: 'NAME', help: TASKS.map((t) => t.name).join(' | ') },
+    robot: { type: 'string', arg: 'NAME', help: "the robot (default: the task's); a project robot or an id of --robots, checked against what the task needs (npm run inspect -- FILE --task T)" },
+    robots: { type: 'string', arg: 'DIR', help: 'a folder of robots (URDF, metadata .json) to pick --robot from' },
+    solver: { type: 'string', choices: ['ddp', 'rddp'], help: 'classical DDP (exact derivatives) or randomized-smoothing DDP' },
+    ...SOLVER_FLAGS,
+    seed: { type: 'number', integer: true, help: 'random seed (default 1)' },
+    out: { type: 'string', arg: 'FILE', help: 'write the JSON result there' },
+    quiet: { type: 'boolean', help: 'no progress lines' },
+  },
+  extra: 'task parameters (see --task NAME --help): e.g. --foot FL --height 0.05 --horizon 1 --dt 0.01',
+});
 
 function fail(msg: string): never {
   process.stderr.write(`plan: ${msg}\n`);
   process.exit(1);
 }
 
-const SOLVER_NUM = new Set(['iterations', 'samples', 'sigma0', 'seed', 'stateNoiseRatio', 'workers']);
-const SOLVER_STR = new Set(['estimator', 'rule', 'backend', 'derivatives']);
-
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const opts: Record<string, string> = {};
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) fail(`unexpected argument '${a}' (see --help)`);
-    const key = a.slice(2);
-    if (key === 'help' || key === 'quiet') { flags.add(key); continue; }
-    const [k, inline] = key.split('=', 2);
-    const val = inline ?? argv[++i];
-    if (val === undefined) fail(`--${k} needs a value`);
-    opts[k] = val;
-  }
-  if (flags.has('help') && !opts.task) { process.stdout.write(USAGE + '\n'); return; }
+  let opts;
+  try { opts = parseArgs(COMMAND, process.argv.slice(2)); } catch (e) { fail((e as Error).message); }
+  if (opts.help && !opts.task) { process.stdout.write(helpText(COMMAND)); return; }
   if (!opts.task) fail('--task is required (see --help)');
   let def;
   try { def = getTask(opts.task); } catch (e) { fail((e as Error).message); }
-  if (flags.has('help')) {
+  if (opts.help) {
     process.stdout.write(`${def.name}: ${def.description}\nrobot: ${def.robot}\nparameters:\n`);
     for (const p of def.params) process.stdout.write(`  --${p.name.padEnd(12)} ${p.description} (default ${p.default}${p.unit ? ' ' + p.unit : ''}${p.options ? '; ' + p.options.join('|') : ''})\n`);
     return;
@@ -75,34 +51,23 @@ async function main(): Promise<void> {
   if (opts.robots) {
     try { setRobotDirs(opts.robots.split(path.delimiter)); } catch (e) { fail((e as Error).message); }
   }
-  if (opts.backend && !isBackendChoice(opts.backend)) fail(`--backend must be cpu, workers, webgpu or auto, got '${opts.backend}'`);
-  if (opts.estimator && !(ESTIMATORS as readonly string[]).includes(opts.estimator)) fail(`--estimator must be ${ESTIMATORS.join(', ')}, got '${opts.estimator}'`);
-  if (opts.derivatives && !(DERIVATIVES as readonly string[]).includes(opts.derivatives)) fail(`--derivatives must be ${DERIVATIVES.join(' or ')}, got '${opts.derivatives}'`);
-  if (opts.rule && !['continuation', 'sensitivity', 'decay'].includes(opts.rule)) fail(`--rule must be continuation, sensitivity or decay, got '${opts.rule}'`);
-  const solver = opts.solver as SolverKind;
-  if (solver !== 'ddp' && solver !== 'rddp') fail(`--solver must be ddp or rddp, got '${opts.solver ?? ''}'`);
+  const solver: SolverKind | undefined = opts.solver;
+  if (solver === undefined) fail("--solver must be ddp or rddp, got ''");
   const params: Record<string, unknown> = {};
-  const solverParams: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(opts)) {
-    if (['task', 'robot', 'robots', 'solver', 'out'].includes(k)) continue;
-    if (SOLVER_NUM.has(k)) {
-      const n = Number(v);
-      if (!Number.isFinite(n)) fail(`--${k} must be a number, got '${v}'`);
-      solverParams[k] = n;
-    } else if (SOLVER_STR.has(k)) solverParams[k] = v;
+  const solverParams: Record<string, unknown> = solverParamsOf(opts);
+  if (opts.seed !== undefined) solverParams.seed = opts.seed;
+  for (const [k, v] of Object.entries(opts.extra)) {
+    const spec = def.params.find((p) => p.name === k);
+    if (!spec) fail(`unknown option --${k} for task ${def.name} (see --task ${def.name} --help)`);
+    if (spec.type === 'enum') params[k] = v;
     else {
-      const spec = def.params.find((p) => p.name === k);
-      if (!spec) fail(`unknown option --${k} for task ${def.name} (see --task ${def.name} --help)`);
-      if (spec.type === 'enum') params[k] = v;
-      else {
-        const n = Number(v);
-        if (!Number.isFinite(n)) fail(`--${k} must be a number, got '${v}'`);
-        params[k] = n;
-      }
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) fail(`--${k} must be a number, got '${v}'`);
+      params[k] = n;
     }
   }
-  const tty = process.stderr.isTTY && !flags.has('quiet');
-  const quiet = flags.has('quiet');
+  const tty = process.stderr.isTTY && !opts.quiet;
+  const quiet = opts.quiet;
   let result: PlanResult;
   try {
     result = await plan({

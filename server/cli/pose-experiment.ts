@@ -22,6 +22,7 @@ import { poseScene } from '../rendering/objects.ts';
 import { ParallelRenderer } from '../rendering/parallel.ts';
 import { Renderer, RENDER_MODES, newPose, rgbOf, type RenderMode } from '../rendering/renderer.ts';
 import { linePlot, type Series } from './svg-plot.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
 /** Table 2 of Le Lidec et al. 2021 (coloured cube, 128 px, 100 problems per level), percent solved. */
 const PAPER: Record<string, Record<number, number>> = {
@@ -55,37 +56,29 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const std = (xs: number[]) => { const m = mean(xs); return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1)); };
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 
+const COMMAND = defineCommand({
+  name: 'experiment',
+  usage: 'usage: npm run experiment -- pose [options]',
+  flags: {
+    problems: { type: 'number', arg: 'N', integer: true, min: 1, max: 10000, default: 100, help: 'problems per error level' },
+    errors: { type: 'string', arg: 'DEG,...', default: '20,50,80', help: 'initial rotation errors in degrees, one level each' },
+    methods: { type: 'string', arg: 'M,...', default: 'hard,softras,perturbed', help: `renderers fitted through (${RENDER_MODES.join(', ')})` },
+    size: { type: 'number', arg: 'PX', integer: true, min: 8, max: 512, default: 128, help: 'image side' },
+    iterations: { type: 'number', integer: true, min: 1, max: MAX_FIT_ITERATIONS, default: 800, help: 'Adam iterations per fit' },
+    seed: { type: 'number', integer: true, min: 0, max: 2 ** 31, default: 1, help: 'problem and noise seed' },
+    noise: { type: 'string', choices: ['gaussian', 'cauchy'], default: 'gaussian', help: "perturbed mode's law" },
+    workers: { type: 'number', integer: true, min: 0, max: 64, default: 0, help: 'render on N worker threads (0: this thread)' },
+    out: { type: 'string', arg: 'DIR', help: 'where the summary and plots go (default results/pose-<date>)' },
+  },
+});
+
 export async function runPoseExperiment(argv: string[]): Promise<void> {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run experiment -- pose [--problems N] [--errors 20,50,80] [--methods hard,softras,perturbed] [--size 128] [--iterations 800] [--seed 1] [--noise gaussian|cauchy] [--workers N] [--out DIR]\n');
-      return;
-    }
-    if (!argv[i].startsWith('--')) fail(`unexpected argument '${argv[i]}'`);
-    const v = argv[i + 1];
-    if (v === undefined) fail(`${argv[i]} needs a value`);
-    opts[argv[i].slice(2)] = v;
-    i++;
-  }
-  const known = new Set(['problems', 'errors', 'methods', 'size', 'iterations', 'seed', 'noise', 'workers', 'out']);
-  for (const k of Object.keys(opts)) if (!known.has(k)) fail(`unknown option --${k}`);
-  const int = (k: string, def: number, lo: number, hi: number) => {
-    const x = opts[k] === undefined ? def : Number(opts[k]);
-    if (!Number.isInteger(x) || x < lo || x > hi) fail(`--${k} must be an integer in [${lo}, ${hi}], got '${opts[k]}'`);
-    return x;
-  };
-  const problems = int('problems', 100, 1, 10000);
-  const size = int('size', 128, 8, 512);
-  const iterations = int('iterations', 800, 1, MAX_FIT_ITERATIONS);
-  const seed = int('seed', 1, 0, 2 ** 31);
-  const workers = int('workers', 0, 0, 64);
-  const levels = (opts.errors ?? '20,50,80').split(',').map(Number);
+  const opts = parseCommandLine(COMMAND, argv);
+  const { problems, size, iterations, seed, workers, noise } = opts;
+  const levels = opts.errors.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
   if (levels.some((x) => !(x >= 0 && x <= 180))) fail(`--errors must be angles in [0, 180] degrees, got '${opts.errors}'`);
-  const methods = (opts.methods ?? 'hard,softras,perturbed').split(',') as RenderMode[];
+  const methods = opts.methods.split(',') as RenderMode[];
   for (const m of methods) if (!RENDER_MODES.includes(m)) fail(`--methods: unknown method '${m}' (${RENDER_MODES.join(', ')})`);
-  const noise = opts.noise ?? 'gaussian';
-  if (noise !== 'gaussian' && noise !== 'cauchy') fail(`--noise must be gaussian or cauchy`);
   const outDir = opts.out ?? path.join('results', `pose-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   mkdirSync(outDir, { recursive: true });
 

@@ -11,29 +11,28 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { PlanRequestError } from '../control/errors.ts';
 import { PlanFileError, replayInMujoco, type MujocoReplay, type ReplayRun } from '../peer/replay.ts';
 import type { RefereeSettings } from '../peer/task-model.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
-const USAGE = `usage: npm run replay -- run.json [options]
-
-  run.json             a plan written by npm run plan -- ... --out run.json
-  --open-loop          replay the controls open loop only (no feedback gains)
-  --out FILE           write the replay (settings, both runs, trajectories) as JSON
-  MuJoCo settings (defaults: server/peer/task-model.ts):
-  --substeps N         MuJoCo steps per knot (default: time step <= 1 ms)
-  --cone elliptic|pyramidal   friction cone (default elliptic)
-  --impratio R         frictional/normal impedance ratio (default 100)
-  --solref TC,DR       contact time constant and damping ratio (default 2 x time step, 1)
-  --help`;
+const COMMAND = defineCommand({
+  name: 'replay',
+  usage: 'usage: npm run replay -- run.json [options]',
+  positionals: { name: 'run.json', help: 'a plan written by npm run plan -- ... --out run.json', min: 1, max: 1 },
+  flags: {
+    'open-loop': { type: 'boolean', help: 'replay the controls open loop only (no feedback gains)' },
+    out: { type: 'string', arg: 'FILE', help: 'write the replay (settings, both runs, trajectories) as JSON' },
+    substeps: { type: 'number', integer: true, min: 1, max: 1000, help: 'MuJoCo steps per knot (default: time step <= 1 ms)' },
+    cone: { type: 'string', choices: ['elliptic', 'pyramidal'], help: 'MuJoCo friction cone (default elliptic)' },
+    impratio: { type: 'number', arg: 'R', check: (n) => n > 0, what: 'a number > 0', help: 'MuJoCo frictional/normal impedance ratio (default 100)' },
+    solref: { type: 'string', arg: 'TC,DR', help: 'MuJoCo contact time constant and damping ratio (default 2 x time step, 1)' },
+  },
+  notes: 'MuJoCo settings: defaults in server/peer/task-model.ts',
+});
 
 function fail(msg: string): never {
   process.stderr.write(`replay: ${msg.split('\n')[0]}\n`);
   process.exit(1);
 }
 
-function numberOpt(name: string, v: string, check: (n: number) => boolean): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) fail(`--${name}: bad value '${v}'`);
-  return n;
-}
 
 function fmt(v: number | boolean | string | undefined): string {
   if (v === undefined) return '-';
@@ -62,41 +61,17 @@ function table(r: MujocoReplay): string {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let file: string | undefined;
-  let out: string | undefined;
-  let openLoop = false;
+  const args = parseCommandLine(COMMAND);
+  const file = args._[0], out = args.out, openLoop = args['open-loop'];
   const settings: Partial<RefereeSettings> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help') { process.stdout.write(USAGE + '\n'); return; }
-    if (a === '--open-loop') { openLoop = true; continue; }
-    if (!a.startsWith('--')) {
-      if (file !== undefined) fail(`unexpected argument '${a}' (one plan file; see --help)`);
-      file = a;
-      continue;
-    }
-    const [k, inline] = a.slice(2).split('=', 2);
-    const val = inline ?? argv[++i];
-    if (val === undefined) fail(`--${k} needs a value`);
-    switch (k) {
-      case 'out': out = val; break;
-      case 'substeps': settings.substeps = numberOpt(k, val, (n) => Number.isInteger(n) && n >= 1 && n <= 1000); break;
-      case 'impratio': settings.impratio = numberOpt(k, val, (n) => n > 0); break;
-      case 'cone':
-        if (val !== 'elliptic' && val !== 'pyramidal') fail(`--cone must be elliptic or pyramidal, got '${val}'`);
-        settings.cone = val;
-        break;
-      case 'solref': {
-        const p = val.split(',');
-        if (p.length !== 2) fail(`--solref must be TIMECONST,DAMPRATIO, got '${val}'`);
-        settings.solref = [numberOpt(k, p[0], (n) => n > 0), numberOpt(k, p[1], (n) => n > 0)];
-        break;
-      }
-      default: fail(`unknown option --${k} (see --help)`);
-    }
+  if (args.substeps !== undefined) settings.substeps = args.substeps;
+  if (args.impratio !== undefined) settings.impratio = args.impratio;
+  if (args.cone !== undefined) settings.cone = args.cone;
+  if (args.solref !== undefined) {
+    const p = args.solref.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (p.length !== 2 || !p.every((x) => Number.isFinite(x) && x > 0)) fail(`--solref must be TIMECONST,DAMPRATIO (both > 0), got '${args.solref}'`);
+    settings.solref = [p[0], p[1]];
   }
-  if (file === undefined) fail('a plan file is required (npm run replay -- run.json; see --help)');
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -29,35 +29,31 @@ import { staticEquilibrium } from '../dynamics/statics.ts';
 import { Simulator } from '../dynamics/step.ts';
 import { actuatedDofs, type Model } from '../model/model.ts';
 import { listRobots, loadRobot, posture, type RobotMeta } from '../model/robots.ts';
+import { defineCommand, helpText, parseArgs as parseCommand, UsageError } from './args.ts';
 
-const USAGE = `usage: npm run simulate -- --robot <name | file.urdf | file.json> [options]
+const COMMAND = defineCommand({
+  name: 'simulate',
+  usage: `usage: npm run simulate -- --robot <name | file.urdf | file.json> [options]
 
 Simulates the robot with hard frictional contacts from its reference posture and writes the
 trajectory as JSON {robot, dt, duration, scene, t, q, v, contacts, limits} (entry 0 = initial
 state, entry k = after step k; contacts: [{pos:[x,y,z], force:[fx,fy,fz]}] per entry, world
-frame; limits: [{joint, side, torque}] per entry, the joint stops that pushed).
-
-options:
-  --robot R        robot name (robots/R.json) or a .urdf / .json file (required)
-  --floating       free-flyer base (for a bare .urdf; default from the robot's metadata)
-  --scene FILE     scene JSON {"ground": {"height", "friction"} | null, "boxes": [...]}
-                   (default: ground z = 0, friction 0.9); see scenes/step.json
-  --duration S     simulated time in s (default 1)
-  --dt S           time step in s (default 0.01)
-  --hold pd|none   pd: joint PD about the posture plus a feed-forward (static-equilibrium
-                   torques on the contact frames for a floating robot, gravity compensation
-                   for a fixed base); none: zero torques. Default: pd for robots with a
-                   'standing' posture, else none
-  --kp K           PD stiffness in N m/rad (default 5)
-  --kd K           PD damping in N m s/rad (default 0.1; explicit: keep kd dt / I well below 2)
-  --height Z       start with the base at height Z m (floating robots): a drop
-  --torque J=NM    constant torque NM (N m, or N for a prismatic joint) on actuated joint J
-                   instead of its hold (repeatable), e.g. to drive a joint into its stop;
-                   the stops that push are listed per step in "limits" and in the summary
-  --out FILE       write the JSON to FILE (default: stdout)
-  --help           this text
-
-robots: ${listRobots().join(', ') || '(none)'}`;
+frame; limits: [{joint, side, torque}] per entry, the joint stops that pushed).`,
+  flags: {
+    robot: { type: 'string', arg: 'R', help: 'robot name (robots/R.json) or a .urdf / .json file (required)' },
+    floating: { type: 'boolean', help: "free-flyer base (for a bare .urdf; default from the robot's metadata)" },
+    scene: { type: 'string', arg: 'FILE', help: 'scene JSON {"ground": {"height", "friction"} | null, "boxes": [...]} (default: ground z = 0, friction 0.9); see scenes/step.json' },
+    duration: { type: 'number', arg: 'S', min: 0, what: 'a duration >= 0 in s', default: 1, help: 'simulated time in s' },
+    dt: { type: 'number', arg: 'S', check: (x) => x > 0, what: 'a time step > 0 in s', default: 0.01, help: 'time step in s' },
+    hold: { type: 'string', choices: ['pd', 'none'], help: "pd: joint PD about the posture plus a feed-forward (static-equilibrium torques on the contact frames for a floating robot, gravity compensation for a fixed base); none: zero torques. Default: pd for robots with a 'standing' posture, else none" },
+    kp: { type: 'number', arg: 'K', min: 0, what: 'a stiffness >= 0', default: 5, help: 'PD stiffness in N m/rad' },
+    kd: { type: 'number', arg: 'K', min: 0, what: 'a damping >= 0', default: 0.1, help: 'PD damping in N m s/rad (explicit: keep kd dt / I well below 2)' },
+    height: { type: 'number', arg: 'Z', what: 'a height in m', help: 'start with the base at height Z m (floating robots): a drop' },
+    torque: { type: 'string', arg: 'J=NM', repeat: true, help: 'constant torque NM (N m, or N for a prismatic joint) on actuated joint J instead of its hold, e.g. to drive a joint into its stop; the stops that push are listed per step in "limits" and in the summary' },
+    out: { type: 'string', arg: 'FILE', help: 'write the JSON to FILE (default: stdout)' },
+  },
+  notes: `robots: ${listRobots().join(', ') || '(none)'}`,
+});
 
 export class CliError extends Error {}
 
@@ -77,71 +73,25 @@ export interface SimulateArgs {
   help: boolean;
 }
 
-function numberArg(flag: string, value: string | undefined, check: (x: number) => boolean, what: string): number {
-  if (value === undefined || value.startsWith('--')) throw new CliError(`${flag} needs a value (${what})`);
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || !check(x)) throw new CliError(`${flag}: expected ${what}, got '${value}'`);
-  return x;
-}
-
 /** Parses the command line (without node and the script); throws CliError. */
 export function parseArgs(argv: readonly string[]): SimulateArgs {
-  const a: SimulateArgs = {
-    robot: '', scene: null, duration: 1, dt: 0.01, hold: null, kp: 5, kd: 0.1, height: null, torques: [], out: null, help: false,
-  };
-  let robot: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string | undefined => argv[++i];
-    switch (flag) {
-      case '--help': case '-h': a.help = true; break;
-      case '--robot': {
-        const r = value();
-        if (r === undefined || r.startsWith('--')) throw new CliError('--robot needs a robot name or a URDF file');
-        robot = r;
-        break;
-      }
-      case '--floating': a.floating = true; break;
-      case '--scene': {
-        const f = value();
-        if (f === undefined || f.startsWith('--')) throw new CliError('--scene needs a JSON file');
-        a.scene = f;
-        break;
-      }
-      case '--duration': a.duration = numberArg(flag, value(), (x) => x >= 0, 'a duration >= 0 in s'); break;
-      case '--dt': a.dt = numberArg(flag, value(), (x) => x > 0, 'a time step > 0 in s'); break;
-      case '--kp': a.kp = numberArg(flag, value(), (x) => x >= 0, 'a stiffness >= 0'); break;
-      case '--kd': a.kd = numberArg(flag, value(), (x) => x >= 0, 'a damping >= 0'); break;
-      case '--height': a.height = numberArg(flag, value(), () => true, 'a height in m'); break;
-      case '--torque': {
-        const t = value();
-        const m = t === undefined ? null : /^([^=\s]+)=(.+)$/.exec(t);
-        if (!m) throw new CliError(`--torque: expected JOINT=NM (e.g. FL_KFE=1.5), got ${t === undefined ? 'nothing' : `'${t}'`}`);
-        const x = numberArg(flag, m[2], () => true, 'a torque in N m');
-        if (a.torques.some((e) => e.joint === m[1])) throw new CliError(`--torque: joint '${m[1]}' given twice`);
-        a.torques.push({ joint: m[1], torque: x });
-        break;
-      }
-      case '--hold': {
-        const h = value();
-        if (h !== 'pd' && h !== 'none') throw new CliError(`--hold: expected 'pd' or 'none', got ${h === undefined ? 'nothing' : `'${h}'`}`);
-        a.hold = h;
-        break;
-      }
-      case '--out': {
-        const f = value();
-        if (f === undefined || f.startsWith('--')) throw new CliError('--out needs a file name');
-        a.out = f;
-        break;
-      }
-      default:
-        if (flag.startsWith('-')) throw new CliError(`unknown option '${flag}' (see --help)`);
-        throw new CliError(`unexpected argument '${flag}' (the robot is given with --robot; see --help)`);
-    }
+  let p;
+  try { p = parseCommand(COMMAND, argv); } catch (e) { throw e instanceof UsageError ? new CliError(e.message) : e; }
+  const torques: SimulateArgs['torques'] = [];
+  for (const t of p.torque) {
+    const m = /^([^=\s]+)=(.+)$/.exec(t);
+    if (!m) throw new CliError(`--torque: expected JOINT=NM (e.g. FL_KFE=1.5), got '${t}'`);
+    const x = Number(m[2]);
+    if (m[2].trim() === '' || !Number.isFinite(x)) throw new CliError(`--torque: expected a torque in N m, got '${m[2]}'`);
+    if (torques.some((e) => e.joint === m[1])) throw new CliError(`--torque: joint '${m[1]}' given twice`);
+    torques.push({ joint: m[1], torque: x });
   }
+  const a: SimulateArgs = {
+    robot: p.robot ?? '', floating: p.floating || undefined, scene: p.scene ?? null, duration: p.duration, dt: p.dt, hold: p.hold ?? null,
+    kp: p.kp, kd: p.kd, height: p.height ?? null, torques, out: p.out ?? null, help: p.help,
+  };
   if (a.help) return a;
-  if (!robot) throw new CliError('no robot given: --robot <name | file.urdf> (see --help)');
-  a.robot = robot;
+  if (!a.robot) throw new CliError('no robot given: --robot <name | file.urdf> (see --help)');
   if (a.duration / a.dt > 1e7) throw new CliError(`--duration ${a.duration} / --dt ${a.dt} is more than 1e7 steps`);
   return a;
 }
@@ -347,7 +297,7 @@ function main(argv: readonly string[]): number {
   try {
     const args = parseArgs(argv);
     if (args.help) {
-      process.stdout.write(USAGE + '\n');
+      process.stdout.write(helpText(COMMAND));
       return 0;
     }
     const { record, summary } = simulate(args);

@@ -14,85 +14,44 @@ import path from 'node:path';
 import { startServer, DEFAULT_DATA_DIR } from '../api/server.ts';
 import { DEFAULT_FOXGLOVE_PORT } from '../api/foxglove-ws.ts';
 import { DEFAULT_MAX_URDF_BYTES, DEFAULT_MAX_URDF_LINKS, DEFAULT_PLAN_TIME_LIMIT_S } from '../../shared/limits.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
-const HELP = `npm start [-- options]: the rsddp planning server
-
-  --port N          port (default: PORT or 8080; 0 = any free port)
-  --host H          interface (default: HOST or 127.0.0.1)
-  --robots DIR      extra folder of URDF robots (repeatable), e.g. ../shared/robots/example-robot-data
-  --data DIR        recordings folder (default: ${path.relative(process.cwd(), DEFAULT_DATA_DIR) || DEFAULT_DATA_DIR})
-  --concurrency N   solves running at once (default: CPU cores, one solve per core)
-  --allowed-origin O  a browser origin (scheme://host[:port]) that may use the API besides the
-                    server's own, with CORS headers (repeatable); others get 403
-  --allowed-host H  a Host header value, HOST or HOST:PORT, accepted besides the addresses the
-                    server listens on (repeatable; e.g. a name behind a reverse proxy); others get 403
-  --max-workers N   linearization threads of all running solves together (default: CPU
-                    cores); a plan asking for more workers gets what is free
-  --queue-limit N   solves waiting at most (default 64); beyond, 429 with Retry-After
-  --plan-timeout S  wall-clock seconds each solve may run (default: the task's limit,
-                    ${DEFAULT_PLAN_TIME_LIMIT_S} s unless the task sets less); a request's timeLimit can only lower it
-  --max-urdf-bytes N  bytes per URDF or robot .json file (default ${DEFAULT_MAX_URDF_BYTES}); checked before reading
-  --max-urdf-links N  <link> (and <joint>) elements per URDF (default ${DEFAULT_MAX_URDF_LINKS})
-  --foxglove [PORT] also serve the Foxglove WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}) of
-                    the same host: each running plan's latest iterate, live (docs/api.md); same
-                    Host / Origin rules (Foxglove's web app: --allowed-origin https://app.foxglove.dev)
-  --redis URL       run every solve as a job on \`npm run worker\` processes sharing this Redis
-                    (redis://[:password@]host:port[/db], rediss:// for TLS; default RSDDP_REDIS_URL;
-                    docs/cluster.md); without it solves run in this process
-  --redis-ca FILE   with a rediss:// URL: a PEM file of CAs trusted besides the system's (a
-                    lab's CA, a self-signed Redis certificate); default RSDDP_REDIS_CA
-  --instance NAME   with --redis: this server's name in its jobs (default the host name); a
-                    server stopped (or crashed) while its jobs ran, started again under the same
-                    name, reports those plans again and records their results
-  --help            this text
-`;
+const COMMAND = defineCommand({
+  name: 'start',
+  usage: 'npm start [-- options]: the rsddp planning server',
+  exitCode: 2,
+  flags: {
+    port: { type: 'number', integer: true, min: 0, max: 65535, help: 'port (default: PORT or 8080; 0 = any free port)' },
+    host: { type: 'string', arg: 'H', help: 'interface (default: HOST or 127.0.0.1)' },
+    robots: { type: 'string', arg: 'DIR', repeat: true, help: 'extra folder of URDF robots, e.g. ../shared/robots/example-robot-data' },
+    data: { type: 'string', arg: 'DIR', help: `recordings folder (default: ${path.relative(process.cwd(), DEFAULT_DATA_DIR) || DEFAULT_DATA_DIR})` },
+    concurrency: { type: 'number', integer: true, min: 1, help: 'solves running at once (default: CPU cores, one solve per core)' },
+    'allowed-origin': { type: 'string', arg: 'O', repeat: true, help: "a browser origin (scheme://host[:port]) that may use the API besides the server's own, with CORS headers; others get 403" },
+    'allowed-host': { type: 'string', arg: 'H', repeat: true, help: 'a Host header value, HOST or HOST:PORT, accepted besides the addresses the server listens on (e.g. a name behind a reverse proxy); others get 403' },
+    'max-workers': { type: 'number', integer: true, min: 1, help: 'linearization threads of all running solves together (default: CPU cores); a plan asking for more workers gets what is free' },
+    'queue-limit': { type: 'number', integer: true, min: 0, help: 'solves waiting at most (default 64); beyond, 429 with Retry-After' },
+    'plan-timeout': { type: 'number', arg: 'S', check: (x) => x > 0, what: 'seconds > 0', help: `wall-clock seconds each solve may run (default: the task's limit, ${DEFAULT_PLAN_TIME_LIMIT_S} s unless the task sets less); a request's timeLimit can only lower it` },
+    'max-urdf-bytes': { type: 'number', integer: true, min: 1, help: `bytes per URDF or robot .json file (default ${DEFAULT_MAX_URDF_BYTES}); checked before reading` },
+    'max-urdf-links': { type: 'number', integer: true, min: 1, help: `<link> (and <joint>) elements per URDF (default ${DEFAULT_MAX_URDF_LINKS})` },
+    foxglove: { type: 'number', arg: 'PORT', integer: true, min: 0, max: 65535, bare: DEFAULT_FOXGLOVE_PORT, help: `also serve the Foxglove WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}) of the same host: each running plan's latest iterate, live (docs/api.md); same Host / Origin rules (Foxglove's web app: --allowed-origin https://app.foxglove.dev)` },
+    redis: { type: 'string', arg: 'URL', help: 'run every solve as a job on `npm run worker` processes sharing this Redis (redis://[:password@]host:port[/db], rediss:// for TLS; default RSDDP_REDIS_URL; docs/cluster.md); without it solves run in this process' },
+    'redis-ca': { type: 'string', arg: 'FILE', help: "with a rediss:// URL: a PEM file of CAs trusted besides the system's (a lab's CA, a self-signed Redis certificate); default RSDDP_REDIS_CA" },
+    instance: { type: 'string', arg: 'NAME', help: 'with --redis: this server\'s name in its jobs (default the host name); a server stopped (or crashed) while its jobs ran, started again under the same name, reports those plans again and records their results' },
+  },
+});
 
 function parseArgs(argv: string[]) {
-  const out = { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', robots: [] as string[], data: DEFAULT_DATA_DIR, concurrency: os.cpus().length,
-    maxWorkers: os.cpus().length, queueLimit: 64, planTimeout: undefined as number | undefined, allowedOrigins: [] as string[], allowedHosts: [] as string[],
-    maxUrdfBytes: DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: DEFAULT_MAX_URDF_LINKS, foxglove: undefined as number | undefined,
-    redis: process.env.RSDDP_REDIS_URL || undefined as string | undefined, instance: undefined as string | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--help' || a === '-h') { process.stdout.write(HELP); process.exit(0); }
-    else if (a === '--port') out.port = Number(val());
-    else if (a === '--host') out.host = val();
-    else if (a === '--robots') out.robots.push(val());
-    else if (a === '--data') out.data = path.resolve(val());
-    else if (a === '--concurrency') out.concurrency = Number(val());
-    else if (a === '--allowed-origin') out.allowedOrigins.push(val());
-    else if (a === '--allowed-host') out.allowedHosts.push(val());
-    else if (a === '--max-workers') out.maxWorkers = Number(val());
-    else if (a === '--queue-limit') out.queueLimit = Number(val());
-    else if (a === '--plan-timeout') out.planTimeout = Number(val());
-    else if (a === '--max-urdf-bytes') out.maxUrdfBytes = Number(val());
-    else if (a === '--max-urdf-links') out.maxUrdfLinks = Number(val());
-    else if (a === '--redis') out.redis = val();
-    else if (a === '--redis-ca') process.env.RSDDP_REDIS_CA = val();
-    else if (a === '--instance') out.instance = val();
-    else if (a === '--foxglove') {
-      // the port is optional: a following option (or nothing) means the default
-      const next = argv[i + 1];
-      out.foxglove = next === undefined || next.startsWith('-') ? DEFAULT_FOXGLOVE_PORT : Number(argv[++i]);
-    }
-    else throw new Error(`unknown option ${a} (see --help)`);
-  }
+  const a = parseCommandLine(COMMAND, argv);
+  if (a['redis-ca'] !== undefined) process.env.RSDDP_REDIS_CA = a['redis-ca'];
+  const out = { port: a.port ?? Number(process.env.PORT ?? 8080), host: a.host ?? process.env.HOST ?? '127.0.0.1', robots: a.robots, data: a.data !== undefined ? path.resolve(a.data) : DEFAULT_DATA_DIR,
+    concurrency: a.concurrency ?? os.cpus().length, maxWorkers: a['max-workers'] ?? os.cpus().length, queueLimit: a['queue-limit'] ?? 64, planTimeout: a['plan-timeout'],
+    allowedOrigins: a['allowed-origin'], allowedHosts: a['allowed-host'], maxUrdfBytes: a['max-urdf-bytes'] ?? DEFAULT_MAX_URDF_BYTES, maxUrdfLinks: a['max-urdf-links'] ?? DEFAULT_MAX_URDF_LINKS,
+    foxglove: a.foxglove, redis: a.redis ?? (process.env.RSDDP_REDIS_URL || undefined), instance: a.instance };
+  // the flags are checked by their table; PORT from the environment is checked here
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`invalid port ${out.port}`);
-  if (!Number.isInteger(out.concurrency) || out.concurrency < 1) throw new Error(`invalid concurrency ${out.concurrency}`);
-  if (!Number.isInteger(out.maxWorkers) || out.maxWorkers < 1) throw new Error(`invalid --max-workers ${out.maxWorkers} (an integer >= 1)`);
-  if (!Number.isInteger(out.queueLimit) || out.queueLimit < 0) throw new Error(`invalid --queue-limit ${out.queueLimit} (an integer >= 0)`);
-  if (out.planTimeout !== undefined && !(Number.isFinite(out.planTimeout) && out.planTimeout > 0)) throw new Error(`invalid --plan-timeout ${out.planTimeout} (seconds > 0)`);
-  if (!Number.isInteger(out.maxUrdfBytes) || out.maxUrdfBytes < 1) throw new Error(`invalid --max-urdf-bytes ${out.maxUrdfBytes} (an integer >= 1)`);
-  if (!Number.isInteger(out.maxUrdfLinks) || out.maxUrdfLinks < 1) throw new Error(`invalid --max-urdf-links ${out.maxUrdfLinks} (an integer >= 1)`);
   if (out.redis !== undefined && !/^rediss?:\/\//.test(out.redis)) throw new Error(`--redis: expected redis:// or rediss://, got '${out.redis.replace(/:[^:@/]*@/, ':***@')}'`);
   if (out.instance !== undefined && (out.instance.length < 1 || out.instance.length > 200)) throw new Error('--instance: a name of 1 to 200 characters');
   if (out.instance !== undefined && out.redis === undefined) throw new Error('--instance needs --redis (it names this server in its jobs)');
-  if (out.foxglove !== undefined && (!Number.isInteger(out.foxglove) || out.foxglove < 0 || out.foxglove > 65535)) throw new Error(`invalid --foxglove port ${out.foxglove}`);
   return out;
 }
 

@@ -17,16 +17,18 @@ import { centerOfMass } from '../dynamics/energy.ts';
 import { supportMargin } from '../dynamics/statics.ts';
 import { frameIndex } from '../model/model.ts';
 import { loadRobot } from '../model/robots.ts';
+import { defineCommand, parseCommandLine } from './args.ts';
 
 interface Run { solver: string; solverParams: { seed: number }; params: Record<string, number | string>; success: boolean; metrics: Record<string, number | string | boolean>; trajectory: { q: number[][] } }
 
-const argv = process.argv.slice(2);
-const dirs: string[] = [];
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--robots') setRobotDirs(argv[++i].split(path.delimiter));
-  else dirs.push(argv[i]);
-}
-if (dirs.length === 0) { process.stderr.write('usage: npx tsx server/cli/support-margin.ts [--robots DIR] EXPERIMENT_DIR...\n'); process.exit(1); }
+const args = parseCommandLine(defineCommand({
+  name: 'support-margin',
+  usage: 'usage: npx tsx server/cli/support-margin.ts [--robots DIR] EXPERIMENT_DIR...',
+  positionals: { name: 'EXPERIMENT_DIR', help: 'a folder written by npm run experiment -- lift-leg', min: 1 },
+  flags: { robots: { type: 'string', arg: 'DIR', help: `folders of robots (separated by '${path.delimiter}') the runs' robots come from` } },
+}));
+if (args.robots !== undefined) setRobotDirs(args.robots.split(path.delimiter));
+const dirs = args._;
 const def = getTask('lift-leg');
 const lines = ['| experiment | run | success | CoM margin at the start (mm) | at the end (mm) |', '|---|---|---|---|---|'];
 for (const dir of dirs) {

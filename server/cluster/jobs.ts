@@ -12,6 +12,8 @@ import type { SolveWhere } from '../../shared/protocol.ts';
 /** Key prefix of everything this project keeps in Redis. */
 export const PREFIX = 'rsddp';
 export const QUEUE = 'solves';
+/** Pose fits (one method run each: perception/fit-job.ts). */
+export const FIT_QUEUE = 'fits';
 
 /** Worker → server, per job: who started it, then every iteration. */
 export const channelOf = (jobId: string) => `${PREFIX}:live:${jobId}`;
@@ -25,9 +27,13 @@ export const SETTLED_TTL_S = 24 * 3600;
 /** Jobs a server looks through when it starts again (the newest first). */
 export const MAX_ADOPT_SCAN = 2000;
 
-export type LiveMessage =
+/** Worker → server on a job's live channel: where it started, then its iterates (I: per kind of job). */
+export type LiveMessage<I> =
   | ({ kind: 'start' } & SolveWhere)
-  | { kind: 'iterate'; attempt: number; record: IterationRecord; trajectory: Trajectory };
+  | { kind: 'iterate'; attempt: number; payload: I };
+
+/** A solve's iterate: the planner's record and the trajectory it evaluated. */
+export interface SolveIterate { record: IterationRecord; trajectory: Trajectory }
 
 /** Stall detection of a worker's job lock (BullMQ): a killed worker's job is retried after about lockMs. */
 export interface LockOptions {

@@ -5,7 +5,7 @@
  * Everything is a typed array (Float64Array on the host, SharedArrayBuffer-backed where the
  * `alloc*` helpers made it so); nothing is JSON.
  *
- * Implementations: `cpu` (this file, in-process), `workers` (batch-workers.ts, a pool of worker
+ * Implementations: `cpu` (this file, in-process), `workers` (workers-backend.ts, a pool of worker
  * threads over SharedArrayBuffers) and `webgpu` (webgpu/backend.ts, WGSL kernels in f32). The
  * R-DDP provider built on it is smoothed-provider.ts; the planner gets providers from
  * providers.ts and never sees a backend.
@@ -22,10 +22,11 @@
  *     J_t[r,j] = mean_i F_tir w_tij / sigma_j on perturbed columns, 0 on the others
  *                (zero-order estimator with the nominal baseline, smoothing.ts zeroOrderJacobian)
  *     stdErr_t = its Monte-Carlo standard error (optional).
- *   On `cpu` and `workers` this is exactly SmoothedLinearization's arithmetic (bit for bit).
+ *   On `cpu` and `workers` this is exactly SmoothedLinearization's arithmetic (bit for bit: both
+ *   sample through control/perturbed-steps.ts).
  */
 import type { Model } from '../model/model.ts';
-import { perturbInto, sampleOutput } from '../control/derivative-providers.ts';
+import { PerturbedSteps } from '../control/perturbed-steps.ts';
 import { Simulator } from '../dynamics/step.ts';
 import { createSampleBatch, smoothedValue, zeroOrderJacobian, type SampleBatch } from '../control/smoothing.ts';
 import { BACKEND_CHOICES } from '../../shared/protocol.ts';
@@ -130,82 +131,57 @@ export function checkSmoothBatch(dims: BatchDims, b: SmoothBatch): void {
 }
 
 /**
- * Per-thread evaluator of the batch semantics on a Simulator (used by `cpu` and by each worker
- * of `workers`): allocation-free after construction except for growing the sample capacity.
+ * Per-thread evaluator of the batch semantics on a Simulator (used by `cpu` and by each thread
+ * of `workers`): the samples are control/perturbed-steps.ts's, as SmoothedLinearization's;
+ * allocation-free after construction except for growing the sample capacity.
  */
 export class BatchEvaluator {
   readonly sim: Simulator;
   readonly model: Model;
   readonly dims: BatchDims;
+  private readonly steps: PerturbedSteps;
   private batch: SampleBatch;
   private readonly J: Float64Array;
   private readonly se: Float64Array;
   private readonly val: Float64Array;
-  private readonly q: Float64Array;
-  private readonly v: Float64Array;
-  private readonly qs: Float64Array;
-  private readonly vs: Float64Array;
-  private readonly us: Float64Array;
-  private readonly qn: Float64Array;
-  private readonly vn: Float64Array;
-  private readonly qNom: Float64Array;
-  private readonly vNom: Float64Array;
-  private readonly dq: Float64Array;
 
   constructor(template: Simulator) {
-    this.sim = new Simulator(template.model, template.scene, template.options);
+    this.steps = new PerturbedSteps(template);
+    this.sim = this.steps.sim;
     this.model = template.model;
     const d = (this.dims = dimsOf(this.model));
     this.batch = createSampleBatch(d.n, d.ndx, 16);
     this.J = new Float64Array(d.ndx * d.n);
     this.se = new Float64Array(d.ndx * d.n);
     this.val = new Float64Array(d.ndx);
-    this.q = new Float64Array(d.nq); this.v = new Float64Array(d.nv);
-    this.qs = new Float64Array(d.nq); this.vs = new Float64Array(d.nv); this.us = new Float64Array(d.nu);
-    this.qn = new Float64Array(d.nq); this.vn = new Float64Array(d.nv);
-    this.qNom = new Float64Array(d.nq); this.vNom = new Float64Array(d.nv);
-    this.dq = new Float64Array(d.nv);
   }
 
   /** Pairs [i0, i1) of the batch, each from a cold contact start. */
   stepRange(b: StepBatch, i0: number, i1: number): void {
-    const { nq, nv, nx, nu } = this.dims, sim = this.sim, q = this.q, v = this.v;
+    const { nq, nv, nx, nu } = this.dims, st = this.steps;
     for (let i = i0; i < i1; i++) {
       const o = i * nx;
-      for (let k = 0; k < nq; k++) q[k] = b.x[o + k];
-      for (let k = 0; k < nv; k++) v[k] = b.x[o + nq + k];
-      sim.resetWarmStart();
-      sim.stepInto(q, v, b.u.subarray(i * nu, i * nu + nu), this.qn, this.vn);
-      for (let k = 0; k < nq; k++) b.xNext[o + k] = this.qn[k];
-      for (let k = 0; k < nv; k++) b.xNext[o + nq + k] = this.vn[k];
+      st.nominal(b.x, b.u.subarray(i * nu, i * nu + nu), o);
+      for (let k = 0; k < nq; k++) b.xNext[o + k] = st.qNom[k];
+      for (let k = 0; k < nv; k++) b.xNext[o + nq + k] = st.vNom[k];
     }
   }
 
   /** Knots [t0, t1) of the request. */
   smoothRange(b: SmoothBatch, t0: number, t1: number): void {
-    const { nq, nv, nx, nu, ndx, n } = this.dims, M = b.samples, sim = this.sim;
+    const { nq, nv, nx, nu, ndx, n } = this.dims, M = b.samples, st = this.steps;
     if (this.batch.capacity < M) this.batch = createSampleBatch(n, ndx, M);
     const batch = this.batch;
     for (let j = 0; j < n; j++) batch.sigma[j] = b.sigma[j];
     batch.M = M;
-    const W = batch.W, F = batch.F;
     for (let t = t0; t < t1; t++) {
       const xo = t * nx, uo = t * nu;
       const u = b.u.subarray(uo, uo + nu);
-      for (let k = 0; k < nq; k++) this.q[k] = b.x[xo + k];
-      for (let k = 0; k < nv; k++) this.v[k] = b.x[xo + nq + k];
-      sim.resetWarmStart();
-      sim.stepInto(this.q, this.v, u, this.qNom, this.vNom);
-      for (let k = 0; k < nq; k++) b.f0[xo + k] = this.qNom[k];
-      for (let k = 0; k < nv; k++) b.f0[xo + nq + k] = this.vNom[k];
-      W.set(b.noise.subarray(t * M * n, (t + 1) * M * n));
-      batch.f0.fill(0);
-      for (let i = 0; i < M; i++) {
-        perturbInto(this.model, this.q, this.v, u, batch.sigma, W, i * n, this.qs, this.vs, this.us, this.dq);
-        sim.resetWarmStart();
-        sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
-        sampleOutput(this.model, this.qNom, this.vNom, this.qn, this.vn, F, i * ndx, this.dq);
-      }
+      st.nominal(b.x, u, xo);
+      for (let k = 0; k < nq; k++) b.f0[xo + k] = st.qNom[k];
+      for (let k = 0; k < nv; k++) b.f0[xo + nq + k] = st.vNom[k];
+      batch.W.set(b.noise.subarray(t * M * n, (t + 1) * M * n));
+      st.sampleValues(u, batch);
       zeroOrderJacobian(batch, this.J, b.stdErr ? { stdErr: this.se } : {});
       smoothedValue(batch, this.val);
       b.J.set(this.J, t * ndx * n);

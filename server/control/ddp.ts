@@ -49,6 +49,7 @@ import { Regularization } from './regularization.ts';
 import { Rollouts } from './rollouts.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
+import type { DdpIteration } from '../../shared/protocol.ts';
 
 export interface DdpProblem {
   dynamics: Dynamics;
@@ -131,42 +132,12 @@ export function defaultDdpOptions(overrides: Partial<DdpOptions> = {}): DdpOptio
   };
 }
 
-/** Telemetry of one iteration (all times in ms). */
-export interface IterateTelemetry {
-  /** 0-based iteration index (the one passed to the provider's ctx). */
-  iteration: number;
-  /** Cost of the nominal before the iteration. */
-  costBefore: number;
-  /** Cost of the nominal after the iteration (= the trial's cost when accepted). */
-  cost: number;
-  /** −ΔJ(α) of the quadratic model at the last step length tried (> 0 for a descent step). */
-  expectedImprovement: number;
-  /** −ΔJ(1): the convergence measure. */
-  expectedImprovementFullStep: number;
-  /** costBefore − cost of the last trial (NaN when no forward pass ran). */
-  actualImprovement: number;
-  /** Last step length tried (the accepted one when accepted; 0 when no forward pass ran). */
-  stepLength: number;
-  /** μ used by the backward pass that produced the step. */
-  regularization: number;
-  /** Projected gradient max_t ‖Qu_t‖∞ at the nominal (controls on a bound with Qu pushing outward excluded). */
-  gradientNorm: number;
-  accepted: boolean;
-  /** This iteration met a convergence test (no forward pass then). */
-  converged: boolean;
-  /** Backward passes run (1 + restarts after a non-PD Quu). */
-  backwardAttempts: number;
-  /** Rollouts of the line search. */
-  lineSearchTrials: number;
-  /** Whether the provider was called this iteration. */
-  linearized: boolean;
-  /**
-   * Phase times; with a streaming provider linearize and backward overlap (linearize: until the
-   * last knot was written; backward: the backward passes), so `total`, the iteration's wall
-   * time (without the onIterate callback), is less than their sum.
-   */
-  times: { linearize: number; costs: number; backward: number; forward: number; total: number };
-}
+/**
+ * Telemetry of one iteration (all times in ms): defined once, by the wire's schema
+ * (shared/protocol.ts DdpIterationSchema, documented there); the planner adds the smoothing
+ * level and passes it on unchanged (IterationRecord).
+ */
+export type IterateTelemetry = DdpIteration;
 
 /**
  * What onIterate receives: the telemetry plus the current nominal (after the iteration).

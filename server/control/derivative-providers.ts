@@ -17,7 +17,6 @@
  * Both write A_t (ndx x ndx) and B_t (ndx x nu) row-major at knot offsets (DdpSolver layout).
  */
 import type { Model } from '../model/model.ts';
-import { difference, integrate } from '../dynamics/lie.ts';
 import { StepJacobians } from '../dynamics/step-jacobians.ts';
 import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
 import { Simulator } from '../dynamics/step.ts';
@@ -25,6 +24,7 @@ import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
 import { createSampleBatch, samplePerturbations, setSigma, type SampleBatch } from './smoothing.ts';
 import { estimatorDef, type Estimator, type EstimatorDef } from './estimators.ts';
+import { PerturbedSteps } from './perturbed-steps.ts';
 import { MAX_SAMPLES, MIN_SAMPLES } from '../../shared/limits.ts';
 
 export type { Estimator } from './estimators.ts';
@@ -92,7 +92,8 @@ export function defaultSmoothingParams(overrides: Partial<SmoothingParams> = {})
 export class SmoothedLinearization implements LinearizationProvider {
   readonly params: SmoothingParams;
   readonly exact: ExactLinearization;
-  private readonly sim: Simulator;
+  /** The sampling loop and its scratch (perturbed-steps.ts, shared with the batch backends). */
+  private readonly steps: PerturbedSteps;
   private readonly model: Model;
   private readonly batch: SampleBatch;
   private readonly pattern: Float64Array;
@@ -101,16 +102,6 @@ export class SmoothedLinearization implements LinearizationProvider {
   private readonly Js: Float64Array;
   /** The estimator's entry (estimators.ts): what each sample provides, and the estimate. */
   private readonly est: EstimatorDef;
-  private readonly q: Float64Array;
-  private readonly v: Float64Array;
-  private readonly qs: Float64Array;
-  private readonly vs: Float64Array;
-  private readonly us: Float64Array;
-  private readonly qn: Float64Array;
-  private readonly vn: Float64Array;
-  private readonly qNom: Float64Array;
-  private readonly vNom: Float64Array;
-  private readonly dq: Float64Array;
   private readonly lin: StepJacobians;
   private readonly Ak: Float64Array;
   private readonly Bk: Float64Array;
@@ -118,8 +109,8 @@ export class SmoothedLinearization implements LinearizationProvider {
   constructor(template: Simulator, params: Partial<SmoothingParams> = {}, derivatives: DerivativesMode = DEFAULT_DERIVATIVES) {
     this.params = defaultSmoothingParams(params);
     this.exact = new ExactLinearization(template, derivatives);
-    this.sim = new Simulator(template.model, template.scene, template.options);
-    this.lin = new StepJacobians(this.sim, derivatives);
+    this.steps = new PerturbedSteps(template);
+    this.lin = new StepJacobians(this.steps.sim, derivatives);
     const model = (this.model = template.model);
     const nv = model.nv, ndx = 2 * nv, nu = model.nu, n = ndx + nu;
     this.batch = createSampleBatch(n, ndx, MAX_SAMPLES, { M: Math.min(this.params.samples, MAX_SAMPLES), antithetic: this.params.antithetic });
@@ -130,11 +121,6 @@ export class SmoothedLinearization implements LinearizationProvider {
     this.Js = new Float64Array(this.est.samples === 'jacobian' ? MAX_SAMPLES * ndx * n : 0);
     this.Ak = new Float64Array(ndx * ndx);
     this.Bk = new Float64Array(ndx * nu);
-    this.q = new Float64Array(model.nq); this.v = new Float64Array(nv);
-    this.qs = new Float64Array(model.nq); this.vs = new Float64Array(nv); this.us = new Float64Array(nu);
-    this.qn = new Float64Array(model.nq); this.vn = new Float64Array(nv);
-    this.qNom = new Float64Array(model.nq); this.vNom = new Float64Array(nv);
-    this.dq = new Float64Array(nv);
     this.io = { J: this.J, Js: this.Js, fallback: this.fallback };
   }
 
@@ -172,18 +158,15 @@ export class SmoothedLinearization implements LinearizationProvider {
         for (let j = 0; j < nu; j++) this.fallback[r * n + ndx + j] = Bs[bo + r * nu + j];
       }
     }
-    // nominal next state from a cold start (the baseline f(x, u))
-    loadState(model, x, this.q, this.v);
-    this.sim.resetWarmStart();
-    this.sim.stepInto(this.q, this.v, u, this.qNom, this.vNom);
-    batch.f0.fill(0);
-    for (let i = 0; i < batch.M; i++) {
-      this.perturbed(x, u, i);
-      if (values) {
-        this.sim.stepInto(this.qs, this.vs, this.us, this.qn, this.vn);
-        this.writeOutput(i);
-      } else {
-        this.lin.linearize(this.qs, this.vs, this.us, this.qn, this.vn, this.Ak, this.Bk);
+    // nominal next state from a cold start (the baseline f(x, u)), then the samples
+    const st = this.steps;
+    st.nominal(x, u);
+    if (values) st.sampleValues(u, batch);
+    else {
+      batch.f0.fill(0);
+      for (let i = 0; i < batch.M; i++) {
+        st.perturb(u, batch, i);
+        this.lin.linearize(st.qs, st.vs, st.us, st.qn, st.vn, this.Ak, this.Bk);
         this.copyJacobian(i);
       }
     }
@@ -194,18 +177,6 @@ export class SmoothedLinearization implements LinearizationProvider {
     }
   }
 
-  /** Sample i's state and controls into qs, vs, us (perturbInto), contacts starting cold. */
-  private perturbed(x: Float64Array, u: Float64Array, i: number): void {
-    loadState(this.model, x, this.q, this.v);
-    perturbInto(this.model, this.q, this.v, u, this.batch.sigma, this.batch.W, i * this.batch.n, this.qs, this.vs, this.us, this.dq);
-    this.sim.resetWarmStart();
-  }
-
-  /** F row i = x_next(sample) ⊖ x_next(nominal), in the tangent space. */
-  private writeOutput(i: number): void {
-    sampleOutput(this.model, this.qNom, this.vNom, this.qn, this.vn, this.batch.F, i * 2 * this.model.nv, this.dq);
-  }
-
   /** Js block i = [A_i B_i] of the exact linearization at sample i. */
   private copyJacobian(i: number): void {
     const nv = this.model.nv, ndx = 2 * nv, nu = this.model.nu, n = ndx + nu, Js = this.Js, o = i * ndx * n;
@@ -213,34 +184,5 @@ export class SmoothedLinearization implements LinearizationProvider {
       for (let j = 0; j < ndx; j++) Js[o + r * n + j] = this.Ak[r * ndx + j];
       for (let j = 0; j < nu; j++) Js[o + r * n + ndx + j] = this.Bk[r * nu + j];
     }
-  }
-}
-
-/**
- * One perturbed sample of a smoothing batch (shared by SmoothedLinearization and the batch
- * backends, so every backend perturbs and measures alike): W's row at `row` (n = 2nv + nu
- * standard normals) scaled per coordinate by sigma gives qs = q ⊕ σ_q w_q, vs = v + σ_v w_v,
- * us = u + σ_u w_u. dq is nv scratch.
- */
-export function perturbInto(
-  model: Model, q: Float64Array, v: Float64Array, u: ArrayLike<number>, sigma: Float64Array, W: Float64Array, row: number,
-  qs: Float64Array, vs: Float64Array, us: Float64Array, dq: Float64Array,
-): void {
-  const nv = model.nv, ndx = 2 * nv;
-  for (let k = 0; k < nv; k++) dq[k] = sigma[k] * W[row + k];
-  integrate(model, q, dq, qs);
-  for (let k = 0; k < nv; k++) vs[k] = v[k] + sigma[nv + k] * W[row + nv + k];
-  for (let k = 0; k < model.nu; k++) us[k] = u[k] + sigma[ndx + k] * W[row + ndx + k];
-}
-
-/** F[fo .. fo + 2nv) = (qn, vn) ⊖ (qNom, vNom) in the tangent space; dq is nv scratch. */
-export function sampleOutput(
-  model: Model, qNom: Float64Array, vNom: Float64Array, qn: Float64Array, vn: Float64Array, F: Float64Array, fo: number, dq: Float64Array,
-): void {
-  const nv = model.nv;
-  difference(model, qNom, qn, dq);
-  for (let k = 0; k < nv; k++) {
-    F[fo + k] = dq[k];
-    F[fo + nv + k] = vn[k] - vNom[k];
   }
 }

@@ -3,7 +3,7 @@
  * (`field`, in the API's terms: `task`, `params.<name>`, `warmStart`), so that callers (the
  * API's PlanManager, the CLIs) decide by class and field, never by the message's wording.
  *
- * A plan that runs on a solve thread (server/planning/solve-threads.ts) loses an error's class at
+ * A plan that runs on a solve thread (server/planning/thread-solves.ts) loses an error's class at
  * the thread boundary (structured clone keeps only name and message): `errorToWire` and
  * `errorFromWire` carry these classes across with their fields. Other errors arrive as a plain
  * Error with the same message.

@@ -5,12 +5,16 @@
  * regMin) after an accepted step of length ≥ regDecreaseStepLength. Past regMax the solve
  * gives up ('regularizationLimit').
  */
-import type { DdpOptions } from './ddp.ts';
+/** The fields of DdpOptions (ddp.ts, documented there) the schedule reads. */
+export interface RegularizationOptions {
+  regInit: number; regIncrease: number; regDecrease: number; regMin: number; regMax: number; regFailureFloor: number;
+  regIncreaseStepLength: number; regDecreaseStepLength: number;
+}
 
 export class Regularization {
   mu: number;
 
-  constructor(private readonly o: DdpOptions) {
+  constructor(private readonly o: RegularizationOptions) {
     this.mu = o.regInit;
   }
 

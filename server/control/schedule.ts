@@ -49,10 +49,11 @@
  */
 import { sigmaDerivative } from './smoothing.ts';
 import { MAX_SAMPLES } from '../../shared/limits.ts';
+import type { NOISE_RULES } from '../../shared/protocol.ts';
 
 export { sigmaDerivative };
 
-export type NoiseRule = 'continuation' | 'sensitivity' | 'decay';
+export type NoiseRule = (typeof NOISE_RULES)[number];
 
 /** 'smooth': randomized-smoothing derivatives at sigma > 0; 'polish': exact derivatives (sigma = 0). */
 export type SchedulePhase = 'smooth' | 'polish';

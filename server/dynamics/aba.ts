@@ -1,4 +1,5 @@
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { JOINT_TYPES, S_FULL, S_LINEAR_AXIS } from '../model/joints/index.ts';
 import { forceAct, motionAct, motionActInv, se3Mul } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import type { Data } from './data.ts';
@@ -32,7 +33,7 @@ export function aba(
     jointTransform(model, data, j, q);
     se3Mul(O, 12 * p, data.liMi, mo, O, mo);
     const iv = model.idxV[j];
-    if (types[j] === JOINT_FREE) {
+    if (JOINT_TYPES[types[j]].subspace === S_FULL) {
       for (let k = 0; k < 6; k++) t6[k] = v[iv + k];
       motionAct(O, mo, t6, 0, ov, o);
       for (let k = 0; k < 6; k++) oc[o + k] = 0;
@@ -43,7 +44,7 @@ export function aba(
       const ry = O[mo + 3] * ax + O[mo + 4] * ay + O[mo + 5] * az;
       const rz = O[mo + 6] * ax + O[mo + 7] * ay + O[mo + 8] * az;
       const so = 6 * iv;
-      if (types[j] === JOINT_PRISMATIC) {
+      if (JOINT_TYPES[types[j]].subspace === S_LINEAR_AXIS) {
         oS[so] = rx; oS[so + 1] = ry; oS[so + 2] = rz; oS[so + 3] = 0; oS[so + 4] = 0; oS[so + 5] = 0;
       } else {
         const px = O[mo + 9], py = O[mo + 10], pz = O[mo + 11];
@@ -68,7 +69,7 @@ export function aba(
   // Pass 2: articulated inertias and bias forces, leaves to root. Ia is symmetric: only its
   // upper triangle is read and updated (unrolled by hand: this is the hottest loop).
   for (let j = nj - 1; j >= 1; j--) {
-    if (types[j] === JOINT_FREE) continue;
+    if (JOINT_TYPES[types[j]].subspace === S_FULL) continue;
     const o = 6 * j, io = 36 * j;
     const iv = model.idxV[j];
     const so = 6 * iv;
@@ -151,7 +152,7 @@ export function aba(
     const o = 6 * j, io = 36 * j, mo = 12 * j;
     const p = parents[j];
     const iv = model.idxV[j];
-    if (types[j] === JOINT_FREE) {
+    if (JOINT_TYPES[types[j]].subspace === S_FULL) {
       // Ia oa = f_tau - pA with f_tau the body-frame generalized force moved to the world;
       // then ddq = body-frame acceleration relative to the (gravity-shifted) universe.
       for (let k = 0; k < 6; k++) t6[k] = tau[iv + k];

@@ -1,4 +1,5 @@
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { motionSubspaceColumn, projectColumn } from '../model/joints/subspace.ts';
 import { forceAct, inertiaActAdd, inertiaMulMotion } from '../model/spatial.ts';
 import { compiledCrba } from './compiled/crba-kernel.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
@@ -97,19 +98,5 @@ export function crbaFromPlacementsGeneric(model: Model, data: Data, affected?: U
   return M;
 }
 
-/** Column k of joint j's motion subspace S (in the joint frame), written to out[0..6]. */
-export function motionSubspaceColumn(model: Model, j: number, k: number, out: Float64Array): void {
-  out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0; out[4] = 0; out[5] = 0;
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) { out[k] = 1; return; }
-  const off = type === JOINT_PRISMATIC ? 0 : 3;
-  out[off] = model.axes[3 * j]; out[off + 1] = model.axes[3 * j + 1]; out[off + 2] = model.axes[3 * j + 2];
-}
-
-/** Row r of S_j^T applied to the force at F[o..o+6]. */
-export function projectColumn(model: Model, j: number, r: number, F: Float64Array, o: number): number {
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) return F[o + r];
-  const off = type === JOINT_PRISMATIC ? o : o + 3;
-  return model.axes[3 * j] * F[off] + model.axes[3 * j + 1] * F[off + 1] + model.axes[3 * j + 2] * F[off + 2];
-}
+// S columns and Sᵀ rows of a joint, by its motion-subspace class (server/model/joints/subspace.ts)
+export { motionSubspaceColumn, projectColumn };

@@ -1,4 +1,5 @@
 import { dofParents, type Model } from '../model/model.ts';
+import { jointOf } from '../model/joints/index.ts';
 import { inertiaComToOrigin } from '../model/spatial.ts';
 
 /**
@@ -66,13 +67,7 @@ export function createData(model: Model): Data {
   let mass = 0;
   for (let j = 1; j < nj; j++) mass += model.inertias[10 * j];
   const jointPath = new Int32Array(nj).fill(3);
-  for (let j = 1; j < nj; j++) {
-    const P = model.jointPlacements, o = 12 * j;
-    const identity = P[o] === 1 && P[o + 4] === 1 && P[o + 8] === 1 && P[o + 1] === 0 && P[o + 2] === 0
-      && P[o + 3] === 0 && P[o + 5] === 0 && P[o + 6] === 0 && P[o + 7] === 0;
-    if (!identity) continue;
-    for (let k = 0; k < 3; k++) if (model.axes[3 * j + k] === 1) jointPath[j] = k;
-  }
+  for (let j = 1; j < nj; j++) jointPath[j] = jointOf(model, j).placementPath(model, j);
   const oMi = new Float64Array(12 * nj);
   oMi[0] = 1; oMi[4] = 1; oMi[8] = 1;
   return {

@@ -12,7 +12,8 @@
  * the gap d / dt, the non-energetic correction beyond the slop: contact-solver.ts
  * computeContactBias).
  */
-import { JOINT_PRISMATIC, JOINT_REVOLUTE, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { jointOf } from '../model/joints/index.ts';
 
 /** Side of a stop: the lower stop pushes q up (+1), the upper one down (-1). */
 export const LIMIT_LOWER = 1;
@@ -35,8 +36,7 @@ export class JointLimits {
   constructor(model: Model, enabled = true) {
     const js: number[] = [];
     for (let j = 1; enabled && j < model.njoints; j++) {
-      const t = model.jointTypes[j];
-      if ((t !== JOINT_REVOLUTE && t !== JOINT_PRISMATIC) || model.nqs[j] !== 1 || model.nvs[j] !== 1) continue;
+      if (!jointOf(model, j).limited || model.nqs[j] !== 1 || model.nvs[j] !== 1) continue;
       const iq = model.idxQ[j];
       if (Number.isFinite(model.lowerPositionLimit[iq]) || Number.isFinite(model.upperPositionLimit[iq])) js.push(j);
     }

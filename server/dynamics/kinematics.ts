@@ -1,4 +1,6 @@
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { JOINT_TYPES } from '../model/joints/index.ts';
+import { addJointMotion, jointMotion } from '../model/joints/subspace.ts';
 import { motionActInv, motionAct, se3Mul } from '../model/spatial.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
 import { fkKernel } from './compiled/kinematics-kernel.ts';
@@ -6,112 +8,15 @@ import type { Data } from './data.ts';
 
 /**
  * Writes data.liMi for joint j: the joint frame in its parent joint frame at configuration q
- * (the constant joint placement composed with the joint's own motion).
- * Revolute: rotation of q about the axis; prismatic: translation q along the axis;
- * free-flyer: [R(quaternion), position].
+ * (the constant joint placement composed with the joint's own motion; its joint type's
+ * `placement`, server/model/joints/).
  */
 export function jointTransform(model: Model, data: Data, j: number, q: ArrayLike<number>): void {
-  const P = model.jointPlacements;
-  const po = 12 * j;
-  const out = data.liMi;
-  const type = model.jointTypes[j];
-  const iq = model.idxQ[j];
-  if (type === JOINT_FREE) {
-    // rotation of the unit quaternion, written inline: passing the four doubles to a helper
-    // that V8 does not inline boxes them (an allocation per call in the hot path)
-    const t = data.tmp36;
-    const x = q[iq + 3], y = q[iq + 4], z = q[iq + 5], w = q[iq + 6];
-    const xx = x * x, yy = y * y, zz = z * z, xy = x * y, xz = x * z, yz = y * z, wx = w * x, wy = w * y, wz = w * z;
-    t[0] = 1 - 2 * (yy + zz); t[1] = 2 * (xy - wz); t[2] = 2 * (xz + wy);
-    t[3] = 2 * (xy + wz); t[4] = 1 - 2 * (xx + zz); t[5] = 2 * (yz - wx);
-    t[6] = 2 * (xz - wy); t[7] = 2 * (yz + wx); t[8] = 1 - 2 * (xx + yy);
-    t[9] = q[iq]; t[10] = q[iq + 1]; t[11] = q[iq + 2];
-    se3Mul(P, po, t, 0, out, po);
-    return;
-  }
-  const ax = model.axes[3 * j], ay = model.axes[3 * j + 1], az = model.axes[3 * j + 2];
-  const r0 = P[po], r1 = P[po + 1], r2 = P[po + 2], r3 = P[po + 3], r4 = P[po + 4], r5 = P[po + 5];
-  const r6 = P[po + 6], r7 = P[po + 7], r8 = P[po + 8];
-  const qj = q[iq];
-  if (type === JOINT_PRISMATIC) {
-    out[po] = r0; out[po + 1] = r1; out[po + 2] = r2; out[po + 3] = r3; out[po + 4] = r4;
-    out[po + 5] = r5; out[po + 6] = r6; out[po + 7] = r7; out[po + 8] = r8;
-    out[po + 9] = P[po + 9] + qj * (r0 * ax + r1 * ay + r2 * az);
-    out[po + 10] = P[po + 10] + qj * (r3 * ax + r4 * ay + r5 * az);
-    out[po + 11] = P[po + 11] + qj * (r6 * ax + r7 * ay + r8 * az);
-    return;
-  }
-  const c = Math.cos(qj), s = Math.sin(qj);
-  const path = data.jointPath[j];
-  if (path !== 3) {
-    // identity placement rotation and a principal axis: R = Rot_axis(q)
-    out[po + 9] = P[po + 9]; out[po + 10] = P[po + 10]; out[po + 11] = P[po + 11];
-    if (path === 0) {
-      out[po] = 1; out[po + 1] = 0; out[po + 2] = 0;
-      out[po + 3] = 0; out[po + 4] = c; out[po + 5] = -s;
-      out[po + 6] = 0; out[po + 7] = s; out[po + 8] = c;
-    } else if (path === 1) {
-      out[po] = c; out[po + 1] = 0; out[po + 2] = s;
-      out[po + 3] = 0; out[po + 4] = 1; out[po + 5] = 0;
-      out[po + 6] = -s; out[po + 7] = 0; out[po + 8] = c;
-    } else {
-      out[po] = c; out[po + 1] = -s; out[po + 2] = 0;
-      out[po + 3] = s; out[po + 4] = c; out[po + 5] = 0;
-      out[po + 6] = 0; out[po + 7] = 0; out[po + 8] = 1;
-    }
-    return;
-  }
-  // revolute, general: R = R_P * Rot(axis, q) with Rodrigues' formula
-  const t = 1 - c;
-  const m00 = c + ax * ax * t, m01 = ax * ay * t - az * s, m02 = ax * az * t + ay * s;
-  const m10 = ay * ax * t + az * s, m11 = c + ay * ay * t, m12 = ay * az * t - ax * s;
-  const m20 = az * ax * t - ay * s, m21 = az * ay * t + ax * s, m22 = c + az * az * t;
-  out[po] = r0 * m00 + r1 * m10 + r2 * m20;
-  out[po + 1] = r0 * m01 + r1 * m11 + r2 * m21;
-  out[po + 2] = r0 * m02 + r1 * m12 + r2 * m22;
-  out[po + 3] = r3 * m00 + r4 * m10 + r5 * m20;
-  out[po + 4] = r3 * m01 + r4 * m11 + r5 * m21;
-  out[po + 5] = r3 * m02 + r4 * m12 + r5 * m22;
-  out[po + 6] = r6 * m00 + r7 * m10 + r8 * m20;
-  out[po + 7] = r6 * m01 + r7 * m11 + r8 * m21;
-  out[po + 8] = r6 * m02 + r7 * m12 + r8 * m22;
-  out[po + 9] = P[po + 9]; out[po + 10] = P[po + 10]; out[po + 11] = P[po + 11];
+  JOINT_TYPES[model.jointTypes[j]].placement(model, j, q, data.liMi, data.tmp36, data.jointPath[j]);
 }
 
-/** Writes the joint's own velocity S qd of joint j at out[oo..oo+6] (joint frame). */
-export function jointMotion(model: Model, j: number, qd: ArrayLike<number>, out: Float64Array, oo: number): void {
-  const iv = model.idxV[j];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) {
-    for (let k = 0; k < 6; k++) out[oo + k] = qd[iv + k];
-    return;
-  }
-  const x = qd[iv];
-  const ax = model.axes[3 * j] * x, ay = model.axes[3 * j + 1] * x, az = model.axes[3 * j + 2] * x;
-  if (type === JOINT_PRISMATIC) {
-    out[oo] = ax; out[oo + 1] = ay; out[oo + 2] = az; out[oo + 3] = 0; out[oo + 4] = 0; out[oo + 5] = 0;
-  } else {
-    out[oo] = 0; out[oo + 1] = 0; out[oo + 2] = 0; out[oo + 3] = ax; out[oo + 4] = ay; out[oo + 5] = az;
-  }
-}
-
-/**
- * Adds the joint's own velocity S(q) qd of joint j to the motion at out[oo..oo+6] (joint frame).
- * Revolute S = [0; axis], prismatic S = [axis; 0], free-flyer S = identity.
- */
-export function addJointMotion(model: Model, j: number, qd: ArrayLike<number>, out: Float64Array, oo: number): void {
-  const iv = model.idxV[j];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) {
-    for (let k = 0; k < 6; k++) out[oo + k] += qd[iv + k];
-    return;
-  }
-  const x = qd[iv];
-  const off = type === JOINT_PRISMATIC ? 0 : 3;
-  out[oo + off] += model.axes[3 * j] * x;
-  out[oo + off + 1] += model.axes[3 * j + 1] * x;
-  out[oo + off + 2] += model.axes[3 * j + 2] * x;
-}
+// S qd of a joint, by its motion-subspace class (one home: server/model/joints/subspace.ts)
+export { jointMotion, addJointMotion };
 
 /**
  * Forward kinematics: data.liMi and data.oMi for every joint; with v, the body spatial

@@ -1,4 +1,5 @@
-import { JOINT_FREE, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { JOINT_TYPES, LIE_VECTOR } from '../model/joints/index.ts';
 
 /**
  * Configuration-space Lie-group operations (Pinocchio's conventions). The free-flyer is SE(3):
@@ -23,8 +24,8 @@ const tw = new Float64Array(6);
 export function integrate(model: Model, q: ArrayLike<number>, v: ArrayLike<number>, out: Float64Array, dt = 1): Float64Array {
   for (let j = 1; j < model.njoints; j++) {
     const iq = model.idxQ[j], iv = model.idxV[j];
-    if (model.jointTypes[j] !== JOINT_FREE) {
-      out[iq] = q[iq] + dt * v[iv];
+    if (JOINT_TYPES[model.jointTypes[j]].lieGroup === LIE_VECTOR) {
+      for (let k = 0; k < model.nvs[j]; k++) out[iq + k] = q[iq + k] + dt * v[iv + k];
       continue;
     }
     for (let k = 0; k < 6; k++) tw[k] = dt * v[iv + k];
@@ -81,8 +82,8 @@ export function turnQuaternion(q: ArrayLike<number>, qo: number, t: Float64Array
 export function difference(model: Model, q0: ArrayLike<number>, q1: ArrayLike<number>, out: Float64Array): Float64Array {
   for (let j = 1; j < model.njoints; j++) {
     const iq = model.idxQ[j], iv = model.idxV[j];
-    if (model.jointTypes[j] !== JOINT_FREE) {
-      out[iv] = q1[iq] - q0[iq];
+    if (JOINT_TYPES[model.jointTypes[j]].lieGroup === LIE_VECTOR) {
+      for (let k = 0; k < model.nvs[j]; k++) out[iv + k] = q1[iq + k] - q0[iq + k];
       continue;
     }
     relativePlacement(q0, q1, iq);
@@ -274,9 +275,11 @@ export function dIntegrate(model: Model, q: ArrayLike<number>, v: ArrayLike<numb
   if (Jv) Jv.fill(0);
   for (let j = 1; j < model.njoints; j++) {
     const iv = model.idxV[j];
-    if (model.jointTypes[j] !== JOINT_FREE) {
-      if (Jq) Jq[iv * nv + iv] = 1;
-      if (Jv) Jv[iv * nv + iv] = 1;
+    if (JOINT_TYPES[model.jointTypes[j]].lieGroup === LIE_VECTOR) {
+      for (let k = iv; k < iv + model.nvs[j]; k++) {
+        if (Jq) Jq[k * nv + k] = 1;
+        if (Jv) Jv[k * nv + k] = 1;
+      }
       continue;
     }
     if (Jv) jexp6(sub6(v, iv), Jv, iv * nv + iv, nv);
@@ -321,9 +324,11 @@ export function dDifference(model: Model, q0: ArrayLike<number>, q1: ArrayLike<n
   if (J1) J1.fill(0);
   for (let j = 1; j < model.njoints; j++) {
     const iv = model.idxV[j];
-    if (model.jointTypes[j] !== JOINT_FREE) {
-      if (J0) J0[iv * nv + iv] = -1;
-      if (J1) J1[iv * nv + iv] = 1;
+    if (JOINT_TYPES[model.jointTypes[j]].lieGroup === LIE_VECTOR) {
+      for (let k = iv; k < iv + model.nvs[j]; k++) {
+        if (J0) J0[k * nv + k] = -1;
+        if (J1) J1[k * nv + k] = 1;
+      }
       continue;
     }
     const iq = model.idxQ[j];

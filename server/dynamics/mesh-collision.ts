@@ -41,7 +41,10 @@
  *
  * Rapier's init is asynchronous: `await initMeshCollision()` once (the Rapier module is loaded
  * then, by dynamic import: code that never calls it never loads Rapier). Building a mesh shape
- * or colliding one before that throws.
+ * from a file through Rapier (meshCollisionShape), or a hull-box query, before that throws. A
+ * hull whose vertices were computed without Rapier (model/convex-hull.ts, carried by the
+ * geometry as `shape.hull`: lift-leg's meshCollision 'hulls') collides with the ground on any
+ * thread at once (hullCollisionShape).
  *
  * Hot path: no allocation on our side (module scratch, grown when a hull is built, not per
  * query). What Rapier's JS API forces on the hull-box query, per call that passes the bounding
@@ -79,8 +82,12 @@ export interface ConvexHull {
   /** Bounding sphere (centre in the mesh frame, radius), a cheap rejection test. */
   readonly center: Float64Array;
   readonly radius: number;
-  /** Rapier's convex polyhedron. */
-  readonly raw: RawShape;
+  /**
+   * Rapier's convex polyhedron (hull-box queries), or null for a hull computed without Rapier
+   * (hullCollisionShape): the hull-plane query never needs it, and a hull-box query builds it
+   * on first use once Rapier is initialized.
+   */
+  raw: RawShape | null;
 }
 
 /**
@@ -179,6 +186,37 @@ export function convexHullFromPoints(points: Float32Array, name = '<points>'): C
 /** The hull of a loaded mesh (all its vertices; the triangles are not needed for a hull). */
 export function convexHullFromMesh(mesh: TriangleMesh, name = '<mesh>'): ConvexHull {
   return convexHullFromPoints(mesh.vertices, name);
+}
+
+const vertexHulls = new WeakMap<Float64Array, MeshCollisionShape>();
+
+/**
+ * The collision shape of hull vertices computed without Rapier (3 per vertex, in the geometry
+ * frame; model/convex-hull.ts): no Rapier needed for the ground; one shape per vertex array.
+ */
+export function hullCollisionShape(vertices: Float64Array, name = '<hull>'): MeshCollisionShape {
+  let shape = vertexHulls.get(vertices);
+  if (shape) return shape;
+  const count = vertices.length / 3;
+  if (!(count >= 4) || !Number.isInteger(count)) throw new Error(`mesh collision: ${name}: ${vertices.length} hull coordinates, 4 vertices (12 numbers) at least`);
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < 3; k++) {
+      const x = vertices[3 * i + k];
+      if (x < lo[k]) lo[k] = x;
+      if (x > hi[k]) hi[k] = x;
+    }
+  }
+  const center = Float64Array.from([0, 1, 2].map((k) => 0.5 * (lo[k] + hi[k])));
+  let r2 = 0;
+  for (let i = 0; i < count; i++) {
+    const dx = vertices[3 * i] - center[0], dy = vertices[3 * i + 1] - center[1], dz = vertices[3 * i + 2] - center[2];
+    r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
+  }
+  ensureScratch(count + 1);
+  shape = meshShapeFromHull({ name, vertices, count, center, radius: Math.sqrt(r2) * (1 + 1e-9) + 1e-12, raw: null });
+  vertexHulls.set(vertices, shape);
+  return shape;
 }
 
 /** Wraps a hull as a collision shape. */
@@ -373,7 +411,6 @@ export function collideMeshPlane(
   env: number,
   buf: ContactBuffer,
 ): number {
-  if (!R) notReady('collideMeshPlane');
   const hull = shape.hull, V = hull.vertices, margin = buf.marginBox[0];
   const nx = plane[0], ny = plane[1], nz = plane[2], h = plane[3];
   const r00 = M[mo], r01 = M[mo + 1], r02 = M[mo + 2];
@@ -473,6 +510,8 @@ export function collideMeshBox(
   rotToQuat();
   const rawPos = r.VectorOps.intoRaw(POS);
   const rawRot = r.RotationOps.intoRaw(ROT);
+  if (!hull.raw) hull.raw = (new r.ConvexPolyhedron(Float32Array.from(hull.vertices), null).intoRaw() as RawShape | undefined) ?? null;
+  if (!hull.raw) throw new Error(`mesh collision: ${hull.name}: Rapier could not build the convex polyhedron of its hull`);
   const res = hull.raw.contactShape(rawPos, rawRot, boxRaw(r, box), ZERO_V!, IDENT_Q!, margin);
   rawPos.free();
   rawRot.free();

@@ -1,4 +1,6 @@
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
+import { JOINT_TYPES, S_FULL, S_LINEAR_AXIS } from '../model/joints/index.ts';
+import { projectForce } from '../model/joints/subspace.ts';
 import { forceActAdd, inertiaMulMotion, motionActInv, motionCrossForce } from '../model/spatial.ts';
 import { compiledKernelsEnabled } from './compiled/emit.ts';
 import { rneaKernel } from './compiled/rnea-kernel.ts';
@@ -54,7 +56,7 @@ export function rneaFromPlacementsGeneric(model: Model, data: Data, v: ArrayLike
     if (affected && !affected[j]) continue;
     const p = parents[j];
     const o = 6 * j;
-    if (model.jointTypes[j] === JOINT_FREE) {
+    if (JOINT_TYPES[model.jointTypes[j]].subspace === S_FULL) {
       motionActInv(L, 12 * j, V, 6 * p, V, o);
       jointMotion(model, j, v, vJ, 0);
       for (let k = 0; k < 6; k++) V[o + k] += vJ[k];
@@ -84,17 +86,8 @@ export function rneaFromPlacementsGeneric(model: Model, data: Data, v: ArrayLike
   return tau;
 }
 
-/** Writes S_j^T f (the joint torque of force f at F[o..]) into tau at joint j's dofs. */
-export function projectForce(model: Model, j: number, F: Float64Array, o: number, tau: Float64Array): void {
-  const iv = model.idxV[j];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) {
-    for (let k = 0; k < 6; k++) tau[iv + k] = F[o + k];
-    return;
-  }
-  const off = type === JOINT_PRISMATIC ? o : o + 3;
-  tau[iv] = model.axes[3 * j] * F[off] + model.axes[3 * j + 1] * F[off + 1] + model.axes[3 * j + 2] * F[off + 2];
-}
+// Sᵀ f of a joint, by its motion-subspace class (server/model/joints/subspace.ts)
+export { projectForce };
 
 /** Nonlinear effects C(q, v) v + g(q) = RNEA(q, v, 0), written to data.nle (and returned). */
 export function nonLinearEffects(model: Model, data: Data, q: ArrayLike<number>, v: ArrayLike<number>): Float64Array {
@@ -111,7 +104,7 @@ export function computeGeneralizedGravity(model: Model, data: Data, q: ArrayLike
 }
 
 /**
- * RNEA forward step of a 1-dof joint, fused into local variables (the hot path):
+ * RNEA forward step of a 1-dof joint (S one axis, linear or angular), fused into local variables (the hot path):
  * v = X v_p + S qd ; a = X a_p + S qdd + v x (S qd) ; f = Y a + v x* (Y v).
  */
 function oneDofForward(
@@ -125,7 +118,7 @@ function oneDofForward(
   const iv = model.idxV[j];
   const x = qd[iv], xa = qdd ? qdd[iv] : 0;
   const ax = model.axes[3 * j], ay = model.axes[3 * j + 1], az = model.axes[3 * j + 2];
-  const prismatic = model.jointTypes[j] === JOINT_PRISMATIC;
+  const prismatic = JOINT_TYPES[model.jointTypes[j]].subspace === S_LINEAR_AXIS;
   // joint velocity vJ = S qd
   const jlx = prismatic ? ax * x : 0, jly = prismatic ? ay * x : 0, jlz = prismatic ? az * x : 0;
   const jwx = prismatic ? 0 : ax * x, jwy = prismatic ? 0 : ay * x, jwz = prismatic ? 0 : az * x;

@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import {
   LIVE_STATE_RATE_HZ, MAX_LIVE_RECORDED_S,
-  type LiveEvent, type LiveMessage, type LiveSolverStats, type LiveState, type Solver,
+  type ContactSampleMsg, type LiveEvent, type LiveMessage, type LiveSolverStats, type LiveState, type Solver,
 } from '../../shared/protocol.ts';
 import { getTask, resolveParams, type TaskParams } from '../control/tasks/index.ts';
 import { MpcThread } from '../planning/mpc-thread.ts';
@@ -57,7 +57,7 @@ const RECORDED_PLANS_PER_S = 5;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 
-export interface RecordedStep { step: number; q: number[]; v: number[]; u: number[]; contacts: { p: [number, number, number]; f: [number, number, number] }[] }
+export interface RecordedStep { step: number; q: number[]; v: number[]; u: number[]; contacts: ContactSampleMsg[] }
 export interface RecordedPlan {
   replan: number; step: number; adoptedStep: number; adoptedAt: number; solveMs: number; iterations: number; sigma: number; cost: number;
   shift: number; cancelled: boolean; q?: number[][]; u?: number[][];

@@ -16,9 +16,10 @@
  * - Controls u are the torques/forces of the actuated (non-free) joints, in v order.
  */
 
-export const JOINT_FREE = 0;
-export const JOINT_REVOLUTE = 1;
-export const JOINT_PRISMATIC = 2;
+import { JOINT_TYPES, JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE } from './joints/index.ts';
+
+// Joint types live in ./joints/ (one file each, a registry); their kinds are re-exported here.
+export { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE };
 export type JointKind = typeof JOINT_FREE | typeof JOINT_REVOLUTE | typeof JOINT_PRISMATIC;
 
 export type GeometryShape =
@@ -33,6 +34,11 @@ export type GeometryShape =
       /** Absolute path on disk when it could be resolved, else null. */
       path: string | null;
       scale: [number, number, number];
+      /**
+       * Its convex hull's vertices (3 each, in the geometry frame, scale applied), when a task
+       * collides it as a hull without Rapier (model/convex-hull.ts, dynamics/mesh-collision.ts).
+       */
+      hull?: Float64Array;
     };
 
 export interface Geometry {
@@ -75,7 +81,7 @@ export interface Model {
   readonly jointNames: readonly string[];
   /** Name of the body (URDF child link) of each joint; [0] = the URDF root link when fixed, else 'universe'. */
   readonly bodyNames: readonly string[];
-  /** JOINT_* kind per joint ([0] unused). */
+  /** Joint kind per joint: the index of its type in joints/index.ts JOINT_TYPES ([0] unused). */
   readonly jointTypes: Int32Array;
   /** Parent joint index per joint ([0] = -1). */
   readonly parents: Int32Array;
@@ -131,12 +137,10 @@ export function frameIndex(model: Model, name: string): number {
   return j;
 }
 
-/** The neutral configuration: zeros, identity quaternion for the free-flyer. */
+/** The neutral configuration (each joint type's: zeros, identity quaternion for the free-flyer). */
 export function neutral(model: Model): Float64Array {
   const q = new Float64Array(model.nq);
-  for (let j = 1; j < model.njoints; j++) {
-    if (model.jointTypes[j] === JOINT_FREE) q[model.idxQ[j] + 6] = 1;
-  }
+  for (let j = 1; j < model.njoints; j++) JOINT_TYPES[model.jointTypes[j]].neutral(q, model.idxQ[j]);
   return q;
 }
 
@@ -145,7 +149,7 @@ export function actuatedDofs(model: Model): Int32Array {
   const out = new Int32Array(model.nu);
   let k = 0;
   for (let j = 1; j < model.njoints; j++) {
-    if (model.jointTypes[j] === JOINT_FREE) continue;
+    if (!JOINT_TYPES[model.jointTypes[j]].actuated) continue;
     for (let d = 0; d < model.nvs[j]; d++) out[k++] = model.idxV[j] + d;
   }
   return out;

@@ -5,7 +5,8 @@
  * the ground with. Every guess says why, so `npm run inspect` can show it for a user to check
  * and override in the robot's metadata.
  */
-import { JOINT_FREE, type Model } from './model.ts';
+import type { Model } from './model.ts';
+import { jointOf } from './joints/index.ts';
 
 export interface Leaf {
   /** The frame at the chain's tip: of the frames on the leaf body, the farthest from its joint. */
@@ -22,7 +23,7 @@ export function leafChains(model: Model): Leaf[] {
   for (let j = 1; j < model.njoints; j++) if (model.parents[j] > 0) hasChild[model.parents[j]] = 1;
   const out: Leaf[] = [];
   for (let j = 1; j < model.njoints; j++) {
-    if (hasChild[j] || model.jointTypes[j] === JOINT_FREE) continue;
+    if (hasChild[j] || !jointOf(model, j).actuated) continue;
     let best = -1, bestD = -1;
     model.frames.forEach((f, i) => {
       if (f.parentJoint !== j || f.kind === 'joint') return;
@@ -31,7 +32,7 @@ export function leafChains(model: Model): Leaf[] {
     });
     if (best < 0) continue;
     let dofs = 0;
-    for (let k = j; k > 0; k = model.parents[k]) if (model.jointTypes[k] !== JOINT_FREE) dofs++;
+    for (let k = j; k > 0; k = model.parents[k]) if (jointOf(model, k).actuated) dofs += model.nvs[k];
     out.push({ frame: model.frames[best].name, joint: j, dofs });
   }
   return out;

@@ -299,7 +299,7 @@ export function loadRobot(nameOrPath: string, opts: LoadRobotOptions = {}): Load
     why.endEffector = ee ? `detected: the tip of the longest chain (${ee.dofs} joints)` : 'none detected: no moving joint';
   }
   why.footRadius = raw.footRadius !== undefined ? `from ${from}` : 'not stated: feet without a collision sphere get the task\'s default contact sphere';
-  why.torqueLimit = raw.torqueLimit !== undefined && raw.torqueLimit !== null ? `from ${from}` : 'not stated: the task\'s torque limit applies';
+  why.torqueLimit = raw.torqueLimit !== undefined && raw.torqueLimit !== null ? `from ${from}` : 'not stated: the URDF\'s effort limits unless placeholders (model/torque-bound.ts), else the task\'s default';
 
   const meta: RobotMeta = {
     name: raw.name, urdf: raw.urdf, metaFile: raw.metaFile, srdf: srdf?.file ?? null, floating, contactFrames, postures,

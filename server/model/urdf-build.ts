@@ -4,7 +4,8 @@
  * recursion), merges fixed joints into their moving parent body, and fills the flat arrays of
  * `Model` (see model.ts for conventions).
  */
-import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE, type Frame, type Geometry, type GeometryShape, type Model } from './model.ts';
+import { jointForUrdf, jointType, JOINT_FREE } from './joints/index.ts';
+import { type Frame, type Geometry, type GeometryShape, type Model } from './model.ts';
 import { resolveMeshUri } from './mesh-uri.ts';
 import { addInertia, compose, IDENTITY, inertialWarnings, inertiaTo10, linkInertia, poseToSE3, se3Array, transformInertia, ZERO_INERTIA, type Inertia, type SE3 } from './urdf-inertia.ts';
 import { UrdfError, type ParseUrdfOptions, type UrdfJoint, type UrdfLink, type UrdfRobot, type Vec3 } from './urdf-types.ts';
@@ -155,7 +156,7 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
         const idx = moving.length;
         moving.push({
           name: j.name,
-          kind: j.type === 'prismatic' ? JOINT_PRISMATIC : JOINT_REVOLUTE,
+          kind: (jointForUrdf(j.type) ?? fail(`joint '${j.name}'`, `no joint type builds URDF type '${j.type}'`)).kind,
           body: child.name,
           parent: mj,
           placement: Tj,
@@ -201,8 +202,7 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
     jointPlacements.set(se3Array(mjnt.placement), 12 * i);
     axes.set(mjnt.axis, 3 * i);
     if (i === 0) continue;
-    const q = mjnt.kind === JOINT_FREE ? 7 : 1;
-    const v = mjnt.kind === JOINT_FREE ? 6 : 1;
+    const { nq: q, nv: v } = jointType(mjnt.kind);
     idxQ[i] = nq;
     idxV[i] = nv;
     nqs[i] = q;
@@ -220,7 +220,7 @@ export function buildModel(robot: UrdfRobot, opts: ParseUrdfOptions = {}, warnin
   }
   idxQ[0] = 0;
   idxV[0] = 0;
-  const nu = moving.reduce((s, m, i) => (i > 0 && m.kind !== JOINT_FREE ? s + 1 : s), 0);
+  const nu = moving.reduce((s, m, i) => (i > 0 && jointType(m.kind).actuated ? s + jointType(m.kind).nv : s), 0);
 
   const lowerPositionLimit = new Float64Array(nq).fill(-Infinity);
   const upperPositionLimit = new Float64Array(nq).fill(Infinity);

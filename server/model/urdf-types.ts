@@ -98,7 +98,8 @@ export interface UrdfLink {
   collisions: UrdfGeometry[];
 }
 
-export type UrdfJointType = 'revolute' | 'continuous' | 'prismatic' | 'fixed';
+/** 'fixed' or a URDF type a registered joint type accepts (joints/index.ts: revolute, continuous, prismatic). */
+export type UrdfJointType = string;
 
 export interface UrdfLimit {
   lower?: number;

@@ -5,7 +5,8 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DEFAULT_MAX_URDF_LINKS } from '../../shared/limits.ts';
-import { UrdfError, type Rgba, type UrdfGeometry, type UrdfInertial, type UrdfJoint, type UrdfJointType, type UrdfLimit, type UrdfLink, type UrdfPose, type UrdfRobot, type UrdfShape, type Vec3 } from './urdf-types.ts';
+import { UrdfError, type Rgba, type UrdfGeometry, type UrdfInertial, type UrdfJoint, type UrdfLimit, type UrdfLink, type UrdfPose, type UrdfRobot, type UrdfShape, type Vec3 } from './urdf-types.ts';
+import { jointForUrdf, JOINT_TYPES } from './joints/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // XML -> element tree
@@ -256,13 +257,14 @@ function readJoint(ctx: Ctx, el: XmlEl, warnings: string[]): UrdfJoint {
   if (name === undefined || name.trim() === '') ctx.fail(`missing required attribute 'name'`);
   const type = el.attrs.type;
   if (type === undefined) ctx.fail(`missing required attribute 'type'`);
+  const accepted = ['fixed', ...JOINT_TYPES.flatMap((t) => t.urdfTypes)];
   if (type === 'floating' || type === 'planar') {
     ctx.fail(
-      `unsupported joint type '${type}' (only revolute, continuous, prismatic and fixed; ` +
+      `unsupported joint type '${type}' (only ${accepted.join(', ')}; ` +
         `a free-flying base is requested with the 'floating' option instead)`,
     );
   }
-  if (type !== 'revolute' && type !== 'continuous' && type !== 'prismatic' && type !== 'fixed') {
+  if (type !== 'fixed' && jointForUrdf(type) === undefined) {
     ctx.fail(`unknown joint type '${type}'`);
   }
   const linkRef = (tag: 'parent' | 'child'): string => {

@@ -16,8 +16,9 @@
 import { z } from 'zod';
 import { differenceState } from '../control/problem.ts';
 import type { PlanResult, Trajectory } from '../planning/planner.ts';
+import { PlanResultSchema } from '../../shared/protocol.ts';
 import { getTask, resolveParams, type BuiltTask } from '../control/tasks/index.ts';
-import { loadMujoco } from './mujoco.ts';
+import { loadMujoco } from './mujoco-wasm.ts';
 import { mujocoForTask, refereeDefaults, type RefereeSettings } from './task-model.ts';
 
 type Metrics = Record<string, number | boolean | string>;
@@ -68,16 +69,12 @@ export interface ReplayOptions {
 
 export class PlanFileError extends Error {}
 
-const Row = z.array(z.number());
-const PlanFileSchema = z.object({
-  solver: z.string(),
-  robot: z.string(),
-  task: z.string(),
-  seed: z.number().optional(),
-  params: z.record(z.string(), z.union([z.number(), z.string()])),
-  trajectory: z.object({ dt: z.number(), q: z.array(Row), v: z.array(Row), u: z.array(Row) }),
-  feedback: z.object({ K: z.array(z.array(Row)), atFinalNominal: z.boolean(), phase: z.string() }).optional(),
-});
+/**
+ * What a replay reads of a plan result (the wire's PlanResultSchema): the seed may be missing,
+ * and the solver is only a label (a plan made elsewhere names its own).
+ */
+const PlanFileSchema = PlanResultSchema.pick({ solver: true, robot: true, task: true, seed: true, params: true, trajectory: true, feedback: true })
+  .partial({ seed: true }).extend({ solver: z.string() });
 export type PlanFile = z.infer<typeof PlanFileSchema>;
 
 /** Checks that a parsed JSON value is a plan result (PlanResult or a file written by `npm run plan`). */

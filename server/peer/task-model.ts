@@ -36,7 +36,9 @@ import { readFileSync } from 'node:fs';
 import type { BuiltTask } from '../control/tasks/types.ts';
 import type { Geometry } from '../model/model.ts';
 import { loadRobot } from '../model/robots.ts';
-import { matToQuat, mujocoFromUrdf, type ContactScene, type ExtraGeom, type PeerModel } from './mujoco.ts';
+import type { ContactScene, ExtraGeom } from './mjcf.ts';
+import { mujocoFromUrdf, type PeerModel } from './mujoco.ts';
+import { matToQuat } from './rotations.ts';
 
 export interface RefereeSettings {
   /** MuJoCo steps per knot of the plan (MuJoCo's time step = dt / substeps). */

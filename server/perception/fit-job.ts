@@ -11,14 +11,15 @@
  * (the pose `fitPose` itself returns) for the cancelled result.
  */
 import { MAX_RENDER_SAMPLES } from '../../shared/limits.ts';
-import { fitPose, SUCCESS_DEG, type FitIterate, type FitResult, type PoseBackend } from '../rendering/pose-fit.ts';
+import type { FitJobRequest, FitResult as FitResultWire, PoseArrays } from '../../shared/protocol.ts';
+import { fitPose, SUCCESS_DEG, type FitIterate, type PoseBackend } from '../rendering/pose-fit.ts';
 import { poseScene } from '../rendering/objects.ts';
 import { newPose, Renderer, rgbOf, type Pose, type RenderGradient, type RenderMode, type RenderParams } from '../rendering/renderer.ts';
 import { encodePng } from '../rendering/png.ts';
 import { expSO3, rotationAngleDeg } from '../rendering/rotation.ts';
 import type { NoiseKind } from '../rendering/noise.ts';
 
-export interface PoseArrays { rotation: number[]; translation: number[] }
+export type { PoseArrays };
 
 export interface FitJob {
   object: string;
@@ -47,11 +48,24 @@ export interface FitJobIterate {
   elapsedMs: number;
 }
 
-/** A fit's result (pose-fit.ts) as a job returns it: cancelled or not, with a render of its pose. */
-export interface FitJobResult extends FitResult {
-  cancelled: boolean;
-  /** Hard render of the returned pose (PNG, base64). */
-  image: string;
+/** A fit's result (pose-fit.ts) as a job returns it, cancelled or not, with a render of its pose: the wire's FitResult (shared/protocol.ts) in memory. */
+export type FitJobResult = FitResultWire;
+
+/** A fit job as a cluster job carries it (shared/protocol.ts FitJobRequestSchema): the target as its bytes. */
+export function fitJobToWire(job: FitJob): FitJobRequest {
+  const bytes = Buffer.alloc(job.target.length * 8);
+  for (let i = 0; i < job.target.length; i++) bytes.writeDoubleLE(job.target[i], i * 8);
+  return { ...job, target: bytes.toString('base64') };
+}
+
+/** The fit job of a validated cluster request; a target of the wrong size is named. */
+export function fitJobFromWire(req: FitJobRequest): FitJob {
+  const bytes = Buffer.from(req.target, 'base64');
+  const n = 3 * req.size * req.size;
+  if (bytes.length !== 8 * n) throw new Error(`target: ${bytes.length} bytes, expected ${8 * n} (3 doubles per pixel at ${req.size} px)`);
+  const target = new Float64Array(n);
+  for (let i = 0; i < n; i++) target[i] = bytes.readDoubleLE(i * 8);
+  return { ...req, target };
 }
 
 class Cancelled extends Error {}

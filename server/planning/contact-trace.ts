@@ -26,8 +26,7 @@
  * Cost: one contact step per knot (about the price of one DDP rollout), off the solver's hot
  * path: the planning server traces only the iterates it actually sends and the final plans.
  */
-import type { ContactSampleMsg } from '../../shared/protocol.ts';
-import type { Trajectory } from './planner.ts';
+import type { ContactSampleMsg, LimitSampleMsg, TrajectoryMsg as Trajectory } from '../../shared/protocol.ts';
 import { getTask, type TaskParams } from '../control/tasks/index.ts';
 import type { Simulator } from '../dynamics/step.ts';
 
@@ -36,10 +35,9 @@ export type ContactSample = ContactSampleMsg;
 /** Contacts per knot (same length as the trajectory's q). */
 export type KnotContacts = ContactSample[][];
 /** One joint stop that pushed over a knot's step. */
-export interface LimitSample { joint: string; side: 'lower' | 'upper'; torque: number }
+export type LimitSample = LimitSampleMsg;
 /** Active joint stops per knot (same length as the trajectory's q). */
 export type KnotLimits = LimitSample[][];
-export type TrajectoryWithContacts = Trajectory & { contacts?: KnotContacts; limits?: KnotLimits };
 
 const round = (x: number, scale: number) => Math.round(x * scale) / scale;
 

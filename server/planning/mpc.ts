@@ -24,7 +24,7 @@
  *   the replan ends polishing): the world applies u = ū_k + K_k (x ⊖ x̄_k)
  *   (server/live/world.ts), as the solver's own rollouts do.
  *
- * Runs on the thread that calls it; mpc-worker.ts runs it on a worker thread per world.
+ * Runs on the thread that calls it; threads/mpc.ts runs it on a worker thread per world.
  */
 import { DdpSolver, defaultDdpOptions } from '../control/ddp.ts';
 import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization, type Estimator } from '../control/derivative-providers.ts';
@@ -32,27 +32,18 @@ import { createNoiseSchedule, type NoiseSchedule } from '../control/schedule.ts'
 import { getTask, resolveParams, type BuiltTask, type TaskParams } from '../control/tasks/index.ts';
 import type { LinearizationProvider } from '../control/problem.ts';
 import type { SolverKind } from './planner.ts';
+import type { LiveSolverParams } from '../../shared/protocol.ts';
 
-export interface MpcSolverParams {
-  /** DDP iterations per replan. */
-  iterations: number;
-  /**
-   * R-DDP: how many of each replan's iterations (the last ones) use exact derivatives, the
-   * budget's polish tail (0: every iteration smoothed). Capped at the replan's iterations.
-   */
-  polish: number;
-  /**
-   * Iterations of the first replan after a start, a reset or a parameter change (cold: from
-   * the task's initial guess): the few iterations of a replan only track a plan, they do not
-   * find one from scratch (R-DDP needs tens of iterations to break lift-leg's contact).
-   */
-  warmup: number;
-  /** R-DDP: samples per knot, initial noise (the task's control units), estimator, seed. */
-  samples: number;
-  sigma0: number;
-  estimator: Estimator;
-  seed: number;
-}
+/**
+ * A live session's solver settings, resolved (shared/protocol.ts LiveSolverParamsSchema, every
+ * field set): DDP iterations per replan; R-DDP's polish tail (the last iterations of each replan
+ * use exact derivatives; 0: every iteration smoothed; capped at the replan's iterations); the
+ * iterations of the first, cold replan after a start, a reset or a parameter change (a few
+ * iterations track a plan, they do not find one from scratch: R-DDP needs tens to break
+ * lift-leg's contact); R-DDP's samples per knot, initial noise (the task's control units),
+ * estimator and seed.
+ */
+export type MpcSolverParams = Required<LiveSolverParams>;
 
 export interface MpcSetup {
   task: string;

@@ -14,43 +14,16 @@
  * compared side by side. Given a seed the result is reproducible bit for bit on the CPU.
  */
 import { DdpSolver, defaultDdpOptions, type IterateInfo } from '../control/ddp.ts';
-import { defaultSmoothingParams, type Estimator } from '../control/derivative-providers.ts';
-import { createProviders, type BackendChoice, type BackendName, type ComputeInfo } from '../compute/providers.ts';
-import { createNoiseSchedule, type NoiseRule, type NoiseScheduleParams, type ScheduleDecision } from '../control/schedule.ts';
+import { defaultSmoothingParams } from '../control/derivative-providers.ts';
+import { createProviders, type BackendName } from '../compute/providers.ts';
+import { createNoiseSchedule, type NoiseScheduleParams, type ScheduleDecision } from '../control/schedule.ts';
 import { smoothedCostSlope } from '../control/sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from '../control/tasks/index.ts';
 import { WarmStartError } from '../control/errors.ts';
-import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type FeedbackGains, type IterationRecord, type PlanResult, type Solver, type SolveJobRequest, type SolverParams, type TrajectoryMsg as Trajectory } from '../../shared/protocol.ts';
 
-export type SolverKind = 'ddp' | 'rddp';
-
-export interface SolverParams {
-  iterations: number;
-  /** R-DDP: samples per knot, initial noise (N m on the controls), estimator, noise rule. */
-  samples: number;
-  sigma0: number;
-  estimator: Estimator;
-  rule: NoiseRule;
-  /** R-DDP: noise on the state relative to the controls' (0: controls only). */
-  stateNoiseRatio: number;
-  seed: number;
-  /**
-   * Where the linearization runs (server/compute/providers.ts): in this thread ('cpu'), on a
-   * worker-thread pool ('workers'), R-DDP's samples on the GPU ('webgpu'), or 'auto' (webgpu
-   * when a hardware adapter exists, else workers). PlanResult.compute says what ran.
-   */
-  backend: BackendChoice;
-  /**
-   * Exact step Jacobians (DDP, R-DDP's exact columns and first-order samples): 'fd' finite
-   * differences (the reference), 'analytic' (dynamics/step-jacobians.ts; finite differences for
-   * the steps it does not cover). Default 'analytic' (shared/protocol.ts DEFAULT_DERIVATIVES).
-   */
-  derivatives: DerivativesMode;
-  /** Pool size for 'workers' (default: CPU cores). */
-  workers?: number;
-  /** Wall-clock seconds per solve, enforced by the server's PlanManager (not by plan()). */
-  timeLimit?: number;
-}
+export type SolverKind = Solver;
+export type { SolverParams };
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
   return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: DEFAULT_DERIVATIVES, ...overrides };
@@ -65,85 +38,26 @@ export function solverParamsFor(def: Pick<TaskDefinition, 'solverDefaults'>, req
   return defaultSolverParams({ ...def.solverDefaults, ...requested });
 }
 
-/** Per-iteration record kept in results, recordings and streamed to clients. */
-export interface IterationRecord {
-  iteration: number;
-  cost: number;
-  costBefore: number;
-  expectedImprovement: number;
-  actualImprovement: number;
-  stepLength: number;
-  regularization: number;
-  gradientNorm: number;
-  accepted: boolean;
-  sigma: number;
-  samples: number;
-  phase: 'exact' | 'smooth' | 'polish';
-  times: { linearize: number; backward: number; forward: number; total: number };
-}
-
-export interface Trajectory {
-  dt: number;
-  q: number[][];
-  v: number[][];
-  u: number[][];
-}
-
-export interface PlanResult {
-  solver: SolverKind;
-  robot: string;
-  task: string;
-  params: Record<string, number | string>;
-  solverParams: SolverParams;
-  seed: number;
-  iterations: number;
-  cost: number;
-  initialCost: number;
-  converged: boolean;
-  cancelled: boolean;
-  status: string;
-  success: boolean;
-  metrics: Record<string, number | boolean | string>;
-  timings: { total_s: number; perIteration_ms: { linearize: number; backward: number; forward: number } };
-  /** The compute backend asked for and the one that ran (and why). */
-  compute: ComputeInfo;
-  telemetry: IterationRecord[];
-  trajectory: Trajectory;
-  /** DDP's feedback gains of the final plan, when asked (PlanRequest.feedbackGains) and at least one iteration ran. */
-  feedback?: FeedbackGains;
-}
+/**
+ * What a plan carries (results, recordings, iterate messages) is defined once, by the wire's
+ * schemas in shared/protocol.ts; these are their in-memory forms (numbers possibly non-finite,
+ * JSON turns those into null).
+ */
+export type { FeedbackGains, IterationRecord, PlanResult, Trajectory };
 
 /**
- * The feedback the solver's own rollouts apply: u_t = u*_t + K_t (x_t ⊖ x*_t), with x ⊖ x* the
- * tangent-space difference of problem.ts's differenceState (2 nv numbers: SE(3) log for a
- * free-flyer base, then velocities), clamped to the control bounds. K_t = -Quu⁻¹ Qux of the last
- * backward pass (regularized; zero rows for controls at a bound), as Crocoddyl's solver.K.
+ * A plan request: what a cluster job carries (shared/protocol.ts SolveJobRequestSchema: task,
+ * solver, solverParams, warmStart as T x nu controls, feedbackGains; params and solverParams
+ * optional here, params checked against the task by resolveParams), plus what only a caller
+ * in this process can pass.
  */
-export interface FeedbackGains {
-  /** T matrices, each nu rows of ndx = 2 nv numbers. */
-  K: number[][][];
-  /**
-   * True when the last backward pass was linearized at the final nominal; false when its step
-   * was accepted (the nominal then moved once more: the gains are those of the nominal before).
-   */
-  atFinalNominal: boolean;
-  /** Phase of the last iteration: 'smooth' (R-DDP's smoothed Jacobians) or 'exact' / 'polish' (exact derivatives). */
-  phase: IterationRecord['phase'];
-}
-
-export interface PlanRequest {
-  task: string;
+export interface PlanRequest extends Omit<SolveJobRequest, 'params' | 'solverParams'> {
   params?: Record<string, unknown>;
-  solver: SolverKind;
-  solverParams?: Partial<SolverParams>;
-  /** Warm start: controls to start from (T x nu), e.g. the previous plan's. */
-  warmStart?: number[][];
+  solverParams?: SolveJobRequest['solverParams'];
   onIterate?: (rec: IterationRecord, traj: () => Trajectory) => void | Promise<void>;
   signal?: AbortSignal;
   /** solverParams.backend already resolved (server: 'auto' decided once on the main thread). */
   resolvedBackend?: { backend: BackendName; reason: string };
-  /** Include the feedback gains in the result (T × nu × 2nv numbers: 43,200 for a default lift-leg). */
-  feedbackGains?: boolean;
 }
 
 /** The solver's current gains as nested arrays (T × nu × ndx). */
@@ -229,13 +143,12 @@ export async function plan(req: PlanRequest): Promise<PlanResult> {
     signal: stopper.signal,
     onIterate: async (it: IterateInfo) => {
       const sigma = smooth?.params ? smooth.params.sigma : 0;
+      // the solver's record as it is (xs, us: views of its buffers, not part of it), with the smoothing it ran at
+      const { xs: _xs, us: _us, ...ddp } = it;
       const rec: IterationRecord = {
-        iteration: it.iteration, cost: it.cost, costBefore: it.costBefore,
-        expectedImprovement: it.expectedImprovement, actualImprovement: it.actualImprovement,
-        stepLength: it.stepLength, regularization: it.regularization, gradientNorm: it.gradientNorm,
-        accepted: it.accepted, sigma, samples: smooth?.params && sigma > 0 ? smooth.params.samples : 0,
+        ...ddp,
+        sigma, samples: smooth?.params && sigma > 0 ? smooth.params.samples : 0,
         phase: !rddp ? 'exact' : sigma > 0 ? 'smooth' : 'polish',
-        times: { linearize: it.times.linearize, backward: it.times.backward, forward: it.times.forward, total: it.times.total },
       };
       telemetry.push(rec);
       if (schedule && smooth && !it.converged) {

@@ -1,7 +1,7 @@
 /**
  * Where a server's solves run, behind one contract: `plan(req)` resolves to the planner's
  * PlanResult, with `onIterate` called for every iteration while it runs and `signal` cancelling
- * it within one iteration. SolveThreads (this process's worker threads) and RemoteSolves
+ * it within one iteration. ThreadSolves (this process's worker threads) and RemoteSolves
  * (server/cluster/: BullMQ jobs on `npm run worker` processes) implement it; PlanManager only
  * chooses one at construction.
  */

@@ -1,44 +1,20 @@
 /**
  * The renderer on worker threads: the image's bands are the parallel work (pixels x samples).
  * This thread projects the mesh (renderer.ts `RenderSetup`) into a shared geometry buffer;
- * each worker (render-worker.ts) runs whole bands taken from a shared counter, writing the
+ * each thread (threads/render-bands.ts, on a worker-pool.ts gang) runs whole bands taken from a shared counter, writing the
  * image rows and the band's own gradient slot; this thread then sums the slots in band order
  * and applies the chain rule. A band's numbers do not depend on who computed it and the sum's
  * order is fixed, so the results equal the single-thread `Renderer`'s bit for bit (tested).
  */
-import { ThreadWorker } from '../compute/thread-worker.ts';
+import { WorkerPool } from '../compute/worker-pool.ts';
 import { newGradient, RenderSetup, type Pose, type RendererOptions, type RenderGradient, type RenderParams } from './renderer.ts';
 import type { Camera, Light, RenderMesh } from './scene.ts';
-import type { KernelParams } from './kernel.ts';
-
-export interface RenderWorkerInit {
-  kind: 'init';
-  width: number;
-  height: number;
-  maxFragments: number;
-  maxSamples: number;
-  rowsPerBand: number;
-  accLength: number;
-  geom: SharedArrayBuffer;
-  image: SharedArrayBuffer;
-  target: SharedArrayBuffer;
-  acc: SharedArrayBuffer;
-  counter: SharedArrayBuffer;
-}
-
-export interface RenderWorkerRun {
-  kind: 'run';
-  params: Omit<KernelParams, 'background'> & { background: number[] };
-  nFaces: number;
-  withTarget: boolean;
-}
-
-export type RenderWorkerMsg = RenderWorkerInit | RenderWorkerRun;
+import type { RenderBandsInit, RenderBandsMsg, RenderBandsRun } from './threads/render-bands.ts';
 
 export class ParallelRenderer {
   readonly setup: RenderSetup;
   readonly image: Float64Array;
-  private readonly workers: ThreadWorker<RenderWorkerMsg>[];
+  private readonly pool: WorkerPool<RenderBandsMsg>;
   private readonly geom: Float64Array;
   private readonly target: Float64Array;
   private readonly bandAcc: Float64Array;
@@ -48,7 +24,7 @@ export class ParallelRenderer {
     this.setup = setup;
     const cam = setup.camera, P = cam.width * cam.height;
     const sab = (len: number) => new SharedArrayBuffer(8 * len);
-    const init: RenderWorkerInit = {
+    const init: RenderBandsInit = {
       kind: 'init', width: cam.width, height: cam.height, maxFragments: setup.maxFragments, maxSamples: setup.maxSamples,
       rowsPerBand: setup.rowsPerBand, accLength: setup.acc.length,
       geom: sab(setup.geom.length), image: sab(4 * P), target: sab(3 * P), acc: sab(setup.bands * setup.acc.length), counter: new SharedArrayBuffer(4),
@@ -58,16 +34,13 @@ export class ParallelRenderer {
     this.target = new Float64Array(init.target);
     this.bandAcc = new Float64Array(init.acc);
     this.counter = new Int32Array(init.counter);
-    this.workers = [];
-    for (let i = 0; i < n; i++) this.workers.push(new ThreadWorker<RenderWorkerMsg>(new URL('../rendering/render-worker.ts', import.meta.url), `render worker ${i}`, init));
-    this.initMsg = init;
+    this.pool = new WorkerPool<RenderBandsMsg>({ entry: new URL('./threads/render-bands.ts', import.meta.url), name: 'render thread', init, size: n });
   }
-  private readonly initMsg: RenderWorkerInit;
 
   static async create(mesh: RenderMesh, camera: Camera, light: Light, workers: number, opts: RendererOptions = {}): Promise<ParallelRenderer> {
     if (!(Number.isInteger(workers) && workers >= 1)) throw new RangeError(`workers must be a positive integer, got ${workers}`);
     const r = new ParallelRenderer(new RenderSetup(mesh, camera, light, opts), workers);
-    await Promise.all(r.workers.map((w) => w.request(r.initMsg)));
+    await r.pool.ready;
     return r;
   }
 
@@ -89,8 +62,8 @@ export class ParallelRenderer {
     s.project(pose);
     this.geom.set(s.geom);
     Atomics.store(this.counter, 0, 0);
-    const msg: RenderWorkerRun = { kind: 'run', params: { ...kp, background: Array.from(kp.background) }, nFaces: s.nFaces, withTarget: target !== null };
-    await Promise.all(this.workers.map((w) => w.request(msg)));
+    const msg: RenderBandsRun = { kind: 'run', params: { ...kp, background: Array.from(kp.background) }, nFaces: s.nFaces, withTarget: target !== null };
+    await Promise.all(this.pool.threads.map((w) => w.call(msg)));
     const acc = s.acc, L = acc.length, band = this.bandAcc;
     acc.fill(0);
     for (let b = 0; b < s.bands; b++) {
@@ -100,6 +73,6 @@ export class ParallelRenderer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.pool.close();
   }
 }

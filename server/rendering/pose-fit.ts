@@ -15,6 +15,7 @@
 import { RenderSetup, newGradient, newPose, type Pose, type RenderGradient, type RenderMode, type RenderParams } from './renderer.ts';
 import type { NoiseKind } from './noise.ts';
 import { expSO3, rotationAngleDeg } from './rotation.ts';
+import type { FitIterate, FitResult as FitResultWire } from '../../shared/protocol.ts';
 
 export interface PoseBackend {
   readonly setup: RenderSetup;
@@ -40,37 +41,10 @@ export interface PoseFitOptions {
   translation?: boolean;
 }
 
-export interface FitIterate {
-  iteration: number;
-  loss: number;
-  sigma: number;
-  gamma: number;
-  samples: number;
-  lr: number;
-  /** Rotation error of the current iterate, degrees (when the truth is known). */
-  errorDeg: number | null;
-  gradNorm: number;
-  dLdSigma: number;
-  dLdGamma: number;
-  /** The moving average of the sensitivity (0 before adaptStart). */
-  sensitivity: number;
-  reduced: boolean;
-}
-
-export interface FitResult {
-  method: RenderMode;
-  rotation: number[];
-  translation: number[];
-  /** Error of the returned (lowest-loss) pose and of the last iterate, degrees. */
-  errorDeg: number | null;
-  lastErrorDeg: number | null;
-  initialErrorDeg: number | null;
-  success: boolean | null;
-  bestLoss: number;
-  iterations: number;
-  timeMs: number;
-  telemetry: FitIterate[];
-}
+/** One iteration of a fit, and a fit's result: defined once, by the wire's schemas (shared/protocol.ts FitIterateSchema, FitResultSchema). */
+export type { FitIterate };
+/** What fitPose returns: the wire's FitResult before the job adds whether it was cancelled and a render. */
+export type FitResult = Omit<FitResultWire, 'cancelled' | 'image'>;
 
 export const SUCCESS_DEG = 10;
 

@@ -15,17 +15,13 @@ import { CompressedImage, PoseInFrame } from '@foxglove/schemas/jsonschema.js';
 import type { McapIndexedReader } from '@mcap/core';
 import { ns, stamp, type Quat } from '../foxglove/messages.ts';
 import { FIT_METADATA, type FitRecordingMeta } from './fit-meta.ts';
+import type { FitIterate, FitIterateMsg, FitMethod, FitRecordingContent, FitRecordingInfo, FitResult, PoseArrays } from '../../shared/protocol.ts';
 import { PROJECT_VERSION, type RecordingStore } from './recordings.ts';
 
-export interface FitIterateRecord {
-  iteration: number; loss: number; sigma: number; gamma: number; samples: number; lr: number; errorDeg: number | null;
-  gradNorm: number; dLdSigma: number; dLdGamma: number; sensitivity: number; reduced: boolean;
-}
-type PoseArrays = { rotation: number[]; translation: number[] };
 
 export interface FitSaveInput {
   fit: string;
-  method: string;
+  method: FitMethod;
   object: string;
   imageSize: number;
   seed: number;
@@ -36,22 +32,14 @@ export interface FitSaveInput {
   targetPng: Buffer;
   startedAt: Date;
   finishedAt: Date;
-  /** Per iteration: the record, the evaluated pose, ms since the start. */
-  iterates: { record: FitIterateRecord; pose: PoseArrays; elapsedMs: number }[];
+  /** Per iteration: the record (shared/protocol.ts FitIterateSchema; read back as JSON, non-finite numbers as null), the evaluated pose, ms since the start. */
+  iterates: { record: FitIterate; pose: PoseArrays; elapsedMs: number }[];
   images: { iteration: number; png: string; elapsedMs: number }[];
-  result: {
-    rotation: number[]; translation: number[]; errorDeg: number | null; initialErrorDeg: number | null; success: boolean | null;
-    bestLoss: number; iterations: number; timeMs: number; cancelled: boolean;
-  };
+  result: Pick<FitResult, 'rotation' | 'translation' | 'errorDeg' | 'initialErrorDeg' | 'success' | 'bestLoss' | 'iterations' | 'timeMs' | 'cancelled'>;
 }
 
-export interface FitRecordingContent {
-  metadata: FitRecordingMeta;
-  telemetry: FitIterateRecord[];
-  /** The target (PNG, base64) and the renders every few iterations. */
-  target: string | null;
-  images: { iteration: number; png: string }[];
-}
+/** GET /api/recordings/:id of a fit: shared/protocol.ts FitRecordingContentSchema. */
+export type { FitRecordingContent };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -76,7 +64,7 @@ export function quatOfAxisAngle(r: readonly number[]): Quat {
   return { x: r[0] * s, y: r[1] * s, z: r[2] * s, w: Math.cos(t / 2) };
 }
 
-export async function saveFitRecording(store: RecordingStore, input: FitSaveInput): Promise<FitRecordingMeta & { file: string; size: number }> {
+export async function saveFitRecording(store: RecordingStore, input: FitSaveInput): Promise<FitRecordingInfo> {
   const id = `${input.fit}-${input.method}`;
   const r = input.result;
   const meta: FitRecordingMeta = {
@@ -132,14 +120,14 @@ export async function readFitRecording(store: RecordingStore, id: string): Promi
     }
     if (!metadata) throw new Error(`recording '${id}' is not a pose-fit recording`);
     const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
-    const telemetry: FitIterateRecord[] = [];
+    const telemetry: FitIterateMsg[] = [];
     const renders: { t: bigint; png: string }[] = [];
     const iterationAt = new Map<bigint, number>();
     let target: string | null = null;
     for await (const m of reader.readMessages({ topics: ['/fit/target', '/fit/render', '/fit/telemetry'] })) {
       const topic = topics.get(m.channelId);
       const v = JSON.parse(dec.decode(m.data));
-      if (topic === '/fit/telemetry') { telemetry.push(v as FitIterateRecord); iterationAt.set(m.logTime, (v as FitIterateRecord).iteration); }
+      if (topic === '/fit/telemetry') { telemetry.push(v as FitIterateMsg); iterationAt.set(m.logTime, (v as FitIterateMsg).iteration); }
       else if (topic === '/fit/target') target = v.data as string;
       else renders.push({ t: m.logTime, png: v.data as string });
     }

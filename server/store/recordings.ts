@@ -35,8 +35,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader, McapWriter, type IReadable, type IWritable } from '@mcap/core';
-import type { IterationRecord, PlanResult } from '../planning/planner.ts';
-import type { TrajectoryWithContacts } from '../planning/contact-trace.ts';
+import type { IterationRecordMsg, PlanResult, RecordingContent, RecordingInfo, RecordingList, RecordingMeta, TrajectoryMsg } from '../../shared/protocol.ts';
 import { iterationMessage, ns, quatFromX, SCHEMAS, stamp, type TopicSchema } from '../foxglove/messages.ts';
 import { PlanView } from '../foxglove/plan-view.ts';
 import { FIT_METADATA, isFitMeta, type FitRecordingInfo, type FitRecordingMeta } from './fit-meta.ts';
@@ -48,42 +47,8 @@ export const PROJECT_VERSION: string = (() => {
   try { return JSON.parse(readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')).version as string; } catch { return 'unknown'; }
 })();
 
-export interface RecordingMeta {
-  id: string;
-  plan: string;
-  run: number;
-  robot: string;
-  task: string;
-  params: Record<string, number | string>;
-  solver: string;
-  seed: number;
-  solverParams: Record<string, unknown>;
-  projectVersion: string;
-  status: string;
-  cancelled: boolean;
-  success: boolean;
-  iterations: number;
-  cost: number;
-  warmStart: boolean;
-  startedAt: string;
-  finishedAt: string;
-  timings: PlanResult['timings'];
-  metrics: PlanResult['metrics'];
-  /** 'live': a live session's world (its executed trajectory, plans and events); absent: a plan. */
-  kind?: 'plan' | 'live';
-}
-
-export interface RecordingInfo extends RecordingMeta {
-  file: string;
-  size: number;
-}
-
-export interface RecordingContent {
-  metadata: RecordingMeta;
-  telemetry: IterationRecord[];
-  /** The final trajectory; with `contacts` per knot when the server traced them (sessions.ts). */
-  trajectory: TrajectoryWithContacts | null;
-}
+/** Metadata, listing and content of a plan recording: defined once, on the wire (shared/protocol.ts RecordingMetaSchema, RecordingInfoSchema, RecordingContentSchema). */
+export type { RecordingContent, RecordingInfo, RecordingMeta };
 
 export interface SaveInput {
   plan: string;
@@ -239,7 +204,7 @@ export class RecordingStore {
       const tEnd = ns(input.finishedAt.getTime() / 1000);
       await add(trajCh, tEnd, r.trajectory);
       // what Foxglove draws: the robot on its frames, the environment, the target, the task's series per knot
-      const traj = r.trajectory as TrajectoryWithContacts;
+      const traj = r.trajectory;
       const view = this.#view(r.task, r.params);
       if (view && traj.q.every((q) => q.length === view.model.nq)) {
         await add(await channel('/robot', SCHEMAS.sceneUpdate), t0, view.robot(t0));
@@ -252,7 +217,7 @@ export class RecordingStore {
           for (const msg of view.frames(traj.q[k], t)) await add(tfCh, t, msg);
         }
       }
-      const contacts = (r.trajectory as TrajectoryWithContacts).contacts;
+      const contacts = r.trajectory.contacts;
       if (contacts) {
         for (let k = 0; k < contacts.length; k++) {
           const t = t0 + ns(k * r.trajectory.dt);
@@ -362,7 +327,7 @@ export class RecordingStore {
   }
 
   /** All readable recordings (newest first) and the files that could not be read. */
-  async list(): Promise<{ recordings: RecordingInfo[]; fits: FitRecordingInfo[]; errors: { file: string; message: string }[] }> {
+  async list(): Promise<RecordingList> {
     const recordings: RecordingInfo[] = [];
     const fits: FitRecordingInfo[] = [];
     const errors: { file: string; message: string }[] = [];
@@ -409,13 +374,13 @@ export class RecordingStore {
     return this.#open(id, async (reader) => {
       const metadata = await RecordingStore.metaOf(reader);
       const topics = new Map([...reader.channelsById.values()].map((c) => [c.id, c.topic]));
-      const telemetry: IterationRecord[] = [];
-      let trajectory: TrajectoryWithContacts | null = null;
+      const telemetry: IterationRecordMsg[] = [];
+      let trajectory: TrajectoryMsg | null = null;
       for await (const m of reader.readMessages({ topics: ['/telemetry', '/trajectory'] })) {
         const topic = topics.get(m.channelId);
         const value = JSON.parse(dec.decode(m.data));
-        if (topic === '/telemetry') telemetry.push(value as IterationRecord);
-        else if (topic === '/trajectory') trajectory = value as TrajectoryWithContacts;
+        if (topic === '/telemetry') telemetry.push(value as IterationRecordMsg);
+        else if (topic === '/trajectory') trajectory = value as TrajectoryMsg;
       }
       return { metadata, telemetry, trajectory };
     });

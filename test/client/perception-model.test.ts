@@ -42,6 +42,13 @@ describe('fits store', () => {
     applyFitMessage(s, msg({ type: 'fit-status', fit: state(['running', 'running']) }));
     expect(v.status).toBe('done');
     expect(methodLine(v, 10)).toBe('done · it 10/10 · loss 1.00e-1 · σ 1.0e-3 · 3.0° ✓');
+    // where a cluster worker ran it (a second attempt named), as the Plan tab says it of a solve
+    const remote = state(['done', 'running']);
+    remote.methods[0].where = { worker: 'lab-2:4121', host: 'lab-2', attempt: 2 };
+    applyFitMessage(s, msg({ type: 'fit-status', fit: remote }));
+    expect(methodLine(v, 10)).toBe('done · it 10/10 · loss 1.00e-1 · σ 1.0e-3 · 3.0° ✓ · on lab-2:4121 (attempt 2)');
+    applyFitMessage(s, msg({ type: 'fit-status', fit: state(['done', 'running']) }));
+    expect(v.where).toBeNull();
     // the best method: the lowest loss among the finished
     expect(bestMethod(s.fits.get('f1')!)?.method).toBe('softras');
     applyFitMessage(s, msg({ type: 'fit-final', fit: 'f1', method: 'perturbed', result: { ...result, method: 'perturbed', bestLoss: 0.002 } }));

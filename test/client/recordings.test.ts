@@ -5,7 +5,7 @@ import type { RecordingInfo } from '../../client/view-model.ts';
 const rec = (plan: string, solver: 'ddp' | 'rddp', run = 0, finishedAt = '2026-01-01T10:00:00.000Z', over: Partial<RecordingInfo> = {}): RecordingInfo => ({
   id: `${plan}-${solver}-r${run}`, plan, run, robot: 'solo12', task: 'lift-leg', params: { foot: 'FL', height: 0.05 }, solver, seed: 1,
   solverParams: { iterations: 40 }, status: 'done', cancelled: false, success: solver === 'rddp', iterations: 10, cost: 1,
-  warmStart: run > 0, startedAt: finishedAt, finishedAt, file: `${plan}-${solver}-r${run}.mcap`, size: 2048, ...over,
+  warmStart: run > 0, startedAt: finishedAt, finishedAt, projectVersion: '0.1.0', timings: { total_s: 1, perIteration_ms: { linearize: 1, backward: 1, forward: 1 } }, metrics: {}, file: `${plan}-${solver}-r${run}.mcap`, size: 2048, ...over,
 });
 
 const list = [
@@ -49,7 +49,7 @@ describe('recordings list model', () => {
   it('opens a recording with its partner side by side (DDP left, R-DDP right); place puts any recording on either side', () => {
     const m = new RecordingsModel();
     expect(m.loaded).toBe(false);
-    m.setList({ recordings: list, errors: [{ file: 'x.mcap', message: 'bad' }] });
+    m.setList({ recordings: list, fits: [], errors: [{ file: 'x.mcap', message: 'bad' }] });
     expect(m.loaded).toBe(true);
     expect(m.errors).toHaveLength(1);
     expect(m.partner('pa-rddp-r0')?.id).toBe('pa-ddp-r0');

@@ -55,7 +55,7 @@ describe('view model', () => {
       metadata: {
         id: 'p-rddp-r1', plan: 'p', run: 1, robot: 'solo12', task: 'lift-leg', params: { foot: 'FL' }, solver: 'rddp', seed: 1, solverParams: { iterations: 30 },
         status: 'converged', cancelled: false, success: true, iterations: 2, cost: 0.5, warmStart: true, startedAt: 'a', finishedAt: 'b',
-        projectVersion: '0.1.0', timings: {}, metrics: {},
+        projectVersion: '0.1.0', timings: { total_s: 1, perIteration_ms: { linearize: 1, backward: 1, forward: 1 } }, metrics: {},
       },
       telemetry: [rec(1, 1), rec(2, 0.5)],
       trajectory: { dt: 0.01, q: [[0]], v: [[0]], u: [], contacts: [[{ p: [0, 0, 0], f: [0, 0, 1] }]] },

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocSmoothBatch, allocStepBatch, CpuBatchBackend, dimsOf } from '../../server/compute/batch.ts';
-import { WorkersBatchBackend } from '../../server/compute/batch-workers.ts';
+import { WorkersBatchBackend } from '../../server/compute/workers-backend.ts';
 import { BatchSmoothedLinearization } from '../../server/compute/smoothed-provider.ts';
 import { createProviders, resolveBackend } from '../../server/compute/providers.ts';
 import { defaultSmoothingParams, ExactLinearization, SmoothedLinearization } from '../../server/control/derivative-providers.ts';

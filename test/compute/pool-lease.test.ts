@@ -4,7 +4,7 @@
  * whose workers failed is never handed out again.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_IDLE_POOLS, PooledLinearization, idlePoolCount, type PoolOptions } from '../../server/compute/linearization-pool.ts';
+import { MAX_IDLE_POOLS, PooledLinearization, idlePoolCount, type PoolOptions } from '../../server/compute/pooled-linearization.ts';
 import { exactReference } from '../helpers/linearization.ts';
 import { plan } from '../../server/planning/planner.ts';
 import { defaultSmoothingParams } from '../../server/control/derivative-providers.ts';
@@ -80,8 +80,7 @@ describe('a worker that dies', () => {
     await pool.linearize(xs, us, A, B, { iteration: 0 });
     // kill one thread while idle: the next call finds it dead, the other threads take its
     // knots, and it is restarted for the next call
-    const workers = (pool as unknown as { workers: Array<{ worker: { terminate(): Promise<number> } }> }).workers;
-    await workers[1].worker.terminate();
+    await pool.pool.threads[1].worker.terminate();
     A.fill(NaN); B.fill(NaN);
     await pool.linearize(xs, us, A, B, { iteration: 1 });
     expect(Array.from(A)).toEqual(Array.from(ref.A));

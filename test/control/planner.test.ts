@@ -105,6 +105,18 @@ describe('task cost weights are task parameters', () => {
     expect(def.liveDefaults?.baseWeight).toBe(2500);
   });
 
+  it("lift-leg 'controlWeight' weights the torques' distance to the standing ones: ½ w |Δu|² per second (default 0.1)", () => {
+    const def = getTask('lift-leg');
+    const plain = def.build(resolveParams(def, { horizon: 0.2 }));
+    const light = def.build(resolveParams(def, { horizon: 0.2, controlWeight: 0.001 }));
+    expect(plain.params.controlWeight).toBe(0.1);
+    const u = Float64Array.from(plain.uInit[0]);
+    u[2] += 1.5; // 1.5 N m more at one knee
+    const run = (b: typeof plain, uu: Float64Array) => (b.running as typeof plain.terminal).value(plain.x0, uu);
+    expect(run(plain, u) - run(plain, plain.uInit[0])).toBeCloseTo(0.5 * 0.1 * 1.5 ** 2 * plain.dt, 10);
+    expect(run(light, u) - run(light, plain.uInit[0])).toBeCloseTo(0.5 * 0.001 * 1.5 ** 2 * plain.dt, 10);
+  });
+
   it('cube-lift and swing-up: the terminal cost follows the weights given (defaults: the former constants)', () => {
     const cube = getTask('cube-lift');
     const x = new Float64Array([0.1, 0.5]); // 0.2 m below the default target, moving up at 0.5 m/s

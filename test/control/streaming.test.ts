@@ -61,7 +61,7 @@ describe('streaming linearization', () => {
 
 describe('the solver thread assists the worker pool', () => {
   it('claims knots from the shared counter while the worker claims others: A, B bit-identical to the in-process provider', async () => {
-    const { PooledLinearization } = await import('../../server/compute/linearization-pool.ts');
+    const { PooledLinearization } = await import('../../server/compute/pooled-linearization.ts');
     const { T, xs, us, ref, poolOptions, sharedOutputs } = exactReference('lift-leg', { horizon: 0.2, dt: 0.01 });
     const pool = new PooledLinearization(poolOptions(1));
     const { A, B } = sharedOutputs();

@@ -6,6 +6,7 @@ import {
   SHAPE_NONE,
   SHAPE_SPHERE,
   clearContacts,
+  CollisionWorkspace,
   collideBoxBox,
   collideBoxPlane,
   collideCapsuleBox,
@@ -25,6 +26,9 @@ import {
   makePlane,
   type ContactBuffer,
 } from '../../server/dynamics/collision.ts';
+
+/** The collision routines' scratch (the caller's; one for the whole file). */
+const ws = new CollisionWorkspace();
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers: rotations as 3x3 nested arrays
@@ -123,7 +127,7 @@ describe('sphere - plane', () => {
     const buf = createContactBuffer(4, 0.01);
     const s = makeCollisionShape(SHAPE_SPHERE, 0.1);
     const R = rotAxis([1, 2, 3], 0.7); // orientation is irrelevant
-    expect(collideSpherePlane(s, se3(R, [0.3, -0.2, 0.105]), 0, ground, 7, -1, buf)).toBe(1);
+    expect(collideSpherePlane(s, se3(R, [0.3, -0.2, 0.105]), 0, ground, 7, -1, buf, ws)).toBe(1);
     const c = contact(buf, 0);
     expect(c.dist).toBeCloseTo(0.005, 14);
     expectVec(c.normal, [0, 0, 1], 15);
@@ -135,7 +139,7 @@ describe('sphere - plane', () => {
     // frame of the contact is the identity for +z
     [1, 0, 0, 0, 1, 0, 0, 0, 1].forEach((v, i) => expect(buf.frame[i]).toBeCloseTo(v, 15));
     // penetration
-    collideSpherePlane(s, se3(I3, [0, 0, 0.07]), 0, ground, 0, 0, buf);
+    collideSpherePlane(s, se3(I3, [0, 0, 0.07]), 0, ground, 0, 0, buf, ws);
     expect(buf.dist[1]).toBeCloseTo(-0.03, 14);
   });
 
@@ -146,7 +150,7 @@ describe('sphere - plane', () => {
     const n: Vec = [Math.SQRT1_2, 0, Math.SQRT1_2];
     const centre: Vec = add(scale(n, 0.49), [0.2, 0.1, -0.2]); // 0.19 above the plane
     const M = se3(I3, centre, 24);
-    expect(collideSpherePlane(s, M, 24, plane, 0, 0, buf)).toBe(1);
+    expect(collideSpherePlane(s, M, 24, plane, 0, 0, buf, ws)).toBe(1);
     const d = n[0] * centre[0] + n[2] * centre[2] - 0.3;
     expect(d).toBeCloseTo(0.19, 14);
     expect(buf.dist[0]).toBeCloseTo(-0.01, 14);
@@ -154,7 +158,7 @@ describe('sphere - plane', () => {
     expectVec(buf.pos, add(centre, scale(n, -d)), 14);
     const g = groundPlane(0.25);
     clearContacts(buf);
-    collideSpherePlane(s, se3(I3, [0, 0, 0.44]), 0, g, 0, 0, buf);
+    collideSpherePlane(s, se3(I3, [0, 0, 0.44]), 0, g, 0, 0, buf, ws);
     expect(buf.dist[0]).toBeCloseTo(-0.01, 14);
     expect(buf.pos[2]).toBeCloseTo(0.25, 14);
   });
@@ -162,12 +166,12 @@ describe('sphere - plane', () => {
   it('margin: reported while dist < margin only', () => {
     const buf = createContactBuffer(4, 0.005);
     const s = makeCollisionShape(SHAPE_SPHERE, 0.1);
-    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1049]), 0, ground, 0, 0, buf)).toBe(1);
-    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1051]), 0, ground, 0, 0, buf)).toBe(0);
+    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1049]), 0, ground, 0, 0, buf, ws)).toBe(1);
+    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1051]), 0, ground, 0, 0, buf, ws)).toBe(0);
     expect(buf.count).toBe(1);
     buf.margin = 0;
-    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1]), 0, ground, 0, 0, buf)).toBe(0); // touching, not closing
-    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.0999]), 0, ground, 0, 0, buf)).toBe(1);
+    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.1]), 0, ground, 0, 0, buf, ws)).toBe(0); // touching, not closing
+    expect(collideSpherePlane(s, se3(I3, [0, 0, 0.0999]), 0, ground, 0, 0, buf, ws)).toBe(1);
   });
 });
 
@@ -181,7 +185,7 @@ describe('capsule - plane', () => {
     const th = Math.PI / 6;
     const R = mul(rotAxis([0, 0, 1], 0.4), rotAxis([0, 1, 0], th)); // tilt then yaw
     const z = hl * Math.cos(th) + r - 0.01;
-    expect(collideCapsulePlane(cap, se3(R, [1, 2, z]), 0, ground, 3, 0, buf)).toBe(1);
+    expect(collideCapsulePlane(cap, se3(R, [1, 2, z]), 0, ground, 3, 0, buf, ws)).toBe(1);
     const low = world(R, [1, 2, z], [0, 0, -hl]);
     expect(buf.dist[0]).toBeCloseTo(-0.01, 14);
     expectVec(buf.pos, [low[0], low[1], 0], 14);
@@ -191,7 +195,7 @@ describe('capsule - plane', () => {
   it('lying flat: both endpoints, same distance', () => {
     const buf = createContactBuffer(4, 0.005);
     const R = rotAxis([1, 0, 0], Math.PI / 2);
-    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + 0.002]), 0, ground, 0, 0, buf)).toBe(2);
+    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + 0.002]), 0, ground, 0, 0, buf, ws)).toBe(2);
     expect(buf.dist[0]).toBeCloseTo(0.002, 14);
     expect(buf.dist[1]).toBeCloseTo(0.002, 14);
     expect(Math.abs(buf.pos[1] - buf.pos[4])).toBeCloseTo(2 * hl, 14);
@@ -201,13 +205,13 @@ describe('capsule - plane', () => {
     const buf = createContactBuffer(4, 0.005);
     const rise = 0.004; // upper end 4 mm higher
     const R = rotAxis([1, 0, 0], Math.PI / 2 - Math.asin(rise / (2 * hl)));
-    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + rise / 2]), 0, ground, 0, 0, buf)).toBe(2);
+    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + rise / 2]), 0, ground, 0, 0, buf, ws)).toBe(2);
     const d = [buf.dist[0], buf.dist[1]].sort((a, b) => a - b);
     expect(d[0]).toBeCloseTo(0, 12);
     expect(d[1]).toBeCloseTo(rise, 12);
     buf.margin = 0.003;
     clearContacts(buf);
-    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + rise / 2]), 0, ground, 0, 0, buf)).toBe(1);
+    expect(collideCapsulePlane(cap, se3(R, [0, 0, r + rise / 2]), 0, ground, 0, 0, buf, ws)).toBe(1);
   });
 });
 
@@ -220,7 +224,7 @@ describe('cylinder - plane', () => {
     const buf = createContactBuffer(16, 0.005);
     const yaw = 0.3;
     const R = rotAxis([0, 0, 1], yaw);
-    expect(collideCylinderPlane(cyl, se3(R, [1, 1, hl]), 0, ground, 0, 0, buf)).toBe(4);
+    expect(collideCylinderPlane(cyl, se3(R, [1, 1, hl]), 0, ground, 0, 0, buf, ws)).toBe(4);
     const expected = [[r, 0], [-r, 0], [0, r], [0, -r]].map(([x, y]) => world(R, [1, 1, hl], [x, y, -hl]));
     for (let k = 0; k < 4; k++) {
       expect(buf.dist[k]).toBeCloseTo(0, 14);
@@ -238,7 +242,7 @@ describe('cylinder - plane', () => {
     const R = rotAxis([1, 0, 0], th);
     // lowest point height = z - hl cos(th) - r sin(th)
     const z = hl * Math.cos(th) + r * Math.sin(th) - 0.003;
-    expect(collideCylinderPlane(cyl, se3(R, [0, 0, z]), 0, ground, 0, 0, buf)).toBe(1);
+    expect(collideCylinderPlane(cyl, se3(R, [0, 0, z]), 0, ground, 0, 0, buf, ws)).toBe(1);
     expect(buf.dist[0]).toBeCloseTo(-0.003, 14);
     // brute force over the rim of both caps
     let best = Infinity;
@@ -260,7 +264,7 @@ describe('cylinder - plane', () => {
   it('lying on its side: the two bottom rim points', () => {
     const buf = createContactBuffer(16, 0.005);
     const R = rotAxis([0, 1, 0], Math.PI / 2);
-    expect(collideCylinderPlane(cyl, se3(R, [0, 0, r - 0.001]), 0, ground, 0, 0, buf)).toBe(2);
+    expect(collideCylinderPlane(cyl, se3(R, [0, 0, r - 0.001]), 0, ground, 0, 0, buf, ws)).toBe(2);
     expect(buf.dist[0]).toBeCloseTo(-0.001, 14);
     expect(buf.dist[1]).toBeCloseTo(-0.001, 14);
     expect(Math.abs(buf.pos[0] - buf.pos[3])).toBeCloseTo(2 * hl, 14);
@@ -274,7 +278,7 @@ describe('box - plane', () => {
   it('resting flat: the 4 bottom corners with dist 0', () => {
     const buf = createContactBuffer(16, 0.005);
     const R = rotAxis([0, 0, 1], 1.1);
-    expect(collideBoxPlane(box, se3(R, [0.5, 0, he[2]]), 0, ground, 0, 0, buf)).toBe(4);
+    expect(collideBoxPlane(box, se3(R, [0.5, 0, he[2]]), 0, ground, 0, 0, buf, ws)).toBe(4);
     for (let k = 0; k < 4; k++) {
       expect(buf.dist[k]).toBeCloseTo(0, 14);
       expect(buf.pos[3 * k + 2]).toBeCloseTo(0, 14);
@@ -285,7 +289,7 @@ describe('box - plane', () => {
     const buf = createContactBuffer(16, 0.02);
     const R = mul(rotAxis([0.3, 1, 0.2], 0.35), rotAxis([1, 0, 0], 0.2));
     const p: Vec = [0.1, -0.2, 0.08];
-    const n = collideBoxPlane(box, se3(R, p), 0, ground, 0, 0, buf);
+    const n = collideBoxPlane(box, se3(R, p), 0, ground, 0, 0, buf, ws);
     const zs: number[] = [];
     for (const x of [-1, 1]) for (const y of [-1, 1]) for (const z of [-1, 1]) zs.push(world(R, p, [x * he[0], y * he[1], z * he[2]])[2]);
     const inMargin = zs.filter((z) => z < 0.02).sort((a, b) => a - b);
@@ -300,7 +304,7 @@ describe('box - plane', () => {
     const s = collisionShapeFromGeometry({ type: 'box', size: [0.4, 0.2, 0.1] });
     expect(s.kind).toBe(SHAPE_BOX);
     expect(Array.from(s.dims)).toEqual([0.2, 0.1, 0.05]);
-    expect(collideShapePlane(s, se3(I3, [0, 0, 0.05]), 0, ground, 0, 0, buf)).toBe(4);
+    expect(collideShapePlane(s, se3(I3, [0, 0, 0.05]), 0, ground, 0, 0, buf, ws)).toBe(4);
     const c = collisionShapeFromGeometry({ type: 'capsule', radius: 0.1, length: 0.6 });
     expect(c.kind).toBe(SHAPE_CAPSULE);
     expect(c.dims[1]).toBeCloseTo(0.3, 15);
@@ -308,13 +312,13 @@ describe('box - plane', () => {
     expect(collisionShapeFromGeometry({ type: 'sphere', radius: 0.1 }).kind).toBe(SHAPE_SPHERE);
     const m = collisionShapeFromGeometry({ type: 'mesh', uri: 'x.stl', path: null, scale: [1, 1, 1] });
     expect(m.kind).toBe(SHAPE_NONE);
-    expect(collideShapePlane(m, se3(I3, [0, 0, -1]), 0, ground, 0, 0, buf)).toBe(0);
-    expect(collideShapeBox(m, se3(I3, [0, 0, 0]), 0, makeBoxObstacle(se3(I3, [0, 0, 0]), [1, 1, 1]), 0, 0, buf)).toBe(0);
+    expect(collideShapePlane(m, se3(I3, [0, 0, -1]), 0, ground, 0, 0, buf, ws)).toBe(0);
+    expect(collideShapeBox(m, se3(I3, [0, 0, 0]), 0, makeBoxObstacle(se3(I3, [0, 0, 0]), [1, 1, 1]), 0, 0, buf, ws)).toBe(0);
   });
 
   it('a full buffer drops contacts and counts them', () => {
     const buf = createContactBuffer(3, 0.005);
-    expect(collideBoxPlane(box, se3(I3, [0, 0, he[2]]), 0, ground, 0, 0, buf)).toBe(3);
+    expect(collideBoxPlane(box, se3(I3, [0, 0, he[2]]), 0, ground, 0, 0, buf, ws)).toBe(3);
     expect(buf.count).toBe(3);
     expect(buf.dropped).toBe(1);
     clearContacts(buf);
@@ -334,7 +338,7 @@ describe('shapes vs an oriented box obstacle', () => {
   it('sphere touching a face', () => {
     const buf = createContactBuffer(4, 0.005);
     const s = makeCollisionShape(SHAPE_SPHERE, 0.05);
-    expect(collideSphereBox(s, se3(I3, W([0.1, -0.05, he[2] + 0.05 + 0.002])), 0, obstacle, 1, 4, buf)).toBe(1);
+    expect(collideSphereBox(s, se3(I3, W([0.1, -0.05, he[2] + 0.05 + 0.002])), 0, obstacle, 1, 4, buf, ws)).toBe(1);
     const c = contact(buf, 0);
     expect(c.dist).toBeCloseTo(0.002, 13);
     expectVec(c.normal, Wd([0, 0, 1]), 13);
@@ -347,14 +351,14 @@ describe('shapes vs an oriented box obstacle', () => {
     const s = makeCollisionShape(SHAPE_SPHERE, 0.05);
     // edge x = +hx, z = +hz
     const off: Vec = [0.03, 0, 0.035];
-    collideSphereBox(s, se3(I3, W([he[0] + off[0], 0.07, he[2] + off[2]])), 0, obstacle, 0, 0, buf);
+    collideSphereBox(s, se3(I3, W([he[0] + off[0], 0.07, he[2] + off[2]])), 0, obstacle, 0, 0, buf, ws);
     const l = Math.hypot(off[0], off[2]);
     expect(buf.dist[0]).toBeCloseTo(l - 0.05, 13);
     expectVec(buf.normal, Wd([off[0] / l, 0, off[2] / l]), 13);
     expectVec(buf.pos, W([he[0], 0.07, he[2]]), 13);
     // corner (-hx, +hy, -hz)
     const o2: Vec = [-0.02, 0.03, -0.025];
-    collideSphereBox(s, se3(I3, W([-he[0] + o2[0], he[1] + o2[1], -he[2] + o2[2]])), 0, obstacle, 0, 0, buf);
+    collideSphereBox(s, se3(I3, W([-he[0] + o2[0], he[1] + o2[1], -he[2] + o2[2]])), 0, obstacle, 0, 0, buf, ws);
     const l2 = Math.hypot(...o2);
     expect(buf.dist[1]).toBeCloseTo(l2 - 0.05, 13);
     expectVec(buf.normal.subarray(3), Wd(scale(o2, 1 / l2)), 13);
@@ -364,7 +368,7 @@ describe('shapes vs an oriented box obstacle', () => {
   it('sphere centre inside the box: least-penetration face', () => {
     const buf = createContactBuffer(4, 0.005);
     const s = makeCollisionShape(SHAPE_SPHERE, 0.05);
-    collideSphereBox(s, se3(I3, W([0.25, 0.0, 0.02])), 0, obstacle, 0, 0, buf); // 0.05 from +x face
+    collideSphereBox(s, se3(I3, W([0.25, 0.0, 0.02])), 0, obstacle, 0, 0, buf, ws); // 0.05 from +x face
     expect(buf.dist[0]).toBeCloseTo(-0.05 - 0.05, 13);
     expectVec(buf.normal, Wd([1, 0, 0]), 13);
     expectVec(buf.pos, W([he[0], 0, 0.02]), 13);
@@ -374,7 +378,7 @@ describe('shapes vs an oriented box obstacle', () => {
     const buf = createContactBuffer(8, 0.005);
     const cap = makeCollisionShape(SHAPE_CAPSULE, 0.04, 0.15);
     const R = mul(RB, rotAxis([0, 1, 0], Math.PI / 2)); // axis along the box x
-    expect(collideCapsuleBox(cap, se3(R, W([0, 0.05, he[2] + 0.04 + 0.001])), 0, obstacle, 0, 0, buf)).toBe(2);
+    expect(collideCapsuleBox(cap, se3(R, W([0, 0.05, he[2] + 0.04 + 0.001])), 0, obstacle, 0, 0, buf, ws)).toBe(2);
     const ends = [W([-0.15, 0.05, he[2]]), W([0.15, 0.05, he[2]])];
     for (let k = 0; k < 2; k++) {
       expect(buf.dist[k]).toBeCloseTo(0.001, 12);
@@ -389,7 +393,7 @@ describe('shapes vs an oriented box obstacle', () => {
     const cap = makeCollisionShape(SHAPE_CAPSULE, 0.04, 0.15);
     const R = mul(RB, rotAxis([0, 1, 0], Math.PI / 2));
     const centre = W([he[0], 0.05, he[2] + 0.04 + 0.001]); // half over the edge x = +hx
-    expect(collideCapsuleBox(cap, se3(R, centre), 0, obstacle, 0, 0, buf)).toBe(2);
+    expect(collideCapsuleBox(cap, se3(R, centre), 0, obstacle, 0, 0, buf, ws)).toBe(2);
     const expected = [W([he[0] - 0.15, 0.05, he[2]]), W([he[0], 0.05, he[2]])];
     const found = [false, false];
     for (let k = 0; k < 2; k++) {
@@ -403,7 +407,7 @@ describe('shapes vs an oriented box obstacle', () => {
     expect(found).toEqual([true, true]);
     // penetrating by 1 mm: same two supports, at depth 1 mm
     clearContacts(buf);
-    expect(collideCapsuleBox(cap, se3(R, W([he[0], 0.05, he[2] + 0.04 - 0.001])), 0, obstacle, 0, 0, buf)).toBe(2);
+    expect(collideCapsuleBox(cap, se3(R, W([he[0], 0.05, he[2] + 0.04 - 0.001])), 0, obstacle, 0, 0, buf, ws)).toBe(2);
     expect(buf.dist[0]).toBeCloseTo(-0.001, 8);
     expect(buf.dist[1]).toBeCloseTo(-0.001, 8);
   });
@@ -422,7 +426,7 @@ describe('shapes vs an oriented box obstacle', () => {
     // rotation taking local z to u (in the box frame): rotation about y by (pi/2 - th)
     const R = mul(RB, rotAxis([0, 1, 0], Math.PI / 2 - th));
     expectVec(apply(R, [0, 0, 1]), Wd(u), 12);
-    expect(collideCapsuleBox(cap, se3(R, W(centreLocal)), 0, obstacle, 0, 0, buf)).toBe(1);
+    expect(collideCapsuleBox(cap, se3(R, W(centreLocal)), 0, obstacle, 0, 0, buf, ws)).toBe(1);
     expect(buf.dist[0]).toBeCloseTo(gap, 12);
     expectVec(buf.pos, W(edge), 7);
     expectVec(buf.normal, Wd(up), 7);
@@ -431,7 +435,7 @@ describe('shapes vs an oriented box obstacle', () => {
   it('capsule standing on its end on the top face', () => {
     const buf = createContactBuffer(8, 0.005);
     const cap = makeCollisionShape(SHAPE_CAPSULE, 0.04, 0.15);
-    expect(collideCapsuleBox(cap, se3(RB, W([0.1, 0.1, he[2] + 0.15 + 0.04 - 0.003])), 0, obstacle, 0, 0, buf)).toBe(1);
+    expect(collideCapsuleBox(cap, se3(RB, W([0.1, 0.1, he[2] + 0.15 + 0.04 - 0.003])), 0, obstacle, 0, 0, buf, ws)).toBe(1);
     expect(buf.dist[0]).toBeCloseTo(-0.003, 10);
     expectVec(buf.pos, W([0.1, 0.1, he[2]]), 8);
   });
@@ -439,7 +443,7 @@ describe('shapes vs an oriented box obstacle', () => {
   it('cylinder standing on the top face: 4 rim points', () => {
     const buf = createContactBuffer(16, 0.005);
     const cyl = makeCollisionShape(SHAPE_CYLINDER, 0.05, 0.1);
-    expect(collideCylinderBox(cyl, se3(RB, W([0, 0, he[2] + 0.1 + 0.001])), 0, obstacle, 0, 0, buf)).toBe(4);
+    expect(collideCylinderBox(cyl, se3(RB, W([0, 0, he[2] + 0.1 + 0.001])), 0, obstacle, 0, 0, buf, ws)).toBe(4);
     for (let k = 0; k < 4; k++) {
       expect(buf.dist[k]).toBeCloseTo(0.001, 12);
       expectVec(buf.normal.subarray(3 * k), Wd([0, 0, 1]), 12);
@@ -452,7 +456,7 @@ describe('shapes vs an oriented box obstacle', () => {
     const hl = 0.1;
     const cyl = makeCollisionShape(SHAPE_CYLINDER, r, hl);
     const R = mul(RB, rotAxis([0, 1, 0], Math.PI / 2)); // axis along the box x
-    expect(collideCylinderBox(cyl, se3(R, W([he[0], 0, he[2] + r + 0.001])), 0, obstacle, 0, 0, buf)).toBe(2);
+    expect(collideCylinderBox(cyl, se3(R, W([he[0], 0, he[2] + r + 0.001])), 0, obstacle, 0, 0, buf, ws)).toBe(2);
     const expected = [W([he[0] - hl, 0, he[2]]), W([he[0], 0, he[2]])];
     for (let k = 0; k < 2; k++) {
       expect(buf.dist[k]).toBeCloseTo(0.001, 8);
@@ -465,7 +469,7 @@ describe('shapes vs an oriented box obstacle', () => {
   it('box resting on the box: 4 corners; tilted: the deepest corner', () => {
     const buf = createContactBuffer(16, 0.005);
     const b = makeCollisionShape(SHAPE_BOX, 0.1, 0.05, 0.02);
-    expect(collideBoxBox(b, se3(RB, W([0, 0, he[2] + 0.02])), 0, obstacle, 0, 0, buf)).toBe(4);
+    expect(collideBoxBox(b, se3(RB, W([0, 0, he[2] + 0.02])), 0, obstacle, 0, 0, buf, ws)).toBe(4);
     for (let k = 0; k < 4; k++) {
       expect(buf.dist[k]).toBeCloseTo(0, 12);
       expectVec(buf.normal.subarray(3 * k), Wd([0, 0, 1]), 12);
@@ -475,7 +479,7 @@ describe('shapes vs an oriented box obstacle', () => {
     let low = Infinity; // lowest corner relative to the centre, box frame
     for (const x of [-1, 1]) for (const y of [-1, 1]) for (const z of [-1, 1]) low = Math.min(low, apply(Rl, [0.1 * x, 0.05 * y, 0.02 * z])[2]);
     const p: Vec = [0, 0, he[2] - low - 0.002]; // lowest corner 2 mm inside the top face
-    const n = collideBoxBox(b, se3(mul(RB, Rl), W(p)), 0, obstacle, 0, 0, buf);
+    const n = collideBoxBox(b, se3(mul(RB, Rl), W(p)), 0, obstacle, 0, 0, buf, ws);
     expect(n).toBe(1);
     expect(buf.dist[0]).toBeCloseTo(-0.002, 12);
     expectVec(buf.normal, Wd([0, 0, 1]), 12);
@@ -484,12 +488,12 @@ describe('shapes vs an oriented box obstacle', () => {
   it('dispatch to every pair', () => {
     const buf = createContactBuffer(32, 0.005);
     const M = se3(RB, W([0, 0, he[2] + 0.049]));
-    expect(collideShapeBox(makeCollisionShape(SHAPE_SPHERE, 0.05), M, 0, obstacle, 0, 0, buf)).toBe(1);
+    expect(collideShapeBox(makeCollisionShape(SHAPE_SPHERE, 0.05), M, 0, obstacle, 0, 0, buf, ws)).toBe(1);
     const Mv = se3(RB, W([0, 0, he[2] + 0.1 + 0.04]));
-    expect(collideShapeBox(makeCollisionShape(SHAPE_CAPSULE, 0.04, 0.1), Mv, 0, obstacle, 0, 0, buf)).toBe(1);
+    expect(collideShapeBox(makeCollisionShape(SHAPE_CAPSULE, 0.04, 0.1), Mv, 0, obstacle, 0, 0, buf, ws)).toBe(1);
     const Mc = se3(RB, W([0, 0, he[2] + 0.1]));
-    expect(collideShapeBox(makeCollisionShape(SHAPE_CYLINDER, 0.04, 0.1), Mc, 0, obstacle, 0, 0, buf)).toBe(4);
-    expect(collideShapeBox(makeCollisionShape(SHAPE_BOX, 0.1, 0.1, 0.1), Mc, 0, obstacle, 0, 0, buf)).toBe(4);
+    expect(collideShapeBox(makeCollisionShape(SHAPE_CYLINDER, 0.04, 0.1), Mc, 0, obstacle, 0, 0, buf, ws)).toBe(4);
+    expect(collideShapeBox(makeCollisionShape(SHAPE_BOX, 0.1, 0.1, 0.1), Mc, 0, obstacle, 0, 0, buf, ws)).toBe(4);
     expect(buf.count).toBe(10);
   });
 });
@@ -518,7 +522,7 @@ describe('randomized checks against an independent signed distance', () => {
       const r = 0.02 + 0.05 * Math.abs(rnd());
       const c = world(RB, pB, [0.4 * rnd(), 0.3 * rnd(), 0.25 * rnd()]);
       const ref = sdBox(he, toBox(c)) - r;
-      const n = collideSphereBox(makeCollisionShape(SHAPE_SPHERE, r), se3(I3, c), 0, obstacle, 0, 0, buf);
+      const n = collideSphereBox(makeCollisionShape(SHAPE_SPHERE, r), se3(I3, c), 0, obstacle, 0, 0, buf, ws);
       expect(n).toBe(ref < 0.05 ? 1 : 0);
       if (!n) continue;
       expect(buf.dist[0]).toBeCloseTo(ref, 12);
@@ -545,7 +549,7 @@ describe('randomized checks against an independent signed distance', () => {
       let ref = Infinity;
       const N = 4000;
       for (let i = 0; i <= N; i++) ref = Math.min(ref, sdBox(he, toBox(add(c, scale(a, hl * (2 * i / N - 1))))) - r);
-      const n = collideCapsuleBox(makeCollisionShape(SHAPE_CAPSULE, r, hl), se3(R, c), 0, obstacle, 0, 0, buf);
+      const n = collideCapsuleBox(makeCollisionShape(SHAPE_CAPSULE, r, hl), se3(R, c), 0, obstacle, 0, 0, buf, ws);
       if (ref < 0.049) expect(n).toBeGreaterThanOrEqual(1);
       if (ref > 0.051) expect(n).toBe(0);
       expect(n).toBeLessThanOrEqual(4);
@@ -579,8 +583,8 @@ describe('allocation', () => {
       for (let i = 0; i < k; i++) {
         clearContacts(buf);
         for (let s = 0; s < 4; s++) {
-          collideShapePlane(shapes[s], M, 0, ground, s, -1, buf);
-          collideShapeBox(shapes[s], M, 0, obstacle, s, 0, buf);
+          collideShapePlane(shapes[s], M, 0, ground, s, -1, buf, ws);
+          collideShapeBox(shapes[s], M, 0, obstacle, s, 0, buf, ws);
         }
       }
     };
@@ -622,7 +626,7 @@ describe('Simulator ground cull', () => {
         2 * (X * Y + W * Z), 1 - 2 * (X * X + Z * Z), 2 * (Y * Z - W * X),
         2 * (X * Z - W * Y), 2 * (Y * Z + W * X), 1 - 2 * (X * X + Y * Y), 0, 0, q[2]]);
       clearContacts(buf);
-      collideShapePlane(shape, M, 0, groundPlane(0), 0, 0, buf);
+      collideShapePlane(shape, M, 0, groundPlane(0), 0, 0, buf, ws);
       expect(count).toBe(buf.count);
       if (count > 0) touching++; else far++;
     }

@@ -11,6 +11,7 @@ import { Linearizer } from '../../server/dynamics/step-derivatives.ts';
 import { parseScene } from '../../server/dynamics/scene.ts';
 import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
+import { ContactLayout } from '../../server/dynamics/step/layout.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
 
 function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -94,9 +95,10 @@ describe('generated contact kernels', () => {
   it("Solo-12's four legs share one compiled function per contact kernel (one copy of the code)", () => {
     const { model } = loadRobot('solo12');
     const sim = new Simulator(model);
-    for (const field of ['rowsKernel', 'velocityKernel', 'impulseKernel']) {
-      const kernels = Reflect.get(sim, field) as Array<unknown>;
-      const feet = new Set(kernels.filter((k, s) => k !== null && model.jointNames[Reflect.get(sim, 'shapeJoint')[s]] !== 'root_joint'));
+    const layout = new ContactLayout(model, sim.data.dofParent, sim.shapeJoint, sim.jointLimits, sim.options.maxContacts);
+    for (const field of ['rowsKernel', 'velocityKernel', 'impulseKernel'] as const) {
+      const kernels: Array<unknown> = layout[field];
+      const feet = new Set(kernels.filter((k, s) => k !== null && model.jointNames[sim.shapeJoint[s]] !== 'root_joint'));
       expect(feet.size, field).toBe(1);
     }
   });

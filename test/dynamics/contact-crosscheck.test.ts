@@ -34,7 +34,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScene } from '../../server/dynamics/scene.ts';
 import { Simulator } from '../../server/dynamics/step.ts';
 import { loadRobot } from '../../server/model/robots.ts';
-import { mujocoFromUrdf, type ContactScene, type PeerModel } from '../../server/peer/mujoco.ts';
+import type { ContactScene } from '../../server/peer/mjcf.ts';
+import { mujocoFromUrdf, type PeerModel } from '../../server/peer/mujoco.ts';
 import { REPO_ROOT } from '../../bench/mujoco-scene.ts';
 import path from 'node:path';
 

@@ -19,7 +19,7 @@ import { staticEquilibrium } from '../../server/dynamics/statics.ts';
 import { parseUrdf } from '../../server/model/urdf.ts';
 import { loadRobot, posture } from '../../server/model/robots.ts';
 import type { Model } from '../../server/model/model.ts';
-import { loadModelFromString, loadMujoco } from '../../server/peer/mujoco.ts';
+import { loadModelFromString, loadMujoco } from '../../server/peer/mujoco-wasm.ts';
 import { ContactTracer } from '../../server/planning/contact-trace.ts';
 import { getTask } from '../../server/control/tasks/index.ts';
 import { resolveParams } from '../../server/control/tasks/types.ts';

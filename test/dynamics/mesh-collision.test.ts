@@ -13,7 +13,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  clearContacts, collideBoxBox, collideBoxPlane, createContactBuffer, groundPlane, makeBoxObstacle, makeCollisionShape,
+  clearContacts, CollisionWorkspace, collideBoxBox, collideBoxPlane, createContactBuffer, groundPlane, makeBoxObstacle, makeCollisionShape,
   makePlane, SHAPE_BOX, type ContactBuffer,
 } from '../../server/dynamics/collision.ts';
 import {
@@ -88,7 +88,7 @@ function settle(model: Model, scene: Scene | undefined, z0: number, settleSteps:
 }
 
 describe('before initMeshCollision()', () => {
-  it('the Simulator refuses a mesh-only model and says to call initMeshCollision; mesh functions throw', () => {
+  it('the Simulator refuses a mesh-only model and says to call initMeshCollision; Rapier\'s mesh functions throw', () => {
     expect(meshCollisionReady()).toBe(false);
     const model = meshCube();
     expect(() => new Simulator(model)).toThrow(/only mesh collision geometry.*await initMeshCollision\(\)/);
@@ -97,7 +97,7 @@ describe('before initMeshCollision()', () => {
     expect(() => meshCollisionShape(g)).toThrow(/before Rapier is initialized: call `await initMeshCollision\(\)`/);
     const fake = { kind: SHAPE_MESH, dims: new Float64Array(3), hull: {} } as unknown as MeshCollisionShape;
     const M = Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
-    expect(() => collideMeshPlane(fake, M, 0, groundPlane(), 0, 0, createContactBuffer(4))).toThrow(/collideMeshPlane before Rapier is initialized/);
+    // (the hull-plane query needs no Rapier: test/dynamics/hull-contact.test.ts)
     const box = makeBoxObstacle(M, [1, 1, 1]);
     expect(() => collideMeshBox(fake, M, 0, box, 0, 1, createContactBuffer(4))).toThrow(/collideMeshBox before Rapier is initialized/);
   });
@@ -168,7 +168,7 @@ describe('with Rapier', () => {
       for (let r = 0; r < 3; r++) M[9 + r] += shift * plane[r];
       clearContacts(a); clearContacts(b);
       collideMeshPlane(mesh, M, 0, plane, 3, 0, a);
-      collideBoxPlane(box, M, 0, plane, 3, 0, b);
+      collideBoxPlane(box, M, 0, plane, 3, 0, b, new CollisionWorkspace());
       expect(a.count).toBe(b.count);
       const ra = rows(a), rb = rows(b);
       for (let c = 0; c < ra.length; c++) for (let k = 0; k < 7; k++) expect(Math.abs(ra[c][k] - rb[c][k])).toBeLessThan(1e-8); // float32 vertices
@@ -201,7 +201,7 @@ describe('with Rapier', () => {
       const M = Float64Array.from([0, -1, 0, 1, 0, 0, 0, 0, 1, 0.32, -0.21, 0.45 + gap]);
       const a = createContactBuffer(16, 0.005), b = createContactBuffer(16, 0.005);
       expect(collideMeshBox(mesh, M, 0, table, 2, 1, a)).toBe(4);
-      collideBoxBox(robotBox, M, 0, table, 2, 1, b);
+      collideBoxBox(robotBox, M, 0, table, 2, 1, b, new CollisionWorkspace());
       expect(b.count).toBe(4);
       const ra = rows(a), rb = rows(b);
       for (let c = 0; c < 4; c++) for (let k = 0; k < 7; k++) expect(Math.abs(ra[c][k] - rb[c][k])).toBeLessThan(1e-8); // float32 vertices

@@ -4,21 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  MJ_OBJ_BODY,
-  MJ_OBJ_GEOM,
-  MJ_OBJ_JOINT,
-  loadModelFromString,
-  loadMujoco,
-  mujocoBodyInertiaTensor,
-  mujocoFromUrdf,
-  quatToMat,
-  readUrdf,
-  rpyToMat,
-  stripUrdfGeometry,
-  type MujocoModule,
-  type PeerModel,
-} from '../../server/peer/mujoco.ts';
+import { mujocoFromUrdf, type PeerModel } from '../../server/peer/mujoco.ts';
+import { mujocoBodyInertiaTensor } from '../../server/peer/mujoco-inertia.ts';
+import { MJ_OBJ_BODY, MJ_OBJ_GEOM, MJ_OBJ_JOINT, loadModelFromString, loadMujoco, type MujocoModule } from '../../server/peer/mujoco-wasm.ts';
+import { quatToMat, rpyToMat } from '../../server/peer/rotations.ts';
+import { readUrdf, stripUrdfGeometry } from '../../server/peer/urdf-info.ts';
 import {
   DOUBLE_PENDULUM_URDF,
   SOLO12_FEET,

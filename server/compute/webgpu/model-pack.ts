@@ -21,7 +21,8 @@
  * such a pair, or such a knot's samples, on the CPU in f64, where the stop is a row of the NCP.
  * Samples far from every stop (the CPU builds no limit row for them) stay on the GPU.
  */
-import { JOINT_FREE, JOINT_PRISMATIC, JOINT_REVOLUTE, type Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
+import { JOINT_TYPES, LIE_SE3, LIE_VECTOR } from '../../model/joints/index.ts';
 import {
   collisionShapeFromGeometry, SHAPE_BOX, SHAPE_CAPSULE, SHAPE_CYLINDER, SHAPE_NONE, SHAPE_SPHERE,
 } from '../../dynamics/collision.ts';
@@ -79,9 +80,12 @@ export function packModel(sim: Simulator): PackedModel {
   if (nv > MAX_NV) throw new GpuUnsupportedError(`webgpu: model ${model.name} has nv = ${nv} > ${MAX_NV}`);
   if (nv < 1) throw new GpuUnsupportedError(`webgpu: model ${model.name} has no degree of freedom`);
   for (let j = 1; j < nj; j++) {
-    const t = model.jointTypes[j];
-    if (t === JOINT_FREE && j !== 1) throw new GpuUnsupportedError(`webgpu: model ${model.name}: a free joint is supported only as the floating base (joint 1), found at joint ${j}`);
-    if (t !== JOINT_FREE && t !== JOINT_REVOLUTE && t !== JOINT_PRISMATIC) throw new GpuUnsupportedError(`webgpu: joint type ${t} not supported`);
+    // the generator handles what the joint types declare (step/: S classes, vector spaces), and
+    // SE(3) only as the floating base
+    const jt = JOINT_TYPES[model.jointTypes[j]];
+    if (jt === undefined) throw new GpuUnsupportedError(`webgpu: joint kind ${model.jointTypes[j]} not supported`);
+    if (jt.lieGroup === LIE_SE3 && (j !== 1 || !model.floating)) throw new GpuUnsupportedError(`webgpu: model ${model.name}: a ${jt.name} joint is supported only as the floating base (joint 1), found at joint ${j}`);
+    if (jt.lieGroup !== LIE_SE3 && jt.lieGroup !== LIE_VECTOR) throw new GpuUnsupportedError(`webgpu: joint type ${jt.name} not supported`);
   }
   if (o.solver && o.solver.method === 'admm') throw new GpuUnsupportedError('webgpu: the GPU step solves contacts by PGS; the simulator asks for ADMM');
   const plane = scene.ground ? { height: scene.ground.height, friction: scene.ground.friction } : null;
@@ -89,8 +93,8 @@ export function packModel(sim: Simulator): PackedModel {
   const anyEnv = plane !== null || nboxes > 0;
   const shapes: GpuShape[] = [];
   for (const g of model.collisions) {
-    if (g.shape.type === 'mesh' && g.shape.path !== null && meshCollisionReady()) {
-      if (g.parentJoint !== 0 && anyEnv) throw new GpuUnsupportedError(`webgpu: mesh collision geometry (link ${g.link}) is not supported on the GPU`);
+    if (g.shape.type === 'mesh' && (g.shape.hull !== undefined || (g.shape.path !== null && meshCollisionReady()))) {
+      if (g.parentJoint !== 0 && anyEnv) throw new GpuUnsupportedError(`webgpu: mesh collision geometry (link ${g.link}, collided as its convex hull) is not supported on the GPU`);
       continue;
     }
     const shape = collisionShapeFromGeometry(g.shape);

@@ -21,6 +21,9 @@ import { Simulator } from '../../dynamics/step.ts';
 import { frameIndex, type Geometry, type Model } from '../../model/model.ts';
 import { posture, type LoadedRobot } from '../../model/robots.ts';
 import { sphereAtFrame } from '../../model/robot-detect.ts';
+import { robotTorqueBound } from '../../model/torque-bound.ts';
+import { meshHullVertices } from '../../model/convex-hull.ts';
+import { TaskParamError } from '../errors.ts';
 import { solvePointIk } from '../../dynamics/inverse-kinematics.ts';
 import { ControlRegularization, CostSum, FramePosition, StateRegularization } from '../cost.ts';
 import { makeDynamics } from '../problem.ts';
@@ -38,6 +41,20 @@ const FEET_COUNTS = [2, 4, 6];
  * foot sphere is 0.016 m, an A1's about 0.02 m.
  */
 export const DEFAULT_FOOT_RADIUS = 0.02;
+/** Torque bound (N m) when the robot states none and the plan gives none: Solo's actuator peak. */
+export const FALLBACK_TORQUE_LIMIT = 2.7;
+
+/**
+ * The torque bounds lift-leg uses (u order): the parameter when > 0, else the robot's own
+ * (model/torque-bound.ts), else FALLBACK_TORQUE_LIMIT on every joint.
+ */
+export function liftLegTorqueBound(robot: LoadedRobot, torqueLimit: number): { bound: Float64Array; why: string } {
+  const nu = robot.model.nu;
+  if (torqueLimit > 0) return { bound: new Float64Array(nu).fill(torqueLimit), why: `the plan's torqueLimit (${torqueLimit} N m)` };
+  const own = robotTorqueBound(robot.model, robot.meta.torqueLimit);
+  if (own.bound) return { bound: own.bound, why: own.why };
+  return { bound: new Float64Array(nu).fill(FALLBACK_TORQUE_LIMIT), why: `${FALLBACK_TORQUE_LIMIT} N m (Solo's), the robot states none: ${own.why}` };
+}
 
 /** The posture lift-leg starts from: 'standing', else the robot's first posture. */
 export function standingName(robot: LoadedRobot): string | null {
@@ -98,24 +115,46 @@ export function liftLegFeet(robot: LoadedRobot): Record<FootCode, { frame: strin
   return out;
 }
 
+/** Which collision meshes lift-leg collides (parameter meshCollision). */
+export type MeshCollisionChoice = 'off' | 'hulls';
+
 /**
- * The model lift-leg simulates: the robot's own when every foot has a collision sphere centred
- * on it; else each such foot gets a contact sphere (metadata footRadius, else
- * DEFAULT_FOOT_RADIUS) and mesh collision geometry is left out (the task's contacts are its
- * feet; meshes would need Rapier's convex hulls on every thread, see docs/robots.md).
+ * The model lift-leg simulates. Its feet: each foot's collision sphere centred on it, else a
+ * contact sphere (metadata footRadius, else DEFAULT_FOOT_RADIUS). The robot's primitive
+ * collision geometry (boxes, cylinders...) is kept. Its collision meshes:
+ * - 'off' (default): left out;
+ * - 'hulls': those of the bodies that carry no foot (base, hips, thighs) collide as their convex
+ *   hulls (model/convex-hull.ts, computed here, synchronously, once per mesh file and
+ *   process); those of the bodies that carry a foot (shank, foot) stay out, the foot sphere
+ *   being their contact: a shank's hull would reach down over the foot and touch the ground
+ *   with it. A mesh that cannot be read or hulled is a TaskParamError naming it.
+ * Unchanged (the robot's own model) when every foot has its sphere and no mesh is added.
  */
-export function footContactModel(robot: LoadedRobot): { model: Model; radii: number[]; stated: boolean[] } {
+export function footContactModel(robot: LoadedRobot, meshCollision: MeshCollisionChoice = 'off'): { model: Model; radii: number[]; stated: boolean[]; hulls: string[] } {
   const { model, meta } = robot;
   const given = meta.contactFrames.map((f) => sphereAtFrame(model, f));
   const radii = given.map((r) => r ?? meta.footRadius ?? DEFAULT_FOOT_RADIUS);
-  if (given.every((r) => r !== null)) return { model, radii, stated: given.map(() => true) };
-  const collisions: Geometry[] = model.collisions.filter((g) => g.shape.type !== 'mesh');
+  const stated = given.map((r) => r !== null);
+  if (given.every((r) => r !== null) && meshCollision === 'off') return { model, radii, stated, hulls: [] };
+  const footJoints = new Set(meta.contactFrames.map((f) => model.frames[frameIndex(model, f)].parentJoint));
+  const hulls: string[] = [];
+  const collisions: Geometry[] = [];
+  for (const g of model.collisions) {
+    if (g.shape.type !== 'mesh') { collisions.push(g); continue; }
+    if (meshCollision === 'off' || footJoints.has(g.parentJoint) || g.parentJoint === 0) continue;
+    let hull: Float64Array;
+    try { hull = meshHullVertices(g.shape); } catch (e) {
+      throw new TaskParamError('lift-leg', 'meshCollision', `meshCollision 'hulls': the collision mesh of link ${g.link}: ${(e as Error).message}`);
+    }
+    collisions.push({ ...g, shape: { ...g.shape, hull } });
+    hulls.push(g.link);
+  }
   meta.contactFrames.forEach((name, k) => {
     if (given[k] !== null) return;
     const f = model.frames[frameIndex(model, name)];
     collisions.push({ link: name, name: 'foot-contact', parentJoint: f.parentJoint, placement: Float64Array.from(f.placement), shape: { type: 'sphere', radius: radii[k] } });
   });
-  return { model: { ...model, collisions }, radii, stated: given.map((r) => r !== null) };
+  return { model: { ...model, collisions }, radii, stated, hulls };
 }
 
 /**
@@ -142,11 +181,13 @@ export const liftLeg: TaskDefinition = {
     { name: 'poseWeight', type: 'number', default: 100, min: 0.1, max: 1e5, description: "objective 'pose': weight of the configuration error (terminal, per rad^2 and m^2)" },
     { name: 'hold', type: 'number', default: 0, min: 0, max: 3, unit: 's', description: "the goal (lifted foot or target pose) is also costed over this last part of the horizon, as a running cost of the same total weight: the foot must get there and stay (0: final time only)" },
     { name: 'holdWeight', type: 'number', default: 0, min: 0, max: 1e6, description: "running weight of the lifted foot's height error (per m^2 per s; 0: none, the plan's default): holds the foot at the target along the whole horizon (live sessions use 2000)" },
+    { name: 'controlWeight', type: 'number', default: 0.1, min: 0, max: 100, description: "running weight of the torques' distance to the standing ones (per (N m)^2 per s): sized for Solo's 2.7 N m motors; a heavy robot's lift needs torque changes tens of times larger" },
     { name: 'baseWeight', type: 'number', default: 10, min: 0, max: 1e6, description: "weight of the base's height error from standing (per m^2: terminal, and per s as a running cost); the other base pose terms keep 10" },
     { name: 'height', type: 'number', default: 0.05, min: 0.005, max: 0.15, unit: 'm', description: 'target height of the foot above the ground at the final time' },
     { name: 'horizon', type: 'number', default: 1, min: 0.1, max: 3, unit: 's', description: 'duration of the plan' },
     { name: 'dt', type: 'number', default: 0.01, min: 0.002, max: 0.05, unit: 's', description: 'time step' },
-    { name: 'torqueLimit', type: 'number', default: 2.7, min: 0.5, max: 100, unit: 'N m', description: 'joint torque bound (Solo actuator peak about 2.7 N m; set your robot\'s)' },
+    { name: 'meshCollision', type: 'enum', default: 'off', options: ['off', 'hulls'], description: "collision meshes of the links that carry no foot (base, thighs...): 'hulls' collides them with the ground as their convex hulls (computed when the task is built, bounded by MAX_HULL_INPUT_VERTICES); 'off' leaves them out. The feet's contact spheres and the robot's primitive collision geometry collide either way" },
+    { name: 'torqueLimit', type: 'number', default: 0, min: 0, max: 100, unit: 'N m', description: `joint torque bound; 0: the robot's own (its metadata's torqueLimit, else its URDF's effort limits unless placeholders, else ${FALLBACK_TORQUE_LIMIT} N m, Solo's actuator peak)` },
   ],
   solverDefaults: { sigma0: 0.5, iterations: 60 },
   // live: the foot held along the horizon, and the base height weighted as its 2 cm success
@@ -156,7 +197,7 @@ export const liftLeg: TaskDefinition = {
   build(params) {
     const robot = taskRobot(liftLeg, params);
     const { meta } = robot;
-    const { model, radii } = footContactModel(robot);
+    const { model, radii } = footContactModel(robot, params.meshCollision as MeshCollisionChoice);
     const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
     const scene = defaultScene();
     const sim = new Simulator(model, scene, { dt });
@@ -194,7 +235,7 @@ export const liftLeg: TaskDefinition = {
     for (let i = nv; i < 2 * nv; i++) wState[i] = 0.1; // velocities
     const running = new CostSum(model)
       .add(new StateRegularization(model, { xRef: x0, weights: wState }), dt)
-      .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: 0.1 }), dt);
+      .add(new ControlRegularization(model.nu, { uRef: eq.tau, weights: params.controlWeight as number }), dt);
     // terminal state: base pose as above, base velocity 1 (the robot must end still, not tipping
     // or bouncing); joint velocities velocityWeight, by default only 0.01: the task is a final
     // pose, and an earlier session found that with weight 1 every step that lifts the foot
@@ -254,11 +295,11 @@ export const liftLeg: TaskDefinition = {
       runningCosts = Array.from({ length: T }, (_, k) => (k >= T - holdKnots ? window : running));
     }
 
-    const lim = params.torqueLimit as number;
+    const { bound } = liftLegTorqueBound(robot, params.torqueLimit as number);
     const uInit = Array.from({ length: T }, () => Float64Array.from(eq.tau));
     return {
       task: 'lift-leg', robot: robot.id, model, scene, sim, dynamics, running: runningCosts, terminal, x0, T, dt,
-      uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim), uInit, params,
+      uLower: bound.map((b) => -b), uUpper: bound, uInit, params,
       metrics(xs) {
         const d = createData(model);
         const xT = xs[xs.length - 1];

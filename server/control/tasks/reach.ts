@@ -4,12 +4,10 @@
  * the end effector starts, and hold still there at the final time. No contact: a smooth problem
  * on any arm, the counterpart of swing-up for robots that are not pendulums.
  */
-import { Simulator } from '../../dynamics/step.ts';
 import { posture } from '../../model/robots.ts';
-import { ControlRegularization, CostSum, FramePosition, StateRegularization } from '../cost.ts';
-import { makeDynamics } from '../problem.ts';
+import { CostSum, FramePosition, StateRegularization } from '../cost.ts';
+import { armRunningCost, fixedArmFits, fixedArmProblem, stateWeights } from './fixed-arm.ts';
 import { framePositionAt } from './target.ts';
-import { taskRobot, withoutMeshCollisions } from './task-robot.ts';
 import type { TaskDefinition } from './types.ts';
 import type { LoadedRobot } from '../../model/robots.ts';
 
@@ -17,11 +15,8 @@ import type { LoadedRobot } from '../../model/robots.ts';
 export const REACH_SUCCESS = { distance: 0.01, jointSpeed: 0.5 } as const;
 
 /** Why reach cannot run on a robot, or null. */
-export function reachFits({ model, meta }: LoadedRobot, id: string): string | null {
-  if (meta.floating) return `robot '${id}' has a floating base: reach needs a fixed-base arm`;
-  if (model.nu === 0) return `robot '${id}' has no actuated joint: reach needs an arm`;
-  if (meta.endEffector === null) return `robot '${id}' has no end effector (metadata "endEffector" or a leaf frame): reach needs one`;
-  return null;
+export function reachFits(robot: LoadedRobot, id: string): string | null {
+  return fixedArmFits(robot, id, 'reach');
 }
 
 export const reach: TaskDefinition = {
@@ -44,31 +39,22 @@ export const reach: TaskDefinition = {
   ],
   solverDefaults: { sigma0: 0.2, iterations: 40 },
   build(params) {
-    const robot = taskRobot(reach, params);
-    const { meta } = robot, model = withoutMeshCollisions(robot.model), n = model.nv, ee = meta.endEffector!;
-    const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
-    const scene = { ground: null, boxes: [] };
-    const sim = new Simulator(model, scene, { dt });
-    const dynamics = makeDynamics(sim);
-    const q0 = posture(meta, model);
+    const arm = fixedArmProblem(reach, params);
+    const { robot, model, n, dt, endEffector: ee } = arm;
+    const q0 = posture(robot.meta, model);
     const x0 = new Float64Array(model.nq + n);
     x0.set(q0);
     const start = framePositionAt(model, q0, ee);
     const goal: [number, number, number] = [start[0] + (params.dx as number), start[1] + (params.dy as number), start[2] + (params.dz as number)];
     const wv = params.velocityWeight as number;
     // running: small velocity and effort penalties; terminal: the point, and still
-    const running = new CostSum(model)
-      .add(new StateRegularization(model, { xRef: x0, weights: Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : wv / 100)) }), dt)
-      .add(new ControlRegularization(model.nu, { weights: params.effortWeight as number }), dt);
+    const running = armRunningCost(model, dt, x0, stateWeights(n, 0, wv / 100), params.effortWeight as number);
     const terminal = new CostSum(model)
       .add(new FramePosition(model, { frame: ee, target: goal, weights: params.positionWeight as number, name: `reach:${ee}` }), 1)
-      .add(new StateRegularization(model, { xRef: x0, weights: Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : wv)) }), 1);
-    const lim = params.torqueLimit as number;
+      .add(new StateRegularization(model, { xRef: x0, weights: stateWeights(n, 0, wv) }), 1);
     const where = (x: Float64Array) => framePositionAt(model, x.subarray(0, model.nq), ee);
     return {
-      task: 'reach', robot: robot.id, model, scene, sim, dynamics, running, terminal, x0, T, dt,
-      uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim),
-      uInit: Array.from({ length: T }, () => new Float64Array(model.nu)), params,
+      ...arm.common, task: 'reach', robot: robot.id, running, terminal, x0, params,
       metrics(xs) {
         const xT = xs[xs.length - 1], p = where(xT);
         let speed = 0;

@@ -4,24 +4,22 @@
  * others at 0. A smooth problem (no contact) where DDP converges fast; it guards the solvers
  * against regressions.
  */
-import { Simulator } from '../../dynamics/step.ts';
 import { JOINT_REVOLUTE } from '../../model/model.ts';
 import type { LoadedRobot } from '../../model/robots.ts';
-import { ControlRegularization, CostSum, StateRegularization } from '../cost.ts';
-import { makeDynamics } from '../problem.ts';
+import { CostSum, StateRegularization } from '../cost.ts';
+import { armRunningCost, fixedArmFits, fixedArmProblem, stateWeights } from './fixed-arm.ts';
 import { framePositionAt } from './target.ts';
-import { taskRobot, withoutMeshCollisions } from './task-robot.ts';
 import type { TaskDefinition } from './types.ts';
 
 /** Why swing-up cannot run on a robot, or null. */
-export function pendulumFits({ model, meta }: LoadedRobot, id: string, task = 'swing-up'): string | null {
-  if (meta.floating) return `robot '${id}' has a floating base: ${task} needs a fixed-base arm`;
-  if (model.nu === 0) return `robot '${id}' has no actuated joint: ${task} needs an arm`;
-  for (let j = 1; j < model.njoints; j++) {
-    if (model.jointTypes[j] !== JOINT_REVOLUTE) return `robot '${id}': joint '${model.jointNames[j]}' is not revolute: ${task} needs a chain of revolute joints`;
-  }
-  if (meta.endEffector === null) return `robot '${id}' has no end effector (metadata "endEffector" or a leaf frame): ${task} needs one`;
-  return null;
+export function pendulumFits(robot: LoadedRobot, id: string, task = 'swing-up'): string | null {
+  const { model } = robot;
+  return fixedArmFits(robot, id, task, () => {
+    for (let j = 1; j < model.njoints; j++) {
+      if (model.jointTypes[j] !== JOINT_REVOLUTE) return `robot '${id}': joint '${model.jointNames[j]}' is not revolute: ${task} needs a chain of revolute joints`;
+    }
+    return null;
+  });
 }
 
 export const swingUp: TaskDefinition = {
@@ -41,26 +39,16 @@ export const swingUp: TaskDefinition = {
   ],
   solverDefaults: { sigma0: 0.2, iterations: 60 },
   build(params) {
-    const robot = taskRobot(swingUp, params);
-    const model = withoutMeshCollisions(robot.model), n = model.nv, tip = robot.meta.endEffector!;
-    const dt = params.dt as number, T = Math.max(1, Math.round((params.horizon as number) / dt));
-    const scene = { ground: null, boxes: [] };
-    const sim = new Simulator(model, scene, { dt });
-    const dynamics = makeDynamics(sim);
+    const arm = fixedArmProblem(swingUp, params);
+    const { robot, model, n, dt, endEffector: tip } = arm;
     const x0 = new Float64Array(2 * n);
     const up = new Float64Array(2 * n);
     up[0] = Math.PI;
-    const wa = params.angleWeight as number, wv = params.velocityWeight as number;
-    const w = Array.from({ length: 2 * n }, (_, i) => (i < n ? wa : wv));
-    const running = new CostSum(model)
-      .add(new StateRegularization(model, { xRef: up, weights: w.map((x) => x / 100) }), dt)
-      .add(new ControlRegularization(model.nu, { weights: params.effortWeight as number }), dt);
+    const w = stateWeights(n, params.angleWeight as number, params.velocityWeight as number);
+    const running = armRunningCost(model, dt, up, w.map((x) => x / 100), params.effortWeight as number);
     const terminal = new CostSum(model).add(new StateRegularization(model, { xRef: up, weights: w }), 1);
-    const lim = params.torqueLimit as number;
     return {
-      task: 'swing-up', robot: robot.id, model, scene, sim, dynamics, running, terminal, x0, T, dt,
-      uLower: new Float64Array(model.nu).fill(-lim), uUpper: new Float64Array(model.nu).fill(lim),
-      uInit: Array.from({ length: T }, () => new Float64Array(model.nu)), params,
+      ...arm.common, task: 'swing-up', robot: robot.id, running, terminal, x0, params,
       metrics(xs) {
         const xT = xs[xs.length - 1];
         const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));

@@ -27,9 +27,11 @@
  * instead of data.tmp36/tmp6 (scratch, not read afterwards), and so do the composites of a
  * full pass until they are final (see crbaKernelSources).
  */
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
+import { jointOf, type SymOps } from '../../model/joints/index.ts';
+import { projectSym } from '../../model/joints/subspace.ts';
 import { compileKernel } from './emit.ts';
-import { add, atom, jointPathOf, mul, neg, src, sub, sum, type Val } from './kinematics-kernel.ts';
+import { add, atom, mul, neg, src, sub, subspaceColumn, sum, type Src, type Val } from './kinematics-kernel.ts';
 
 /** L = data.liMi, Yb = data.Ybody, Yc = data.Ycrb, M = data.M. */
 export type CrbaFullKernel = (L: Float64Array, Yb: Float64Array, Yc: Float64Array, M: Float64Array) => void;
@@ -76,8 +78,7 @@ export type PlacementEntry = number | { readonly read: number; readonly negated:
  */
 export function placementLayout(model: Model, j: number): PlacementEntry[] {
   const r = (k: number): PlacementEntry => ({ read: k, negated: false });
-  const type = model.jointTypes[j];
-  const path = type === JOINT_FREE || type === JOINT_PRISMATIC ? 3 : jointPathOf(model, j);
+  const path = jointOf(model, j).placementPath(model, j);
   if (path === 3) return Array.from({ length: 12 }, (_, k) => r(k));
   const P = model.jointPlacements, o = 12 * j;
   const p = [P[o + 9], P[o + 10], P[o + 11]];
@@ -150,16 +151,6 @@ export function crbaKernelSources(model: Model): { full: string; partial: string
 
 /** Where jointBlock reads the composite inertia of its joint: loaded from Yc, or named locals. */
 type Composite = 'load' | ((k: number) => string);
-
-/** Column k of joint j's motion subspace (motionSubspaceColumn in crba.ts). */
-function subspaceColumn(model: Model, j: number, k: number): number[] {
-  const s = [0, 0, 0, 0, 0, 0];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) { s[k] = 1; return s; }
-  const off = type === JOINT_PRISMATIC ? 0 : 3;
-  for (let c = 0; c < 3; c++) s[off + c] = model.axes[3 * j + c];
-  return s;
-}
 
 /**
  * The marked branch of joint j: F = Yc_j S_j, then the walk up to the root writing the blocks
@@ -250,12 +241,16 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
 
 /** Row r of S_i^T applied to the force F (projectColumn in crba.ts). */
 function projection(model: Model, i: number, r: number, F: Val[]): Val {
-  const type = model.jointTypes[i];
-  if (type === JOINT_FREE) return F[r];
-  const off = type === JOINT_PRISMATIC ? 0 : 3;
-  const a = model.axes;
-  return add(add(mul(F[off], a[3 * i]), mul(F[off + 1], a[3 * i + 1])), mul(F[off + 2], a[3 * i + 2]));
+  return projectSym(VAL_OPS, model, i, r, F);
 }
+
+/** The folding operations as SymOps (projectSym neither binds nor calls cos / sin). */
+const VAL_OPS: SymOps<Src> = {
+  add, sub, mul, neg,
+  cos: () => { throw new Error('crba kernel: no cos'); },
+  sin: () => { throw new Error('crba kernel: no sin'); },
+  def: (_n, a) => a,
+};
 
 /** Sorted distinct numbers k of the names `${prefix}k` referenced in src. */
 function usedNames(src: string, prefix: string): number[] {

@@ -11,7 +11,11 @@
  * otherwise); everything else runs as the generic code runs it, in the same order, so results
  * are equal (===) to the generic functions', which stay the reference and the fallback.
  */
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
+import { jointOf, type SymOps } from '../../model/joints/index.ts';
+import { jointMotionSym as motionSym, motionSubspaceColumn } from '../../model/joints/subspace.ts';
+import { motionActInvSym as motionActInvSymGeneric, se3MulSym as se3MulSymGeneric } from '../../model/spatial-sym.ts';
+import { fkJointSym } from '../symbolic/kinematics.ts';
 import { compileKernel, lit } from './emit.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -168,41 +172,14 @@ export class Emitter {
 // ---------------------------------------------------------------------------------------------
 // Spatial algebra on symbolic values (spatial.ts, operation for operation)
 
-/** se3Mul: a * b (12 numbers each: R row-major, then p). */
+/** se3Mul: a * b (12 numbers each: R row-major, then p); model/spatial-sym.ts through the folding operations. */
 export function se3MulSym(a: readonly Val[], b: readonly Val[]): Val[] {
-  const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a;
-  const [b0, b1, b2, b3, b4, b5, b6, b7, b8, bx, by, bz] = b;
-  return [
-    sum(mul(a0, b0), mul(a1, b3), mul(a2, b6)),
-    sum(mul(a0, b1), mul(a1, b4), mul(a2, b7)),
-    sum(mul(a0, b2), mul(a1, b5), mul(a2, b8)),
-    sum(mul(a3, b0), mul(a4, b3), mul(a5, b6)),
-    sum(mul(a3, b1), mul(a4, b4), mul(a5, b7)),
-    sum(mul(a3, b2), mul(a4, b5), mul(a5, b8)),
-    sum(mul(a6, b0), mul(a7, b3), mul(a8, b6)),
-    sum(mul(a6, b1), mul(a7, b4), mul(a8, b7)),
-    sum(mul(a6, b2), mul(a7, b5), mul(a8, b8)),
-    sum(mul(a0, bx), mul(a1, by), mul(a2, bz), a[9]),
-    sum(mul(a3, bx), mul(a4, by), mul(a5, bz), a[10]),
-    sum(mul(a6, bx), mul(a7, by), mul(a8, bz), a[11]),
-  ];
+  return se3MulSymGeneric(FOLD_OPS, a, b);
 }
 
-/** motionActInv: motion m (parent frame) into the frame of placement M. */
+/** motionActInv: motion m (parent frame) into the frame of placement M (model/spatial-sym.ts). */
 export function motionActInvSym(e: Emitter, M: readonly Val[], m: readonly Val[]): Val[] {
-  const [vx, vy, vz, wx, wy, wz] = m;
-  const px = M[9], py = M[10], pz = M[11];
-  const lx = e.def('lx', sub(vx, sub(mul(py, wz), mul(pz, wy))));
-  const ly = e.def('ly', sub(vy, sub(mul(pz, wx), mul(px, wz))));
-  const lz = e.def('lz', sub(vz, sub(mul(px, wy), mul(py, wx))));
-  return [
-    sum(mul(M[0], lx), mul(M[3], ly), mul(M[6], lz)),
-    sum(mul(M[1], lx), mul(M[4], ly), mul(M[7], lz)),
-    sum(mul(M[2], lx), mul(M[5], ly), mul(M[8], lz)),
-    sum(mul(M[0], wx), mul(M[3], wy), mul(M[6], wz)),
-    sum(mul(M[1], wx), mul(M[4], wy), mul(M[7], wz)),
-    sum(mul(M[2], wx), mul(M[5], wy), mul(M[8], wz)),
-  ];
+  return motionActInvSymGeneric(jsOps(e), M, m);
 }
 
 /** motionAct: motion m (frame of M) into the parent frame. */
@@ -223,78 +200,51 @@ export function motionActSym(e: Emitter, M: readonly Val[], m: readonly Val[]): 
 // ---------------------------------------------------------------------------------------------
 // Joints
 
-/** data.jointPath as createData computes it: 0/1/2 for a principal axis with identity placement rotation, else 3. */
+/** data.jointPath of joint j (its joint type's placementPath: 0/1/2 principal axis, else 3). */
 export function jointPathOf(model: Model, j: number): number {
-  const P = model.jointPlacements, o = 12 * j;
-  const identity = P[o] === 1 && P[o + 4] === 1 && P[o + 8] === 1 && P[o + 1] === 0 && P[o + 2] === 0
-    && P[o + 3] === 0 && P[o + 5] === 0 && P[o + 6] === 0 && P[o + 7] === 0;
-  let path = 3;
-  if (identity) for (let k = 0; k < 3; k++) if (model.axes[3 * j + k] === 1) path = k;
-  return path;
-}
-
-function axisOf(model: Model, j: number): [number, number, number] {
-  return [model.axes[3 * j], model.axes[3 * j + 1], model.axes[3 * j + 2]];
+  return jointOf(model, j).placementPath(model, j);
 }
 
 /**
+ * The JavaScript printer of the joint types' symbolic form (server/model/joints/types.ts
+ * SymOps): the folding operations above, cos and sin bound to locals, `def` a local.
+ */
+export function jsOps(e: Emitter): SymOps<Src> {
+  return {
+    add, sub, mul, neg,
+    cos: (a) => (typeof a === 'number' ? Math.cos(a) : e.bind('c', `Math.cos(${src(a)})`)),
+    sin: (a) => (typeof a === 'number' ? Math.sin(a) : e.bind('s', `Math.sin(${src(a)})`)),
+    def: (name, a) => e.def(name, a),
+  };
+}
+
+/** The folding operations without an emitter (nothing to bind; no cos or sin). */
+const FOLD_OPS: SymOps<Src> = {
+  add, sub, mul, neg,
+  cos: () => { throw new Error('kernel generation: cos needs an emitter'); },
+  sin: () => { throw new Error('kernel generation: sin needs an emitter'); },
+  def: (_n, a) => a,
+};
+
+/**
  * jointTransform of joint j at q (source name `q`): emits its locals and returns liMi_j's 12
- * entries (constants where the placement and joint path make them so).
+ * entries (constants where the placement and joint path make them so): the joint type's
+ * placementSym through the JavaScript printer.
  */
 export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
-  const P = Array.from(model.jointPlacements.subarray(12 * j, 12 * j + 12));
   const iq = model.idxQ[j];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) {
-    const [x, y, z, w] = e.load('q', 'q', iq + 3, 4);
-    const xx = e.def('xx', mul(x, x)), yy = e.def('yy', mul(y, y)), zz = e.def('zz', mul(z, z));
-    const xy = e.def('xy', mul(x, y)), xz = e.def('xz', mul(x, z)), yz = e.def('yz', mul(y, z));
-    const wx = e.def('wx', mul(w, x)), wy = e.def('wy', mul(w, y)), wz = e.def('wz', mul(w, z));
-    const t = e.defAll('t', [
-      sub(1, mul(2, add(yy, zz))), mul(2, sub(xy, wz)), mul(2, add(xz, wy)),
-      mul(2, add(xy, wz)), sub(1, mul(2, add(xx, zz))), mul(2, sub(yz, wx)),
-      mul(2, sub(xz, wy)), mul(2, add(yz, wx)), sub(1, mul(2, add(xx, yy))),
-    ]);
-    const [px, py, pz] = e.load('p', 'q', iq, 3);
-    return e.defAll('m', se3MulSym(P, [...t, px, py, pz]));
-  }
-  const [ax, ay, az] = axisOf(model, j);
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = P;
-  const qj = e.bind('qj', `q[${iq}]`);
-  if (type === JOINT_PRISMATIC) {
-    return e.defAll('m', [
-      r0, r1, r2, r3, r4, r5, r6, r7, r8,
-      add(P[9], mul(qj, sum(mul(r0, ax), mul(r1, ay), mul(r2, az)))),
-      add(P[10], mul(qj, sum(mul(r3, ax), mul(r4, ay), mul(r5, az)))),
-      add(P[11], mul(qj, sum(mul(r6, ax), mul(r7, ay), mul(r8, az)))),
-    ]);
-  }
-  const c = e.bind('c', `Math.cos(${qj.s})`), s = e.bind('s', `Math.sin(${qj.s})`);
-  const ns = neg(s);
-  const path = jointPathOf(model, j);
-  // identity placement rotation and a principal axis: R = Rot_axis(q)
-  if (path === 0) return [1, 0, 0, 0, c, ns, 0, s, c, P[9], P[10], P[11]];
-  if (path === 1) return [c, 0, s, 0, 1, 0, ns, 0, c, P[9], P[10], P[11]];
-  if (path === 2) return [c, ns, 0, s, c, 0, 0, 0, 1, P[9], P[10], P[11]];
-  // general: R = R_P * Rot(axis, q), Rodrigues
-  const t = e.def('t', sub(1, c));
-  const m = e.defAll('r', [
-    add(c, mul(mul(ax, ax), t)), sub(mul(mul(ax, ay), t), mul(az, s)), add(mul(mul(ax, az), t), mul(ay, s)),
-    add(mul(mul(ay, ax), t), mul(az, s)), add(c, mul(mul(ay, ay), t)), sub(mul(mul(ay, az), t), mul(ax, s)),
-    sub(mul(mul(az, ax), t), mul(ay, s)), add(mul(mul(az, ay), t), mul(ax, s)), add(c, mul(mul(az, az), t)),
-  ]);
-  return e.defAll('m', [
-    sum(mul(r0, m[0]), mul(r1, m[3]), mul(r2, m[6])),
-    sum(mul(r0, m[1]), mul(r1, m[4]), mul(r2, m[7])),
-    sum(mul(r0, m[2]), mul(r1, m[5]), mul(r2, m[8])),
-    sum(mul(r3, m[0]), mul(r4, m[3]), mul(r5, m[6])),
-    sum(mul(r3, m[1]), mul(r4, m[4]), mul(r5, m[7])),
-    sum(mul(r3, m[2]), mul(r4, m[5]), mul(r5, m[8])),
-    sum(mul(r6, m[0]), mul(r7, m[3]), mul(r8, m[6])),
-    sum(mul(r6, m[1]), mul(r7, m[4]), mul(r8, m[7])),
-    sum(mul(r6, m[2]), mul(r7, m[5]), mul(r8, m[8])),
-    P[9], P[10], P[11],
-  ]);
+  const jt = jointOf(model, j);
+  const qs: Val[] = [];
+  const q = (i: number): Val => (qs[i] ??= e.bind(qName(jt.nq, i), `q[${iq + i}]`));
+  return e.defAll('m', jt.placementSym(jsOps(e), model, j, q));
+}
+
+/**
+ * Local names of q's entries (names only: they keep the generated source as it was before the
+ * joint types had a home): a 7-number q reads as position p0..2 and quaternion q0..3.
+ */
+function qName(nq: number, i: number): string {
+  return nq === 1 ? 'qj' : nq === 7 ? (i < 3 ? `p${i}` : `q${i - 3}`) : `q${i}`;
 }
 
 /**
@@ -303,21 +253,14 @@ export function jointTransformSym(e: Emitter, model: Model, j: number): Val[] {
  */
 export function jointMotionSym(e: Emitter, model: Model, j: number, name: string, prefix: string): Val[] {
   const iv = model.idxV[j];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) return e.load(prefix, name, iv, 6);
-  const x = e.bind(prefix, `${name}[${iv}]`);
-  const [ax, ay, az] = axisOf(model, j);
-  const s = e.defAll(prefix, [mul(ax, x), mul(ay, x), mul(az, x)]);
-  return type === JOINT_PRISMATIC ? [...s, 0, 0, 0] : [0, 0, 0, ...s];
+  const one = jointOf(model, j).nv === 1;
+  return motionSym(jsOps(e), model, j, (i) => e.bind(one ? prefix : `${prefix}${i}`, `${name}[${iv + i}]`), prefix);
 }
 
 /** Column k of joint j's motion subspace S (motionSubspaceColumn), constants. */
-function subspaceColumn(model: Model, j: number, k: number): number[] {
+export function subspaceColumn(model: Model, j: number, k: number): number[] {
   const out = [0, 0, 0, 0, 0, 0];
-  const type = model.jointTypes[j];
-  if (type === JOINT_FREE) { out[k] = 1; return out; }
-  const off = type === JOINT_PRISMATIC ? 0 : 3;
-  [out[off], out[off + 1], out[off + 2]] = axisOf(model, j);
+  motionSubspaceColumn(model, j, k, out);
   return out;
 }
 
@@ -341,21 +284,26 @@ const JACOBIAN_PARAMS = ['O', 'J', 'from', 'to'];
 
 function fkSource(model: Model, withV: boolean): string {
   const e = new Emitter(FK_PARAMS);
+  const ops = jsOps(e);
   for (let j = 1; j < model.njoints; j++) {
-    const p = model.parents[j];
+    const p = model.parents[j], iq = model.idxQ[j], iv = model.idxV[j];
+    const jt = jointOf(model, j);
     e.scope();
     e.line(`if (from <= ${j} && ${j} <= to) {`);
-    const Lj = jointTransformSym(e, model, j);
-    for (let k = 0; k < 12; k++) e.store('L', 12 * j + k, Lj[k]);
-    const Op = e.load('o', 'O', 12 * p, 12);
-    const Oj = se3MulSym(Op, Lj);
-    for (let k = 0; k < 12; k++) e.store('O', 12 * j + k, Oj[k]);
-    if (withV) {
-      const Vp = e.load('u', 'V', 6 * p, 6);
-      const m = motionActInvSym(e, Lj, Vp);
-      const vJ = jointMotionSym(e, model, j, 'v', 'j');
-      for (let k = 0; k < 6; k++) e.store('V', 6 * j + k, add(m[k], vJ[k]));
-    }
+    const qs: Val[] = [];
+    fkJointSym(ops, model, j, {
+      q: (i) => (qs[i] ??= e.bind(qName(jt.nq, i), `q[${iq + i}]`)),
+      v: (i) => e.bind(jt.nv === 1 ? 'j' : `j${i}`, `v[${iv + i}]`),
+      liMi: (L) => {
+        const Lj = e.defAll('m', L);
+        for (let k = 0; k < 12; k++) e.store('L', 12 * j + k, Lj[k]);
+        return Lj;
+      },
+      parentPlacement: () => e.load('o', 'O', 12 * p, 12),
+      oMi: (O) => { for (let k = 0; k < 12; k++) e.store('O', 12 * j + k, O[k]); },
+      parentVelocity: () => e.load('u', 'V', 6 * p, 6),
+      velocity: (V) => { for (let k = 0; k < 6; k++) e.store('V', 6 * j + k, V[k]); },
+    }, withV);
     e.line('}');
   }
   return e.source();

@@ -20,7 +20,9 @@
  * the fast-path joints' placements are not read: a liMi written any other way gives wrong
  * results without warning (the generic pass reads every entry).
  */
-import { JOINT_FREE, JOINT_PRISMATIC, type Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
+import { jointOf, S_FULL, S_LINEAR_AXIS } from '../../model/joints/index.ts';
+import { axisOffset } from '../../model/joints/subspace.ts';
 import { compileKernel } from './emit.ts';
 import { placementLayout, placementReads } from './crba-kernel.ts';
 import {
@@ -119,7 +121,7 @@ function oneDofForward(e: Emitter, model: Model, j: number, p: number, withA: bo
   const x = e.bind('x', `v[${iv}]`);
   const xa: Val = withA ? e.bind('xa', `a[${iv}]`) : 0;
   const ax = model.axes[3 * j], ay = model.axes[3 * j + 1], az = model.axes[3 * j + 2];
-  const prismatic = model.jointTypes[j] === JOINT_PRISMATIC;
+  const prismatic = jointOf(model, j).subspace === S_LINEAR_AXIS;
   // joint velocity vJ = S qd
   const jlx = prismatic ? e.def('jlx', mul(ax, x)) : 0, jly = prismatic ? e.def('jly', mul(ay, x)) : 0;
   const jlz = prismatic ? e.def('jlz', mul(az, x)) : 0;
@@ -175,13 +177,12 @@ function backward(e: Emitter, model: Model, j: number): void {
   const o = 6 * j;
   const p = model.parents[j];
   const iv = model.idxV[j];
-  const type = model.jointTypes[j];
   // an unmarked joint keeps its torque; its force (of the previous call) still goes to a redone parent
   e.line(`if (full || aff[${j}]) {`);
-  if (type === JOINT_FREE) {
+  if (jointOf(model, j).subspace === S_FULL) {
     for (let k = 0; k < 6; k++) e.line(`tau[${iv + k}] = F[${o + k}];`);
   } else {
-    const off = type === JOINT_PRISMATIC ? o : o + 3;
+    const off = o + axisOffset(model, j);
     const [f0, f1, f2] = [0, 1, 2].map((k) => atom(`F[${off + k}]`));
     e.store('tau', iv, sum(mul(model.axes[3 * j], f0), mul(model.axes[3 * j + 1], f1), mul(model.axes[3 * j + 2], f2)));
   }
@@ -212,7 +213,7 @@ function rneaSource(model: Model, withA: boolean): string {
     e.scope();
     e.line(`if (full || aff[${j}]) {`);
     const p = model.parents[j];
-    if (model.jointTypes[j] === JOINT_FREE) freeForward(e, j, model.idxV[j], p, withA, a0);
+    if (jointOf(model, j).subspace === S_FULL) freeForward(e, j, model.idxV[j], p, withA, a0);
     else oneDofForward(e, model, j, p, withA, a0);
     e.line('}');
   }
