@@ -15,6 +15,7 @@ import { contactBench } from './contact.ts';
 import { derivativesBench } from './derivatives.ts';
 import { dynamicsBench } from './dynamics.ts';
 import { planningBench } from './planning.ts';
+import { backwardBench } from './backward.ts';
 import { clusterBench } from './cluster.ts';
 import { mpcBench } from './mpc.ts';
 import { renderBench } from './render.ts';
@@ -24,6 +25,7 @@ const suites: Array<{ name: string; run: () => Promise<BenchResult[]> }> = [
   { name: 'dynamics', run: dynamicsBench },
   { name: 'derivatives', run: derivativesBench },
   { name: 'contact', run: contactBench },
+  { name: 'backward', run: backwardBench },
   { name: 'planning', run: planningBench },
   { name: 'batch', run: batchBench },
   { name: 'cluster', run: clusterBench },

@@ -25,6 +25,8 @@ export const DERIVATIVES = ['fd', 'analytic'] as const;
 /** R-DDP's noise schedules (server/control/schedule.ts). */
 export const NOISE_RULES = ['continuation', 'sensitivity', 'decay'] as const;
 export type DerivativesMode = (typeof DERIVATIVES)[number];
+/** The default: analytic wherever it applies (finite differences stay the reference, and the fallback for what it does not cover). */
+export const DEFAULT_DERIVATIVES: DerivativesMode = 'analytic';
 export const SolverSchema = z.enum(SOLVERS);
 export type Solver = z.infer<typeof SolverSchema>;
 

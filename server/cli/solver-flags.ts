@@ -12,7 +12,7 @@ export const SOLVER_FLAGS = {
   estimator: { type: 'string', choices: ESTIMATORS, help: 'R-DDP estimator (default zero; server/control/estimators.ts)' },
   rule: { type: 'string', choices: ['continuation', 'sensitivity', 'decay'], help: 'R-DDP noise schedule (default continuation)' },
   backend: { type: 'string', choices: BACKEND_CHOICES, help: 'where derivatives are computed (default auto): cpu = this thread, workers = worker-thread pool, webgpu = R-DDP samples on the GPU (exact derivatives on the pool), auto = webgpu when a hardware adapter exists, else workers; the summary says which ran' },
-  derivatives: { type: 'string', choices: DERIVATIVES, help: 'exact step Jacobians: finite differences (default) or analytic (finite differences for the steps the analytic path does not cover)' },
+  derivatives: { type: 'string', choices: DERIVATIVES, help: 'exact step Jacobians: analytic (default; finite differences for the steps the analytic path does not cover) or finite differences (the reference)' },
   workers: { type: 'number', integer: true, min: 0, help: 'worker threads for workers / webgpu (default: CPU cores - 1; the solver thread linearizes knots too)' },
 } as const;
 

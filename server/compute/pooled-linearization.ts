@@ -25,14 +25,14 @@ import type { SmoothingParams } from '../control/derivative-providers.ts';
 import type { WorkerInit, WorkerOutputs, WorkerRun } from './threads/linearize.ts';
 import { ExactLinearization, SmoothedLinearization } from '../control/derivative-providers.ts';
 import { getTask, resolveParams } from '../control/tasks/index.ts';
-import type { DerivativesMode } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
 
 export interface PoolOptions {
   task: string;
   params: Record<string, number | string>;
   /** null: exact linearization (DDP); else R-DDP smoothing parameters. */
   smoothing: SmoothingParams | null;
-  /** Exact step Jacobians: 'fd' (default) or 'analytic' (dynamics/step-jacobians.ts). */
+  /** Exact step Jacobians: 'fd' or 'analytic' (default) (dynamics/step-jacobians.ts). */
   derivatives?: DerivativesMode;
   T: number;
   nx: number;
@@ -82,7 +82,7 @@ export class PooledLinearization implements LinearizationProvider {
     this.As = new Float64Array(bufs.As); this.Bs = new Float64Array(bufs.Bs);
     const ctrl = new SharedArrayBuffer(4 * (1 + opts.T));
     this.ctrl = new Int32Array(ctrl);
-    const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, derivatives: opts.derivatives ?? 'fd', ...bufs, ctrl };
+    const init: WorkerInit = { kind: 'init', task: opts.task, params: opts.params, smoothing: opts.smoothing, derivatives: opts.derivatives ?? DEFAULT_DERIVATIVES, ...bufs, ctrl };
     this.pool = new WorkerPool<PoolMessage>({ entry: ENTRY, name: 'linearization thread', init, size: this.size });
   }
 
@@ -173,7 +173,7 @@ export class PooledLinearization implements LinearizationProvider {
     if (!this.local) {
       const def = getTask(this.opts.task);
       const built = def.build(resolveParams(def, this.opts.params));
-      const d = this.opts.derivatives ?? 'fd';
+      const d = this.opts.derivatives ?? DEFAULT_DERIVATIVES;
       const smooth = this.opts.smoothing ? new SmoothedLinearization(built.sim, this.opts.smoothing, d) : null;
       this.local = { exact: new ExactLinearization(built.sim, d), smooth };
       if (smooth) this.syncLocal(smooth);
@@ -239,7 +239,7 @@ const idlePools = new IdleCache<PooledLinearization>({ idleMs: POOL_IDLE_MS, max
 
 function poolKey(o: PoolOptions): string {
   const sm = o.smoothing ? { estimator: o.smoothing.estimator, antithetic: o.smoothing.antithetic } : null;
-  return JSON.stringify([o.task, o.params, sm, o.derivatives ?? 'fd', o.T, o.nx, o.ndx, o.nu, o.size ?? defaultPoolSize()]);
+  return JSON.stringify([o.task, o.params, sm, o.derivatives ?? DEFAULT_DERIVATIVES, o.T, o.nx, o.ndx, o.nu, o.size ?? defaultPoolSize()]);
 }
 
 /** Idle pools in the cache now (at most MAX_IDLE_POOLS). */

@@ -51,7 +51,7 @@ export interface Providers {
 
 export interface ProviderOptions {
   backend: BackendChoice;
-  /** Exact step Jacobians: 'fd' (default) or 'analytic' (dynamics/step-jacobians.ts). */
+  /** Exact step Jacobians: 'fd' or 'analytic' (default) (dynamics/step-jacobians.ts). */
   derivatives?: DerivativesMode;
   task: string;
   params: Record<string, number | string>;

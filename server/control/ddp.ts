@@ -35,11 +35,20 @@
  *
  * `solve` is async so that a provider may run on workers (its linearize may return a Promise).
  * Nothing is allocated inside the per-knot loops: every buffer is sized at construction.
+ *
+ * One job a module: this file holds the problem and options, the telemetry record and the
+ * iteration loop (convergence test, bookkeeping of the nominal); the Riccati knot is
+ * riccati.ts, the wait for a streaming provider's knots knot-stream.ts, the rollouts
+ * rollouts.ts, the line search line-search.ts and the μ schedule regularization.ts.
  */
-import { BoxQP, cholesky, type BoxQPOptions } from './box-qp.ts';
+import { BoxQP, type BoxQPOptions } from './box-qp.ts';
+import { RiccatiPass, type RiccatiKnot } from './riccati.ts';
+import { knotReady } from './knot-stream.ts';
+import { backtrackingLineSearch, type LineSearchOutcome } from './line-search.ts';
+import { Regularization } from './regularization.ts';
+import { Rollouts } from './rollouts.ts';
 import { createCostDerivatives, type Cost, type CostDerivatives } from './cost.ts';
 import type { Dynamics, LinearizationProvider } from './problem.ts';
-import { choleskySolveInPlace, gemmNN, gemmTN, gemmTNUpper, mirrorUpper } from '../math/linalg.ts';
 import type { DdpIteration } from '../../shared/protocol.ts';
 
 export interface DdpProblem {
@@ -170,11 +179,6 @@ export interface SolveResult {
   telemetry: IterateTelemetry[];
 }
 
-/** Atomics.waitAsync (Node >= 16; typed in TypeScript's ES2024 lib only). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
-
 function now(): number {
   return performance.now();
 }
@@ -213,13 +217,13 @@ export class DdpSolver {
   private readonly derivs: CostDerivatives[];
   private readonly termDerivs: CostDerivatives;
   private costCur = NaN;
-  private reg: number;
+  private readonly reg: Regularization;
+  private readonly rollouts: Rollouts;
+  private readonly lineSearch: LineSearchOutcome = { accepted: false, alpha: 0, cost: NaN, expected: 0, trials: 0 };
+  /** A line-search trial: the closed-loop rollout at α into the trial buffers. */
+  private readonly tryStep = (alpha: number): number => this.rollouts.closedLoop(alpha, this.xsCur, this.usCur, this.k, this.K, this.xsTrial, this.usTrial);
   private needLinearize = true;
   private needCostDerivs = true;
-  private d1 = 0;
-  private d2 = 0;
-  private gradNorm = 0;
-  private readonly qp: BoxQP;
   private solving = false;
   /** Incremented whenever the nominal changes; gainsVersion: the nominal the gains k, K belong to (-1: none). */
   private nominalVersion = 0;
@@ -227,25 +231,11 @@ export class DdpSolver {
 
   /** ready[t] = 1 once a streaming provider has written knot t (Atomics). */
   private readonly knotReady: Int32Array;
-  // backward-pass scratch
-  private readonly Vx: Float64Array;
-  private readonly Vxx: Float64Array;
-  private readonly Qx: Float64Array;
-  private readonly Qxx: Float64Array;
-  private readonly Qux: Float64Array;
-  private readonly QuxR: Float64Array;
-  private readonly QuuU: Float64Array;
-  private readonly QuuRs: Float64Array;
-  private readonly QuS: Float64Array;
-  private readonly VA: Float64Array;
-  private readonly VB: Float64Array;
-  private readonly Lq: Float64Array;
+  // backward pass (riccati.ts) and the arguments of its knots
+  private readonly riccati: RiccatiPass;
+  private readonly knotArgs: RiccatiKnot;
   private readonly lb: Float64Array;
   private readonly ub: Float64Array;
-  private readonly kPrev: Float64Array;
-  private readonly tmpU: Float64Array;
-  private readonly tmpUX: Float64Array;
-  private readonly dx: Float64Array;
 
   constructor(problem: DdpProblem, options: Partial<DdpOptions> = {}) {
     const dyn = problem.dynamics;
@@ -256,7 +246,7 @@ export class DdpSolver {
     const nx = dyn.nq + dyn.nv, ndx = 2 * dyn.nv, nu = dyn.nu;
     this.nx = nx; this.ndx = ndx; this.nu = nu;
     this.options = defaultDdpOptions(options);
-    this.reg = this.options.regInit;
+    this.reg = new Regularization(this.options);
 
     const run = problem.running;
     let running: Cost[];
@@ -319,25 +309,14 @@ export class DdpSolver {
       this.derivs = Array.from({ length: T }, (_, t) => ({ lx: lx[t], lu: lu[t], lxx: lxx[t], luu: luu[t], lux: lux[t] }));
     }
     this.termDerivs = createCostDerivatives(ndx, nu);
-    this.qp = new BoxQP(nu, this.options.boxQP);
-    this.Vx = new Float64Array(ndx);
-    this.Vxx = new Float64Array(ndx * ndx);
-    this.Qx = new Float64Array(ndx);
-    this.Qxx = new Float64Array(ndx * ndx);
-    this.Qux = new Float64Array(nu * ndx);
-    this.QuxR = new Float64Array(nu * ndx);
-    this.QuuU = new Float64Array(nu * nu);
-    this.QuuRs = new Float64Array(nu * nu);
-    this.QuS = new Float64Array(nu);
-    this.VA = new Float64Array(ndx * ndx);
-    this.VB = new Float64Array(ndx * nu);
-    this.Lq = new Float64Array(nu * nu);
     this.lb = new Float64Array(nu);
     this.ub = new Float64Array(nu);
-    this.kPrev = new Float64Array(nu);
-    this.tmpU = new Float64Array(nu);
-    this.tmpUX = new Float64Array(nu * ndx);
-    this.dx = new Float64Array(ndx);
+    this.riccati = new RiccatiPass(ndx, nu, new BoxQP(nu, this.options.boxQP), this.options.regularization);
+    this.knotArgs = {
+      A: this.As, ao: 0, B: this.Bs, bo: 0, l: this.derivs[0], k: this.k, ko: 0, K: this.K, Ko: 0,
+      lb: this.boxed ? this.lb : null, ub: this.boxed ? this.ub : null,
+    };
+    this.rollouts = new Rollouts(dyn, this.running, this.terminal, this.x0, this.uLower, this.uUpper);
   }
 
   /** Current nominal states (T + 1 views, overwritten by later iterations). */
@@ -357,7 +336,7 @@ export class DdpSolver {
 
   /** Current regularization μ. */
   get mu(): number {
-    return this.reg;
+    return this.reg.mu;
   }
 
   /** The last accepted trajectory (views) and its true cost. */
@@ -383,7 +362,7 @@ export class DdpSolver {
    * raised by rejections was a verdict on the previous model, not on the next one.
    */
   resetRegularization(): void {
-    this.reg = this.options.regInit;
+    this.reg.reset();
   }
 
   /** Changes the initial state (e.g. MPC); takes effect at the next solve. */
@@ -392,67 +371,13 @@ export class DdpSolver {
     for (let i = 0; i < this.nx; i++) this.x0[i] = x0[i];
   }
 
-  private clampU(u: Float64Array): void {
-    for (let i = 0; i < this.nu; i++) {
-      const v = u[i], lo = this.uLower[i], hi = this.uUpper[i];
-      u[i] = v < lo ? lo : v > hi ? hi : v;
-    }
-  }
-
-  /** Open-loop rollout of us (clamped in place) from x0 into xs; returns the true cost. */
-  private rolloutOpenLoop(us: Float64Array[], xs: Float64Array[]): number {
-    const T = this.T;
-    xs[0].set(this.x0);
-    let J = 0;
-    for (let t = 0; t < T; t++) {
-      this.clampU(us[t]);
-      J += this.running[t].value(xs[t], us[t]);
-      this.dynamics.step(xs[t], us[t], xs[t + 1]);
-    }
-    J += this.terminal.value(xs[T], null);
-    return J;
-  }
-
   /**
    * True cost of the controls us (T × nu, clamped to the bounds) rolled out open-loop from x0
    * on the true dynamics. Does not change the solver's nominal.
    */
   trueCostOf(us: readonly ArrayLike<number>[]): number {
     if (us.length !== this.T) throw new Error(`trueCostOf: expected T = ${this.T} controls, got ${us.length}`);
-    const T = this.T, xs = this.xsTmp, u = this.tmpU;
-    xs[0].set(this.x0);
-    let J = 0;
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < this.nu; i++) u[i] = us[t][i];
-      this.clampU(u);
-      J += this.running[t].value(xs[t], u);
-      this.dynamics.step(xs[t], u, xs[t + 1]);
-    }
-    return J + this.terminal.value(xs[T], null);
-  }
-
-  /** Closed-loop trial rollout at step α into xsTrial/usTrial; returns its true cost (Infinity if not finite). */
-  private rolloutTrial(alpha: number): number {
-    const T = this.T, nu = this.nu, ndx = this.ndx, dx = this.dx;
-    const xs = this.xsCur, us = this.usCur, xt = this.xsTrial, ut = this.usTrial, k = this.k, K = this.K;
-    xt[0].set(this.x0);
-    let J = 0;
-    for (let t = 0; t < T; t++) {
-      this.dynamics.difference(xs[t], xt[t], dx);
-      const u = ut[t], ub = us[t], ko = t * nu, Ko = t * nu * ndx;
-      for (let a = 0; a < nu; a++) {
-        let s = ub[a] + alpha * k[ko + a];
-        const ro = Ko + a * ndx;
-        for (let j = 0; j < ndx; j++) s += K[ro + j] * dx[j];
-        u[a] = s;
-      }
-      this.clampU(u);
-      J += this.running[t].value(xt[t], u);
-      if (!Number.isFinite(J)) return Infinity;
-      this.dynamics.step(xt[t], u, xt[t + 1]);
-    }
-    J += this.terminal.value(xt[T], null);
-    return Number.isFinite(J) ? J : Infinity;
+    return this.rollouts.costOf(us, this.xsTmp);
   }
 
   private computeCostDerivatives(): void {
@@ -475,20 +400,12 @@ export class DdpSolver {
   /**
    * The first backward pass of an iteration while a streaming provider is still linearizing:
    * knot t waits for ready[t] (set by the provider's threads, Atomics), so the Riccati recursion
-   * from the last knot overlaps the linearization of the earlier ones. Instead of waiting, this
-   * thread linearizes knots itself when the provider offers them (assist). Rejects with the
-   * provider's error if it fails.
+   * from the last knot overlaps the linearization of the earlier ones (knot-stream.ts).
    */
   private async backwardStreaming(mu: number, ready: Int32Array, linearized: Promise<void>, provider: LinearizationProvider): Promise<boolean> {
     this.backwardStart();
     for (let t = this.T - 1; t >= 0; t--) {
-      while (Atomics.load(ready, t) === 0) {
-        if (provider.assist?.()) continue;
-        const w = waitAsync(ready, t, 0);
-        // the provider's end (or failure, which rethrows here) also ends the wait
-        if (w.async) await Promise.race([w.value, linearized]);
-        if (Atomics.load(ready, t) === 0) throw new Error(`streaming linearization ended without writing knot ${t}`);
-      }
+      if (Atomics.load(ready, t) === 0) await knotReady(ready, t, linearized, provider);
       if (!this.backwardKnot(t, mu)) return false;
     }
     return true;
@@ -496,138 +413,79 @@ export class DdpSolver {
 
   private backwardStart(): void {
     this.gainsVersion = this.nominalVersion;
-    this.Vx.set(this.termDerivs.lx);
-    this.Vxx.set(this.termDerivs.lxx);
-    this.d1 = 0; this.d2 = 0; this.gradNorm = 0;
+    this.riccati.reset(this.termDerivs.lx, this.termDerivs.lxx);
   }
 
-  /** One knot of the Riccati recursion: Q-function, gains k_t, K_t, value update; accumulates d1, d2, gradient norm. */
+  /** One knot of the Riccati recursion (riccati.ts): gains k_t, K_t, value update; Quu_t, Qu_t stored. */
   private backwardKnot(t: number, mu: number): boolean {
-    const nx = this.ndx, nu = this.nu;
-    const Vx = this.Vx, Vxx = this.Vxx, Qx = this.Qx, Qxx = this.Qxx, Qux = this.Qux, QuxR = this.QuxR;
-    const QuuU = this.QuuU, VA = this.VA, VB = this.VB, L = this.Lq, tmpU = this.tmpU, tmpUX = this.tmpUX;
-    const stateReg = this.options.regularization === 'state';
-    let d1 = this.d1, d2 = this.d2, gnorm = this.gradNorm;
-    {
-      const A = this.As, B = this.Bs, ao = t * nx * nx, bo = t * nx * nu;
-      const l = this.derivs[t];
-      // Quu (regularized) and Qu are computed in scratch and stored per knot at the end
-      const Quu = this.QuuRs, Qu = this.QuS, quo = 0, qo = 0;
-      // Qx = lx + Aᵀ Vx, Qu = lu + Bᵀ Vx
-      for (let j = 0; j < nx; j++) Qx[j] = l.lx[j];
-      for (let a = 0; a < nu; a++) Qu[qo + a] = l.lu[a];
-      for (let i = 0; i < nx; i++) {
-        const vi = Vx[i];
-        if (vi === 0) continue;
-        const ar = ao + i * nx, br = bo + i * nu;
-        for (let j = 0; j < nx; j++) Qx[j] += A[ar + j] * vi;
-        for (let a = 0; a < nu; a++) Qu[qo + a] += B[br + a] * vi;
-      }
-      // VA = Vxx A, VB = Vxx B; Qxx = lxx + Aᵀ VA, Quu = luu + Bᵀ VB, Qux = lux + Bᵀ VA
-      // (register-tiled products, server/math/linalg.ts)
-      VA.fill(0);
-      VB.fill(0);
-      gemmNN(Vxx, 0, A, ao, VA, 0, nx, nx, nx);
-      gemmNN(Vxx, 0, B, bo, VB, 0, nx, nx, nu);
-      Qxx.set(l.lxx);
-      QuuU.set(l.luu);
-      Qux.set(l.lux);
-      // Aᵀ Vxx A is symmetric: its upper triangle only, mirrored (exact symmetry for free)
-      gemmTNUpper(A, ao, VA, 0, Qxx, 0, nx, nx);
-      mirrorUpper(Qxx, 0, nx);
-      gemmTN(B, bo, VA, 0, Qux, 0, nu, nx, nx);
-      gemmTN(B, bo, VB, 0, QuuU, 0, nu, nx, nu);
-      for (let a = 0; a < nu; a++) for (let b = a + 1; b < nu; b++) { const x = 0.5 * (QuuU[a * nu + b] + QuuU[b * nu + a]); QuuU[a * nu + b] = x; QuuU[b * nu + a] = x; }
-      // regularization
-      Quu.set(QuuU, quo);
-      QuxR.set(Qux);
-      if (mu > 0) {
-        if (stateReg) {
-          for (let a = 0; a < nu; a++) {
-            for (let b = 0; b < nu; b++) {
-              let s = 0;
-              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * B[bo + m * nu + b];
-              Quu[quo + a * nu + b] += mu * s;
-            }
-            for (let j = 0; j < nx; j++) {
-              let s = 0;
-              for (let m = 0; m < nx; m++) s += B[bo + m * nu + a] * A[ao + m * nx + j];
-              QuxR[a * nx + j] += mu * s;
-            }
-          }
-        } else {
-          for (let a = 0; a < nu; a++) Quu[quo + a * nu + a] += mu;
-        }
-      }
-      const QuuR = Quu;
-      this.Quu.set(QuuR, t * nu * nu);
-      this.Qu.set(Qu, t * nu);
-      if (!cholesky(QuuR, nu, L)) return false;
-      const k = this.k, ko = t * nu, K = this.K, Ko = t * nu * nx;
-      if (this.boxed) {
-        const ubar = this.usCur[t];
-        for (let a = 0; a < nu; a++) {
-          this.lb[a] = this.uLower[a] - ubar[a];
-          this.ub[a] = this.uUpper[a] - ubar[a];
-          this.kPrev[a] = k[ko + a];
-        }
-        const st = this.qp.solve(QuuR, Qu, this.lb, this.ub, this.kPrev);
-        if (st === 'notPD') return false;
-        for (let a = 0; a < nu; a++) {
-          k[ko + a] = this.qp.x[a];
-          // projected gradient at the nominal (du = 0): a control on a bound with Qu pushing
-          // outward is stationary
-          const q = Qu[qo + a];
-          if ((this.lb[a] >= 0 && q > 0) || (this.ub[a] <= 0 && q < 0)) continue;
-          const g = Math.abs(q);
-          if (g > gnorm) gnorm = g;
-        }
-        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
-        for (let j = 0; j < nx; j++) this.qp.solveFree(K, Ko + j, nx);
-      } else {
-        for (let a = 0; a < nu; a++) {
-          k[ko + a] = -Qu[qo + a];
-          const g = Math.abs(Qu[qo + a]);
-          if (g > gnorm) gnorm = g;
-        }
-        choleskySolveInPlace(L, nu, k, 0, ko, 1);
-        for (let i = 0; i < nu * nx; i++) K[Ko + i] = -QuxR[i];
-        for (let j = 0; j < nx; j++) choleskySolveInPlace(L, nu, K, 0, Ko + j, nx);
-      }
-      // expected improvement terms and value update with the unregularized Q
-      // tmpU = Quu k ; tmpUX = Quu K
-      for (let a = 0; a < nu; a++) {
-        let s = 0;
-        for (let b = 0; b < nu; b++) s += QuuU[a * nu + b] * k[ko + b];
-        tmpU[a] = s;
-        d1 += k[ko + a] * Qu[qo + a];
-        d2 += k[ko + a] * s;
-      }
-      tmpUX.fill(0);
-      gemmNN(QuuU, 0, K, Ko, tmpUX, 0, nu, nu, nx);
-      // Vx = Qx + Kᵀ (Quu k + Qu) + Quxᵀ k
-      for (let j = 0; j < nx; j++) {
-        let s = Qx[j];
-        for (let a = 0; a < nu; a++) s += K[Ko + a * nx + j] * (tmpU[a] + Qu[qo + a]) + Qux[a * nx + j] * k[ko + a];
-        Vx[j] = s;
-      }
-      // Vxx = Qxx + Kᵀ (Quu K + Qux) + Quxᵀ K, symmetric as a whole: upper triangles, mirrored
-      for (let i = 0; i < nu * nx; i++) tmpUX[i] += Qux[i];
-      Vxx.set(Qxx);
-      gemmTNUpper(K, Ko, tmpUX, 0, Vxx, 0, nx, nu);
-      gemmTNUpper(Qux, 0, K, Ko, Vxx, 0, nx, nu);
-      mirrorUpper(Vxx, 0, nx);
+    const nx = this.ndx, nu = this.nu, r = this.riccati, knot = this.knotArgs;
+    knot.ao = t * nx * nx; knot.bo = t * nx * nu; knot.l = this.derivs[t];
+    knot.ko = t * nu; knot.Ko = t * nu * nx;
+    if (this.boxed) {
+      const ubar = this.usCur[t];
+      for (let a = 0; a < nu; a++) { this.lb[a] = this.uLower[a] - ubar[a]; this.ub[a] = this.uUpper[a] - ubar[a]; }
     }
-    this.d1 = d1;
-    this.d2 = d2;
-    this.gradNorm = gnorm;
-    return true;
+    const ok = r.knot(knot, mu);
+    this.Quu.set(r.QuuR, t * nu * nu);
+    this.Qu.set(r.Qu, t * nu);
+    return ok;
   }
 
-  private increaseReg(): boolean {
-    const o = this.options;
-    this.reg = Math.max(this.reg * o.regIncrease, o.regFailureFloor);
-    return this.reg <= o.regMax;
+  private get d1(): number { return this.riccati.d1; }
+  private get d2(): number { return this.riccati.d2; }
+  private get gradNorm(): number { return this.riccati.gradNorm; }
+
+  /**
+   * Steps 1–2 of an iteration: the provider's linearization (when the nominal changed), the cost
+   * derivatives and the backward pass, restarted with a larger μ while Quu is not positive
+   * definite. A streaming provider reports each knot as it completes: the first backward pass
+   * then overlaps the linearization (times.linearize: until the last knot; times.backward: the
+   * backward passes, which partly ran during it). status: null when gains are ready, else why
+   * the solve stops.
+   */
+  private async linearizeAndBackward(
+    iter: number, provider: LinearizationProvider, times: IterateTelemetry['times'], signal: AbortSignal | undefined,
+  ): Promise<{ status: SolveStatus | null; attempts: number }> {
+    const t0 = now();
+    let pending: Promise<void> | null = null;
+    let linearizedAt = t0;
+    if (this.needLinearize) {
+      const ready = provider.streaming ? this.knotReady : undefined;
+      if (ready) for (let t = 0; t < this.T; t++) Atomics.store(ready, t, 0);
+      const p = provider.linearize(this.xsCur, this.usCur, this.As, this.Bs, { iteration: iter, ready });
+      if (p && ready) pending = p.then(() => { linearizedAt = now(); });
+      else if (p) await p;
+      this.needLinearize = false;
+    }
+    const t1 = now();
+    if (!pending) times.linearize = t1 - t0;
+    if (this.needCostDerivs) {
+      this.computeCostDerivatives();
+      this.needCostDerivs = false;
+    }
+    const tc = now();
+    times.costs = tc - t1;
+    let attempts = 0, ok = false, regOk = true;
+    if (pending) {
+      attempts++;
+      try {
+        ok = await this.backwardStreaming(this.reg.mu, this.knotReady, pending, provider);
+        // a failed pass (Quu not positive definite) still needs every knot: keep helping
+        if (!ok && provider.assist) while (provider.assist()) { /* one knot per call */ }
+      } finally {
+        await pending; // every knot written (rethrows the provider's error)
+      }
+      times.linearize = linearizedAt - t0;
+      if (!ok && !this.reg.increase()) regOk = false;
+    }
+    if (signal?.aborted) return { status: 'cancelled', attempts };
+    for (; !ok && regOk;) {
+      attempts++;
+      if (this.backward(this.reg.mu)) { ok = true; break; }
+      if (!this.reg.increase()) { regOk = false; break; }
+    }
+    times.backward = now() - tc;
+    return { status: ok && regOk ? null : 'regularizationLimit', attempts };
   }
 
   /** Copies of the current nominal. */
@@ -666,12 +524,12 @@ export class DdpSolver {
       for (let i = 0; i < nu; i++) this.usCur[t][i] = usInit[t][i];
     }
     const maxIterations = opts.maxIterations ?? 100;
-    this.reg = o.regInit;
+    this.reg.reset();
     this.k.fill(0);
     this.K.fill(0);
     this.nominalVersion++;
     this.gainsVersion = -1;
-    this.costCur = this.rolloutOpenLoop(this.usCur, this.xsCur);
+    this.costCur = this.rollouts.openLoop(this.usCur, this.xsCur);
     if (!Number.isFinite(this.costCur)) throw new Error('DdpSolver.solve: the initial rollout is not finite');
     this.needLinearize = true;
     this.needCostDerivs = true;
@@ -686,57 +544,10 @@ export class DdpSolver {
       const times = { linearize: 0, costs: 0, backward: 0, forward: 0, total: 0 };
       const tIter = now();
       const linearized = this.needLinearize;
-      let t0 = now();
-      const provider = opts.linearization;
-      // A streaming provider reports each knot as it completes: the first backward pass then
-      // overlaps the linearization (times.linearize: until the last knot; times.backward: the
-      // backward passes, which partly ran during it).
-      let pending: Promise<void> | null = null;
-      let linearizedAt = t0;
-      if (this.needLinearize) {
-        const ready = provider.streaming ? this.knotReady : undefined;
-        if (ready) for (let t = 0; t < this.T; t++) Atomics.store(ready, t, 0);
-        const p = provider.linearize(this.xsCur, this.usCur, this.As, this.Bs, { iteration: iter, ready });
-        if (p && ready) pending = p.then(() => { linearizedAt = now(); });
-        else if (p) await p;
-        this.needLinearize = false;
-      }
-      let t1 = now();
-      if (!pending) { linearizedAt = t1; times.linearize = t1 - t0; }
-      if (this.needCostDerivs) {
-        this.computeCostDerivatives();
-        this.needCostDerivs = false;
-      }
-      const tc = now();
-      times.costs = tc - t1;
-      let attempts = 0;
-      let ok = false;
-      let regOk = true;
-      if (pending) {
-        attempts++;
-        try {
-          ok = await this.backwardStreaming(this.reg, this.knotReady, pending, provider);
-          // a failed pass (Quu not positive definite) still needs every knot: keep helping
-          if (!ok && provider.assist) while (provider.assist()) { /* one knot per call */ }
-        } finally {
-          await pending; // every knot written (rethrows the provider's error)
-        }
-        times.linearize = linearizedAt - t0;
-        if (!ok && !this.increaseReg()) regOk = false;
-      }
-      if (opts.signal?.aborted) { status = 'cancelled'; break; }
-      for (; !ok && regOk;) {
-        attempts++;
-        if (this.backward(this.reg)) { ok = true; break; }
-        if (!this.increaseReg()) { regOk = false; break; }
-      }
-      t1 = now();
-      times.backward = t1 - tc;
-      if (!ok || !regOk) {
-        status = 'regularizationLimit';
-        break;
-      }
-      const muUsed = this.reg;
+      const pass = await this.linearizeAndBackward(iter, opts.linearization, times, opts.signal);
+      if (pass.status !== null) { status = pass.status; break; }
+      const attempts = pass.attempts;
+      const muUsed = this.reg.mu;
       const expectedFull = -(this.d1 + 0.5 * this.d2);
       const info: IterateTelemetry = {
         iteration: iter,
@@ -765,28 +576,20 @@ export class DdpSolver {
         iter++;
         break;
       }
-      // line search on the true dynamics
-      t0 = now();
-      let alpha = 1;
-      let accepted = false;
-      for (;;) {
-        const Jt = this.rolloutTrial(alpha);
-        info.lineSearchTrials++;
-        const expected = -(alpha * this.d1 + 0.5 * alpha * alpha * this.d2);
-        info.stepLength = alpha;
-        info.expectedImprovement = expected;
-        info.actualImprovement = costBefore - Jt;
-        if (expected > 0 && (costBefore - Jt) / expected >= o.acceptanceRatio) {
-          accepted = true;
-          const xs = this.xsCur, us = this.usCur;
-          this.xsCur = this.xsTrial; this.usCur = this.usTrial;
-          this.xsTrial = xs; this.usTrial = us;
-          this.costCur = Jt;
-          this.nominalVersion++;
-          break;
-        }
-        alpha *= o.lineSearchFactor;
-        if (alpha < o.minStepLength * (1 - 1e-12)) break;
+      // line search on the true dynamics (line-search.ts, rollouts.ts)
+      const t0 = now();
+      const ls = backtrackingLineSearch(this.tryStep, costBefore, this.d1, this.d2, o, this.lineSearch);
+      info.lineSearchTrials = ls.trials;
+      info.stepLength = ls.alpha;
+      info.expectedImprovement = ls.expected;
+      info.actualImprovement = costBefore - ls.cost;
+      const accepted = ls.accepted;
+      if (accepted) {
+        const xs = this.xsCur, us = this.usCur;
+        this.xsCur = this.xsTrial; this.usCur = this.usTrial;
+        this.xsTrial = xs; this.usTrial = us;
+        this.costCur = ls.cost;
+        this.nominalVersion++;
       }
       times.forward = now() - t0;
       times.total = now() - tIter;
@@ -794,13 +597,12 @@ export class DdpSolver {
       info.cost = this.costCur;
       let stop = false;
       if (accepted) {
-        if (info.stepLength >= o.regDecreaseStepLength) this.reg = Math.max(this.reg / o.regDecrease, o.regMin);
-        else if (info.stepLength < o.regIncreaseStepLength && !this.increaseReg()) stop = true;
+        if (!this.reg.accepted(info.stepLength)) stop = true;
         this.needLinearize = true;
         this.needCostDerivs = true;
       } else {
         if (o.relinearizeAfterRejection) this.needLinearize = true;
-        if (!this.increaseReg()) stop = true;
+        if (!this.reg.increase()) stop = true;
       }
       telemetry.push(info);
       if (opts.onIterate) await opts.onIterate({ ...info, xs: this.xsCur, us: this.usCur });

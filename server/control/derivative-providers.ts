@@ -18,7 +18,7 @@
  */
 import type { Model } from '../model/model.ts';
 import { StepJacobians } from '../dynamics/step-jacobians.ts';
-import type { DerivativesMode } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
 import { Simulator } from '../dynamics/step.ts';
 import type { LinearizationProvider } from './problem.ts';
 import { streamFor } from './rng.ts';
@@ -45,9 +45,9 @@ export class ExactLinearization implements LinearizationProvider {
 
   /**
    * Uses its own Simulator (same model, scene and options as `template`). derivatives: 'fd'
-   * (finite differences, default) or 'analytic' (dynamics/step-jacobians.ts).
+   * (finite differences) or 'analytic' (default; dynamics/step-jacobians.ts).
    */
-  constructor(template: Simulator, derivatives: DerivativesMode = 'fd') {
+  constructor(template: Simulator, derivatives: DerivativesMode = DEFAULT_DERIVATIVES) {
     this.sim = new Simulator(template.model, template.scene, template.options);
     this.lin = new StepJacobians(this.sim, derivatives);
     const { nq, nv } = template.model;
@@ -106,7 +106,7 @@ export class SmoothedLinearization implements LinearizationProvider {
   private readonly Ak: Float64Array;
   private readonly Bk: Float64Array;
 
-  constructor(template: Simulator, params: Partial<SmoothingParams> = {}, derivatives: DerivativesMode = 'fd') {
+  constructor(template: Simulator, params: Partial<SmoothingParams> = {}, derivatives: DerivativesMode = DEFAULT_DERIVATIVES) {
     this.params = defaultSmoothingParams(params);
     this.exact = new ExactLinearization(template, derivatives);
     this.steps = new PerturbedSteps(template);

@@ -34,9 +34,10 @@
  * branch where it does not push).
  */
 import { JOINT_FREE, type Model } from '../model/model.ts';
-import { motionCross } from '../model/spatial.ts';
+import { motionCross, motionCrossForce } from '../model/spatial.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../math/linalg.ts';
 import { SHAPE_BOX, SHAPE_CAPSULE, SHAPE_SPHERE } from './collision.ts';
+import { ActiveSetNullSpace } from './active-set-nullspace.ts';
 import { solveMassMatrix, solveMassMatrixMany } from './factor-m.ts';
 import { createRneaDerivativesData, rneaDerivativesFromPlacements, type RneaDerivativesData } from './rnea-derivatives.ts';
 import type { Simulator } from './step.ts';
@@ -70,8 +71,11 @@ export class AnalyticLinearizer {
   private readonly limIdx: Int32Array;
   private ns = 0;
   private na = 0;
+  private m = 0;
   /** Active rows of the last linearize (3 per sticking contact, then one per pushing stop). */
   get activeRows(): number { return 3 * this.ns + this.na; }
+  /** Rank of the last linearize's active rows (dofs they lock) when they are all equalities, else 0. */
+  get lockedDofs(): number { return this.m > 0 && this.nSliding === 0 ? this.ns0.rank : 0; }
   /** Sliding contacts among the active ones of the last linearize. */
   get slidingContacts(): number { return this.nSliding; }
   /** Dense active rows J_S (m x nv) of the last linearize (contact frames; a stop's is s e_dof). */
@@ -86,6 +90,10 @@ export class AnalyticLinearizer {
   private readonly chainJoint: Int32Array;
   private readonly ovBefore: Float64Array;
   private readonly m6 = new Float64Array(24);
+  /** dt ∂c/∂v, the transport term's 3 x 6 block (transportBlock). */
+  private readonly Tc = new Float64Array(18);
+  /** The null-space solve of the equality-only active sets. */
+  private readonly ns0: ActiveSetNullSpace;
 
   constructor(sim: Simulator) {
     this.sim = sim;
@@ -106,6 +114,7 @@ export class AnalyticLinearizer {
     this.Y = new Float64Array(nv * mMax);
     this.GS = new Float64Array(mMax * mMax);
     this.RS = new Float64Array(mMax * this.ncols);
+    this.ns0 = new ActiveSetNullSpace(nv, mMax, this.ncols);
     this.chainDofs = new Int32Array(nv);
     this.chainJoint = new Int32Array(nv);
     this.ovBefore = new Float64Array(6 * nv);
@@ -134,8 +143,18 @@ export class AnalyticLinearizer {
     sim.commitWarmStart();
     this.ns = 0; this.na = 0; this.nSliding = 0;
     const m = nc + sim.limits.count > 0 ? this.activeSet(nc) : 0;
-    this.velocityJacobians(v, m);
-    if (m > 0) this.projectOnActiveSet(m);
+    this.m = m;
+    if (m > 0 && this.nSliding === 0) {
+      // equality rows only: the null-space method (no solve with H; exact zeros when locked)
+      this.rightHandSides(v, m, true);
+      const data = sim.data;
+      if (!this.ns0.solve(this.X, this.ncols, this.JS, this.Cq, m, data.M, sim.dampDiag)) {
+        throw new NotCoveredError('analytic derivatives: H is not positive definite on the active rows\' null space');
+      }
+    } else {
+      this.velocityJacobians(v, m);
+      if (m > 0) this.projectOnActiveSet(m);
+    }
     sim.advance(q, this.vt, qNext, vNext);
     this.chain(A, B, ao, bo);
   }
@@ -148,6 +167,27 @@ export class AnalyticLinearizer {
    * and X holds w = δv_free + H⁻¹ (δ(J_Sᵀλ) − δM Δv) before the projection.
    */
   velocityJacobians(v: ArrayLike<number>, m = 0): void {
+    const model = this.model, data = this.sim.data, nv = model.nv, dt = this.sim.options.dt;
+    const { X, ncols } = this;
+    this.rightHandSides(v, m, false);
+    solveMassMatrixMany(model, data, X, ncols);
+    for (let r = 0; r < nv; r++) X[r * ncols + nv + r] += 1;
+    if (this.floatingBase) {
+      // c(v) = ω × v_lin on the base's linear rows: ∂/∂v_lin = [ω]×, ∂/∂ω = −[v_lin]×
+      const T = this.Tc;
+      transportBlock(v, dt, T);
+      for (let i = 0; i < 3; i++) for (let k = 0; k < 6; k++) X[i * ncols + nv + k] += T[6 * i + k];
+    }
+  }
+
+  /**
+   * The right-hand sides of δv_t's equations for all 2nv + nu columns into X (rnea-derivatives.ts
+   * at a = H⁻¹(τ − nle − D v), plus Δv/dt with impulses), with m active rows the impulses'
+   * q terms, J_S and C (impulseTerms). H-form (nullSpace false): H w = X, w = X after a solve,
+   * then + [0 | I + ∂c/∂v | 0]. Null-space form (true): the whole H δv_free side, so
+   * v columns M − dt ∂τ/∂v + H ∂c/∂v (H (I + ∂c/∂v) − dt (∂τ/∂v + D): the damping cancels).
+   */
+  private rightHandSides(v: ArrayLike<number>, m: number, nullSpace: boolean): void {
     const sim = this.sim, model = this.model, data = sim.data, nv = model.nv, nu = model.nu, dt = sim.options.dt;
     const { acc, X, rd, ncols } = this;
     const damping = model.damping;
@@ -159,25 +199,30 @@ export class AnalyticLinearizer {
     // with slope M(q)), Δv = v_t − v_free
     if (m > 0) for (let i = 0; i < nv; i++) acc[i] += (this.vt[i] - sim.vfree[i]) / dt;
     rneaDerivativesFromPlacements(model, data, rd, v, acc);
-    const dq = rd.dtau_dq, dv = rd.dtau_dv, nx = 2 * nv;
-    X.fill(0);
+    const dq = rd.dtau_dq, dv = rd.dtau_dv, nx = 2 * nv, M = data.M;
     for (let r = 0; r < nv; r++) {
       const xo = r * ncols, ro = r * nv;
-      for (let c = 0; c < nv; c++) { X[xo + c] = -dt * dq[ro + c]; X[xo + nv + c] = -dt * dv[ro + c]; }
-      X[xo + nv + r] -= dt * damping[r];
+      for (let c = 0; c < nv; c++) X[xo + c] = -dt * dq[ro + c];
+      if (nullSpace) for (let c = 0; c < nv; c++) X[xo + nv + c] = M[ro + c] - dt * dv[ro + c];
+      else {
+        for (let c = 0; c < nv; c++) X[xo + nv + c] = -dt * dv[ro + c];
+        X[xo + nv + r] -= dt * damping[r];
+      }
+      for (let c = nx; c < ncols; c++) X[xo + c] = 0;
+    }
+    if (nullSpace && this.floatingBase) {
+      // + H ∂c/∂v: H's first three columns times the 3 x 6 transport block
+      const T = this.Tc;
+      transportBlock(v, dt, T);
+      for (let r = 0; r < nv; r++) {
+        const xo = r * ncols + nv, ro = r * nv;
+        const h0 = M[ro] + (r === 0 ? dt * damping[0] : 0), h1 = M[ro + 1] + (r === 1 ? dt * damping[1] : 0), h2 = M[ro + 2] + (r === 2 ? dt * damping[2] : 0);
+        for (let k = 0; k < 6; k++) X[xo + k] += h0 * T[k] + h1 * T[6 + k] + h2 * T[12 + k];
+      }
     }
     if (m > 0) this.impulseTerms();
     const act = sim.actuated;
     for (let k = 0; k < nu; k++) X[act[k] * ncols + nx + k] = dt;
-    solveMassMatrixMany(model, data, X, ncols);
-    for (let r = 0; r < nv; r++) X[r * ncols + nv + r] += 1;
-    if (this.floatingBase) {
-      // c(v) = ω × v_lin on the base's linear rows: ∂/∂v_lin = [ω]×, ∂/∂ω = −[v_lin]×
-      const lx = dt * v[0], ly = dt * v[1], lz = dt * v[2], wx = dt * v[3], wy = dt * v[4], wz = dt * v[5];
-      const r0 = nv, r1 = ncols + nv, r2 = 2 * ncols + nv;
-      X[r0 + 1] -= wz; X[r0 + 2] += wy; X[r1] += wz; X[r1 + 2] -= wx; X[r2] -= wy; X[r2 + 1] += wx;
-      X[r0 + 4] += lz; X[r0 + 5] -= ly; X[r1 + 3] -= lz; X[r1 + 5] += lx; X[r2 + 3] += ly; X[r2 + 4] -= lx;
-    }
   }
 
   /**
@@ -270,14 +315,19 @@ export class AnalyticLinearizer {
         const dpx = J[lo] + ay * cz - az * cy, dpy = J[lo + 1] + az * cx - ax * cz, dpz = J[lo + 2] + ax * cy - ay * cx;
         // dp × f
         const qx = dpy * fz - dpz * fy, qy = dpz * fx - dpx * fz, qz = dpx * fy - dpy * fx;
-        for (let a = 0; a < len; a++) {
+        // (J_l × J_k)·F = −J_k·(J_l ×* F): one cross product per l, then dot products; the
+        // chain is root first, so the dofs at or below joint(l) are those from l's joint's first
+        let a0 = b;
+        while (a0 > 0 && chainJoint[a0 - 1] === jl) a0--;
+        for (let a = 0; a < a0; a++) {
           const k = chainDofs[a], ko = 6 * k;
-          let x = J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
-          if (jl <= chainJoint[a]) {
-            motionCross(J, lo, J, ko, m6, 18);
-            x += m6[18] * m6[0] + m6[19] * m6[1] + m6[20] * m6[2] + m6[21] * m6[3] + m6[22] * m6[4] + m6[23] * m6[5];
-          }
-          X[k * ncols + l] += x;
+          X[k * ncols + l] += J[ko + 3] * qx + J[ko + 4] * qy + J[ko + 5] * qz;
+        }
+        motionCrossForce(J, lo, m6, 0, m6, 18);
+        const g0 = -m6[18], g1 = -m6[19], g2 = -m6[20], g3 = qx - m6[21], g4 = qy - m6[22], g5 = qz - m6[23];
+        for (let a = a0; a < len; a++) {
+          const k = chainDofs[a], ko = 6 * k;
+          X[k * ncols + l] += J[ko] * g0 + J[ko + 1] * g1 + J[ko + 2] * g2 + J[ko + 3] * g3 + J[ko + 4] * g4 + J[ko + 5] * g5;
         }
         // C: R_cᵀ (dV_lin + dV_ang × p + ω × dp), dV = J_l × (ov − ov_before)
         for (let k = 0; k < 6; k++) m6[12 + k] = m6[6 + k] - ovBefore[6 * b + k];
@@ -476,6 +526,17 @@ export class AnalyticLinearizer {
       EtLJ[3 * i + k] = EtL[3 * i] * Jr[k * 3] + EtL[3 * i + 1] * Jr[k * 3 + 1] + EtL[3 * i + 2] * Jr[k * 3 + 2];
     }
   }
+}
+
+/**
+ * dt ∂c/∂v of the transport term c(v) = [ω × v_lin; 0] on a free-flyer's linear rows: the 3 x 6
+ * block [dt [ω]× | −dt [v_lin]×] (row-major) into T.
+ */
+function transportBlock(v: ArrayLike<number>, dt: number, T: Float64Array): void {
+  const lx = dt * v[0], ly = dt * v[1], lz = dt * v[2], wx = dt * v[3], wy = dt * v[4], wz = dt * v[5];
+  T[0] = 0; T[1] = -wz; T[2] = wy; T[3] = 0; T[4] = lz; T[5] = -ly;
+  T[6] = wz; T[7] = 0; T[8] = -wx; T[9] = -lz; T[10] = 0; T[11] = lx;
+  T[12] = -wy; T[13] = wx; T[14] = 0; T[15] = ly; T[16] = -lx; T[17] = 0;
 }
 
 /** Entry (i, k) of [x]× (the cross-product matrix of (x, y, z)). */

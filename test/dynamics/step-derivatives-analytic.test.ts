@@ -252,12 +252,15 @@ describe('AnalyticLinearizer with contacts and limits (implicit differentiation 
       if (process.env.DERIV_VERBOSE) console.log(robot, lin.activeRows, relErr(A, ref.A), errB / scaleA, maxB, refB);
       expect(relErr(A, ref.A)).toBeLessThan(1e-6);
       expect(errB / scaleA).toBeLessThan(1e-6);
-      if (robot === 'cube_rail') {
-        // the rail's only dof is locked by the corners it rests on: the physics gives no
-        // gradient (finite differences: exactly 0); the projection gives 0 to rounding
-        expect(refB).toBe(0);
-        expect(maxB / scaleA).toBeLessThan(1e-12);
-      }
+      // the corners the solve loads lock every dof (the rail's one; the free cube's six: four
+      // sticking corners): the physics gives no gradient with respect to v or the force
+      // (finite differences: exactly 0), and neither does the null-space projection (no
+      // null space left): exactly 0, not 0 to rounding
+      expect(lin.lockedDofs).toBe(model.nv);
+      expect(refB).toBe(0);
+      expect(maxB).toBe(0);
+      const nx = 2 * model.nv;
+      for (let r = 0; r < nx; r++) for (let c = model.nv; c < nx; c++) expect(A[r * nx + c]).toBe(0);
     });
   }
 });
