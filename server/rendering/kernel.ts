@@ -450,13 +450,35 @@ export class RasterKernel {
   }
 
   private forwardPerturbed(base: number, n: number, pix: number, nFaces: number, p: KernelParams): void {
-    const K1 = this.maxFragments + 1, M = p.samples;
-    const prob = this.prob, zt = this.zt, w = this.w, aZ = this.aZ, arg = this.arg;
-    const gamma = p.gamma, kind = p.noise;
-    for (let k = 0; k <= n; k++) w[k] = 0;
-    this.coveragePerturbed(base, n, pix, p);
+    const K = this.maxFragments, K1 = K + 1, M = p.samples;
+    const prob = this.prob, zt = this.zt, w = this.w, hit = this.hit, reps = this.reps, aZ = this.aZ, arg = this.arg;
+    const sigma = p.sigma, gamma = p.gamma, kind = p.noise;
+    const cut = kind === 0 ? GAUSS_CUT * sigma : Infinity;
+    for (let k = 0; k <= n; k++) { prob[k] = 0; w[k] = 0; }
+    // the coverage draws of coveragePerturbed, written out here: called from this per-pixel
+    // function, the shared one allocated (~2 kB per render, the allocation test in
+    // test/rendering/renderer.test.ts), inlined it does not
+    for (let s = 0; s < M; s++) {
+      this.sampleBase(pix, s);
+      const o = s * K;
+      for (let k = 0; k < n; k++) {
+        const D = this.fD[base + k];
+        let h: number, e: number;
+        if (D > cut) { h = 1; e = 0; }
+        else if (D < -cut) { h = 0; e = 0; }
+        else {
+          this.draw(kind, this.fFace[base + k], reps, o + k);
+          e = reps[o + k];
+          h = D + sigma * e >= 0 ? 1 : 0;
+        }
+        hit[o + k] = h;
+        reps[o + k] = e;
+        prob[k] += h;
+      }
+    }
     let top = p.eps;
     for (let k = 0; k < n; k++) {
+      prob[k] /= M;
       zt[k] = prob[k] > 0 ? gamma * Math.log(prob[k]) + (p.far - this.fZ[base + k]) / (p.far - p.near) : -Infinity;
       if (zt[k] > top) top = zt[k];
     }

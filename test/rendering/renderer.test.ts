@@ -234,8 +234,6 @@ describe('single-thread path', () => {
       for (const c of n.children) walk(c, here);
     };
     walk(profile.head as unknown as Node, false);
-    console.log(bytes, where.slice(0, 5), JSON.stringify(profile.head).slice(0, 300));
-    console.log(bytes, where.slice(0, 5), JSON.stringify(profile.head).slice(0, 300));
     // Per call, not per pixel: a 24 x 24 image has hundreds of fragments, so one allocation in a
     // per-pixel loop would show as kilobytes; a few boxed numbers per call (pose, parameters) may remain.
     expect(bytes / 300, where.join(', ')).toBeLessThan(256); // bytes per call
