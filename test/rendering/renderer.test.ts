@@ -1,4 +1,3 @@
-import { Session } from 'node:inspector/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Renderer, newGradient, newPose, rgbOf, type Pose, type RenderParams } from '../../server/rendering/renderer.ts';
 import { cameraLookAt, coloredCube, defaultLight, lookAtCamera, type RenderMesh } from '../../server/rendering/scene.ts';
 import { expSO3, leftJacobianSO3, logSO3, rotationAngleDeg } from '../../server/rendering/rotation.ts';
+import { sampledAllocations } from '../helpers/heap-sampling.ts';
 
 const HARD: RenderParams = { mode: 'hard', sigma: 1e-3, gamma: 1e-2, samples: 1, noise: 'gaussian', seed: 1, iteration: 0 };
 const noLight = { direction: new Float64Array([0, 0, 1]), ambient: 1, diffuse: 0 };
@@ -219,21 +219,7 @@ describe('single-thread path', () => {
       }
     };
     for (let w = 0; w < 30; w++) run(30);
-    const session = new Session();
-    session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
-    run(300);
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    session.disconnect();
-    type Node = { callFrame: { url: string; functionName: string }; selfSize: number; children: Node[] };
-    let bytes = 0;
-    const where: string[] = [];
-    const walk = (n: Node, inRenderer: boolean) => {
-      const here = inRenderer || n.callFrame.url.includes('/server/rendering/');
-      if (here && n.selfSize > 0) { bytes += n.selfSize; where.push(`${n.callFrame.functionName} ${n.selfSize}`); }
-      for (const c of n.children) walk(c, here);
-    };
-    walk(profile.head as unknown as Node, false);
+    const { bytes, where } = await sampledAllocations(() => run(300), '/server/rendering/');
     // Per call, not per pixel: a 24 x 24 image has hundreds of fragments, so one allocation in a
     // per-pixel loop would show as kilobytes; a few boxed numbers per call (pose, parameters) may remain.
     expect(bytes / 300, where.join(', ')).toBeLessThan(256); // bytes per call

@@ -7,6 +7,7 @@ import { newGradient, newPose, type Pose, type RenderParams } from '../../server
 import { coloredCube, lookAtCamera, type RenderMesh } from '../../server/rendering/scene.ts';
 import { shapeCameras, targetMasks } from '../../server/rendering/shape-scene.ts';
 import { fitShape } from '../../server/rendering/shape-fit.ts';
+import { sampledAllocations } from '../helpers/heap-sampling.ts';
 
 const HARD: RenderParams = { mode: 'hard', sigma: 1e-3, gamma: 1e-2, samples: 1, noise: 'gaussian', seed: 1, iteration: 0 };
 
@@ -248,7 +249,6 @@ describe('silhouette path', () => {
   // As the renderer's test: V8's sampling heap profiler attributes allocations to stacks; the
   // bytes sampled under server/rendering/ frames are the silhouette renderer's own.
   it('allocates nothing per pixel once warm (loss and gradient, every mode)', async () => {
-    const { Session } = await import('node:inspector/promises');
     const cam = lookAtCamera({ distance: 4.5, elevationDeg: 25, azimuthDeg: 40, size: 24 });
     const mask = alphaOf(new SilhouetteRenderer(box(1, 0.6, 0.5), cam).render(newPose(), HARD));
     const r = new SilhouetteRenderer(renderMesh(icosphere(2, 0.9)), cam);
@@ -263,21 +263,7 @@ describe('silhouette path', () => {
       }
     };
     for (let w = 0; w < 40; w++) run(30);
-    const session = new Session();
-    session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
-    run(150);
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    session.disconnect();
-    type Node = { callFrame: { url: string; functionName: string }; selfSize: number; children: Node[] };
-    let bytes = 0;
-    const where: string[] = [];
-    const walk = (n: Node, inRenderer: boolean) => {
-      const here = inRenderer || n.callFrame.url.includes('/server/rendering/');
-      if (here && n.selfSize > 0) { bytes += n.selfSize; where.push(`${n.callFrame.functionName} ${n.selfSize}`); }
-      for (const c of n.children) walk(c, here);
-    };
-    walk(profile.head as unknown as Node, false);
+    const { bytes, where } = await sampledAllocations(() => run(150), '/server/rendering/');
     // One boxed number per pixel would be 16 bytes x 576 pixels per call; a few hundred bytes per
     // call remain (about 200 per band of rows, measured, in silhouetteBand), none per pixel.
     expect(bytes / 150, where.join(', ')).toBeLessThan(2 * 24 * 24); // bytes per call
