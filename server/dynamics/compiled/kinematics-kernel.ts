@@ -88,6 +88,11 @@ export function mul(a: Val, b: Val): Val {
   return { s: `${operand(a, 1)} * ${operand(b, 2)}`, p: 1 };
 }
 
+/** a + b c, as the generic code's `a + b * c` evaluates. */
+export function fma(a: Val, b: Val, c: Val): Val {
+  return add(a, mul(b, c));
+}
+
 /** Sum of terms left to right, as `t0 + t1 + ...` evaluates. */
 export function sum(...t: Val[]): Val {
   let s = t[0];
@@ -211,7 +216,7 @@ export function jointPathOf(model: Model, j: number): number {
  */
 export function jsOps(e: Emitter): SymOps<Src> {
   return {
-    add, sub, mul, neg,
+    add, sub, mul, neg, fma,
     cos: (a) => (typeof a === 'number' ? Math.cos(a) : e.bind('c', `Math.cos(${src(a)})`)),
     sin: (a) => (typeof a === 'number' ? Math.sin(a) : e.bind('s', `Math.sin(${src(a)})`)),
     def: (name, a) => e.def(name, a),
@@ -219,8 +224,8 @@ export function jsOps(e: Emitter): SymOps<Src> {
 }
 
 /** The folding operations without an emitter (nothing to bind; no cos or sin). */
-const FOLD_OPS: SymOps<Src> = {
-  add, sub, mul, neg,
+export const FOLD_OPS: SymOps<Src> = {
+  add, sub, mul, neg, fma,
   cos: () => { throw new Error('kernel generation: cos needs an emitter'); },
   sin: () => { throw new Error('kernel generation: sin needs an emitter'); },
   def: (_n, a) => a,

@@ -39,6 +39,7 @@ export function wgslOps(t: Tracer): SymOps<string> {
     sub: (a, b) => t.sub(a, b),
     mul: (a, b) => t.mul(a, b),
     neg: (a) => t.neg(a),
+    fma: (a, b, c) => t.fma(a, b, c),
     cos: (a) => t.cos(a),
     sin: (a) => t.sin(a),
     def: (_name, a) => a, // every traced operation is a `let` already
@@ -72,34 +73,6 @@ export function inertiaMul(t: Tracer, Y: Inertia, l: V3, w: V3): Motion {
 export function forceAct(t: Tracer, R: M3, p: V3, f: Motion): Motion {
   const F = t.mv(R, f.l);
   return { l: F, a: t.v3add(t.mv(R, f.a), t.cross(p, F)) };
-}
-
-/** out + (R, p) Y (spatial.ts inertiaActAdd, origin form). */
-export function inertiaActAdd(t: Tracer, R: M3, p: V3, Y: Inertia, out: Inertia): Inertia {
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = R;
-  const [Ixx, Iyy, Izz, Ixy, Ixz, Iyz] = Y.I;
-  const m = Y.m;
-  const k = t.mv(R, Y.h);
-  const [px, py, pz] = p;
-  const dd = (a: V[], b: V[]) => t.dot(a, b);
-  const t00 = dd([r0, r1, r2], [Ixx, Ixy, Ixz]), t01 = dd([r0, r1, r2], [Ixy, Iyy, Iyz]), t02 = dd([r0, r1, r2], [Ixz, Iyz, Izz]);
-  const t10 = dd([r3, r4, r5], [Ixx, Ixy, Ixz]), t11 = dd([r3, r4, r5], [Ixy, Iyy, Iyz]), t12 = dd([r3, r4, r5], [Ixz, Iyz, Izz]);
-  const t20 = dd([r6, r7, r8], [Ixx, Ixy, Ixz]), t21 = dd([r6, r7, r8], [Ixy, Iyy, Iyz]), t22 = dd([r6, r7, r8], [Ixz, Iyz, Izz]);
-  const kp = t.dot(k, p), pp = t.dot(p, p);
-  const diag = t.add(t.mul(2, kp), t.mul(m, pp));
-  const mp = (a: V, b: V) => t.mul(m, t.mul(a, b));
-  return {
-    m: t.add(out.m, m),
-    h: [t.add(out.h[0], t.add(k[0], t.mul(m, px))), t.add(out.h[1], t.add(k[1], t.mul(m, py))), t.add(out.h[2], t.add(k[2], t.mul(m, pz)))],
-    I: [
-      t.add(out.I[0], t.add(t.sub(t.sub(dd([t00, t01, t02], [r0, r1, r2]), t.mul(2, t.mul(px, k[0]))), mp(px, px)), diag)),
-      t.add(out.I[1], t.add(t.sub(t.sub(dd([t10, t11, t12], [r3, r4, r5]), t.mul(2, t.mul(py, k[1]))), mp(py, py)), diag)),
-      t.add(out.I[2], t.add(t.sub(t.sub(dd([t20, t21, t22], [r6, r7, r8]), t.mul(2, t.mul(pz, k[2]))), mp(pz, pz)), diag)),
-      t.add(out.I[3], t.sub(t.sub(dd([t00, t01, t02], [r3, r4, r5]), t.add(t.mul(px, k[1]), t.mul(k[0], py))), mp(px, py))),
-      t.add(out.I[4], t.sub(t.sub(dd([t00, t01, t02], [r6, r7, r8]), t.add(t.mul(px, k[2]), t.mul(k[0], pz))), mp(px, pz))),
-      t.add(out.I[5], t.sub(t.sub(dd([t10, t11, t12], [r6, r7, r8]), t.add(t.mul(py, k[2]), t.mul(k[1], pz))), mp(py, pz))),
-    ],
-  };
 }
 
 /** The body inertias in origin form (data.ts Ybody), constants. */
