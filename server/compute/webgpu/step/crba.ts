@@ -14,7 +14,7 @@ export function traceCrba(s: StepTrace, kin: Kinematics): V[] {
   const nv = model.nv;
   const { lR, lp } = kin;
   const M: V[] = new Array(nv * nv).fill(0);
-  const Yc: V[][] = bodyInertias(model).map((y) => [y.m, ...y.h, ...y.I]);
+  const Yc: V[][] = bodyInertias(model);
   for (let j = model.njoints - 1; j >= 1; j--) {
     crbaJointSym(ops, model, j, {
       composite: () => Yc[j],
