@@ -88,6 +88,13 @@ export function mul(a: Val, b: Val): Val {
   return { s: `${operand(a, 1)} * ${operand(b, 2)}`, p: 1 };
 }
 
+/** a / b; constants fold, / 1 passes a through. */
+export function div(a: Val, b: Val): Val {
+  if (typeof a === 'number' && typeof b === 'number') return a / b;
+  if (b === 1) return a;
+  return { s: `${operand(a, 1)} / ${operand(b, 2)}`, p: 1 };
+}
+
 /** a + b c, as the generic code's `a + b * c` evaluates. */
 export function fma(a: Val, b: Val, c: Val): Val {
   return add(a, mul(b, c));
@@ -216,7 +223,7 @@ export function jointPathOf(model: Model, j: number): number {
  */
 export function jsOps(e: Emitter): SymOps<Src> {
   return {
-    add, sub, mul, neg, fma,
+    add, sub, mul, neg, fma, div,
     cos: (a) => (typeof a === 'number' ? Math.cos(a) : e.bind('c', `Math.cos(${src(a)})`)),
     sin: (a) => (typeof a === 'number' ? Math.sin(a) : e.bind('s', `Math.sin(${src(a)})`)),
     def: (name, a) => e.def(name, a),
@@ -225,7 +232,7 @@ export function jsOps(e: Emitter): SymOps<Src> {
 
 /** The folding operations without an emitter (nothing to bind; no cos or sin). */
 export const FOLD_OPS: SymOps<Src> = {
-  add, sub, mul, neg, fma,
+  add, sub, mul, neg, fma, div,
   cos: () => { throw new Error('kernel generation: cos needs an emitter'); },
   sin: () => { throw new Error('kernel generation: sin needs an emitter'); },
   def: (_n, a) => a,

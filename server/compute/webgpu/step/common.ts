@@ -38,6 +38,7 @@ export function wgslOps(t: Tracer): SymOps<string> {
     mul: (a, b) => t.mul(a, b),
     neg: (a) => t.neg(a),
     fma: (a, b, c) => t.fma(a, b, c),
+    div: (a, b) => t.div(a, b),
     cos: (a) => t.cos(a),
     sin: (a) => t.sin(a),
     def: (_name, a) => a, // every traced operation is a `let` already
