@@ -55,6 +55,22 @@ export function motionActInvSym<T>(ops: SymOps<T>, M: readonly S<T>[], m: readon
   ];
 }
 
+/** motionAct: motion m (frame of placement M) into the parent frame; the angular part is named (def). */
+export function motionActSym<T>(ops: SymOps<T>, M: readonly S<T>[], m: readonly S<T>[]): S<T>[] {
+  const { add, sub, mul } = bound(ops);
+  const [vx, vy, vz, wx, wy, wz] = m;
+  const Wx = ops.def('Wx', dotSym(ops, [M[0], M[1], M[2]], [wx, wy, wz]));
+  const Wy = ops.def('Wy', dotSym(ops, [M[3], M[4], M[5]], [wx, wy, wz]));
+  const Wz = ops.def('Wz', dotSym(ops, [M[6], M[7], M[8]], [wx, wy, wz]));
+  const px = M[9], py = M[10], pz = M[11];
+  return [
+    add(dotSym(ops, [M[0], M[1], M[2]], [vx, vy, vz]), sub(mul(py, Wz), mul(pz, Wy))),
+    add(dotSym(ops, [M[3], M[4], M[5]], [vx, vy, vz]), sub(mul(pz, Wx), mul(px, Wz))),
+    add(dotSym(ops, [M[6], M[7], M[8]], [vx, vy, vz]), sub(mul(px, Wy), mul(py, Wx))),
+    Wx, Wy, Wz,
+  ];
+}
+
 /** a0 b0 + a1 b1 + ..., left to right (as `a0 * b0 + a1 * b1 + ...` evaluates). */
 export function dotSym<T>(ops: SymOps<T>, a: readonly S<T>[], b: readonly S<T>[]): S<T> {
   let s = ops.mul(a[0], b[0]);

@@ -5,7 +5,10 @@
  *    frame and W = D^-1/2 L^-T Jc^T along the chain, in locals; Jc v; W^T lambda;
  *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
  */
+import type { SymOps } from '../../model/joints/types.ts';
+import { contactRowsSym, contactWSym, type ContactRowsIo } from '../symbolic/contact-rows.ts';
 import { compileKernel } from './emit.ts';
+import { atom, FOLD_OPS, src, type Src, type Val } from './kinematics-kernel.ts';
 
 /**
  * Writes contact c's compact rows (Jc and W at 3 c nv + r nv + t, t along the chain) from the
@@ -58,21 +61,25 @@ export function contactRowsKernel(layout: ChainLayout, nv: number, translational
     'let wx = 0, wy = 0, wz = 0, vx = 0, vy = 0, vz = 0, l = 0;',
     `let ${Array.from({ length: len }, (_, t) => `a${t} = 0, b${t} = 0, e${t} = 0`).join(', ')};`,
   ];
-  const point = (t: number) => {
-    const J = (row: number) => `J[${dofIndex(layout, t, row * nv)}]`;
-    return translational(chain[t])
-      ? `vx = ${J(0)}; vy = ${J(1)}; vz = ${J(2)};`
-      : `wx = ${J(3)}; wy = ${J(4)}; wz = ${J(5)}; vx = ${J(0)} + wy * pz - wz * py; vy = ${J(1)} + wz * px - wx * pz; vz = ${J(2)} + wx * py - wy * px;`;
+  // contactRowsSym and contactWSym (dynamics/symbolic/contact-rows.ts) printed as JavaScript: the
+  // rows in locals a<t>, b<t>, e<t>; runtime temporaries (the lets above) assigned in statements
+  const line: string[] = [];
+  const flush = () => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; };
+  const temp = (name: string, v: Val): Src => { line.push(`${name} = ${src(v)};`); return atom(name); };
+  const rowOps: SymOps<Src> = { ...FOLD_OPS, def: temp };
+  const rowsIo: ContactRowsIo<Src> = {
+    J: (t, k) => atom(`J[${dofIndex(layout, t, k * nv)}]`),
+    translational: (t) => translational(chain[t]),
+    rows: (t, [a, b, e]) => { flush(); s.push(`a${t} = ${src(a)}; b${t} = ${src(b)}; e${t} = ${src(e)};`); },
   };
+  const p = [atom('px'), atom('py'), atom('pz')];
   // a normal of exactly +z (flat ground, the top of an axis-aligned box): the frame is the
   // identity and the rows are the world rows (step.ts's generic loop branches the same way)
   s.push('if (nx === 0 && ny === 0 && nz === 1) {');
-  for (let t = 0; t < len; t++) s.push(point(t), `a${t} = vx; b${t} = vy; e${t} = vz;`);
+  contactRowsSym(rowOps, len, p, [1, 0, 0, 0, 1, 0, 0, 0, 1], rowsIo);
   s.push('} else {',
     'const f0 = frame[fo], f1 = frame[fo + 1], f2 = frame[fo + 2], f3 = frame[fo + 3], f4 = frame[fo + 4], f5 = frame[fo + 5], f6 = frame[fo + 6], f7 = frame[fo + 7], f8 = frame[fo + 8];');
-  for (let t = 0; t < len; t++) {
-    s.push(point(t), `a${t} = f0 * vx + f3 * vy + f6 * vz; b${t} = f1 * vx + f4 * vy + f7 * vz; e${t} = f2 * vx + f5 * vy + f8 * vz;`);
-  }
+  contactRowsSym(rowOps, len, p, Array.from({ length: 9 }, (_, k) => atom(`f${k}`)), rowsIo);
   s.push('}');
   for (let t = 0; t < len; t++) s.push(`Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
   // W = L^-T rows, leaves to root along the chain, then the D^-1/2 scaling. L[k nv + j] with
@@ -83,12 +90,16 @@ export function contactRowsKernel(layout: ChainLayout, nv: number, translational
     const rk = chain[t] - o;
     return u < branch ? `oo + ${rk * nv + chain[u] - o}` : `on + ${rk * nv + chain[u]}`;
   };
-  for (let t = 0; t < len; t++) {
-    for (let u = t + 1; u < len; u++) {
-      s.push(`l = L[${lIndex(t, u)}]; a${u} -= l * a${t}; b${u} -= l * b${t}; e${u} -= l * e${t};`);
-    }
-    s.push(`l = sd[${dofIndex(layout, t)}]; W[r0 + ${t}] = a${t} * l; W[r1 + ${t}] = b${t} * l; W[r2 + ${t}] = e${t} * l;`);
-  }
+  const row = (t: number, r: number) => `${'abe'[r]}${t}`;
+  // one line per temporary l and the statements that use it
+  contactWSym({ ...FOLD_OPS, def: (name, v) => { flush(); return temp(name, v); } }, len, {
+    L: (t, u) => atom(`L[${lIndex(t, u)}]`),
+    sd: (t) => atom(`sd[${dofIndex(layout, t)}]`),
+    get: (t, r) => atom(row(t, r)),
+    subFrom: (t, r, y) => { line.push(`${row(t, r)} -= ${src(y)};`); },
+    W: (t, r, x) => { line.push(`W[r${r} + ${t}] = ${src(x)};`); },
+  });
+  flush();
   return compileKernel<ContactRowsKernel>('contactRowsCompiled',
     ['c', 'o', 'pos', 'normal', 'dist', 'frame', 'J', 'L', 'sd', 'Jc', 'W'], s.join('\n'));
 }

@@ -13,8 +13,6 @@ import type { B, Tracer, V } from '../trace.ts';
 export type { B, V };
 export type V3 = V[];
 export type M3 = V[];
-/** A spatial motion or force [l; a] (linear, angular). */
-export interface Motion { l: V3; a: V3 }
 
 export const IDENT: M3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
@@ -48,10 +46,10 @@ export function wgslOps(t: Tracer): SymOps<string> {
 export const isIdent = (R: readonly V[]): boolean => R.every((x, i) => x === IDENT[i]);
 
 /** Column k of joint j's motion subspace (joint type's S class), constants. */
-export function sCol(model: Model, j: number, k: number): Motion {
+export function sCol(model: Model, j: number, k: number): number[] {
   const s = [0, 0, 0, 0, 0, 0];
   motionSubspaceColumn(model, j, k, s);
-  return { l: s.slice(0, 3), a: s.slice(3) };
+  return s;
 }
 
 /** The body inertias in origin form (data.ts Ybody: m, h = m c, Ixx Iyy Izz Ixy Ixz Iyz), constants. */
