@@ -12,7 +12,7 @@ import { ltdlFactorGeneric, ltdlSolveGeneric, ltdlSolveLGeneric } from '../../se
 import { jointJacobiansFromPlacementsGeneric } from '../../server/dynamics/jacobian.ts';
 import { forwardKinematicsGeneric } from '../../server/dynamics/kinematics.ts';
 import { rneaFromPlacementsGeneric } from '../../server/dynamics/rnea.ts';
-import { contactRowsSym, contactWSym } from '../../server/dynamics/symbolic/contact-rows.ts';
+import { contactRowsSym, contactWSym, delassusBlockSym } from '../../server/dynamics/symbolic/contact-rows.ts';
 import { crbaCompositeSym, crbaJointSym } from '../../server/dynamics/symbolic/crba.ts';
 import { ltdlFactorSym, ltdlSolveSym } from '../../server/dynamics/symbolic/ltdl.ts';
 import { rneaBackwardSym, rneaForwardSym } from '../../server/dynamics/symbolic/rnea.ts';
@@ -132,7 +132,7 @@ describe.each(models)('symbolic algorithms on numbers: %s', (_name, make) => {
     }
   });
 
-  it('contact rows (contactRowsSym, contactWSym): Jc = R^T (J_lin + J_ang x p) and L^T D^1/2 W = Jc^T', () => {
+  it('contact rows (contactRowsSym, contactWSym, delassusBlockSym): Jc = R^T (J_lin + J_ang x p), L^T D^1/2 W = Jc^T, G = W^T W', () => {
     const data = createData(model);
     forwardKinematicsGeneric(model, data, randomConfiguration(model, rng));
     crbaFromPlacementsGeneric(model, data);
@@ -175,6 +175,19 @@ describe.each(models)('symbolic algorithms on numbers: %s', (_name, make) => {
         let s = W[r][u] * Math.sqrt(Hf[chain[u] * nv + chain[u]]);
         for (let t = 0; t < u; t++) s += Hf[chain[t] * nv + chain[u]] * W[r][t] * Math.sqrt(Hf[chain[t] * nv + chain[t]]);
         expect(s).toBeCloseTo(rows[r][u], 10);
+      }
+    }
+    // the diagonal Delassus block W^T W (r <= s) and a full block of W against itself reversed in rows
+    for (const diagonal of [true, false]) {
+      const g = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+      const other = (t: number, r: number) => W[2 - r][t];
+      delassusBlockSym(NUM, len, { a: (t, r) => W[r][t], b: other, acc: (r, c, x, y) => { g[r][c] += x * y; } }, diagonal);
+      for (let r = 0; r < 3; r++) {
+        for (let c = diagonal ? r : 0; c < 3; c++) {
+          let want = 0;
+          for (let t = 0; t < len; t++) want += W[r][t] * (diagonal ? W[c][t] : other(t, c));
+          expect(g[r][c]).toBe(want);
+        }
       }
     }
   });

@@ -6,9 +6,9 @@
  *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
  */
 import type { SymOps } from '../../model/joints/types.ts';
-import { contactRowsSym, contactWSym, type ContactRowsIo } from '../symbolic/contact-rows.ts';
+import { contactRowsSym, contactWSym, delassusBlockSym, type ContactRowsIo } from '../symbolic/contact-rows.ts';
 import { compileKernel } from './emit.ts';
-import { atom, FOLD_OPS, src, type Src, type Val } from './kinematics-kernel.ts';
+import { atom, FOLD_OPS, mul, src, type Src, type Val } from './kinematics-kernel.ts';
 
 /**
  * Writes contact c's compact rows (Jc and W at 3 c nv + r nv + t, t along the chain) from the
@@ -113,10 +113,7 @@ export type DelassusBlockKernel = (W: Float64Array, a0: number, b0: number, G: F
 /** Block kernel for lc shared dofs (rows of W are nv apart). */
 export function delassusBlockKernel(lc: number, nv: number): DelassusBlockKernel | null {
   const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0, y0 = 0, y1 = 0, y2 = 0;'];
-  for (let t = 0; t < lc; t++) {
-    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}]; y0 = W[b0 + ${t}]; y1 = W[b0 + ${nv + t}]; y2 = W[b0 + ${2 * nv + t}];`,
-      'g00 += x0 * y0; g01 += x0 * y1; g02 += x0 * y2; g10 += x1 * y0; g11 += x1 * y1; g12 += x1 * y2; g20 += x2 * y0; g21 += x2 * y1; g22 += x2 * y2;');
-  }
+  delassusSource(s, lc, nv, false);
   s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
     'G[ra + n] = g10; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
     'G[ra + 2 * n] = g20; G[ra + 2 * n + 1] = g21; G[ra + 2 * n + 2] = g22;',
@@ -159,12 +156,32 @@ export function contactImpulseKernel(layout: ChainLayout, nv: number): ContactIm
  */
 export function delassusDiagonalKernel(lc: number, nv: number): DelassusBlockKernel | null {
   const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g11 = 0, g12 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0;'];
-  for (let t = 0; t < lc; t++) {
-    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}];`,
-      'g00 += x0 * x0; g01 += x0 * x1; g02 += x0 * x2; g11 += x1 * x1; g12 += x1 * x2; g22 += x2 * x2;');
-  }
+  delassusSource(s, lc, nv, true);
   s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
     'G[ra + n] = g01; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
     'G[ra + 2 * n] = g02; G[ra + 2 * n + 1] = g12; G[ra + 2 * n + 2] = g22;');
   return compileKernel<DelassusBlockKernel>('delassusDiagonalCompiled', ['W', 'a0', 'b0', 'G', 'ra', 'rb', 'n'], s.join('\n'));
+}
+
+/**
+ * delassusBlockSym (dynamics/symbolic/contact-rows.ts) printed as JavaScript into s: per shared
+ * dof a line loading the W entries into the temporaries x, y, and a line of accumulations.
+ */
+function delassusSource(s: string[], lc: number, nv: number, diagonal: boolean): void {
+  const line: string[] = [];
+  let loads = true;
+  const flush = () => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; };
+  delassusBlockSym({ ...FOLD_OPS, def: (name, v) => {
+    if (!loads) { flush(); loads = true; }
+    line.push(`${name} = ${src(v)};`);
+    return atom(name);
+  } }, lc, {
+    a: (t, r) => atom(`W[a0 + ${r * nv + t}]`),
+    b: (t, r) => atom(`W[b0 + ${r * nv + t}]`),
+    acc: (r, c, x, y) => {
+      if (loads) { flush(); loads = false; }
+      line.push(`g${r}${c} += ${src(mul(x, y))};`);
+    },
+  }, diagonal);
+  flush();
 }

@@ -65,3 +65,23 @@ export function contactWSym<T>(ops: SymOps<T>, len: number, io: ContactWIo<T>): 
     for (let r = 0; r < 3; r++) io.W(t, r, ops.mul(io.get(t, r), l));
   }
 }
+
+export interface DelassusIo<T> {
+  /** Row r (0..2) of contact a's W at position t of the chain the two contacts share; b's. */
+  a(t: number, r: number): S<T>;
+  b(t: number, r: number): S<T>;
+  /** G's block entry (r, s) += x y. */
+  acc(r: number, s: number, x: S<T>, y: S<T>): void;
+}
+
+/**
+ * The 3x3 block (a, b) of G = W^T W: sums over the lc dofs the two chains share, in chain
+ * order. diagonal (a = b): the entries r <= s only (the block is symmetric).
+ */
+export function delassusBlockSym<T>(ops: SymOps<T>, lc: number, io: DelassusIo<T>, diagonal: boolean): void {
+  for (let t = 0; t < lc; t++) {
+    const x = [0, 1, 2].map((r) => ops.def(`x${r}`, io.a(t, r)));
+    const y = diagonal ? x : [0, 1, 2].map((r) => ops.def(`y${r}`, io.b(t, r)));
+    for (let r = 0; r < 3; r++) for (let s = diagonal ? r : 0; s < 3; s++) io.acc(r, s, x[r], y[s]);
+  }
+}

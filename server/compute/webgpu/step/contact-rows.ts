@@ -1,10 +1,10 @@
 /**
  * Stage: contact rows (dynamics/step.ts position stage, contact-kernel.ts): Jacobians in the
  * contact frames [t1 t2 n], W = D^-1/2 L^-T Jc^T along each contact's dof chain by the symbolic
- * rows that the JavaScript kernel also runs (dynamics/symbolic/contact-rows.ts), G = W^T W,
+ * rows that the JavaScript kernels also run (dynamics/symbolic/contact-rows.ts), G = W^T W,
  * and the normal bias (contact-solver.ts computeContactBias).
  */
-import { contactRowsSym, contactWSym } from '../../../dynamics/symbolic/contact-rows.ts';
+import { contactRowsSym, contactWSym, delassusBlockSym } from '../../../dynamics/symbolic/contact-rows.ts';
 import { motionActSym } from '../../../model/spatial-sym.ts';
 import { sCol, wgslOps, type StepTrace, type V } from './common.ts';
 import type { Candidate } from './collision.ts';
@@ -68,19 +68,26 @@ export function traceContactRows(s: StepTrace, kin: Kinematics, cands: readonly 
     });
     Wr.push(W);
   });
-  // G = W^T W (contact-kernel.ts delassusBlockKernel: sums along the shared chain)
+  // G = W^T W block by block, along the dofs two chains share (delassusBlockSym, as the JS kernels)
   const n3 = 3 * NC;
   const G: V[] = new Array(n3 * n3).fill(0);
-  for (let a = 0; a < n3; a++) {
-    const ca = (a / 3) | 0;
-    const wa = Wr[ca][a % 3];
-    for (let b = a; b < n3; b++) {
-      const cb = (b / 3) | 0;
-      const wb = Wr[cb][b % 3];
-      let x: V = 0;
-      for (const k of chains[ca]) x = t.fma(x, wa[k], wb[k]);
-      G[a * n3 + b] = x;
-      G[b * n3 + a] = x;
+  for (let ca = 0; ca < NC; ca++) {
+    for (let cb = ca; cb < NC; cb++) {
+      const onB = new Set(chains[cb]);
+      const shared = chains[ca].filter((k) => onB.has(k));
+      const g: V[][] = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+      delassusBlockSym(ops, shared.length, {
+        a: (tt, r) => Wr[ca][r][shared[tt]],
+        b: (tt, r) => Wr[cb][r][shared[tt]],
+        acc: (r, c, x, y) => { g[r][c] = t.fma(g[r][c], x, y); },
+      }, ca === cb);
+      for (let r = 0; r < 3; r++) {
+        for (let c = 0; c < 3; c++) {
+          const x = ca === cb && c < r ? g[c][r] : g[r][c];
+          G[(3 * ca + r) * n3 + 3 * cb + c] = x;
+          G[(3 * cb + c) * n3 + 3 * ca + r] = x;
+        }
+      }
     }
   }
   const bias: V[] = cands.map((c) => {
