@@ -12,7 +12,7 @@ import { ltdlFactorGeneric, ltdlSolveGeneric, ltdlSolveLGeneric } from '../../se
 import { jointJacobiansFromPlacementsGeneric } from '../../server/dynamics/jacobian.ts';
 import { forwardKinematicsGeneric } from '../../server/dynamics/kinematics.ts';
 import { rneaFromPlacementsGeneric } from '../../server/dynamics/rnea.ts';
-import { contactRowsSym, contactWSym, delassusBlockSym } from '../../server/dynamics/symbolic/contact-rows.ts';
+import { contactImpulseSym, contactRowsSym, contactVelocitySym, contactWSym, delassusBlockSym } from '../../server/dynamics/symbolic/contact-rows.ts';
 import { crbaCompositeSym, crbaJointSym } from '../../server/dynamics/symbolic/crba.ts';
 import { ltdlFactorSym, ltdlSolveSym } from '../../server/dynamics/symbolic/ltdl.ts';
 import { rneaBackwardSym, rneaForwardSym } from '../../server/dynamics/symbolic/rnea.ts';
@@ -132,7 +132,7 @@ describe.each(models)('symbolic algorithms on numbers: %s', (_name, make) => {
     }
   });
 
-  it('contact rows (contactRowsSym, contactWSym, delassusBlockSym): Jc = R^T (J_lin + J_ang x p), L^T D^1/2 W = Jc^T, G = W^T W', () => {
+  it('contact rows (contactRowsSym, contactWSym, delassusBlockSym): Jc = R^T (J_lin + J_ang x p), L^T D^1/2 W = Jc^T, G = W^T W, Jc v, W^T lambda', () => {
     const data = createData(model);
     forwardKinematicsGeneric(model, data, randomConfiguration(model, rng));
     crbaFromPlacementsGeneric(model, data);
@@ -177,6 +177,18 @@ describe.each(models)('symbolic algorithms on numbers: %s', (_name, make) => {
         expect(s).toBeCloseTo(rows[r][u], 10);
       }
     }
+    // g = Jc v and rv += W^T lambda, chain order
+    const v = Array.from({ length: len }, () => gaussian(rng)), lam = [gaussian(rng), gaussian(rng), gaussian(rng)];
+    const gv = [0, 0, 0];
+    contactVelocitySym(NUM, len, { Jc: (t, r) => rows[r][t], v: (t) => v[t], acc: (r, x, y) => { gv[r] += x * y; } });
+    const rv = v.slice();
+    contactImpulseSym(NUM, len, { W: (t, r) => W[r][t], lambda: (r) => lam[r], get: (t) => rv[t], set: (t, x) => { rv[t] = x; } });
+    for (let r = 0; r < 3; r++) {
+      let want = 0;
+      for (let t = 0; t < len; t++) want += rows[r][t] * v[t];
+      expect(gv[r]).toBe(want);
+    }
+    for (let t = 0; t < len; t++) expect(rv[t]).toBe(v[t] + W[0][t] * lam[0] + W[1][t] * lam[1] + W[2][t] * lam[2]);
     // the diagonal Delassus block W^T W (r <= s) and a full block of W against itself reversed in rows
     for (const diagonal of [true, false]) {
       const g = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];

@@ -6,7 +6,9 @@
  *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
  */
 import type { SymOps } from '../../model/joints/types.ts';
-import { contactRowsSym, contactWSym, delassusBlockSym, type ContactRowsIo } from '../symbolic/contact-rows.ts';
+import {
+  contactImpulseSym, contactRowsSym, contactVelocitySym, contactWSym, delassusBlockSym, type ContactRowsIo,
+} from '../symbolic/contact-rows.ts';
 import { compileKernel } from './emit.ts';
 import { atom, FOLD_OPS, mul, src, type Src, type Val } from './kinematics-kernel.ts';
 
@@ -134,19 +136,28 @@ export type ContactImpulseKernel = (c: number, o: number, W: Float64Array, lam: 
 
 export function contactVelocityKernel(layout: ChainLayout, nv: number): ContactVelocityKernel | null {
   const s = [`const o0 = 3 * c * ${nv}; let x = 0, s0 = 0, s1 = 0, s2 = 0;`];
-  for (let t = 0; t < layout.chain.length; t++) {
-    s.push(`x = v[${dofIndex(layout, t)}]; s0 += Jc[o0 + ${t}] * x; s1 += Jc[o0 + ${nv + t}] * x; s2 += Jc[o0 + ${2 * nv + t}] * x;`);
-  }
+  // contactVelocitySym printed as JavaScript: a line per chain dof (its load, then the three sums)
+  const line: string[] = [];
+  contactVelocitySym({ ...FOLD_OPS, def: (name, v) => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; line.push(`${name} = ${src(v)};`); return atom(name); } },
+    layout.chain.length, {
+      Jc: (t, r) => atom(`Jc[o0 + ${r * nv + t}]`),
+      v: (t) => atom(`v[${dofIndex(layout, t)}]`),
+      acc: (r, x, y) => { line.push(`s${r} += ${src(mul(x, y))};`); },
+    });
+  if (line.length > 0) s.push(line.join(' '));
   s.push('g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;');
   return compileKernel<ContactVelocityKernel>('contactVelocityCompiled', ['c', 'o', 'Jc', 'v', 'g'], s.join('\n'));
 }
 
 export function contactImpulseKernel(layout: ChainLayout, nv: number): ContactImpulseKernel | null {
   const s = [`const o0 = 3 * c * ${nv}, l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];`];
-  for (let t = 0; t < layout.chain.length; t++) {
-    const k = dofIndex(layout, t);
-    s.push(`rv[${k}] = rv[${k}] + W[o0 + ${t}] * l0 + W[o0 + ${nv + t}] * l1 + W[o0 + ${2 * nv + t}] * l2;`);
-  }
+  // contactImpulseSym printed as JavaScript: one statement per chain dof
+  contactImpulseSym(FOLD_OPS, layout.chain.length, {
+    W: (t, r) => atom(`W[o0 + ${r * nv + t}]`),
+    lambda: (r) => atom(`l${r}`),
+    get: (t) => atom(`rv[${dofIndex(layout, t)}]`),
+    set: (t, x) => { s.push(`rv[${dofIndex(layout, t)}] = ${src(x)};`); },
+  });
   return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'o', 'W', 'lam', 'rv'], s.join('\n'));
 }
 

@@ -85,3 +85,39 @@ export function delassusBlockSym<T>(ops: SymOps<T>, lc: number, io: DelassusIo<T
     for (let r = 0; r < 3; r++) for (let s = diagonal ? r : 0; s < 3; s++) io.acc(r, s, x[r], y[s]);
   }
 }
+
+export interface ContactVelocityIo<T> {
+  /** Row r (0..2) of the contact's Jc at chain position t. */
+  Jc(t: number, r: number): S<T>;
+  /** The velocity of chain dof t. */
+  v(t: number): S<T>;
+  /** (Jc v)_r += x y. */
+  acc(r: number, x: S<T>, y: S<T>): void;
+}
+
+/** Jc v along a chain of len dofs (contactStage's g = Jc v, chain order). */
+export function contactVelocitySym<T>(ops: SymOps<T>, len: number, io: ContactVelocityIo<T>): void {
+  for (let t = 0; t < len; t++) {
+    const x = ops.def('x', io.v(t));
+    for (let r = 0; r < 3; r++) io.acc(r, io.Jc(t, r), x);
+  }
+}
+
+export interface ContactImpulseIo<T> {
+  /** Row r (0..2) of the contact's W at chain position t. */
+  W(t: number, r: number): S<T>;
+  /** The impulse's component r. */
+  lambda(r: number): S<T>;
+  /** rv at chain dof t, as it stands. */
+  get(t: number): S<T>;
+  set(t: number, x: S<T>): void;
+}
+
+/** rv += W^T lambda along a chain of len dofs (applyImpulses: each entry row by row). */
+export function contactImpulseSym<T>(ops: SymOps<T>, len: number, io: ContactImpulseIo<T>): void {
+  for (let t = 0; t < len; t++) {
+    let x = io.get(t);
+    for (let r = 0; r < 3; r++) x = ops.fma(x, io.W(t, r), io.lambda(r));
+    io.set(t, x);
+  }
+}

@@ -16,6 +16,10 @@ export interface ContactRows {
   chains: number[][];
   /** Jc[c][r]: dense nv rows with structural zeros off the chain. */
   Jc: V[][][];
+  /** W[c][r] = (D^-1/2 L^-T Jc^T)[c][r]: dense nv rows, zeros off the chain. */
+  W: V[][][];
+  /** D^-1/2 of the factor. */
+  sd: V[];
   /** The Delassus matrix (3 NC square, both triangles). */
   G: V[];
   /** The normal bias per candidate. */
@@ -95,6 +99,6 @@ export function traceContactRows(s: StepTrace, kin: Kinematics, cands: readonly 
     const corr = t.neg(t.min(t.div(t.mul(o.beta, t.sub(t.neg(d), o.slop)), dt), o.maxCorrectionVelocity));
     return t.sel(t.cmp('>=', d, 0), t.div(d, dt), t.sel(t.cmp('>=', d, -o.slop), 0, corr));
   });
-  return { chains, Jc, G, bias };
+  return { chains, Jc, W: Wr, sd, G, bias };
 }
 

@@ -15,6 +15,8 @@ export interface Factor {
   notPd: B;
   /** H^-1 b. */
   solve(b: readonly V[]): V[];
+  /** L^-1 b (the L-solve only, factor-m.ts ltdlSolveL). */
+  solveL(b: readonly V[]): V[];
 }
 
 export function traceFactor(s: StepTrace, H: readonly V[]): Factor {
@@ -30,7 +32,7 @@ export function traceFactor(s: StepTrace, H: readonly V[]): Factor {
     subFrom: (idx, y) => { L[idx] = t.sub(L[idx], y); },
     pivot: (_k, idx) => { notPd = t.or(notPd, t.not(t.cmp('>', L[idx], 0))); return L[idx]; },
   });
-  const solve = (b: readonly V[]): V[] => {
+  const solveWith = (b: readonly V[], withBack: boolean): V[] => {
     const x = b.slice();
     ltdlSolveSym(ops, lambda, {
       L: (idx) => L[idx],
@@ -39,8 +41,8 @@ export function traceFactor(s: StepTrace, H: readonly V[]): Factor {
       subFrom: (k, y) => { x[k] = t.sub(x[k], y); },
       divBy: (k, y) => { x[k] = t.div(x[k], y); },
       nonZero: (v, body) => { if (v !== 0) body(); },
-    });
+    }, withBack);
     return x;
   };
-  return { L, lambda, notPd, solve };
+  return { L, lambda, notPd, solve: (b) => solveWith(b, true), solveL: (b) => solveWith(b, false) };
 }
