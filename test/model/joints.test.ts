@@ -14,7 +14,7 @@ import { gaussian, mulberry32 } from '../helpers/random-model.ts';
 
 /** Plain f64 arithmetic as SymOps: the symbolic form evaluated on numbers. */
 const NUM: SymOps<never> = {
-  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, neg: (a) => -a,
+  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, neg: (a) => -a, fma: (a, b, c) => a + b * c, div: (a, b) => a / b,
   cos: (a) => Math.cos(a), sin: (a) => Math.sin(a), def: (_n, a) => a,
 };
 

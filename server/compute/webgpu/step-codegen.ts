@@ -16,7 +16,7 @@
  *     the same order);
  *   CRBA (crba.ts) with composite inertias in origin form, H = M + dt D, its tree-sparse LTDL
  *     factor (factor-m.ts);
- *   contact Jacobians in the contact frames [t1 t2 n], W = L^-T Jc^T and G = W^T D^-1 W along
+ *   contact Jacobians in the contact frames [t1 t2 n], W = D^-1/2 L^-T Jc^T and G = W^T W along
  *     each contact's dof chain, the normal bias (contact-solver.ts computeContactBias);
  *   RNEA nonlinear effects, effort clamp, v_free = v + H^-1 dt (tau - nle - D v) with the
  *     free-flyer's w x v term;

@@ -5,7 +5,12 @@
  *    frame and W = D^-1/2 L^-T Jc^T along the chain, in locals; Jc v; W^T lambda;
  *  - per shared chain length: one 3x3 block of the Delassus matrix G = W^T W.
  */
+import type { SymOps } from '../../model/joints/types.ts';
+import {
+  contactImpulseSym, contactRowsSym, contactVelocitySym, contactWSym, delassusBlockSym, type ContactRowsIo,
+} from '../symbolic/contact-rows.ts';
 import { compileKernel } from './emit.ts';
+import { atom, FOLD_OPS, mul, src, type Src, type Val } from './kinematics-kernel.ts';
 
 /**
  * Writes contact c's compact rows (Jc and W at 3 c nv + r nv + t, t along the chain) from the
@@ -58,21 +63,25 @@ export function contactRowsKernel(layout: ChainLayout, nv: number, translational
     'let wx = 0, wy = 0, wz = 0, vx = 0, vy = 0, vz = 0, l = 0;',
     `let ${Array.from({ length: len }, (_, t) => `a${t} = 0, b${t} = 0, e${t} = 0`).join(', ')};`,
   ];
-  const point = (t: number) => {
-    const J = (row: number) => `J[${dofIndex(layout, t, row * nv)}]`;
-    return translational(chain[t])
-      ? `vx = ${J(0)}; vy = ${J(1)}; vz = ${J(2)};`
-      : `wx = ${J(3)}; wy = ${J(4)}; wz = ${J(5)}; vx = ${J(0)} + wy * pz - wz * py; vy = ${J(1)} + wz * px - wx * pz; vz = ${J(2)} + wx * py - wy * px;`;
+  // contactRowsSym and contactWSym (dynamics/symbolic/contact-rows.ts) printed as JavaScript: the
+  // rows in locals a<t>, b<t>, e<t>; runtime temporaries (the lets above) assigned in statements
+  const line: string[] = [];
+  const flush = () => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; };
+  const temp = (name: string, v: Val): Src => { line.push(`${name} = ${src(v)};`); return atom(name); };
+  const rowOps: SymOps<Src> = { ...FOLD_OPS, def: temp };
+  const rowsIo: ContactRowsIo<Src> = {
+    J: (t, k) => atom(`J[${dofIndex(layout, t, k * nv)}]`),
+    translational: (t) => translational(chain[t]),
+    rows: (t, [a, b, e]) => { flush(); s.push(`a${t} = ${src(a)}; b${t} = ${src(b)}; e${t} = ${src(e)};`); },
   };
+  const p = [atom('px'), atom('py'), atom('pz')];
   // a normal of exactly +z (flat ground, the top of an axis-aligned box): the frame is the
   // identity and the rows are the world rows (step.ts's generic loop branches the same way)
   s.push('if (nx === 0 && ny === 0 && nz === 1) {');
-  for (let t = 0; t < len; t++) s.push(point(t), `a${t} = vx; b${t} = vy; e${t} = vz;`);
+  contactRowsSym(rowOps, len, p, [1, 0, 0, 0, 1, 0, 0, 0, 1], rowsIo);
   s.push('} else {',
     'const f0 = frame[fo], f1 = frame[fo + 1], f2 = frame[fo + 2], f3 = frame[fo + 3], f4 = frame[fo + 4], f5 = frame[fo + 5], f6 = frame[fo + 6], f7 = frame[fo + 7], f8 = frame[fo + 8];');
-  for (let t = 0; t < len; t++) {
-    s.push(point(t), `a${t} = f0 * vx + f3 * vy + f6 * vz; b${t} = f1 * vx + f4 * vy + f7 * vz; e${t} = f2 * vx + f5 * vy + f8 * vz;`);
-  }
+  contactRowsSym(rowOps, len, p, Array.from({ length: 9 }, (_, k) => atom(`f${k}`)), rowsIo);
   s.push('}');
   for (let t = 0; t < len; t++) s.push(`Jc[r0 + ${t}] = a${t}; Jc[r1 + ${t}] = b${t}; Jc[r2 + ${t}] = e${t};`);
   // W = L^-T rows, leaves to root along the chain, then the D^-1/2 scaling. L[k nv + j] with
@@ -83,12 +92,16 @@ export function contactRowsKernel(layout: ChainLayout, nv: number, translational
     const rk = chain[t] - o;
     return u < branch ? `oo + ${rk * nv + chain[u] - o}` : `on + ${rk * nv + chain[u]}`;
   };
-  for (let t = 0; t < len; t++) {
-    for (let u = t + 1; u < len; u++) {
-      s.push(`l = L[${lIndex(t, u)}]; a${u} -= l * a${t}; b${u} -= l * b${t}; e${u} -= l * e${t};`);
-    }
-    s.push(`l = sd[${dofIndex(layout, t)}]; W[r0 + ${t}] = a${t} * l; W[r1 + ${t}] = b${t} * l; W[r2 + ${t}] = e${t} * l;`);
-  }
+  const row = (t: number, r: number) => `${'abe'[r]}${t}`;
+  // one line per temporary l and the statements that use it
+  contactWSym({ ...FOLD_OPS, def: (name, v) => { flush(); return temp(name, v); } }, len, {
+    L: (t, u) => atom(`L[${lIndex(t, u)}]`),
+    sd: (t) => atom(`sd[${dofIndex(layout, t)}]`),
+    get: (t, r) => atom(row(t, r)),
+    subFrom: (t, r, y) => { line.push(`${row(t, r)} -= ${src(y)};`); },
+    W: (t, r, x) => { line.push(`W[r${r} + ${t}] = ${src(x)};`); },
+  });
+  flush();
   return compileKernel<ContactRowsKernel>('contactRowsCompiled',
     ['c', 'o', 'pos', 'normal', 'dist', 'frame', 'J', 'L', 'sd', 'Jc', 'W'], s.join('\n'));
 }
@@ -102,10 +115,7 @@ export type DelassusBlockKernel = (W: Float64Array, a0: number, b0: number, G: F
 /** Block kernel for lc shared dofs (rows of W are nv apart). */
 export function delassusBlockKernel(lc: number, nv: number): DelassusBlockKernel | null {
   const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g10 = 0, g11 = 0, g12 = 0, g20 = 0, g21 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0, y0 = 0, y1 = 0, y2 = 0;'];
-  for (let t = 0; t < lc; t++) {
-    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}]; y0 = W[b0 + ${t}]; y1 = W[b0 + ${nv + t}]; y2 = W[b0 + ${2 * nv + t}];`,
-      'g00 += x0 * y0; g01 += x0 * y1; g02 += x0 * y2; g10 += x1 * y0; g11 += x1 * y1; g12 += x1 * y2; g20 += x2 * y0; g21 += x2 * y1; g22 += x2 * y2;');
-  }
+  delassusSource(s, lc, nv, false);
   s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
     'G[ra + n] = g10; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
     'G[ra + 2 * n] = g20; G[ra + 2 * n + 1] = g21; G[ra + 2 * n + 2] = g22;',
@@ -126,19 +136,28 @@ export type ContactImpulseKernel = (c: number, o: number, W: Float64Array, lam: 
 
 export function contactVelocityKernel(layout: ChainLayout, nv: number): ContactVelocityKernel | null {
   const s = [`const o0 = 3 * c * ${nv}; let x = 0, s0 = 0, s1 = 0, s2 = 0;`];
-  for (let t = 0; t < layout.chain.length; t++) {
-    s.push(`x = v[${dofIndex(layout, t)}]; s0 += Jc[o0 + ${t}] * x; s1 += Jc[o0 + ${nv + t}] * x; s2 += Jc[o0 + ${2 * nv + t}] * x;`);
-  }
+  // contactVelocitySym printed as JavaScript: a line per chain dof (its load, then the three sums)
+  const line: string[] = [];
+  contactVelocitySym({ ...FOLD_OPS, def: (name, v) => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; line.push(`${name} = ${src(v)};`); return atom(name); } },
+    layout.chain.length, {
+      Jc: (t, r) => atom(`Jc[o0 + ${r * nv + t}]`),
+      v: (t) => atom(`v[${dofIndex(layout, t)}]`),
+      acc: (r, x, y) => { line.push(`s${r} += ${src(mul(x, y))};`); },
+    });
+  if (line.length > 0) s.push(line.join(' '));
   s.push('g[3 * c] = s0; g[3 * c + 1] = s1; g[3 * c + 2] = s2;');
   return compileKernel<ContactVelocityKernel>('contactVelocityCompiled', ['c', 'o', 'Jc', 'v', 'g'], s.join('\n'));
 }
 
 export function contactImpulseKernel(layout: ChainLayout, nv: number): ContactImpulseKernel | null {
   const s = [`const o0 = 3 * c * ${nv}, l0 = lam[3 * c], l1 = lam[3 * c + 1], l2 = lam[3 * c + 2];`];
-  for (let t = 0; t < layout.chain.length; t++) {
-    const k = dofIndex(layout, t);
-    s.push(`rv[${k}] = rv[${k}] + W[o0 + ${t}] * l0 + W[o0 + ${nv + t}] * l1 + W[o0 + ${2 * nv + t}] * l2;`);
-  }
+  // contactImpulseSym printed as JavaScript: one statement per chain dof
+  contactImpulseSym(FOLD_OPS, layout.chain.length, {
+    W: (t, r) => atom(`W[o0 + ${r * nv + t}]`),
+    lambda: (r) => atom(`l${r}`),
+    get: (t) => atom(`rv[${dofIndex(layout, t)}]`),
+    set: (t, x) => { s.push(`rv[${dofIndex(layout, t)}] = ${src(x)};`); },
+  });
   return compileKernel<ContactImpulseKernel>('contactImpulseCompiled', ['c', 'o', 'W', 'lam', 'rv'], s.join('\n'));
 }
 
@@ -148,12 +167,32 @@ export function contactImpulseKernel(layout: ChainLayout, nv: number): ContactIm
  */
 export function delassusDiagonalKernel(lc: number, nv: number): DelassusBlockKernel | null {
   const s: string[] = ['let g00 = 0, g01 = 0, g02 = 0, g11 = 0, g12 = 0, g22 = 0, x0 = 0, x1 = 0, x2 = 0;'];
-  for (let t = 0; t < lc; t++) {
-    s.push(`x0 = W[a0 + ${t}]; x1 = W[a0 + ${nv + t}]; x2 = W[a0 + ${2 * nv + t}];`,
-      'g00 += x0 * x0; g01 += x0 * x1; g02 += x0 * x2; g11 += x1 * x1; g12 += x1 * x2; g22 += x2 * x2;');
-  }
+  delassusSource(s, lc, nv, true);
   s.push('G[ra] = g00; G[ra + 1] = g01; G[ra + 2] = g02;',
     'G[ra + n] = g01; G[ra + n + 1] = g11; G[ra + n + 2] = g12;',
     'G[ra + 2 * n] = g02; G[ra + 2 * n + 1] = g12; G[ra + 2 * n + 2] = g22;');
   return compileKernel<DelassusBlockKernel>('delassusDiagonalCompiled', ['W', 'a0', 'b0', 'G', 'ra', 'rb', 'n'], s.join('\n'));
+}
+
+/**
+ * delassusBlockSym (dynamics/symbolic/contact-rows.ts) printed as JavaScript into s: per shared
+ * dof a line loading the W entries into the temporaries x, y, and a line of accumulations.
+ */
+function delassusSource(s: string[], lc: number, nv: number, diagonal: boolean): void {
+  const line: string[] = [];
+  let loads = true;
+  const flush = () => { if (line.length > 0) s.push(line.join(' ')); line.length = 0; };
+  delassusBlockSym({ ...FOLD_OPS, def: (name, v) => {
+    if (!loads) { flush(); loads = true; }
+    line.push(`${name} = ${src(v)};`);
+    return atom(name);
+  } }, lc, {
+    a: (t, r) => atom(`W[a0 + ${r * nv + t}]`),
+    b: (t, r) => atom(`W[b0 + ${r * nv + t}]`),
+    acc: (r, c, x, y) => {
+      if (loads) { flush(); loads = false; }
+      line.push(`g${r}${c} += ${src(mul(x, y))};`);
+    },
+  }, diagonal);
+  flush();
 }

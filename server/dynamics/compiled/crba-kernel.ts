@@ -29,9 +29,9 @@
  */
 import type { Model } from '../../model/model.ts';
 import { jointOf, type SymOps } from '../../model/joints/index.ts';
-import { projectSym } from '../../model/joints/subspace.ts';
 import { compileKernel } from './emit.ts';
-import { add, atom, mul, neg, src, sub, subspaceColumn, sum, type Src, type Val } from './kinematics-kernel.ts';
+import { crbaCompositeSym, crbaJointSym } from '../symbolic/crba.ts';
+import { atom, FOLD_OPS, neg, src, type Src, type Val } from './kinematics-kernel.ts';
 
 /** L = data.liMi, Yb = data.Ybody, Yc = data.Ycrb, M = data.M. */
 export type CrbaFullKernel = (L: Float64Array, Yb: Float64Array, Yc: Float64Array, M: Float64Array) => void;
@@ -153,77 +153,55 @@ export function crbaKernelSources(model: Model): { full: string; partial: string
 type Composite = 'load' | ((k: number) => string);
 
 /**
- * The marked branch of joint j: F = Yc_j S_j, then the walk up to the root writing the blocks
- * (i, j) of M and carrying F to the parent frame (forceAct).
+ * The folding operations with `def` binding a value to a fresh const pushed to `lines` (unless
+ * it is a constant, a name, or the negation of one: the minus stays visible, sums absorb it).
  */
-function jointBlock(model: Model, j: number, nv: number, composite: Composite): string {
-  const lines: string[] = [];
+function namingOps(lines: string[], prefix: string): SymOps<Src> {
   let n = 0;
-  const tag = composite === 'load' ? '' : `${j}_`;
-  /** The value of e in a const (unless it is a constant, a name, or the negation of one). */
   const name = (e: Val): Val => {
     if (typeof e === 'number') return e;
-    if (e.neg) return neg(name(e.neg)); // the minus stays visible: sums absorb it exactly
+    if (e.neg) return neg(name(e.neg));
     if (e.p === 2) return e;
-    const v = `f${tag}${n++}`;
+    const v = `${prefix}${n++}`;
     lines.push(`const ${v} = ${e.s};`);
     return atom(v);
   };
-  const ivj = model.idxV[j], nvj = model.nvs[j];
-  const y = (k: number) => atom(composite === 'load' ? `y${k}` : composite(k));
-  // inertiaMulMotion(Yc_j, S column k), same expressions as in spatial.ts
-  let F: Val[][] = [];
-  for (let k = 0; k < nvj; k++) {
-    const [vx, vy, vz, wx, wy, wz] = subspaceColumn(model, j, k);
-    const mass = y(0), hx = y(1), hy = y(2), hz = y(3);
-    F.push([
-      sub(mul(mass, vx), sub(mul(hy, wz), mul(hz, wy))),
-      sub(mul(mass, vy), sub(mul(hz, wx), mul(hx, wz))),
-      sub(mul(mass, vz), sub(mul(hx, wy), mul(hy, wx))),
-      add(add(add(sub(mul(hy, vz), mul(hz, vy)), mul(y(4), wx)), mul(y(7), wy)), mul(y(8), wz)),
-      add(add(add(sub(mul(hz, vx), mul(hx, vz)), mul(y(7), wx)), mul(y(5), wy)), mul(y(9), wz)),
-      add(add(add(sub(mul(hx, vy), mul(hy, vx)), mul(y(8), wx)), mul(y(9), wy)), mul(y(6), wz)),
-    ].map(name));
-  }
+  return { ...FOLD_OPS, def: (_n, a) => name(a) };
+}
+
+/**
+ * The marked branch of joint j: crbaJointSym (dynamics/symbolic/crba.ts) printed as JavaScript.
+ * The force columns live in consts; the entries of each liMi read are loaded once per level,
+ * just before the transport that uses them; of M's writes only the last one of a slot is kept.
+ */
+function jointBlock(model: Model, j: number, nv: number, composite: Composite): string {
+  const lines: string[] = [];
+  const tag = composite === 'load' ? '' : `${j}_`;
   // The walk's writes of M in the generic order: [slots, value]. Only the last write of a slot
   // survives (nothing reads M meanwhile), so earlier ones are not emitted: this halves the
   // free-flyer's diagonal block, written twice by the generic loops.
   const writes: { slots: number[]; value: Val; level: number }[] = [];
-  let i = j;
-  for (let level = 0; ; level++) {
-    const ivi = model.idxV[i], nvi = model.nvs[i];
-    lines.push(`\u0000${level}`); // where this level's writes go, once the last writes are known
-    for (let k = 0; k < nvj; k++) {
-      for (let r = 0; r < nvi; r++) {
-        const a = (ivi + r) * nv + ivj + k, b = (ivj + k) * nv + ivi + r;
-        writes.push({ slots: a === b ? [a] : [a, b], value: projection(model, i, r, F[k]), level });
-      }
-    }
-    const p = model.parents[i];
-    if (p === 0) break;
-    // forceAct(liMi_i, F_k) in place for each column (spatial.ts); the entries of liMi_i read
-    // (placementLayout) are loaded once for all columns
-    const layout = placementLayout(model, i);
-    const x = placementSym(layout, (e) => `x${tag}${12 * i + e}`);
-    const load = lines.length;
-    F = F.map(([fx, fy, fz, nx, ny, nz]) => {
-      const Fx = name(add(add(mul(x[0], fx), mul(x[1], fy)), mul(x[2], fz)));
-      const Fy = name(add(add(mul(x[3], fx), mul(x[4], fy)), mul(x[5], fz)));
-      const Fz = name(add(add(mul(x[6], fx), mul(x[7], fy)), mul(x[8], fz)));
-      const px = x[9], py = x[10], pz = x[11];
-      return [Fx, Fy, Fz,
-        name(add(add(add(mul(x[0], nx), mul(x[1], ny)), mul(x[2], nz)), sub(mul(py, Fz), mul(pz, Fy)))),
-        name(add(add(add(mul(x[3], nx), mul(x[4], ny)), mul(x[5], nz)), sub(mul(pz, Fx), mul(px, Fz)))),
-        name(add(add(add(mul(x[6], nx), mul(x[7], ny)), mul(x[8], nz)), sub(mul(px, Fy), mul(py, Fx)))),
-      ];
-    });
-    // a full pass also transports joint j's composite with liMi_j: it reuses the loads of level 0
-    const used = new Set(usedNames(lines.slice(load).join('\n'), `x${tag}`));
-    if (composite !== 'load' && i === j) for (const e of placementReads(layout)) used.add(12 * i + e);
-    const loads = [...used].sort((a, b) => a - b);
-    if (loads.length > 0) lines.splice(load, 0, `const ${loads.map((v) => `x${tag}${v} = L[${v}]`).join(', ')};`);
-    i = p;
-  }
+  let load = 0;
+  crbaJointSym(namingOps(lines, `f${tag}`), model, j, {
+    composite: () => Array.from({ length: 10 }, (_, k) => atom(composite === 'load' ? `y${k}` : composite(k))),
+    level: (level) => { lines.push(`\u0000${level}`); }, // where this level's writes go, once the last writes are known
+    write: (level, row, col, value) => {
+      const a = row * nv + col, b = col * nv + row;
+      writes.push({ slots: a === b ? [a] : [a, b], value, level });
+    },
+    placement: (i) => {
+      load = lines.length;
+      return placementSym(placementLayout(model, i), (e) => `x${tag}${12 * i + e}`);
+    },
+    carried: (i) => {
+      // the entries of liMi_i read, loaded once for all columns; a full pass also transports
+      // joint j's composite with liMi_j: it reuses the loads of level 0
+      const used = new Set(usedNames(lines.slice(load).join('\n'), `x${tag}`));
+      if (composite !== 'load' && i === j) for (const e of placementReads(placementLayout(model, i))) used.add(12 * i + e);
+      const loads = [...used].sort((a, b) => a - b);
+      if (loads.length > 0) lines.splice(load, 0, `const ${loads.map((v) => `x${tag}${v} = L[${v}]`).join(', ')};`);
+    },
+  });
   const last = new Map<number, number>();
   writes.forEach((w, t) => { for (const s of w.slots) last.set(s, t); });
   const byLevel: string[][] = [];
@@ -238,19 +216,6 @@ function jointBlock(model: Model, j: number, nv: number, composite: Composite): 
   }
   return body.join('\n');
 }
-
-/** Row r of S_i^T applied to the force F (projectColumn in crba.ts). */
-function projection(model: Model, i: number, r: number, F: Val[]): Val {
-  return projectSym(VAL_OPS, model, i, r, F);
-}
-
-/** The folding operations as SymOps (projectSym neither binds nor calls cos / sin). */
-const VAL_OPS: SymOps<Src> = {
-  add, sub, mul, neg,
-  cos: () => { throw new Error('crba kernel: no cos'); },
-  sin: () => { throw new Error('crba kernel: no sin'); },
-  def: (_n, a) => a,
-};
 
 /** Sorted distinct numbers k of the names `${prefix}k` referenced in src. */
 function usedNames(src: string, prefix: string): number[] {
@@ -272,7 +237,6 @@ function inertiaActAddSource(layout: readonly PlacementEntry[], at: (k: number) 
   // the entries read, in locals r0..r8, px, py, pz
   const local = (k: number) => (k < 9 ? `r${k}` : ['px', 'py', 'pz'][k - 9]);
   lines.push(`const ${placementReads(layout).map((k) => `${local(k)} = ${at(k)}`).join(', ')};`);
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8, px, py, pz] = placementSym(layout, local);
   const defs: string[] = [];
   const def = (name: string, v: Val): Val => {
     if (typeof v === 'number') return v;
@@ -281,35 +245,10 @@ function inertiaActAddSource(layout: readonly PlacementEntry[], at: (k: number) 
     defs.push(`${name} = ${v.s}`);
     return atom(name);
   };
-  const m = atom('m'), hx = atom('hx'), hy = atom('hy'), hz = atom('hz');
-  const Ixx = atom('Ixx'), Iyy = atom('Iyy'), Izz = atom('Izz'), Ixy = atom('Ixy'), Ixz = atom('Ixz'), Iyz = atom('Iyz');
-  const kx = def('kx', sum(mul(r0, hx), mul(r1, hy), mul(r2, hz)));
-  const ky = def('ky', sum(mul(r3, hx), mul(r4, hy), mul(r5, hz)));
-  const kz = def('kz', sum(mul(r6, hx), mul(r7, hy), mul(r8, hz)));
-  // T = R I, then R I R^T = T R^T (the symmetric part)
-  const t00 = def('t00', sum(mul(r0, Ixx), mul(r1, Ixy), mul(r2, Ixz)));
-  const t01 = def('t01', sum(mul(r0, Ixy), mul(r1, Iyy), mul(r2, Iyz)));
-  const t02 = def('t02', sum(mul(r0, Ixz), mul(r1, Iyz), mul(r2, Izz)));
-  const t10 = def('t10', sum(mul(r3, Ixx), mul(r4, Ixy), mul(r5, Ixz)));
-  const t11 = def('t11', sum(mul(r3, Ixy), mul(r4, Iyy), mul(r5, Iyz)));
-  const t12 = def('t12', sum(mul(r3, Ixz), mul(r4, Iyz), mul(r5, Izz)));
-  const t20 = def('t20', sum(mul(r6, Ixx), mul(r7, Ixy), mul(r8, Ixz)));
-  const t21 = def('t21', sum(mul(r6, Ixy), mul(r7, Iyy), mul(r8, Iyz)));
-  const t22 = def('t22', sum(mul(r6, Ixz), mul(r7, Iyz), mul(r8, Izz)));
-  const kp = def('kp', sum(mul(kx, px), mul(ky, py), mul(kz, pz)));
-  const pp = def('pp', sum(mul(px, px), mul(py, py), mul(pz, pz)));
-  const diag = def('diag', add(mul(2, kp), mul(m, pp)));
+  const Ysym = ['m', 'hx', 'hy', 'hz', 'Ixx', 'Iyy', 'Izz', 'Ixy', 'Ixz', 'Iyz'].map(atom);
+  const inc = crbaCompositeSym({ ...FOLD_OPS, def }, placementSym(layout, local), Ysym);
   if (defs.length > 0) lines.push(`const ${defs.join(', ')};`);
-  const out = (k: number, v: Val) => {
-    if (v !== 0) lines.push(`${O(k)} += ${src(v)};`); // adding a constant 0 keeps the value (up to the sign of a zero)
-  };
-  out(0, m);
-  out(1, add(kx, mul(m, px))); out(2, add(ky, mul(m, py))); out(3, add(kz, mul(m, pz)));
-  out(4, add(sub(sub(sum(mul(t00, r0), mul(t01, r1), mul(t02, r2)), mul(mul(2, px), kx)), mul(mul(m, px), px)), diag));
-  out(5, add(sub(sub(sum(mul(t10, r3), mul(t11, r4), mul(t12, r5)), mul(mul(2, py), ky)), mul(mul(m, py), py)), diag));
-  out(6, add(sub(sub(sum(mul(t20, r6), mul(t21, r7), mul(t22, r8)), mul(mul(2, pz), kz)), mul(mul(m, pz), pz)), diag));
-  out(7, sub(sub(sum(mul(t00, r3), mul(t01, r4), mul(t02, r5)), add(mul(px, ky), mul(kx, py))), mul(mul(m, px), py)));
-  out(8, sub(sub(sum(mul(t00, r6), mul(t01, r7), mul(t02, r8)), add(mul(px, kz), mul(kx, pz))), mul(mul(m, px), pz)));
-  out(9, sub(sub(sum(mul(t10, r6), mul(t11, r7), mul(t12, r8)), add(mul(py, kz), mul(ky, pz))), mul(mul(m, py), pz)));
+  // adding a constant 0 keeps the value (up to the sign of a zero)
+  inc.forEach((v, k) => { if (v !== 0) lines.push(`${O(k)} += ${src(v)};`); });
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@
 import type { Model } from '../../model/model.ts';
 import { jointOf, type SymOps } from '../../model/joints/index.ts';
 import { jointMotionSym as motionSym, motionSubspaceColumn } from '../../model/joints/subspace.ts';
-import { motionActInvSym as motionActInvSymGeneric, se3MulSym as se3MulSymGeneric } from '../../model/spatial-sym.ts';
+import { motionActInvSym as motionActInvSymGeneric, motionActSym as motionActSymGeneric, se3MulSym as se3MulSymGeneric } from '../../model/spatial-sym.ts';
 import { fkJointSym } from '../symbolic/kinematics.ts';
 import { compileKernel, lit } from './emit.ts';
 
@@ -86,6 +86,18 @@ export function mul(a: Val, b: Val): Val {
   if (typeof a !== 'number' && a.neg) return neg(mul(a.neg, b));
   if (typeof b !== 'number' && b.neg) return neg(mul(a, b.neg));
   return { s: `${operand(a, 1)} * ${operand(b, 2)}`, p: 1 };
+}
+
+/** a / b; constants fold, / 1 passes a through. */
+export function div(a: Val, b: Val): Val {
+  if (typeof a === 'number' && typeof b === 'number') return a / b;
+  if (b === 1) return a;
+  return { s: `${operand(a, 1)} / ${operand(b, 2)}`, p: 1 };
+}
+
+/** a + b c, as the generic code's `a + b * c` evaluates. */
+export function fma(a: Val, b: Val, c: Val): Val {
+  return add(a, mul(b, c));
 }
 
 /** Sum of terms left to right, as `t0 + t1 + ...` evaluates. */
@@ -182,19 +194,9 @@ export function motionActInvSym(e: Emitter, M: readonly Val[], m: readonly Val[]
   return motionActInvSymGeneric(jsOps(e), M, m);
 }
 
-/** motionAct: motion m (frame of M) into the parent frame. */
+/** motionAct: motion m (frame of M) into the parent frame (model/spatial-sym.ts). */
 export function motionActSym(e: Emitter, M: readonly Val[], m: readonly Val[]): Val[] {
-  const [vx, vy, vz, wx, wy, wz] = m;
-  const Wx = e.def('Wx', sum(mul(M[0], wx), mul(M[1], wy), mul(M[2], wz)));
-  const Wy = e.def('Wy', sum(mul(M[3], wx), mul(M[4], wy), mul(M[5], wz)));
-  const Wz = e.def('Wz', sum(mul(M[6], wx), mul(M[7], wy), mul(M[8], wz)));
-  const px = M[9], py = M[10], pz = M[11];
-  return [
-    add(sum(mul(M[0], vx), mul(M[1], vy), mul(M[2], vz)), sub(mul(py, Wz), mul(pz, Wy))),
-    add(sum(mul(M[3], vx), mul(M[4], vy), mul(M[5], vz)), sub(mul(pz, Wx), mul(px, Wz))),
-    add(sum(mul(M[6], vx), mul(M[7], vy), mul(M[8], vz)), sub(mul(px, Wy), mul(py, Wx))),
-    Wx, Wy, Wz,
-  ];
+  return motionActSymGeneric(jsOps(e), M, m);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ export function jointPathOf(model: Model, j: number): number {
  */
 export function jsOps(e: Emitter): SymOps<Src> {
   return {
-    add, sub, mul, neg,
+    add, sub, mul, neg, fma, div,
     cos: (a) => (typeof a === 'number' ? Math.cos(a) : e.bind('c', `Math.cos(${src(a)})`)),
     sin: (a) => (typeof a === 'number' ? Math.sin(a) : e.bind('s', `Math.sin(${src(a)})`)),
     def: (name, a) => e.def(name, a),
@@ -219,8 +221,8 @@ export function jsOps(e: Emitter): SymOps<Src> {
 }
 
 /** The folding operations without an emitter (nothing to bind; no cos or sin). */
-const FOLD_OPS: SymOps<Src> = {
-  add, sub, mul, neg,
+export const FOLD_OPS: SymOps<Src> = {
+  add, sub, mul, neg, fma, div,
   cos: () => { throw new Error('kernel generation: cos needs an emitter'); },
   sin: () => { throw new Error('kernel generation: sin needs an emitter'); },
   def: (_n, a) => a,

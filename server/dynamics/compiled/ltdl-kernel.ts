@@ -1,8 +1,12 @@
 /**
  * Generated LTDL kernels (factor, full solve, L-solve) for one dof tree: the loops of
- * factor-m.ts unrolled over the tree's ancestor chains, bit for bit the same operations.
+ * factor-m.ts unrolled over the tree's ancestor chains, bit for bit the same operations; the
+ * symbolic LTDL (dynamics/symbolic/ltdl.ts) printed as JavaScript that works in memory.
  */
+import type { SymOps } from '../../model/joints/types.ts';
+import { ltdlFactorSym, ltdlSolveSym } from '../symbolic/ltdl.ts';
 import { compileKernel } from './emit.ts';
+import { atom, FOLD_OPS, src, sub, type Src } from './kinematics-kernel.ts';
 
 export interface LtdlKernels {
   /** Factorizes H in place (as ltdlFactor); false if a pivot is not positive. */
@@ -32,70 +36,79 @@ export function ltdlKernels(lambda: Int32Array): LtdlKernels | null {
 }
 
 function buildLtdlKernels(lambda: Int32Array): LtdlKernels | null {
+  const f = factorLines(lambda, false), ff = factorLines(lambda, true);
+  const back = solveLines(lambda, true), fwd = solveLines(lambda, false);
+  const factor = compileKernel<LtdlKernels['factor']>('ltdlFactorCompiled', ['H'], `let d = 0, h = 0, a = 0;\n${f.join('\n')}`);
+  const factorFrom = compileKernel<LtdlKernels['factorFrom']>('ltdlFactorFromCompiled', ['M', 'H', 'e'], `let d = 0, h = 0, a = 0;\n${ff.join('\n')}`);
+  const solve = compileKernel<LtdlKernels['solve']>('ltdlSolveCompiled', ['H', 'b', 'bo'], `let x = 0;\n${back.join('\n')}`);
+  const solveL = compileKernel<LtdlKernels['solveL']>('ltdlSolveLCompiled', ['H', 'b', 'bo'], fwd.join('\n'));
+  return factor && factorFrom && solve && solveL ? { factor, factorFrom, solve, solveL } : null;
+}
+
+/**
+ * The folding operations with `def` assigning a runtime temporary (the kernels' `let d, h, a`
+ * or `let x`) as a statement of the line under construction.
+ */
+function tempOps(line: string[]): SymOps<Src> {
+  return { ...FOLD_OPS, def: (name, v) => { line.push(`${name} = ${src(v)};`); return atom(name); } };
+}
+
+/**
+ * ltdlFactorSym (dynamics/symbolic/ltdl.ts) printed as JavaScript, one line per pivot and per
+ * (dof, ancestor) row update. from: the factorFrom variant, which reads each entry from M (plus
+ * e on the diagonal) until the factorization has written it in H.
+ */
+function factorLines(lambda: Int32Array, from: boolean): string[] {
   const nv = lambda.length;
-  const anc: number[][] = [];
-  for (let k = 0; k < nv; k++) {
-    const l: number[] = [];
-    for (let i = lambda[k]; i !== -1; i = lambda[i]) l.push(i);
-    anc.push(l);
-  }
-  // factor: dofs leaves to root; for each ancestor i of k, H_ij -= L_ki H_kj on i's chain
-  const f: string[] = [];
-  for (let k = nv - 1; k >= 0; k--) {
-    const l = anc[k], rk = k * nv;
-    f.push(`d = H[${rk + k}]; if (!(d > 0)) return false;`);
-    for (let p = 0; p < l.length; p++) {
-      const i = l[p], ri = i * nv;
-      let s = `h = H[${rk + i}]; a = h / d; H[${ri + i}] -= a * h;`;
-      for (let q = p + 1; q < l.length; q++) s += ` H[${ri + l[q]}] -= a * H[${rk + l[q]}];`;
-      f.push(`${s} H[${rk + i}] = a;`);
-    }
-  }
-  f.push('return true;');
-  // the same, reading M until an entry has been written
+  const lines: string[] = [];
+  const line: string[] = [];
   const written = new Set<number>();
   const rd = (idx: number): string => {
-    if (written.has(idx)) return `H[${idx}]`;
+    if (!from || written.has(idx)) return `H[${idx}]`;
     const r = Math.floor(idx / nv);
     return idx === r * nv + r ? `(M[${idx}] + e[${r}])` : `M[${idx}]`;
   };
-  const ff: string[] = [];
-  for (let k = nv - 1; k >= 0; k--) {
-    const l = anc[k], rk = k * nv, kk = rk + k;
-    const first = !written.has(kk);
-    ff.push(`d = ${rd(kk)}; if (!(d > 0)) return false;${first ? ` H[${kk}] = d;` : ''}`);
-    written.add(kk);
-    for (let p = 0; p < l.length; p++) {
-      const i = l[p], ri = i * nv;
-      let st = `h = ${rd(rk + i)}; a = h / d; H[${ri + i}] = ${rd(ri + i)} - a * h;`;
-      written.add(ri + i);
-      for (let q = p + 1; q < l.length; q++) {
-        st += ` H[${ri + l[q]}] = ${rd(ri + l[q])} - a * ${rd(rk + l[q])};`;
-        written.add(ri + l[q]);
-      }
-      ff.push(`${st} H[${rk + i}] = a;`);
-      written.add(rk + i);
-    }
-  }
-  ff.push('return true;');
-  // solve: L^T y = b (leaves to root, skipping zero entries as the loop does), D, then L x = z
-  const back: string[] = [];
-  for (let k = nv - 1; k >= 0; k--) {
-    const l = anc[k];
-    if (l.length === 0) continue;
-    back.push(`x = b[bo + ${k}]; if (x !== 0) {${l.map((i) => ` b[bo + ${i}] -= H[${k * nv + i}] * x;`).join('')} }`);
-  }
-  const diag: string[] = [];
-  for (let k = 0; k < nv; k++) diag.push(`b[bo + ${k}] /= H[${k * nv + k}];`);
-  const fwd: string[] = [];
-  for (let k = 0; k < nv; k++) {
-    const l = anc[k];
-    if (l.length === 0) continue;
-    fwd.push(`b[bo + ${k}] = b[bo + ${k}]${l.map((i) => ` - H[${k * nv + i}] * b[bo + ${i}]`).join('')};`);
-  }
-  const factor = compileKernel<LtdlKernels['factor']>('ltdlFactorCompiled', ['H'], `let d = 0, h = 0, a = 0;\n${f.join('\n')}`);
-  const factorFrom = compileKernel<LtdlKernels['factorFrom']>('ltdlFactorFromCompiled', ['M', 'H', 'e'], `let d = 0, h = 0, a = 0;\n${ff.join('\n')}`);
-  const solve = compileKernel<LtdlKernels['solve']>('ltdlSolveCompiled', ['H', 'b', 'bo'], `let x = 0;\n${[...back, ...diag, ...fwd].join('\n')}`);
-  const solveL = compileKernel<LtdlKernels['solveL']>('ltdlSolveLCompiled', ['H', 'b', 'bo'], fwd.join('\n'));
-  return factor && factorFrom && solve && solveL ? { factor, factorFrom, solve, solveL } : null;
+  ltdlFactorSym(tempOps(line), lambda, {
+    get: (idx) => atom(rd(idx)),
+    subFrom: (idx, y) => {
+      line.push(from ? `H[${idx}] = ${src(sub(atom(rd(idx)), y))};` : `H[${idx}] -= ${src(y)};`);
+      written.add(idx);
+    },
+    set: (idx, x) => { // ends a row update
+      line.push(`H[${idx}] = ${src(x)};`);
+      written.add(idx);
+      lines.push(line.join(' '));
+      line.length = 0;
+    },
+    pivot: (_k, idx) => {
+      const first = from && !written.has(idx);
+      lines.push(`d = ${rd(idx)}; if (!(d > 0)) return false;${first ? ` H[${idx}] = d;` : ''}`);
+      written.add(idx);
+      return atom('d');
+    },
+  });
+  lines.push('return true;');
+  return lines;
+}
+
+/** ltdlSolveSym printed as JavaScript on b[bo..]: withBack the full solve, else the L-solve only. */
+function solveLines(lambda: Int32Array, withBack: boolean): string[] {
+  const lines: string[] = [];
+  const line: string[] = [];
+  const b = (k: number) => `b[bo + ${k}]`;
+  ltdlSolveSym(tempOps(line), lambda, {
+    L: (idx) => atom(`H[${idx}]`),
+    get: (k) => atom(b(k)),
+    set: (k, x) => { lines.push(`${b(k)} = ${src(x)};`); },
+    subFrom: (k, y) => { line.push(`${b(k)} -= ${src(y)};`); },
+    divBy: (k, y) => { lines.push(`${b(k)} /= ${src(y)};`); },
+    nonZero: (x, body) => {
+      line.push(`if (${src(x)} !== 0) {`);
+      body();
+      line.push('}');
+      lines.push(line.join(' '));
+      line.length = 0;
+    },
+  }, withBack);
+  return lines;
 }

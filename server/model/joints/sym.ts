@@ -1,8 +1,8 @@
 /** Helpers of the joint types' symbolic pieces (the spatial algebra is ../spatial-sym.ts). */
-import { se3MulSym, sumSym } from '../spatial-sym.ts';
+import { bound, se3MulSym, sumSym } from '../spatial-sym.ts';
 import type { JointArrays, SymOps } from './types.ts';
 
-export { se3MulSym, sumSym };
+export { bound, se3MulSym, sumSym };
 
 /** The constant placement of joint j (12 numbers). */
 export function placementOf(P: Float64Array, j: number): number[] {
@@ -12,18 +12,6 @@ export function placementOf(P: Float64Array, j: number): number[] {
 /** The joint axis of joint j. */
 export function axisOf(axes: Float64Array, j: number): [number, number, number] {
   return [axes[3 * j], axes[3 * j + 1], axes[3 * j + 2]];
-}
-
-/** The operations as plain functions (destructuring an interface's methods loses `this`). */
-export function bound<T>(ops: SymOps<T>) {
-  return {
-    add: (a: T | number, b: T | number) => ops.add(a, b),
-    sub: (a: T | number, b: T | number) => ops.sub(a, b),
-    mul: (a: T | number, b: T | number) => ops.mul(a, b),
-    neg: (a: T | number) => ops.neg(a),
-    def: (n: string, a: T | number) => ops.def(n, a),
-    sum: (...t: (T | number)[]) => sumSym(ops, ...t),
-  };
 }
 
 /** 0, 1, 2 when joint j's placement rotation is the identity and its axis is e_k, else 3. */

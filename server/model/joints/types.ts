@@ -50,6 +50,12 @@ export interface SymOps<T> {
   sub(a: T | number, b: T | number): T | number;
   mul(a: T | number, b: T | number): T | number;
   neg(a: T | number): T | number;
+  /**
+   * a + b c. The JavaScript printer forms it as add(a, mul(b, c)) (the same double as the
+   * generic code's a + b * c); the WGSL printer emits it as one expression.
+   */
+  fma(a: T | number, b: T | number, c: T | number): T | number;
+  div(a: T | number, b: T | number): T | number;
   cos(a: T | number): T | number;
   sin(a: T | number): T | number;
   /** Names a value that is used more than once (a `const` in JavaScript; WGSL binds every operation already). */

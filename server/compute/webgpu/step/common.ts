@@ -1,10 +1,10 @@
 /**
  * What the stages of the WGSL step (this folder, one file per CPU stage) share: the trace
- * context, the WGSL printer of the joint types' symbolic form, and spatial algebra on traced
- * values (spatial.ts's formulas).
+ * context, the WGSL printer of the symbolic form (the algorithms in dynamics/symbolic/), and
+ * model constants.
  */
 import { jointOf, type SymOps } from '../../../model/joints/index.ts';
-import { motionSubspaceColumn, projectSym } from '../../../model/joints/subspace.ts';
+import { motionSubspaceColumn } from '../../../model/joints/subspace.ts';
 import type { Model } from '../../../model/model.ts';
 import { inertiaComToOrigin } from '../../../model/spatial.ts';
 import type { PackedModel } from '../model-pack.ts';
@@ -13,10 +13,6 @@ import type { B, Tracer, V } from '../trace.ts';
 export type { B, V };
 export type V3 = V[];
 export type M3 = V[];
-/** A spatial motion or force [l; a] (linear, angular). */
-export interface Motion { l: V3; a: V3 }
-/** A body inertia in origin form [m, h = m c, I_origin (xx yy zz xy xz yz)]. */
-export interface Inertia { m: V; h: V3; I: V[] }
 
 export const IDENT: M3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
@@ -39,6 +35,8 @@ export function wgslOps(t: Tracer): SymOps<string> {
     sub: (a, b) => t.sub(a, b),
     mul: (a, b) => t.mul(a, b),
     neg: (a) => t.neg(a),
+    fma: (a, b, c) => t.fma(a, b, c),
+    div: (a, b) => t.div(a, b),
     cos: (a) => t.cos(a),
     sin: (a) => t.sin(a),
     def: (_name, a) => a, // every traced operation is a `let` already
@@ -48,69 +46,19 @@ export function wgslOps(t: Tracer): SymOps<string> {
 export const isIdent = (R: readonly V[]): boolean => R.every((x, i) => x === IDENT[i]);
 
 /** Column k of joint j's motion subspace (joint type's S class), constants. */
-export function sCol(model: Model, j: number, k: number): Motion {
+export function sCol(model: Model, j: number, k: number): number[] {
   const s = [0, 0, 0, 0, 0, 0];
   motionSubspaceColumn(model, j, k, s);
-  return { l: s.slice(0, 3), a: s.slice(3) };
+  return s;
 }
 
-/** Row r of S_j^T f. */
-export function sProj(s: StepTrace, j: number, r: number, f: Motion): V {
-  return projectSym(wgslOps(s.t), s.model, j, r, [...f.l, ...f.a]);
-}
-
-/** Y [l; a] (spatial.ts inertiaMulMotion). */
-export function inertiaMul(t: Tracer, Y: Inertia, l: V3, w: V3): Motion {
-  const [Ixx, Iyy, Izz, Ixy, Ixz, Iyz] = Y.I;
-  return {
-    l: t.v3sub(t.v3scale(l, Y.m), t.cross(Y.h, w)),
-    a: t.v3add(t.cross(Y.h, l), [t.dot([Ixx, Ixy, Ixz], w), t.dot([Ixy, Iyy, Iyz], w), t.dot([Ixz, Iyz, Izz], w)]),
-  };
-}
-
-/** A force in the frame of (R, p) moved to the parent frame (spatial.ts forceAct). */
-export function forceAct(t: Tracer, R: M3, p: V3, f: Motion): Motion {
-  const F = t.mv(R, f.l);
-  return { l: F, a: t.v3add(t.mv(R, f.a), t.cross(p, F)) };
-}
-
-/** out + (R, p) Y (spatial.ts inertiaActAdd, origin form). */
-export function inertiaActAdd(t: Tracer, R: M3, p: V3, Y: Inertia, out: Inertia): Inertia {
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = R;
-  const [Ixx, Iyy, Izz, Ixy, Ixz, Iyz] = Y.I;
-  const m = Y.m;
-  const k = t.mv(R, Y.h);
-  const [px, py, pz] = p;
-  const dd = (a: V[], b: V[]) => t.dot(a, b);
-  const t00 = dd([r0, r1, r2], [Ixx, Ixy, Ixz]), t01 = dd([r0, r1, r2], [Ixy, Iyy, Iyz]), t02 = dd([r0, r1, r2], [Ixz, Iyz, Izz]);
-  const t10 = dd([r3, r4, r5], [Ixx, Ixy, Ixz]), t11 = dd([r3, r4, r5], [Ixy, Iyy, Iyz]), t12 = dd([r3, r4, r5], [Ixz, Iyz, Izz]);
-  const t20 = dd([r6, r7, r8], [Ixx, Ixy, Ixz]), t21 = dd([r6, r7, r8], [Ixy, Iyy, Iyz]), t22 = dd([r6, r7, r8], [Ixz, Iyz, Izz]);
-  const kp = t.dot(k, p), pp = t.dot(p, p);
-  const diag = t.add(t.mul(2, kp), t.mul(m, pp));
-  const mp = (a: V, b: V) => t.mul(m, t.mul(a, b));
-  return {
-    m: t.add(out.m, m),
-    h: [t.add(out.h[0], t.add(k[0], t.mul(m, px))), t.add(out.h[1], t.add(k[1], t.mul(m, py))), t.add(out.h[2], t.add(k[2], t.mul(m, pz)))],
-    I: [
-      t.add(out.I[0], t.add(t.sub(t.sub(dd([t00, t01, t02], [r0, r1, r2]), t.mul(2, t.mul(px, k[0]))), mp(px, px)), diag)),
-      t.add(out.I[1], t.add(t.sub(t.sub(dd([t10, t11, t12], [r3, r4, r5]), t.mul(2, t.mul(py, k[1]))), mp(py, py)), diag)),
-      t.add(out.I[2], t.add(t.sub(t.sub(dd([t20, t21, t22], [r6, r7, r8]), t.mul(2, t.mul(pz, k[2]))), mp(pz, pz)), diag)),
-      t.add(out.I[3], t.sub(t.sub(dd([t00, t01, t02], [r3, r4, r5]), t.add(t.mul(px, k[1]), t.mul(k[0], py))), mp(px, py))),
-      t.add(out.I[4], t.sub(t.sub(dd([t00, t01, t02], [r6, r7, r8]), t.add(t.mul(px, k[2]), t.mul(k[0], pz))), mp(px, pz))),
-      t.add(out.I[5], t.sub(t.sub(dd([t10, t11, t12], [r6, r7, r8]), t.add(t.mul(py, k[2]), t.mul(k[1], pz))), mp(py, pz))),
-    ],
-  };
-}
-
-/** The body inertias in origin form (data.ts Ybody), constants. */
-export function bodyInertias(model: Model): Inertia[] {
-  const Yb: Inertia[] = [];
+/** The body inertias in origin form (data.ts Ybody: m, h = m c, Ixx Iyy Izz Ixy Ixz Iyz), constants. */
+export function bodyInertias(model: Model): number[][] {
   const yb = new Float64Array(10);
-  for (let j = 0; j < model.njoints; j++) {
+  return Array.from({ length: model.njoints }, (_, j) => {
     inertiaComToOrigin(model.inertias, 10 * j, yb, 0);
-    Yb.push({ m: yb[0], h: [yb[1], yb[2], yb[3]], I: [yb[4], yb[5], yb[6], yb[7], yb[8], yb[9]] });
-  }
-  return Yb;
+    return Array.from(yb);
+  });
 }
 
 /** Whether joint j's dofs are controls (its joint type's). */

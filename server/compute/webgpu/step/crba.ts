@@ -1,34 +1,31 @@
-/** Stage: CRBA (dynamics/crba.ts), composite inertias in origin form, and H = M + dt D. */
-import { bodyInertias, forceAct, inertiaActAdd, inertiaMul, sCol, sProj, type Inertia, type StepTrace, type V } from './common.ts';
+/**
+ * Stage: CRBA (dynamics/crba.ts), composite inertias in origin form, and H = M + dt D: the
+ * symbolic CRBA that the JavaScript kernel also runs (dynamics/symbolic/crba.ts), printed as
+ * WGSL.
+ */
+import { crbaCompositeSym, crbaJointSym } from '../../../dynamics/symbolic/crba.ts';
+import { bodyInertias, wgslOps, type StepTrace, type V } from './common.ts';
 import type { Kinematics } from './kinematics.ts';
 
 /** The joint-space inertia M (nv x nv, row-major, both triangles). */
 export function traceCrba(s: StepTrace, kin: Kinematics): V[] {
   const { t, model } = s;
+  const ops = wgslOps(t);
   const nv = model.nv;
   const { lR, lp } = kin;
   const M: V[] = new Array(nv * nv).fill(0);
-  const Yc: Inertia[] = bodyInertias(model).map((y) => ({ m: y.m, h: y.h.slice(), I: y.I.slice() }));
+  const Yc: V[][] = bodyInertias(model);
   for (let j = model.njoints - 1; j >= 1; j--) {
-    const ivj = model.idxV[j], nvj = model.nvs[j];
-    let F = Array.from({ length: nvj }, (_, k) => { const c = sCol(model, j, k); return inertiaMul(t, Yc[j], c.l, c.a); });
-    let i = j;
-    for (;;) {
-      const ivi = model.idxV[i];
-      for (let k = 0; k < nvj; k++) {
-        for (let r = 0; r < model.nvs[i]; r++) {
-          const x = sProj(s, i, r, F[k]);
-          M[(ivi + r) * nv + ivj + k] = x;
-          M[(ivj + k) * nv + ivi + r] = x;
-        }
-      }
-      const p = model.parents[i];
-      if (p === 0) break;
-      F = F.map((f) => forceAct(t, lR[i], lp[i], f));
-      i = p;
-    }
+    crbaJointSym(ops, model, j, {
+      composite: () => Yc[j],
+      write: (_level, row, col, x) => { M[row * nv + col] = x; M[col * nv + row] = x; },
+      placement: (i) => [...lR[i], ...lp[i]],
+    });
     const p = model.parents[j];
-    if (p > 0) Yc[p] = inertiaActAdd(t, lR[j], lp[j], Yc[j], Yc[p]);
+    if (p > 0) {
+      const inc = crbaCompositeSym(ops, [...lR[j], ...lp[j]], Yc[j]);
+      Yc[p] = Yc[p].map((y, k) => t.add(y, inc[k]));
+    }
   }
   return M;
 }

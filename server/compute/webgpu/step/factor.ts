@@ -1,6 +1,10 @@
-/** Stage: the tree-sparse LTDL factor of H and its solve (dynamics/factor-m.ts). */
+/**
+ * Stage: the tree-sparse LTDL factor of H and its solve (dynamics/factor-m.ts): the symbolic
+ * LTDL that the JavaScript kernels also run (dynamics/symbolic/ltdl.ts), printed as WGSL.
+ */
+import { ltdlFactorSym, ltdlSolveSym } from '../../../dynamics/symbolic/ltdl.ts';
 import { dofParents } from '../../../model/model.ts';
-import type { B, StepTrace, V } from './common.ts';
+import { wgslOps, type B, type StepTrace, type V } from './common.ts';
 
 export interface Factor {
   /** H = L^T D L in place: D on the diagonal, L below it along the dof tree. */
@@ -11,36 +15,34 @@ export interface Factor {
   notPd: B;
   /** H^-1 b. */
   solve(b: readonly V[]): V[];
+  /** L^-1 b (the L-solve only, factor-m.ts ltdlSolveL). */
+  solveL(b: readonly V[]): V[];
 }
 
 export function traceFactor(s: StepTrace, H: readonly V[]): Factor {
   const { t, model } = s;
-  const nv = model.nv;
+  const ops = wgslOps(t);
   const L = H.slice();
   const lambda = dofParents(model);
   let notPd: B = false;
-  for (let k = nv - 1; k >= 0; k--) {
-    const dk = L[k * nv + k];
-    notPd = t.or(notPd, t.not(t.cmp('>', dk, 0)));
-    for (let i = lambda[k]; i !== -1; i = lambda[i]) {
-      const a = t.div(L[k * nv + i], dk);
-      for (let jj = i; jj !== -1; jj = lambda[jj]) L[i * nv + jj] = t.sub(L[i * nv + jj], t.mul(a, L[k * nv + jj]));
-      L[k * nv + i] = a;
-    }
-  }
-  const solve = (b: readonly V[]): V[] => {
+  // the one symbolic LTDL (dynamics/symbolic/ltdl.ts), printed as WGSL over values
+  ltdlFactorSym(ops, lambda, {
+    get: (idx) => L[idx],
+    set: (idx, x) => { L[idx] = x; },
+    subFrom: (idx, y) => { L[idx] = t.sub(L[idx], y); },
+    pivot: (_k, idx) => { notPd = t.or(notPd, t.not(t.cmp('>', L[idx], 0))); return L[idx]; },
+  });
+  const solveWith = (b: readonly V[], withBack: boolean): V[] => {
     const x = b.slice();
-    for (let k = nv - 1; k >= 0; k--) {
-      if (x[k] === 0) continue;
-      for (let i = lambda[k]; i !== -1; i = lambda[i]) x[i] = t.sub(x[i], t.mul(L[k * nv + i], x[k]));
-    }
-    for (let k = 0; k < nv; k++) x[k] = t.div(x[k], L[k * nv + k]);
-    for (let k = 0; k < nv; k++) {
-      let sum = x[k];
-      for (let i = lambda[k]; i !== -1; i = lambda[i]) sum = t.sub(sum, t.mul(L[k * nv + i], x[i]));
-      x[k] = sum;
-    }
+    ltdlSolveSym(ops, lambda, {
+      L: (idx) => L[idx],
+      get: (k) => x[k],
+      set: (k, v) => { x[k] = v; },
+      subFrom: (k, y) => { x[k] = t.sub(x[k], y); },
+      divBy: (k, y) => { x[k] = t.div(x[k], y); },
+      nonZero: (v, body) => { if (v !== 0) body(); },
+    }, withBack);
     return x;
   };
-  return { L, lambda, notPd, solve };
+  return { L, lambda, notPd, solve: (b) => solveWith(b, true), solveL: (b) => solveWith(b, false) };
 }

@@ -4,8 +4,7 @@
  * runs (dynamics/symbolic/kinematics.ts), printed as WGSL.
  */
 import { fkJointSym } from '../../../dynamics/symbolic/kinematics.ts';
-import { jointMotionSym } from '../../../model/joints/subspace.ts';
-import { IDENT, wgslOps, type M3, type Motion, type StepTrace, type V, type V3 } from './common.ts';
+import { IDENT, wgslOps, type M3, type StepTrace, type V, type V3 } from './common.ts';
 
 export interface Kinematics {
   /** liMi: rotation and translation per joint. */
@@ -14,13 +13,6 @@ export interface Kinematics {
   oR: M3[]; op: V3[];
   /** Body velocity [bvl; bva] per joint, joint frame. */
   bvl: V3[]; bva: V3[];
-}
-
-/** S_j qd of joint j (joint frame). */
-export function jointVel(s: StepTrace, j: number, v: readonly V[]): Motion {
-  const iv = s.model.idxV[j];
-  const m = jointMotionSym(wgslOps(s.t), s.model, j, (i) => v[iv + i]);
-  return { l: m.slice(0, 3), a: m.slice(3) };
 }
 
 export function traceKinematics(s: StepTrace, q: readonly V[], v: readonly V[]): Kinematics {

@@ -1,12 +1,13 @@
 /**
  * Stage: the contact solve (dynamics/contact-solver.ts solvePgs from a cold start, then the
  * active-set polish of step.ts polishSticking in a static form) and the impulses
- * v = v_free + H^-1 Jc^T lambda. PGS on the De Saxcé NCP: sticking candidate by the 3x3 block
+ * v = v_free + H^-1 Jc^T lambda, applied as the CPU does (L^-1 D^-1/2 W^T lambda). PGS on the De Saxcé NCP: sticking candidate by the 3x3 block
  * inverse, else normal then tangential split step; residual = max of primal, dual and
  * complementarity; exact re-evaluation of sigma before declaring convergence; over the active
  * candidates in order.
  */
-import type { B, StepTrace, V } from './common.ts';
+import { contactImpulseSym, contactVelocitySym } from '../../../dynamics/symbolic/contact-rows.ts';
+import { wgslOps, type B, type StepTrace, type V } from './common.ts';
 import type { Candidate } from './collision.ts';
 import type { ContactRows } from './contact-rows.ts';
 import type { Factor } from './factor.ts';
@@ -29,15 +30,24 @@ export const DEFAULT_GPU_SOLVER: GpuSolverOptions = { maxIterations: 200, tolera
 
 export function tracePgs(s: StepTrace, solver: GpuSolverOptions, cands: readonly Candidate[], rows: ContactRows, fac: Factor, vfree: readonly V[]): ContactSolve {
   const { t, model } = s;
+  const ops = wgslOps(t);
   const nv = model.nv, NC = cands.length, n3 = 3 * NC;
-  const { Jc, G, bias, chains } = rows;
-  const solveH = fac.solve;
+  const { Jc, W, sd, G, bias, chains } = rows;
   if (NC === 0) return { v: vfree.slice(), notConverged: null };
   let notConverged: string | null = null;
   let vout: V[];
   {
     const gv: V[] = [];
-    cands.forEach((_, c) => { for (let r = 0; r < 3; r++) gv.push(t.dot(Jc[c][r], vfree)); });
+    // g = Jc v_free along each chain (contactVelocitySym, as the JS kernel)
+    cands.forEach((_, c) => {
+      const g: V[] = [0, 0, 0];
+      contactVelocitySym(ops, chains[c].length, {
+        Jc: (k, r) => Jc[c][r][chains[c][k]],
+        v: (k) => vfree[chains[c][k]],
+        acc: (r, x, y) => { g[r] = t.fma(g[r], x, y); },
+      });
+      gv.push(...g);
+    });
     // per-contact constants of the sweep
     const invNN: V[] = [], stepT: V[] = [], binv: V[][] = [], binvOk: B[] = [];
     for (let i = 0; i < NC; i++) {
@@ -199,12 +209,19 @@ export function tracePgs(s: StepTrace, solver: GpuSolverOptions, cands: readonly
       accept = t.and(accept, t.or(t.not(stickC[i]), inCone));
     });
     const polished: V[] = lam.map((l, r) => t.sel(t.and(accept, stickC[(r / 3) | 0]), y[r], l));
-    // impulses: v = v_free + H^-1 Jc^T lambda
+    // impulses as the CPU applies them (contact.ts applyImpulses): v = v_free + L^-1 D^-1/2 W^T lambda
+    // (= H^-1 Jc^T lambda), W^T lambda by contactImpulseSym as the JS kernel
     const rv: V[] = new Array(nv).fill(0);
     cands.forEach((_, c) => {
-      for (let r = 0; r < 3; r++) for (const k of chains[c]) rv[k] = t.fma(rv[k], Jc[c][r][k], polished[3 * c + r]);
+      const chain = chains[c];
+      contactImpulseSym(ops, chain.length, {
+        W: (k, r) => W[c][r][chain[k]],
+        lambda: (r) => polished[3 * c + r],
+        get: (k) => rv[chain[k]],
+        set: (k, x) => { rv[chain[k]] = x; },
+      });
     });
-    const dv = solveH(rv);
+    const dv = fac.solveL(rv.map((x, i) => t.mul(x, sd[i])));
     vout = vfree.map((x, i) => t.add(x, dv[i]));
   }
   return { v: vout, notConverged };

@@ -1,39 +1,46 @@
 /**
- * Stage: nonlinear effects by the RNEA from the placements (dynamics/rnea.ts) and the free
- * velocity v + H^-1 dt (tau - nle - D v) with the free-flyer's w x v term (step.ts).
+ * Stage: nonlinear effects by the RNEA from the placements (dynamics/rnea.ts): the symbolic RNEA
+ * that the JavaScript kernel also runs (dynamics/symbolic/rnea.ts), printed as WGSL, with the
+ * body velocities of the kinematics stage; and the free velocity v + H^-1 dt (tau - nle - D v)
+ * with the free-flyer's w x v term (step.ts).
  */
-import { actuated, bodyInertias, forceAct, inertiaMul, sProj, type Motion, type StepTrace, type V, type V3 } from './common.ts';
+import { rneaBackwardSym, rneaForwardSym } from '../../../dynamics/symbolic/rnea.ts';
+import { actuated, bodyInertias, wgslOps, type StepTrace, type V } from './common.ts';
 import type { Factor } from './factor.ts';
-import { jointVel, type Kinematics } from './kinematics.ts';
+import type { Kinematics } from './kinematics.ts';
 
 /** nle = RNEA(q, v, 0) from the placements and body velocities of `kin`. */
 export function traceNle(s: StepTrace, kin: Kinematics, v: readonly V[]): V[] {
   const { t, model } = s;
+  const ops = wgslOps(t);
   const nj = model.njoints;
   const { lR, lp, bvl, bva } = kin;
   const Yb = bodyInertias(model);
-  const bal: V3[] = [[-model.gravity[0], -model.gravity[1], -model.gravity[2]]], baa: V3[] = [[0, 0, 0]];
-  const bf: Motion[] = [{ l: [0, 0, 0], a: [0, 0, 0] }];
+  const A: V[][] = [[-model.gravity[0], -model.gravity[1], -model.gravity[2], 0, 0, 0]];
+  const F: V[][] = [[0, 0, 0, 0, 0, 0]];
   for (let j = 1; j < nj; j++) {
-    const p = model.parents[j];
-    const jv = jointVel(s, j, v);
-    const vl = bvl[j], va = bva[j];
-    const al = t.v3add(t.v3add(t.mtv(lR[j], t.v3sub(bal[p], t.cross(lp[j], baa[p]))), t.cross(va, jv.l)), t.cross(vl, jv.a));
-    const aa = t.v3add(t.mtv(lR[j], baa[p]), t.cross(va, jv.a));
-    bal[j] = al; baa[j] = aa;
-    const hv = inertiaMul(t, Yb[j], vl, va);
-    const ya = inertiaMul(t, Yb[j], al, aa);
-    bf[j] = { l: t.v3add(ya.l, t.cross(va, hv.l)), a: t.v3add(t.v3add(ya.a, t.cross(va, hv.a)), t.cross(vl, hv.l)) };
+    const p = model.parents[j], iv = model.idxV[j];
+    A[j] = []; F[j] = [];
+    rneaForwardSym(ops, model, j, {
+      placement: () => [...lR[j], ...lp[j]],
+      v: (i) => v[iv + i],
+      parentVelocity: () => [...bvl[p], ...bva[p]],
+      parentAcceleration: () => A[p],
+      bodyVelocity: () => [...bvl[j], ...bva[j]],
+      motion: (which, k, x) => { if (which === 'A') A[j][k] = x; },
+      inertia: () => Yb[j],
+      force: (k, x) => { F[j][k] = x; },
+    });
   }
   const nle: V[] = new Array(model.nv).fill(0);
   for (let j = nj - 1; j >= 1; j--) {
-    const iv = model.idxV[j];
-    for (let r = 0; r < model.nvs[j]; r++) nle[iv + r] = sProj(s, j, r, bf[j]);
-    const p = model.parents[j];
-    if (p > 0) {
-      const f = forceAct(t, lR[j], lp[j], bf[j]);
-      bf[p] = { l: t.v3add(bf[p].l, f.l), a: t.v3add(bf[p].a, f.a) };
-    }
+    const p = model.parents[j], iv = model.idxV[j];
+    rneaBackwardSym(ops, model, j, {
+      force: () => F[j],
+      torque: (r, x) => { nle[iv + r] = x; },
+      placement: () => [...lR[j], ...lp[j]],
+      addToParent: (k, x) => { F[p][k] = t.add(F[p][k], x); },
+    });
   }
   return nle;
 }
